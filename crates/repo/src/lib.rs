@@ -1,0 +1,4 @@
+//! hokan's repository engine.
+#![deny(missing_docs)]
+
+pub mod store;
