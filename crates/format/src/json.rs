@@ -1,0 +1,381 @@
+//! JSON documents: repository config, key slots, snapshots and trees.
+//!
+//! JSON is used where a person or another implementation benefits from a
+//! self-describing document and where size does not matter much. Unknown
+//! fields are rejected in the config (a newer writer must bump the version)
+//! and ignored elsewhere (so optional fields can be added compatibly).
+
+use serde::{Deserialize, Serialize};
+
+use crate::{FormatError, Id, FORMAT_VERSION};
+
+/// Content-defined chunking parameters (FastCDC 2020, normalization level 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChunkerParams {
+    /// Smallest chunk, bytes.
+    pub min_size: u32,
+    /// Target average chunk, bytes.
+    pub avg_size: u32,
+    /// Largest chunk, bytes.
+    pub max_size: u32,
+}
+
+impl Default for ChunkerParams {
+    /// 512 KiB / 1 MiB / 8 MiB: large enough that a 10 TiB site keeps its
+    /// index in memory, small enough that appended logs and new PACS studies
+    /// dedup well.
+    fn default() -> Self {
+        ChunkerParams {
+            min_size: 512 * 1024,
+            avg_size: 1024 * 1024,
+            max_size: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// The `config` object: plaintext, holds no secret and no user data.
+/// Read first, before any key, so that a newer format is refused cleanly.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepoConfig {
+    /// Format version ([`FORMAT_VERSION`] when written by this build).
+    pub version: u32,
+    /// Random repository id.
+    pub id: Id,
+    /// Creation time, RFC 3339.
+    pub created: String,
+    /// Chunking parameters.
+    pub chunker: ChunkerParams,
+    /// Target pack size in bytes.
+    pub pack_size: u32,
+    /// zstd level used for new blobs (readers do not need it).
+    pub zstd_level: i32,
+}
+
+impl RepoConfig {
+    /// Parse, and refuse versions newer than this build reads.
+    pub fn decode(b: &[u8]) -> Result<RepoConfig, FormatError> {
+        // Look at the version before the strict parse, so a newer config with
+        // new fields gets "upgrade hokan", not "unknown field".
+        #[derive(Deserialize)]
+        struct V {
+            version: u32,
+        }
+        let v: V = serde_json::from_slice(b).map_err(|source| FormatError::Json {
+            what: "repository config",
+            source,
+        })?;
+        if v.version > FORMAT_VERSION || v.version == 0 {
+            return Err(FormatError::UnsupportedVersion {
+                what: "repository",
+                found: v.version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        let c: RepoConfig = serde_json::from_slice(b).map_err(|source| FormatError::Json {
+            what: "repository config",
+            source,
+        })?;
+        let ch = c.chunker;
+        if !(64..=ch.avg_size).contains(&ch.min_size)
+            || ch.avg_size > ch.max_size
+            || ch.max_size > 16 * 1024 * 1024
+            || c.pack_size < 1024
+        {
+            return Err(FormatError::Invalid {
+                what: "repository config",
+                field: "chunker",
+                detail: format!("{ch:?}, pack size {}", c.pack_size),
+            });
+        }
+        Ok(c)
+    }
+}
+
+/// Argon2id parameters of a key slot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KdfParams {
+    /// Always `argon2id`.
+    pub algorithm: String,
+    /// Memory in KiB.
+    pub m_cost: u32,
+    /// Iterations.
+    pub t_cost: u32,
+    /// Lanes.
+    pub p_cost: u32,
+    /// Random salt.
+    #[serde(with = "hex_bytes")]
+    pub salt: Vec<u8>,
+}
+
+/// A key slot (`keys/<name>`): the master secret wrapped by a passphrase.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeySlot {
+    /// Key slot format version (1).
+    pub version: u32,
+    /// When it was added, RFC 3339.
+    pub created: String,
+    /// Host that added it.
+    pub hostname: String,
+    /// User that added it.
+    pub username: String,
+    /// A free label ("night operator", "paper key recovery").
+    #[serde(default)]
+    pub label: String,
+    /// How the wrapping key is derived from the passphrase.
+    pub kdf: KdfParams,
+    /// nonce (12) | AES-256-GCM ciphertext of the 32-byte master secret | tag (16).
+    #[serde(with = "hex_bytes")]
+    pub wrapped: Vec<u8>,
+}
+
+impl KeySlot {
+    /// Parse a key slot document.
+    pub fn decode(b: &[u8]) -> Result<KeySlot, FormatError> {
+        let k: KeySlot = serde_json::from_slice(b).map_err(|source| FormatError::Json {
+            what: "key slot",
+            source,
+        })?;
+        if k.version != 1 {
+            return Err(FormatError::UnsupportedVersion {
+                what: "key slot",
+                found: k.version,
+                supported: 1,
+            });
+        }
+        if k.kdf.algorithm != "argon2id" {
+            return Err(FormatError::Invalid {
+                what: "key slot",
+                field: "kdf.algorithm",
+                detail: k.kdf.algorithm,
+            });
+        }
+        Ok(k)
+    }
+}
+
+/// What a backup run counted.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotSummary {
+    /// Files not in the parent snapshot.
+    pub files_new: u64,
+    /// Files whose metadata changed since the parent (re-read).
+    pub files_changed: u64,
+    /// Files reused from the parent without reading.
+    pub files_unchanged: u64,
+    /// Directories.
+    pub dirs: u64,
+    /// Bytes of file content read.
+    pub bytes_read: u64,
+    /// Total size of the files in the snapshot.
+    pub bytes_total: u64,
+    /// Bytes written to the store (after dedup, compression, encryption).
+    pub bytes_added: u64,
+    /// New blobs stored.
+    pub blobs_added: u64,
+    /// Wall-clock seconds.
+    pub duration_secs: f64,
+}
+
+/// A path that could not be read, recorded in a partial snapshot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotError {
+    /// The path.
+    pub path: String,
+    /// What went wrong.
+    pub error: String,
+}
+
+/// A snapshot manifest (`snapshots/<name>`): one generation of one source.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Snapshot format version (1).
+    pub version: u32,
+    /// When the backup started, RFC 3339 UTC.
+    pub time: String,
+    /// The source's name (from the site config, or the command line).
+    pub source: String,
+    /// Host that made it.
+    pub hostname: String,
+    /// User that made it.
+    pub username: String,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The absolute paths that were backed up, each a top-level entry of the root tree.
+    pub paths: Vec<String>,
+    /// The root tree blob.
+    pub tree: Id,
+    /// The snapshot this one was made incrementally against.
+    #[serde(default)]
+    pub parent: Option<Id>,
+    /// True if some files could not be read (see `errors`).
+    #[serde(default)]
+    pub partial: bool,
+    /// What could not be read.
+    #[serde(default)]
+    pub errors: Vec<SnapshotError>,
+    /// Counters of the run.
+    #[serde(default)]
+    pub summary: SnapshotSummary,
+    /// The program that wrote it (`hokan 0.1.0`).
+    pub program: String,
+}
+
+impl Snapshot {
+    /// Parse a snapshot manifest.
+    pub fn decode(b: &[u8]) -> Result<Snapshot, FormatError> {
+        let s: Snapshot = serde_json::from_slice(b).map_err(|source| FormatError::Json {
+            what: "snapshot",
+            source,
+        })?;
+        if s.version != 1 {
+            return Err(FormatError::UnsupportedVersion {
+                what: "snapshot",
+                found: s.version,
+                supported: 1,
+            });
+        }
+        Ok(s)
+    }
+}
+
+/// The type of a tree entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeKind {
+    /// Regular file.
+    File,
+    /// Directory.
+    Dir,
+    /// Symbolic link.
+    Symlink,
+    /// Named pipe.
+    Fifo,
+    /// Character device.
+    Chardev,
+    /// Block device.
+    Blockdev,
+    /// Unix socket (recorded, not restored).
+    Socket,
+}
+
+/// One entry of a directory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Node {
+    /// File name (UTF-8). Names that are not UTF-8 are stored in `name_raw`
+    /// and this holds a lossy rendering.
+    pub name: String,
+    /// The exact name bytes, hex, when the name is not valid UTF-8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_raw: Option<String>,
+    /// Entry type.
+    #[serde(rename = "type")]
+    pub kind: NodeKind,
+    /// Permission bits including setuid/setgid/sticky (`st_mode & 0o7777`).
+    pub mode: u32,
+    /// Owner uid.
+    pub uid: u32,
+    /// Owner gid.
+    pub gid: u32,
+    /// Owner name, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Group name, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Modification time, nanoseconds since the Unix epoch.
+    pub mtime_ns: i64,
+    /// Status change time, nanoseconds since the Unix epoch (change detection only).
+    pub ctime_ns: i64,
+    /// Inode number (change detection and hard links).
+    pub inode: u64,
+    /// Device number of the file system (hard links).
+    pub dev: u64,
+    /// Link count; >1 with the same (dev, inode) means hard links.
+    pub nlink: u64,
+    /// Size in bytes (files).
+    #[serde(default)]
+    pub size: u64,
+    /// Data blobs, in order, whose plaintexts concatenate to the file (files).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub content: Vec<Id>,
+    /// The tree blob of this directory (dirs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtree: Option<Id>,
+    /// Link target (symlinks), UTF-8 or lossy; exact bytes in `target_raw`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Exact target bytes, hex, when not UTF-8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_raw: Option<String>,
+    /// Device number (device nodes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rdev: Option<u64>,
+    /// True if the file could not be read completely: its content is missing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub incomplete: bool,
+}
+
+/// A directory listing, sorted by name bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tree {
+    /// The entries.
+    pub nodes: Vec<Node>,
+}
+
+impl Tree {
+    /// Parse a tree blob's plaintext.
+    pub fn decode(b: &[u8]) -> Result<Tree, FormatError> {
+        serde_json::from_slice(b).map_err(|source| FormatError::Json {
+            what: "tree",
+            source,
+        })
+    }
+    /// Encode as a tree blob's plaintext (compact JSON).
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a tree always serializes")
+    }
+}
+
+mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(b))
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        hex::decode(s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newer_repository_version_is_refused_with_upgrade_hint() {
+        let b = br#"{"version": 2, "id": "00", "something_new": true}"#;
+        let e = RepoConfig::decode(b).unwrap_err();
+        assert!(
+            matches!(e, FormatError::UnsupportedVersion { found: 2, .. }),
+            "{e}"
+        );
+        assert!(e.to_string().contains("Upgrade hokan"));
+    }
+
+    #[test]
+    fn config_round_trips() {
+        let c = RepoConfig {
+            version: 1,
+            id: Id([7; 32]),
+            created: "2026-11-22T00:00:00Z".into(),
+            chunker: ChunkerParams::default(),
+            pack_size: 8 << 20,
+            zstd_level: 3,
+        };
+        let b = serde_json::to_vec(&c).unwrap();
+        assert_eq!(RepoConfig::decode(&b).unwrap(), c);
+    }
+}
