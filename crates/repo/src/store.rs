@@ -186,7 +186,13 @@ pub enum StoreError {
 impl StoreError {
     /// Whether the operation may succeed if retried later.
     pub fn is_transient(&self) -> bool {
-        matches!(self, StoreError::Io { transient: true, .. })
+        matches!(
+            self,
+            StoreError::Io {
+                transient: true,
+                ..
+            }
+        )
     }
     /// Whether this is [`StoreError::NotFound`].
     pub fn is_not_found(&self) -> bool {

@@ -1,0 +1,113 @@
+//! The engine's error type.
+//!
+//! Rules: every variant a caller branches on is its own variant; causes are
+//! kept as `#[source]`, never flattened into strings; each message names the
+//! object, path or store involved and, where there is one, what to do next.
+//! The binary turns these into one-line messages in Japanese or English.
+
+use std::path::PathBuf;
+
+use hokan_format::FormatError;
+
+use crate::store::StoreError;
+
+/// Errors from repository operations.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RepoError {
+    /// The store failed (includes a full medium: [`StoreError::NoSpace`]).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// No key slot opens with the passphrase given.
+    #[error("wrong passphrase: no key slot of repository {store} opens with it")]
+    WrongPassword {
+        /// The store's description.
+        store: String,
+    },
+    /// The location holds no repository config.
+    #[error("{store} is not a hokan repository (no config); check the path, or create one with `hokan init`")]
+    NotARepository {
+        /// The store's description.
+        store: String,
+    },
+    /// `init` found a repository already there.
+    #[error("{store} already holds a hokan repository; nothing was changed")]
+    AlreadyInitialized {
+        /// The store's description.
+        store: String,
+    },
+    /// A repository object fails to parse.
+    #[error("{object} is damaged: {source}")]
+    Format {
+        /// Which object.
+        object: String,
+        /// The parser's error.
+        #[source]
+        source: FormatError,
+    },
+    /// A repository object is damaged in a way a parser did not catch
+    /// (authentication failure, wrong hash, impossible values).
+    #[error("{what} is damaged: {detail}")]
+    Corrupt {
+        /// Which object.
+        what: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// No snapshot matches.
+    #[error("no snapshot matches {0:?}; list them with `hokan snapshots`")]
+    SnapshotNotFound(String),
+    /// Several snapshots match a short id.
+    #[error("{0:?} matches several snapshots; give more digits")]
+    AmbiguousSnapshot(String),
+    /// Another process holds a conflicting lock.
+    #[error("repository is locked by {holder}; wait for it to finish, or if it died, run `hokan unlock`")]
+    Locked {
+        /// Who holds it (host, pid, operation, time).
+        holder: String,
+    },
+    /// A local file or folder (source or restore target) failed.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Restore would overwrite existing files and was not told to.
+    #[error("restore refused: {count} file(s) already exist in the target, e.g. {first}; choose an empty target or pass --overwrite")]
+    WouldOverwrite {
+        /// How many.
+        count: usize,
+        /// The first one.
+        first: PathBuf,
+    },
+    /// A caller passed something that cannot work.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl RepoError {
+    /// Whether the failure is a full medium.
+    pub fn is_no_space(&self) -> bool {
+        matches!(self, RepoError::Store(StoreError::NoSpace { .. }))
+    }
+
+    pub(crate) fn io(
+        op: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> RepoError {
+        RepoError::Io {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Shorthand.
+pub type Result<T, E = RepoError> = std::result::Result<T, E>;

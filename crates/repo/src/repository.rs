@@ -1,0 +1,556 @@
+//! Opening a repository: config, keys, index, snapshots, sealed objects.
+//!
+//! A [`Repository`] is a store plus the master key plus the in-memory index.
+//! Opening reads the config first (plaintext, so a newer format is refused
+//! before any passphrase is asked for), then tries the passphrase on every key
+//! slot, then loads the index.
+
+use std::sync::{Arc, RwLock};
+
+use hokan_format::{
+    BlobKind, ChunkerParams, FormatError, Id, IndexFile, KeySlot, RepoConfig, Snapshot, Tree,
+    FORMAT_VERSION,
+};
+use rand::RngCore;
+use rayon::prelude::*;
+
+use crate::crypto::{self, aad, blob_aad, object_name, KdfStrength, MasterKey};
+use crate::error::{RepoError, Result};
+use crate::index::{index_file, Index};
+use crate::pack::read_pack_header;
+use crate::store::{ObjectKind, Store, StoreError};
+
+/// Who and when, stamped on new key slots and snapshots.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    /// Host name.
+    pub hostname: String,
+    /// User name.
+    pub username: String,
+}
+
+impl Actor {
+    /// The current host and user.
+    pub fn current() -> Actor {
+        let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| "unknown".into());
+        let username = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_else(|_| {
+                crate::meta::user_name(unsafe { libc::getuid() })
+                    .unwrap_or_else(|| "unknown".into())
+            });
+        Actor { hostname, username }
+    }
+}
+
+/// Options for `init`.
+#[derive(Clone, Debug)]
+pub struct InitOptions {
+    /// Chunking parameters.
+    pub chunker: ChunkerParams,
+    /// Target pack size.
+    pub pack_size: u32,
+    /// zstd level for new blobs.
+    pub zstd_level: i32,
+    /// Argon2 work for the first key slot.
+    pub kdf: KdfStrength,
+}
+
+impl Default for InitOptions {
+    fn default() -> Self {
+        InitOptions {
+            chunker: ChunkerParams::default(),
+            pack_size: 8 * 1024 * 1024,
+            zstd_level: 3,
+            kdf: KdfStrength::Standard,
+        }
+    }
+}
+
+/// An open repository.
+pub struct Repository {
+    store: Arc<dyn Store>,
+    config: RepoConfig,
+    key: MasterKey,
+    key_slot: Option<String>,
+    index: RwLock<Index>,
+    damaged_index: Vec<(Id, String)>,
+}
+
+/// RFC 3339 UTC now.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("formatting now")
+}
+
+impl Repository {
+    /// Create a new repository in an empty store, with one key slot.
+    pub fn init(
+        store: Arc<dyn Store>,
+        passphrase: &[u8],
+        opts: &InitOptions,
+    ) -> Result<Repository> {
+        match store.get(ObjectKind::Config, "config") {
+            Ok(_) => {
+                return Err(RepoError::AlreadyInitialized {
+                    store: store.describe(),
+                })
+            }
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e.into()),
+        }
+        store.create().map_err(|e| match e {
+            StoreError::AlreadyExists { .. } => RepoError::AlreadyInitialized {
+                store: store.describe(),
+            },
+            e => e.into(),
+        })?;
+        let mut id = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut id);
+        let config = RepoConfig {
+            version: FORMAT_VERSION,
+            id: Id(id),
+            created: now_rfc3339(),
+            chunker: opts.chunker,
+            pack_size: opts.pack_size,
+            zstd_level: opts.zstd_level,
+        };
+        let key = MasterKey::generate();
+        let actor = Actor::current();
+        let slot = crypto::wrap_key(
+            &key,
+            passphrase,
+            opts.kdf,
+            "initial key",
+            &actor.hostname,
+            &actor.username,
+            &config.created,
+        )?;
+        let slot_name = put_key_slot(&*store, &slot)?;
+        // The config goes last: a repository without config is not a repository,
+        // so an init that dies half-way leaves nothing that looks usable.
+        let bytes = serde_json::to_vec_pretty(&config).expect("config serializes");
+        store.put(ObjectKind::Config, "config", &bytes)?;
+        Ok(Repository {
+            store,
+            config,
+            key,
+            key_slot: Some(slot_name),
+            index: RwLock::new(Index::default()),
+            damaged_index: Vec::new(),
+        })
+    }
+
+    /// Read and check the config only (no key needed).
+    pub fn read_config(store: &dyn Store) -> Result<RepoConfig> {
+        let bytes = match store.get(ObjectKind::Config, "config") {
+            Ok(b) => b,
+            Err(e) if e.is_not_found() => {
+                return Err(RepoError::NotARepository {
+                    store: store.describe(),
+                })
+            }
+            Err(e) => return Err(e.into()),
+        };
+        RepoConfig::decode(&bytes).map_err(|source| match source {
+            FormatError::Json { .. } => RepoError::NotARepository {
+                store: store.describe(),
+            },
+            source => RepoError::Format {
+                object: format!("config of {}", store.describe()),
+                source,
+            },
+        })
+    }
+
+    /// Open with a passphrase: tries every key slot.
+    pub fn open(store: Arc<dyn Store>, passphrase: &[u8]) -> Result<Repository> {
+        let config = Self::read_config(&*store)?;
+        let slots = store.list(ObjectKind::Key)?;
+        let mut damaged = None;
+        for info in slots {
+            let bytes = store.get(ObjectKind::Key, &info.name)?;
+            let slot = match KeySlot::decode(&bytes) {
+                Ok(s) => s,
+                Err(e) => {
+                    damaged = Some((info.name.clone(), e));
+                    continue;
+                }
+            };
+            if let Some(key) = crypto::unwrap_key(&slot, passphrase)? {
+                return Self::opened(store, config, key, Some(info.name));
+            }
+        }
+        if let Some((name, source)) = damaged {
+            tracing::warn!("key slot {name} is damaged: {source}");
+        }
+        Err(RepoError::WrongPassword {
+            store: store.describe(),
+        })
+    }
+
+    /// Open with the master secret itself (from a paper key).
+    pub fn open_with_secret(store: Arc<dyn Store>, secret: [u8; 32]) -> Result<Repository> {
+        let config = Self::read_config(&*store)?;
+        Self::opened(store, config, MasterKey::from_secret(secret), None)
+    }
+
+    fn opened(
+        store: Arc<dyn Store>,
+        config: RepoConfig,
+        key: MasterKey,
+        key_slot: Option<String>,
+    ) -> Result<Repository> {
+        let mut r = Repository {
+            store,
+            config,
+            key,
+            key_slot,
+            index: RwLock::new(Index::default()),
+            damaged_index: Vec::new(),
+        };
+        r.load_index()?;
+        Ok(r)
+    }
+
+    fn load_index(&mut self) -> Result<()> {
+        let files = self.store.list(ObjectKind::Index)?;
+        let loaded: Vec<(Id, std::result::Result<IndexFile, String>)> = files
+            .par_iter()
+            .map(|f| {
+                let name = Id::from_hex(&f.name).unwrap_or_default();
+                let r = self
+                    .store
+                    .get(ObjectKind::Index, &f.name)
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| {
+                        self.open_object(&b, &f.name, aad::INDEX)
+                            .map_err(|e| e.to_string())
+                    })
+                    .and_then(|p| IndexFile::decode(&p).map_err(|e| e.to_string()));
+                (name, r)
+            })
+            .collect();
+        let mut index = Index::default();
+        for (name, r) in loaded {
+            match r {
+                Ok(file) => index.add_file(name, &file),
+                Err(e) => {
+                    tracing::warn!("index file {name} is damaged and was skipped: {e}");
+                    self.damaged_index.push((name, e));
+                }
+            }
+        }
+        *self.index.write().expect("index lock") = index;
+        Ok(())
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+    /// The config.
+    pub fn config(&self) -> &RepoConfig {
+        &self.config
+    }
+    /// The master key.
+    pub fn key(&self) -> &MasterKey {
+        &self.key
+    }
+    /// The key slot that opened this repository (None with a paper key).
+    pub fn key_slot(&self) -> Option<&str> {
+        self.key_slot.as_deref()
+    }
+    /// The index (read lock).
+    pub fn index(&self) -> std::sync::RwLockReadGuard<'_, Index> {
+        self.index.read().expect("index lock")
+    }
+    pub(crate) fn index_mut(&self) -> std::sync::RwLockWriteGuard<'_, Index> {
+        self.index.write().expect("index lock")
+    }
+    /// Index files that could not be read at open time, with the reason.
+    pub fn damaged_index_files(&self) -> &[(Id, String)] {
+        &self.damaged_index
+    }
+
+    /// Open a sealed object and check that its name is the hash of its bytes.
+    pub(crate) fn open_object(&self, bytes: &[u8], name: &str, aad: &[u8]) -> Result<Vec<u8>> {
+        if object_name(bytes).to_hex() != name {
+            return Err(RepoError::Corrupt {
+                what: format!("object {name}"),
+                detail: "content does not match its name (damaged or truncated)".into(),
+            });
+        }
+        self.key
+            .open(bytes, aad, None)
+            .map_err(|e| RepoError::Corrupt {
+                what: format!("object {name}"),
+                detail: e.to_string(),
+            })
+    }
+
+    /// Seal and store an object named by the hash of its bytes.
+    pub(crate) fn put_object(
+        &self,
+        kind: ObjectKind,
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<(Id, u64)> {
+        let sealed = self
+            .key
+            .seal_compressed(plaintext, self.config.zstd_level, aad);
+        let name = object_name(&sealed);
+        match self.store.put(kind, &name.to_hex(), &sealed) {
+            Ok(()) | Err(StoreError::AlreadyExists { .. }) => Ok((name, sealed.len() as u64)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Write an index file for these packs.
+    pub(crate) fn put_index(
+        &self,
+        packs: Vec<(Id, Vec<hokan_format::BlobEntry>)>,
+    ) -> Result<(Id, u64)> {
+        let file = index_file(packs);
+        self.put_object(ObjectKind::Index, aad::INDEX, &file.encode())
+    }
+
+    /// Read and authenticate one blob.
+    pub fn read_blob(&self, id: &Id) -> Result<Vec<u8>> {
+        let loc = self.index().get(id).ok_or_else(|| RepoError::Corrupt {
+            what: format!("blob {id}"),
+            detail:
+                "not in any index (the pack holding it is missing or unindexed; run `hokan verify`)"
+                    .into(),
+        })?;
+        let pack = self.index().pack_name(loc.pack);
+        let sealed = self.store.get_range(
+            ObjectKind::Pack,
+            &pack.to_hex(),
+            loc.offset as u64,
+            loc.length as u64,
+        )?;
+        self.open_blob(&pack, loc.kind, id, &sealed, loc.raw_length as usize)
+    }
+
+    /// Open a sealed blob and check its id.
+    pub(crate) fn open_blob(
+        &self,
+        pack: &Id,
+        kind: BlobKind,
+        id: &Id,
+        sealed: &[u8],
+        raw_len: usize,
+    ) -> Result<Vec<u8>> {
+        let plain = self
+            .key
+            .open(sealed, &blob_aad(kind, id), Some(raw_len))
+            .map_err(|e| RepoError::Corrupt {
+                what: format!("blob {} in pack {}", id.short(), pack.short()),
+                detail: e.to_string(),
+            })?;
+        if self.key.blob_id(&plain) != *id || plain.len() != raw_len {
+            return Err(RepoError::Corrupt {
+                what: format!("blob {} in pack {}", id.short(), pack.short()),
+                detail: "content does not match its id".into(),
+            });
+        }
+        Ok(plain)
+    }
+
+    /// Read a tree blob.
+    pub fn read_tree(&self, id: &Id) -> Result<Tree> {
+        let b = self.read_blob(id)?;
+        Tree::decode(&b).map_err(|source| RepoError::Format {
+            object: format!("tree {id}"),
+            source,
+        })
+    }
+
+    /// Read one snapshot manifest.
+    pub fn read_snapshot(&self, name: &str) -> Result<Snapshot> {
+        let b = self.store.get(ObjectKind::Snapshot, name)?;
+        let p = self.open_object(&b, name, aad::SNAPSHOT)?;
+        Snapshot::decode(&p).map_err(|source| RepoError::Format {
+            object: format!("snapshot {name}"),
+            source,
+        })
+    }
+
+    /// All snapshots, oldest first. Damaged manifests are returned as errors
+    /// in the second list so that one bad file does not hide the others.
+    pub fn snapshots(&self) -> Result<(Vec<(Id, Snapshot)>, Vec<(String, RepoError)>)> {
+        let list = self.store.list(ObjectKind::Snapshot)?;
+        let got: Vec<(String, Result<Snapshot>)> = list
+            .par_iter()
+            .map(|i| (i.name.clone(), self.read_snapshot(&i.name)))
+            .collect();
+        let mut ok = Vec::new();
+        let mut bad = Vec::new();
+        for (name, r) in got {
+            match r {
+                Ok(s) => ok.push((Id::from_hex(&name).unwrap_or_default(), s)),
+                Err(e) => bad.push((name, e)),
+            }
+        }
+        ok.sort_by(|a, b| a.1.time.cmp(&b.1.time).then(a.0.cmp(&b.0)));
+        Ok((ok, bad))
+    }
+
+    /// Find a snapshot by `latest`, a full id or a unique prefix, optionally
+    /// limited to one source.
+    pub fn find_snapshot(&self, spec: &str, source: Option<&str>) -> Result<(Id, Snapshot)> {
+        let (all, _) = self.snapshots()?;
+        let mut matching: Vec<(Id, Snapshot)> = all
+            .into_iter()
+            .filter(|(_, s)| source.is_none_or(|src| s.source == src))
+            .collect();
+        if spec == "latest" {
+            return matching
+                .pop()
+                .ok_or_else(|| RepoError::SnapshotNotFound(spec.into()));
+        }
+        let spec_l = spec.to_ascii_lowercase();
+        let mut hits: Vec<(Id, Snapshot)> = matching
+            .drain(..)
+            .filter(|(id, _)| id.to_hex().starts_with(&spec_l))
+            .collect();
+        match hits.len() {
+            0 => Err(RepoError::SnapshotNotFound(spec.into())),
+            1 => Ok(hits.pop().expect("one")),
+            _ => Err(RepoError::AmbiguousSnapshot(spec.into())),
+        }
+    }
+
+    /// Store a snapshot manifest; returns its id.
+    pub(crate) fn put_snapshot(&self, s: &Snapshot) -> Result<(Id, u64)> {
+        let b = serde_json::to_vec(s).expect("snapshot serializes");
+        self.put_object(ObjectKind::Snapshot, aad::SNAPSHOT, &b)
+    }
+
+    /// Find packs that no readable index file lists (left by a killed backup,
+    /// or whose index file is damaged), read their headers and write one new
+    /// index file for them. Returns how many packs were indexed and the packs
+    /// whose headers could not be read (damaged, with the reason).
+    pub fn index_orphan_packs(&self) -> Result<(usize, Vec<(Id, String)>)> {
+        let listed = self.store.list(ObjectKind::Pack)?;
+        let orphans: Vec<_> = {
+            let idx = self.index();
+            listed
+                .into_iter()
+                .filter_map(|i| Id::from_hex(&i.name).ok().map(|id| (id, i.size)))
+                .filter(|(id, _)| !idx.has_pack(id))
+                .collect()
+        };
+        if orphans.is_empty() {
+            return Ok((0, Vec::new()));
+        }
+        let read: Vec<(Id, Result<Vec<hokan_format::BlobEntry>>)> = orphans
+            .par_iter()
+            .map(|(id, size)| (*id, read_pack_header(&*self.store, &self.key, id, *size)))
+            .collect();
+        let mut good = Vec::new();
+        let mut bad = Vec::new();
+        for (id, r) in read {
+            match r {
+                Ok(entries) => good.push((id, entries)),
+                Err(e) => bad.push((id, e.to_string())),
+            }
+        }
+        let n = good.len();
+        if n > 0 {
+            let (name, _) = self.put_index(good.clone())?;
+            let mut idx = self.index_mut();
+            for (p, e) in &good {
+                idx.add_pack(*p, e);
+            }
+            idx.files.push(name);
+            tracing::info!(
+                "indexed {n} pack(s) left without index (e.g. by an interrupted backup)"
+            );
+        }
+        Ok((n, bad))
+    }
+
+    /// Add a key slot for another passphrase; returns its name.
+    pub fn add_key(&self, passphrase: &[u8], label: &str, kdf: KdfStrength) -> Result<String> {
+        let actor = Actor::current();
+        let slot = crypto::wrap_key(
+            &self.key,
+            passphrase,
+            kdf,
+            label,
+            &actor.hostname,
+            &actor.username,
+            &now_rfc3339(),
+        )?;
+        put_key_slot(&*self.store, &slot)
+    }
+
+    /// All key slots with their names.
+    pub fn list_keys(&self) -> Result<Vec<(String, KeySlot)>> {
+        let mut out = Vec::new();
+        for i in self.store.list(ObjectKind::Key)? {
+            let b = self.store.get(ObjectKind::Key, &i.name)?;
+            let slot = KeySlot::decode(&b).map_err(|source| RepoError::Format {
+                object: format!("key slot {}", i.name),
+                source,
+            })?;
+            out.push((i.name, slot));
+        }
+        out.sort_by(|a, b| a.1.created.cmp(&b.1.created));
+        Ok(out)
+    }
+
+    /// Remove a key slot (by name or unique prefix). Refuses to remove the
+    /// last one, or the one in use unless `allow_current`.
+    pub fn remove_key(&self, spec: &str, allow_current: bool) -> Result<String> {
+        let keys = self.list_keys()?;
+        let hits: Vec<&String> = keys
+            .iter()
+            .map(|(n, _)| n)
+            .filter(|n| n.starts_with(spec))
+            .collect();
+        let name = match hits.as_slice() {
+            [one] => (*one).clone(),
+            [] => {
+                return Err(RepoError::Invalid(format!(
+                    "no key slot matches {spec:?}; see `hokan key list`"
+                )))
+            }
+            _ => {
+                return Err(RepoError::Invalid(format!(
+                    "{spec:?} matches several key slots; give more digits"
+                )))
+            }
+        };
+        if keys.len() == 1 {
+            return Err(RepoError::Invalid(
+                "refusing to remove the only key slot: the repository could never be opened again"
+                    .into(),
+            ));
+        }
+        if Some(name.as_str()) == self.key_slot() && !allow_current {
+            return Err(RepoError::Invalid(format!(
+                "key slot {name} is the one you opened the repository with; open with another key to remove it"
+            )));
+        }
+        self.store.delete(ObjectKind::Key, &name)?;
+        Ok(name)
+    }
+
+    pub(crate) fn seal_blob_with_id(&self, kind: BlobKind, id: &Id, plain: &[u8]) -> Vec<u8> {
+        self.key
+            .seal_compressed(plain, self.config.zstd_level, &blob_aad(kind, id))
+    }
+}
+
+fn put_key_slot(store: &dyn Store, slot: &KeySlot) -> Result<String> {
+    let bytes = serde_json::to_vec_pretty(slot).expect("key slot serializes");
+    let name = object_name(&bytes).to_hex();
+    store.put(ObjectKind::Key, &name, &bytes)?;
+    Ok(name)
+}

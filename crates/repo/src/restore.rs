@@ -1,0 +1,443 @@
+//! Restore: snapshot → files.
+//!
+//! Plans first, writes second. The plan lists every entry to restore and,
+//! for every pack, which blobs go to which file offsets; packs are then read
+//! in parallel, each once, and every blob is authenticated (its id is a keyed
+//! hash of its content) before it is written. Metadata goes on last, and
+//! directories deepest-first so their times survive the writes inside them.
+//!
+//! A damaged or missing blob fails only the files that need it: the rest are
+//! restored and the damaged files are listed in [`RestoreStats::errors`].
+//! Existing files are never overwritten unless asked; the check runs before
+//! anything is written.
+
+use std::collections::HashMap;
+use std::fs::{self, OpenOptions};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use hokan_format::{Id, Node, NodeKind};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::error::{RepoError, Result};
+use crate::index::BlobLoc;
+use crate::meta;
+use crate::repository::Repository;
+use crate::store::ObjectKind;
+
+/// What to restore and where.
+#[derive(Clone, Debug, Default)]
+pub struct RestoreOptions {
+    /// Target folder; each top-level entry of the snapshot lands under it.
+    pub target: PathBuf,
+    /// Only entries matching one of these globs (and what is inside a matching
+    /// folder). A pattern without `/` also matches any single name.
+    pub include: Vec<String>,
+    /// Replace existing files.
+    pub overwrite: bool,
+}
+
+/// Progress reports from a restore.
+pub trait RestoreProgress: Send + Sync {
+    /// What will be written.
+    fn total(&self, _files: u64, _bytes: u64) {}
+    /// Bytes written.
+    fn written(&self, _bytes: u64) {}
+}
+
+impl RestoreProgress for crate::backup::NoProgress {}
+
+/// What a restore did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RestoreStats {
+    /// Files restored completely.
+    pub files: u64,
+    /// Directories.
+    pub dirs: u64,
+    /// Symlinks, fifos, devices.
+    pub special: u64,
+    /// Hard links made.
+    pub hardlinks: u64,
+    /// Content bytes written.
+    pub bytes: u64,
+    /// Paths that could not be restored (completely), with the reason.
+    pub errors: Vec<(String, String)>,
+    /// Wall-clock seconds.
+    pub duration_secs: f64,
+}
+
+/// One entry of a snapshot with its path relative to the snapshot root.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// Path relative to the snapshot root.
+    pub rel: PathBuf,
+    /// The node.
+    pub node: Node,
+}
+
+fn join_name(base: &Path, node: &Node) -> PathBuf {
+    base.join(std::ffi::OsStr::from_bytes(&meta::node_name(node)))
+}
+
+impl Repository {
+    /// Every entry under a tree, in pre-order (parents before children).
+    pub fn walk(&self, tree: &Id, base: &Path, out: &mut Vec<Entry>) -> Result<()> {
+        let t = self.read_tree(tree)?;
+        for n in t.nodes {
+            let rel = join_name(base, &n);
+            let sub = n.subtree;
+            out.push(Entry {
+                rel: rel.clone(),
+                node: n,
+            });
+            if let Some(s) = sub {
+                self.walk(&s, &rel, out)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Restore a snapshot.
+    pub fn restore(
+        &self,
+        snapshot: &Id,
+        opts: &RestoreOptions,
+        progress: &dyn RestoreProgress,
+    ) -> Result<RestoreStats> {
+        let started = Instant::now();
+        let snap = self.read_snapshot(&snapshot.to_hex())?;
+        let mut all = Vec::new();
+        self.walk(&snap.tree, Path::new(""), &mut all)?;
+        let entries = filter(all, &opts.include)?;
+        if entries.is_empty() {
+            return Err(RepoError::Invalid(
+                "nothing in the snapshot matches --include".into(),
+            ));
+        }
+        let target = &opts.target;
+        fs::create_dir_all(target).map_err(|e| RepoError::io("create", target, e))?;
+
+        // Refuse before writing anything.
+        if !opts.overwrite {
+            let clashes: Vec<&Entry> = entries
+                .iter()
+                .filter(|e| {
+                    e.node.kind != NodeKind::Dir && target.join(&e.rel).symlink_metadata().is_ok()
+                })
+                .collect();
+            if let Some(first) = clashes.first() {
+                return Err(RepoError::WouldOverwrite {
+                    count: clashes.len(),
+                    first: target.join(&first.rel),
+                });
+            }
+        }
+        let as_root = unsafe { libc::geteuid() } == 0;
+        let mut stats = RestoreStats::default();
+        let errors = Mutex::new(Vec::<(String, String)>::new());
+        let fail = |p: &Path, e: String| {
+            errors
+                .lock()
+                .expect("errors")
+                .push((p.display().to_string(), e))
+        };
+
+        // Folders, then special files.
+        for e in entries.iter().filter(|e| e.node.kind == NodeKind::Dir) {
+            let p = target.join(&e.rel);
+            fs::create_dir_all(&p).map_err(|err| RepoError::io("create folder", &p, err))?;
+            stats.dirs += 1;
+        }
+        // Hard links: the first path of each (dev, inode) gets the content.
+        let mut primary: HashMap<(u64, u64), usize> = HashMap::new();
+        let mut links = Vec::new();
+        let mut files = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            match e.node.kind {
+                NodeKind::File => {
+                    if e.node.nlink > 1 {
+                        if let Some(&p) = primary.get(&(e.node.dev, e.node.inode)) {
+                            links.push((p, i));
+                            continue;
+                        }
+                        primary.insert((e.node.dev, e.node.inode), i);
+                    }
+                    files.push(i);
+                }
+                NodeKind::Dir | NodeKind::Socket => {}
+                _ => {
+                    let p = target.join(&e.rel);
+                    if opts.overwrite && p.symlink_metadata().is_ok() {
+                        let _ = fs::remove_file(&p);
+                    }
+                    let r = if e.node.kind == NodeKind::Symlink {
+                        std::os::unix::fs::symlink(
+                            std::ffi::OsStr::from_bytes(&meta::node_target(&e.node)),
+                            &p,
+                        )
+                    } else {
+                        meta::make_special(&p, &e.node)
+                    };
+                    match r {
+                        Ok(()) => stats.special += 1,
+                        Err(err) => fail(&p, err.to_string()),
+                    }
+                }
+            }
+        }
+
+        // Plan: which blobs of which pack go where.
+        let idx = self.index();
+        let mut plan: HashMap<u32, Vec<(Id, BlobLoc, usize, u64)>> = HashMap::new();
+        let mut broken = vec![false; entries.len()];
+        let total: u64 = files.iter().map(|&i| entries[i].node.size).sum();
+        progress.total(files.len() as u64, total);
+        for &i in &files {
+            let n = &entries[i].node;
+            if n.incomplete {
+                broken[i] = true;
+                fail(
+                    &target.join(&entries[i].rel),
+                    "was not readable at backup time; its content is not in the snapshot".into(),
+                );
+                continue;
+            }
+            let mut off = 0u64;
+            for id in &n.content {
+                match idx.get(id) {
+                    Some(loc) => {
+                        plan.entry(loc.pack).or_default().push((*id, loc, i, off));
+                        off += loc.raw_length as u64;
+                    }
+                    None => {
+                        broken[i] = true;
+                        fail(
+                            &target.join(&entries[i].rel),
+                            format!("blob {} is missing from the repository", id.short()),
+                        );
+                        break;
+                    }
+                }
+            }
+        }
+        let pack_names: HashMap<u32, Id> = plan.keys().map(|&p| (p, idx.pack_name(p))).collect();
+        drop(idx);
+
+        // Create the files at their final size.
+        files.par_iter().for_each(|&i| {
+            let p = target.join(&entries[i].rel);
+            if opts.overwrite {
+                if let Ok(md) = p.symlink_metadata() {
+                    if !md.is_file() {
+                        let _ = fs::remove_file(&p);
+                    }
+                }
+            }
+            let r = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&p)
+                .and_then(|f| f.set_len(entries[i].node.size));
+            if let Err(e) = r {
+                fail(&p, e.to_string());
+            }
+        });
+
+        // Content, one pack at a time per thread.
+        let bytes = AtomicU64::new(0);
+        let broken = Mutex::new(broken);
+        let mut packs: Vec<(u32, Vec<(Id, BlobLoc, usize, u64)>)> = plan.into_iter().collect();
+        packs.sort_by_key(|(p, _)| *p);
+        packs.par_iter_mut().with_max_len(1).for_each(|(p, blobs)| {
+            blobs.sort_by_key(|b| (b.1.offset, b.2, b.3));
+            let name = pack_names[p];
+            let start = blobs.first().map(|b| b.1.offset as u64).unwrap_or(0);
+            let end = blobs
+                .iter()
+                .map(|b| b.1.offset as u64 + b.1.length as u64)
+                .max()
+                .unwrap_or(0);
+            let data =
+                match self
+                    .store()
+                    .get_range(ObjectKind::Pack, &name.to_hex(), start, end - start)
+                {
+                    Ok(d) => d,
+                    Err(e) => {
+                        let mut br = broken.lock().expect("broken");
+                        for b in blobs.iter() {
+                            if !br[b.2] {
+                                br[b.2] = true;
+                                fail(
+                                    &target.join(&entries[b.2].rel),
+                                    format!("pack {} unreadable: {e}", name.short()),
+                                );
+                            }
+                        }
+                        return;
+                    }
+                };
+            let mut last: Option<(Id, Vec<u8>)> = None;
+            for (id, loc, file, off) in blobs.iter() {
+                if broken.lock().expect("broken")[*file] {
+                    continue;
+                }
+                let lo = (loc.offset as u64 - start) as usize;
+                let hi = lo + loc.length as usize;
+                let plain = match &last {
+                    Some((lid, pl)) if lid == id => Ok(pl.clone()),
+                    _ => {
+                        if hi > data.len() {
+                            Err(RepoError::Corrupt {
+                                what: format!("pack {}", name.short()),
+                                detail: "shorter than its index says (truncated)".into(),
+                            })
+                        } else {
+                            self.open_blob(
+                                &name,
+                                loc.kind,
+                                id,
+                                &data[lo..hi],
+                                loc.raw_length as usize,
+                            )
+                        }
+                    }
+                };
+                let path = target.join(&entries[*file].rel);
+                match plain {
+                    Ok(pl) => {
+                        let w = OpenOptions::new()
+                            .write(true)
+                            .open(&path)
+                            .and_then(|f| f.write_all_at(&pl, *off));
+                        match w {
+                            Ok(()) => {
+                                bytes.fetch_add(pl.len() as u64, Ordering::Relaxed);
+                                progress.written(pl.len() as u64);
+                            }
+                            Err(e) => {
+                                broken.lock().expect("broken")[*file] = true;
+                                fail(&path, e.to_string());
+                            }
+                        }
+                        last = Some((*id, pl));
+                    }
+                    Err(e) => {
+                        broken.lock().expect("broken")[*file] = true;
+                        fail(&path, e.to_string());
+                    }
+                }
+            }
+        });
+        let broken = broken.into_inner().expect("broken");
+        stats.files = files.iter().filter(|&&i| !broken[i]).count() as u64;
+        stats.bytes = bytes.into_inner();
+
+        for (p, l) in links {
+            let (a, b) = (target.join(&entries[p].rel), target.join(&entries[l].rel));
+            if opts.overwrite && b.symlink_metadata().is_ok() {
+                let _ = fs::remove_file(&b);
+            }
+            match fs::hard_link(&a, &b) {
+                Ok(()) => stats.hardlinks += 1,
+                Err(e) => fail(&b, format!("hard link to {}: {e}", a.display())),
+            }
+        }
+
+        // Metadata: everything but folders, then folders deepest first.
+        entries
+            .par_iter()
+            .filter(|e| !matches!(e.node.kind, NodeKind::Dir | NodeKind::Socket))
+            .for_each(|e| {
+                let p = target.join(&e.rel);
+                if p.symlink_metadata().is_ok() {
+                    if let Err(err) = meta::apply(&p, &e.node, as_root) {
+                        fail(&p, format!("metadata: {err}"));
+                    }
+                }
+            });
+        let mut dirs: Vec<&Entry> = entries
+            .iter()
+            .filter(|e| e.node.kind == NodeKind::Dir)
+            .collect();
+        dirs.sort_by_key(|e| std::cmp::Reverse(e.rel.components().count()));
+        for e in dirs {
+            let p = target.join(&e.rel);
+            if let Err(err) = meta::apply(&p, &e.node, as_root) {
+                fail(&p, format!("metadata: {err}"));
+            }
+        }
+        stats.errors = errors.into_inner().expect("errors");
+        stats.errors.sort();
+        stats.duration_secs = started.elapsed().as_secs_f64();
+        Ok(stats)
+    }
+}
+
+fn globs(patterns: &[String]) -> Result<(GlobSet, GlobSet)> {
+    let mut full = GlobSetBuilder::new();
+    let mut names = GlobSetBuilder::new();
+    for p in patterns {
+        let g = GlobBuilder::new(p.trim_start_matches('/'))
+            .literal_separator(true)
+            .build()
+            .map_err(|e| RepoError::Invalid(format!("bad --include pattern {p:?}: {e}")))?;
+        if !p.contains('/') {
+            names.add(g.clone());
+        }
+        full.add(g);
+    }
+    let build = |b: GlobSetBuilder| b.build().map_err(|e| RepoError::Invalid(e.to_string()));
+    Ok((build(full)?, build(names)?))
+}
+
+/// Keep entries that match (or lie inside a match), and the folders leading to them.
+pub fn filter(all: Vec<Entry>, include: &[String]) -> Result<Vec<Entry>> {
+    if include.is_empty() {
+        return Ok(all);
+    }
+    let (full, names) = globs(include)?;
+    let matched: Vec<bool> = all
+        .iter()
+        .map(|e| {
+            full.is_match(&e.rel)
+                || e.rel
+                    .file_name()
+                    .is_some_and(|n| names.is_match(Path::new(n)))
+        })
+        .collect();
+    let mut keep_under: Vec<PathBuf> = Vec::new();
+    let mut keep = vec![false; all.len()];
+    for (i, e) in all.iter().enumerate() {
+        if matched[i] || keep_under.iter().any(|k| e.rel.starts_with(k)) {
+            keep[i] = true;
+            if e.node.kind == NodeKind::Dir {
+                keep_under.push(e.rel.clone());
+            }
+        }
+    }
+    let kept: Vec<PathBuf> = all
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(e, _)| e.rel.clone())
+        .collect();
+    for (i, e) in all.iter().enumerate() {
+        if e.node.kind == NodeKind::Dir && !keep[i] && kept.iter().any(|k| k.starts_with(&e.rel)) {
+            keep[i] = true;
+        }
+    }
+    Ok(all
+        .into_iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|(e, _)| e)
+        .collect())
+}
