@@ -1,1 +1,254 @@
-fn main() {}
+//! `hokan`: offline backup for hospitals.
+//!
+//! The binary owns arguments, output, language, passphrases and wiring; it is
+//! the only place that reads environment variables. Everything else is in the
+//! libraries.
+
+mod commands;
+mod demo;
+mod exit;
+mod i18n;
+mod progress;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::i18n::Lang;
+
+/// hokan (保管) — offline backup for hospitals: multi-generation, deduplicated,
+/// encrypted backups, with copies on media that count as offline.
+#[derive(Parser, Debug)]
+#[command(name = "hokan", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// Repository path (or env HOKAN_REPO).
+    #[arg(long, short = 'r', global = true, env = "HOKAN_REPO")]
+    pub repo: Option<PathBuf>,
+    /// Read the passphrase from this file (first line). Otherwise env
+    /// HOKAN_PASSWORD, otherwise a prompt on a terminal.
+    #[arg(long, global = true)]
+    pub password_file: Option<PathBuf>,
+    /// Open with a paper key (file holding the K1..K4 lines) instead of a passphrase.
+    #[arg(long, global = true)]
+    pub paper_key: Option<PathBuf>,
+    /// Machine-readable output (JSON on stdout).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Language of messages: ja or en (default: from the locale).
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<Lang>,
+    /// No progress bars.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a new repository.
+    Init {
+        /// Use a fast, weak key derivation. For tests only: anyone who steals
+        /// the repository can guess passphrases much faster.
+        #[arg(long, hide = true)]
+        insecure_fast_kdf: bool,
+        /// Target pack size in bytes (default 8 MiB).
+        #[arg(long, hide = true)]
+        pack_size: Option<u32>,
+    },
+    /// Back up paths into a new snapshot (generation).
+    Backup {
+        /// Paths to back up.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Source name: generations are counted per source.
+        #[arg(long, default_value = "default")]
+        source: String,
+        /// Tags (repeat for several).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// Read every file, ignoring the previous snapshot.
+        #[arg(long)]
+        force: bool,
+        /// Snapshot time to record (RFC 3339), e.g. for imports and simulations.
+        #[arg(long, hide = true)]
+        time: Option<String>,
+    },
+    /// List snapshots.
+    Snapshots {
+        /// Only this source.
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// List the files in a snapshot.
+    Ls {
+        /// Snapshot id, unique prefix, or `latest`.
+        snapshot: String,
+        /// Path inside the snapshot.
+        path: Option<String>,
+    },
+    /// Show what changed between two snapshots.
+    Diff {
+        /// Older snapshot.
+        a: String,
+        /// Newer snapshot.
+        b: String,
+    },
+    /// Restore a snapshot.
+    Restore {
+        /// Snapshot id, unique prefix, or `latest`.
+        snapshot: String,
+        /// Where to restore to.
+        #[arg(long, short = 't')]
+        target: PathBuf,
+        /// Only paths matching this glob (repeat for several).
+        #[arg(long)]
+        include: Vec<String>,
+        /// Replace files that already exist in the target.
+        #[arg(long)]
+        overwrite: bool,
+        /// With `latest`: the latest of this source.
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// Check the repository; with --read-data, read and authenticate every pack.
+    Verify {
+        /// Read every pack and authenticate every blob.
+        #[arg(long)]
+        read_data: bool,
+    },
+    /// Remove snapshots by a grandfather-father-son policy.
+    Forget {
+        /// Keep the last N snapshots.
+        #[arg(long, default_value_t = 0)]
+        keep_last: u32,
+        /// Keep the newest snapshot of each of the last N days.
+        #[arg(long, default_value_t = 0)]
+        keep_daily: u32,
+        /// … of each of the last N weeks.
+        #[arg(long, default_value_t = 0)]
+        keep_weekly: u32,
+        /// … of each of the last N months.
+        #[arg(long, default_value_t = 0)]
+        keep_monthly: u32,
+        /// … of each of the last N years.
+        #[arg(long, default_value_t = 0)]
+        keep_yearly: u32,
+        /// Only this source.
+        #[arg(long)]
+        source: Option<String>,
+        /// Show what would be removed; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Prune right after.
+        #[arg(long)]
+        prune: bool,
+    },
+    /// Delete data no snapshot needs (repacks only what it must).
+    Prune {
+        /// Show the plan; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Repack a pack when more than this percentage of it is unused.
+        #[arg(long, default_value_t = 20)]
+        repack_threshold: u8,
+    },
+    /// Manage passphrases (key slots) and the paper key.
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+    /// Repair: rebuild the index from the packs.
+    Repair {
+        #[command(subcommand)]
+        what: RepairWhat,
+    },
+    /// Remove stale locks (of processes that are gone).
+    Unlock {
+        /// Remove every lock, also those of other hosts. Make sure nothing runs.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Build a demo site with sample data, back it up over a few nights, restore and compare.
+    Demo {
+        /// Folder for the demo (default ./hokan-demo).
+        dir: Option<PathBuf>,
+        /// How many nights to simulate.
+        #[arg(long, default_value_t = 3)]
+        nights: u32,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyAction {
+    /// Add a passphrase (asks for the new one; or env HOKAN_NEW_PASSWORD, or --new-password-file).
+    Add {
+        /// A label for the new key slot.
+        #[arg(long, default_value = "")]
+        label: String,
+        /// Read the new passphrase from this file.
+        #[arg(long)]
+        new_password_file: Option<PathBuf>,
+        #[arg(long, hide = true)]
+        insecure_fast_kdf: bool,
+    },
+    /// List key slots.
+    List,
+    /// Remove a key slot.
+    Remove {
+        /// Key slot name or unique prefix.
+        id: String,
+    },
+    /// Export the master key: --paper prints a sheet to keep in a safe.
+    Export {
+        /// A printable sheet with checksummed lines.
+        #[arg(long)]
+        paper: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RepairWhat {
+    /// Index packs that no readable index lists (after a crash or a damaged index file).
+    Index,
+}
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let lang = Lang::detect(cli.global.lang);
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HOKAN_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .init();
+    let code = match commands::run(cli, lang) {
+        Ok(code) => code,
+        Err(f) => {
+            eprintln!("hokan: {}", f.message);
+            f.code
+        }
+    };
+    std::process::exit(code);
+}

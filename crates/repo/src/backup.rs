@@ -336,6 +336,7 @@ fn writer(
 
 fn read_file(
     path: &Path,
+    size_hint: u64,
     chunker: &Chunker,
     sink: &Sink<'_>,
     progress: &dyn BackupProgress,
@@ -346,22 +347,19 @@ fn read_file(
     let mut total = 0u64;
     let mut eof = false;
     while !eof || !buf.is_empty() {
-        // Fill up to one segment beyond what is carried over.
+        // Fill up to one segment (carry-over included). `read_to_end` grows
+        // the buffer as data arrives, so a small file costs a small buffer.
         let want = SEGMENT.max(chunker.max_size() * 2);
         while !eof && buf.len() < want {
             let old = buf.len();
-            buf.resize(want, 0);
-            match f.read(&mut buf[old..]) {
-                Ok(0) => {
-                    buf.truncate(old);
-                    eof = true;
-                }
+            buf.reserve((want - old).min(size_hint.saturating_sub(total) as usize + 1));
+            match (&mut f).take((want - old) as u64).read_to_end(&mut buf) {
+                Ok(0) => eof = true,
                 Ok(n) => {
-                    buf.truncate(old + n);
                     total += n as u64;
                     progress.read(n as u64);
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(old),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(RepoError::io("read", path, e)),
             }
         }
@@ -497,7 +495,18 @@ impl Repository {
                 let results: Vec<(usize, Result<(Vec<Id>, u64)>)> = to_read
                     .par_iter()
                     .with_max_len(1)
-                    .map(|&i| (i, read_file(&items[i].path, &chunker, &sink, progress)))
+                    .map(|&i| {
+                        (
+                            i,
+                            read_file(
+                                &items[i].path,
+                                items[i].node.size,
+                                &chunker,
+                                &sink,
+                                progress,
+                            ),
+                        )
+                    })
                     .collect();
                 for (i, r) in results {
                     match r {

@@ -16,7 +16,9 @@
 #![deny(missing_docs)]
 
 pub mod backup;
+pub mod browse;
 pub mod chunker;
+pub mod compare;
 pub mod crypto;
 pub mod error;
 pub mod index;

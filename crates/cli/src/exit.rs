@@ -1,0 +1,118 @@
+//! Exit codes and the one-line error message.
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success |
+//! | 1 | error (the message says which object and what to do) |
+//! | 2 | usage: bad arguments |
+//! | 3 | partial: a backup skipped unreadable files, or a restore could not restore some files |
+//! | 4 | verify found damage |
+//! | 5 | wrong passphrase, or no passphrase available |
+//! | 6 | the repository is locked by another operation |
+//! | 7 | no space left on the medium |
+//! | 8 | the repository was written by a newer hokan |
+//!
+//! README repeats this table; keep them together.
+
+use hokan_format::FormatError;
+use hokan_repo::{RepoError, StoreError};
+
+use crate::i18n::{t, Lang};
+
+/// Success.
+pub const OK: i32 = 0;
+/// Generic error.
+pub const ERROR: i32 = 1;
+/// Usage error (clap uses 2 as well).
+pub const USAGE: i32 = 2;
+/// Partial backup or restore.
+pub const PARTIAL: i32 = 3;
+/// Verify found damage.
+pub const DAMAGE: i32 = 4;
+/// Wrong or missing passphrase.
+pub const PASSWORD: i32 = 5;
+/// Locked.
+pub const LOCKED: i32 = 6;
+/// No space.
+pub const NO_SPACE: i32 = 7;
+/// Newer format.
+pub const NEWER_FORMAT: i32 = 8;
+
+/// An error on its way out of `main`: code and message.
+#[derive(Debug)]
+pub struct Failure {
+    /// Exit code.
+    pub code: i32,
+    /// The one-line message (already in the user's language).
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure with a code and message.
+    pub fn new(code: i32, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Map an engine error to an exit code and a one-line message.
+pub fn from_repo(lang: Lang, e: &RepoError) -> Failure {
+    let detail = e.to_string();
+    match e {
+        RepoError::WrongPassword { store } => Failure::new(
+            PASSWORD,
+            match lang {
+                Lang::En => detail,
+                Lang::Ja => format!("パスフレーズが違います: {store} のどの鍵スロットも開けません。パスフレーズを確認してください"),
+            },
+        ),
+        RepoError::NotARepository { store } => Failure::new(
+            ERROR,
+            match lang {
+                Lang::En => detail,
+                Lang::Ja => format!("{store} は hokan のリポジトリではありません (config がありません)。パスを確認するか、`hokan init` で作成してください"),
+            },
+        ),
+        RepoError::Format {
+            source: FormatError::UnsupportedVersion { what: "repository", found, supported },
+            ..
+        } => Failure::new(
+            NEWER_FORMAT,
+            match lang {
+                Lang::En => format!("the repository has format version {found}, newer than this hokan reads (up to {supported}); upgrade hokan. Nothing was changed"),
+                Lang::Ja => format!("リポジトリの形式バージョン {found} はこの hokan が読める版 ({supported} まで) より新しいため開けません。hokan を更新してください。何も変更していません"),
+            },
+        ),
+        RepoError::Store(StoreError::NoSpace { store, .. }) => Failure::new(
+            NO_SPACE,
+            match lang {
+                Lang::En => format!("{detail}. The repository is unchanged and still usable"),
+                Lang::Ja => format!("{store} の空き容量がありません。容量を空けるか大きな媒体を使い、もう一度実行してください。リポジトリは変更されておらず、そのまま使えます"),
+            },
+        ),
+        RepoError::Locked { holder } => Failure::new(
+            LOCKED,
+            match lang {
+                Lang::En => detail,
+                Lang::Ja => format!("リポジトリは {holder} がロック中です。終了を待つか、そのプロセスが既に無い場合は `hokan unlock` を実行してください"),
+            },
+        ),
+        RepoError::WouldOverwrite { count, first } => Failure::new(
+            ERROR,
+            match lang {
+                Lang::En => detail,
+                Lang::Ja => format!("復元を中止しました: 復元先に既存ファイルが {count} 件あります (例: {})。空のフォルダを指定するか --overwrite を付けてください", first.display()),
+            },
+        ),
+        RepoError::SnapshotNotFound(s) => Failure::new(
+            ERROR,
+            match lang {
+                Lang::En => detail,
+                Lang::Ja => format!("{s:?} に一致するスナップショットがありません。`hokan snapshots` で一覧を確認してください"),
+            },
+        ),
+        _ => Failure::new(ERROR, format!("{}{detail}", t(lang, "", "エラー: "))),
+    }
+}

@@ -1,0 +1,161 @@
+//! Crash safety: `hokan backup` killed with SIGKILL at many points.
+//!
+//! After every kill the repository must verify with --read-data; backups
+//! after kills must succeed and reuse what the killed run wrote; every
+//! snapshot made along the way must restore byte-identical at the end.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::*;
+use rand::{Rng, RngCore, SeedableRng};
+
+fn add_random_file(dir: &Path, name: &str, size: usize, rng: &mut impl RngCore) {
+    let mut v = vec![0u8; size];
+    rng.fill_bytes(&mut v);
+    fs::write(dir.join(name), v).unwrap();
+}
+
+fn backup_json(repo: &Path, src: &Path) -> serde_json::Value {
+    json(
+        repo,
+        &["backup", "--source", "crash", src.to_str().unwrap()],
+    )
+}
+
+fn kill_backup_after(repo: &Path, src: &Path, delay: Duration) -> bool {
+    let mut child = cmd(repo)
+        .args(["backup", "--source", "crash", src.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(delay);
+    let killed = matches!(child.try_wait(), Ok(None));
+    // SAFETY: plain kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let st = child.wait().unwrap();
+    killed && st.code().is_none()
+}
+
+#[test]
+fn sigkill_at_twenty_points_never_damages_the_repository() {
+    let t = tempfile::tempdir().unwrap();
+    let (repo, src) = (t.path().join("repo"), t.path().join("src"));
+    let mut rng = rand::rngs::StdRng::seed_from_u64(20261122);
+    make_tree(&src, 11, 1 << 20);
+    for i in 0..12 {
+        add_random_file(&src, &format!("base{i}.bin"), 2 << 20, &mut rng);
+    }
+    ok(
+        &repo,
+        &["init", "--insecure-fast-kdf", "--pack-size", "1048576"],
+    );
+    // How long does an uninterrupted first backup take? Kill points spread over it.
+    let probe = t.path().join("probe");
+    ok(
+        &probe,
+        &["init", "--insecure-fast-kdf", "--pack-size", "1048576"],
+    );
+    let started = Instant::now();
+    ok(&probe, &["backup", src.to_str().unwrap()]);
+    let full = started.elapsed().max(Duration::from_millis(200));
+    fs::remove_dir_all(&probe).unwrap();
+
+    let mut snapshots: Vec<(String, std::path::PathBuf)> = Vec::new();
+    let mut kills = 0;
+    let mut delays = Vec::new();
+    let mut round = 0;
+    while kills < 24 && round < 80 {
+        round += 1;
+        // New data every round, so every killed run has something to write.
+        add_random_file(&src, &format!("night{round}.bin"), 3 << 20, &mut rng);
+        fs::write(
+            src.join("a/journal.txt"),
+            format!("round {round}\n").repeat(round * 100),
+        )
+        .unwrap();
+        let delay = full.mul_f64(rng.gen_range(0.02..1.1));
+        if kill_backup_after(&repo, &src, delay) {
+            kills += 1;
+            delays.push(delay.as_millis());
+            let o = run(&repo, &["verify", "--read-data"]);
+            assert!(
+                o.status.success(),
+                "verify after kill {kills} at {delay:?} failed:\n{}\n{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        if round % 6 == 0 {
+            let b = backup_json(&repo, &src);
+            let copy = t.path().join(format!("state{round}"));
+            assert!(std::process::Command::new("cp")
+                .arg("-a")
+                .arg(&src)
+                .arg(&copy)
+                .status()
+                .unwrap()
+                .success());
+            snapshots.push((b["snapshot_short"].as_str().unwrap().to_string(), copy));
+        }
+    }
+    assert!(
+        kills >= 20,
+        "only {kills} kills landed in {round} rounds (delays {delays:?})"
+    );
+    delays.sort();
+    delays.dedup();
+    assert!(delays.len() >= 15, "kill points should differ: {delays:?}");
+
+    // Reuse: a run killed after writing packs leaves them for the next run.
+    add_random_file(&src, "reuse.bin", 12 << 20, &mut rng);
+    let before = packs(&repo).len();
+    let mut child = cmd(&repo)
+        .args(["backup", "--source", "crash", src.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while packs(&repo).len() < before + 8 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+    assert!(
+        packs(&repo).len() >= before + 8,
+        "the killed run wrote packs"
+    );
+    let b = backup_json(&repo, &src);
+    let added = b["summary"]["bytes_added"].as_u64().unwrap();
+    assert!(
+        added < 6 << 20,
+        "next backup reused the killed run's packs: added {added} bytes for a 12 MiB new file"
+    );
+    let copy = t.path().join("state-final");
+    assert!(std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&src)
+        .arg(&copy)
+        .status()
+        .unwrap()
+        .success());
+    snapshots.push((b["snapshot_short"].as_str().unwrap().to_string(), copy));
+
+    ok(&repo, &["verify", "--read-data"]);
+    for (i, (id, state)) in snapshots.iter().enumerate() {
+        let out = t.path().join(format!("restore{i}"));
+        ok(&repo, &["restore", id, "--target", out.to_str().unwrap()]);
+        assert_same(state, &out.join("src"));
+    }
+    eprintln!(
+        "{kills} kills at {} distinct points over {round} rounds; {} snapshots restored",
+        delays.len(),
+        snapshots.len()
+    );
+}
