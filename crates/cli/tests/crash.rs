@@ -27,19 +27,30 @@ fn backup_json(repo: &Path, src: &Path) -> serde_json::Value {
     )
 }
 
-fn kill_backup_after(repo: &Path, src: &Path, delay: Duration) -> bool {
+/// Start a backup (reading every file, so runs are comparable) and kill it
+/// after `delay`. Returns `Err(duration)` if it finished first.
+fn kill_backup_after(repo: &Path, src: &Path, delay: Duration) -> Result<(), Duration> {
+    let started = Instant::now();
     let mut child = cmd(repo)
-        .args(["backup", "--source", "crash", src.to_str().unwrap()])
+        .args(["backup", "--force", "--source", "crash", src.to_str().unwrap()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(delay);
-    let killed = matches!(child.try_wait(), Ok(None));
+    while started.elapsed() < delay {
+        if let Ok(Some(_)) = child.try_wait() {
+            return Err(started.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
     // SAFETY: plain kill(2) on our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
     let st = child.wait().unwrap();
-    killed && st.code().is_none()
+    if st.code().is_none() {
+        Ok(())
+    } else {
+        Err(started.elapsed())
+    }
 }
 
 #[test]
@@ -63,7 +74,7 @@ fn sigkill_at_twenty_points_never_damages_the_repository() {
     );
     let started = Instant::now();
     ok(&probe, &["backup", src.to_str().unwrap()]);
-    let full = started.elapsed().max(Duration::from_millis(200));
+    let mut full = started.elapsed().max(Duration::from_millis(50));
     fs::remove_dir_all(&probe).unwrap();
 
     let mut snapshots: Vec<(String, std::path::PathBuf)> = Vec::new();
@@ -79,8 +90,13 @@ fn sigkill_at_twenty_points_never_damages_the_repository() {
             format!("round {round}\n").repeat(round * 100),
         )
         .unwrap();
-        let delay = full.mul_f64(rng.gen_range(0.02..1.1));
-        if kill_backup_after(&repo, &src, delay) {
+        let delay = full.mul_f64(rng.gen_range(0.02..0.95));
+        let outcome = kill_backup_after(&repo, &src, delay);
+        if let Err(took) = outcome {
+            // It finished first: aim the next kills inside what a run really takes.
+            full = took;
+        }
+        if outcome.is_ok() {
             kills += 1;
             delays.push(delay.as_millis());
             let o = run(&repo, &["verify", "--read-data"]);
