@@ -740,29 +740,39 @@ impl Ctx<'_> {
     }
 
     fn repair_index(&self) -> Out {
-        let repo = self.open()?;
-        let (n, bad) = repo.index_orphan_packs().map_err(|e| self.fail(e))?;
+        let mut repo = self.open()?;
+        let st = repo.repair_index().map_err(|e| self.fail(e))?;
         if self.g.json {
-            print_json(
-                &json!({"indexed_packs": n, "unreadable_packs": bad.iter().map(|(id, e)| json!({"pack": id, "error": e})).collect::<Vec<_>>()}),
-            );
+            print_json(&json!(st));
         } else {
+            let l = self.lang;
             println!(
-                "{} {n}",
-                t(self.lang, "packs indexed:", "索引に登録したパック:")
+                "{} {}",
+                t(l, "packs indexed:", "索引に登録したパック:"),
+                st.packs_indexed
             );
-            for (id, e) in &bad {
+            for id in &st.damaged_index_removed {
+                println!(
+                    "{} {id}",
+                    t(
+                        l,
+                        "removed damaged index file",
+                        "破損した索引ファイルを削除:"
+                    )
+                );
+            }
+            for (id, e) in &st.unreadable_packs {
                 println!(
                     "{} {id}: {e}",
                     t(
-                        self.lang,
+                        l,
                         "DAMAGED pack, header unreadable:",
                         "破損パック (ヘッダ読めず):"
                     )
                 );
             }
         }
-        Ok(if bad.is_empty() {
+        Ok(if st.unreadable_packs.is_empty() {
             exit::OK
         } else {
             exit::DAMAGE

@@ -32,7 +32,13 @@ fn backup_json(repo: &Path, src: &Path) -> serde_json::Value {
 fn kill_backup_after(repo: &Path, src: &Path, delay: Duration) -> Result<(), Duration> {
     let started = Instant::now();
     let mut child = cmd(repo)
-        .args(["backup", "--force", "--source", "crash", src.to_str().unwrap()])
+        .args([
+            "backup",
+            "--force",
+            "--source",
+            "crash",
+            src.to_str().unwrap(),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -129,8 +135,26 @@ fn sigkill_at_twenty_points_never_damages_the_repository() {
     assert!(delays.len() >= 15, "kill points should differ: {delays:?}");
 
     // Reuse: a run killed after writing packs leaves them for the next run.
+    // Start from a completed backup so the only new data is reuse.bin.
+    let b = backup_json(&repo, &src);
+    let copy = t.path().join("state-before-reuse");
+    assert!(std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&src)
+        .arg(&copy)
+        .status()
+        .unwrap()
+        .success());
+    snapshots.push((b["snapshot_short"].as_str().unwrap().to_string(), copy));
     add_random_file(&src, "reuse.bin", 12 << 20, &mut rng);
-    let before = packs(&repo).len();
+    let before: Vec<_> = packs(&repo);
+    let new_bytes = || -> u64 {
+        packs(&repo)
+            .iter()
+            .filter(|p| !before.contains(p))
+            .map(|p| fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+            .sum()
+    };
     let mut child = cmd(&repo)
         .args(["backup", "--source", "crash", src.to_str().unwrap()])
         .stdout(Stdio::null())
@@ -138,20 +162,22 @@ fn sigkill_at_twenty_points_never_damages_the_repository() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while packs(&repo).len() < before + 8 && Instant::now() < deadline {
+    while new_bytes() < 6 << 20 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(2));
     }
     unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
     let _ = child.wait();
+    let written = new_bytes();
     assert!(
-        packs(&repo).len() >= before + 8,
-        "the killed run wrote packs"
+        written >= 6 << 20,
+        "the killed run wrote packs ({written} bytes)"
     );
     let b = backup_json(&repo, &src);
     let added = b["summary"]["bytes_added"].as_u64().unwrap();
+    // Without reuse the next run would add the whole 12 MiB again.
     assert!(
-        added < 6 << 20,
-        "next backup reused the killed run's packs: added {added} bytes for a 12 MiB new file"
+        added + written <= (12 << 20) + (2 << 20),
+        "next backup reused the killed run's packs: killed run wrote {written}, next run added {added}"
     );
     let copy = t.path().join("state-final");
     assert!(std::process::Command::new("cp")

@@ -45,6 +45,17 @@ impl Actor {
     }
 }
 
+/// What `repair index` did.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct RepairStats {
+    /// Packs added to the index.
+    pub packs_indexed: usize,
+    /// Packs whose header could not be read, with the reason.
+    pub unreadable_packs: Vec<(Id, String)>,
+    /// Damaged index files removed.
+    pub damaged_index_removed: Vec<Id>,
+}
+
 /// Options for `init`.
 #[derive(Clone, Debug)]
 pub struct InitOptions {
@@ -77,6 +88,9 @@ pub struct Repository {
     key_slot: Option<String>,
     index: RwLock<Index>,
     damaged_index: Vec<(Id, String)>,
+    /// Packs indexed in memory only (read from their headers at open because
+    /// an index file was damaged); `index_orphan_packs` writes them out.
+    recovered: std::sync::Mutex<Vec<(Id, Vec<hokan_format::BlobEntry>)>>,
 }
 
 /// RFC 3339 UTC now.
@@ -141,6 +155,7 @@ impl Repository {
             key_slot: Some(slot_name),
             index: RwLock::new(Index::default()),
             damaged_index: Vec::new(),
+            recovered: Default::default(),
         })
     }
 
@@ -211,8 +226,22 @@ impl Repository {
             key_slot,
             index: RwLock::new(Index::default()),
             damaged_index: Vec::new(),
+            recovered: Default::default(),
         };
         r.load_index()?;
+        if !r.damaged_index.is_empty() {
+            // An index file is damaged: what it listed is still in the packs.
+            // Read their headers into memory (writing nothing) so that restore
+            // works now, before anyone runs `hokan repair index`.
+            let (good, _) = r.find_orphans()?;
+            {
+                let mut idx = r.index_mut();
+                for (p, e) in &good {
+                    idx.add_pack(*p, e);
+                }
+            }
+            *r.recovered.lock().expect("recovered") = good;
+        }
         Ok(r)
     }
 
@@ -431,11 +460,10 @@ impl Repository {
         self.put_object(ObjectKind::Snapshot, aad::SNAPSHOT, &b)
     }
 
-    /// Find packs that no readable index file lists (left by a killed backup,
-    /// or whose index file is damaged), read their headers and write one new
-    /// index file for them. Returns how many packs were indexed and the packs
-    /// whose headers could not be read (damaged, with the reason).
-    pub fn index_orphan_packs(&self) -> Result<(usize, Vec<(Id, String)>)> {
+    /// Packs in the store that no loaded index lists, with their headers
+    /// read (or the reason they could not be). Reads only.
+    #[allow(clippy::type_complexity)]
+    fn find_orphans(&self) -> Result<(Vec<(Id, Vec<hokan_format::BlobEntry>)>, Vec<(Id, String)>)> {
         let listed = self.store.list(ObjectKind::Pack)?;
         let orphans: Vec<_> = {
             let idx = self.index();
@@ -445,9 +473,6 @@ impl Repository {
                 .filter(|(id, _)| !idx.has_pack(id))
                 .collect()
         };
-        if orphans.is_empty() {
-            return Ok((0, Vec::new()));
-        }
         let read: Vec<(Id, Result<Vec<hokan_format::BlobEntry>>)> = orphans
             .par_iter()
             .map(|(id, size)| (*id, read_pack_header(&*self.store, &self.key, id, *size)))
@@ -460,6 +485,16 @@ impl Repository {
                 Err(e) => bad.push((id, e.to_string())),
             }
         }
+        Ok((good, bad))
+    }
+
+    /// Find packs that no readable index file lists (left by a killed backup,
+    /// or whose index file is damaged), read their headers and write one new
+    /// index file for them. Returns how many packs were indexed and the packs
+    /// whose headers could not be read (damaged, with the reason).
+    pub fn index_orphan_packs(&self) -> Result<(usize, Vec<(Id, String)>)> {
+        let (mut good, bad) = self.find_orphans()?;
+        good.append(&mut self.recovered.lock().expect("recovered"));
         let n = good.len();
         if n > 0 {
             let (name, _) = self.put_index(good.clone())?;
@@ -473,6 +508,32 @@ impl Repository {
             );
         }
         Ok((n, bad))
+    }
+
+    /// `hokan repair index`: index orphan packs, then delete the damaged
+    /// index files, whose packs are now listed by the new index file. A
+    /// damaged index file is kept if some pack could not be re-indexed (it
+    /// may be all that still names that pack's blobs) or if the store
+    /// protects it.
+    pub fn repair_index(&mut self) -> Result<RepairStats> {
+        let (indexed, unreadable) = self.index_orphan_packs()?;
+        let mut removed = Vec::new();
+        if unreadable.is_empty() {
+            for (name, _) in std::mem::take(&mut self.damaged_index) {
+                match self.store.delete(ObjectKind::Index, &name.to_hex()) {
+                    Ok(()) | Err(StoreError::NotFound { .. }) => removed.push(name),
+                    Err(e) => {
+                        tracing::warn!("damaged index file {name} kept: {e}");
+                        self.damaged_index.push((name, e.to_string()));
+                    }
+                }
+            }
+        }
+        Ok(RepairStats {
+            packs_indexed: indexed,
+            unreadable_packs: unreadable,
+            damaged_index_removed: removed,
+        })
     }
 
     /// Add a key slot for another passphrase; returns its name.
