@@ -1,0 +1,232 @@
+//! Bad input gets one clear line, a meaningful exit code, and loses nothing.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+/// Every file under the repository with its content, to prove nothing changed.
+fn snapshot_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                v.push((p.display().to_string(), fs::read(&p).unwrap()));
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+fn one_line_error(o: &std::process::Output) -> String {
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err:?}");
+    err
+}
+
+fn repo_with_backup(t: &Path) -> std::path::PathBuf {
+    let (repo, src) = (t.join("repo"), t.join("src"));
+    make_tree(&src, 31, 1000);
+    init(&repo);
+    ok(&repo, &["backup", src.to_str().unwrap()]);
+    repo
+}
+
+#[test]
+fn wrong_passphrase() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = repo_with_backup(t.path());
+    let before = snapshot_of(&repo);
+    let o = cmd(&repo)
+        .env("HOKAN_PASSWORD", "wrong")
+        .args(["backup", t.path().join("src").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(5));
+    let e = one_line_error(&o);
+    assert!(e.starts_with("hokan: wrong passphrase:"), "{e}");
+    assert!(
+        e.contains(repo.to_str().unwrap()),
+        "names the repository: {e}"
+    );
+    let o = cmd(&repo)
+        .env("HOKAN_PASSWORD", "wrong")
+        .args(["--lang", "ja", "snapshots"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(5));
+    assert!(one_line_error(&o).contains("パスフレーズが違います"));
+    assert_eq!(before, snapshot_of(&repo), "nothing changed");
+}
+
+#[test]
+fn repository_of_a_newer_format_version() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = repo_with_backup(t.path());
+    let cfg = repo.join("config");
+    let text = fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("\"version\": 1", "\"version\": 2");
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&cfg, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::write(&cfg, text).unwrap();
+    let before = snapshot_of(&repo);
+    for args in [
+        &["snapshots"][..],
+        &["backup", "/etc/hostname"],
+        &["verify"],
+        &["prune"],
+    ] {
+        let o = run(&repo, args);
+        assert_eq!(o.status.code(), Some(8), "{args:?}");
+        let e = one_line_error(&o);
+        assert!(
+            e.contains("format version 2") && e.contains("upgrade hokan"),
+            "{e}"
+        );
+    }
+    let o = run(&repo, &["--lang", "ja", "snapshots"]);
+    assert!(one_line_error(&o).contains("hokan を更新してください"));
+    assert_eq!(before, snapshot_of(&repo), "nothing changed");
+}
+
+#[test]
+fn path_that_is_not_a_repository() {
+    let t = tempfile::tempdir().unwrap();
+    let not_repo = t.path().join("documents");
+    fs::create_dir_all(&not_repo).unwrap();
+    fs::write(not_repo.join("letter.txt"), b"dear doctor").unwrap();
+    let before = snapshot_of(&not_repo);
+    let o = run(&not_repo, &["snapshots"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = one_line_error(&o);
+    assert!(
+        e.contains("is not a hokan repository") && e.contains("hokan init"),
+        "{e}"
+    );
+    let o = run(
+        &t.path().join("missing"),
+        &["restore", "latest", "--target", "/tmp/x"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(one_line_error(&o).contains("is not a hokan repository"));
+    assert_eq!(before, snapshot_of(&not_repo));
+    // init refuses to write over an existing repository.
+    let repo = repo_with_backup(t.path());
+    let before = snapshot_of(&repo);
+    let o = run(&repo, &["init", "--insecure-fast-kdf"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(one_line_error(&o).contains("already holds a hokan repository"));
+    assert_eq!(before, snapshot_of(&repo));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let t = tempfile::tempdir().unwrap();
+    assert_eq!(run(t.path(), &["backup"]).status.code(), Some(2));
+    assert_eq!(run(t.path(), &["no-such-command"]).status.code(), Some(2));
+    let o = Command::new(env!("CARGO_BIN_EXE_hokan"))
+        .env_remove("HOKAN_REPO")
+        .args(["snapshots"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--repo"));
+}
+
+#[test]
+fn no_passphrase_available() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = repo_with_backup(t.path());
+    let o = cmd(&repo)
+        .env_remove("HOKAN_PASSWORD")
+        .args(["snapshots"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(5));
+    assert!(one_line_error(&o).contains("HOKAN_PASSWORD"));
+}
+
+struct Mount(std::path::PathBuf);
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn full_disk_fails_cleanly_and_the_repository_stays_usable() {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("SKIPPED full_disk test: needs root to mount a small tmpfs (CI runs as root)");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let mnt = t.path().join("small-disk");
+    fs::create_dir_all(&mnt).unwrap();
+    assert!(Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=6m", "tmpfs"])
+        .arg(&mnt)
+        .status()
+        .unwrap()
+        .success());
+    let _guard = Mount(mnt.clone());
+    let repo = mnt.join("repo");
+    let src = t.path().join("src");
+    make_tree(&src, 41, 1 << 20);
+    ok(
+        &repo,
+        &["init", "--insecure-fast-kdf", "--pack-size", "262144"],
+    );
+    let first = json(&repo, &["backup", src.to_str().unwrap()]);
+    // Now something that cannot fit.
+    let mut big = vec![0u8; 12 << 20];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut big);
+    fs::write(src.join("scan.bin"), &big).unwrap();
+    let o = run(&repo, &["backup", src.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(7),
+        "no space => exit 7: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let e = one_line_error(&o);
+    assert!(
+        e.contains("no space left")
+            && e.contains(repo.to_str().unwrap())
+            && e.contains("still usable"),
+        "{e}"
+    );
+    let o = run(&repo, &["--lang", "ja", "backup", src.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(7));
+    assert!(one_line_error(&o).contains("空き容量がありません"));
+    // Nothing half-written; the repository verifies and the first night restores.
+    let tmp_left: Vec<_> = fs::read_dir(repo.join("tmp")).unwrap().collect();
+    assert!(tmp_left.is_empty(), "no temp files left: {tmp_left:?}");
+    assert_eq!(json(&repo, &["snapshots"]).as_array().unwrap().len(), 1);
+    ok(&repo, &["verify", "--read-data"]);
+    let out = t.path().join("out");
+    fs::remove_file(src.join("scan.bin")).unwrap();
+    ok(
+        &repo,
+        &[
+            "restore",
+            first["snapshot_short"].as_str().unwrap(),
+            "--target",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_same(&src, &out.join("src"));
+    // With the big file gone, the next backup works and reuses what is there.
+    let again = json(&repo, &["backup", src.to_str().unwrap()]);
+    assert_eq!(again["partial"], false);
+    ok(&repo, &["verify", "--read-data"]);
+}
