@@ -168,7 +168,7 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
         );
         println!("  {base} snapshots");
         println!("  {base} ls latest");
-        println!("  {base} diff {} latest", "<ID>");
+        println!("  {base} diff <ID> latest");
         println!("  {base} verify --read-data");
     }
     Ok(if ok { exit::OK } else { exit::ERROR })

@@ -45,6 +45,9 @@ use crate::store::{ObjectKind, StoreError};
 pub const INDEX_EVERY_PACKS: usize = 64;
 const SEGMENT: usize = 16 * 1024 * 1024;
 
+/// A file's blob ids and the bytes read.
+type FileContent = (Vec<Id>, u64);
+
 /// Which snapshot a backup compares against.
 #[derive(Clone, Debug, Default)]
 pub enum ParentChoice {
@@ -340,7 +343,7 @@ fn read_file(
     chunker: &Chunker,
     sink: &Sink<'_>,
     progress: &dyn BackupProgress,
-) -> Result<(Vec<Id>, u64)> {
+) -> Result<FileContent> {
     let mut f = File::open(path).map_err(|e| RepoError::io("open", path, e))?;
     let mut ids = Vec::new();
     let mut buf: Vec<u8> = Vec::new();
@@ -492,7 +495,7 @@ impl Repository {
         let (written, phase_result) = std::thread::scope(|s| {
             let w = s.spawn(|| writer(self, rx, &sink.failed));
             let r = (|| -> Result<()> {
-                let results: Vec<(usize, Result<(Vec<Id>, u64)>)> = to_read
+                let results: Vec<(usize, Result<FileContent>)> = to_read
                     .par_iter()
                     .with_max_len(1)
                     .map(|&i| {

@@ -20,6 +20,9 @@ use crate::index::{index_file, Index};
 use crate::pack::read_pack_header;
 use crate::store::{ObjectKind, Store, StoreError};
 
+/// Readable snapshots (oldest first) and damaged manifests with the reason.
+pub type SnapshotList = (Vec<(Id, Snapshot)>, Vec<(String, RepoError)>);
+
 /// Who and when, stamped on new key slots and snapshots.
 #[derive(Clone, Debug)]
 pub struct Actor {
@@ -411,7 +414,7 @@ impl Repository {
 
     /// All snapshots, oldest first. Damaged manifests are returned as errors
     /// in the second list so that one bad file does not hide the others.
-    pub fn snapshots(&self) -> Result<(Vec<(Id, Snapshot)>, Vec<(String, RepoError)>)> {
+    pub fn snapshots(&self) -> Result<SnapshotList> {
         let list = self.store.list(ObjectKind::Snapshot)?;
         let got: Vec<(String, Result<Snapshot>)> = list
             .par_iter()

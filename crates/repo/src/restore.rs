@@ -31,6 +31,9 @@ use crate::meta;
 use crate::repository::Repository;
 use crate::store::ObjectKind;
 
+/// One blob to write: its id, where it is, which entry, at which offset.
+type Placement = (Id, BlobLoc, usize, u64);
+
 /// What to restore and where.
 #[derive(Clone, Debug, Default)]
 pub struct RestoreOptions {
@@ -194,7 +197,7 @@ impl Repository {
 
         // Plan: which blobs of which pack go where.
         let idx = self.index();
-        let mut plan: HashMap<u32, Vec<(Id, BlobLoc, usize, u64)>> = HashMap::new();
+        let mut plan: HashMap<u32, Vec<Placement>> = HashMap::new();
         let mut broken = vec![false; entries.len()];
         let total: u64 = files.iter().map(|&i| entries[i].node.size).sum();
         progress.total(files.len() as u64, total);
@@ -253,7 +256,7 @@ impl Repository {
         // Content, one pack at a time per thread.
         let bytes = AtomicU64::new(0);
         let broken = Mutex::new(broken);
-        let mut packs: Vec<(u32, Vec<(Id, BlobLoc, usize, u64)>)> = plan.into_iter().collect();
+        let mut packs: Vec<(u32, Vec<Placement>)> = plan.into_iter().collect();
         packs.sort_by_key(|(p, _)| *p);
         packs.par_iter_mut().with_max_len(1).for_each(|(p, blobs)| {
             blobs.sort_by_key(|b| (b.1.offset, b.2, b.3));

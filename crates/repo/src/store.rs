@@ -70,7 +70,11 @@ impl ObjectKind {
     pub fn path(self, name: &str) -> String {
         match self {
             ObjectKind::Config => "config".to_string(),
-            ObjectKind::Pack if name.len() >= 2 => format!("data/{}/{}", &name[..2], name),
+            // `get` rather than slicing: a hostile name must not panic.
+            ObjectKind::Pack => match name.get(..2) {
+                Some(prefix) => format!("data/{prefix}/{name}"),
+                _ => format!("data/{name}"),
+            },
             _ => format!("{}/{}", self.dir(), name),
         }
     }

@@ -25,6 +25,9 @@ use crate::index::{IdMap, IdSet};
 use crate::repository::Repository;
 use crate::store::ObjectKind;
 
+/// Per pack: damage, bad blobs with reasons, blobs read, bytes read.
+type PackCheck = (Vec<Damage>, Vec<(Id, String)>, u64, u64);
+
 /// One damaged object.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Damage {
@@ -151,7 +154,7 @@ impl Repository {
                 .filter(|(p, _)| listed.contains_key(*p))
                 .collect();
             progress.packs(packs.len() as u64);
-            let results: Vec<(Vec<Damage>, Vec<(Id, String)>, u64, u64)> = packs
+            let results: Vec<PackCheck> = packs
                 .par_iter()
                 .with_max_len(1)
                 .map(|(pack, entries)| {
@@ -302,14 +305,13 @@ impl Repository {
             for n in &t.nodes {
                 let p = at.join(OsStr::from_bytes(&crate::meta::node_name(n)));
                 match n.kind {
-                    NodeKind::File => {
+                    NodeKind::File
                         if n.content
                             .iter()
-                            .any(|c| ctx.bad.contains_key(c) || !index.contains(c))
-                        {
-                            rep.affected.push(affected(p));
-                            ok = false;
-                        }
+                            .any(|c| ctx.bad.contains_key(c) || !index.contains(c)) =>
+                    {
+                        rep.affected.push(affected(p));
+                        ok = false;
                     }
                     NodeKind::Dir => {
                         if let Some(s) = n.subtree {

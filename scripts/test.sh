@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole test suite, with its set-up. README's test command; .ci/run calls it.
+#
+#   scripts/test.sh            lint, short fuzz run, then every test
+#   FUZZ_SECONDS=0 scripts/test.sh   skip fuzzing (e.g. while iterating)
+#
+# Tests need: python3 (the shared data set generator), mount/umount and root
+# for the full-disk tmpfs test (it says SKIPPED loudly without root), and
+# cargo-nextest (falls back to cargo test). Everything else is Rust crates.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v python3 >/dev/null || need_apt+=(python3)
+command -v mount >/dev/null || need_apt+=(mount)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "== installing ${need_apt[*]}"
+  apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
+fi
+
+echo "== format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+FUZZ_SECONDS=${FUZZ_SECONDS:-10}
+if [ "$FUZZ_SECONDS" != 0 ] && [ -x fuzz/run-all.sh ]; then
+  echo "== fuzzing every parser for ${FUZZ_SECONDS}s each"
+  fuzz/run-all.sh "$FUZZ_SECONDS"
+fi
+
+echo "== tests"
+cargo test --workspace --doc --locked -q
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+else
+  echo "cargo-nextest not found; using cargo test"
+  cargo test --workspace --locked --no-fail-fast
+fi
