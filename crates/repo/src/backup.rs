@@ -495,22 +495,32 @@ impl Repository {
         let (written, phase_result) = std::thread::scope(|s| {
             let w = s.spawn(|| writer(self, rx, &sink.failed));
             let r = (|| -> Result<()> {
-                let results: Vec<(usize, Result<FileContent>)> = to_read
-                    .par_iter()
-                    .with_max_len(1)
-                    .map(|&i| {
-                        (
-                            i,
-                            read_file(
-                                &items[i].path,
-                                items[i].node.size,
-                                &chunker,
-                                &sink,
-                                progress,
-                            ),
-                        )
-                    })
-                    .collect();
+                // Twice as many threads as cores: while some wait for the
+                // disk, the others compress and encrypt.
+                let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|i| format!("hokan-read-{i}"))
+                    .build()
+                    .map_err(|e| RepoError::Invalid(format!("cannot start reader threads: {e}")))?;
+                let results: Vec<(usize, Result<FileContent>)> = pool.install(|| {
+                    to_read
+                        .par_iter()
+                        .with_max_len(1)
+                        .map(|&i| {
+                            (
+                                i,
+                                read_file(
+                                    &items[i].path,
+                                    items[i].node.size,
+                                    &chunker,
+                                    &sink,
+                                    progress,
+                                ),
+                            )
+                        })
+                        .collect()
+                });
                 for (i, r) in results {
                     match r {
                         Ok((ids, n)) => {

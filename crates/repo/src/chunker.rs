@@ -106,7 +106,7 @@ mod tests {
         let snapshot: Vec<usize> = lens.iter().take(6).copied().collect();
         assert_eq!(snapshot, FROZEN, "chunk boundaries changed");
     }
-    const FROZEN: [usize; 6] = [0, 0, 0, 0, 0, 0];
+    const FROZEN: [usize; 6] = [346, 836, 2124, 550, 1070, 1255];
 
     #[test]
     fn seed_changes_boundaries() {
@@ -140,8 +140,9 @@ mod tests {
                 c.cut(d, true).into_iter().map(|l| { let s = &d[pos..pos + l]; pos += l; blake3::hash(s) }).collect::<std::collections::HashSet<_>>()
             };
             let (a, b) = (ids(&d), ids(&e));
-            // Content-defined: most chunks survive an insertion.
-            prop_assert!(a.intersection(&b).count() + 4 >= a.len());
+            // Content-defined: most chunks survive an insertion (a fixed-size
+            // chunker would keep only those before it: half on average).
+            prop_assert!(a.intersection(&b).count() * 4 >= a.len() * 3, "{} of {} survive", a.intersection(&b).count(), a.len());
         }
     }
 }

@@ -232,25 +232,40 @@ impl Repository {
         let pack_names: HashMap<u32, Id> = plan.keys().map(|&p| (p, idx.pack_name(p))).collect();
         drop(idx);
 
-        // Create the files at their final size.
-        files.par_iter().for_each(|&i| {
-            let p = target.join(&entries[i].rel);
-            if opts.overwrite {
-                if let Ok(md) = p.symlink_metadata() {
-                    if !md.is_file() {
-                        let _ = fs::remove_file(&p);
+        // Files are created by their first write below. Here: empty files,
+        // and with --overwrite, clear what is in the way.
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("hokan-restore-{i}"))
+            .build()
+            .map_err(|e| RepoError::Invalid(format!("cannot start restore threads: {e}")))?;
+        pool.install(|| {
+            files.par_iter().for_each(|&i| {
+                let p = target.join(&entries[i].rel);
+                let empty = entries[i].node.content.is_empty();
+                if opts.overwrite {
+                    match p.symlink_metadata() {
+                        Ok(md) if !md.is_file() => {
+                            let _ = fs::remove_file(&p);
+                        }
+                        Ok(_) if !empty => {
+                            let _ = fs::remove_file(&p);
+                        }
+                        _ => {}
                     }
                 }
-            }
-            let r = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&p)
-                .and_then(|f| f.set_len(entries[i].node.size));
-            if let Err(e) = r {
-                fail(&p, e.to_string());
-            }
+                if empty {
+                    let r = OpenOptions::new()
+                        .write(true)
+                        .create(true)
+                        .truncate(true)
+                        .open(&p);
+                    if let Err(e) = r {
+                        fail(&p, e.to_string());
+                    }
+                }
+            })
         });
 
         // Content, one pack at a time per thread.
@@ -258,20 +273,22 @@ impl Repository {
         let broken = Mutex::new(broken);
         let mut packs: Vec<(u32, Vec<Placement>)> = plan.into_iter().collect();
         packs.sort_by_key(|(p, _)| *p);
-        packs.par_iter_mut().with_max_len(1).for_each(|(p, blobs)| {
-            blobs.sort_by_key(|b| (b.1.offset, b.2, b.3));
-            let name = pack_names[p];
-            let start = blobs.first().map(|b| b.1.offset as u64).unwrap_or(0);
-            let end = blobs
-                .iter()
-                .map(|b| b.1.offset as u64 + b.1.length as u64)
-                .max()
-                .unwrap_or(0);
-            let data =
-                match self
-                    .store()
-                    .get_range(ObjectKind::Pack, &name.to_hex(), start, end - start)
-                {
+        pool.install(|| {
+            packs.par_iter_mut().with_max_len(1).for_each(|(p, blobs)| {
+                blobs.sort_by_key(|b| (b.1.offset, b.2, b.3));
+                let name = pack_names[p];
+                let start = blobs.first().map(|b| b.1.offset as u64).unwrap_or(0);
+                let end = blobs
+                    .iter()
+                    .map(|b| b.1.offset as u64 + b.1.length as u64)
+                    .max()
+                    .unwrap_or(0);
+                let data = match self.store().get_range(
+                    ObjectKind::Pack,
+                    &name.to_hex(),
+                    start,
+                    end - start,
+                ) {
                     Ok(d) => d,
                     Err(e) => {
                         let mut br = broken.lock().expect("broken");
@@ -287,57 +304,69 @@ impl Repository {
                         return;
                     }
                 };
-            let mut last: Option<(Id, Vec<u8>)> = None;
-            for (id, loc, file, off) in blobs.iter() {
-                if broken.lock().expect("broken")[*file] {
-                    continue;
-                }
-                let lo = (loc.offset as u64 - start) as usize;
-                let hi = lo + loc.length as usize;
-                let plain = match &last {
-                    Some((lid, pl)) if lid == id => Ok(pl.clone()),
-                    _ => {
-                        if hi > data.len() {
-                            Err(RepoError::Corrupt {
-                                what: format!("pack {}", name.short()),
-                                detail: "shorter than its index says (truncated)".into(),
-                            })
-                        } else {
-                            self.open_blob(
-                                &name,
-                                loc.kind,
-                                id,
-                                &data[lo..hi],
-                                loc.raw_length as usize,
-                            )
-                        }
+                let mut last: Option<(Id, Vec<u8>)> = None;
+                let mut open_file: Option<(usize, fs::File)> = None;
+                for (id, loc, file, off) in blobs.iter() {
+                    if broken.lock().expect("broken")[*file] {
+                        continue;
                     }
-                };
-                let path = target.join(&entries[*file].rel);
-                match plain {
-                    Ok(pl) => {
-                        let w = OpenOptions::new()
-                            .write(true)
-                            .open(&path)
-                            .and_then(|f| f.write_all_at(&pl, *off));
-                        match w {
-                            Ok(()) => {
-                                bytes.fetch_add(pl.len() as u64, Ordering::Relaxed);
-                                progress.written(pl.len() as u64);
-                            }
-                            Err(e) => {
-                                broken.lock().expect("broken")[*file] = true;
-                                fail(&path, e.to_string());
+                    let lo = (loc.offset as u64 - start) as usize;
+                    let hi = lo + loc.length as usize;
+                    let plain = match &last {
+                        Some((lid, pl)) if lid == id => Ok(pl.clone()),
+                        _ => {
+                            if hi > data.len() {
+                                Err(RepoError::Corrupt {
+                                    what: format!("pack {}", name.short()),
+                                    detail: "shorter than its index says (truncated)".into(),
+                                })
+                            } else {
+                                self.open_blob(
+                                    &name,
+                                    loc.kind,
+                                    id,
+                                    &data[lo..hi],
+                                    loc.raw_length as usize,
+                                )
                             }
                         }
-                        last = Some((*id, pl));
-                    }
-                    Err(e) => {
-                        broken.lock().expect("broken")[*file] = true;
-                        fail(&path, e.to_string());
+                    };
+                    let path = target.join(&entries[*file].rel);
+                    match plain {
+                        Ok(pl) => {
+                            // Consecutive blobs of a pack mostly belong to one file: keep it open.
+                            let w = match &open_file {
+                                Some((i, f)) if i == file => f.write_all_at(&pl, *off),
+                                _ => OpenOptions::new()
+                                    .write(true)
+                                    .create(true)
+                                    .truncate(false)
+                                    .open(&path)
+                                    .and_then(|f| {
+                                        let r = f.write_all_at(&pl, *off);
+                                        open_file = Some((*file, f));
+                                        r
+                                    }),
+                            };
+                            match w {
+                                Ok(()) => {
+                                    bytes.fetch_add(pl.len() as u64, Ordering::Relaxed);
+                                    progress.written(pl.len() as u64);
+                                }
+                                Err(e) => {
+                                    broken.lock().expect("broken")[*file] = true;
+                                    fail(&path, e.to_string());
+                                }
+                            }
+                            last = Some((*id, pl));
+                        }
+                        Err(e) => {
+                            broken.lock().expect("broken")[*file] = true;
+                            fail(&path, e.to_string());
+                        }
                     }
                 }
-            }
+            })
         });
         let broken = broken.into_inner().expect("broken");
         stats.files = files.iter().filter(|&&i| !broken[i]).count() as u64;
