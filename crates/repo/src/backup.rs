@@ -44,6 +44,8 @@ use crate::store::{ObjectKind, StoreError};
 /// An index file is written after this many packs (and at the end).
 pub const INDEX_EVERY_PACKS: usize = 64;
 const SEGMENT: usize = 16 * 1024 * 1024;
+/// Files at least this large choose their compression level on their first chunk.
+const LEVEL_PROBE_MIN: u64 = 8 * 1024 * 1024;
 
 /// A file's blob ids and the bytes read.
 type FileContent = (Vec<Id>, u64);
@@ -233,7 +235,7 @@ struct Sink<'a> {
 }
 
 impl Sink<'_> {
-    fn add(&self, kind: BlobKind, plain: &[u8]) -> Result<Id> {
+    fn add(&self, kind: BlobKind, plain: &[u8], level: Option<i32>) -> Result<Id> {
         if self.failed.load(Ordering::Relaxed) {
             return Err(RepoError::Invalid(
                 "backup stopped: the pack writer failed".into(),
@@ -243,7 +245,7 @@ impl Sink<'_> {
         if self.repo.index().contains(&id) || !self.known.lock().expect("known").insert(id) {
             return Ok(id);
         }
-        let sealed = self.repo.seal_blob_with_id(kind, &id, plain);
+        let sealed = self.repo.seal_blob_with_id(kind, &id, plain, level);
         self.blobs_added.fetch_add(1, Ordering::Relaxed);
         let slot = if kind == BlobKind::Tree {
             &self.trees
@@ -349,6 +351,7 @@ fn read_file(
     let mut buf: Vec<u8> = Vec::new();
     let mut total = 0u64;
     let mut eof = false;
+    let mut level = None;
     while !eof || !buf.is_empty() {
         // Fill up to one segment (carry-over included). `read_to_end` grows
         // the buffer as data arrives, so a small file costs a small buffer.
@@ -373,15 +376,21 @@ fn read_file(
             spans.push(at..at + l);
             at += l;
         }
+        if level.is_none() && size_hint >= LEVEL_PROBE_MIN {
+            if let Some(first) = spans.first() {
+                let base = sink.repo.config().zstd_level;
+                level = Some(crate::crypto::best_level(&buf[first.clone()], &[base, 1]));
+            }
+        }
         let got: Vec<Result<Id>> = if spans.len() > 1 {
             spans
                 .par_iter()
-                .map(|s| sink.add(BlobKind::Data, &buf[s.clone()]))
+                .map(|s| sink.add(BlobKind::Data, &buf[s.clone()], level))
                 .collect()
         } else {
             spans
                 .iter()
-                .map(|s| sink.add(BlobKind::Data, &buf[s.clone()]))
+                .map(|s| sink.add(BlobKind::Data, &buf[s.clone()], level))
                 .collect()
         };
         for g in got {
@@ -556,7 +565,7 @@ impl Repository {
                             .map(|&c| items[c].node.clone())
                             .collect(),
                     };
-                    let id = sink.add(BlobKind::Tree, &tree.encode())?;
+                    let id = sink.add(BlobKind::Tree, &tree.encode(), None)?;
                     items[i].node.subtree = Some(id);
                 }
                 Ok(())
@@ -565,7 +574,7 @@ impl Repository {
                 let tree = Tree {
                     nodes: roots.iter().map(|&c| items[c].node.clone()).collect(),
                 };
-                sink.add(BlobKind::Tree, &tree.encode())
+                sink.add(BlobKind::Tree, &tree.encode(), None)
             });
             sink.flush();
             let written = w.join().expect("pack writer thread");

@@ -125,24 +125,14 @@ impl MasterKey {
     }
 
     /// Compress (if it saves at least 1/32) and seal. Each thread keeps its
-    /// zstd context and scratch buffer: creating a context per blob cost more
+    /// zstd contexts and scratch buffer: creating a context per blob cost more
     /// than 4% of a backup's CPU time.
     pub fn seal_compressed(&self, plaintext: &[u8], level: i32, aad: &[u8]) -> Vec<u8> {
         if plaintext.len() >= 64 {
-            let sealed = ZSTD.with(|z| {
-                let mut z = z.borrow_mut();
-                if z.as_ref().is_none_or(|(l, _, _)| *l != level) {
-                    *z = Some((level, zstd::bulk::Compressor::new(level).ok()?, Vec::new()));
-                }
-                let (_, c, scratch) = z.as_mut()?;
-                // Room only for a useful result: if it does not fit, it did not compress.
-                let limit = plaintext.len() - plaintext.len() / 32;
-                scratch.clear();
-                scratch.reserve_exact(limit);
-                let n = c
-                    .compress_to_buffer(plaintext, &mut scratch.as_mut_slice_spare(limit))
-                    .ok()?;
-                Some(self.seal(Compression::Zstd, &scratch[..n], aad))
+            // Room only for a useful result: if it does not fit, it did not compress.
+            let limit = plaintext.len() - plaintext.len() / 32;
+            let sealed = with_compressed(plaintext, level, limit, |c| {
+                self.seal(Compression::Zstd, c, aad)
             });
             if let Some(s) = sealed {
                 return s;
@@ -194,11 +184,61 @@ impl MasterKey {
     }
 }
 
-type ZstdSlot = Option<(i32, zstd::bulk::Compressor<'static>, Vec<u8>)>;
+/// A thread's zstd contexts (one per level used) and output buffer.
+#[derive(Default)]
+struct ZstdState {
+    contexts: Vec<(i32, zstd::bulk::Compressor<'static>)>,
+    scratch: Vec<u8>,
+}
 
 thread_local! {
-    static ZSTD: std::cell::RefCell<ZstdSlot> = const { std::cell::RefCell::new(None) };
+    static ZSTD: std::cell::RefCell<ZstdState> = std::cell::RefCell::new(ZstdState::default());
     static UNZSTD: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Compress with this thread's context for `level`, into at most `limit`
+/// bytes, and hand the result to `f`. `None` if it does not fit.
+fn with_compressed<T>(
+    plain: &[u8],
+    level: i32,
+    limit: usize,
+    f: impl FnOnce(&[u8]) -> T,
+) -> Option<T> {
+    ZSTD.with(|z| {
+        let mut z = z.borrow_mut();
+        let ZstdState { contexts, scratch } = &mut *z;
+        let pos = match contexts.iter().position(|(l, _)| *l == level) {
+            Some(p) => p,
+            None => {
+                contexts.push((level, zstd::bulk::Compressor::new(level).ok()?));
+                contexts.len() - 1
+            }
+        };
+        scratch.clear();
+        scratch.reserve_exact(limit);
+        let n = contexts[pos]
+            .1
+            .compress_to_buffer(plain, &mut scratch.as_mut_slice_spare(limit))
+            .ok()?;
+        Some(f(&scratch[..n]))
+    })
+}
+
+/// Which of `levels` compresses `sample` smallest (the first on a tie).
+/// Backup asks this once per large file, on its first chunk: text dumps often
+/// compress better at zstd's fast levels than at the default, images worse.
+pub fn best_level(sample: &[u8], levels: &[i32]) -> i32 {
+    let mut best = (usize::MAX, levels.first().copied().unwrap_or(3));
+    for &l in levels {
+        let n = with_compressed(sample, l, sample.len() + sample.len() / 8 + 1024, |c| {
+            c.len()
+        })
+        .unwrap_or(usize::MAX);
+        if n < best.0 {
+            best = (n, l);
+        }
+    }
+    best.1
 }
 
 /// A `zstd` output buffer over a Vec's spare capacity, at most `limit` bytes.

@@ -606,9 +606,18 @@ impl Repository {
         Ok(name)
     }
 
-    pub(crate) fn seal_blob_with_id(&self, kind: BlobKind, id: &Id, plain: &[u8]) -> Vec<u8> {
-        self.key
-            .seal_compressed(plain, self.config.zstd_level, &blob_aad(kind, id))
+    pub(crate) fn seal_blob_with_id(
+        &self,
+        kind: BlobKind,
+        id: &Id,
+        plain: &[u8],
+        level: Option<i32>,
+    ) -> Vec<u8> {
+        self.key.seal_compressed(
+            plain,
+            level.unwrap_or(self.config.zstd_level),
+            &blob_aad(kind, id),
+        )
     }
 }
 

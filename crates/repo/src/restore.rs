@@ -270,6 +270,8 @@ impl Repository {
 
         // Content, one pack at a time per thread.
         let bytes = AtomicU64::new(0);
+        let done: Vec<std::sync::atomic::AtomicBool> =
+            (0..entries.len()).map(|_| Default::default()).collect();
         let broken = Mutex::new(broken);
         let mut packs: Vec<(u32, Vec<Placement>)> = plan.into_iter().collect();
         packs.sort_by_key(|(p, _)| *p);
@@ -348,6 +350,16 @@ impl Repository {
                                         r
                                     }),
                             };
+                            // A one-blob file is complete now: metadata through the open fd.
+                            let node = &entries[*file].node;
+                            let w = w.and_then(|()| match (&open_file, node.content.len()) {
+                                (Some((_, f)), 1) if node.nlink <= 1 => {
+                                    meta::apply_fd(f, node, as_root)?;
+                                    done[*file].store(true, Ordering::Relaxed);
+                                    Ok(())
+                                }
+                                _ => Ok(()),
+                            });
                             match w {
                                 Ok(()) => {
                                     bytes.fetch_add(pl.len() as u64, Ordering::Relaxed);
@@ -386,7 +398,12 @@ impl Repository {
         // Metadata: everything but folders, then folders deepest first.
         entries
             .par_iter()
-            .filter(|e| !matches!(e.node.kind, NodeKind::Dir | NodeKind::Socket))
+            .enumerate()
+            .filter(|(i, e)| {
+                !matches!(e.node.kind, NodeKind::Dir | NodeKind::Socket)
+                    && !done[*i].load(Ordering::Relaxed)
+            })
+            .map(|(_, e)| e)
             .for_each(|e| {
                 let p = target.join(&e.rel);
                 if p.symlink_metadata().is_ok() {
