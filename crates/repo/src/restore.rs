@@ -34,6 +34,10 @@ use crate::store::ObjectKind;
 /// One blob to write: its id, where it is, which entry, at which offset.
 type Placement = (Id, BlobLoc, usize, u64);
 
+/// Restore waits on pack reads and on file creation in the kernel; this many
+/// threads per core keep both cores busy.
+const RESTORE_THREADS_PER_CORE: usize = 4;
+
 /// What to restore and where.
 #[derive(Clone, Debug, Default)]
 pub struct RestoreOptions {
@@ -234,7 +238,8 @@ impl Repository {
 
         // Files are created by their first write below. Here: empty files,
         // and with --overwrite, clear what is in the way.
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
+        let threads =
+            std::thread::available_parallelism().map_or(2, |n| n.get()) * RESTORE_THREADS_PER_CORE;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("hokan-restore-{i}"))
