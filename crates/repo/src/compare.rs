@@ -2,8 +2,9 @@
 //!
 //! Used by `hokan demo` and by tests, and meant for restore drills: after a
 //! drill restores a generation into scratch space, this says whether what came
-//! back is what was backed up (content, type, permission bits, mtime, symlink
-//! targets).
+//! back is what was backed up (content, type, permission bits, owner, mtime of
+//! files and folders, symlink targets). Owners can only match when the
+//! restore ran as root.
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -38,10 +39,23 @@ fn compare(a: &Path, b: &Path, rel: &Path, out: &mut Vec<String>) -> std::io::Re
     if ma.mode() != mb.mode() {
         out.push(format!("mode differs: {}", rel.display()));
     }
+    if ma.uid() != mb.uid() || ma.gid() != mb.gid() {
+        out.push(format!(
+            "owner differs: {} ({}:{} vs {}:{})",
+            rel.display(),
+            ma.uid(),
+            ma.gid(),
+            mb.uid(),
+            mb.gid()
+        ));
+    }
+    // The compared root's own time is left out: it is the folder that was
+    // named, not something inside it, and callers often touch it afterwards.
+    let is_root = rel.as_os_str().is_empty();
+    if !is_root && (ma.mtime() != mb.mtime() || ma.mtime_nsec() != mb.mtime_nsec()) {
+        out.push(format!("mtime differs: {}", rel.display()));
+    }
     if ma.is_file() {
-        if ma.mtime() != mb.mtime() || ma.mtime_nsec() != mb.mtime_nsec() {
-            out.push(format!("mtime differs: {}", rel.display()));
-        }
         if fs::read(a)? != fs::read(b)? {
             out.push(format!("content differs: {}", rel.display()));
         }

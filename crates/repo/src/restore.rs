@@ -467,24 +467,29 @@ pub fn filter(all: Vec<Entry>, include: &[String]) -> Result<Vec<Entry>> {
                     .is_some_and(|n| names.is_match(Path::new(n)))
         })
         .collect();
-    let mut keep_under: Vec<PathBuf> = Vec::new();
+    // Entries are in pre-order, so everything inside a matching folder
+    // follows it directly: remember the outermost matching folder we are in.
     let mut keep = vec![false; all.len()];
+    let mut inside: Option<&Path> = None;
     for (i, e) in all.iter().enumerate() {
-        if matched[i] || keep_under.iter().any(|k| e.rel.starts_with(k)) {
+        if inside.is_some_and(|k| !e.rel.starts_with(k)) {
+            inside = None;
+        }
+        if inside.is_some() || matched[i] {
             keep[i] = true;
-            if e.node.kind == NodeKind::Dir {
-                keep_under.push(e.rel.clone());
+            if inside.is_none() && e.node.kind == NodeKind::Dir {
+                inside = Some(&e.rel);
             }
         }
     }
-    let kept: Vec<PathBuf> = all
-        .iter()
-        .zip(&keep)
-        .filter(|(_, k)| **k)
-        .map(|(e, _)| e.rel.clone())
-        .collect();
+    // Folders on the way to anything kept are kept too: one pass over the
+    // kept paths' ancestors, not a search per folder.
+    let mut ancestors: std::collections::HashSet<&Path> = std::collections::HashSet::new();
+    for (e, _) in all.iter().zip(&keep).filter(|(_, k)| **k) {
+        ancestors.extend(e.rel.ancestors().skip(1));
+    }
     for (i, e) in all.iter().enumerate() {
-        if e.node.kind == NodeKind::Dir && !keep[i] && kept.iter().any(|k| k.starts_with(&e.rel)) {
+        if e.node.kind == NodeKind::Dir && ancestors.contains(e.rel.as_path()) {
             keep[i] = true;
         }
     }
