@@ -298,12 +298,7 @@ fn forget_gfs_and_prune_keep_every_remaining_generation_restorable() {
         let time = format!("2026-11-{day:02}T02:00:00Z");
         ok(&repo, &["backup", "--time", &time, src.to_str().unwrap()]);
         let copy = t.path().join(format!("state{day}"));
-        std::process::Command::new("cp")
-            .arg("-a")
-            .arg(&src)
-            .arg(&copy)
-            .status()
-            .unwrap();
+        copy_tree(&src, &copy);
         states.push((time, copy));
     }
     let plan = json(

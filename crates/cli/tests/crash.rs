@@ -116,13 +116,7 @@ fn sigkill_at_twenty_points_never_damages_the_repository() {
         if round % 6 == 0 {
             let b = backup_json(&repo, &src);
             let copy = t.path().join(format!("state{round}"));
-            assert!(std::process::Command::new("cp")
-                .arg("-a")
-                .arg(&src)
-                .arg(&copy)
-                .status()
-                .unwrap()
-                .success());
+            copy_tree(&src, &copy);
             snapshots.push((b["snapshot_short"].as_str().unwrap().to_string(), copy));
         }
     }
@@ -138,13 +132,7 @@ fn sigkill_at_twenty_points_never_damages_the_repository() {
     // Start from a completed backup so the only new data is reuse.bin.
     let b = backup_json(&repo, &src);
     let copy = t.path().join("state-before-reuse");
-    assert!(std::process::Command::new("cp")
-        .arg("-a")
-        .arg(&src)
-        .arg(&copy)
-        .status()
-        .unwrap()
-        .success());
+    copy_tree(&src, &copy);
     snapshots.push((b["snapshot_short"].as_str().unwrap().to_string(), copy));
     add_random_file(&src, "reuse.bin", 12 << 20, &mut rng);
     let before: Vec<_> = packs(&repo);
@@ -180,13 +168,7 @@ fn sigkill_at_twenty_points_never_damages_the_repository() {
         "next backup reused the killed run's packs: killed run wrote {written}, next run added {added}"
     );
     let copy = t.path().join("state-final");
-    assert!(std::process::Command::new("cp")
-        .arg("-a")
-        .arg(&src)
-        .arg(&copy)
-        .status()
-        .unwrap()
-        .success());
+    copy_tree(&src, &copy);
     snapshots.push((b["snapshot_short"].as_str().unwrap().to_string(), copy));
 
     ok(&repo, &["verify", "--read-data"]);

@@ -64,13 +64,7 @@ fn shared_dataset_three_nights_every_snapshot_restores() {
             );
         }
         let copy = t.path().join(format!("night{night}"));
-        assert!(Command::new("cp")
-            .arg("-a")
-            .arg(&data)
-            .arg(&copy)
-            .status()
-            .unwrap()
-            .success());
+        copy_tree(&data, &copy);
         states.push((b["snapshot_short"].as_str().unwrap().to_string(), copy));
     }
     ok(&repo, &["verify", "--read-data"]);

@@ -136,13 +136,7 @@ fn golden_v1_repository_still_opens_verifies_and_restores() {
     // Work on a copy: the fixture stays untouched (and git does not keep empty folders).
     let t = tempfile::tempdir().unwrap();
     let repo = t.path().join("repo");
-    assert!(std::process::Command::new("cp")
-        .arg("-r")
-        .arg(&repo_src)
-        .arg(&repo)
-        .status()
-        .unwrap()
-        .success());
+    copy_tree(&repo_src, &repo);
     for d in ["locks", "tmp"] {
         fs::create_dir_all(repo.join(d)).unwrap();
     }

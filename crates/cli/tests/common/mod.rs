@@ -84,6 +84,17 @@ pub fn make_tree(dir: &Path, seed: u64, big: usize) {
     fs::set_permissions(dir.join("a/b"), fs::Permissions::from_mode(0o750)).unwrap();
 }
 
+/// Copy a tree with every attribute (`cp -a`): the state a snapshot must restore to.
+pub fn copy_tree(from: &Path, to: &Path) {
+    let st = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("cp");
+    assert!(st.success(), "cp -a {from:?} {to:?}");
+}
+
 /// Compare two trees; panics listing the differences.
 pub fn assert_same(a: &Path, b: &Path) {
     let d = hokan_repo::compare::compare_trees(a, b).expect("compare");
