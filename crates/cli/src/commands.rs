@@ -84,6 +84,14 @@ struct Ctx<'a> {
     lang: Lang,
 }
 
+/// `2026-11-23T02:00:00.123456789Z` → `2026-11-23 02:00:00Z` for people; JSON keeps it all.
+fn short_time(t: &str) -> String {
+    match (t.get(..19), t.ends_with('Z')) {
+        (Some(head), true) => format!("{}Z", head.replacen('T', " ", 1)),
+        _ => t.to_string(),
+    }
+}
+
 fn print_json(v: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(v).expect("json"));
 }
@@ -267,7 +275,7 @@ impl Ctx<'_> {
                 "{} {} ({})",
                 t(l, "snapshot", "スナップショット"),
                 r.id.short(),
-                s.time
+                short_time(&s.time)
             );
             println!(
                 "  {}: {} {} / {} {} / {} {}",
@@ -337,7 +345,7 @@ impl Ctx<'_> {
                 println!(
                     "{:<10} {:<25} {:<12} {:>10}  {}{}",
                     id.short(),
-                    s.time,
+                    short_time(&s.time),
                     s.source,
                     Bytes(s.summary.bytes_total).to_string(),
                     s.paths.join(" "),
@@ -552,7 +560,7 @@ impl Ctx<'_> {
                         t(l, "remove", "削除  ")
                     },
                     d.id.short(),
-                    d.time,
+                    short_time(&d.time),
                     d.source,
                     d.reasons.join(",")
                 );
