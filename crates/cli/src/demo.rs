@@ -140,8 +140,8 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
             "5. {}",
             t(
                 lang,
-                "restored data MATCHES the original byte for byte (content, mode, mtime)",
-                "復元データは元データとバイト単位で一致しました (内容・権限・更新日時)"
+                "restored data MATCHES the original byte for byte (content, owner, mode, times)",
+                "復元データは元データとバイト単位で一致しました (内容・所有者・権限・更新日時)"
             )
         ));
     } else {
@@ -161,8 +161,11 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
     } else {
         println!();
         println!("{}", t(lang, "Try it yourself:", "試してみる:"));
+        // The program as it was started, so the lines can be pasted even
+        // before `hokan` is installed on the PATH.
+        let exe = std::env::args().next().unwrap_or_else(|| "hokan".into());
         let base = format!(
-            "hokan --repo {} --password-file {}",
+            "{exe} --repo {} --password-file {}",
             repo_path.display(),
             dir.join("password.txt").display()
         );
