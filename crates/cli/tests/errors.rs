@@ -225,8 +225,25 @@ fn full_disk_fails_cleanly_and_the_repository_stays_usable() {
         ],
     );
     assert_same(&src, &out.join("src"));
-    // With the big file gone, the next backup works and reuses what is there.
+    // The administrator gives the medium more room (a bigger disk, space
+    // freed elsewhere): the next backup works and reuses the packs the failed
+    // attempts managed to write. (Deleting the source file would free nothing
+    // on the repository's disk.)
+    let before = packs(&repo).len();
+    assert!(Command::new("mount")
+        .args(["-o", "remount,size=48m"])
+        .arg(&mnt)
+        .status()
+        .unwrap()
+        .success());
+    fs::write(src.join("scan.bin"), &big).unwrap();
     let again = json(&repo, &["backup", src.to_str().unwrap()]);
     assert_eq!(again["partial"], false);
+    let added = again["summary"]["bytes_added"].as_u64().unwrap();
+    assert!(
+        before > 0 && added < big.len() as u64,
+        "reused what the failed runs wrote: added {added} of {}",
+        big.len()
+    );
     ok(&repo, &["verify", "--read-data"]);
 }
