@@ -88,8 +88,8 @@ pub fn from_repo(lang: Lang, e: &RepoError) -> Failure {
         RepoError::Store(StoreError::NoSpace { store, .. }) => Failure::new(
             NO_SPACE,
             match lang {
-                Lang::En => format!("{detail}. The repository is unchanged and still usable"),
-                Lang::Ja => format!("{store} の空き容量がありません。容量を空けるか大きな媒体を使い、もう一度実行してください。リポジトリは変更されておらず、そのまま使えます"),
+                Lang::En => format!("{detail}. The repository is unchanged and still usable; `hokan prune` removes what the interrupted backup left"),
+                Lang::Ja => format!("{store} の空き容量がありません。容量を空けるか大きな媒体を使い、もう一度実行してください。リポジトリは変更されておらず、そのまま使えます。中断したバックアップの残りは `hokan prune` で削除できます"),
             },
         ),
         RepoError::Locked { holder } => Failure::new(

@@ -9,7 +9,9 @@
 //! **Prune** works in a fixed order so that a crash at any step leaves a
 //! usable repository:
 //! 1. take the exclusive lock (no backup may run: it could be about to reuse
-//!    a blob prune is deleting);
+//!    a blob prune is deleting), and delete packs that no index lists and no
+//!    snapshot needs (what failed or killed backups left) before writing
+//!    anything, so that a full medium can still be pruned;
 //! 2. find every blob any snapshot needs (refuse if any tree is unreadable:
 //!    prune must know, not guess);
 //! 3. plan: packs with nothing used are deleted; packs with more unused bytes
@@ -160,6 +162,9 @@ impl Default for PruneOptions {
 /// What prune will do (or did).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct PrunePlan {
+    /// Unindexed packs nothing needed (left by failed or killed backups),
+    /// deleted before anything was written.
+    pub orphans_deleted: u64,
     /// Packs in the repository.
     pub packs_total: usize,
     /// Packs left as they are.
@@ -243,8 +248,28 @@ impl Repository {
     /// Plan and (unless dry-run) carry out a prune.
     pub fn prune(&self, opts: &PruneOptions) -> Result<PrunePlan> {
         let _lock = self.lock(true, "prune")?;
-        self.index_orphan_packs()?;
         let used = self.used_blobs()?;
+        // Packs no index lists and no snapshot needs (left by failed or killed
+        // backups) go first, before anything is written: a full medium must
+        // still be prunable. Safe under the exclusive lock: no backup runs.
+        let (orphans, _) = self.find_orphans()?;
+        let mut orphans_deleted = 0u64;
+        if !opts.dry_run {
+            for (pack, entries) in &orphans {
+                if entries.iter().any(|e| used.contains(&e.id)) {
+                    continue;
+                }
+                if self.store().protection(ObjectKind::Pack, &pack.to_hex())? != Protection::None {
+                    continue;
+                }
+                match self.store().delete(ObjectKind::Pack, &pack.to_hex()) {
+                    Ok(()) | Err(StoreError::NotFound { .. }) => orphans_deleted += 1,
+                    Err(StoreError::Protected { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        self.index_orphan_packs()?;
         {
             let idx = self.index();
             if let Some(missing) = used.iter().find(|b| !idx.contains(b)) {
@@ -261,6 +286,7 @@ impl Repository {
             .filter_map(|i| Id::from_hex(&i.name).ok().map(|id| (id, i.size)))
             .collect();
         let mut plan = PrunePlan {
+            orphans_deleted,
             packs_total: by_pack.len(),
             blobs_used: used.len(),
             index_files: self.index().files.len(),

@@ -466,7 +466,9 @@ impl Repository {
     /// Packs in the store that no loaded index lists, with their headers
     /// read (or the reason they could not be). Reads only.
     #[allow(clippy::type_complexity)]
-    fn find_orphans(&self) -> Result<(Vec<(Id, Vec<hokan_format::BlobEntry>)>, Vec<(Id, String)>)> {
+    pub(crate) fn find_orphans(
+        &self,
+    ) -> Result<(Vec<(Id, Vec<hokan_format::BlobEntry>)>, Vec<(Id, String)>)> {
         let listed = self.store.list(ObjectKind::Pack)?;
         let orphans: Vec<_> = {
             let idx = self.index();

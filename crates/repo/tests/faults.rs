@@ -192,3 +192,50 @@ fn prune_never_deletes_protected_packs_and_says_until_when() {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn a_full_medium_can_still_be_pruned_of_what_failed_backups_left() {
+    let t = tempfile::tempdir().unwrap();
+    let src = t.path().join("src");
+    data(&src, 5, 6);
+    let mem = Arc::new(MemStore::new());
+    let fault = Arc::new(FaultStore::new(mem.clone()));
+    let store: Arc<dyn Store> = fault.clone();
+    let repo = Repository::init(store.clone(), PW, &opts()).unwrap();
+    let first = backup(&repo, &src).unwrap();
+    data(&src, 6, 20);
+    // The medium fills up part-way through the next backup.
+    fault.fail_after_bytes(300_000);
+    let err = backup(&repo, &src).unwrap_err();
+    assert!(err.is_no_space(), "{err}");
+    let orphans = store.list(ObjectKind::Pack).unwrap().len();
+    // Now only a lock object still fits: prune must free space without
+    // writing an index file or a pack first.
+    fault.fail_after_bytes(1024);
+    let before = fault.stats().put_bytes;
+    let plan = repo.prune(&PruneOptions::default()).unwrap();
+    assert!(
+        plan.orphans_deleted > 0,
+        "the failed backup's packs are gone: {plan:?}"
+    );
+    assert!(store.list(ObjectKind::Pack).unwrap().len() < orphans);
+    assert!(
+        fault.stats().put_bytes - before <= 1024,
+        "prune wrote nothing but its lock"
+    );
+    fault.clear_faults();
+    let repo = Repository::open(store.clone(), PW).unwrap();
+    assert!(repo.verify(true, &NoProgress).unwrap().ok());
+    let out = t.path().join("out");
+    repo.restore(
+        &first.id,
+        &RestoreOptions {
+            target: out.clone(),
+            ..Default::default()
+        },
+        &NoProgress,
+    )
+    .unwrap();
+    let last = backup(&repo, &src).unwrap();
+    assert!(!last.snapshot.partial);
+}
