@@ -14,7 +14,7 @@ use hokan_store::local::LocalStore;
 use serde_json::json;
 
 use crate::exit::{self, from_repo, Failure};
-use crate::i18n::{t, Bytes, Lang};
+use crate::i18n::{pad, pad_left, t, Bytes, Lang};
 use crate::progress::Bar;
 use crate::{Cli, Command, Global, KeyAction, RepairWhat};
 
@@ -334,19 +334,19 @@ impl Ctx<'_> {
         } else {
             let l = self.lang;
             println!(
-                "{:<10} {:<25} {:<12} {:>10}  {}",
+                "{:<10} {} {} {}  {}",
                 "ID",
-                t(l, "time", "日時"),
-                t(l, "source", "対象"),
-                t(l, "size", "サイズ"),
+                pad(t(l, "time", "日時"), 20),
+                pad(t(l, "source", "対象"), 12),
+                pad_left(t(l, "size", "サイズ"), 10),
                 t(l, "paths", "パス")
             );
             for (id, s) in &list {
                 println!(
-                    "{:<10} {:<25} {:<12} {:>10}  {}{}",
+                    "{:<10} {} {} {:>10}  {}{}",
                     id.short(),
-                    short_time(&s.time),
-                    s.source,
+                    pad(&short_time(&s.time), 20),
+                    pad(&s.source, 12),
                     Bytes(s.summary.bytes_total).to_string(),
                     s.paths.join(" "),
                     if s.partial {

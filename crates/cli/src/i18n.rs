@@ -65,3 +65,54 @@ impl fmt::Display for Bytes {
         }
     }
 }
+
+/// Columns a string takes on a terminal: East Asian wide and fullwidth
+/// characters (kanji, kana, fullwidth forms) take two.
+pub fn display_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| {
+            let u = c as u32;
+            let wide = (0x1100..=0x115F).contains(&u)
+                || (0x2E80..=0x303E).contains(&u)
+                || (0x3041..=0x33FF).contains(&u)
+                || (0x3400..=0x4DBF).contains(&u)
+                || (0x4E00..=0x9FFF).contains(&u)
+                || (0xA000..=0xA4CF).contains(&u)
+                || (0xAC00..=0xD7A3).contains(&u)
+                || (0xF900..=0xFAFF).contains(&u)
+                || (0xFE30..=0xFE4F).contains(&u)
+                || (0xFF00..=0xFF60).contains(&u)
+                || (0xFFE0..=0xFFE6).contains(&u);
+            if wide {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+/// Left-align `s` in `width` terminal columns.
+pub fn pad(s: &str, width: usize) -> String {
+    format!("{s}{}", " ".repeat(width.saturating_sub(display_width(s))))
+}
+
+/// Right-align `s` in `width` terminal columns.
+pub fn pad_left(s: &str, width: usize) -> String {
+    format!("{}{s}", " ".repeat(width.saturating_sub(display_width(s))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn japanese_takes_two_columns() {
+        assert_eq!(display_width("日時"), 4);
+        assert_eq!(display_width("サイズ"), 6);
+        assert_eq!(display_width("time"), 4);
+        assert_eq!(pad("対象", 6), "対象  ");
+        assert_eq!(pad("source", 6), "source");
+        assert_eq!(pad_left("サイズ", 8), "  サイズ");
+    }
+}
