@@ -1,0 +1,223 @@
+//! The offline policy: how many offline generations, how fresh, how much warning.
+//!
+//! [`PolicyOptions`] is what a person writes (every field optional, read from
+//! the `[offline]` section of `hokan.toml`); [`Policy`] is the checked result
+//! the evaluator takes. A policy can only be built through [`Policy::new`], so
+//! a policy below the definitions' floor never reaches the evaluator.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::Duration;
+
+use crate::id::{PoolName, SourceName};
+use crate::{span, OfflineError};
+
+/// The definitions' premise is that *several* generations rotate
+/// (複数世代のバックアップがローテートされる), so fewer than two offline
+/// generations can never be compliant, whatever a site configures.
+pub const DEFINITION_FLOOR: u32 = 2;
+
+/// Offline generations required per source unless configured: three, so that
+/// one can be lost or found already infected and two remain.
+pub const DEFAULT_MIN_OFFLINE_GENERATIONS: u32 = 3;
+
+/// Oldest the newest offline generation may be unless configured: a week, the
+/// usual rotation period of hospital tape and RDX schedules.
+pub const DEFAULT_MAX_NEWEST_AGE: Duration = Duration::days(7);
+
+/// How long before a lock, an attestation or a location record runs out the
+/// evaluator starts warning, unless configured: two weeks, enough for a
+/// one-person IT department to get a renewal signed.
+pub const DEFAULT_WARNING_HORIZON: Duration = Duration::days(14);
+
+/// How long a *person's* record of where a medium is counts before the
+/// location becomes unknown, unless configured: about a quarter, the common
+/// inventory (棚卸し) cycle. See the crate documentation for why device
+/// reports do not age.
+pub const DEFAULT_MAX_PERSON_LOCATION_AGE: Duration = Duration::days(92);
+
+/// The policy as written; every field may be left out.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyOptions {
+    /// Offline generations each source needs (default 3, at least 2).
+    pub min_offline_generations: Option<u32>,
+    /// Oldest the newest offline generation may be (default `7d`).
+    #[serde(with = "span::option")]
+    pub max_newest_age: Option<Duration>,
+    /// Warning time before expiry (default `14d`; `0s` turns warnings off).
+    #[serde(with = "span::option")]
+    pub warning_horizon: Option<Duration>,
+    /// How long a person's location record counts (default `92d`).
+    #[serde(with = "span::option")]
+    pub max_person_location_age: Option<Duration>,
+    /// How long each pool keeps a copy before its medium may be reused.
+    #[serde(with = "span::map")]
+    pub pool_retention: BTreeMap<PoolName, Duration>,
+    /// Per-source overrides.
+    pub sources: BTreeMap<SourceName, SourcePolicyOptions>,
+}
+
+/// Overrides for one source, e.g. more generations for the EMR database.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourcePolicyOptions {
+    /// Offline generations this source needs (at least 2).
+    pub min_offline_generations: Option<u32>,
+    /// Oldest this source's newest offline generation may be.
+    #[serde(with = "span::option")]
+    pub max_newest_age: Option<Duration>,
+}
+
+/// A checked policy.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Policy {
+    min_offline_generations: u32,
+    #[serde(with = "span")]
+    max_newest_age: Duration,
+    #[serde(with = "span")]
+    warning_horizon: Duration,
+    #[serde(with = "span")]
+    max_person_location_age: Duration,
+    #[serde(with = "span::map")]
+    pool_retention: BTreeMap<PoolName, Duration>,
+    sources: BTreeMap<SourceName, SourcePolicy>,
+}
+
+/// The checked overrides of one source.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+struct SourcePolicy {
+    min_offline_generations: Option<u32>,
+    #[serde(with = "span::option")]
+    max_newest_age: Option<Duration>,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy::new(&PolicyOptions::default()).expect("the defaults are valid")
+    }
+}
+
+impl TryFrom<PolicyOptions> for Policy {
+    type Error = OfflineError;
+
+    fn try_from(options: PolicyOptions) -> Result<Policy, OfflineError> {
+        Policy::new(&options)
+    }
+}
+
+fn check_count(source: Option<&SourceName>, asked: u32) -> Result<u32, OfflineError> {
+    if asked < DEFINITION_FLOOR {
+        return Err(OfflineError::BelowFloor {
+            for_source: source.cloned(),
+            asked,
+            floor: DEFINITION_FLOOR,
+        });
+    }
+    Ok(asked)
+}
+
+fn check_positive(setting: String, d: Duration) -> Result<Duration, OfflineError> {
+    if d <= Duration::ZERO {
+        return Err(OfflineError::BadSetting {
+            setting,
+            value: span::format(d),
+            need: "longer than zero",
+        });
+    }
+    Ok(d)
+}
+
+impl Policy {
+    /// Check a written policy. Refuses fewer than [`DEFINITION_FLOOR`]
+    /// generations (globally or for any source) and zero or negative ages.
+    pub fn new(options: &PolicyOptions) -> Result<Policy, OfflineError> {
+        let min_offline_generations = check_count(
+            None,
+            options
+                .min_offline_generations
+                .unwrap_or(DEFAULT_MIN_OFFLINE_GENERATIONS),
+        )?;
+        let max_newest_age = check_positive(
+            "max_newest_age".into(),
+            options.max_newest_age.unwrap_or(DEFAULT_MAX_NEWEST_AGE),
+        )?;
+        let warning_horizon = options.warning_horizon.unwrap_or(DEFAULT_WARNING_HORIZON);
+        if warning_horizon < Duration::ZERO {
+            return Err(OfflineError::BadSetting {
+                setting: "warning_horizon".into(),
+                value: span::format(warning_horizon),
+                need: "zero or longer",
+            });
+        }
+        let max_person_location_age = check_positive(
+            "max_person_location_age".into(),
+            options
+                .max_person_location_age
+                .unwrap_or(DEFAULT_MAX_PERSON_LOCATION_AGE),
+        )?;
+        let mut pool_retention = BTreeMap::new();
+        for (pool, d) in &options.pool_retention {
+            let d = check_positive(format!("pool_retention.{pool}"), *d)?;
+            pool_retention.insert(pool.clone(), d);
+        }
+        let mut sources = BTreeMap::new();
+        for (source, o) in &options.sources {
+            let min = o
+                .min_offline_generations
+                .map(|n| check_count(Some(source), n))
+                .transpose()?;
+            let age = o
+                .max_newest_age
+                .map(|d| check_positive(format!("sources.{source}.max_newest_age"), d))
+                .transpose()?;
+            sources.insert(
+                source.clone(),
+                SourcePolicy {
+                    min_offline_generations: min,
+                    max_newest_age: age,
+                },
+            );
+        }
+        Ok(Policy {
+            min_offline_generations,
+            max_newest_age,
+            warning_horizon,
+            max_person_location_age,
+            pool_retention,
+            sources,
+        })
+    }
+
+    /// Offline generations `source` needs.
+    pub fn min_offline_generations(&self, source: &SourceName) -> u32 {
+        self.sources
+            .get(source)
+            .and_then(|s| s.min_offline_generations)
+            .unwrap_or(self.min_offline_generations)
+    }
+
+    /// Oldest `source`'s newest offline generation may be.
+    pub fn max_newest_age(&self, source: &SourceName) -> Duration {
+        self.sources
+            .get(source)
+            .and_then(|s| s.max_newest_age)
+            .unwrap_or(self.max_newest_age)
+    }
+
+    /// How long before an expiry the evaluator warns.
+    pub fn warning_horizon(&self) -> Duration {
+        self.warning_horizon
+    }
+
+    /// How long a person's location record counts.
+    pub fn max_person_location_age(&self) -> Duration {
+        self.max_person_location_age
+    }
+
+    /// How long `pool` keeps copies, if configured.
+    pub fn pool_retention(&self, pool: &PoolName) -> Option<Duration> {
+        self.pool_retention.get(pool).copied()
+    }
+}

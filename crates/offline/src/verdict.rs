@@ -1,0 +1,464 @@
+//! Verdicts: whether one copy is offline now, under which 項番, and if not, why.
+//!
+//! A verdict answers one question — *could something on the network reach and
+//! destroy this copy tonight?* — with three answers: offline under a 項番,
+//! online (with the definitions' "does NOT count" reason), or unknown (with
+//! what is missing to decide). Whether the copy can actually restore its
+//! generation (complete? medium damaged?) is a separate answer,
+//! [`CopyVerdict::excluded`], so a damaged tape on the shelf is shown as what
+//! it is: offline, and useless.
+
+use serde::{Deserialize, Serialize};
+use time::{OffsetDateTime, UtcOffset};
+
+use crate::facts::{Claim, Location, MediumKind, ObservedBy};
+use crate::id::{AttestationId, DeviceId, MediumId, SnapshotId, SourceName};
+use crate::koban::Koban;
+use crate::text::{when, Text};
+
+/// The verdict on one copy at one instant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", content = "detail", rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Offline under `koban`.
+    Offline {
+        /// The 項番 it counts under.
+        koban: Koban,
+        /// Full, or weaker with the reasons.
+        strength: Strength,
+        /// When this stops holding unless something is renewed (a retention
+        /// ending, an attestation expiring, a person's record going stale).
+        /// `None`: it holds until something changes.
+        until: Option<Deadline>,
+    },
+    /// Reachable (or not protected) now.
+    Online(OnlineReason),
+    /// Cannot be decided; the conservative answer is "not offline".
+    Unknown(Missing),
+}
+
+impl Verdict {
+    /// Whether it counts as offline (full or weaker).
+    pub fn is_offline(&self) -> bool {
+        matches!(self, Verdict::Offline { .. })
+    }
+
+    /// The 項番, when offline.
+    pub fn koban(&self) -> Option<Koban> {
+        match self {
+            Verdict::Offline { koban, .. } => Some(*koban),
+            _ => None,
+        }
+    }
+
+    /// One line in both languages, times in `offset`.
+    pub fn describe(&self, offset: UtcOffset) -> Text {
+        match self {
+            Verdict::Offline {
+                koban,
+                strength: Strength::Full,
+                ..
+            } => Text::new(
+                format!("offline under {koban}"),
+                format!("{koban} によりオフライン"),
+            ),
+            Verdict::Offline {
+                koban,
+                strength: Strength::Weaker(reasons),
+                ..
+            } => {
+                let (en, ja): (Vec<String>, Vec<String>) = reasons
+                    .iter()
+                    .map(|r| {
+                        let t = r.describe();
+                        (t.en, t.ja)
+                    })
+                    .unzip();
+                Text::new(
+                    format!("offline under {koban}, but weaker: {}", en.join("; ")),
+                    format!("{koban} によりオフライン（ただし弱い：{}）", ja.join("、")),
+                )
+            }
+            Verdict::Online(reason) => {
+                let r = reason.describe(offset);
+                Text::new(format!("online: {}", r.en), format!("オンライン：{}", r.ja))
+            }
+            Verdict::Unknown(missing) => {
+                let m = missing.describe(offset);
+                Text::new(format!("unknown: {}", m.en), format!("不明：{}", m.ja))
+            }
+        }
+    }
+}
+
+/// How strong an offline verdict is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "strength", content = "reasons", rename_all = "kebab-case")]
+pub enum Strength {
+    /// Nothing known weakens it.
+    Full,
+    /// Offline, but someone with enough privilege could still destroy it, or
+    /// the protection was never tested. Never empty.
+    Weaker(Vec<WeakerReason>),
+}
+
+/// Why an offline verdict is weaker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WeakerReason {
+    /// Governance-mode retention: a user with bypass permission can delete.
+    GovernanceMode,
+    /// An immutable flag that the device's administrator can clear, on a
+    /// device nobody attested as immutable.
+    FlagClearable,
+    /// Nobody ever tested that the store refuses to delete locked data.
+    LockNeverProbed,
+}
+
+impl WeakerReason {
+    /// One phrase in both languages.
+    pub fn describe(self) -> Text {
+        match self {
+            WeakerReason::GovernanceMode => Text::new(
+                "governance-mode retention can be bypassed by a privileged user",
+                "ガバナンスモードの保持は特権ユーザーが解除できる",
+            ),
+            WeakerReason::FlagClearable => Text::new(
+                "the device's administrator can clear the immutable flag",
+                "装置の管理者が不変フラグを解除できる",
+            ),
+            WeakerReason::LockNeverProbed => Text::new(
+                "nobody has tested that the store refuses deletion",
+                "削除が拒否されることを一度も確認していない",
+            ),
+        }
+    }
+}
+
+/// When an offline verdict stops holding by itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadline {
+    /// The instant.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// What runs out.
+    pub cause: DeadlineCause,
+}
+
+/// What runs out at a [`Deadline`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum DeadlineCause {
+    /// The earliest retention among the copy's objects on this medium.
+    Retention {
+        /// The medium.
+        medium: MediumId,
+    },
+    /// An attestation the verdict relies on.
+    Attestation {
+        /// Which.
+        id: AttestationId,
+    },
+    /// A person's record of where the medium is goes stale.
+    LocationRecord {
+        /// The medium.
+        medium: MediumId,
+    },
+}
+
+impl DeadlineCause {
+    /// What runs out, in both languages.
+    pub fn describe(&self) -> Text {
+        match self {
+            DeadlineCause::Retention { medium } => Text::new(
+                format!("the retention on {medium}"),
+                format!("{medium} の保持期間"),
+            ),
+            DeadlineCause::Attestation { id } => {
+                Text::new(format!("attestation {id}"), format!("証明 {id}"))
+            }
+            DeadlineCause::LocationRecord { medium } => Text::new(
+                format!("the location record of {medium}"),
+                format!("{medium} の所在記録"),
+            ),
+        }
+    }
+}
+
+/// Why a copy is online: the definitions' "does NOT count" column, or the
+/// missing protection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+pub enum OnlineReason {
+    /// The cartridge is in a drive (①-1-1, ①-2-1, ①-2-2, ②-1-1 negatives).
+    InDrive {
+        /// Which drive.
+        drive: DeviceId,
+    },
+    /// The RDX cartridge is in the autoloader's active slot (②-2-1 negative).
+    ActiveSlot {
+        /// Which autoloader.
+        autoloader: DeviceId,
+    },
+    /// The disk is plugged in or mounted (②-1-1 negative, by the note).
+    Connected {
+        /// To which host, if known.
+        host: Option<String>,
+    },
+    /// In an inactive slot, but no valid attestation says the backup server's
+    /// network is segmented from the EMR network (②-2-1 negative).
+    NotSegmented {
+        /// The autoloader.
+        autoloader: DeviceId,
+        /// The last attestation that covered it, if one lapsed.
+        lapsed: Option<Lapsed>,
+    },
+    /// The store reports no lock: deletable over the network (③-1, ④-1
+    /// negatives).
+    Unlocked,
+    /// The retention ended; the data is deletable again.
+    RetentionExpired {
+        /// When it ended.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    /// The latest probe deleted or overwrote locked data: the medium is
+    /// reachable and writable (③-1, ④-1, ⑤-1 negatives). This overrides any
+    /// attestation, because it is evidence against it.
+    ProbeFailed {
+        /// When the probe ran.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    /// The primary repository disk is always online.
+    PrimaryDisk,
+}
+
+impl OnlineReason {
+    /// One phrase in both languages.
+    pub fn describe(&self, offset: UtcOffset) -> Text {
+        match self {
+            OnlineReason::InDrive { drive } => Text::new(
+                format!("in drive {drive}"),
+                format!("ドライブ {drive} に装填中"),
+            ),
+            OnlineReason::ActiveSlot { autoloader } => Text::new(
+                format!("in the active slot of autoloader {autoloader}"),
+                format!("オートローダ {autoloader} のアクティブスロットにある"),
+            ),
+            OnlineReason::Connected { host } => match host {
+                Some(h) => Text::new(format!("connected to {h}"), format!("{h} に接続中")),
+                None => Text::new("connected", "接続中"),
+            },
+            OnlineReason::NotSegmented { autoloader, lapsed } => {
+                let claim = Claim::NetworkSegmented {
+                    autoloader: Some(autoloader.clone()),
+                };
+                let (en_l, ja_l) = lapsed_phrase(lapsed, offset);
+                Text::new(
+                    format!(
+                        "in an inactive slot, but ②-2-1 also needs a valid attestation of {}{en_l}",
+                        claim.name_en()
+                    ),
+                    format!(
+                        "非アクティブスロットにあるが、②-2-1 には{}の有効な証明が必要{ja_l}",
+                        claim.name_ja()
+                    ),
+                )
+            }
+            OnlineReason::Unlocked => Text::new(
+                "not locked; it can be deleted over the network",
+                "ロックされておらず、ネットワーク経由で削除できる",
+            ),
+            OnlineReason::RetentionExpired { at } => Text::new(
+                format!("retention ended {}", when(*at, offset)),
+                format!("保持期間が {} に終了", when(*at, offset)),
+            ),
+            OnlineReason::ProbeFailed { at } => Text::new(
+                format!(
+                    "the lock test of {} deleted locked data; the store is reachable and writable",
+                    when(*at, offset)
+                ),
+                format!(
+                    "{} のロック確認でロック中のデータが削除できた（到達・書込可能）",
+                    when(*at, offset)
+                ),
+            ),
+            OnlineReason::PrimaryDisk => Text::new(
+                "the primary repository disk is always online",
+                "一次リポジトリのディスクは常にオンライン",
+            ),
+        }
+    }
+}
+
+/// An attestation that used to hold and no longer does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lapsed {
+    /// Which.
+    pub id: AttestationId,
+    /// When it stopped holding (expiry or withdrawal).
+    #[serde(with = "time::serde::rfc3339")]
+    pub ended_at: OffsetDateTime,
+}
+
+fn lapsed_phrase(lapsed: &Option<Lapsed>, offset: UtcOffset) -> (String, String) {
+    match lapsed {
+        Some(l) => (
+            format!(" (attestation {} ended {})", l.id, when(l.ended_at, offset)),
+            format!("（証明 {} は {} に失効）", l.id, when(l.ended_at, offset)),
+        ),
+        None => (String::new(), String::new()),
+    }
+}
+
+/// What is missing to decide.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "missing", rename_all = "kebab-case")]
+pub enum Missing {
+    /// The copy names a medium the catalog does not list.
+    MediumNotRecorded,
+    /// Nobody ever recorded where the medium is.
+    NoLocationObserved,
+    /// The latest record says the location is unknown.
+    LocationUnknown {
+        /// When.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+        /// By whom.
+        by: ObservedBy,
+    },
+    /// Only a person's record says where it is, and it is older than the
+    /// policy's `max_person_location_age`.
+    LocationStale {
+        /// When it was recorded.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+        /// By whom.
+        by: ObservedBy,
+        /// What it said.
+        location: Location,
+    },
+    /// The recorded location cannot hold a medium of this kind (an LTO
+    /// cartridge of a single-drive set-up in a library slot): one of the two
+    /// records is wrong.
+    LocationDoesNotFit {
+        /// The location recorded.
+        location: Location,
+        /// The medium's kind.
+        kind: MediumKind,
+    },
+    /// No protection was ever recorded for this copy.
+    NoProtectionRecorded,
+    /// A fact only a person can vouch for is not attested (or lapsed).
+    Attestation {
+        /// What needs attesting.
+        claim: Claim,
+        /// The last such attestation, if one lapsed.
+        lapsed: Option<Lapsed>,
+    },
+}
+
+impl Missing {
+    /// One phrase in both languages.
+    pub fn describe(&self, offset: UtcOffset) -> Text {
+        match self {
+            Missing::MediumNotRecorded => Text::new(
+                "the medium is not in the catalog",
+                "媒体がカタログに登録されていない",
+            ),
+            Missing::NoLocationObserved => Text::new(
+                "nobody has recorded where the medium is",
+                "媒体の所在が一度も記録されていない",
+            ),
+            Missing::LocationUnknown { at, .. } => Text::new(
+                format!("recorded as unknown on {}", when(*at, offset)),
+                format!("{} に所在不明と記録された", when(*at, offset)),
+            ),
+            Missing::LocationStale { at, by, .. } => {
+                let who = match by {
+                    ObservedBy::Person { person } => person.to_string(),
+                    ObservedBy::Device { device } => device.to_string(),
+                };
+                Text::new(
+                    format!(
+                        "the location was last confirmed by {who} on {}, too long ago",
+                        when(*at, offset)
+                    ),
+                    format!(
+                        "所在の最後の確認が {} の {who} によるもので、古すぎる",
+                        when(*at, offset)
+                    ),
+                )
+            }
+            Missing::LocationDoesNotFit { kind, .. } => Text::new(
+                format!(
+                    "the recorded location cannot hold a {}; the kind or the location record is wrong",
+                    kind.name_en()
+                ),
+                format!(
+                    "記録された所在に{}は置けない。種別か所在の記録が誤っている",
+                    kind.name_ja()
+                ),
+            ),
+            Missing::NoProtectionRecorded => Text::new(
+                "no retention or lock has been recorded for this copy",
+                "このコピーの保持期間・ロックが記録されていない",
+            ),
+            Missing::Attestation { claim, lapsed } => {
+                let (en_l, ja_l) = lapsed_phrase(lapsed, offset);
+                Text::new(
+                    format!("no valid attestation of {}{en_l}", claim.name_en()),
+                    format!("{}の有効な証明がない{ja_l}", claim.name_ja()),
+                )
+            }
+        }
+    }
+}
+
+/// Why a copy cannot count even if its medium is offline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Exclusion {
+    /// The copy is not complete: it cannot restore the generation on its own.
+    Incomplete,
+    /// The medium is damaged.
+    MediumDamaged,
+    /// The medium is retired.
+    MediumRetired,
+}
+
+/// The verdict on one copy, with what was considered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyVerdict {
+    /// The generation.
+    pub snapshot: SnapshotId,
+    /// Its source.
+    pub source: SourceName,
+    /// When the generation was taken.
+    #[serde(with = "time::serde::rfc3339")]
+    pub taken_at: OffsetDateTime,
+    /// The medium.
+    pub medium: MediumId,
+    /// Since when the medium holds it.
+    #[serde(with = "time::serde::rfc3339")]
+    pub since: OffsetDateTime,
+    /// The medium's kind, if the medium is known.
+    pub kind: Option<MediumKind>,
+    /// Every 項番 that could apply to this medium's kind.
+    pub considered: Vec<Koban>,
+    /// Offline, online or unknown.
+    pub verdict: Verdict,
+    /// Why it cannot count even when offline, if so.
+    pub excluded: Option<Exclusion>,
+    /// When it was last verified, if ever.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub verified_at: Option<OffsetDateTime>,
+}
+
+impl CopyVerdict {
+    /// Whether this copy makes its generation an offline generation.
+    pub fn counts(&self) -> bool {
+        self.verdict.is_offline() && self.excluded.is_none()
+    }
+}
