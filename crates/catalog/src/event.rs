@@ -1,0 +1,475 @@
+//! Events: every change of fact, in the order it was recorded.
+//!
+//! The event log is the catalog's source of truth. The other tables are a
+//! projection of it ([`crate::apply`]), so `catalog verify` can replay the log
+//! into an empty database and compare. Each stored event carries the hash of
+//! the one before it:
+//!
+//! ```text
+//! hash(n) = BLAKE3( "hokan-catalog-event-v1" ‖ hash(n-1) ‖ u64le(seq) ‖
+//!                   u32le(len(at)) ‖ at ‖ u32le(len(actor)) ‖ actor ‖
+//!                   u32le(len(body)) ‖ body )
+//! ```
+//! with `hash(0)` = 32 zero bytes, `at` the RFC 3339 UTC recording time and
+//! `body` the event's JSON exactly as stored (never re-serialised for
+//! hashing, so a reader in another language checks the same bytes).
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use hokan_offline::{
+    Attestation, AttestationId, Condition, LockMode, MediumId, MediumKind, ObservedBy, Person,
+    PoolName, ProbeOutcome, Retention, SnapshotId, SourceName,
+};
+use hokan_offline::{Location, Text};
+
+/// Domain separation for the chain hash; changes only with a new chain format.
+pub(crate) const HASH_CONTEXT: &[u8] = b"hokan-catalog-event-v1";
+
+/// One change of fact. Stored as JSON with a `type` tag (kebab-case).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum Event {
+    /// A backup source was named (from the site configuration).
+    SourceDeclared {
+        /// Its name.
+        source: SourceName,
+    },
+    /// A snapshot (generation) was found in a repository.
+    SnapshotRecorded {
+        /// Full snapshot id (hex).
+        snapshot: SnapshotId,
+        /// Its source.
+        source: SourceName,
+        /// When the backup started (the data's instant).
+        #[serde(with = "time::serde::rfc3339")]
+        taken_at: OffsetDateTime,
+        /// Host that made it.
+        hostname: String,
+        /// Backed-up paths.
+        paths: Vec<String>,
+        /// Bytes of file content it holds.
+        bytes: u64,
+        /// Files it holds.
+        files: u64,
+        /// Some files could not be read.
+        partial: bool,
+    },
+    /// A snapshot was forgotten (removed from the primary repository). Its
+    /// copies on offline media stay recorded: they still exist.
+    SnapshotForgotten {
+        /// Which.
+        snapshot: SnapshotId,
+    },
+    /// A medium entered the inventory.
+    MediumAdded {
+        /// Its id (barcode, label, bucket name).
+        medium: MediumId,
+        /// What kind of medium and set-up it is.
+        kind: MediumKind,
+        /// Its pool, if any.
+        #[serde(default)]
+        pool: Option<PoolName>,
+        /// Label or barcode as printed, if different from the id.
+        #[serde(default)]
+        label: Option<String>,
+        /// Capacity in bytes, if known.
+        #[serde(default)]
+        capacity: Option<u64>,
+        /// Free text.
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// A medium's condition changed (full, damaged, retired, writable again).
+    MediumCondition {
+        /// Which.
+        medium: MediumId,
+        /// The new condition.
+        condition: Condition,
+        /// Why, as the operator or job said.
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// Where a medium is, as a device reported or a person recorded it.
+    MediumLocated {
+        /// Which.
+        medium: MediumId,
+        /// When it was there (may be earlier than the recording time).
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+        /// Where.
+        location: Location,
+        /// Who says so.
+        by: ObservedBy,
+        /// Free text.
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// A medium or store now holds a snapshot (complete or not yet).
+    CopyRecorded {
+        /// Which snapshot.
+        snapshot: SnapshotId,
+        /// On which medium.
+        medium: MediumId,
+        /// Since when it holds it.
+        #[serde(with = "time::serde::rfc3339")]
+        since: OffsetDateTime,
+        /// Whether everything the snapshot needs to restore is there.
+        complete: bool,
+    },
+    /// A copy was read back and checked.
+    CopyVerified {
+        /// Which snapshot.
+        snapshot: SnapshotId,
+        /// On which medium.
+        medium: MediumId,
+        /// When.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+        /// Whether it was intact.
+        ok: bool,
+        /// What the check found.
+        #[serde(default)]
+        detail: Option<String>,
+    },
+    /// A copy no longer exists (medium overwritten, objects deleted).
+    CopyRemoved {
+        /// Which snapshot.
+        snapshot: SnapshotId,
+        /// On which medium.
+        medium: MediumId,
+        /// Why.
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// What protects a copy on a store (object lock, WORM, immutable flag).
+    Protected {
+        /// Which medium.
+        medium: MediumId,
+        /// Which snapshot.
+        snapshot: SnapshotId,
+        /// When it was read or set.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+        /// The lock mode.
+        mode: LockMode,
+        /// Until when.
+        retention: Retention,
+    },
+    /// An enforcement test of a medium's lock.
+    LockProbed {
+        /// Which medium.
+        medium: MediumId,
+        /// When.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+        /// What happened.
+        outcome: ProbeOutcome,
+        /// What was tried and seen.
+        #[serde(default)]
+        detail: Option<String>,
+    },
+    /// A person attested a fact the software cannot observe.
+    Attested {
+        /// The attestation (its id is given by the catalog).
+        attestation: Attestation,
+    },
+    /// An attestation was withdrawn before it expired.
+    AttestationWithdrawn {
+        /// Which.
+        attestation: AttestationId,
+        /// From when.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+        /// By whom.
+        by: Person,
+        /// Why.
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// A job (backup, copy, verify, prune, …) finished.
+    JobFinished {
+        /// What kind of job (`backup`, `verify`, `tape-backup`, …).
+        job: String,
+        /// What it worked on (source, repository, pool).
+        target: String,
+        /// When it started.
+        #[serde(with = "time::serde::rfc3339")]
+        started_at: OffsetDateTime,
+        /// When it ended.
+        #[serde(with = "time::serde::rfc3339")]
+        finished_at: OffsetDateTime,
+        /// `ok`, `partial`, `failed`.
+        outcome: String,
+        /// Figures and messages, as the job reported them.
+        #[serde(default)]
+        detail: serde_json::Value,
+    },
+    /// A restore drill (復旧訓練) of a generation from a medium.
+    Drilled {
+        /// Which snapshot.
+        snapshot: SnapshotId,
+        /// From which medium.
+        medium: MediumId,
+        /// When it started.
+        #[serde(with = "time::serde::rfc3339")]
+        started_at: OffsetDateTime,
+        /// How long the restore took, in seconds.
+        seconds: f64,
+        /// Whether the restored data matched.
+        ok: bool,
+        /// Who ran it, if a person did.
+        #[serde(default)]
+        by: Option<Person>,
+        /// What was found.
+        #[serde(default)]
+        detail: Option<String>,
+    },
+}
+
+impl Event {
+    /// The `type` tag, as stored in the `kind` column.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::SourceDeclared { .. } => "source-declared",
+            Event::SnapshotRecorded { .. } => "snapshot-recorded",
+            Event::SnapshotForgotten { .. } => "snapshot-forgotten",
+            Event::MediumAdded { .. } => "medium-added",
+            Event::MediumCondition { .. } => "medium-condition",
+            Event::MediumLocated { .. } => "medium-located",
+            Event::CopyRecorded { .. } => "copy-recorded",
+            Event::CopyVerified { .. } => "copy-verified",
+            Event::CopyRemoved { .. } => "copy-removed",
+            Event::Protected { .. } => "protected",
+            Event::LockProbed { .. } => "lock-probed",
+            Event::Attested { .. } => "attested",
+            Event::AttestationWithdrawn { .. } => "attestation-withdrawn",
+            Event::JobFinished { .. } => "job-finished",
+            Event::Drilled { .. } => "drilled",
+        }
+    }
+
+    /// Whether only the catalog knows this fact: nothing on a repository,
+    /// medium or device can bring it back if the catalog is lost. These are
+    /// exported with every report.
+    pub fn catalog_only(&self) -> bool {
+        match self {
+            Event::MediumLocated { by, .. } => matches!(by, ObservedBy::Person { .. }),
+            Event::Attested { .. }
+            | Event::AttestationWithdrawn { .. }
+            | Event::MediumCondition { .. }
+            | Event::Drilled { .. } => true,
+            Event::MediumAdded { note, .. } => note.is_some(),
+            _ => false,
+        }
+    }
+
+    /// A one-line description for event listings and reports.
+    pub fn describe(&self) -> Text {
+        match self {
+            Event::SourceDeclared { source } => Text::new(
+                format!("source {source} declared"),
+                format!("バックアップ対象 {source} を登録"),
+            ),
+            Event::SnapshotRecorded {
+                snapshot, source, ..
+            } => Text::new(
+                format!("snapshot {} of {source} recorded", short(snapshot)),
+                format!("{source} の世代 {} を記録", short(snapshot)),
+            ),
+            Event::SnapshotForgotten { snapshot } => Text::new(
+                format!(
+                    "snapshot {} forgotten in the primary repository",
+                    short(snapshot)
+                ),
+                format!("世代 {} を一次リポジトリから削除", short(snapshot)),
+            ),
+            Event::MediumAdded { medium, kind, .. } => Text::new(
+                format!("medium {medium} added ({})", kind.name_en()),
+                format!("媒体 {medium} を登録（{}）", kind.name_ja()),
+            ),
+            Event::MediumCondition {
+                medium, condition, ..
+            } => Text::new(
+                format!("medium {medium} is now {}", condition_en(*condition)),
+                format!("媒体 {medium} の状態: {}", condition_ja(*condition)),
+            ),
+            Event::MediumLocated {
+                medium,
+                location,
+                by,
+                ..
+            } => {
+                let loc = location.describe();
+                let (who_en, who_ja) = match by {
+                    ObservedBy::Device { device } => {
+                        (format!("device {device}"), format!("装置 {device}"))
+                    }
+                    ObservedBy::Person { person } => (person.to_string(), person.to_string()),
+                };
+                Text::new(
+                    format!("medium {medium} {} (by {who_en})", loc.en),
+                    format!("媒体 {medium}: {}（{who_ja}）", loc.ja),
+                )
+            }
+            Event::CopyRecorded {
+                snapshot,
+                medium,
+                complete,
+                ..
+            } => Text::new(
+                format!(
+                    "{} copy of {} on {medium}",
+                    if *complete { "complete" } else { "partial" },
+                    short(snapshot)
+                ),
+                format!(
+                    "世代 {} の{}コピーを {medium} に記録",
+                    short(snapshot),
+                    if *complete {
+                        "完全な"
+                    } else {
+                        "未完了の"
+                    }
+                ),
+            ),
+            Event::CopyVerified {
+                snapshot,
+                medium,
+                ok,
+                ..
+            } => Text::new(
+                format!(
+                    "copy of {} on {medium} verified: {}",
+                    short(snapshot),
+                    if *ok { "ok" } else { "FAILED" }
+                ),
+                format!(
+                    "{medium} 上の世代 {} を検証: {}",
+                    short(snapshot),
+                    if *ok { "正常" } else { "失敗" }
+                ),
+            ),
+            Event::CopyRemoved {
+                snapshot, medium, ..
+            } => Text::new(
+                format!("copy of {} on {medium} removed", short(snapshot)),
+                format!("{medium} 上の世代 {} のコピーを削除", short(snapshot)),
+            ),
+            Event::Protected { medium, mode, .. } => Text::new(
+                format!("protection on {medium} recorded ({mode:?})"),
+                format!("{medium} の保護状態を記録（{mode:?}）"),
+            ),
+            Event::LockProbed {
+                medium, outcome, ..
+            } => Text::new(
+                format!("lock test on {medium}: {outcome:?}"),
+                format!("{medium} のロック検査: {outcome:?}"),
+            ),
+            Event::Attested { attestation } => Text::new(
+                format!(
+                    "attestation {}: {} (by {})",
+                    attestation.id,
+                    attestation.claim.name_en(),
+                    attestation.by
+                ),
+                format!(
+                    "証明 {}: {}（{}）",
+                    attestation.id,
+                    attestation.claim.name_ja(),
+                    attestation.by
+                ),
+            ),
+            Event::AttestationWithdrawn {
+                attestation, by, ..
+            } => Text::new(
+                format!("attestation {attestation} withdrawn by {by}"),
+                format!("証明 {attestation} を {by} が取り消し"),
+            ),
+            Event::JobFinished {
+                job,
+                target,
+                outcome,
+                ..
+            } => Text::new(
+                format!("job {job} on {target}: {outcome}"),
+                format!("ジョブ {job}（{target}）: {outcome}"),
+            ),
+            Event::Drilled {
+                snapshot,
+                medium,
+                ok,
+                ..
+            } => Text::new(
+                format!(
+                    "restore drill of {} from {medium}: {}",
+                    short(snapshot),
+                    if *ok { "ok" } else { "FAILED" }
+                ),
+                format!(
+                    "{medium} からの世代 {} の復旧訓練: {}",
+                    short(snapshot),
+                    if *ok { "成功" } else { "失敗" }
+                ),
+            ),
+        }
+    }
+}
+
+/// The first 8 characters of a snapshot id, as listings show it.
+pub fn short(id: &SnapshotId) -> &str {
+    let s = id.as_str();
+    &s[..s.len().min(8)]
+}
+
+/// A condition in English.
+pub fn condition_en(c: Condition) -> &'static str {
+    match c {
+        Condition::Writable => "writable",
+        Condition::Full => "full",
+        Condition::Damaged => "damaged",
+        Condition::Retired => "retired",
+    }
+}
+
+/// A condition in Japanese.
+pub fn condition_ja(c: Condition) -> &'static str {
+    match c {
+        Condition::Writable => "書込可",
+        Condition::Full => "満杯",
+        Condition::Damaged => "損傷",
+        Condition::Retired => "廃棄",
+    }
+}
+
+/// One event as stored.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EventRecord {
+    /// Position in the log, from 1, without gaps.
+    pub seq: u64,
+    /// When it was recorded.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Who or what recorded it (`hokan media move --by …`, `backup`, …).
+    pub actor: String,
+    /// The event.
+    pub event: Event,
+    /// Hash of the previous event, hex.
+    pub prev_hash: String,
+    /// This event's hash, hex.
+    pub hash: String,
+}
+
+/// The chain hash of one event (see the module documentation).
+pub(crate) fn chain_hash(prev: &[u8; 32], seq: u64, at: &str, actor: &str, body: &str) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(HASH_CONTEXT);
+    h.update(prev);
+    h.update(&seq.to_le_bytes());
+    for part in [at, actor, body] {
+        h.update(&(part.len() as u32).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    *h.finalize().as_bytes()
+}

@@ -1,0 +1,437 @@
+//! hokan's catalog: what the site knows about its copies, and since when.
+//!
+//! This crate owns the site's SQLite database: sources, snapshots mirrored
+//! from repositories, media, copies (which snapshot is completely held by
+//! which medium), where each medium was over time, protections (locks and
+//! their retention), lock tests, attestations, jobs and drills. It leaves
+//! judging those facts to `hokan-offline` ([`Catalog::facts`] hands them
+//! over) and reading repositories and devices to the binary and later crates.
+//!
+//! # The event log is the truth
+//! Every change of fact is an [`Event`], appended to the `events` table in
+//! the same transaction that applies it to the other tables (the
+//! *projection*). Each event carries the BLAKE3 hash of the previous one
+//! ([`event`] documents the exact bytes). [`Catalog::verify`] re-hashes the
+//! chain, replays it into an empty in-memory catalog and compares the
+//! projection, so an edited or deleted event, or an edited table, is found.
+//! A deleted *tail* leaves a valid shorter chain; it is caught against the
+//! head anchor file written after every commit (`<catalog>.head`), and
+//! against the head hash printed on every report.
+//!
+//! # Crash and locking semantics
+//! One event (or one batch, [`Catalog::record_all`]) is one SQLite
+//! transaction in WAL mode with `synchronous = FULL`: after a crash the log
+//! and the projection hold either all of it or none of it. Writers take the
+//! database's write lock at the start of the transaction (`BEGIN
+//! IMMEDIATE`) and wait up to 10 s for another writer; readers never block.
+//! The head anchor is written after the commit; a crash in between leaves
+//! it one step behind, which verify accepts (the anchored event is still in
+//! the chain).
+//!
+//! # What only the catalog knows
+//! Repositories and media carry snapshots, copies and (for stores) their
+//! locks, so those can be rebuilt by scanning them. Manual moves recorded by
+//! a person, attestations and their withdrawal, condition changes (retired,
+//! damaged), drill results and notes exist nowhere else;
+//! [`Event::catalog_only`] marks them and reports export them.
+#![deny(missing_docs)]
+
+mod apply;
+pub mod event;
+pub mod query;
+pub mod schema;
+pub mod verify;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::{de::DeserializeOwned, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
+
+pub use event::{Event, EventRecord};
+pub use hokan_offline::Text;
+pub use query::{DrillRow, JobRow, MediumRow, SnapshotRow};
+pub use schema::SCHEMA_VERSION;
+pub use verify::{Head, VerifyProblem, VerifyReport};
+
+use hokan_offline::{AttestationId, MediumId, SnapshotId};
+
+/// Errors from the catalog. Refusals a caller branches on (an unknown
+/// medium, a duplicate) are variants of their own.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CatalogError {
+    /// The database file could not be opened or created.
+    #[error("cannot open catalog {path}: {source}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The catalog was written by a newer hokan.
+    #[error(
+        "catalog {path} has schema version {found}; this hokan knows up to {known}: upgrade hokan"
+    )]
+    NewerSchema {
+        /// The file.
+        path: PathBuf,
+        /// Its schema version.
+        found: u32,
+        /// The newest this build knows.
+        known: u32,
+    },
+    /// Another process held the write lock too long.
+    #[error("the catalog is busy: another hokan process is writing to it")]
+    Busy,
+    /// Any other database error.
+    #[error("catalog database error: {0}")]
+    Db(#[source] rusqlite::Error),
+    /// Stored data that cannot be read back (the file was edited or damaged).
+    #[error("catalog event {seq}: {what}")]
+    Corrupt {
+        /// The event (or row) concerned.
+        seq: u64,
+        /// What is wrong.
+        what: String,
+    },
+    /// The head anchor file could not be written or read.
+    #[error("catalog head anchor {path}: {source}")]
+    Anchor {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No medium with this id.
+    #[error("no medium {0} in the catalog")]
+    UnknownMedium(MediumId),
+    /// A medium with this id already exists.
+    #[error("medium {0} is already in the catalog")]
+    MediumExists(MediumId),
+    /// A retired medium cannot take new copies.
+    #[error("medium {0} is retired")]
+    MediumRetired(MediumId),
+    /// No snapshot with this id.
+    #[error("no snapshot {0} in the catalog")]
+    UnknownSnapshot(SnapshotId),
+    /// The snapshot is already recorded.
+    #[error("snapshot {0} is already in the catalog")]
+    SnapshotExists(SnapshotId),
+    /// No such copy.
+    #[error("no copy of snapshot {snapshot} on medium {medium}")]
+    UnknownCopy {
+        /// The snapshot.
+        snapshot: SnapshotId,
+        /// The medium.
+        medium: MediumId,
+    },
+    /// No attestation with this id.
+    #[error("no attestation {0} in the catalog")]
+    UnknownAttestation(AttestationId),
+    /// An attestation with this id exists.
+    #[error("attestation {0} already exists")]
+    AttestationExists(AttestationId),
+    /// The attestation was already withdrawn.
+    #[error("attestation {0} was already withdrawn")]
+    AlreadyWithdrawn(AttestationId),
+    /// An attestation must expire after it starts.
+    #[error("an attestation must expire after it starts ({from} .. {until})")]
+    BadPeriod {
+        /// Start.
+        from: OffsetDateTime,
+        /// End.
+        until: OffsetDateTime,
+    },
+}
+
+impl From<rusqlite::Error> for CatalogError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
+                CatalogError::Busy
+            }
+            _ => CatalogError::Db(e),
+        }
+    }
+}
+
+impl CatalogError {
+    pub(crate) fn corrupt(seq: u64, what: impl Into<String>) -> Self {
+        CatalogError::Corrupt {
+            seq,
+            what: what.into(),
+        }
+    }
+
+    /// What went wrong and what to do, in both languages, for the binary.
+    pub fn text(&self) -> Text {
+        match self {
+            CatalogError::UnknownMedium(m) => Text::new(
+                format!("no medium {m} in the catalog; `hokan media list` shows the known media, `hokan media add` adds one"),
+                format!("媒体 {m} はカタログにありません。`hokan media list` で一覧、`hokan media add` で登録できます"),
+            ),
+            CatalogError::MediumExists(m) => Text::new(
+                format!("medium {m} is already in the catalog; choose another id, or see it with `hokan media show {m}`"),
+                format!("媒体 {m} は登録済みです。別の ID にするか `hokan media show {m}` で確認してください"),
+            ),
+            CatalogError::MediumRetired(m) => Text::new(
+                format!("medium {m} is retired and cannot hold new copies"),
+                format!("媒体 {m} は廃棄済みのため新しいコピーを保持できません"),
+            ),
+            CatalogError::UnknownAttestation(a) => Text::new(
+                format!("no attestation {a}; `hokan attest list` shows them"),
+                format!("証明 {a} はありません。`hokan attest list` で一覧できます"),
+            ),
+            CatalogError::BadPeriod { .. } => Text::new(
+                "an attestation must expire after it starts: check --from and --until",
+                "証明の有効期限は開始日より後にしてください（--from と --until を確認）",
+            ),
+            CatalogError::NewerSchema { path, found, known } => Text::new(
+                format!("catalog {} has schema version {found}, newer than this hokan ({known}); install the newer hokan", path.display()),
+                format!("カタログ {} のスキーマ版 {found} はこの hokan（{known}）より新しいため、新しい hokan を使用してください", path.display()),
+            ),
+            CatalogError::Busy => Text::new(
+                "the catalog is busy: another hokan process is writing to it; try again when it finishes",
+                "カタログは他の hokan プロセスが書き込み中です。終了後に再実行してください",
+            ),
+            other => Text::new(
+                format!("{other}; run `hokan catalog verify`"),
+                format!("カタログのエラー: {other}。`hokan catalog verify` を実行してください"),
+            ),
+        }
+    }
+}
+
+/// Results of this crate.
+pub type Result<T> = std::result::Result<T, CatalogError>;
+
+/// An open catalog.
+pub struct Catalog {
+    conn: Connection,
+    path: Option<PathBuf>,
+}
+
+impl Catalog {
+    /// Open the catalog at `path`, creating it if missing and migrating an
+    /// older schema.
+    pub fn open(path: &Path) -> Result<Catalog> {
+        let conn = Connection::open(path).map_err(|source| CatalogError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut cat = Catalog {
+            conn,
+            path: Some(path.to_owned()),
+        };
+        cat.setup(true)?;
+        Ok(cat)
+    }
+
+    /// A catalog in memory (tests, replays).
+    pub fn in_memory() -> Result<Catalog> {
+        let mut cat = Catalog {
+            conn: Connection::open_in_memory()?,
+            path: None,
+        };
+        cat.setup(false)?;
+        Ok(cat)
+    }
+
+    /// The database file, if on disk.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    fn setup(&mut self, on_disk: bool) -> Result<()> {
+        self.conn.busy_timeout(Duration::from_secs(10))?;
+        if on_disk {
+            self.conn
+                .query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+            self.conn.execute_batch("PRAGMA synchronous = FULL;")?;
+        }
+        self.conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+        self.migrate()
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        loop {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let v: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if v as usize >= schema::MIGRATIONS.len() {
+                if v > SCHEMA_VERSION {
+                    return Err(CatalogError::NewerSchema {
+                        path: self.path.clone().unwrap_or_default(),
+                        found: v,
+                        known: SCHEMA_VERSION,
+                    });
+                }
+                return Ok(());
+            }
+            tx.execute_batch(schema::MIGRATIONS[v as usize])?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", v + 1))?;
+            tx.commit()?;
+        }
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<u32> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// Record one event at `at` by `actor`: append it to the log and apply
+    /// it, in one transaction. A refused event leaves nothing behind.
+    pub fn record(&mut self, at: OffsetDateTime, actor: &str, event: Event) -> Result<EventRecord> {
+        Ok(self
+            .record_all(at, actor, vec![event])?
+            .pop()
+            .expect("one event in, one out"))
+    }
+
+    /// Record several events in one transaction: all or none.
+    pub fn record_all(
+        &mut self,
+        at: OffsetDateTime,
+        actor: &str,
+        events: Vec<Event>,
+    ) -> Result<Vec<EventRecord>> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let head = verify::head_in(&tx)?;
+        let (mut seq, mut prev) = (head.seq, head.hash_bytes()?);
+        let at_s = ts(at);
+        let mut out = Vec::with_capacity(events.len());
+        for event in events {
+            seq += 1;
+            let body = serde_json::to_string(&event).expect("events serialise");
+            let hash = event::chain_hash(&prev, seq, &at_s, actor, &body);
+            apply::apply(&tx, seq, &at_s, &event)?;
+            tx.execute(
+                "INSERT INTO events (seq, at, actor, kind, body, prev_hash, hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    seq as i64,
+                    at_s,
+                    actor,
+                    event.kind(),
+                    body,
+                    &prev[..],
+                    &hash[..]
+                ],
+            )?;
+            out.push(EventRecord {
+                seq,
+                at,
+                actor: actor.to_owned(),
+                event,
+                prev_hash: hex::encode(prev),
+                hash: hex::encode(hash),
+            });
+            prev = hash;
+        }
+        tx.commit()?;
+        self.write_anchor(&Head {
+            seq,
+            hash: hex::encode(prev),
+        })?;
+        Ok(out)
+    }
+
+    /// The attestation id the next attestation gets (`A-0001`, …).
+    pub fn next_attestation_id(&self) -> Result<AttestationId> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM attestations", [], |r| r.get(0))?;
+        Ok(AttestationId::new(format!("A-{:04}", n + 1)))
+    }
+
+    fn anchor_path(&self) -> Option<PathBuf> {
+        self.path.as_ref().map(|p| {
+            let mut s = p.as_os_str().to_owned();
+            s.push(".head");
+            PathBuf::from(s)
+        })
+    }
+
+    fn write_anchor(&self, head: &Head) -> Result<()> {
+        let Some(path) = self.anchor_path() else {
+            return Ok(());
+        };
+        let tmp = path.with_extension("head.tmp");
+        let body = serde_json::to_vec(head).expect("head serialises");
+        let err = |source| CatalogError::Anchor {
+            path: path.clone(),
+            source,
+        };
+        std::fs::write(&tmp, body).map_err(err)?;
+        std::fs::rename(&tmp, &path).map_err(err)?;
+        Ok(())
+    }
+
+    fn read_anchor(&self) -> Result<Option<Head>> {
+        let Some(path) = self.anchor_path() else {
+            return Ok(None);
+        };
+        match std::fs::read(&path) {
+            Ok(b) => Ok(serde_json::from_slice(&b).ok()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(CatalogError::Anchor { path, source }),
+        }
+    }
+
+    /// The latest event: its number and hash. Reports print it.
+    pub fn head(&self) -> Result<Head> {
+        let tx = self.conn.unchecked_transaction()?;
+        verify::head_in(&tx)
+    }
+}
+
+/// A time as stored: RFC 3339 in UTC.
+pub(crate) fn ts(t: OffsetDateTime) -> String {
+    t.to_offset(UtcOffset::UTC)
+        .format(&Rfc3339)
+        .expect("times in range format")
+}
+
+pub(crate) fn parse_ts(s: &str) -> Result<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339)
+        .map_err(|e| CatalogError::corrupt(0, format!("time {s:?}: {e}")))
+}
+
+pub(crate) fn json<T: Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).expect("catalog values serialise")
+}
+
+pub(crate) fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s)
+        .map_err(|e| CatalogError::corrupt(0, format!("stored value {s:?}: {e}")))
+}
+
+/// A unit enum's serde name (`lto-library`), for text columns.
+pub(crate) fn enum_text<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v).expect("enums serialise") {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+pub(crate) fn parse_enum<T: DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|e| CatalogError::corrupt(0, format!("stored value {s:?}: {e}")))
+}
+
+pub(crate) fn optional<T>(r: rusqlite::Result<T>) -> Result<Option<T>> {
+    Ok(r.optional()?)
+}

@@ -1,0 +1,462 @@
+//! Reading the catalog: the facts for the evaluator, and rows for listings.
+
+use rusqlite::params;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use hokan_offline::{
+    Attestation, Condition, Copy, Facts, Generation, LockProbe, Medium, MediumId, MediumKind,
+    Observation, PoolName, Protection, SnapshotId, SourceName,
+};
+
+use crate::event::Event;
+use crate::{from_json, parse_enum, parse_ts, Catalog, CatalogError, EventRecord, Result};
+
+/// One medium as listings show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct MediumRow {
+    /// Its id.
+    pub id: MediumId,
+    /// Its kind.
+    pub kind: MediumKind,
+    /// Its pool.
+    pub pool: Option<PoolName>,
+    /// Printed label or barcode, if different from the id.
+    pub label: Option<String>,
+    /// Capacity in bytes.
+    pub capacity: Option<u64>,
+    /// Free text.
+    pub note: Option<String>,
+    /// Its condition.
+    pub condition: Condition,
+    /// When it was added.
+    #[serde(with = "time::serde::rfc3339")]
+    pub added_at: OffsetDateTime,
+    /// Its latest recorded location (by recording order; the evaluator
+    /// decides by time).
+    pub location: Option<Observation>,
+    /// Complete copies it holds.
+    pub copies: u64,
+}
+
+/// One snapshot as listings show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct SnapshotRow {
+    /// Full id.
+    pub id: SnapshotId,
+    /// Its source.
+    pub source: SourceName,
+    /// When it was taken.
+    #[serde(with = "time::serde::rfc3339")]
+    pub taken_at: OffsetDateTime,
+    /// Host.
+    pub hostname: String,
+    /// Bytes of content.
+    pub bytes: u64,
+    /// Files.
+    pub files: u64,
+    /// Some files could not be read.
+    pub partial: bool,
+    /// When it left the primary repository, if it did.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub forgotten_at: Option<OffsetDateTime>,
+}
+
+/// One finished job.
+#[derive(Clone, Debug, Serialize)]
+pub struct JobRow {
+    /// Its event number.
+    pub seq: u64,
+    /// Kind of job.
+    pub job: String,
+    /// What it worked on.
+    pub target: String,
+    /// Start.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// End.
+    #[serde(with = "time::serde::rfc3339")]
+    pub finished_at: OffsetDateTime,
+    /// `ok`, `partial`, `failed`.
+    pub outcome: String,
+    /// Figures.
+    pub detail: serde_json::Value,
+}
+
+/// One restore drill.
+#[derive(Clone, Debug, Serialize)]
+pub struct DrillRow {
+    /// Its event number.
+    pub seq: u64,
+    /// Snapshot.
+    pub snapshot: SnapshotId,
+    /// Medium.
+    pub medium: MediumId,
+    /// Start.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// Seconds taken.
+    pub seconds: f64,
+    /// Whether it matched.
+    pub ok: bool,
+    /// Who ran it.
+    pub by: Option<String>,
+    /// Notes.
+    pub detail: Option<String>,
+}
+
+fn opt_ts(s: Option<String>) -> Result<Option<OffsetDateTime>> {
+    s.as_deref().map(parse_ts).transpose()
+}
+
+impl Catalog {
+    /// Everything the evaluator needs, as of now (the evaluator ignores
+    /// facts stamped after the `now` it is given).
+    pub fn facts(&self) -> Result<Facts> {
+        let mut f = Facts::default();
+        let mut names: Vec<String> = self.strings("SELECT name FROM sources ORDER BY name")?;
+        names.dedup();
+        f.sources = names.into_iter().map(SourceName::new).collect();
+        f.generations = self
+            .snapshots()?
+            .into_iter()
+            .map(|s| Generation {
+                snapshot: s.id,
+                source: s.source,
+                taken_at: s.taken_at,
+            })
+            .collect();
+        f.media = self
+            .media()?
+            .into_iter()
+            .map(|m| Medium {
+                id: m.id,
+                kind: m.kind,
+                pool: m.pool,
+                condition: m.condition,
+            })
+            .collect();
+        f.copies = self.copies()?;
+        f.observations = self.locations(None)?;
+        let mut stmt = self.conn.prepare(
+            "SELECT medium, snapshot, at, mode, retention FROM protections ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        for row in rows {
+            let (m, s, at, mode, ret) = row?;
+            f.protections.push(Protection {
+                medium: m.into(),
+                snapshot: s.into(),
+                recorded_at: parse_ts(&at)?,
+                mode: parse_enum(&mode)?,
+                retention: from_json(&ret)?,
+            });
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT medium, at, outcome, detail FROM lock_probes ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (m, at, outcome, detail) = row?;
+            f.probes.push(LockProbe {
+                medium: m.into(),
+                at: parse_ts(&at)?,
+                outcome: parse_enum(&outcome)?,
+                detail,
+            });
+        }
+        f.attestations = self.attestations()?;
+        Ok(f)
+    }
+
+    fn strings(&self, sql: &str) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(sql)?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// All snapshots, oldest first.
+    pub fn snapshots(&self) -> Result<Vec<SnapshotRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, source, taken_at, hostname, bytes, files, partial, forgotten_at \
+             FROM snapshots",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, bool>(6)?,
+                r.get::<_, Option<String>>(7)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, source, taken, host, bytes, files, partial, forgotten) = row?;
+            out.push(SnapshotRow {
+                id: id.into(),
+                source: source.into(),
+                taken_at: parse_ts(&taken)?,
+                hostname: host,
+                bytes: bytes as u64,
+                files: files as u64,
+                partial,
+                forgotten_at: opt_ts(forgotten)?,
+            });
+        }
+        out.sort_by(|a, b| (a.taken_at, &a.id).cmp(&(b.taken_at, &b.id)));
+        Ok(out)
+    }
+
+    /// Find a snapshot by full id or unique prefix.
+    pub fn find_snapshot(&self, prefix: &str) -> Result<SnapshotRow> {
+        let p = prefix.to_ascii_lowercase();
+        let mut hits: Vec<SnapshotRow> = self
+            .snapshots()?
+            .into_iter()
+            .filter(|s| s.id.as_str().starts_with(&p))
+            .collect();
+        match hits.len() {
+            1 => Ok(hits.remove(0)),
+            _ => Err(CatalogError::UnknownSnapshot(SnapshotId::new(prefix))),
+        }
+    }
+
+    /// All copies.
+    pub fn copies(&self) -> Result<Vec<Copy>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT snapshot, medium, since, complete, verified_at, verified_ok FROM copies \
+             ORDER BY snapshot, medium",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, bool>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<bool>>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (s, m, since, complete, vat, vok) = row?;
+            out.push(Copy {
+                snapshot: s.into(),
+                medium: m.into(),
+                since: parse_ts(&since)?,
+                complete,
+                // Only a check that passed counts as verified.
+                verified_at: if vok == Some(true) {
+                    opt_ts(vat)?
+                } else {
+                    None
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    /// Location records, in recording order; of one medium, or all.
+    pub fn locations(&self, medium: Option<&MediumId>) -> Result<Vec<Observation>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT medium, at, location, by, note FROM locations \
+             WHERE ?1 IS NULL OR medium = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![medium.map(|m| m.as_str())], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (m, at, loc, by, note) = row?;
+            out.push(Observation {
+                medium: m.into(),
+                at: parse_ts(&at)?,
+                location: from_json(&loc)?,
+                by: from_json(&by)?,
+                note,
+            });
+        }
+        Ok(out)
+    }
+
+    /// All media, by id.
+    pub fn media(&self) -> Result<Vec<MediumRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT m.id, m.kind, m.pool, m.label, m.capacity, m.note, m.condition, m.added_at, \
+             (SELECT COUNT(*) FROM copies c WHERE c.medium = m.id AND c.complete) \
+             FROM media m ORDER BY m.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+                r.get::<_, i64>(8)?,
+            ))
+        })?;
+        let locations = self.locations(None)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, kind, pool, label, cap, note, cond, added, copies) = row?;
+            let id = MediumId::new(id);
+            out.push(MediumRow {
+                location: locations.iter().rev().find(|o| o.medium == id).cloned(),
+                id,
+                kind: parse_enum(&kind)?,
+                pool: pool.map(PoolName::new),
+                label,
+                capacity: cap.map(|c| c as u64),
+                note,
+                condition: parse_enum(&cond)?,
+                added_at: parse_ts(&added)?,
+                copies: copies as u64,
+            });
+        }
+        Ok(out)
+    }
+
+    /// One medium.
+    pub fn medium(&self, id: &MediumId) -> Result<MediumRow> {
+        self.media()?
+            .into_iter()
+            .find(|m| &m.id == id)
+            .ok_or_else(|| CatalogError::UnknownMedium(id.clone()))
+    }
+
+    /// All attestations, in id order.
+    pub fn attestations(&self) -> Result<Vec<Attestation>> {
+        self.strings("SELECT body FROM attestations ORDER BY id")?
+            .iter()
+            .map(|b| from_json(b))
+            .collect()
+    }
+
+    /// Finished jobs, newest first, at most `limit`.
+    pub fn jobs(&self, limit: usize) -> Result<Vec<JobRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, job, target, started_at, finished_at, outcome, detail FROM jobs \
+             ORDER BY seq DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, job, target, st, fin, outcome, detail) = row?;
+            out.push(JobRow {
+                seq: seq as u64,
+                job,
+                target,
+                started_at: parse_ts(&st)?,
+                finished_at: parse_ts(&fin)?,
+                outcome,
+                detail: from_json(&detail)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Restore drills, newest first, at most `limit`.
+    pub fn drills(&self, limit: usize) -> Result<Vec<DrillRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, snapshot, medium, started_at, seconds, ok, by, detail FROM drills \
+             ORDER BY seq DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, f64>(4)?,
+                r.get::<_, bool>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, Option<String>>(7)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, s, m, st, seconds, ok, by, detail) = row?;
+            out.push(DrillRow {
+                seq: seq as u64,
+                snapshot: s.into(),
+                medium: m.into(),
+                started_at: parse_ts(&st)?,
+                seconds,
+                ok,
+                by,
+                detail,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Events, newest first: at most `limit`, optionally only those only the
+    /// catalog knows ([`Event::catalog_only`]).
+    pub fn events(&self, limit: usize, catalog_only: bool) -> Result<Vec<EventRecord>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, at, actor, body, prev_hash, hash FROM events ORDER BY seq DESC",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            if out.len() >= limit {
+                break;
+            }
+            let seq = r.get::<_, i64>(0)? as u64;
+            let body: String = r.get(3)?;
+            let event: Event = serde_json::from_str(&body)
+                .map_err(|e| CatalogError::corrupt(seq, format!("unreadable event: {e}")))?;
+            if catalog_only && !event.catalog_only() {
+                continue;
+            }
+            out.push(EventRecord {
+                seq,
+                at: parse_ts(&r.get::<_, String>(1)?)?,
+                actor: r.get(2)?,
+                event,
+                prev_hash: hex::encode(r.get::<_, Vec<u8>>(4)?),
+                hash: hex::encode(r.get::<_, Vec<u8>>(5)?),
+            });
+        }
+        Ok(out)
+    }
+}
