@@ -342,10 +342,7 @@ impl Catalog {
             prev = hash;
         }
         tx.commit()?;
-        self.write_anchor(&Head {
-            seq,
-            hash: hex::encode(prev),
-        })?;
+        self.refresh_anchor()?;
         Ok(out)
     }
 
@@ -365,18 +362,20 @@ impl Catalog {
         })
     }
 
-    fn write_anchor(&self, head: &Head) -> Result<()> {
+    /// Write the anchor for the catalog's current head, under the write lock
+    /// so that concurrent writers never move it backwards or race on its
+    /// temporary file. A crash before this leaves the anchor behind the head,
+    /// which `verify` accepts: the anchor only proves that its event exists.
+    fn refresh_anchor(&mut self) -> Result<()> {
         let Some(path) = self.anchor_path() else {
             return Ok(());
         };
-        let tmp = path.with_extension("head.tmp");
-        let body = serde_json::to_vec(head).expect("head serialises");
-        let err = |source| CatalogError::Anchor {
-            path: path.clone(),
-            source,
-        };
-        std::fs::write(&tmp, body).map_err(err)?;
-        std::fs::rename(&tmp, &path).map_err(err)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let head = verify::head_in(&tx)?;
+        write_anchor(&path, &head)?;
+        drop(tx); // Nothing was written: rolling back releases the lock.
         Ok(())
     }
 
@@ -396,6 +395,20 @@ impl Catalog {
         let tx = self.conn.unchecked_transaction()?;
         verify::head_in(&tx)
     }
+}
+
+/// Replace the head anchor file atomically (write beside it, rename over it).
+fn write_anchor(path: &Path, head: &Head) -> Result<()> {
+    // The process id keeps two processes from sharing one temporary file.
+    let tmp = path.with_extension(format!("head.{}.tmp", std::process::id()));
+    let body = serde_json::to_vec(head).expect("head serialises");
+    let err = |source| CatalogError::Anchor {
+        path: path.to_owned(),
+        source,
+    };
+    std::fs::write(&tmp, body).map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)?;
+    Ok(())
 }
 
 /// A time as stored: RFC 3339 in UTC.

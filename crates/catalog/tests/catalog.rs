@@ -446,11 +446,11 @@ fn concurrent_writers_keep_one_chain() {
         .map(|t| {
             let path = path.clone();
             std::thread::spawn(move || {
-                let mut cat = Catalog::open(&path).unwrap();
+                let mut cat = Catalog::open(&path).unwrap_or_else(|e| panic!("open: {e:?}"));
                 for i in 0..40 {
                     let at = T0 + time::Duration::minutes(i);
                     cat.record(at, &format!("writer{t}"), located("TAPE01L9", at, slot(t)))
-                        .unwrap();
+                        .unwrap_or_else(|e| panic!("record: {e:?}"));
                 }
             })
         })
@@ -462,6 +462,10 @@ fn concurrent_writers_keep_one_chain() {
     let r = cat.verify(None).unwrap();
     assert!(r.ok(), "{:?}", r.problems);
     assert_eq!(r.events, 1 + 4 * 40);
+    // The anchor follows the head: writers never move it backwards.
+    let anchor: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("c.db.head")).unwrap()).unwrap();
+    assert_eq!(anchor["seq"], 1 + 4 * 40, "{anchor}");
 }
 
 /// Run by `a_killed_writer_leaves_a_valid_catalog` in a child process.
