@@ -228,7 +228,7 @@ fn carried_problems(judge: &Judge<'_>, m: &MediumState, verdict: &Verdict, out: 
                 Severity::Warning,
                 ProblemCode::MediumInDrive,
                 Text::new(
-                    format!("Medium {id} is in drive {drive} (seen {at}); the {} on it are online.", count_en(n, "copy", "copies")),
+                    format!("Medium {id} is in drive {drive} (seen {at}); {} on it {} online.", count_en(n, "copy", "copies"), if n == 1 { "is" } else { "are" }),
                     format!("媒体 {id} がドライブ {drive} に入ったままです（{at} 確認）。この媒体の {n} 件のコピーはオンラインです。"),
                 ),
                 Text::new(
@@ -243,7 +243,7 @@ fn carried_problems(judge: &Judge<'_>, m: &MediumState, verdict: &Verdict, out: 
                 Severity::Warning,
                 ProblemCode::MediumInDrive,
                 Text::new(
-                    format!("Cartridge {id} is in the active slot of autoloader {autoloader} (seen {at}); the {} on it are online.", count_en(n, "copy", "copies")),
+                    format!("Cartridge {id} is in the active slot of autoloader {autoloader} (seen {at}); {} on it {} online.", count_en(n, "copy", "copies"), if n == 1 { "is" } else { "are" }),
                     format!("カートリッジ {id} がオートローダ {autoloader} のアクティブスロットにあります（{at} 確認）。この媒体の {n} 件のコピーはオンラインです。"),
                 ),
                 Text::new(
@@ -257,7 +257,7 @@ fn carried_problems(judge: &Judge<'_>, m: &MediumState, verdict: &Verdict, out: 
                 Severity::Warning,
                 ProblemCode::MediumConnected,
                 Text::new(
-                    format!("Disk {id} is connected; the {} on it are online.", count_en(n, "copy", "copies")),
+                    format!("Disk {id} is connected; {} on it {} online.", count_en(n, "copy", "copies"), if n == 1 { "is" } else { "are" }),
                     format!("ディスク {id} が接続されたままです。この媒体の {n} 件のコピーはオンラインです。"),
                 ),
                 Text::new(
