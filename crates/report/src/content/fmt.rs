@@ -1,0 +1,297 @@
+//! Small formatting helpers: language choice, times, sizes, labels.
+
+use time::{Duration, OffsetDateTime};
+
+use hokan_catalog::event::{condition_en, condition_ja};
+use hokan_offline::text::{day, span, when};
+use hokan_offline::{
+    Condition, Deadline, ObservedBy, Severity, Strength, Text, Verdict, WeakerReason,
+};
+
+use crate::doc::{pick, tr, Cell, Span, Tone};
+use crate::{Lang, ReportData};
+
+/// The data and the language, with the formatting every section needs.
+pub(crate) struct Ctx<'a> {
+    /// Everything shown.
+    pub data: &'a ReportData,
+    /// The language.
+    pub lang: Lang,
+}
+
+impl Ctx<'_> {
+    /// One language.
+    pub fn tr(&self, en: &str, ja: &str) -> String {
+        tr(self.lang, en, ja).to_owned()
+    }
+
+    /// One language of a [`Text`].
+    pub fn pick(&self, t: &Text) -> String {
+        pick(self.lang, t)
+    }
+
+    /// An instant in the site's offset, to the minute.
+    pub fn when(&self, t: OffsetDateTime) -> String {
+        when(t, self.data.offset)
+    }
+
+    /// A day in the site's offset.
+    pub fn day(&self, t: OffsetDateTime) -> String {
+        day(t, self.data.offset)
+    }
+
+    /// A length of time (`3日`, `3 days`).
+    pub fn span(&self, d: Duration) -> String {
+        self.pick(&span(d))
+    }
+
+    /// How long before the report `t` was (`3日前`, `3 days ago`).
+    pub fn ago(&self, t: OffsetDateTime) -> String {
+        let d = self.data.generated_at - t;
+        if d < Duration::ZERO {
+            return self.tr("after this report", "本報告書の作成後");
+        }
+        match self.lang {
+            Lang::Ja => format!("{}前", self.span(d)),
+            Lang::En => format!("{} ago", self.span(d)),
+        }
+    }
+
+    /// `—`, for a value that does not apply.
+    pub fn dash(&self) -> Cell {
+        Cell(vec![Span::Small("—".into())])
+    }
+
+    /// A severity as a badge.
+    pub fn severity(&self, s: Severity) -> Cell {
+        let (tone, en, ja) = match s {
+            Severity::Error => (Tone::Bad, "× error", "× エラー"),
+            Severity::Warning => (Tone::Warn, "△ warning", "△ 警告"),
+            Severity::Info => (Tone::Info, "i info", "i 情報"),
+        };
+        Cell::badge(tone, self.tr(en, ja))
+    }
+
+    /// A medium's condition, toned.
+    pub fn condition(&self, c: Condition) -> Cell {
+        let word = match self.lang {
+            Lang::Ja => condition_ja(c),
+            Lang::En => condition_en(c),
+        };
+        match c {
+            Condition::Writable | Condition::Full => Cell::text(word),
+            Condition::Damaged => Cell::badge(Tone::Bad, word),
+            Condition::Retired => Cell::badge(Tone::Muted, word),
+        }
+    }
+
+    /// A verdict sentence, coloured: offline full is ok, weaker is a
+    /// warning, online and unknown are bad.
+    pub fn verdict(&self, v: &Verdict) -> Cell {
+        Cell::toned(verdict_tone(v), self.pick(&v.describe(self.data.offset)))
+    }
+
+    /// The strength of an offline verdict; `—` otherwise.
+    pub fn strength(&self, v: &Verdict) -> Cell {
+        match v {
+            Verdict::Offline {
+                strength: Strength::Full,
+                ..
+            } => Cell::text(self.tr("full", "完全")),
+            Verdict::Offline {
+                strength: Strength::Weaker(reasons),
+                ..
+            } => {
+                let why: Vec<String> = reasons.iter().map(|r| self.weaker(*r)).collect();
+                Cell::badge(Tone::Warn, self.tr("△ weaker", "△ 弱い"))
+                    .line(Cell(vec![Span::Small(why.join(self.sep()))]))
+            }
+            _ => self.dash(),
+        }
+    }
+
+    /// A weaker reason, short.
+    fn weaker(&self, r: WeakerReason) -> String {
+        match r {
+            WeakerReason::GovernanceMode => self.tr(
+                "governance mode (bypassable)",
+                "ガバナンスモード（解除可能）",
+            ),
+            WeakerReason::FlagClearable => {
+                self.tr("clearable immutable flag", "解除可能な不変フラグ")
+            }
+            WeakerReason::LockNeverProbed => self.tr("lock never tested", "ロック未検査"),
+        }
+    }
+
+    /// When an offline verdict stops holding by itself.
+    pub fn deadline(&self, d: Option<&Deadline>) -> Cell {
+        match d {
+            None => self.dash(),
+            Some(d) => {
+                let soon = d.at - self.data.generated_at <= self.data.policy.warning_horizon();
+                let at = self.when(d.at);
+                let at = if soon {
+                    Cell::badge(Tone::Warn, at)
+                } else {
+                    Cell::text(at)
+                };
+                at.small_line(self.pick(&d.cause.describe()))
+            }
+        }
+    }
+
+    /// Who recorded something: a device or a person.
+    pub fn observer(&self, by: &ObservedBy) -> String {
+        match (by, self.lang) {
+            (ObservedBy::Device { device }, Lang::Ja) => format!("装置 {device}"),
+            (ObservedBy::Device { device }, Lang::En) => format!("device {device}"),
+            (ObservedBy::Person { person }, Lang::Ja) => format!("{person}（人による記録）"),
+            (ObservedBy::Person { person }, Lang::En) => format!("{person} (person)"),
+        }
+    }
+
+    /// A job outcome (`ok`, `partial`, `failed`), toned.
+    pub fn outcome(&self, outcome: &str) -> Cell {
+        match outcome {
+            "ok" => Cell::badge(Tone::Ok, self.tr("○ ok", "○ 成功")),
+            "partial" => Cell::badge(Tone::Warn, self.tr("△ partial", "△ 一部失敗")),
+            "failed" => Cell::badge(Tone::Bad, self.tr("× failed", "× 失敗")),
+            other => Cell::text(other),
+        }
+    }
+
+    /// A pass/fail result.
+    pub fn passed(&self, ok: bool) -> Cell {
+        if ok {
+            Cell::badge(Tone::Ok, self.tr("○ passed", "○ 成功"))
+        } else {
+            Cell::badge(Tone::Bad, self.tr("× FAILED", "× 失敗"))
+        }
+    }
+
+    /// `1.0 GiB・1,000 ファイル`.
+    pub fn size(&self, bytes: u64, files: u64) -> String {
+        match self.lang {
+            Lang::Ja => format!("{}・{} ファイル", bytes_text(bytes), thousands(files)),
+            Lang::En => format!(
+                "{}, {} file{}",
+                bytes_text(bytes),
+                thousands(files),
+                if files == 1 { "" } else { "s" }
+            ),
+        }
+    }
+
+    /// A drill's duration: `30分35秒`, `30 min 35 s`.
+    pub fn seconds(&self, secs: f64) -> String {
+        if !secs.is_finite() || secs < 0.0 {
+            return format!("{secs}");
+        }
+        if secs < 60.0 {
+            return match self.lang {
+                Lang::Ja => format!("{secs:.1}秒"),
+                Lang::En => format!("{secs:.1} s"),
+            };
+        }
+        let total = secs.round() as u64;
+        let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+        let parts: [(u64, &str, &str); 3] = [(h, "時間", " h"), (m, "分", " min"), (s, "秒", " s")];
+        let shown: Vec<String> = parts
+            .iter()
+            .skip_while(|(n, ..)| *n == 0)
+            .map(|(n, ja, en)| match self.lang {
+                Lang::Ja => format!("{n}{ja}"),
+                Lang::En => format!("{n}{en}"),
+            })
+            .collect();
+        shown.join(if self.lang == Lang::Ja { "" } else { " " })
+    }
+
+    /// The list separator of the language.
+    pub fn sep(&self) -> &'static str {
+        tr(self.lang, ", ", "、")
+    }
+
+    /// A job's or event's free-form detail, compact, at most 300 characters.
+    pub fn json_detail(&self, v: &serde_json::Value) -> String {
+        let s = match v {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Object(map) => map
+                .iter()
+                .map(|(k, v)| match v {
+                    serde_json::Value::String(s) => format!("{k}: {s}"),
+                    other => format!("{k}: {other}"),
+                })
+                .collect::<Vec<_>>()
+                .join(self.sep()),
+            other => other.to_string(),
+        };
+        truncate(&s, 300)
+    }
+}
+
+/// The tone of a verdict.
+pub(crate) fn verdict_tone(v: &Verdict) -> Tone {
+    match v {
+        Verdict::Offline {
+            strength: Strength::Full,
+            ..
+        } => Tone::Ok,
+        Verdict::Offline { .. } => Tone::Warn,
+        Verdict::Online(_) | Verdict::Unknown(_) => Tone::Bad,
+    }
+}
+
+/// `1.5 GiB`: binary units, one decimal.
+pub(crate) fn bytes_text(n: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}
+
+/// `1,234,567`.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits: Vec<char> = n.to_string().chars().collect();
+    let groups: Vec<String> = digits
+        .rchunks(3)
+        .rev()
+        .map(|g| g.iter().collect())
+        .collect();
+    groups.join(",")
+}
+
+/// At most `max` characters, with `…` when cut.
+pub(crate) fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_owned(),
+        Some((i, _)) => format!("{}…", &s[..i]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_counts() {
+        assert_eq!(bytes_text(0), "0 B");
+        assert_eq!(bytes_text(1 << 30), "1.0 GiB");
+        assert_eq!(bytes_text(1536), "1.5 KiB");
+        assert_eq!(bytes_text(u64::MAX), "16.0 EiB");
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(truncate("あいうえお", 3), "あいう…");
+        assert_eq!(truncate("abc", 3), "abc");
+    }
+}

@@ -1,0 +1,96 @@
+//! hokan's evidence report: オフラインバックアップ状態確認報告書.
+//!
+//! This crate owns turning one [`ReportData`] (everything the catalog and the
+//! evaluator know at one instant) into the document a hospital keeps for
+//! inspections (立入検査): self-contained HTML that prints on A4, Markdown,
+//! or JSON. It does no I/O and reads no clock: the binary gathers the data,
+//! so a report can be re-made for any past instant from the same facts.
+//!
+//! [`render_html`] and [`render_markdown`] say the same things in the same
+//! order, because both render one document model built in one place (the
+//! private `content` module decides what is shown; `html` and `markdown`
+//! only how). All text from the data is escaped by the renderers.
+#![deny(missing_docs)]
+
+mod content;
+mod doc;
+mod html;
+mod markdown;
+
+pub use html::render_html;
+pub use markdown::render_markdown;
+
+use serde::Serialize;
+use time::{OffsetDateTime, UtcOffset};
+
+use hokan_catalog::{DrillRow, EventRecord, Head, JobRow, MediumRow, SnapshotRow};
+use hokan_offline::{Attestation, Evaluation, Policy};
+
+/// The language of a report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// 日本語.
+    Ja,
+    /// English.
+    En,
+}
+
+/// Which site this is.
+#[derive(Clone, Debug, Serialize)]
+pub struct SiteInfo {
+    /// The hospital's name as configured (`[site] name`).
+    pub name: String,
+    /// The configuration file, if one was used.
+    pub config: Option<String>,
+    /// The catalog database file.
+    pub catalog: String,
+    /// The primary repository, if configured.
+    pub repository: Option<String>,
+}
+
+/// Everything a report shows, gathered at one instant.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReportData {
+    /// When the report was made (the evaluation's `now`).
+    #[serde(with = "time::serde::rfc3339")]
+    pub generated_at: OffsetDateTime,
+    /// The offset times are shown in (the site's time zone).
+    #[serde(skip)]
+    pub offset: UtcOffset,
+    /// `hokan 0.1.0`.
+    pub program: String,
+    /// The site.
+    pub site: SiteInfo,
+    /// The offline policy in force.
+    pub policy: Policy,
+    /// The evaluator's answer at `generated_at`: per-source compliance,
+    /// per-copy verdicts with 項番, media states, problems.
+    pub evaluation: Evaluation,
+    /// Every generation the catalog knows, oldest first.
+    pub snapshots: Vec<SnapshotRow>,
+    /// The media inventory with latest locations.
+    pub media: Vec<MediumRow>,
+    /// All attestations, valid or not (the report says which hold).
+    pub attestations: Vec<Attestation>,
+    /// Recent jobs (verify among them), newest first.
+    pub jobs: Vec<JobRow>,
+    /// Recent restore drills, newest first.
+    pub drills: Vec<DrillRow>,
+    /// Recent events, newest first.
+    pub events: Vec<EventRecord>,
+    /// Every fact only the catalog holds (manual moves, attestations,
+    /// condition changes, drills), newest first: exported with every report
+    /// so they survive the loss of the catalog.
+    pub catalog_only: Vec<EventRecord>,
+    /// The catalog's head when the report was made.
+    pub head: Head,
+    /// Whether `catalog verify` passed just before the report was made, and
+    /// what it found otherwise.
+    pub catalog_problems: Vec<String>,
+}
+
+/// The report as JSON (pretty, stable field order).
+pub fn render_json(data: &ReportData) -> String {
+    serde_json::to_string_pretty(data).expect("report data serialises")
+}

@@ -1,0 +1,696 @@
+//! From the file as written to a [`Site`]: defaults, paths, and every rule
+//! serde does not check, all in one pass.
+//!
+//! Each check that fails records a [`ConfigProblem`] and carries on with a
+//! stand-in value, so the rest of the file is still checked and the person
+//! gets the whole list at once. A `Site` is only returned when nothing was
+//! recorded, so no stand-in ever reaches a caller.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+
+use hokan_offline::policy::{
+    DEFAULT_MAX_NEWEST_AGE, DEFAULT_MAX_PERSON_LOCATION_AGE, DEFAULT_MIN_OFFLINE_GENERATIONS,
+    DEFAULT_WARNING_HORIZON,
+};
+use hokan_offline::{span, OfflineError, SourcePolicyOptions, Text, DEFINITION_FLOOR};
+use time::macros::format_description;
+use time::{Duration, UtcOffset};
+use toml::Spanned;
+
+use crate::model::*;
+use crate::problem::{self, ConfigProblem, ProblemKind};
+use crate::raw::*;
+
+mod targets;
+
+/// The catalog's file name when `[site] catalog` is left out.
+pub const DEFAULT_CATALOG: &str = "hokan-catalog.db";
+/// How long a pre-backup command may run when `timeout` is left out.
+pub const DEFAULT_PRE_BACKUP_TIMEOUT: Duration = Duration::hours(1);
+
+pub(crate) fn format_offset(o: UtcOffset) -> String {
+    let (h, m, _) = o.as_hms();
+    let sign = if o.is_negative() { '-' } else { '+' };
+    format!("{sign}{:02}:{:02}", h.unsigned_abs(), m.unsigned_abs())
+}
+
+struct Check<'a> {
+    text: &'a str,
+    dir: PathBuf,
+    problems: Vec<ConfigProblem>,
+}
+
+fn t(en: impl Into<String>, ja: impl Into<String>) -> Text {
+    Text::new(en, ja)
+}
+
+/// Check `raw` (read from `text`, the file at `origin`).
+pub(crate) fn site(raw: RawFile, text: &str, origin: &Path) -> Result<Site, Vec<ConfigProblem>> {
+    let mut c = Check {
+        text,
+        dir: origin.parent().map(Path::to_owned).unwrap_or_default(),
+        problems: Vec::new(),
+    };
+    let (name, timezone, catalog) = c.site_table(raw.site.as_ref());
+    let repository = c.repository(raw.repository.as_ref());
+    let sources = c.sources(&raw.source);
+    let policy = c.policy(raw.policy.as_ref());
+    let targets = c.targets(&raw);
+    let site = Site {
+        file: origin.to_owned(),
+        name,
+        timezone,
+        catalog,
+        repository,
+        sources,
+        policy,
+        targets,
+    };
+    if c.problems.is_empty() {
+        // Every rule of `Policy::new` was checked above with its line; this
+        // only guards against the two drifting apart.
+        if let Err(e) = site.policy() {
+            c.problems.push(problem::at(
+                text,
+                0..0,
+                "policy",
+                ProblemKind::BadValue,
+                t(e.to_string(), e.to_string()),
+                t(
+                    "Report this as a bug in hokan.",
+                    "hokan の不具合として報告してください。",
+                ),
+            ));
+        }
+    }
+    if c.problems.is_empty() {
+        Ok(site)
+    } else {
+        let mut problems = c.problems;
+        problems.sort_by_key(|p| (p.line, p.column));
+        Err(problems)
+    }
+}
+
+impl Check<'_> {
+    fn push(&mut self, span: Range<usize>, key: &str, kind: ProblemKind, message: Text, fix: Text) {
+        self.problems
+            .push(problem::at(self.text, span, key, kind, message, fix));
+    }
+
+    /// A required key that is not there; `span` is its table's.
+    fn missing(&mut self, span: Range<usize>, key: &str, fix: Text) {
+        let name = key.rsplit('.').next().unwrap_or(key);
+        self.push(
+            span,
+            key,
+            ProblemKind::Missing,
+            t(
+                format!("Required key `{name}` is missing."),
+                format!("必須の項目 `{name}` がありません。"),
+            ),
+            fix,
+        );
+    }
+
+    /// A string that must not be empty.
+    fn filled(&mut self, v: &Str, key: &str) -> String {
+        if v.get_ref().trim().is_empty() {
+            self.push(
+                v.span(),
+                key,
+                ProblemKind::Empty,
+                t("The value is empty.", "値が空です。"),
+                t(
+                    "Write a value, or leave the key out if it is optional.",
+                    "値を書くか、省略できる項目なら行ごと削除してください。",
+                ),
+            );
+        }
+        v.get_ref().clone()
+    }
+
+    fn required(&mut self, v: Option<&Str>, table: Range<usize>, key: &str, fix: Text) -> String {
+        match v {
+            Some(v) => self.filled(v, key),
+            None => {
+                self.missing(table, key, fix);
+                String::new()
+            }
+        }
+    }
+
+    /// A name: `[a-z0-9_-]+`.
+    fn name(&mut self, v: Option<&Str>, table: Range<usize>, key: &str, what: &Text) -> String {
+        let Some(v) = v else {
+            self.missing(
+                table,
+                key,
+                t(
+                    format!("Add name = \"…\": the {} name, a–z, 0–9, - and _.", what.en),
+                    format!(
+                        "name = \"…\" を追加してください（{}の名前。半角英小文字・数字・- と _）。",
+                        what.ja
+                    ),
+                ),
+            );
+            return String::new();
+        };
+        let name = v.get_ref();
+        let ok = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !ok {
+            self.push(
+                v.span(),
+                key,
+                ProblemKind::BadValue,
+                t(
+                    format!("{name:?} cannot be a name: names are lower-case letters a–z, digits, - and _ only."),
+                    format!("{name:?} は名前に使えません。名前は半角英小文字 a–z・数字・- と _ だけで書きます。"),
+                ),
+                t(
+                    "Rename it, e.g. \"emr\" or \"weekday-tapes\"; commands and reports use this name.",
+                    "\"emr\" や \"weekday-tapes\" のような名前に変えてください。コマンドと報告書はこの名前を使います。",
+                ),
+            );
+        }
+        name.clone()
+    }
+
+    /// A path that may be relative to the configuration file's folder.
+    fn path(&mut self, v: &Str, key: &str) -> PathBuf {
+        let s = self.filled(v, key);
+        resolve(&self.dir, &s)
+    }
+
+    /// A path that must be absolute.
+    fn absolute(&mut self, v: &Str, key: &str, example: &str) -> PathBuf {
+        let s = self.filled(v, key);
+        let p = PathBuf::from(&s);
+        if !s.trim().is_empty() && !p.is_absolute() {
+            self.push(
+                v.span(),
+                key,
+                ProblemKind::RelativePath,
+                t(
+                    format!("{s:?} is a relative path; this path must be absolute."),
+                    format!("{s:?} は相対パスです。ここには絶対パスが必要です。"),
+                ),
+                t(
+                    format!("Write the full path from /, e.g. {example}."),
+                    format!("/ から始まる完全なパスを書いてください（例: {example}）。"),
+                ),
+            );
+        }
+        normalize(&p)
+    }
+
+    /// A length of time; `positive` refuses zero.
+    fn duration(&mut self, v: &Spanned<RawSpan>, key: &str, positive: bool) -> Duration {
+        let d = match v.get_ref() {
+            RawSpan::Text(s) => span::parse(s).map_err(|e| (s.clone(), e)),
+            RawSpan::Seconds(n) if *n < 0 => Err((
+                n.to_string(),
+                OfflineError::BadSpan {
+                    text: n.to_string(),
+                    why: "a length of time cannot be negative",
+                },
+            )),
+            RawSpan::Seconds(n) => Ok(Duration::seconds(*n)),
+        };
+        match d {
+            Ok(d) if positive && d <= Duration::ZERO => {
+                self.push(
+                    v.span(),
+                    key,
+                    ProblemKind::BadValue,
+                    t(
+                        "This length of time must be longer than zero.",
+                        "この期間は 0 より長くしてください。",
+                    ),
+                    t(
+                        "Write a positive length such as \"7d\".",
+                        "\"7d\" のように 0 より長い期間を書いてください。",
+                    ),
+                );
+                d
+            }
+            Ok(d) => d,
+            Err((written, e)) => {
+                let why = match &e {
+                    OfflineError::BadSpan { why, .. } => why,
+                    _ => "",
+                };
+                self.push(
+                    v.span(),
+                    key,
+                    ProblemKind::BadDuration,
+                    t(
+                        format!("Cannot read {written:?} as a length of time: {why}."),
+                        format!("{written:?} を期間として読めません: {}。", why_ja(why)),
+                    ),
+                    t(
+                        "Write a whole number and one unit: s (seconds), m (minutes), h (hours), d (days) or w (weeks), e.g. \"7d\".",
+                        "整数と単位を1つ書いてください。単位は s（秒）、m（分）、h（時間）、d（日）、w（週）です（例: \"7d\"）。",
+                    ),
+                );
+                Duration::ZERO
+            }
+        }
+    }
+
+    /// One of a fixed set of words.
+    fn choice<T: Copy>(&mut self, v: &Str, key: &str, options: &[(&str, T)]) -> Option<T> {
+        let found = options
+            .iter()
+            .find(|(w, _)| w == v.get_ref())
+            .map(|(_, x)| *x);
+        if found.is_none() {
+            let allowed = options
+                .iter()
+                .map(|(w, _)| format!("{w:?}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.push(
+                v.span(),
+                key,
+                ProblemKind::BadValue,
+                t(
+                    format!("{:?} is not allowed here; allowed: {allowed}.", v.get_ref()),
+                    format!("{:?} はここでは使えません。使える値: {allowed}。", v.get_ref()),
+                ),
+                t(
+                    "Use one of the allowed values (docs/configuration.md explains each).",
+                    "使える値のどれかにしてください（それぞれの意味は docs/configuration.md にあります）。",
+                ),
+            );
+        }
+        found
+    }
+
+    /// A generation count, at least the definitions' floor.
+    fn generations(&mut self, v: &Spanned<i64>, key: &str) -> u32 {
+        let n = *v.get_ref();
+        if n < i64::from(DEFINITION_FLOOR) {
+            self.push(
+                v.span(),
+                key,
+                ProblemKind::BelowFloor,
+                t(
+                    format!("{n} offline generation(s) is too few: the offline definitions assume several generations rotating, so at least {DEFINITION_FLOOR}."),
+                    format!("オフライン世代数 {n} は少なすぎます。オフラインの定義は複数世代のローテーションを前提としているため、{DEFINITION_FLOOR} 以上が必要です。"),
+                ),
+                t(
+                    format!("Set it to {DEFINITION_FLOOR} or more (the default is {DEFAULT_MIN_OFFLINE_GENERATIONS})."),
+                    format!("{DEFINITION_FLOOR} 以上にしてください（既定値は {DEFAULT_MIN_OFFLINE_GENERATIONS}）。"),
+                ),
+            );
+            return DEFINITION_FLOOR;
+        }
+        u32::try_from(n).unwrap_or_else(|_| {
+            self.push(
+                v.span(),
+                key,
+                ProblemKind::BadValue,
+                t(
+                    format!("{n} is far too large."),
+                    format!("{n} は大きすぎます。"),
+                ),
+                t(
+                    "Write the number of offline generations each source needs, e.g. 3.",
+                    "必要なオフライン世代数を書いてください（例: 3）。",
+                ),
+            );
+            DEFINITION_FLOOR
+        })
+    }
+
+    fn site_table(
+        &mut self,
+        site: Option<&Spanned<RawSite>>,
+    ) -> (String, Option<UtcOffset>, PathBuf) {
+        let default_catalog = resolve(&self.dir, DEFAULT_CATALOG);
+        let Some(site) = site else {
+            self.push(
+                0..0,
+                "site",
+                ProblemKind::Missing,
+                t(
+                    "The [site] table is missing.",
+                    "[site] テーブルがありません。",
+                ),
+                t(
+                    "Add [site] with name = \"…\", the hospital's name as reports show it.",
+                    "[site] を追加し、name = \"…\" に報告書に載せる病院名を書いてください。",
+                ),
+            );
+            return (String::new(), None, default_catalog);
+        };
+        let span = site.span();
+        let s = site.get_ref();
+        let name = self.required(
+            s.name.as_ref(),
+            span.clone(),
+            "site.name",
+            t(
+                "Add name = \"…\": the hospital's name as reports show it.",
+                "name = \"…\" に報告書に載せる病院名を書いてください。",
+            ),
+        );
+        let timezone = s.timezone.as_ref().and_then(|tz| {
+            let parsed = parse_offset(tz.get_ref());
+            if parsed.is_none() {
+                self.push(
+                    tz.span(),
+                    "site.timezone",
+                    ProblemKind::BadValue,
+                    t(
+                        format!("{:?} is not a UTC offset.", tz.get_ref()),
+                        format!("{:?} は UTC からの時差として読めません。", tz.get_ref()),
+                    ),
+                    t(
+                        "Write it like \"+09:00\" (Japan), or leave it out to use the machine's.",
+                        "\"+09:00\"（日本）のように書くか、省略してこのマシンの設定を使ってください。",
+                    ),
+                );
+            }
+            parsed
+        });
+        let catalog = match &s.catalog {
+            Some(c) => self.path(c, "site.catalog"),
+            None => default_catalog,
+        };
+        (name, timezone, catalog)
+    }
+
+    fn repository(&mut self, repo: Option<&Spanned<RawRepository>>) -> Repository {
+        let Some(repo) = repo else {
+            self.push(
+                0..0,
+                "repository",
+                ProblemKind::Missing,
+                t(
+                    "The [repository] table is missing.",
+                    "[repository] テーブルがありません。",
+                ),
+                t(
+                    "Add [repository] with path = \"…\", the primary repository's folder.",
+                    "[repository] を追加し、path = \"…\" に一次リポジトリのフォルダを書いてください。",
+                ),
+            );
+            return Repository {
+                path: PathBuf::new(),
+                passphrase_file: None,
+            };
+        };
+        let r = repo.get_ref();
+        let path = match &r.path {
+            Some(p) => self.path(p, "repository.path"),
+            None => {
+                self.missing(
+                    repo.span(),
+                    "repository.path",
+                    t(
+                        "Add path = \"…\": the primary repository's folder.",
+                        "path = \"…\" に一次リポジトリのフォルダを書いてください。",
+                    ),
+                );
+                PathBuf::new()
+            }
+        };
+        let passphrase_file = r
+            .passphrase_file
+            .as_ref()
+            .map(|p| self.path(p, "repository.passphrase_file"));
+        Repository {
+            path,
+            passphrase_file,
+        }
+    }
+
+    fn sources(&mut self, raw: &[Spanned<RawSource>]) -> Vec<Source> {
+        if raw.is_empty() {
+            self.push(
+                0..0,
+                "source",
+                ProblemKind::Missing,
+                t(
+                    "There is no [[source]]: a site without sources would always look compliant.",
+                    "[[source]] がありません。バックアップ対象がないと、常に基準を満たしているように見えてしまいます。",
+                ),
+                t(
+                    "Add a [[source]] with name and paths for each thing to back up.",
+                    "バックアップする対象ごとに、name と paths を書いた [[source]] を追加してください。",
+                ),
+            );
+        }
+        let what = t("source's", "バックアップ対象");
+        let mut seen: HashMap<String, (usize, usize)> = HashMap::new();
+        let mut sources = Vec::new();
+        for (i, src) in raw.iter().enumerate() {
+            let key = format!("source[{i}]");
+            let span = src.span();
+            let s = src.get_ref();
+            let name = self.name(s.name.as_ref(), span.clone(), &format!("{key}.name"), &what);
+            if let (Some(v), false) = (&s.name, name.is_empty()) {
+                let (line, _) = problem::position(self.text, v.span().start);
+                if let Some((first, first_line)) = seen.get(&name).copied() {
+                    self.push(
+                        v.span(),
+                        &format!("{key}.name"),
+                        ProblemKind::Duplicate,
+                        t(
+                            format!("Source name {name:?} is already used by source[{first}] on line {first_line}."),
+                            format!("対象名 {name:?} は {first_line} 行目の source[{first}] で使われています。"),
+                        ),
+                        t(
+                            "Give each source its own name.",
+                            "対象ごとに別の名前を付けてください。",
+                        ),
+                    );
+                } else {
+                    seen.insert(name.clone(), (i, line));
+                }
+            }
+            let paths = self.source_paths(s.paths.as_ref(), span.clone(), &key);
+            let pre_backup = s
+                .pre_backup
+                .as_ref()
+                .map(|p| self.pre_backup(p, &format!("{key}.pre_backup")));
+            let policy = s
+                .policy
+                .as_ref()
+                .map(|p| {
+                    let p = p.get_ref();
+                    SourcePolicyOptions {
+                        min_offline_generations: p.min_offline_generations.as_ref().map(|n| {
+                            self.generations(n, &format!("{key}.policy.min_offline_generations"))
+                        }),
+                        max_newest_age: p.max_newest_age.as_ref().map(|d| {
+                            self.duration(d, &format!("{key}.policy.max_newest_age"), true)
+                        }),
+                    }
+                })
+                .unwrap_or_default();
+            sources.push(Source {
+                name: name.into(),
+                paths,
+                pre_backup,
+                policy,
+            });
+        }
+        sources
+    }
+
+    fn source_paths(
+        &mut self,
+        paths: Option<&Spanned<Vec<Str>>>,
+        table: Range<usize>,
+        key: &str,
+    ) -> Vec<PathBuf> {
+        let Some(paths) = paths else {
+            self.missing(
+                table,
+                &format!("{key}.paths"),
+                t(
+                    "Add paths = [\"/…\"]: the absolute paths to back up.",
+                    "paths = [\"/…\"] にバックアップする絶対パスを書いてください。",
+                ),
+            );
+            return Vec::new();
+        };
+        if paths.get_ref().is_empty() {
+            self.push(
+                paths.span(),
+                &format!("{key}.paths"),
+                ProblemKind::Empty,
+                t(
+                    "The list of paths is empty: this source would back up nothing.",
+                    "paths が空です。この対象は何もバックアップしません。",
+                ),
+                t(
+                    "List at least one absolute path, e.g. paths = [\"/srv/emr/data\"].",
+                    "絶対パスを1つ以上書いてください（例: paths = [\"/srv/emr/data\"]）。",
+                ),
+            );
+        }
+        paths
+            .get_ref()
+            .iter()
+            .enumerate()
+            .map(|(j, p)| self.absolute(p, &format!("{key}.paths[{j}]"), "/srv/emr/data"))
+            .collect()
+    }
+
+    fn pre_backup(&mut self, pre: &Spanned<RawPreBackup>, key: &str) -> PreBackup {
+        let p = pre.get_ref();
+        let command = match &p.command {
+            None => {
+                self.missing(
+                    pre.span(),
+                    &format!("{key}.command"),
+                    t(
+                        "Add command = [\"/path/to/program\", \"arg\", …] (or one string for sh -c).",
+                        "command = [\"/path/to/program\", \"引数\", …]（または sh -c で実行する文字列）を書いてください。",
+                    ),
+                );
+                Command::Shell(String::new())
+            }
+            Some(c) => {
+                let (command, empty) = match c.get_ref() {
+                    RawCommand::Argv(argv) => (
+                        Command::Argv(argv.clone()),
+                        match argv.first() {
+                            Some(program) => program.trim().is_empty(),
+                            None => true,
+                        },
+                    ),
+                    RawCommand::Shell(s) => (Command::Shell(s.clone()), s.trim().is_empty()),
+                };
+                if empty {
+                    self.push(
+                        c.span(),
+                        &format!("{key}.command"),
+                        ProblemKind::Empty,
+                        t(
+                            "The command is empty: there is no program to run.",
+                            "コマンドが空です。実行するプログラムがありません。",
+                        ),
+                        t(
+                            "Name the program first, e.g. [\"/usr/local/bin/emr-dump\", \"--out\", \"/srv/emr/dump\"], or remove [pre_backup].",
+                            "先頭にプログラムを書くか（例: [\"/usr/local/bin/emr-dump\", \"--out\", \"/srv/emr/dump\"]）、pre_backup を削除してください。",
+                        ),
+                    );
+                }
+                command
+            }
+        };
+        let timeout = p.timeout.as_ref().map_or(DEFAULT_PRE_BACKUP_TIMEOUT, |d| {
+            self.duration(d, &format!("{key}.timeout"), true)
+        });
+        let on_failure = p
+            .on_failure
+            .as_ref()
+            .and_then(|v| {
+                self.choice(
+                    v,
+                    &format!("{key}.on_failure"),
+                    &[
+                        ("abort", OnFailure::Abort),
+                        ("continue", OnFailure::Continue),
+                    ],
+                )
+            })
+            .unwrap_or(OnFailure::Abort);
+        PreBackup {
+            command,
+            timeout,
+            on_failure,
+        }
+    }
+
+    fn policy(&mut self, policy: Option<&Spanned<RawPolicy>>) -> PolicySettings {
+        let mut settings = PolicySettings {
+            min_offline_generations: DEFAULT_MIN_OFFLINE_GENERATIONS,
+            max_newest_age: DEFAULT_MAX_NEWEST_AGE,
+            warning_horizon: DEFAULT_WARNING_HORIZON,
+            max_person_location_age: DEFAULT_MAX_PERSON_LOCATION_AGE,
+            defaults: Vec::new(),
+        };
+        let raw = policy.map(Spanned::get_ref);
+        match raw.and_then(|p| p.min_offline_generations.as_ref()) {
+            Some(n) => {
+                settings.min_offline_generations =
+                    self.generations(n, "policy.min_offline_generations");
+            }
+            None => settings.defaults.push("min_offline_generations"),
+        }
+        let durations = [
+            (
+                "max_newest_age",
+                raw.and_then(|p| p.max_newest_age.as_ref()),
+                true,
+            ),
+            (
+                "warning_horizon",
+                raw.and_then(|p| p.warning_horizon.as_ref()),
+                false,
+            ),
+            (
+                "max_person_location_age",
+                raw.and_then(|p| p.max_person_location_age.as_ref()),
+                true,
+            ),
+        ];
+        for (name, value, positive) in durations {
+            let Some(v) = value else {
+                settings.defaults.push(name);
+                continue;
+            };
+            let d = self.duration(v, &format!("policy.{name}"), positive);
+            match name {
+                "max_newest_age" => settings.max_newest_age = d,
+                "warning_horizon" => settings.warning_horizon = d,
+                _ => settings.max_person_location_age = d,
+            }
+        }
+        settings
+    }
+}
+
+/// `dir/path` for a relative `path`, without `.` components.
+fn resolve(dir: &Path, path: &str) -> PathBuf {
+    normalize(&dir.join(path))
+}
+
+/// Drop `.` components. `..` stays: with symbolic links it is not lexical.
+fn normalize(path: &Path) -> PathBuf {
+    path.components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect()
+}
+
+/// `+09:00`, `-05:30`, `UTC`, `Z`.
+fn parse_offset(s: &str) -> Option<UtcOffset> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("utc") || s == "Z" {
+        return Some(UtcOffset::UTC);
+    }
+    let format = format_description!("[offset_hour sign:mandatory]:[offset_minute]");
+    UtcOffset::parse(s, &format).ok()
+}
+
+fn why_ja(why: &str) -> &str {
+    match why {
+        "it is empty" => "空です",
+        "the unit must be one of s, m, h, d, w" => "単位は s, m, h, d, w のどれかです",
+        "write a whole number followed by a unit, like 7d" => "7d のように整数の後に単位を書きます",
+        "the number is too large" => "数が大きすぎます",
+        "a length of time cannot be negative" => "期間は負にできません",
+        other => other,
+    }
+}

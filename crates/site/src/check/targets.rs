@@ -1,0 +1,425 @@
+//! The offline targets: tape pools, disk pools, S3 buckets and vaults.
+//!
+//! Their names share one namespace, because each becomes a `PoolName` in
+//! the catalog; a name used twice is reported at the later table, with the
+//! line of the first. Every target needs a retention: without one hokan
+//! cannot tell when a medium may be reused or an object may expire.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use hokan_offline::Text;
+use time::Duration;
+use toml::Spanned;
+
+use super::{t, Check};
+use crate::model::*;
+use crate::problem::{self, ProblemKind};
+use crate::raw::*;
+
+impl Check<'_> {
+    pub(super) fn targets(&mut self, raw: &RawFile) -> Vec<Target> {
+        let mut found = Vec::new();
+        for (i, p) in raw.tape_pool.iter().enumerate() {
+            let key = format!("tape_pool[{i}]");
+            let target = self.tape_pool(p, &key);
+            found.push((p.span().start, key, p.get_ref().name.as_ref(), target));
+        }
+        for (i, p) in raw.disk_pool.iter().enumerate() {
+            let key = format!("disk_pool[{i}]");
+            let target = self.disk_pool(p, &key);
+            found.push((p.span().start, key, p.get_ref().name.as_ref(), target));
+        }
+        for (i, p) in raw.s3.iter().enumerate() {
+            let key = format!("s3[{i}]");
+            let target = self.s3(p, &key);
+            found.push((p.span().start, key, p.get_ref().name.as_ref(), target));
+        }
+        for (i, p) in raw.vault.iter().enumerate() {
+            let key = format!("vault[{i}]");
+            let target = self.vault(p, &key);
+            found.push((p.span().start, key, p.get_ref().name.as_ref(), target));
+        }
+        found.sort_by_key(|(start, ..)| *start);
+        // One namespace for all kinds: each name becomes a PoolName.
+        let mut seen: HashMap<&str, (&str, usize)> = HashMap::new();
+        for (_, key, name, target) in &found {
+            let Some(name) = name else { continue };
+            if target.name.as_str().is_empty() {
+                continue;
+            }
+            let (line, _) = problem::position(self.text, name.span().start);
+            match seen.get(target.name.as_str()) {
+                Some((first, first_line)) => {
+                    let n = target.name.as_str();
+                    self.push(
+                        name.span(),
+                        &format!("{key}.name"),
+                        ProblemKind::Duplicate,
+                        t(
+                            format!("Target name {n:?} is already used by {first} on line {first_line}; pools, S3 buckets and vaults share one set of names."),
+                            format!("保管先の名前 {n:?} は {first_line} 行目の {first} で使われています。テープ・ディスクのプール、S3、保管サーバの名前は共通で重複できません。"),
+                        ),
+                        t(
+                            "Give each pool or target its own name.",
+                            "プール・保管先ごとに別の名前を付けてください。",
+                        ),
+                    );
+                }
+                None => {
+                    seen.insert(target.name.as_str(), (key.as_str(), line));
+                }
+            }
+        }
+        found.into_iter().map(|(.., target)| target).collect()
+    }
+
+    /// A target's required retention.
+    fn retention(
+        &mut self,
+        v: Option<&Spanned<RawSpan>>,
+        table: Range<usize>,
+        key: &str,
+        what: Text,
+    ) -> Duration {
+        let key = format!("{key}.retention");
+        match v {
+            Some(v) => self.duration(v, &key, true),
+            None => {
+                self.missing(
+                    table,
+                    &key,
+                    t(
+                        format!("Add retention = \"…\" (e.g. \"28d\"): {}.", what.en),
+                        format!(
+                            "retention = \"…\"（例: \"28d\"）を追加してください: {}。",
+                            what.ja
+                        ),
+                    ),
+                );
+                Duration::ZERO
+            }
+        }
+    }
+
+    fn tape_pool(&mut self, pool: &Spanned<RawTapePool>, key: &str) -> Target {
+        let span = pool.span();
+        let p = pool.get_ref();
+        let name = self.name(
+            p.name.as_ref(),
+            span.clone(),
+            &format!("{key}.name"),
+            &t("pool's", "プール"),
+        );
+        let mode = match &p.mode {
+            Some(m) => self.choice(
+                m,
+                &format!("{key}.mode"),
+                &[
+                    ("single-drive", TapeMode::SingleDrive),
+                    ("library", TapeMode::Library),
+                ],
+            ),
+            None => {
+                self.missing(
+                    span.clone(),
+                    &format!("{key}.mode"),
+                    t(
+                        "Add mode = \"single-drive\" (one drive, ①-1-1) or \"library\" (tape library or autoloader, ①-2-1/①-2-2).",
+                        "mode = \"single-drive\"（単体ドライブ、①-1-1）または \"library\"（テープライブラリ・オートローダ、①-2-1/①-2-2）を書いてください。",
+                    ),
+                );
+                None
+            }
+        };
+        let after_job = p.after_job.as_ref().and_then(|a| {
+            let after = self.choice(
+                a,
+                &format!("{key}.after_job"),
+                &[("unload", AfterJob::Unload), ("export", AfterJob::Export), ("eject", AfterJob::Eject)],
+            )?;
+            match (mode?, after) {
+                (TapeMode::SingleDrive, AfterJob::Unload | AfterJob::Export) => {
+                    let w = a.get_ref();
+                    self.push(
+                        a.span(),
+                        &format!("{key}.after_job"),
+                        ProblemKind::Mismatch,
+                        t(
+                            format!("after_job = {w:?} does not fit mode = \"single-drive\": a single drive has no slots to {w} to; its cartridge is ejected (①-1-1)."),
+                            format!("after_job = {w:?} は mode = \"single-drive\" と合いません。単体ドライブにはスロットがなく、カートリッジは排出します（①-1-1）。"),
+                        ),
+                        t(
+                            "Use after_job = \"eject\", or mode = \"library\" if the drive is in a library or autoloader.",
+                            "after_job = \"eject\" にするか、ライブラリ・オートローダなら mode = \"library\" にしてください。",
+                        ),
+                    );
+                }
+                (TapeMode::Library, AfterJob::Eject) => {
+                    self.push(
+                        a.span(),
+                        &format!("{key}.after_job"),
+                        ProblemKind::Mismatch,
+                        t(
+                            "after_job = \"eject\" does not fit mode = \"library\": a library's cartridge goes back to a slot (\"unload\", ①-2-1) or out of the library (\"export\", ①-2-2).",
+                            "after_job = \"eject\" は mode = \"library\" と合いません。ライブラリのカートリッジはスロットに戻す（\"unload\"、①-2-1）か、ライブラリの外へ出します（\"export\"、①-2-2）。",
+                        ),
+                        t(
+                            "Use after_job = \"unload\" or \"export\", or mode = \"single-drive\" for a stand-alone drive.",
+                            "after_job = \"unload\" か \"export\" にするか、単体ドライブなら mode = \"single-drive\" にしてください。",
+                        ),
+                    );
+                }
+                _ => {}
+            }
+            Some(after)
+        });
+        let mode = mode.unwrap_or(TapeMode::SingleDrive);
+        let after_job = after_job.unwrap_or(match mode {
+            TapeMode::SingleDrive => AfterJob::Eject,
+            TapeMode::Library => AfterJob::Unload,
+        });
+        let retention = self.retention(
+            p.retention.as_ref(),
+            span,
+            key,
+            t(
+                "how long a cartridge's data must be kept before it may be overwritten",
+                "カートリッジのデータを上書きしてよくなるまで保持する期間",
+            ),
+        );
+        let allocation = p
+            .allocation
+            .as_ref()
+            .and_then(|a| {
+                self.choice(
+                    a,
+                    &format!("{key}.allocation"),
+                    &[
+                        ("weekday", Allocation::Weekday),
+                        ("weekly", Allocation::Weekly),
+                        ("continue", Allocation::Continue),
+                    ],
+                )
+            })
+            .unwrap_or(Allocation::Continue);
+        let device = p
+            .device
+            .as_ref()
+            .map(|d| self.filled(d, &format!("{key}.device")));
+        let changer = p
+            .changer
+            .as_ref()
+            .map(|d| self.filled(d, &format!("{key}.changer")));
+        Target {
+            name: name.into(),
+            retention,
+            kind: TargetKind::TapePool(TapePool {
+                mode,
+                after_job,
+                allocation,
+                device,
+                changer,
+            }),
+        }
+    }
+
+    fn disk_pool(&mut self, pool: &Spanned<RawDiskPool>, key: &str) -> Target {
+        let span = pool.span();
+        let p = pool.get_ref();
+        let name = self.name(
+            p.name.as_ref(),
+            span.clone(),
+            &format!("{key}.name"),
+            &t("pool's", "プール"),
+        );
+        let mode = match &p.mode {
+            Some(m) => self.choice(
+                m,
+                &format!("{key}.mode"),
+                &[
+                    ("rdx-single-drive", DiskMode::RdxSingleDrive),
+                    ("rdx-autoloader", DiskMode::RdxAutoloader),
+                    ("removable-disk", DiskMode::RemovableDisk),
+                    ("nas", DiskMode::Nas),
+                ],
+            ),
+            None => {
+                self.missing(
+                    span.clone(),
+                    &format!("{key}.mode"),
+                    t(
+                        "Add mode = \"rdx-single-drive\", \"rdx-autoloader\", \"removable-disk\" or \"nas\".",
+                        "mode = \"rdx-single-drive\"、\"rdx-autoloader\"、\"removable-disk\"、\"nas\" のどれかを書いてください。",
+                    ),
+                );
+                None
+            }
+        };
+        let retention = self.retention(
+            p.retention.as_ref(),
+            span,
+            key,
+            t(
+                "how long a disk's data must be kept before it may be overwritten",
+                "ディスクのデータを上書きしてよくなるまで保持する期間",
+            ),
+        );
+        let mount_point = p
+            .mount_point
+            .as_ref()
+            .map(|m| self.absolute(m, &format!("{key}.mount_point"), "/mnt/hokan-rdx"));
+        Target {
+            name: name.into(),
+            retention,
+            kind: TargetKind::DiskPool(DiskPool {
+                mode: mode.unwrap_or(DiskMode::RemovableDisk),
+                mount_point,
+            }),
+        }
+    }
+
+    fn s3(&mut self, bucket: &Spanned<RawS3>, key: &str) -> Target {
+        let span = bucket.span();
+        let b = bucket.get_ref();
+        let name = self.name(
+            b.name.as_ref(),
+            span.clone(),
+            &format!("{key}.name"),
+            &t("target's", "保管先"),
+        );
+        let endpoint = b.endpoint.as_ref().map(|e| {
+            let url = self.filled(e, &format!("{key}.endpoint"));
+            if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
+                self.push(
+                    e.span(),
+                    &format!("{key}.endpoint"),
+                    ProblemKind::BadValue,
+                    t(
+                        format!("{url:?} is not a URL."),
+                        format!("{url:?} は URL ではありません。"),
+                    ),
+                    t(
+                        "Write the endpoint with its scheme, e.g. \"https://s3.ap-northeast-1.amazonaws.com\", or leave it out for AWS.",
+                        "\"https://s3.ap-northeast-1.amazonaws.com\" のようにスキーム付きで書くか、AWS なら省略してください。",
+                    ),
+                );
+            }
+            url
+        });
+        let region = self.required(
+            b.region.as_ref(),
+            span.clone(),
+            &format!("{key}.region"),
+            t(
+                "Add region = \"…\", e.g. \"ap-northeast-1\" (S3-compatible stores usually accept \"us-east-1\").",
+                "region = \"…\" を書いてください（例: \"ap-northeast-1\"。S3 互換ストレージは多くの場合 \"us-east-1\"）。",
+            ),
+        );
+        let bucket_name = self.required(
+            b.bucket.as_ref(),
+            span.clone(),
+            &format!("{key}.bucket"),
+            t(
+                "Add bucket = \"…\", the bucket's name.",
+                "bucket = \"…\" にバケット名を書いてください。",
+            ),
+        );
+        let lock_mode = b
+            .lock_mode
+            .as_ref()
+            .and_then(|m| {
+                self.choice(
+                    m,
+                    &format!("{key}.lock_mode"),
+                    &[
+                        ("compliance", S3LockMode::Compliance),
+                        ("governance", S3LockMode::Governance),
+                    ],
+                )
+            })
+            .unwrap_or(S3LockMode::Compliance);
+        let retention = self.retention(
+            b.retention.as_ref(),
+            span,
+            key,
+            t(
+                "how long each object stays locked against deletion",
+                "各オブジェクトを削除できないようロックしておく期間",
+            ),
+        );
+        Target {
+            name: name.into(),
+            retention,
+            kind: TargetKind::S3(S3Bucket {
+                endpoint,
+                region,
+                bucket: bucket_name,
+                prefix: b.prefix.as_ref().map(|p| p.get_ref().clone()),
+                path_style: b.path_style.unwrap_or(false),
+                lock_mode,
+                allow_unlocked: b.allow_unlocked.unwrap_or(false),
+            }),
+        }
+    }
+
+    fn vault(&mut self, vault: &Spanned<RawVault>, key: &str) -> Target {
+        let span = vault.span();
+        let v = vault.get_ref();
+        let name = self.name(
+            v.name.as_ref(),
+            span.clone(),
+            &format!("{key}.name"),
+            &t("target's", "保管先"),
+        );
+        let address = match &v.address {
+            Some(a) => {
+                let address = self.filled(a, &format!("{key}.address"));
+                let port_ok = address.rsplit_once(':').is_some_and(|(host, port)| {
+                    !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
+                });
+                if !address.is_empty() && !port_ok {
+                    self.push(
+                        a.span(),
+                        &format!("{key}.address"),
+                        ProblemKind::BadValue,
+                        t(
+                            format!("{address:?} is not host:port."),
+                            format!("{address:?} は ホスト:ポート の形ではありません。"),
+                        ),
+                        t(
+                            "Write the vault's address and port, e.g. \"10.0.5.20:7443\".",
+                            "保管サーバのアドレスとポートを書いてください（例: \"10.0.5.20:7443\"）。",
+                        ),
+                    );
+                }
+                address
+            }
+            None => {
+                self.missing(
+                    span.clone(),
+                    &format!("{key}.address"),
+                    t(
+                        "Add address = \"host:port\" of the vault server.",
+                        "address = \"ホスト:ポート\" に保管サーバを書いてください。",
+                    ),
+                );
+                String::new()
+            }
+        };
+        let retention = self.retention(
+            v.retention.as_ref(),
+            span,
+            key,
+            t(
+                "how long the vault keeps each copy before it may be removed",
+                "保管サーバが各コピーを削除できるようになるまで保持する期間",
+            ),
+        );
+        Target {
+            name: name.into(),
+            retention,
+            kind: TargetKind::Vault(Vault { address }),
+        }
+    }
+}

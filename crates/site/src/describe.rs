@@ -1,0 +1,383 @@
+//! `hokan config check`: the site as hokan understood it, in words.
+//!
+//! Every line is written in both languages side by side and one is picked
+//! at the end, so the English and Japanese renderings cannot drift apart in
+//! structure. Values are printed the way they are written in the file
+//! (`7d`, `"+09:00"`), so a person can match each line to the file; what a
+//! value means (a 項番, a default) is said next to it.
+
+use hokan_offline::{span, Text};
+use time::Duration;
+
+use crate::check::format_offset;
+use crate::model::*;
+
+struct Lines(Vec<Text>);
+
+impl Lines {
+    fn push(&mut self, en: impl Into<String>, ja: impl Into<String>) {
+        self.0.push(Text::new(en, ja));
+    }
+
+    fn blank(&mut self) {
+        self.push("", "");
+    }
+}
+
+fn d(x: Duration) -> String {
+    span::format(x)
+}
+
+fn command_line(c: &Command) -> Text {
+    match c {
+        Command::Argv(argv) => {
+            let line = argv
+                .iter()
+                .map(|a| {
+                    if a.is_empty() || a.contains(char::is_whitespace) || a.contains('"') {
+                        format!("{a:?}")
+                    } else {
+                        a.clone()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            Text::new(
+                format!("{line} (run directly)"),
+                format!("{line}（直接実行）"),
+            )
+        }
+        Command::Shell(s) => Text::new(
+            format!("sh -c {s:?} (run by the shell)"),
+            format!("sh -c {s:?}（シェルで実行）"),
+        ),
+    }
+}
+
+fn koban_list(target: &Target) -> String {
+    target
+        .koban()
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Site {
+    /// The site in words, for `hokan config check`: the file, site,
+    /// catalog and repository; each source with its paths, pre-backup
+    /// command and effective policy; the policy with defaults marked; each
+    /// target with what it is and the 項番 it serves. Japanese if `ja`.
+    pub fn describe(&self, ja: bool) -> String {
+        let mut out = Lines(Vec::new());
+        self.describe_site(&mut out);
+        out.blank();
+        self.describe_sources(&mut out);
+        out.blank();
+        self.describe_policy(&mut out);
+        out.blank();
+        self.describe_targets(&mut out);
+        let mut text = out
+            .0
+            .iter()
+            .map(|t| if ja { t.ja.as_str() } else { t.en.as_str() })
+            .collect::<Vec<_>>()
+            .join("\n");
+        text.push('\n');
+        text
+    }
+
+    fn describe_site(&self, out: &mut Lines) {
+        let file = self.file.display();
+        out.push(
+            format!("Configuration file: {file}"),
+            format!("設定ファイル: {file}"),
+        );
+        out.push(
+            format!("Site: {}", self.name),
+            format!("サイト: {}", self.name),
+        );
+        match self.timezone {
+            Some(o) => {
+                let o = format_offset(o);
+                out.push(
+                    format!("Time zone: UTC{o}"),
+                    format!("タイムゾーン: UTC{o}"),
+                );
+            }
+            None => out.push(
+                "Time zone: not set (this machine's local time)",
+                "タイムゾーン: 未設定（このマシンの時刻）",
+            ),
+        }
+        let catalog = self.catalog.display();
+        out.push(
+            format!("Catalog: {catalog}"),
+            format!("カタログ: {catalog}"),
+        );
+        let repo = self.repository.path.display();
+        out.push(format!("Repository: {repo}"), format!("リポジトリ: {repo}"));
+        match &self.repository.passphrase_file {
+            Some(p) => {
+                let p = p.display();
+                out.push(
+                    format!("  passphrase file: {p}"),
+                    format!("  パスフレーズファイル: {p}"),
+                );
+            }
+            None => out.push(
+                "  passphrase file: none (asked for, or taken from HOKAN_PASSPHRASE)",
+                "  パスフレーズファイル: なし（実行時に入力、または HOKAN_PASSPHRASE）",
+            ),
+        }
+    }
+
+    fn describe_sources(&self, out: &mut Lines) {
+        let n = self.sources.len();
+        out.push(
+            format!("Sources ({n}):"),
+            format!("バックアップ対象（{n}）:"),
+        );
+        for s in &self.sources {
+            out.push(format!("  {}", s.name), format!("  {}", s.name));
+            let paths = s
+                .paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.push(
+                format!("    paths: {paths}"),
+                format!("    対象パス: {paths}"),
+            );
+            match &s.pre_backup {
+                Some(p) => {
+                    let cmd = command_line(&p.command);
+                    let timeout = d(p.timeout);
+                    let (fail_en, fail_ja) = match p.on_failure {
+                        OnFailure::Abort => ("abort the backup", "バックアップを中止"),
+                        OnFailure::Continue => (
+                            "back up anyway, marked as taken with a failed pre-backup command",
+                            "事前処理の失敗を記録してバックアップを続行",
+                        ),
+                    };
+                    out.push(
+                        format!("    before backup: {}", cmd.en),
+                        format!("    事前処理: {}", cmd.ja),
+                    );
+                    out.push(
+                        format!("      timeout {timeout}; if it fails: {fail_en}"),
+                        format!("      タイムアウト {timeout}、失敗時: {fail_ja}"),
+                    );
+                }
+                None => out.push("    before backup: nothing", "    事前処理: なし"),
+            }
+            let (gens, gens_own) = match s.policy.min_offline_generations {
+                Some(n) => (n, true),
+                None => (self.policy.min_offline_generations, false),
+            };
+            let (age, age_own) = match s.policy.max_newest_age {
+                Some(a) => (a, true),
+                None => (self.policy.max_newest_age, false),
+            };
+            let own = |yes: bool, en: &'static str, ja: &'static str| {
+                if yes {
+                    (en, ja)
+                } else {
+                    ("", "")
+                }
+            };
+            let (g_en, g_ja) = own(gens_own, " (this source)", "（この対象の設定）");
+            let (a_en, a_ja) = own(age_own, " (this source)", "（この対象の設定）");
+            let age = d(age);
+            out.push(
+                format!("    needs: {gens} offline generations{g_en}, the newest at most {age} old{a_en}"),
+                format!("    必要条件: オフライン {gens} 世代{g_ja}、最新は {age} 以内{a_ja}"),
+            );
+        }
+    }
+
+    fn describe_policy(&self, out: &mut Lines) {
+        let p = &self.policy;
+        out.push("Offline policy:", "オフライン方針:");
+        let rows = [
+            (
+                "min_offline_generations",
+                p.min_offline_generations.to_string(),
+                "offline generations each source needs",
+                "各対象に必要なオフライン世代数",
+            ),
+            (
+                "max_newest_age",
+                d(p.max_newest_age),
+                "oldest the newest offline generation may be",
+                "最新のオフライン世代の古さの上限",
+            ),
+            (
+                "warning_horizon",
+                d(p.warning_horizon),
+                "warn this long before a lock, attestation or location record runs out",
+                "ロック・確認記録・所在記録の期限切れをこの期間前から警告",
+            ),
+            (
+                "max_person_location_age",
+                d(p.max_person_location_age),
+                "how long a person's record of where a medium is counts",
+                "人が記録した媒体の所在を有効とみなす期間",
+            ),
+        ];
+        for (key, value, en, ja) in rows {
+            let (def_en, def_ja) = if p.is_default(key) {
+                (" (default)", "（既定値）")
+            } else {
+                ("", "")
+            };
+            out.push(
+                format!("  {key} = {value}{def_en}: {en}"),
+                format!("  {key} = {value}{def_ja}: {ja}"),
+            );
+        }
+    }
+
+    fn describe_targets(&self, out: &mut Lines) {
+        let n = self.targets.len();
+        if n == 0 {
+            out.push(
+                "Offline targets: none; no copy can count as offline until one is configured",
+                "オフライン保管先: なし。設定するまで、オフラインとして数えられるコピーはありません",
+            );
+            return;
+        }
+        out.push(
+            format!("Offline targets ({n}):"),
+            format!("オフライン保管先（{n}）:"),
+        );
+        for target in &self.targets {
+            let kind = target.medium_kind();
+            let koban = koban_list(target);
+            out.push(
+                format!(
+                    "  {} [{}]: {}; offline under {koban}",
+                    target.name,
+                    target.table(),
+                    kind.name_en()
+                ),
+                format!(
+                    "  {} [{}]: {}、オフラインの項番 {koban}",
+                    target.name,
+                    target.table(),
+                    kind.name_ja()
+                ),
+            );
+            let retention = d(target.retention);
+            match &target.kind {
+                TargetKind::TapePool(t) => {
+                    let (en, ja) = match t.after_job {
+                        AfterJob::Unload => {
+                            ("unload to a library slot", "ライブラリのスロットへ戻す")
+                        }
+                        AfterJob::Export => ("export out of the library", "ライブラリの外へ搬出"),
+                        AfterJob::Eject => ("eject from the drive", "ドライブから排出"),
+                    };
+                    out.push(
+                        format!("    after each job: {en}"),
+                        format!("    ジョブ終了後: {ja}"),
+                    );
+                    out.push(
+                        format!("    retention: {retention} before a cartridge may be overwritten"),
+                        format!("    保持期間: {retention}（経過後に上書き可）"),
+                    );
+                    let (en, ja) = match t.allocation {
+                        Allocation::Weekday => {
+                            ("weekday (one set per weekday)", "weekday（曜日ごと）")
+                        }
+                        Allocation::Weekly => ("weekly (one set per week)", "weekly（週ごと）"),
+                        Allocation::Continue => (
+                            "continue (append until the cartridge is full)",
+                            "continue（満杯まで追記）",
+                        ),
+                    };
+                    out.push(
+                        format!("    allocation: {en}"),
+                        format!("    割り当て: {ja}"),
+                    );
+                    if let Some(dev) = &t.device {
+                        out.push(format!("    drive: {dev}"), format!("    ドライブ: {dev}"));
+                    }
+                    if let Some(ch) = &t.changer {
+                        out.push(
+                            format!("    changer: {ch}"),
+                            format!("    チェンジャ: {ch}"),
+                        );
+                    }
+                }
+                TargetKind::DiskPool(p) => {
+                    out.push(
+                        format!("    retention: {retention} before a disk may be overwritten"),
+                        format!("    保持期間: {retention}（経過後に上書き可）"),
+                    );
+                    if let Some(m) = &p.mount_point {
+                        let m = m.display();
+                        out.push(
+                            format!("    mount point: {m}"),
+                            format!("    マウントポイント: {m}"),
+                        );
+                    }
+                }
+                TargetKind::S3(b) => {
+                    let endpoint = b.endpoint.as_deref().unwrap_or("AWS");
+                    out.push(
+                        format!(
+                            "    bucket: {} (region {}, endpoint {endpoint}{})",
+                            b.bucket,
+                            b.region,
+                            if b.path_style { ", path-style" } else { "" }
+                        ),
+                        format!(
+                            "    バケット: {}（リージョン {}、エンドポイント {endpoint}{}）",
+                            b.bucket,
+                            b.region,
+                            if b.path_style { "、パス形式" } else { "" }
+                        ),
+                    );
+                    if let Some(prefix) = &b.prefix {
+                        out.push(
+                            format!("    prefix: {prefix}"),
+                            format!("    プレフィックス: {prefix}"),
+                        );
+                    }
+                    let (en, ja) = match b.lock_mode {
+                        S3LockMode::Compliance => (
+                            "compliance (nobody can remove it)",
+                            "compliance（誰も解除できない）",
+                        ),
+                        S3LockMode::Governance => (
+                            "governance (weaker: a privileged user can remove it)",
+                            "governance（弱い: 特権ユーザが解除できる）",
+                        ),
+                    };
+                    out.push(
+                        format!("    object lock: {en}, {retention} per object"),
+                        format!("    オブジェクトロック: {ja}、各オブジェクト {retention}"),
+                    );
+                    if b.allow_unlocked {
+                        out.push(
+                            "    allow_unlocked: a bucket without object lock may be used; its copies never count as offline",
+                            "    allow_unlocked: オブジェクトロックのないバケットも使用可。そのコピーはオフラインとして数えません",
+                        );
+                    }
+                }
+                TargetKind::Vault(v) => {
+                    out.push(
+                        format!("    address: {}", v.address),
+                        format!("    アドレス: {}", v.address),
+                    );
+                    out.push(
+                        format!("    retention: {retention} per copy"),
+                        format!("    保持期間: 各コピー {retention}"),
+                    );
+                }
+            }
+        }
+    }
+}

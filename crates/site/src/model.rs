@@ -1,0 +1,431 @@
+//! The site as checked: every default applied, every path absolute.
+//!
+//! A [`Site`] only comes out of [`crate::parse`] or [`crate::load`], so its
+//! invariants hold for every value a caller sees: names are valid and unique
+//! (sources among sources; pools and targets in one namespace, because they
+//! all become [`PoolName`]s), source paths are absolute, every target has a
+//! retention, tape `after_job` fits the tape mode, and the policy is above
+//! the definitions' floor. The parts ([`Source`], [`Target`] …) are plain
+//! data with public fields: read them freely; a `Site` hands out only shared
+//! references, so they cannot be changed behind its back.
+
+use std::path::{Path, PathBuf};
+
+use hokan_offline::{
+    span, Koban, MediumKind, OfflineError, Policy, PolicyOptions, PoolName, SourceName,
+    SourcePolicyOptions,
+};
+use serde::{Serialize, Serializer};
+use time::{Duration, UtcOffset};
+
+/// One hospital site, as `hokan.toml` describes it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Site {
+    pub(crate) file: PathBuf,
+    pub(crate) name: String,
+    #[serde(serialize_with = "offset_opt")]
+    pub(crate) timezone: Option<UtcOffset>,
+    pub(crate) catalog: PathBuf,
+    pub(crate) repository: Repository,
+    pub(crate) sources: Vec<Source>,
+    pub(crate) policy: PolicySettings,
+    pub(crate) targets: Vec<Target>,
+}
+
+/// The primary repository (`[repository]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Repository {
+    /// Where it is; absolute.
+    pub path: PathBuf,
+    /// A file holding the passphrase; absolute. Without it the binary asks,
+    /// or uses `HOKAN_PASSPHRASE`.
+    pub passphrase_file: Option<PathBuf>,
+}
+
+/// One backup source (`[[source]]`, バックアップ対象).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Source {
+    /// Its name: `[a-z0-9_-]+`, unique among sources.
+    pub name: SourceName,
+    /// What is backed up: absolute paths, at least one.
+    pub paths: Vec<PathBuf>,
+    /// What runs before the backup (a database dump, say).
+    pub pre_backup: Option<PreBackup>,
+    /// This source's overrides of the site policy, as written.
+    pub policy: SourcePolicyOptions,
+}
+
+/// A command run before a source is backed up (`[source.pre_backup]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PreBackup {
+    /// What to run.
+    pub command: Command,
+    /// How long it may run before it counts as failed (default 1 hour).
+    #[serde(with = "span")]
+    pub timeout: Duration,
+    /// What a failure (or time-out) means for the backup.
+    pub on_failure: OnFailure,
+}
+
+/// A command line, kept the way it was written: the binary runs an argument
+/// vector directly and a string through `sh -c`, and `config check` shows
+/// which one it will do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Command {
+    /// `["/usr/local/bin/emr-dump", "--out", "/srv/emr/dump"]`: run directly,
+    /// no shell. The program is the first element; never empty.
+    Argv(Vec<String>),
+    /// `"pg_dump emr > /srv/dump.sql"`: run with `sh -c`. Never empty.
+    Shell(String),
+}
+
+/// What happens to the backup when the pre-backup command fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnFailure {
+    /// Do not back up the source (the default): a backup without its fresh
+    /// dump may look complete and restore stale data.
+    Abort,
+    /// Back up anyway, and mark the snapshot as taken with a failed dump.
+    Continue,
+}
+
+/// `[policy]` with every default applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PolicySettings {
+    /// Offline generations each source needs.
+    pub min_offline_generations: u32,
+    /// Oldest the newest offline generation may be.
+    #[serde(with = "span")]
+    pub max_newest_age: Duration,
+    /// Warning time before a lock, attestation or record runs out.
+    #[serde(with = "span")]
+    pub warning_horizon: Duration,
+    /// How long a person's record of a medium's location counts.
+    #[serde(with = "span")]
+    pub max_person_location_age: Duration,
+    /// The keys left out of the file, which hold their defaults.
+    pub defaults: Vec<&'static str>,
+}
+
+impl PolicySettings {
+    /// Whether `key` (e.g. `"max_newest_age"`) was left at its default.
+    pub fn is_default(&self, key: &str) -> bool {
+        self.defaults.contains(&key)
+    }
+}
+
+/// An offline target: a media pool or a store. Names are unique across all
+/// kinds, because each becomes a [`PoolName`] in the catalog.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// Its name: `[a-z0-9_-]+`.
+    pub name: PoolName,
+    /// How long a copy must be kept before its medium may be reused (pools)
+    /// or its objects may expire (stores).
+    pub retention: Duration,
+    /// What it is.
+    pub kind: TargetKind,
+}
+
+/// The kinds of offline target, one per table name in the file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TargetKind {
+    /// `[[tape_pool]]`: LTO cartridges.
+    TapePool(TapePool),
+    /// `[[disk_pool]]`: RDX cartridges, removable disks, NAS.
+    DiskPool(DiskPool),
+    /// `[[s3]]`: an S3 bucket, normally with object lock.
+    S3(S3Bucket),
+    /// `[[vault]]`: a pull-only vault server.
+    Vault(Vault),
+}
+
+/// A pool of LTO cartridges (`[[tape_pool]]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TapePool {
+    /// One drive, or a library/autoloader.
+    pub mode: TapeMode,
+    /// Where the cartridge goes when a job ends; decides the 項番.
+    pub after_job: AfterJob,
+    /// Which cartridge a job writes to.
+    pub allocation: Allocation,
+    /// The drive, as the system names it (free-form for now).
+    pub device: Option<String>,
+    /// The library's changer (free-form for now).
+    pub changer: Option<String>,
+}
+
+/// How the tape drive is set up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TapeMode {
+    /// One stand-alone drive (①-1-1).
+    SingleDrive,
+    /// A tape library or LTO autoloader (①-2-1, ①-2-2).
+    Library,
+}
+
+/// Where a cartridge goes when a job ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AfterJob {
+    /// Back to its library slot (①-2-1). Library only; the default there.
+    Unload,
+    /// Out of the library through the mail slot (①-2-2). Library only.
+    Export,
+    /// Out of the single drive (①-1-1). Single drive only, and its default.
+    Eject,
+}
+
+/// Which cartridge a job writes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Allocation {
+    /// One cartridge set per weekday.
+    Weekday,
+    /// One cartridge set per week.
+    Weekly,
+    /// Keep appending to the current cartridge until it is full (default).
+    Continue,
+}
+
+/// A pool of disks or cartridges (`[[disk_pool]]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DiskPool {
+    /// What the disks are.
+    pub mode: DiskMode,
+    /// Where the disk is mounted while connected; absolute.
+    pub mount_point: Option<PathBuf>,
+}
+
+/// What the disks of a disk pool are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DiskMode {
+    /// RDX cartridges in one drive (②-1-1).
+    RdxSingleDrive,
+    /// RDX cartridges in an autoloader (②-2-1, ②-2-2).
+    RdxAutoloader,
+    /// External disks rotated by hand (②-1-1, per the definitions' note).
+    RemovableDisk,
+    /// NAS devices rotated by hand (②-1-1, per the definitions' note).
+    Nas,
+}
+
+/// An S3 bucket (`[[s3]]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct S3Bucket {
+    /// The service endpoint; `None` for AWS's own for the region.
+    pub endpoint: Option<String>,
+    /// The region.
+    pub region: String,
+    /// The bucket.
+    pub bucket: String,
+    /// A key prefix inside the bucket.
+    pub prefix: Option<String>,
+    /// Address the bucket in the path rather than the host name.
+    pub path_style: bool,
+    /// The object-lock mode hokan asks for.
+    pub lock_mode: S3LockMode,
+    /// Whether a bucket without object lock may be used at all. Its copies
+    /// then never count as offline.
+    pub allow_unlocked: bool,
+}
+
+/// The object-lock mode of an S3 target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum S3LockMode {
+    /// Nobody can shorten or remove the lock (default; ③-1 at full strength).
+    Compliance,
+    /// A privileged user can bypass it: allowed, reported as weaker.
+    Governance,
+}
+
+/// A pull-only vault server (`[[vault]]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Vault {
+    /// `host:port` it serves on.
+    pub address: String,
+}
+
+impl Target {
+    /// The kind the catalog gives this target's media.
+    pub fn medium_kind(&self) -> MediumKind {
+        match &self.kind {
+            TargetKind::TapePool(t) => match t.mode {
+                TapeMode::SingleDrive => MediumKind::LtoSingleDrive,
+                TapeMode::Library => MediumKind::LtoLibrary,
+            },
+            TargetKind::DiskPool(d) => match d.mode {
+                DiskMode::RdxSingleDrive => MediumKind::RdxSingleDrive,
+                DiskMode::RdxAutoloader => MediumKind::RdxAutoloader,
+                DiskMode::RemovableDisk | DiskMode::Nas => MediumKind::RemovableDisk,
+            },
+            TargetKind::S3(_) => MediumKind::ObjectStore,
+            TargetKind::Vault(_) => MediumKind::PullVault,
+        }
+    }
+
+    /// The 項番 under which this target's copies are meant to count as
+    /// offline, as configured. A tape library's `after_job` picks one of its
+    /// two; everything else is what its medium kind allows. This is intent:
+    /// the evaluator decides from what was observed.
+    pub fn koban(&self) -> Vec<Koban> {
+        match &self.kind {
+            TargetKind::TapePool(t) => match t.after_job {
+                AfterJob::Eject => vec![Koban::LtoEjected],
+                AfterJob::Unload => vec![Koban::LtoInLibrarySlot],
+                AfterJob::Export => vec![Koban::LtoExported],
+            },
+            _ => self.medium_kind().considered().to_vec(),
+        }
+    }
+
+    /// The table the target was written in: `tape_pool`, `disk_pool`,
+    /// `s3`, `vault`.
+    pub fn table(&self) -> &'static str {
+        match self.kind {
+            TargetKind::TapePool(_) => "tape_pool",
+            TargetKind::DiskPool(_) => "disk_pool",
+            TargetKind::S3(_) => "s3",
+            TargetKind::Vault(_) => "vault",
+        }
+    }
+}
+
+/// The JSON shape of a target: its fields plus what they imply.
+#[derive(Serialize)]
+struct TargetJson<'a> {
+    name: &'a PoolName,
+    #[serde(with = "span")]
+    retention: Duration,
+    medium_kind: MediumKind,
+    koban: Vec<Koban>,
+    #[serde(flatten)]
+    kind: &'a TargetKind,
+}
+
+impl Serialize for Target {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        TargetJson {
+            name: &self.name,
+            retention: self.retention,
+            medium_kind: self.medium_kind(),
+            koban: self.koban(),
+            kind: &self.kind,
+        }
+        .serialize(s)
+    }
+}
+
+fn offset_opt<S: Serializer>(o: &Option<UtcOffset>, s: S) -> Result<S::Ok, S::Error> {
+    match o {
+        Some(o) => s.serialize_some(&crate::check::format_offset(*o)),
+        None => s.serialize_none(),
+    }
+}
+
+impl Site {
+    /// The configuration file this site was read from.
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+
+    /// The hospital's name, as shown on reports.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The UTC offset reports use; `None` leaves it to the binary (the
+    /// machine's local offset).
+    pub fn timezone(&self) -> Option<UtcOffset> {
+        self.timezone
+    }
+
+    /// The catalog database.
+    pub fn catalog_path(&self) -> &Path {
+        &self.catalog
+    }
+
+    /// The primary repository.
+    pub fn repository(&self) -> &Repository {
+        &self.repository
+    }
+
+    /// The primary repository's path.
+    pub fn repository_path(&self) -> &Path {
+        &self.repository.path
+    }
+
+    /// The passphrase file, if configured.
+    pub fn passphrase_file(&self) -> Option<&Path> {
+        self.repository.passphrase_file.as_deref()
+    }
+
+    /// The sources, in file order.
+    pub fn sources(&self) -> &[Source] {
+        &self.sources
+    }
+
+    /// The source names, in file order.
+    pub fn source_names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.sources.iter().map(|s| s.name.as_str())
+    }
+
+    /// `[policy]` with its defaults.
+    pub fn policy_settings(&self) -> &PolicySettings {
+        &self.policy
+    }
+
+    /// The offline targets of every kind, in file order.
+    pub fn targets(&self) -> &[Target] {
+        &self.targets
+    }
+
+    /// The target named `name`.
+    pub fn target(&self, name: &str) -> Option<&Target> {
+        self.targets.iter().find(|t| t.name.as_str() == name)
+    }
+
+    /// Every target with the kind its media are given.
+    pub fn pool_kinds(&self) -> Vec<(PoolName, MediumKind)> {
+        self.targets
+            .iter()
+            .map(|t| (t.name.clone(), t.medium_kind()))
+            .collect()
+    }
+
+    /// The offline evaluator's options: `[policy]`, each target's retention
+    /// and each source's overrides.
+    pub fn policy_options(&self) -> PolicyOptions {
+        PolicyOptions {
+            min_offline_generations: Some(self.policy.min_offline_generations),
+            max_newest_age: Some(self.policy.max_newest_age),
+            warning_horizon: Some(self.policy.warning_horizon),
+            max_person_location_age: Some(self.policy.max_person_location_age),
+            pool_retention: self
+                .targets
+                .iter()
+                .map(|t| (t.name.clone(), t.retention))
+                .collect(),
+            sources: self
+                .sources
+                .iter()
+                .filter(|s| s.policy != SourcePolicyOptions::default())
+                .map(|s| (s.name.clone(), s.policy.clone()))
+                .collect(),
+        }
+    }
+
+    /// The checked policy for the evaluator. Loading already checked every
+    /// rule [`Policy::new`] applies (with line numbers), so this does not
+    /// fail for a loaded site; it returns the `Result` so that those rules
+    /// have one home.
+    pub fn policy(&self) -> Result<Policy, OfflineError> {
+        Policy::new(&self.policy_options())
+    }
+}

@@ -1,0 +1,193 @@
+//! `hokan.toml` exactly as written: the serde layer.
+//!
+//! Every table denies unknown keys, and every value keeps its byte span so a
+//! problem found later can name its line. Serde reports only what it must:
+//! TOML syntax, unknown keys and values of the wrong type, one at a time.
+//! Everything else (missing keys, bad durations and choices, relative paths,
+//! duplicate names, the generation floor) is left loose here on purpose and
+//! checked in `check.rs`, which collects all of it in one pass: a person
+//! fixing the file sees every mistake at once, not one per run.
+
+use std::fmt;
+
+use serde::de::{self, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+
+/// What a duration must look like; also matched by `problem.rs` to translate
+/// serde's "expected …" into Japanese.
+pub(crate) const EXPECT_SPAN: &str = "a length of time such as \"7d\"";
+/// What a command must look like (see [`EXPECT_SPAN`]).
+pub(crate) const EXPECT_COMMAND: &str =
+    "a command: a list of strings, or one string run with sh -c";
+
+/// The whole file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFile {
+    pub site: Option<Spanned<RawSite>>,
+    pub repository: Option<Spanned<RawRepository>>,
+    #[serde(default)]
+    pub source: Vec<Spanned<RawSource>>,
+    pub policy: Option<Spanned<RawPolicy>>,
+    #[serde(default)]
+    pub tape_pool: Vec<Spanned<RawTapePool>>,
+    #[serde(default)]
+    pub disk_pool: Vec<Spanned<RawDiskPool>>,
+    #[serde(default)]
+    pub s3: Vec<Spanned<RawS3>>,
+    #[serde(default)]
+    pub vault: Vec<Spanned<RawVault>>,
+}
+
+pub(crate) type Str = Spanned<String>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSite {
+    pub name: Option<Str>,
+    pub timezone: Option<Str>,
+    pub catalog: Option<Str>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRepository {
+    pub path: Option<Str>,
+    pub passphrase_file: Option<Str>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSource {
+    pub name: Option<Str>,
+    pub paths: Option<Spanned<Vec<Str>>>,
+    pub pre_backup: Option<Spanned<RawPreBackup>>,
+    pub policy: Option<Spanned<RawSourcePolicy>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPreBackup {
+    pub command: Option<Spanned<RawCommand>>,
+    pub timeout: Option<Spanned<RawSpan>>,
+    pub on_failure: Option<Str>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSourcePolicy {
+    pub min_offline_generations: Option<Spanned<i64>>,
+    pub max_newest_age: Option<Spanned<RawSpan>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPolicy {
+    pub min_offline_generations: Option<Spanned<i64>>,
+    pub max_newest_age: Option<Spanned<RawSpan>>,
+    pub warning_horizon: Option<Spanned<RawSpan>>,
+    pub max_person_location_age: Option<Spanned<RawSpan>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTapePool {
+    pub name: Option<Str>,
+    pub mode: Option<Str>,
+    pub after_job: Option<Str>,
+    pub retention: Option<Spanned<RawSpan>>,
+    pub allocation: Option<Str>,
+    pub device: Option<Str>,
+    pub changer: Option<Str>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDiskPool {
+    pub name: Option<Str>,
+    pub mode: Option<Str>,
+    pub retention: Option<Spanned<RawSpan>>,
+    pub mount_point: Option<Str>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawS3 {
+    pub name: Option<Str>,
+    pub endpoint: Option<Str>,
+    pub region: Option<Str>,
+    pub bucket: Option<Str>,
+    pub prefix: Option<Str>,
+    pub path_style: Option<bool>,
+    pub lock_mode: Option<Str>,
+    pub retention: Option<Spanned<RawSpan>>,
+    pub allow_unlocked: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawVault {
+    pub name: Option<Str>,
+    pub address: Option<Str>,
+    pub retention: Option<Spanned<RawSpan>>,
+}
+
+/// A duration as written: a string for `hokan_offline::span::parse`, or a
+/// bare number of seconds. Parsed in `check.rs` so that every bad duration
+/// in the file is reported together.
+pub(crate) enum RawSpan {
+    Text(String),
+    Seconds(i64),
+}
+
+impl<'de> Deserialize<'de> for RawSpan {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<RawSpan, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RawSpan;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(EXPECT_SPAN)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawSpan, E> {
+                Ok(RawSpan::Text(v.to_owned()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawSpan, E> {
+                Ok(RawSpan::Seconds(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawSpan, E> {
+                Ok(RawSpan::Seconds(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A pre-backup command: an argument vector, or one string for `sh -c`.
+pub(crate) enum RawCommand {
+    Argv(Vec<String>),
+    Shell(String),
+}
+
+impl<'de> Deserialize<'de> for RawCommand {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<RawCommand, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawCommand;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(EXPECT_COMMAND)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawCommand, E> {
+                Ok(RawCommand::Shell(v.to_owned()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawCommand, A::Error> {
+                let mut argv = Vec::new();
+                while let Some(arg) = seq.next_element::<String>()? {
+                    argv.push(arg);
+                }
+                Ok(RawCommand::Argv(argv))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
