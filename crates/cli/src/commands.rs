@@ -16,6 +16,7 @@ use serde_json::json;
 use crate::exit::{self, from_repo, Failure};
 use crate::i18n::{pad, pad_left, t, Bytes, Lang};
 use crate::progress::Bar;
+use crate::site::{self, args::SiteCommand, SiteConf};
 use crate::{Cli, Command, Global, KeyAction, RepairWhat};
 
 type Out = Result<i32, Failure>;
@@ -76,6 +77,12 @@ pub fn run(cli: Cli, lang: Lang) -> Out {
         } => ctx.repair_index(),
         Command::Unlock { all } => ctx.unlock(all),
         Command::Demo { dir, nights } => crate::demo::run(dir, nights, &g, lang),
+        Command::Config { action } => site::run(SiteCommand::Config(action), &g, lang),
+        Command::Catalog { action } => site::run(SiteCommand::Catalog(action), &g, lang),
+        Command::Media { action } => site::run(SiteCommand::Media(action), &g, lang),
+        Command::Attest { action } => site::run(SiteCommand::Attest(action), &g, lang),
+        Command::Status => site::run(SiteCommand::Status, &g, lang),
+        Command::Report(r) => site::run(SiteCommand::Report(r), &g, lang),
     }
 }
 
@@ -98,7 +105,26 @@ fn print_json(v: &serde_json::Value) {
 
 /// Read the passphrase: --password-file, HOKAN_PASSWORD, or a terminal prompt.
 pub fn passphrase(g: &Global, lang: Lang, confirm: bool) -> Result<Vec<u8>, Failure> {
-    if let Some(f) = &g.password_file {
+    passphrase_from(g, None, lang, confirm)
+}
+
+/// Read the passphrase: --password-file, HOKAN_PASSWORD, the site's
+/// passphrase file, or a terminal prompt.
+fn passphrase_from(
+    g: &Global,
+    site_file: Option<&Path>,
+    lang: Lang,
+    confirm: bool,
+) -> Result<Vec<u8>, Failure> {
+    let file = g
+        .password_file
+        .as_deref()
+        .or(if std::env::var_os("HOKAN_PASSWORD").is_some() {
+            None
+        } else {
+            site_file
+        });
+    if let Some(f) = file {
         let s = std::fs::read_to_string(f).map_err(|e| {
             Failure::new(
                 exit::PASSWORD,
@@ -147,47 +173,129 @@ pub fn passphrase(g: &Global, lang: Lang, confirm: bool) -> Result<Vec<u8>, Fail
     ))
 }
 
+fn repo_path(lang: Lang, conf: &SiteConf) -> Result<PathBuf, Failure> {
+    conf.repository.clone().ok_or_else(|| {
+        Failure::new(
+            exit::USAGE,
+            t(
+                lang,
+                "no repository: pass --repo PATH, set HOKAN_REPO, or configure [repository] path in hokan.toml",
+                "リポジトリの指定がありません: --repo PATH、HOKAN_REPO、または hokan.toml の [repository] path を指定してください",
+            ),
+        )
+    })
+}
+
+/// Open the repository at `path`: a paper key if given, else the passphrase.
+pub fn open_repository(
+    g: &Global,
+    lang: Lang,
+    path: &Path,
+    conf: &SiteConf,
+) -> Result<Repository, Failure> {
+    let store: Arc<dyn Store> = Arc::new(LocalStore::new(path));
+    // Config first: a newer format or a wrong path is reported before any prompt.
+    Repository::read_config(&*store).map_err(|e| from_repo(lang, &e))?;
+    if let Some(p) = &g.paper_key {
+        let text = std::fs::read_to_string(p)
+            .map_err(|e| Failure::new(exit::PASSWORD, format!("{}: {e}", p.display())))?;
+        let secret = hokan_format::paper::decode(&text).map_err(|e| {
+            Failure::new(
+                exit::PASSWORD,
+                format!("{}: {e}", t(lang, "paper key", "ペーパーキー")),
+            )
+        })?;
+        return Repository::open_with_secret(store, secret).map_err(|e| from_repo(lang, &e));
+    }
+    let pw = passphrase_from(g, conf.passphrase_file.as_deref(), lang, false)?;
+    Repository::open(store, &pw).map_err(|e| from_repo(lang, &e))
+}
+
 impl Ctx<'_> {
     fn fail(&self, e: RepoError) -> Failure {
         from_repo(self.lang, &e)
     }
 
+    /// The site configuration, if any (its repository and passphrase file
+    /// are the defaults for `--repo` and `--password-file`).
+    fn site(&self) -> Result<SiteConf, Failure> {
+        site::load(self.g, self.lang, false)
+    }
+
+    fn repo_path(&self) -> Result<PathBuf, Failure> {
+        repo_path(self.lang, &self.site()?)
+    }
+
     fn store(&self) -> Result<Arc<dyn Store>, Failure> {
-        let path = self.g.repo.clone().ok_or_else(|| {
-            Failure::new(
-                exit::USAGE,
-                t(
-                    self.lang,
-                    "no repository: pass --repo PATH or set HOKAN_REPO",
-                    "リポジトリの指定がありません: --repo PATH か HOKAN_REPO を指定してください",
-                ),
-            )
-        })?;
-        Ok(Arc::new(LocalStore::new(path)))
+        Ok(Arc::new(LocalStore::new(self.repo_path()?)))
     }
 
     fn open(&self) -> Result<Repository, Failure> {
-        let store = self.store()?;
-        // Config first: a newer format or a wrong path is reported before any prompt.
-        Repository::read_config(&*store).map_err(|e| self.fail(e))?;
-        if let Some(p) = &self.g.paper_key {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| Failure::new(exit::PASSWORD, format!("{}: {e}", p.display())))?;
-            let secret = hokan_format::paper::decode(&text).map_err(|e| {
-                Failure::new(
-                    exit::PASSWORD,
-                    format!("{}: {e}", t(self.lang, "paper key", "ペーパーキー")),
+        let conf = self.site()?;
+        open_repository(self.g, self.lang, &repo_path(self.lang, &conf)?, &conf)
+    }
+
+    /// With a catalog (configured or `--catalog`), mirror the repository's
+    /// snapshots into it and record the job. The repository is the truth:
+    /// a catalog that cannot be written is a warning, and the next
+    /// `hokan catalog sync` catches up.
+    fn record_in_catalog(
+        &self,
+        repo: &Repository,
+        job: &str,
+        target: &str,
+        started: time::OffsetDateTime,
+        outcome: &str,
+        detail: impl FnOnce(()) -> serde_json::Value,
+    ) {
+        let Ok(conf) = self.site() else { return };
+        let Some(path) = conf.catalog.clone() else {
+            return;
+        };
+        let now = time::OffsetDateTime::now_utc();
+        let result = hokan_catalog::Catalog::open(&path)
+            .map_err(|e| site::pick(self.lang, &e.text()))
+            .and_then(|mut cat| {
+                site::sync_catalog(repo, &mut cat, &conf, now).map_err(|e| match e {
+                    site::SyncError::Repo(e) => e.to_string(),
+                    site::SyncError::Catalog(e) => site::pick(self.lang, &e.text()),
+                })?;
+                cat.record(
+                    now,
+                    job,
+                    hokan_catalog::Event::JobFinished {
+                        job: job.to_owned(),
+                        target: target.to_owned(),
+                        started_at: started,
+                        finished_at: now,
+                        outcome: outcome.to_owned(),
+                        detail: detail(()),
+                    },
                 )
-            })?;
-            return Repository::open_with_secret(store, secret).map_err(|e| self.fail(e));
+                .map_err(|e| site::pick(self.lang, &e.text()))
+            });
+        if let Err(e) = result {
+            eprintln!(
+                "{} {}: {e}. {}",
+                t(self.lang, "warning: catalog", "警告: カタログ"),
+                path.display(),
+                t(
+                    self.lang,
+                    "The backup itself is complete; run `hokan catalog sync` later",
+                    "バックアップ自体は完了しています。後で `hokan catalog sync` を実行してください"
+                )
+            );
         }
-        let pw = passphrase(self.g, self.lang, false)?;
-        Repository::open(store, &pw).map_err(|e| self.fail(e))
     }
 
     fn init(&self, fast: bool, pack_size: Option<u32>) -> Out {
         let store = self.store()?;
-        let pw = passphrase(self.g, self.lang, true)?;
+        let pw = passphrase_from(
+            self.g,
+            self.site()?.passphrase_file.as_deref(),
+            self.lang,
+            true,
+        )?;
         if pw.is_empty() {
             return Err(Failure::new(
                 exit::PASSWORD,
@@ -235,18 +343,146 @@ impl Ctx<'_> {
     fn backup(
         &self,
         paths: Vec<PathBuf>,
-        source: String,
+        source: Option<String>,
         tags: Vec<String>,
         force: bool,
         time: Option<String>,
     ) -> Out {
-        let repo = self.open()?;
-        if let Some(ls) = self.g.repo.as_ref() {
-            // Temp files of killed runs; an hour old so a concurrent writer's are safe.
-            LocalStore::new(ls)
-                .clean_temp(std::time::Duration::from_secs(3600))
-                .ok();
+        if !paths.is_empty() {
+            let repo = self.open()?;
+            let source = source.unwrap_or_else(|| "default".to_owned());
+            let (code, doc) = self.backup_paths(&repo, paths, source, tags, force, time)?;
+            if self.g.json {
+                print_json(&doc);
+            }
+            return Ok(code);
         }
+        self.backup_sources(source, tags, force, time)
+    }
+
+    /// `hokan backup` without paths: every source of the site configuration
+    /// (or the one `--source` names), each after its pre-backup command.
+    fn backup_sources(
+        &self,
+        only: Option<String>,
+        tags: Vec<String>,
+        force: bool,
+        time: Option<String>,
+    ) -> Out {
+        let l = self.lang;
+        let conf = site::load(self.g, l, false)?;
+        let Some(loaded) = conf.loaded.clone() else {
+            return Err(Failure::new(
+                exit::USAGE,
+                t(
+                    l,
+                    "nothing to back up: give the paths (hokan backup --source NAME PATH...), or use a hokan.toml with [[source]] tables (--config FILE, HOKAN_CONFIG, or ./hokan.toml)",
+                    "バックアップ対象がありません: パスを指定する (hokan backup --source 名前 パス...) か、[[source]] を書いた hokan.toml を使ってください (--config、HOKAN_CONFIG、またはカレントフォルダの hokan.toml)",
+                ),
+            ));
+        };
+        let sources: Vec<&hokan_site::Source> = loaded
+            .sources()
+            .iter()
+            .filter(|s| only.as_ref().is_none_or(|o| s.name.as_str() == o))
+            .collect();
+        if sources.is_empty() {
+            return Err(Failure::new(
+                exit::USAGE,
+                format!(
+                    "{} {:?} {} {}: {}",
+                    t(l, "no source", "バックアップ対象"),
+                    only.unwrap_or_default(),
+                    t(l, "in", "は"),
+                    conf.config.as_deref().unwrap_or(Path::new("")).display(),
+                    t(
+                        l,
+                        &format!("configured sources are {}", conf.sources.join(", ")),
+                        &format!("にありません。設定済み: {}", conf.sources.join(", "))
+                    )
+                ),
+            ));
+        }
+        let repo = open_repository(self.g, l, &repo_path(l, &conf)?, &conf)?;
+        let mut code = exit::OK;
+        let mut docs = Vec::new();
+        for src in sources {
+            let name = src.name.as_str().to_owned();
+            let mut tags = tags.clone();
+            let mut hook_doc = serde_json::Value::Null;
+            if let Some(pre) = &src.pre_backup {
+                if !self.g.json && !self.g.quiet {
+                    println!(
+                        "{} {name}: {}",
+                        t(l, "pre-backup of", "事前処理"),
+                        crate::hooks::show(&pre.command)
+                    );
+                }
+                let timeout = pre.timeout.try_into().unwrap_or(std::time::Duration::MAX);
+                let started = time::OffsetDateTime::now_utc();
+                let o = crate::hooks::run(&pre.command, timeout);
+                hook_doc = json!(o);
+                if !o.ok {
+                    let abort = pre.on_failure == hokan_site::OnFailure::Abort;
+                    eprintln!("{}", hook_failure(l, &name, &o, pre.timeout, abort));
+                    self.record_in_catalog(&repo, "pre-backup", &name, started, "failed", |_| {
+                        json!(o)
+                    });
+                    if abort {
+                        code = code.max(exit::PRE_BACKUP);
+                        docs.push(json!({"source": name, "pre_backup": hook_doc,
+                            "backup": null, "skipped": true}));
+                        continue;
+                    }
+                    tags.push("pre-backup-failed".to_owned());
+                }
+            }
+            match self.backup_paths(
+                &repo,
+                src.paths.clone(),
+                name.clone(),
+                tags,
+                force,
+                time.clone(),
+            ) {
+                Ok((c, doc)) => {
+                    code = code.max(c);
+                    docs.push(
+                        json!({"source": name, "pre_backup": hook_doc, "backup": doc,
+                        "skipped": false}),
+                    );
+                }
+                Err(f) => {
+                    eprintln!("{name}: {}", f.message);
+                    code = code.max(f.code);
+                    docs.push(
+                        json!({"source": name, "pre_backup": hook_doc, "backup": null,
+                        "skipped": false, "error": f.message, "exit_code": f.code}),
+                    );
+                }
+            }
+        }
+        if self.g.json {
+            print_json(&json!({"sources": docs, "exit_code": code}));
+        }
+        Ok(code)
+    }
+
+    /// Back up `paths` as `source`; prints the human summary, returns the
+    /// exit code and the `--json` document.
+    fn backup_paths(
+        &self,
+        repo: &Repository,
+        paths: Vec<PathBuf>,
+        source: String,
+        tags: Vec<String>,
+        force: bool,
+        time: Option<String>,
+    ) -> Result<(i32, serde_json::Value), Failure> {
+        // Temp files of killed runs; an hour old so a concurrent writer's are safe.
+        LocalStore::new(self.repo_path()?)
+            .clean_temp(std::time::Duration::from_secs(3600))
+            .ok();
         let bar = Bar::new(self.g.quiet, self.g.json, self.lang, "backup");
         let opts = BackupOptions {
             source,
@@ -259,62 +495,66 @@ impl Ctx<'_> {
             },
             time,
         };
+        let started = time::OffsetDateTime::now_utc();
         let r = repo.backup(&opts, &bar);
         bar.finish();
         let r = r.map_err(|e| self.fail(e))?;
+        let outcome = if r.snapshot.partial { "partial" } else { "ok" };
+        self.record_in_catalog(repo, "backup", &r.snapshot.source, started, outcome, |_| {
+            json!({"snapshot": r.id, "summary": r.snapshot.summary, "partial": r.snapshot.partial})
+        });
         let s = &r.snapshot;
         let m = &s.summary;
+        let doc = json!({"snapshot": r.id, "snapshot_short": r.id.short(), "time": s.time,
+            "source": s.source, "partial": s.partial, "errors": s.errors, "summary": m});
+        let code = if s.partial { exit::PARTIAL } else { exit::OK };
         if self.g.json {
-            print_json(
-                &json!({"snapshot": r.id, "snapshot_short": r.id.short(), "time": s.time, "source": s.source,
-                "partial": s.partial, "errors": s.errors, "summary": m}),
-            );
-        } else {
-            let l = self.lang;
-            println!(
-                "{} {} ({})",
-                t(l, "snapshot", "スナップショット"),
-                r.id.short(),
-                short_time(&s.time)
-            );
-            println!(
-                "  {}: {} {} / {} {} / {} {}",
-                t(l, "files", "ファイル"),
-                m.files_new,
-                t(l, "new", "新規"),
-                m.files_changed,
-                t(l, "changed", "変更"),
-                m.files_unchanged,
-                t(l, "unchanged", "変更なし")
-            );
-            println!(
-                "  {}: {}   {}: {}   {}: {}",
-                t(l, "read", "読み込み"),
-                Bytes(m.bytes_read),
-                t(l, "total", "合計"),
-                Bytes(m.bytes_total),
-                t(l, "added to repository", "リポジトリへの追加"),
-                Bytes(m.bytes_added)
-            );
-            println!(
-                "  {}: {:.1}s",
-                t(l, "duration", "所要時間"),
-                m.duration_secs
-            );
-            if s.partial {
-                eprintln!(
-                    "{} {} {}",
-                    t(l, "PARTIAL snapshot:", "部分的なスナップショット:"),
-                    s.errors.len(),
-                    t(
-                        l,
-                        "path(s) could not be read (listed above; recorded in the snapshot)",
-                        "件のパスを読めませんでした (上記参照。スナップショットに記録済み)"
-                    )
-                );
-            }
+            return Ok((code, doc));
         }
-        Ok(if s.partial { exit::PARTIAL } else { exit::OK })
+        let l = self.lang;
+        println!(
+            "{} {} ({})",
+            t(l, "snapshot", "スナップショット"),
+            r.id.short(),
+            short_time(&s.time)
+        );
+        println!(
+            "  {}: {} {} / {} {} / {} {}",
+            t(l, "files", "ファイル"),
+            m.files_new,
+            t(l, "new", "新規"),
+            m.files_changed,
+            t(l, "changed", "変更"),
+            m.files_unchanged,
+            t(l, "unchanged", "変更なし")
+        );
+        println!(
+            "  {}: {}   {}: {}   {}: {}",
+            t(l, "read", "読み込み"),
+            Bytes(m.bytes_read),
+            t(l, "total", "合計"),
+            Bytes(m.bytes_total),
+            t(l, "added to repository", "リポジトリへの追加"),
+            Bytes(m.bytes_added)
+        );
+        println!(
+            "  {}: {:.1}s",
+            t(l, "duration", "所要時間"),
+            m.duration_secs
+        );
+        if s.partial {
+            eprintln!(
+                "{} {} {}",
+                t(l, "PARTIAL snapshot:", "部分的なスナップショット:"),
+                s.errors.len(),
+                t(
+                    l,
+                    "path(s) could not be read (listed above; recorded in the snapshot)",
+                    "件のパスを読めませんでした (上記参照。スナップショットに記録済み)"
+                )
+            );
+        }
+        Ok((code, doc))
     }
 
     fn snapshots(&self, source: Option<String>) -> Out {
@@ -477,9 +717,19 @@ impl Ctx<'_> {
     fn verify(&self, read_data: bool) -> Out {
         let repo = self.open()?;
         let bar = Bar::new(self.g.quiet, self.g.json, self.lang, "verify");
+        let started = time::OffsetDateTime::now_utc();
         let r = repo.verify(read_data, &bar);
         bar.finish();
         let rep = r.map_err(|e| self.fail(e))?;
+        let target = self
+            .repo_path()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let outcome = if rep.ok() { "ok" } else { "failed" };
+        self.record_in_catalog(&repo, "verify", &target, started, outcome, |_| {
+            json!({"read_data": read_data, "packs": rep.packs, "snapshots": rep.snapshots,
+                   "bytes_read": rep.bytes_read, "damage": rep.damage.len()})
+        });
         let l = self.lang;
         if self.g.json {
             print_json(&json!({"ok": rep.ok(), "read_data": read_data, "report": rep}));
@@ -725,7 +975,12 @@ impl Ctx<'_> {
                 if paper {
                     println!(
                         "{}",
-                        paper_sheet(&cfg.id, &cfg.created, self.g.repo.as_deref(), secret)
+                        paper_sheet(
+                            &cfg.id,
+                            &cfg.created,
+                            self.repo_path().ok().as_deref(),
+                            secret
+                        )
                     );
                 } else if self.g.json {
                     print_json(
@@ -825,4 +1080,60 @@ pub fn paper_sheet(repo_id: &Id, created: &str, path: Option<&Path>, secret: &[u
          Keep this sheet in a safe, away from the servers. / サーバーから離れた金庫に保管してください。\n",
     );
     s
+}
+
+/// What a failed pre-backup command did, and what follows for the backup.
+fn hook_failure(
+    l: Lang,
+    source: &str,
+    o: &crate::hooks::HookOutcome,
+    timeout: time::Duration,
+    abort: bool,
+) -> String {
+    let span = site::pick(l, &hokan_offline::text::span(timeout));
+    let what = match (l, &o.spawn_error, o.timed_out, o.signal) {
+        (Lang::En, Some(e), _, _) => format!("could not be started ({e})"),
+        (Lang::Ja, Some(e), _, _) => format!("を起動できませんでした ({e})"),
+        (Lang::En, None, true, _) => format!("was stopped after its timeout of {span}"),
+        (Lang::Ja, None, true, _) => format!("はタイムアウト ({span}) で停止しました"),
+        (Lang::En, None, false, Some(sig)) => format!("was killed by signal {sig}"),
+        (Lang::Ja, None, false, Some(sig)) => format!("はシグナル {sig} で終了しました"),
+        (Lang::En, None, false, None) => {
+            format!("failed with exit code {}", o.exit_code.unwrap_or(-1))
+        }
+        (Lang::Ja, None, false, None) => {
+            format!("が失敗しました (終了コード {})", o.exit_code.unwrap_or(-1))
+        }
+    };
+    let next = match (l, abort) {
+        (Lang::En, true) => format!(
+            "{source} was NOT backed up (on_failure = \"abort\"). Fix the command, then run `hokan backup --source {source}`."
+        ),
+        (Lang::Ja, true) => format!(
+            "{source} はバックアップしていません (on_failure = \"abort\")。コマンドを直してから `hokan backup --source {source}` を実行してください。"
+        ),
+        (Lang::En, false) => format!(
+            "{source} was backed up anyway (on_failure = \"continue\"); its snapshot is tagged pre-backup-failed, because the dump in it may be stale."
+        ),
+        (Lang::Ja, false) => format!(
+            "設定 (on_failure = \"continue\") により {source} のバックアップは実施し、スナップショットに pre-backup-failed のタグを付けました。中のダンプは古い可能性があります。"
+        ),
+    };
+    let tail = if o.output_tail.is_empty() {
+        String::new()
+    } else {
+        let last: Vec<&str> = o.output_tail.lines().rev().take(5).collect();
+        let last: Vec<&str> = last.into_iter().rev().collect();
+        format!("\n  | {}", last.join("\n  | "))
+    };
+    match l {
+        Lang::En => format!(
+            "error: the pre-backup command of {source} ({}) {what}.{tail}\n  {next}",
+            o.command
+        ),
+        Lang::Ja => format!(
+            "エラー: {source} の事前処理コマンド ({}) {what}。{tail}\n  {next}",
+            o.command
+        ),
+    }
 }

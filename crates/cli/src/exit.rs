@@ -10,7 +10,10 @@
 //! | 5 | wrong passphrase, or no passphrase available |
 //! | 6 | the repository is locked by another operation |
 //! | 7 | no space left on the medium |
-//! | 8 | the repository was written by a newer hokan |
+//! | 8 | the repository or catalog was written by a newer hokan |
+//! | 9 | `status`: the site is not compliant with its offline policy |
+//! | 10 | the site configuration (hokan.toml) is missing or invalid |
+//! | 11 | a pre-backup command failed or timed out, and its source was not backed up |
 //!
 //! README repeats this table; keep them together.
 
@@ -37,6 +40,12 @@ pub const LOCKED: i32 = 6;
 pub const NO_SPACE: i32 = 7;
 /// Newer format.
 pub const NEWER_FORMAT: i32 = 8;
+/// The site is not compliant with its offline policy.
+pub const NOT_COMPLIANT: i32 = 9;
+/// The site configuration is missing or invalid.
+pub const CONFIG: i32 = 10;
+/// A pre-backup command failed, and its source was not backed up.
+pub const PRE_BACKUP: i32 = 11;
 
 /// An error on its way out of `main`: code and message.
 #[derive(Debug)]

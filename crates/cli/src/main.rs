@@ -7,8 +7,10 @@
 mod commands;
 mod demo;
 mod exit;
+mod hooks;
 mod i18n;
 mod progress;
+mod site;
 
 use std::path::PathBuf;
 
@@ -49,6 +51,17 @@ pub struct Global {
     /// No progress bars.
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
+    /// Site configuration (hokan.toml). Otherwise env HOKAN_CONFIG, otherwise
+    /// ./hokan.toml if present.
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Catalog database (overrides the configuration's), or env HOKAN_CATALOG.
+    #[arg(long, global = true, env = "HOKAN_CATALOG")]
+    pub catalog: Option<PathBuf>,
+    /// Evaluate and record as of this instant (RFC 3339). For tests, demos
+    /// and re-creating a past report.
+    #[arg(long, global = true, hide = true, env = "HOKAN_NOW")]
+    pub now: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -65,12 +78,14 @@ pub enum Command {
     },
     /// Back up paths into a new snapshot (generation).
     Backup {
-        /// Paths to back up.
-        #[arg(required = true)]
+        /// Paths to back up. Without paths: every `[[source]]` of hokan.toml,
+        /// each after its pre-backup command.
         paths: Vec<PathBuf>,
-        /// Source name: generations are counted per source.
-        #[arg(long, default_value = "default")]
-        source: String,
+        /// Source name: generations are counted per source. With paths, the
+        /// name to record (default `default`); without, the configured source
+        /// to back up.
+        #[arg(long)]
+        source: Option<String>,
         /// Tags (repeat for several).
         #[arg(long = "tag")]
         tags: Vec<String>,
@@ -176,6 +191,31 @@ pub enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// The site configuration (hokan.toml).
+    Config {
+        #[command(subcommand)]
+        action: site::ConfigCmd,
+    },
+    /// The catalog: verify its event log, sync snapshots, list events, export.
+    Catalog {
+        #[command(subcommand)]
+        action: site::CatalogCmd,
+    },
+    /// Media inventory: add, list, show, move, retire.
+    Media {
+        #[command(subcommand)]
+        action: site::MediaCmd,
+    },
+    /// Record a fact the software cannot observe (network segmentation, …).
+    Attest {
+        #[command(subcommand)]
+        action: site::AttestCmd,
+    },
+    /// The morning view: offline generations per source, media, problems.
+    /// Exit code 9 when the site is not compliant.
+    Status,
+    /// Write the offline backup status report (オフラインバックアップ状態確認報告書).
+    Report(site::args::ReportArgs),
     /// Build a demo site with sample data, back it up over a few nights, restore and compare.
     Demo {
         /// Folder for the demo (default ./hokan-demo).

@@ -5,6 +5,8 @@
 //! verifies every pack, restores the last night and proves it matches.
 //! Later parts of the product (tape, removable disks, S3, vault) extend it.
 
+mod site;
+
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -66,7 +68,9 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
         if n > 0 {
             age_one_night(&data, n, &mut rng).map_err(|e| io(lang, &data, e))?;
         }
-        let when = now - time::Duration::days((nights - 1 - n) as i64);
+        // The last night ended three hours ago, so the site part can show
+        // the following morning without looking into the future.
+        let when = now - time::Duration::days((nights - 1 - n) as i64) - time::Duration::hours(3);
         let opts = BackupOptions {
             source: "emr".into(),
             tags: vec!["demo".into()],
@@ -134,7 +138,7 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
         t(lang, "files", "ファイル"),
         Bytes(st.bytes)
     ));
-    let ok = rep.ok() && st.errors.is_empty() && mismatches.is_empty();
+    let restored_ok = rep.ok() && st.errors.is_empty() && mismatches.is_empty();
     if mismatches.is_empty() {
         say(format!(
             "5. {}",
@@ -149,12 +153,14 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
             say(format!("MISMATCH {m}"));
         }
     }
+    let (site_json, site_ok) = site::run(&dir, &repo, g, lang, &say)?;
+    let ok = restored_ok && (site_ok || nights < 3);
     if g.json {
         println!(
             "{}",
             serde_json::to_string_pretty(
                 &json!({"ok": ok, "dir": dir, "repository": repo_path, "nights": nights_json,
-                "verify_ok": rep.ok(), "restore": st, "mismatches": mismatches})
+                "verify_ok": rep.ok(), "restore": st, "mismatches": mismatches, "site": site_json})
             )
             .expect("json")
         );
@@ -173,6 +179,12 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
         println!("  {base} ls latest");
         println!("  {base} diff <ID> latest");
         println!("  {base} verify --read-data");
+        let site = format!("{exe} --config {}", dir.join("hokan.toml").display());
+        println!("  {site} status");
+        println!("  {site} media list");
+        println!("  {site} media move HKN002L9 --to offsite:bank --by YOUR-NAME");
+        println!("  {site} report --format html -o report.html");
+        println!("  {site} catalog verify");
     }
     Ok(if ok { exit::OK } else { exit::ERROR })
 }

@@ -1,0 +1,226 @@
+//! Site commands: config, catalog, media, attestations, status and report.
+//!
+//! These work on the site's catalog (found through `--catalog`, or the
+//! `[site] catalog` of the configuration) and judge it with the offline
+//! evaluator under the configured policy. Every change is recorded as a
+//! catalog event, signed by the person (`--by`) or the command that made it.
+
+pub mod args;
+mod attest;
+mod catalog;
+mod config;
+mod media;
+mod report;
+mod status;
+pub mod when;
+
+use std::path::{Path, PathBuf};
+
+use hokan_catalog::{Catalog, CatalogError};
+use hokan_offline::{MediumKind, Policy, PoolName, Text};
+use time::{OffsetDateTime, UtcOffset};
+
+use crate::exit::{self, Failure};
+use crate::i18n::Lang;
+use crate::Global;
+
+pub use args::{AttestCmd, CatalogCmd, ConfigCmd, MediaCmd};
+pub use catalog::{sync as sync_catalog, SyncError};
+
+/// What the commands need from the site configuration, resolved.
+#[derive(Clone, Debug)]
+pub struct SiteConf {
+    /// The hospital's name.
+    pub name: String,
+    /// The configuration file, if one was found.
+    pub config: Option<PathBuf>,
+    /// The catalog database.
+    pub catalog: Option<PathBuf>,
+    /// The primary repository.
+    pub repository: Option<PathBuf>,
+    /// The passphrase file the configuration names.
+    pub passphrase_file: Option<PathBuf>,
+    /// The offline policy.
+    pub policy: Policy,
+    /// Configured source names.
+    pub sources: Vec<String>,
+    /// Pools and targets, with the kind of medium each gives.
+    pub pools: Vec<(PoolName, MediumKind)>,
+    /// Time zone for display.
+    pub offset: Option<UtcOffset>,
+    /// The loaded configuration itself, for `config check`.
+    pub loaded: Option<hokan_site::Site>,
+}
+
+/// Load the site: `--config`, `HOKAN_CONFIG`, or `./hokan.toml` if present.
+/// Without any, the defaults (and `--catalog` / `--repo` from the command
+/// line) make an unnamed site.
+pub fn load(g: &Global, lang: Lang, required: bool) -> Result<SiteConf, Failure> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let env = std::env::var_os("HOKAN_CONFIG");
+    let found = match hokan_site::locate(g.config.as_deref(), env.as_deref(), &cwd) {
+        Ok(p) => Some(p),
+        Err(e) if required || g.config.is_some() || env.is_some() => {
+            return Err(Failure::new(exit::CONFIG, pick(lang, &e.text())));
+        }
+        Err(_) => None,
+    };
+    let mut conf = SiteConf {
+        name: String::new(),
+        config: None,
+        catalog: None,
+        repository: None,
+        passphrase_file: None,
+        policy: Policy::default(),
+        sources: Vec::new(),
+        pools: Vec::new(),
+        offset: None,
+        loaded: None,
+    };
+    if let Some(path) = found {
+        let site = hokan_site::load(&path)
+            .map_err(|e| Failure::new(exit::CONFIG, e.render(lang == Lang::Ja)))?;
+        conf.policy = site
+            .policy()
+            .map_err(|e| Failure::new(exit::CONFIG, format!("{}: {e}", path.display())))?;
+        conf.name = site.name().to_owned();
+        conf.catalog = Some(site.catalog_path().to_owned());
+        conf.repository = Some(site.repository_path().to_owned());
+        conf.passphrase_file = site.passphrase_file().map(Path::to_owned);
+        conf.sources = site.source_names().map(str::to_owned).collect();
+        conf.pools = site.pool_kinds();
+        conf.offset = site.timezone();
+        conf.config = Some(path);
+        conf.loaded = Some(site);
+    }
+    if let Some(c) = &g.catalog {
+        conf.catalog = Some(c.clone());
+    }
+    if let Some(r) = &g.repo {
+        conf.repository = Some(r.clone());
+    }
+    Ok(conf)
+}
+
+/// The running context of a site command.
+pub struct SiteCtx<'a> {
+    /// Global options.
+    pub g: &'a Global,
+    /// Output language.
+    pub lang: Lang,
+    /// The site.
+    pub conf: SiteConf,
+    /// The evaluation instant and recording time (`--now`, else the clock).
+    pub now: OffsetDateTime,
+}
+
+impl<'a> SiteCtx<'a> {
+    /// Load the site for a command.
+    pub fn new(g: &'a Global, lang: Lang) -> Result<SiteCtx<'a>, Failure> {
+        let conf = load(g, lang, false)?;
+        let now = match &g.now {
+            Some(s) => when::parse_instant(s, OffsetDateTime::now_utc()).map_err(|e| {
+                Failure::new(exit::USAGE, format!("--now {s:?}: {}", pick(lang, &e)))
+            })?,
+            None => OffsetDateTime::now_utc(),
+        };
+        let mut ctx = SiteCtx { g, lang, conf, now };
+        // Sentences the evaluator writes show times in the offset of `now`.
+        ctx.now = ctx.now.to_offset(ctx.offset());
+        Ok(ctx)
+    }
+
+    /// The offset times are shown in: the site's, else the machine's.
+    pub fn offset(&self) -> UtcOffset {
+        self.conf
+            .offset
+            .or_else(|| UtcOffset::current_local_offset().ok())
+            .unwrap_or(UtcOffset::UTC)
+    }
+
+    /// Pick the sentence of a bilingual text.
+    pub fn pick(&self, t: &Text) -> String {
+        pick(self.lang, t)
+    }
+
+    /// Open the catalog (creating it if missing).
+    pub fn catalog(&self) -> Result<Catalog, Failure> {
+        let path = self.conf.catalog.clone().ok_or_else(|| {
+            Failure::new(
+                exit::USAGE,
+                crate::i18n::t(
+                    self.lang,
+                    "no catalog: pass --catalog PATH, or --config with a [site] section (or run in the folder holding hokan.toml)",
+                    "カタログの指定がありません: --catalog PATH を指定するか、--config で設定ファイルを指定してください（hokan.toml のあるフォルダで実行しても構いません）",
+                ),
+            )
+        })?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.is_dir() {
+                return Err(Failure::new(
+                    exit::ERROR,
+                    format!(
+                        "{}: {}",
+                        crate::i18n::t(
+                            self.lang,
+                            "the catalog's folder does not exist",
+                            "カタログのフォルダがありません"
+                        ),
+                        dir.display()
+                    ),
+                ));
+            }
+        }
+        Catalog::open(&path).map_err(|e| self.catalog_failure(&e))
+    }
+
+    /// Map a catalog error to an exit code and message.
+    pub fn catalog_failure(&self, e: &CatalogError) -> Failure {
+        let code = match e {
+            CatalogError::Busy => exit::LOCKED,
+            CatalogError::NewerSchema { .. } => exit::NEWER_FORMAT,
+            CatalogError::Corrupt { .. } => exit::DAMAGE,
+            _ => exit::ERROR,
+        };
+        Failure::new(code, self.pick(&e.text()))
+    }
+
+    /// The kind of medium a pool gives, if the pool is configured.
+    pub fn pool_kind(&self, pool: &PoolName) -> Option<MediumKind> {
+        self.conf
+            .pools
+            .iter()
+            .find(|(p, _)| p == pool)
+            .map(|(_, k)| *k)
+    }
+
+    /// The time in the site's zone, `2026-11-23 09:00`.
+    pub fn when(&self, t: OffsetDateTime) -> String {
+        hokan_offline::text::when(t, self.offset())
+    }
+}
+
+/// Pick the sentence of a bilingual text.
+pub fn pick(lang: Lang, t: &Text) -> String {
+    match lang {
+        Lang::En => t.en.clone(),
+        Lang::Ja => t.ja.clone(),
+    }
+}
+
+/// Run a site command.
+pub fn run(cmd: args::SiteCommand, g: &Global, lang: Lang) -> Result<i32, Failure> {
+    let ctx = SiteCtx::new(g, lang)?;
+    match cmd {
+        args::SiteCommand::Config(c) => config::run(&ctx, c),
+        args::SiteCommand::Catalog(c) => catalog::run(&ctx, c),
+        args::SiteCommand::Media(c) => media::run(&ctx, c),
+        args::SiteCommand::Attest(c) => attest::run(&ctx, c),
+        args::SiteCommand::Status => status::run(&ctx),
+        args::SiteCommand::Report(r) => report::run(&ctx, r),
+    }
+}
+
+fn print_json<T: serde::Serialize>(v: &T) {
+    println!("{}", serde_json::to_string_pretty(v).expect("json"));
+}

@@ -1,0 +1,287 @@
+//! `hokan status`: the morning view.
+//!
+//! Problems first, each with what to do; then per source the offline
+//! generations against the policy; then every medium with its place and
+//! 項番. Exit code 0 when compliant, [`exit::NOT_COMPLIANT`] when not, so
+//! monitoring can alert on it.
+
+use std::fmt::Write;
+
+use hokan_catalog::MediumRow;
+use hokan_offline::{evaluate, Evaluation, ObservedBy, Severity, Strength, Verdict};
+use serde_json::json;
+
+use super::{print_json, SiteCtx};
+use crate::exit::{self, Failure};
+use crate::i18n::{display_width, pad, t, Lang};
+
+pub fn run(ctx: &SiteCtx<'_>) -> Result<i32, Failure> {
+    let cat = ctx.catalog()?;
+    let facts = cat.facts().map_err(|e| ctx.catalog_failure(&e))?;
+    let ev = evaluate(&facts, &ctx.conf.policy, ctx.now);
+    let code = if ev.compliant {
+        exit::OK
+    } else {
+        exit::NOT_COMPLIANT
+    };
+    if ctx.g.json {
+        print_json(&json!({
+            "site": ctx.conf.name,
+            "compliant": ev.compliant,
+            "exit_code": code,
+            "evaluation": ev,
+        }));
+        return Ok(code);
+    }
+    let media = cat.media().map_err(|e| ctx.catalog_failure(&e))?;
+    print!("{}", render(ctx, &ev, &media));
+    Ok(code)
+}
+
+fn severity(l: Lang, s: Severity) -> &'static str {
+    match s {
+        Severity::Error => t(l, "ERROR", "エラー"),
+        Severity::Warning => t(l, "warning", "警告"),
+        Severity::Info => t(l, "info", "情報"),
+    }
+}
+
+/// The whole human view.
+pub fn render(ctx: &SiteCtx<'_>, ev: &Evaluation, media: &[MediumRow]) -> String {
+    let l = ctx.lang;
+    let off = ctx.offset();
+    let mut o = String::new();
+    let problems = ev.all_problems();
+    let count = |s| problems.iter().filter(|p| p.severity == s).count();
+    let name = if ctx.conf.name.is_empty() {
+        String::new()
+    } else {
+        format!("{} — ", ctx.conf.name)
+    };
+    let _ = writeln!(o, "{name}{}", ctx.when(ev.at));
+    let _ = writeln!(
+        o,
+        "{}: {} ({} {}, {} {}, {} {})",
+        t(l, "Offline backup", "オフラインバックアップ"),
+        if ev.compliant {
+            t(l, "COMPLIANT", "適合")
+        } else {
+            t(l, "NOT COMPLIANT", "不適合")
+        },
+        count(Severity::Error),
+        t(l, "error(s)", "エラー"),
+        count(Severity::Warning),
+        t(l, "warning(s)", "警告"),
+        count(Severity::Info),
+        t(l, "note(s)", "情報"),
+    );
+    if !problems.is_empty() {
+        let _ = writeln!(
+            o,
+            "\n{}",
+            t(l, "Problems, most urgent first:", "問題（重要な順）:")
+        );
+        for p in &problems {
+            let _ = writeln!(
+                o,
+                "  [{}] {}",
+                severity(l, p.severity),
+                ctx.pick(&p.message)
+            );
+            let _ = writeln!(o, "      → {}", ctx.pick(&p.next_step));
+        }
+    }
+
+    let _ = writeln!(o, "\n{}", t(l, "Sources:", "バックアップ対象:"));
+    if ev.sources.is_empty() {
+        let _ = writeln!(
+            o,
+            "  {}",
+            t(
+                l,
+                "(no generations recorded yet: run a backup, then `hokan catalog sync`)",
+                "（世代の記録がまだありません: バックアップ後に `hokan catalog sync` を実行してください）"
+            )
+        );
+    }
+    for s in &ev.sources {
+        let newest = match &s.newest {
+            Some(n) => format!(
+                "{} {} ({} {})",
+                t(l, "newest offline", "最新オフライン世代"),
+                ctx.when(n.taken_at),
+                ctx.pick(&hokan_offline::text::span(n.age)),
+                t(l, "old", "経過")
+            ),
+            None => t(l, "no offline generation", "オフライン世代なし").to_owned(),
+        };
+        let _ = writeln!(
+            o,
+            "  {} {}  {} {}/{} ({} {})  {}  {}",
+            if s.compliant { "✓" } else { "✗" },
+            pad(s.source.as_str(), 10),
+            t(l, "offline generations", "オフライン世代"),
+            s.offline_generations.len(),
+            s.required,
+            t(l, "snapshots:", "スナップショット"),
+            s.generations,
+            newest,
+            if s.rotation.rotates {
+                t(l, "rotating", "ローテーションあり")
+            } else {
+                t(l, "NOT rotating", "ローテーションなし")
+            }
+        );
+        for g in s.offline_generations.iter().rev().take(5) {
+            let copies: Vec<String> = g
+                .copies
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} {}{}",
+                        c.medium,
+                        c.koban.as_str(),
+                        if c.strength == Strength::Full {
+                            ""
+                        } else {
+                            t(l, " (weaker)", "（弱）")
+                        }
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                o,
+                "      {} {}  {}",
+                &g.snapshot.as_str()[..g.snapshot.as_str().len().min(8)],
+                ctx.when(g.taken_at),
+                copies.join(", ")
+            );
+        }
+        if s.offline_generations.len() > 5 {
+            let _ = writeln!(
+                o,
+                "      … {} {}",
+                s.offline_generations.len() - 5,
+                t(l, "older", "件の古い世代")
+            );
+        }
+    }
+    let _ = writeln!(o, "\n{}", t(l, "Media:", "媒体:"));
+    if media.is_empty() {
+        let _ = writeln!(
+            o,
+            "  {}",
+            t(
+                l,
+                "(none: `hokan media add` adds one)",
+                "（なし: `hokan media add` で登録）"
+            )
+        );
+    } else {
+        o.push_str(&media_table(ctx, ev, media));
+    }
+    let _ = off;
+    o
+}
+
+/// The per-medium table (also `media list`).
+pub fn media_table(ctx: &SiteCtx<'_>, ev: &Evaluation, media: &[MediumRow]) -> String {
+    let l = ctx.lang;
+    let off = ctx.offset();
+    let header = [
+        t(l, "medium", "媒体"),
+        t(l, "kind", "種類"),
+        t(l, "pool", "プール"),
+        t(l, "where", "場所"),
+        t(l, "offline state", "判定"),
+        t(l, "copies", "世代数"),
+    ];
+    let mut rows: Vec<[String; 6]> = Vec::new();
+    for m in media {
+        let state = ev.medium(&m.id);
+        let kind = match l {
+            Lang::En => m.kind.name_en(),
+            Lang::Ja => m.kind.name_ja(),
+        };
+        let place = match state.and_then(|s| s.location.as_ref()) {
+            Some(obs) => {
+                let who = match &obs.by {
+                    ObservedBy::Device { .. } => String::new(),
+                    ObservedBy::Person { person } => format!(" ({person})"),
+                };
+                format!("{}{who}", ctx.pick(&obs.location.describe()))
+            }
+            None if m.kind.is_carried() => t(l, "not recorded", "記録なし").to_owned(),
+            None => "—".to_owned(),
+        };
+        let verdict = match state.and_then(|s| s.verdict.as_ref()) {
+            Some(v) => short_verdict(l, v),
+            None => {
+                // Stores: the verdict is per copy.
+                let on: Vec<_> = ev.copies.iter().filter(|c| c.medium == m.id).collect();
+                let offline = on.iter().filter(|c| c.verdict.is_offline()).count();
+                let koban = on.iter().find_map(|c| c.verdict.koban());
+                match koban {
+                    Some(k) => format!(
+                        "{} {} ({offline}/{})",
+                        t(l, "offline", "オフライン"),
+                        k.as_str(),
+                        on.len()
+                    ),
+                    None => on
+                        .first()
+                        .map(|c| short_verdict(l, &c.verdict))
+                        .unwrap_or_else(|| "—".to_owned()),
+                }
+            }
+        };
+        let _ = off;
+        rows.push([
+            m.id.to_string(),
+            kind.to_owned(),
+            m.pool.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+            place,
+            verdict,
+            m.copies.to_string(),
+        ]);
+    }
+    let mut widths = header.map(display_width);
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r.iter()) {
+            *w = (*w).max(display_width(c));
+        }
+    }
+    let mut o = String::new();
+    let line = |cells: Vec<&str>| {
+        let mut s = String::from(" ");
+        for (i, c) in cells.iter().enumerate() {
+            s.push(' ');
+            s.push_str(&pad(c, widths[i]));
+        }
+        s.trim_end().to_owned()
+    };
+    let _ = writeln!(o, "{}", line(header.to_vec()));
+    for r in &rows {
+        let _ = writeln!(o, "{}", line(r.iter().map(String::as_str).collect()));
+    }
+    o
+}
+
+fn short_verdict(l: Lang, v: &Verdict) -> String {
+    match v {
+        Verdict::Offline {
+            koban, strength, ..
+        } => format!(
+            "{} {}{}",
+            t(l, "offline", "オフライン"),
+            koban.as_str(),
+            if *strength == Strength::Full {
+                ""
+            } else {
+                t(l, " (weaker)", "（弱）")
+            }
+        ),
+        Verdict::Online(_) => t(l, "ONLINE", "オンライン").to_owned(),
+        Verdict::Unknown(_) => t(l, "unknown", "不明").to_owned(),
+    }
+}
