@@ -24,7 +24,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use hokan_format::{BlobEntry, Id, NodeKind, Snapshot};
+use hokan_format::{BlobEntry, Id, Snapshot};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -224,25 +224,7 @@ impl Repository {
                 "snapshot {name} is damaged ({e}); prune cannot tell what it needs. Run `hokan verify` and remove or repair it first"
             )));
         }
-        let mut used = IdSet::default();
-        let mut stack: Vec<Id> = snaps.iter().map(|(_, s)| s.tree).collect();
-        while let Some(t) = stack.pop() {
-            if !used.insert(t) {
-                continue;
-            }
-            let tree = self.read_tree(&t).map_err(|e| {
-                RepoError::Invalid(format!("tree {t} is unreadable ({e}); prune refuses to guess what it needs. Run `hokan verify`"))
-            })?;
-            for n in tree.nodes {
-                if n.kind == NodeKind::Dir {
-                    if let Some(s) = n.subtree {
-                        stack.push(s);
-                    }
-                }
-                used.extend(n.content);
-            }
-        }
-        Ok(used)
+        self.blobs_reachable(snaps.iter().map(|(_, s)| s.tree).collect())
     }
 
     /// Plan and (unless dry-run) carry out a prune.
