@@ -124,16 +124,91 @@ pub(crate) fn apply(tx: &Transaction<'_>, seq: u64, at: &str, event: &Event) -> 
             medium,
             since,
             complete,
+            with,
         } => {
             need_snapshot(tx, snapshot)?;
-            if need_medium(tx, medium)? == Condition::Retired {
-                return Err(CatalogError::MediumRetired(medium.clone()));
+            for m in std::iter::once(medium).chain(with) {
+                if need_medium(tx, m)? == Condition::Retired {
+                    return Err(CatalogError::MediumRetired(m.clone()));
+                }
             }
             // Recording again updates: a partial copy becomes complete.
             tx.execute(
-                "INSERT INTO copies (snapshot, medium, since, complete) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (snapshot, medium) DO UPDATE SET since = ?3, complete = ?4",
-                params![snapshot.as_str(), medium.as_str(), ts(*since), *complete],
+                "INSERT INTO copies (snapshot, medium, since, complete, with_media) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (snapshot, medium) DO UPDATE SET since = ?3, complete = ?4, \
+                 with_media = ?5",
+                params![
+                    snapshot.as_str(),
+                    medium.as_str(),
+                    ts(*since),
+                    *complete,
+                    json(with)
+                ],
+            )?;
+        }
+        Event::MediaSetStarted {
+            set,
+            pool,
+            at: when,
+        } => {
+            let n = tx.execute(
+                "INSERT OR IGNORE INTO media_sets (id, pool, started_at) VALUES (?1, ?2, ?3)",
+                params![set, pool.as_str(), ts(*when)],
+            )?;
+            if n == 0 {
+                return Err(CatalogError::SetExists(set.clone()));
+            }
+        }
+        Event::CartridgeLabeled {
+            medium,
+            set,
+            seq,
+            at: when,
+        } => {
+            if need_medium(tx, medium)? == Condition::Retired {
+                return Err(CatalogError::MediumRetired(medium.clone()));
+            }
+            need_set(tx, set)?;
+            let held: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM copies WHERE medium = ?1",
+                [medium.as_str()],
+                |r| r.get(0),
+            )?;
+            if held > 0 {
+                return Err(CatalogError::CartridgeHoldsCopies {
+                    medium: medium.clone(),
+                    count: held as u64,
+                });
+            }
+            tx.execute(
+                "INSERT INTO set_cartridges (media_set, seq, medium, labeled_at) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![set, *seq, medium.as_str(), ts(*when)],
+            )
+            .map_err(|_| CatalogError::SetSeqTaken {
+                set: set.clone(),
+                seq: *seq,
+            })?;
+        }
+        Event::MediaSetClosed {
+            set,
+            at: when,
+            complete,
+            snapshots,
+            retained_until,
+        } => {
+            need_set(tx, set)?;
+            tx.execute(
+                "UPDATE media_sets SET closed_at = ?2, complete = ?3, snapshots = ?4, \
+                 retained_until = ?5 WHERE id = ?1",
+                params![
+                    set,
+                    ts(*when),
+                    *complete,
+                    json(snapshots),
+                    ts(*retained_until)
+                ],
             )?;
         }
         Event::CopyVerified {
@@ -331,6 +406,18 @@ fn medium_condition(tx: &Transaction<'_>, m: &MediumId) -> Result<Option<Conditi
         )
         .optional()?;
     c.map(|c| crate::parse_enum(&c)).transpose()
+}
+
+fn need_set(tx: &Transaction<'_>, set: &str) -> Result<()> {
+    let found: Option<i64> = tx
+        .query_row("SELECT 1 FROM media_sets WHERE id = ?1", [set], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    match found {
+        Some(_) => Ok(()),
+        None => Err(CatalogError::UnknownSet(set.to_owned())),
+    }
 }
 
 fn need_medium(tx: &Transaction<'_>, m: &MediumId) -> Result<Condition> {

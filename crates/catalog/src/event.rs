@@ -115,8 +115,14 @@ pub enum Event {
         /// Since when it holds it.
         #[serde(with = "time::serde::rfc3339")]
         since: OffsetDateTime,
-        /// Whether everything the snapshot needs to restore is there.
+        /// Whether everything the snapshot needs to restore is there
+        /// (together with the media of `with`).
         complete: bool,
+        /// The other media the copy also needs: the rest of a media set that
+        /// spans several cartridges. Empty (and then not stored) for a copy
+        /// on one medium.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        with: Vec<MediumId>,
     },
     /// A copy was read back and checked.
     CopyVerified {
@@ -206,6 +212,48 @@ pub enum Event {
         #[serde(default)]
         detail: serde_json::Value,
     },
+    /// A tape job began a new media set in a pool.
+    MediaSetStarted {
+        /// The set's id (as written in every cartridge label of the set).
+        set: String,
+        /// The pool.
+        pool: PoolName,
+        /// When.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    /// A cartridge was labelled as member `seq` (from 1) of a media set.
+    /// Labelling erases the cartridge: every copy on it must have been
+    /// removed (`copy-removed`) before, or the event is refused.
+    CartridgeLabeled {
+        /// The cartridge.
+        medium: MediumId,
+        /// The media set.
+        set: String,
+        /// Its place in the set, from 1.
+        seq: u32,
+        /// When.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    /// A media set was closed: its final catalog is written (`complete`),
+    /// or the job ended without it (a partial set, whose copies never
+    /// count).
+    MediaSetClosed {
+        /// The set.
+        set: String,
+        /// When.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+        /// Whether the set's final catalog was written.
+        complete: bool,
+        /// The snapshots the set holds completely.
+        snapshots: Vec<SnapshotId>,
+        /// No cartridge of the set may be overwritten before this instant
+        /// (the close time plus the pool's retention).
+        #[serde(with = "time::serde::rfc3339")]
+        retained_until: OffsetDateTime,
+    },
     /// A restore drill (復旧訓練) of a generation from a medium.
     Drilled {
         /// Which snapshot.
@@ -247,6 +295,9 @@ impl Event {
             Event::AttestationWithdrawn { .. } => "attestation-withdrawn",
             Event::JobFinished { .. } => "job-finished",
             Event::Drilled { .. } => "drilled",
+            Event::MediaSetStarted { .. } => "media-set-started",
+            Event::CartridgeLabeled { .. } => "cartridge-labeled",
+            Event::MediaSetClosed { .. } => "media-set-closed",
         }
     }
 
@@ -395,6 +446,43 @@ impl Event {
             } => Text::new(
                 format!("job {job} on {target}: {outcome}"),
                 format!("ジョブ {job}（{target}）: {outcome}"),
+            ),
+            Event::MediaSetStarted { set, pool, .. } => Text::new(
+                format!("media set {set} started in pool {pool}"),
+                format!("プール {pool} でメディアセット {set} を開始"),
+            ),
+            Event::CartridgeLabeled {
+                medium, set, seq, ..
+            } => Text::new(
+                format!("cartridge {medium} labelled as no. {seq} of media set {set}"),
+                format!(
+                    "カートリッジ {medium} にメディアセット {set} の {seq} 本目としてラベルを書込"
+                ),
+            ),
+            Event::MediaSetClosed {
+                set,
+                complete,
+                snapshots,
+                ..
+            } => Text::new(
+                format!(
+                    "media set {set} closed: {} ({} snapshot(s))",
+                    if *complete {
+                        "complete"
+                    } else {
+                        "PARTIAL, does not count"
+                    },
+                    snapshots.len()
+                ),
+                format!(
+                    "メディアセット {set} を終了: {}（世代 {} 件）",
+                    if *complete {
+                        "完了"
+                    } else {
+                        "未完了（数えない）"
+                    },
+                    snapshots.len()
+                ),
             ),
             Event::Drilled {
                 snapshot,

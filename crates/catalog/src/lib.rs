@@ -52,7 +52,7 @@ use time::{OffsetDateTime, UtcOffset};
 
 pub use event::{Event, EventRecord};
 pub use hokan_offline::Text;
-pub use query::{DrillRow, JobRow, MediumRow, SnapshotRow};
+pub use query::{DrillRow, JobRow, MediaSetRow, MediumRow, Retained, SnapshotRow};
 pub use schema::SCHEMA_VERSION;
 pub use verify::{Head, VerifyProblem, VerifyReport};
 
@@ -130,6 +130,28 @@ pub enum CatalogError {
         /// The medium.
         medium: MediumId,
     },
+    /// A media set with this id already exists.
+    #[error("media set {0} already exists")]
+    SetExists(String),
+    /// No media set with this id.
+    #[error("no media set {0} in the catalog")]
+    UnknownSet(String),
+    /// The set already has a cartridge at this place.
+    #[error("media set {set} already has a cartridge no. {seq}")]
+    SetSeqTaken {
+        /// The set.
+        set: String,
+        /// The place.
+        seq: u32,
+    },
+    /// Labelling a cartridge that still holds recorded copies.
+    #[error("cartridge {medium} still holds {count} recorded copies")]
+    CartridgeHoldsCopies {
+        /// The cartridge.
+        medium: MediumId,
+        /// How many.
+        count: u64,
+    },
     /// No attestation with this id.
     #[error("no attestation {0} in the catalog")]
     UnknownAttestation(AttestationId),
@@ -182,6 +204,22 @@ impl CatalogError {
             CatalogError::MediumRetired(m) => Text::new(
                 format!("medium {m} is retired and cannot hold new copies"),
                 format!("媒体 {m} は廃棄済みのため新しいコピーを保持できません"),
+            ),
+            CatalogError::SetExists(s) => Text::new(
+                format!("media set {s} already exists in the catalog"),
+                format!("メディアセット {s} は登録済みです"),
+            ),
+            CatalogError::UnknownSet(s) => Text::new(
+                format!("no media set {s} in the catalog; `hokan tape status` lists the sets"),
+                format!("メディアセット {s} はカタログにありません。`hokan tape status` で一覧できます"),
+            ),
+            CatalogError::SetSeqTaken { set, seq } => Text::new(
+                format!("media set {set} already has a cartridge no. {seq}"),
+                format!("メディアセット {set} の {seq} 本目は既にあります"),
+            ),
+            CatalogError::CartridgeHoldsCopies { medium, count } => Text::new(
+                format!("cartridge {medium} still holds {count} recorded copies: they must be removed from the catalog before it is labelled (erased)"),
+                format!("カートリッジ {medium} には記録済みのコピーが {count} 件あります。ラベル書込（消去）の前にカタログから削除する必要があります"),
             ),
             CatalogError::UnknownAttestation(a) => Text::new(
                 format!("no attestation {a}; `hokan attest list` shows them"),

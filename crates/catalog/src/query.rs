@@ -105,6 +105,30 @@ pub struct DrillRow {
     pub detail: Option<String>,
 }
 
+/// One tape media set.
+#[derive(Clone, Debug, Serialize)]
+pub struct MediaSetRow {
+    /// Its id.
+    pub id: String,
+    /// Its pool.
+    pub pool: String,
+    /// When the first job began it.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// When it was closed, if it was.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub closed_at: Option<OffsetDateTime>,
+    /// Whether its final catalog was written.
+    pub complete: bool,
+    /// The snapshots it holds completely.
+    pub snapshots: Vec<SnapshotId>,
+    /// No cartridge of it may be overwritten before this.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub retained_until: Option<OffsetDateTime>,
+    /// Its cartridges, in order (seq from 1).
+    pub cartridges: Vec<MediumId>,
+}
+
 fn opt_ts(s: Option<String>) -> Result<Option<OffsetDateTime>> {
     s.as_deref().map(parse_ts).transpose()
 }
@@ -243,8 +267,8 @@ impl Catalog {
     /// All copies.
     pub fn copies(&self) -> Result<Vec<Copy>> {
         let mut stmt = self.conn.prepare(
-            "SELECT snapshot, medium, since, complete, verified_at, verified_ok FROM copies \
-             ORDER BY snapshot, medium",
+            "SELECT snapshot, medium, since, complete, verified_at, verified_ok, with_media \
+             FROM copies ORDER BY snapshot, medium",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -254,16 +278,18 @@ impl Catalog {
                 r.get::<_, bool>(3)?,
                 r.get::<_, Option<String>>(4)?,
                 r.get::<_, Option<bool>>(5)?,
+                r.get::<_, String>(6)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (s, m, since, complete, vat, vok) = row?;
+            let (s, m, since, complete, vat, vok, with) = row?;
             out.push(Copy {
                 snapshot: s.into(),
                 medium: m.into(),
                 since: parse_ts(&since)?,
                 complete,
+                with: from_json(&with)?,
                 // Only a check that passed counts as verified.
                 verified_at: if vok == Some(true) {
                     opt_ts(vat)?
@@ -459,4 +485,101 @@ impl Catalog {
         }
         Ok(out)
     }
+}
+
+impl Catalog {
+    /// Media sets, newest first; only those of `pool` when given.
+    pub fn media_sets(&self, pool: Option<&str>) -> Result<Vec<MediaSetRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, pool, started_at, closed_at, complete, snapshots, retained_until \
+             FROM media_sets WHERE ?1 IS NULL OR pool = ?1 ORDER BY started_at DESC, id DESC",
+        )?;
+        let rows = stmt.query_map([pool], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, bool>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, Option<String>>(6)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, pool, started, closed, complete, snaps, until) = row?;
+            let mut c = self
+                .conn
+                .prepare("SELECT medium FROM set_cartridges WHERE media_set = ?1 ORDER BY seq")?;
+            let cartridges = c
+                .query_map([&id], |r| r.get::<_, String>(0))?
+                .map(|m| m.map(MediumId::new))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            out.push(MediaSetRow {
+                id,
+                pool,
+                started_at: parse_ts(&started)?,
+                closed_at: opt_ts(closed)?,
+                complete,
+                snapshots: from_json(&snaps)?,
+                retained_until: opt_ts(until)?,
+                cartridges,
+            });
+        }
+        Ok(out)
+    }
+
+    /// One media set.
+    pub fn media_set(&self, id: &str) -> Result<MediaSetRow> {
+        self.media_sets(None)?
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or_else(|| CatalogError::UnknownSet(id.to_owned()))
+    }
+
+    /// The media sets a cartridge was labelled into, newest first.
+    pub fn sets_of(&self, medium: &MediumId) -> Result<Vec<MediaSetRow>> {
+        Ok(self
+            .media_sets(None)?
+            .into_iter()
+            .filter(|s| s.cartridges.contains(medium))
+            .collect())
+    }
+
+    /// Whether the cartridge may be overwritten: the latest retention of the
+    /// complete sets it belongs to; a set still open holds it with no end.
+    pub fn retention_of(&self, medium: &MediumId) -> Result<Retained> {
+        let mut until: Option<OffsetDateTime> = None;
+        for s in self.sets_of(medium)? {
+            if s.closed_at.is_none() {
+                return Ok(Retained::OpenSet { set: s.id });
+            }
+            if s.complete {
+                until = until.max(s.retained_until);
+            }
+        }
+        Ok(match until {
+            Some(at) => Retained::Until { at },
+            None => Retained::Free,
+        })
+    }
+}
+
+/// Whether a cartridge may be overwritten.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum Retained {
+    /// Never written by hokan, or only by sets that were never completed.
+    Free,
+    /// It holds a complete set retained until then.
+    Until {
+        /// The instant.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    /// It belongs to a set still being written (appended to night by night).
+    OpenSet {
+        /// The set.
+        set: String,
+    },
 }

@@ -117,6 +117,27 @@ CREATE TABLE drills (
     detail     TEXT
 );
 "#,
+    // 2: tape media sets, and copies spanning several media.
+    r#"
+ALTER TABLE copies ADD COLUMN with_media TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE media_sets (
+    id             TEXT PRIMARY KEY,
+    pool           TEXT NOT NULL,
+    started_at     TEXT NOT NULL,
+    closed_at      TEXT,
+    complete       INTEGER NOT NULL DEFAULT 0,
+    snapshots      TEXT NOT NULL DEFAULT '[]',
+    retained_until TEXT
+);
+CREATE TABLE set_cartridges (
+    media_set  TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    medium     TEXT NOT NULL,
+    labeled_at TEXT NOT NULL,
+    PRIMARY KEY (media_set, seq)
+);
+CREATE INDEX set_cartridges_by_medium ON set_cartridges (medium);
+"#,
 ];
 
 /// The projection tables, in the order `catalog verify` compares them, each
@@ -132,4 +153,6 @@ pub(crate) const PROJECTION: &[(&str, &str)] = &[
     ("attestations", "id"),
     ("jobs", "seq"),
     ("drills", "seq"),
+    ("media_sets", "id"),
+    ("set_cartridges", "media_set, seq"),
 ];

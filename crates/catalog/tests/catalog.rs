@@ -59,6 +59,7 @@ fn copy(s: &str, m: &str, at: OffsetDateTime) -> Event {
         medium: m.into(),
         since: at,
         complete: true,
+        with: vec![],
     }
 }
 
@@ -530,4 +531,136 @@ extern "C" {
 
 unsafe fn libc_kill(pid: i32) {
     assert_eq!(kill(pid, 9), 0);
+}
+
+/// Media sets: cartridges join a set by being labelled (refused while they
+/// still hold recorded copies), copies spanning the set name the other
+/// cartridges, closing records the retention, and `verify` replays it all.
+#[test]
+fn media_sets_track_labels_spanning_copies_and_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cat = Catalog::open(&dir.path().join("c.db")).unwrap();
+    cat.record(T0, "t", snap("s1", "emr", T0)).unwrap();
+    for t in ["A", "B"] {
+        cat.record(T0, "t", tape(t)).unwrap();
+    }
+    // A holds an old single-cartridge copy: labelling it is refused.
+    cat.record(T0, "t", copy("s1", "A", T0)).unwrap();
+    let start = Event::MediaSetStarted {
+        set: "set-1".into(),
+        pool: "weekday".into(),
+        at: T0,
+    };
+    cat.record(T0, "t", start.clone()).unwrap();
+    assert!(matches!(
+        cat.record(T0, "t", start),
+        Err(CatalogError::SetExists(_))
+    ));
+    let label = |m: &str, seq| Event::CartridgeLabeled {
+        medium: m.into(),
+        set: "set-1".into(),
+        seq,
+        at: T0,
+    };
+    match cat.record(T0, "t", label("A", 1)) {
+        Err(CatalogError::CartridgeHoldsCopies { medium, count }) => {
+            assert_eq!((medium.as_str(), count), ("A", 1));
+        }
+        other => panic!("labelling a cartridge with copies: {other:?}"),
+    }
+    cat.record(
+        T0,
+        "t",
+        Event::CopyRemoved {
+            snapshot: "s1".into(),
+            medium: "A".into(),
+            reason: Some("relabelled".into()),
+        },
+    )
+    .unwrap();
+    cat.record(T0, "t", label("A", 1)).unwrap();
+    assert!(matches!(
+        cat.record(T0, "t", label("B", 1)),
+        Err(CatalogError::SetSeqTaken { seq: 1, .. })
+    ));
+    cat.record(T0, "t", label("B", 2)).unwrap();
+    assert_eq!(
+        cat.retention_of(&"A".into()).unwrap(),
+        Retained::OpenSet {
+            set: "set-1".into()
+        }
+    );
+    let t1 = T0 + time::Duration::hours(1);
+    for (m, other) in [("A", "B"), ("B", "A")] {
+        cat.record(
+            t1,
+            "t",
+            Event::CopyRecorded {
+                snapshot: "s1".into(),
+                medium: m.into(),
+                since: t1,
+                complete: true,
+                with: vec![other.into()],
+            },
+        )
+        .unwrap();
+    }
+    let until = t1 + time::Duration::days(28);
+    cat.record(
+        t1,
+        "t",
+        Event::MediaSetClosed {
+            set: "set-1".into(),
+            at: t1,
+            complete: true,
+            snapshots: vec!["s1".into()],
+            retained_until: until,
+        },
+    )
+    .unwrap();
+    let set = cat.media_set("set-1").unwrap();
+    assert_eq!(set.cartridges, vec![MediumId::new("A"), MediumId::new("B")]);
+    assert!(set.complete);
+    assert_eq!(set.snapshots, vec![SnapshotId::new("s1")]);
+    assert_eq!(
+        cat.retention_of(&"B".into()).unwrap(),
+        Retained::Until { at: until }
+    );
+    let copies = cat.facts().unwrap().copies;
+    let on_a = copies.iter().find(|c| c.medium.as_str() == "A").unwrap();
+    assert_eq!(on_a.with, vec![MediumId::new("B")]);
+    let r = cat.verify(None).unwrap();
+    assert!(r.ok(), "{:?}", r.problems);
+}
+
+/// A catalog written by the first release (schema 1, made by `hokan demo`)
+/// opens, migrates to the current schema, keeps its chain and anchor valid,
+/// and reads its copies as single-medium copies.
+#[test]
+fn a_schema_1_catalog_migrates_and_still_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("catalog.db");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    std::fs::copy(data.join("catalog-v1.db"), &path).unwrap();
+    std::fs::copy(
+        data.join("catalog-v1.db.head"),
+        dir.path().join("catalog.db.head"),
+    )
+    .unwrap();
+    let v: u32 = raw(&path)
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 1);
+    let cat = Catalog::open(&path).unwrap();
+    let v: u32 = raw(&path)
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, SCHEMA_VERSION);
+    let r = cat.verify(None).unwrap();
+    assert!(r.ok(), "{:?}", r.problems);
+    assert_eq!(r.events, 25);
+    let copies = cat.facts().unwrap().copies;
+    assert_eq!(copies.len(), 6);
+    assert!(copies.iter().all(|c| c.with.is_empty()));
+    assert!(cat.media_sets(None).unwrap().is_empty());
 }

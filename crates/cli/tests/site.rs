@@ -97,6 +97,7 @@ impl Site {
                     medium: tape.into(),
                     since: at + Duration::minutes(20),
                     complete: true,
+                    with: vec![],
                 },
                 Event::MediumLocated {
                     medium: tape.into(),
@@ -300,6 +301,7 @@ fn attestations_count_until_they_expire_or_are_withdrawn() {
                     medium: (*c).into(),
                     since: at,
                     complete: true,
+                    with: vec![],
                 },
                 Event::MediumLocated {
                     medium: (*c).into(),

@@ -6,13 +6,14 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::compliance::{self, SourceCompliance};
+use crate::facts::Medium;
 use crate::facts::{Condition, Copy, Facts, Generation, MediumKind, Observation};
 use crate::id::{MediumId, PoolName, SnapshotId, SourceName};
 use crate::judge::Judge;
 use crate::policy::Policy;
 use crate::problem::{Problem, Severity};
 use crate::site;
-use crate::verdict::{CopyVerdict, Exclusion, Missing, Verdict};
+use crate::verdict::{CopyVerdict, Deadline, Exclusion, Missing, OnlineReason, Strength, Verdict};
 
 /// The result of judging a site's facts at one instant.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -90,19 +91,29 @@ pub struct MediumState {
 /// copy interrupted, then run again) are merged. The medium holds the
 /// generation completely if any record says so, since the earliest complete
 /// record; it was last verified at the latest verification. Records stamped
-/// after `now` do not exist yet.
+/// after `now` do not exist yet. Each record's `with` is sorted first, so the
+/// order of the facts never matters.
 fn merge_copies(facts: &Facts, now: OffsetDateTime) -> Vec<Copy> {
     let mut merged: BTreeMap<(&SnapshotId, &MediumId), Copy> = BTreeMap::new();
-    for c in facts.copies.iter().filter(|c| c.since <= now) {
-        let Some(m) = merged.get_mut(&(&c.snapshot, &c.medium)) else {
-            merged.insert((&c.snapshot, &c.medium), c.clone());
+    for orig in facts.copies.iter().filter(|c| c.since <= now) {
+        let mut c = orig.clone();
+        c.with.sort();
+        c.with.dedup();
+        let Some(m) = merged.get_mut(&(&orig.snapshot, &orig.medium)) else {
+            merged.insert((&orig.snapshot, &orig.medium), c);
             continue;
         };
         if c.complete && !m.complete {
             m.complete = true;
             m.since = c.since;
+            m.with = c.with.clone();
         } else if c.complete == m.complete {
             m.since = m.since.min(c.since);
+            // Of two records of one copy, the one needing fewer other media
+            // holds (a medium that alone holds the generation needs no set).
+            if (c.with.len(), &c.with) < (m.with.len(), &m.with) {
+                m.with = c.with.clone();
+            }
         }
         m.verified_at = m.verified_at.max(c.verified_at);
     }
@@ -146,16 +157,54 @@ pub fn evaluate(facts: &Facts, policy: &Policy, now: OffsetDateTime) -> Evaluati
             continue;
         };
         let medium = judge.medium(&copy.medium);
-        let verdict = match medium {
+        let verdict_of = |m: &Medium| match media_verdicts.get(&m.id) {
+            Some(Some(v)) => v.clone(),
+            _ => judge.verdict(m, &copy.snapshot),
+        };
+        let mut verdict = match medium {
             None => {
                 problems.push(site::dangling_medium(copy));
                 Verdict::Unknown(Missing::MediumNotRecorded)
             }
-            Some(m) => match media_verdicts.get(&m.id) {
-                Some(Some(v)) => v.clone(),
-                _ => judge.verdict(m, &copy.snapshot),
-            },
+            Some(m) => verdict_of(m),
         };
+        // A copy spanning a media set is only as offline as its least
+        // offline cartridge.
+        for other in copy.with.iter().filter(|o| **o != copy.medium) {
+            if !verdict.is_offline() {
+                break;
+            }
+            let v = match judge.medium(other) {
+                None => Verdict::Unknown(Missing::MediumNotRecorded),
+                Some(m) => verdict_of(m),
+            };
+            verdict = match v {
+                Verdict::Online(r) => Verdict::Online(OnlineReason::SetMemberOnline {
+                    medium: other.clone(),
+                    because: Box::new(r),
+                }),
+                Verdict::Unknown(w) => Verdict::Unknown(Missing::SetMember {
+                    medium: other.clone(),
+                    lacks: Box::new(w),
+                }),
+                Verdict::Offline {
+                    until,
+                    strength: s2,
+                    ..
+                } => match verdict {
+                    Verdict::Offline {
+                        koban,
+                        strength,
+                        until: own,
+                    } => Verdict::Offline {
+                        koban,
+                        strength: weakest(strength, s2),
+                        until: earliest(own, until),
+                    },
+                    v => v,
+                },
+            };
+        }
         let excluded = match medium.map(|m| m.condition) {
             Some(Condition::Damaged) => Some(Exclusion::MediumDamaged),
             Some(Condition::Retired) => Some(Exclusion::MediumRetired),
@@ -246,5 +295,27 @@ pub fn evaluate(facts: &Facts, policy: &Policy, now: OffsetDateTime) -> Evaluati
         sources,
         media,
         copies,
+    }
+}
+
+/// The earlier of two deadlines (`None` = none).
+fn earliest(a: Option<Deadline>, b: Option<Deadline>) -> Option<Deadline> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if b.at < a.at { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Both strengths' weaknesses together.
+fn weakest(a: Strength, b: Strength) -> Strength {
+    match (a, b) {
+        (Strength::Full, b) => b,
+        (a, Strength::Full) => a,
+        (Strength::Weaker(mut x), Strength::Weaker(y)) => {
+            x.extend(y);
+            x.sort();
+            x.dedup();
+            Strength::Weaker(x)
+        }
     }
 }

@@ -209,6 +209,12 @@ pub struct Copy {
     /// on its own. A copy interrupted half-way, or a tape that is one of a
     /// media set whose other tapes are elsewhere, is not complete.
     pub complete: bool,
+    /// The other media the copy also needs: the rest of a media set that
+    /// spans several cartridges. The copy is complete only together with
+    /// them, and offline only while every one of them is offline. Empty for
+    /// a copy held by one medium alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub with: Vec<MediumId>,
     /// When the copy was last read back and checked, if ever. Shown in
     /// reports; it does not change whether the copy is offline.
     #[serde(default, with = "time::serde::rfc3339::option")]

@@ -35,6 +35,7 @@
 //!     medium: "HKN003L9".into(),
 //!     since: datetime!(2025-06-02 01:00 +09:00),
 //!     complete: true,
+//!     with: vec![],
 //!     verified_at: None,
 //! });
 //! let in_drive = Observation {

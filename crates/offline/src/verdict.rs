@@ -232,6 +232,14 @@ pub enum OnlineReason {
     },
     /// The primary repository disk is always online.
     PrimaryDisk,
+    /// The copy spans a media set, and another cartridge of that set is
+    /// online: ransomware reaching that one destroys the copy.
+    SetMemberOnline {
+        /// The other cartridge.
+        medium: MediumId,
+        /// Why it is online.
+        because: Box<OnlineReason>,
+    },
 }
 
 impl OnlineReason {
@@ -288,6 +296,16 @@ impl OnlineReason {
                 "the primary repository disk is always online",
                 "一次リポジトリのディスクは常にオンライン",
             ),
+            OnlineReason::SetMemberOnline { medium, because } => {
+                let r = because.describe(offset);
+                Text::new(
+                    format!(
+                        "{medium}, which holds part of this copy, is online: {}",
+                        r.en
+                    ),
+                    format!("このコピーの一部を持つ {medium} がオンライン: {}", r.ja),
+                )
+            }
         }
     }
 }
@@ -357,6 +375,14 @@ pub enum Missing {
         /// The last such attestation, if one lapsed.
         lapsed: Option<Lapsed>,
     },
+    /// The copy spans a media set, and the state of another cartridge of the
+    /// set cannot be decided.
+    SetMember {
+        /// The other cartridge.
+        medium: MediumId,
+        /// What is missing about it.
+        lacks: Box<Missing>,
+    },
 }
 
 impl Missing {
@@ -367,6 +393,13 @@ impl Missing {
                 "the medium is not in the catalog",
                 "媒体がカタログに登録されていない",
             ),
+            Missing::SetMember { medium, lacks } => {
+                let m = lacks.describe(offset);
+                Text::new(
+                    format!("{medium}, which holds part of this copy: {}", m.en),
+                    format!("このコピーの一部を持つ {medium}: {}", m.ja),
+                )
+            }
             Missing::NoLocationObserved => Text::new(
                 "nobody has recorded where the medium is",
                 "媒体の所在が一度も記録されていない",

@@ -167,6 +167,12 @@ fn build(raw: &Raw) -> Facts {
                 medium: mid(*m),
                 since,
                 complete: *complete,
+                // Some copies span a media set of two cartridges.
+                with: if *m % 3 == 0 {
+                    vec![mid(*m + 1)]
+                } else {
+                    vec![]
+                },
                 verified_at: None,
             });
         }

@@ -757,3 +757,60 @@ fn facts_and_evaluation_serialise_for_reports() {
         "{json}"
     );
 }
+
+/// A copy spanning a media set of three cartridges counts only while every
+/// cartridge of the set is offline; one back in a drive makes it online and
+/// names that cartridge; one never seen makes it unknown.
+#[test]
+fn a_copy_spanning_a_media_set_needs_every_cartridge_offline() {
+    let set = ["S1", "S2", "S3"];
+    let base = || {
+        let mut s = Site::new();
+        s.source("emr");
+        s.generation("emr", "g1", 1);
+        for m in set {
+            s.medium(m, MediumKind::LtoLibrary);
+        }
+        s.copy_across("g1", &set, ago(1) + Duration::hours(1));
+        s
+    };
+    let mut s = base();
+    for m in set {
+        s.device_saw(m, library_slot(), ago(1) + Duration::hours(2));
+    }
+    let ev = s.eval();
+    assert_eq!(offline_count(&ev, "emr"), 1, "{:?}", codes(&ev));
+    assert!(ev
+        .copies
+        .iter()
+        .all(|c| c.verdict.koban().map(|k| k.to_string()) == Some("①-2-1".into())));
+
+    s.at("S2", drive());
+    let ev = s.eval();
+    assert_eq!(offline_count(&ev, "emr"), 0);
+    let on_s1 = ev
+        .copies
+        .iter()
+        .find(|c| c.medium.as_str() == "S1")
+        .unwrap();
+    let why = on_s1.verdict.describe(time::UtcOffset::UTC).en;
+    assert!(why.contains("S2") && why.contains("in drive"), "{why}");
+
+    // S3 never observed: unknown, never offline.
+    let mut s = base();
+    for m in ["S1", "S2"] {
+        s.device_saw(m, library_slot(), ago(1) + Duration::hours(2));
+    }
+    let ev = s.eval();
+    assert_eq!(offline_count(&ev, "emr"), 0);
+    let on_s1 = ev
+        .copies
+        .iter()
+        .find(|c| c.medium.as_str() == "S1")
+        .unwrap();
+    assert!(
+        matches!(on_s1.verdict, Verdict::Unknown(_)),
+        "{:?}",
+        on_s1.verdict
+    );
+}

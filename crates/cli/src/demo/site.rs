@@ -162,6 +162,7 @@ pub fn run(
                 medium: tape.into(),
                 since: copied,
                 complete: true,
+                with: vec![],
             },
         ];
         let last = i + tail + 1 == snaps.len();

@@ -234,6 +234,7 @@ pub fn sync(
             medium: primary.clone(),
             since: taken_at,
             complete: true,
+            with: vec![],
         });
         stats.recorded += 1;
     }

@@ -169,8 +169,34 @@ impl Site {
             medium: MediumId::new(medium),
             since,
             complete,
+            with: vec![],
             verified_at: None,
         });
+        self
+    }
+
+    /// A complete copy of `snapshot` spanning the media set `set` (each
+    /// cartridge holds part; the copy needs them all).
+    pub fn copy_across(
+        &mut self,
+        snapshot: &str,
+        set: &[&str],
+        since: OffsetDateTime,
+    ) -> &mut Site {
+        for m in set {
+            self.facts.copies.push(Copy {
+                snapshot: SnapshotId::new(snapshot),
+                medium: MediumId::new(*m),
+                since,
+                complete: true,
+                with: set
+                    .iter()
+                    .filter(|o| *o != m)
+                    .map(|o| MediumId::new(*o))
+                    .collect(),
+                verified_at: None,
+            });
+        }
         self
     }
 

@@ -133,6 +133,7 @@ fn copy(s: &str, m: &str, since: OffsetDateTime) -> Event {
         medium: m.into(),
         since,
         complete: true,
+        with: vec![],
     }
 }
 
