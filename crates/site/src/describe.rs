@@ -306,8 +306,15 @@ impl Site {
                     }
                     if let Some(ch) = &t.changer {
                         out.push(
-                            format!("    changer: {ch}"),
-                            format!("    チェンジャ: {ch}"),
+                            format!("    changer: {ch} (drive {})", t.drive),
+                            format!("    チェンジャ: {ch}（ドライブ {}）", t.drive),
+                        );
+                    }
+                    if let Some(v) = &t.virtual_library {
+                        let v = v.display();
+                        out.push(
+                            format!("    SIMULATED library in {v} (no real tape hardware)"),
+                            format!("    模擬ライブラリ: {v}（実機のテープ装置ではありません）"),
                         );
                     }
                 }

@@ -152,10 +152,16 @@ pub struct TapePool {
     pub after_job: AfterJob,
     /// Which cartridge a job writes to.
     pub allocation: Allocation,
-    /// The drive, as the system names it (free-form for now).
+    /// The drive's no-rewind device (`/dev/nst0`).
     pub device: Option<String>,
-    /// The library's changer (free-form for now).
+    /// The library's changer (`/dev/sg3`), driven with `mtx`.
     pub changer: Option<String>,
+    /// Which drive of the library the pool writes with (mtx numbering,
+    /// from 0).
+    pub drive: u32,
+    /// A simulated library (or single drive) in this folder instead of
+    /// `device`/`changer`: for tests, the demo and trying hokan out.
+    pub virtual_library: Option<PathBuf>,
 }
 
 /// How the tape drive is set up.

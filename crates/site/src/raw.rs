@@ -100,6 +100,8 @@ pub(crate) struct RawTapePool {
     pub allocation: Option<Str>,
     pub device: Option<Str>,
     pub changer: Option<Str>,
+    pub drive: Option<Spanned<i64>>,
+    pub virtual_library: Option<Str>,
 }
 
 #[derive(Deserialize)]

@@ -221,6 +221,15 @@ fn cases() -> Vec<Case> {
             "\"home\" は相対パスです",
         ),
         case(
+            "a library drive number out of range",
+            "[[tape_pool]]\nname = \"lib\"\nmode = \"library\"\nretention = \"28d\"\ndrive = 300\n",
+            (14, 9),
+            "tape_pool[0].drive",
+            BadValue,
+            "mtx numbers a library's drives from 0",
+            "0 から数えます",
+        ),
+        case(
             "after_job that does not fit the mode",
             "[[tape_pool]]\nname = \"daily\"\nmode = \"single-drive\"\nafter_job = \"export\"\nretention = \"28d\"\n",
             (13, 13),

@@ -328,7 +328,7 @@ Offline targets (4):
     retention: 28d before a cartridge may be overwritten
     allocation: weekday (one set per weekday)
     drive: /dev/nst0
-    changer: /dev/sg3
+    changer: /dev/sg3 (drive 0)
   rdx [disk_pool]: RDX cartridge (single drive); offline under ②-1-1
     retention: 14d before a disk may be overwritten
     mount point: /mnt/hokan-rdx
@@ -372,7 +372,7 @@ const EXAMPLE_JA: &str = "\
     保持期間: 28d（経過後に上書き可）
     割り当て: weekday（曜日ごと）
     ドライブ: /dev/nst0
-    チェンジャ: /dev/sg3
+    チェンジャ: /dev/sg3（ドライブ 0）
   rdx [disk_pool]: RDXカートリッジ（単体ドライブ）、オフラインの項番 ②-1-1
     保持期間: 14d（経過後に上書き可）
     マウントポイント: /mnt/hokan-rdx

@@ -211,6 +211,27 @@ impl Check<'_> {
             .changer
             .as_ref()
             .map(|d| self.filled(d, &format!("{key}.changer")));
+        let drive = match &p.drive {
+            Some(d) if !(0..=255).contains(d.get_ref()) => {
+                self.push(
+                    d.span(),
+                    &format!("{key}.drive"),
+                    ProblemKind::BadValue,
+                    t(
+                        format!("drive = {} is not a drive number: mtx numbers a library's drives from 0.", d.get_ref()),
+                        format!("drive = {} はドライブ番号ではありません。mtx はライブラリのドライブを 0 から数えます。", d.get_ref()),
+                    ),
+                    t("Write the drive's number from `mtx status` (Data Transfer Element N).", "`mtx status` の Data Transfer Element の番号を書いてください。"),
+                );
+                0
+            }
+            Some(d) => *d.get_ref() as u32,
+            None => 0,
+        };
+        let virtual_library = p
+            .virtual_library
+            .as_ref()
+            .map(|v| self.path(v, &format!("{key}.virtual_library")));
         Target {
             name: name.into(),
             retention,
@@ -220,6 +241,8 @@ impl Check<'_> {
                 allocation,
                 device,
                 changer,
+                drive,
+                virtual_library,
             }),
         }
     }
