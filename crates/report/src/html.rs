@@ -92,6 +92,7 @@ small { font-size: 8pt; color: #333; }
 .bad { color: #b00020; }
 .info { color: #0b4a8a; }
 .muted { color: #555; }
+.nw { white-space: nowrap; }
 .banner { border: 2pt solid currentColor; padding: 2.5mm 4mm; margin: 4mm 0; page-break-inside: avoid;
   break-inside: avoid; }
 .banner .headline { font-size: 20pt; font-weight: bold; line-height: 1.2; }
@@ -267,9 +268,15 @@ fn cell(c: &Cell) -> String {
     let mut out = String::new();
     for s in &c.0 {
         match s {
+            Span::Text(t) if word(t) => {
+                let _ = write!(out, "<span class=\"nw\">{}</span>", text(t));
+            }
             Span::Text(t) => out.push_str(&text(t)),
             Span::Code(t) => {
                 let _ = write!(out, "<code>{}</code>", text(t));
+            }
+            Span::Strong(t) if word(t) => {
+                let _ = write!(out, "<strong class=\"nw\">{}</strong>", text(t));
             }
             Span::Strong(t) => {
                 let _ = write!(out, "<strong>{}</strong>", text(t));
@@ -283,15 +290,28 @@ fn cell(c: &Cell) -> String {
                 );
             }
             Span::Toned(tone, t) => {
-                let _ = write!(out, "<span class=\"{}\">{}</span>", tone.class(), text(t));
+                let nw = if word(t) { " nw" } else { "" };
+                let _ = write!(
+                    out,
+                    "<span class=\"{}{nw}\">{}</span>",
+                    tone.class(),
+                    text(t)
+                );
             }
             Span::Small(t) => {
-                let _ = write!(out, "<small>{}</small>", text(t));
+                let nw = if word(t) { " class=\"nw\"" } else { "" };
+                let _ = write!(out, "<small{nw}>{}</small>", text(t));
             }
             Span::Break => out.push_str("<br>"),
         }
     }
     out
+}
+
+/// A short token (a 項番 like ①-2-1, 完全, a count) that must not be broken
+/// across lines in a narrow column.
+fn word(t: &str) -> bool {
+    t.chars().count() <= 6 && !t.chars().any(char::is_whitespace)
 }
 
 /// Escaped text with line breaks kept.
