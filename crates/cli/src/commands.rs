@@ -82,6 +82,7 @@ pub fn run(cli: Cli, lang: Lang) -> Out {
         Command::Media { action } => site::run(SiteCommand::Media(action), &g, lang),
         Command::Attest { action } => site::run(SiteCommand::Attest(action), &g, lang),
         Command::Status => site::run(SiteCommand::Status, &g, lang),
+        Command::Tape { action } => crate::tape::run(action, &g, lang),
         Command::Report(r) => site::run(SiteCommand::Report(r), &g, lang),
     }
 }
@@ -1136,4 +1137,18 @@ fn hook_failure(
             o.command
         ),
     }
+}
+
+/// `hokan restore` from the repository folder `repo` (used by `tape
+/// restore` on the objects read back from tape).
+pub fn restore_from(
+    g: &Global,
+    lang: Lang,
+    repo: &Path,
+    snapshot: &str,
+    target: PathBuf,
+) -> Result<i32, Failure> {
+    let mut g = g.clone();
+    g.repo = Some(repo.to_owned());
+    Ctx { g: &g, lang }.restore(snapshot, target, Vec::new(), false, None)
 }

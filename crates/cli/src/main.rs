@@ -11,6 +11,7 @@ mod hooks;
 mod i18n;
 mod progress;
 mod site;
+mod tape;
 
 use std::path::PathBuf;
 
@@ -210,6 +211,11 @@ pub enum Command {
     Attest {
         #[command(subcommand)]
         action: site::AttestCmd,
+    },
+    /// LTO tape: label, inventory, back up to a media pool, restore, scan.
+    Tape {
+        #[command(subcommand)]
+        action: tape::TapeCmd,
     },
     /// The morning view: offline generations per source, media, problems.
     /// Exit code 9 when the site is not compliant.

@@ -42,6 +42,36 @@ impl Bar {
         }
     }
 
+    /// Set the total of a byte count.
+    pub fn set_total(&self, bytes: u64) {
+        if let Some(b) = &self.bar {
+            b.set_length(bytes);
+        }
+    }
+
+    /// Count bytes done.
+    pub fn add(&self, bytes: u64) {
+        if let Some(b) = &self.bar {
+            b.inc(bytes);
+        }
+    }
+
+    /// Show what is happening now (the cartridge being written).
+    pub fn say(&self, msg: String) {
+        if let Some(b) = &self.bar {
+            b.set_message(msg);
+        }
+    }
+
+    /// Print a line above the bar (or on stderr without one).
+    pub fn note(&self, line: &str) {
+        match &self.bar {
+            Some(b) => b.println(line),
+            None if !self.quiet_warnings => eprintln!("{line}"),
+            None => {}
+        }
+    }
+
     /// Remove the bar from the screen.
     pub fn finish(&self) {
         if let Some(b) = &self.bar {

@@ -221,6 +221,6 @@ pub fn run(cmd: args::SiteCommand, g: &Global, lang: Lang) -> Result<i32, Failur
     }
 }
 
-fn print_json<T: serde::Serialize>(v: &T) {
+pub fn print_json<T: serde::Serialize>(v: &T) {
     println!("{}", serde_json::to_string_pretty(v).expect("json"));
 }

@@ -1,0 +1,212 @@
+//! `hokan tape`: LTO cartridges, libraries and media pools (項番 ①-1-1,
+//! ①-2-1, ①-2-2).
+//!
+//! - [`args`]: the command line.
+//! - [`devices`]: opening a pool's drive and changer (real or simulated),
+//!   and the pool's job lock.
+//! - [`select`]: which cartridge a job writes (pure).
+//! - [`inventory`]: what the changer reports, turned into catalog moves (pure).
+//! - [`job`]: `tape backup`: a media set written from the primary repository.
+//! - [`restore`]: `tape restore` from tape alone, and `tape scan`.
+//! - [`manage`]: `tape label|inventory|status|move`.
+//! - [`sim`]: `tape sim`: what a person does with a simulated library.
+//!
+//! Every move of a cartridge is recorded in the catalog as it happens, from
+//! what the device reports (`ObservedBy::Device`), so that the offline
+//! evaluator judges each copy by where its cartridges really are.
+
+pub mod args;
+mod devices;
+pub mod inventory;
+mod job;
+mod manage;
+mod restore;
+pub mod select;
+mod sim;
+
+use hokan_catalog::Event;
+use hokan_offline::{DeviceId, Location, MediumId, ObservedBy, PoolName};
+use hokan_site::{TapePool, TargetKind};
+use time::{Duration, OffsetDateTime};
+
+pub use args::TapeCmd;
+
+use crate::exit::{self, Failure};
+use crate::i18n::{t, Lang};
+use crate::site::SiteCtx;
+use crate::Global;
+
+/// A configured tape pool, resolved.
+pub struct Pool {
+    /// Its name.
+    pub name: PoolName,
+    /// Its settings.
+    pub conf: TapePool,
+    /// How long a set is kept before its cartridges may be reused.
+    pub retention: Duration,
+}
+
+/// Find `[[tape_pool]] name = …` in the site configuration.
+pub fn pool(ctx: &SiteCtx<'_>, name: &str) -> Result<Pool, Failure> {
+    let l = ctx.lang;
+    let Some(site) = &ctx.conf.loaded else {
+        return Err(Failure::new(
+            exit::CONFIG,
+            t(
+                l,
+                "tape commands need a site configuration with a [[tape_pool]]: pass --config hokan.toml (see docs/configuration.md)",
+                "テープのコマンドには [[tape_pool]] を含む設定ファイルが必要です: --config hokan.toml を指定してください（docs/configuration.md）",
+            ),
+        ));
+    };
+    let names = || {
+        site.targets()
+            .iter()
+            .filter(|t| matches!(t.kind, TargetKind::TapePool(_)))
+            .map(|t| t.name.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match site.target(name) {
+        Some(target) => match &target.kind {
+            TargetKind::TapePool(p) => Ok(Pool {
+                name: target.name.clone(),
+                conf: p.clone(),
+                retention: target.retention,
+            }),
+            _ => Err(Failure::new(
+                exit::USAGE,
+                format!(
+                    "{name}: {} ({})",
+                    t(l, "is not a tape pool", "はテーププールではありません"),
+                    names()
+                ),
+            )),
+        },
+        None => Err(Failure::new(
+            exit::USAGE,
+            format!(
+                "{}: {name} ({}: {})",
+                t(l, "no such tape pool", "そのテーププールはありません"),
+                t(l, "configured", "設定済み"),
+                names()
+            ),
+        )),
+    }
+}
+
+/// Run `hokan tape …`.
+pub fn run(cmd: TapeCmd, g: &Global, lang: Lang) -> Result<i32, Failure> {
+    let ctx = SiteCtx::new(g, lang)?;
+    match cmd {
+        TapeCmd::Label { pool: p, medium } => manage::label(&ctx, &pool(&ctx, &p)?, &medium),
+        TapeCmd::Inventory { pool: p } => manage::inventory(&ctx, &pool(&ctx, &p)?),
+        TapeCmd::Status { pool: p } => manage::status(&ctx, &pool(&ctx, &p)?),
+        TapeCmd::Move {
+            pool: p,
+            medium,
+            to,
+        } => manage::move_to(&ctx, &pool(&ctx, &p)?, &medium, &to),
+        TapeCmd::Backup {
+            pool: p,
+            snapshots,
+            verify,
+        } => job::backup(&ctx, &pool(&ctx, &p)?, &snapshots, verify),
+        TapeCmd::Restore {
+            pool: p,
+            set,
+            snapshot,
+            target,
+            keep_objects,
+        } => restore::restore(
+            &ctx,
+            &pool(&ctx, &p)?,
+            set.as_deref(),
+            &snapshot,
+            &target,
+            keep_objects.as_deref(),
+        ),
+        TapeCmd::Scan { pool: p } => restore::scan(&ctx, &pool(&ctx, &p)?),
+        TapeCmd::Sim(c) => sim::run(&ctx, c),
+    }
+}
+
+/// A move the device reported, as a catalog event.
+fn located(medium: &str, at: OffsetDateTime, location: Location, device: &str) -> Event {
+    Event::MediumLocated {
+        medium: MediumId::new(medium),
+        at,
+        location,
+        by: ObservedBy::Device {
+            device: DeviceId::new(device),
+        },
+        note: None,
+    }
+}
+
+/// A tape error as a failure: the device's sentence, and what to do.
+fn tape_failure(lang: Lang, e: &hokan_tape::TapeError) -> Failure {
+    use hokan_tape::TapeError as E;
+    let hint = match e {
+        E::NotLoaded { .. } => t(
+            lang,
+            "insert or load a cartridge, then run the command again",
+            "カートリッジを挿入（ロード）してから、もう一度実行してください",
+        ),
+        E::WriteProtected { .. } => t(
+            lang,
+            "slide the cartridge's write-protect tab off, or use another cartridge",
+            "カートリッジの書き込み禁止タブを解除するか、別のカートリッジを使ってください",
+        ),
+        E::EndOfMedium { .. } => t(
+            lang,
+            "the cartridge is full: load the next cartridge",
+            "カートリッジが一杯です。次のカートリッジを入れてください",
+        ),
+        E::Move { .. } => t(
+            lang,
+            "check the library with `hokan tape status`",
+            "`hokan tape status` でライブラリの状態を確認してください",
+        ),
+        _ => t(
+            lang,
+            "check the drive and cartridge (cleaning, cabling, the drive's display), then run the command again",
+            "ドライブとカートリッジ（クリーニング、ケーブル、ドライブの表示）を確認してから、もう一度実行してください",
+        ),
+    };
+    Failure::new(exit::ERROR, format!("{e}. {hint}"))
+}
+
+/// Event times of a tape command: the command's instant (`--now`, else the
+/// clock) plus the time elapsed since it started, strictly increasing. A
+/// cartridge loaded and unloaded within one job gets two distinct times, so
+/// the evaluator (which, at one instant, believes the more reachable place)
+/// sees the order in which the moves happened.
+pub struct Clock {
+    /// The command's instant.
+    pub start: OffsetDateTime,
+    t0: std::time::Instant,
+    last: std::cell::Cell<OffsetDateTime>,
+}
+
+impl Clock {
+    /// A clock starting at `start`.
+    pub fn new(start: OffsetDateTime) -> Clock {
+        Clock {
+            start,
+            t0: std::time::Instant::now(),
+            last: std::cell::Cell::new(start - Duration::microseconds(1)),
+        }
+    }
+
+    /// Now, later than every instant given before.
+    pub fn at(&self) -> OffsetDateTime {
+        let mut t = self.start + self.t0.elapsed();
+        let min = self.last.get() + Duration::microseconds(1);
+        if t < min {
+            t = min;
+        }
+        self.last.set(t);
+        t
+    }
+}

@@ -1,0 +1,379 @@
+//! `hokan tape restore` (from tape alone) and `hokan tape scan` (the
+//! catalog rebuilt from what is on the cartridges).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use hokan_catalog::{Catalog, Event, MediaSetRow};
+use hokan_offline::{MediumId, SnapshotId};
+use hokan_tape::format::{self, SetCatalog};
+use serde_json::json;
+
+use super::devices::{Devices, PoolLock};
+use super::job::{self, format_failure, kind_of};
+use super::{tape_failure, Pool};
+use crate::exit::{self, Failure};
+use crate::i18n::t;
+use crate::site::{print_json, SiteCtx};
+
+const ACTOR: &str = "hokan tape scan";
+
+/// The complete set of `pool` that holds a snapshot starting with `prefix`
+/// (or the set named).
+fn find_set(
+    ctx: &SiteCtx<'_>,
+    cat: &Catalog,
+    pool: &Pool,
+    set: Option<&str>,
+    prefix: &str,
+) -> Result<MediaSetRow, Failure> {
+    let l = ctx.lang;
+    let sets = cat
+        .media_sets(Some(pool.name.as_str()))
+        .map_err(|e| ctx.catalog_failure(&e))?;
+    let found = sets.into_iter().find(|s| {
+        s.complete
+            && set.is_none_or(|id| s.id == id)
+            && (set.is_some() || s.snapshots.iter().any(|x| x.as_str().starts_with(prefix)))
+    });
+    found.ok_or_else(|| {
+        Failure::new(
+            exit::ERROR,
+            format!(
+                "{} {} {prefix}. {}",
+                t(l, "no complete media set of pool", "プール"),
+                pool.name,
+                t(
+                    l,
+                    "in the catalog holds snapshot; if the catalog was lost, put the cartridges in the library and run `hokan tape scan --pool` first",
+                    "のメディアセットでこのスナップショットを含む完全なものがカタログにありません。カタログを失った場合は、カートリッジをライブラリに入れて先に `hokan tape scan --pool` を実行してください"
+                )
+            ),
+        )
+    })
+}
+
+/// Bring `medium` into the drive: by the changer, or ask the person.
+fn mount(
+    ctx: &SiteCtx<'_>,
+    dev: &mut Devices,
+    cat: &mut Catalog,
+    medium: &str,
+    clock: &super::Clock,
+) -> Result<(), Failure> {
+    if dev.changer.is_some() {
+        return job::load(ctx, dev, cat, medium, clock);
+    }
+    let l = ctx.lang;
+    let inside = match dev.drive.status() {
+        Ok(s) if s.loaded => format::read_label(&mut *dev.drive)
+            .ok()
+            .flatten()
+            .map(|lb| lb.medium),
+        _ => None,
+    };
+    if inside.as_deref() == Some(medium) {
+        return Ok(());
+    }
+    Err(Failure::new(
+        exit::ERROR,
+        format!(
+            "{}: {} {medium} {}",
+            dev.drive_id,
+            t(l, "insert cartridge", "カートリッジ"),
+            t(
+                l,
+                "and run the command again",
+                "を挿入して、もう一度実行してください"
+            )
+        ),
+    ))
+}
+
+pub fn restore(
+    ctx: &SiteCtx<'_>,
+    pool: &Pool,
+    set: Option<&str>,
+    snapshot: &str,
+    target: &Path,
+    keep: Option<&Path>,
+) -> Result<i32, Failure> {
+    let l = ctx.lang;
+    let mut cat = ctx.catalog()?;
+    let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
+    let row = find_set(ctx, &cat, pool, set, snapshot)?;
+    let clock = super::Clock::new(ctx.now);
+    let mut dev = Devices::open(pool, l)?;
+    let Some(last) = row.cartridges.last() else {
+        return Err(Failure::new(
+            exit::ERROR,
+            format!("{}: no cartridges", row.id),
+        ));
+    };
+    // The last cartridge's last catalog describes the whole set.
+    mount(ctx, &mut dev, &mut cat, last.as_str(), &clock)?;
+    let catalog = format::last_catalog(&mut *dev.drive)
+        .map_err(|e| format_failure(l, &e))?
+        .filter(|c| c.set == row.id && c.complete)
+        .ok_or_else(|| {
+            Failure::new(
+                exit::DAMAGE,
+                format!(
+                    "{last}: {} {}",
+                    t(
+                        l,
+                        "holds no complete catalog of media set",
+                        "にメディアセットの完全なカタログがありません:"
+                    ),
+                    row.id
+                ),
+            )
+        })?;
+    let (dir, temporary) = match keep {
+        Some(k) => (k.to_owned(), false),
+        None => {
+            let parent = target
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            (
+                parent.join(format!(".hokan-tape-restore-{}", std::process::id())),
+                true,
+            )
+        }
+    };
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Failure::new(exit::ERROR, format!("{}: {e}", dir.display())))?;
+    let result = (|| {
+        let mut waiting = Vec::new();
+        for m in row.cartridges.iter().rev() {
+            mount(ctx, &mut dev, &mut cat, m.as_str(), &clock)?;
+            let r = format::extract_to_dir(&mut *dev.drive, &catalog, &dir)
+                .map_err(|e| format_failure(l, &e))?;
+            waiting = r.waiting;
+        }
+        if !waiting.is_empty() {
+            return Err(Failure::new(
+                exit::DAMAGE,
+                format!(
+                    "{} {}: {}",
+                    t(
+                        l,
+                        "objects incomplete after reading every cartridge of set",
+                        "すべてのカートリッジを読んでも不完全なオブジェクト: セット"
+                    ),
+                    row.id,
+                    waiting.join(", ")
+                ),
+            ));
+        }
+        if dev.changer.is_some() {
+            if let Some(m) = row.cartridges.first() {
+                job::put_away(ctx, &mut dev, &mut cat, m.as_str(), &clock)?;
+            }
+        }
+        crate::commands::restore_from(ctx.g, l, &dir, snapshot, target.to_owned())
+    })();
+    if temporary {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    result
+}
+
+/// What scanning found on one cartridge.
+struct Found {
+    medium: String,
+    label: format::Label,
+    catalog: Option<SetCatalog>,
+}
+
+pub fn scan(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
+    let l = ctx.lang;
+    let clock = super::Clock::new(ctx.now);
+    let mut cat = ctx.catalog()?;
+    let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
+    let mut dev = Devices::open(pool, l)?;
+    let mut found = Vec::new();
+    let mut skipped = Vec::new();
+    let barcodes: Vec<String> = if dev.changer.is_some() {
+        let st = dev.changer_status(l)?;
+        st.drives
+            .iter()
+            .filter_map(|d| d.loaded.as_ref())
+            .chain(
+                st.slots
+                    .iter()
+                    .filter(|s| !s.import_export)
+                    .filter_map(|s| s.cartridge.as_ref()),
+            )
+            .filter_map(|c| c.barcode.clone())
+            .collect()
+    } else {
+        vec![String::new()]
+    };
+    for b in &barcodes {
+        if dev.changer.is_some() {
+            job::load(ctx, &mut dev, &mut cat, b, &clock)?;
+        }
+        let label = format::read_label(&mut *dev.drive).map_err(|e| format_failure(l, &e));
+        match label {
+            Ok(Some(label)) if label.pool == pool.name.as_str() => {
+                let catalog =
+                    format::last_catalog(&mut *dev.drive).map_err(|e| format_failure(l, &e))?;
+                found.push(Found {
+                    medium: label.medium.clone(),
+                    label,
+                    catalog,
+                });
+            }
+            Ok(Some(label)) => skipped.push(format!("{b}: pool {}", label.pool)),
+            Ok(None) => skipped.push(format!("{b}: {}", t(l, "blank", "空"))),
+            Err(f) => skipped.push(format!("{b}: {}", f.message)),
+        }
+        if dev.changer.is_some() {
+            job::put_away(ctx, &mut dev, &mut cat, b, &clock)?;
+        }
+    }
+    if dev.changer.is_none() && found.is_empty() {
+        let st = dev.drive.status().map_err(|e| tape_failure(l, &e))?;
+        if !st.loaded {
+            return Err(tape_failure(
+                l,
+                &hokan_tape::TapeError::NotLoaded {
+                    device: dev.drive_id.clone(),
+                },
+            ));
+        }
+    }
+
+    // Rebuild: media, sets (cartridges in order), closed sets and copies.
+    let known_snaps: Vec<String> = cat
+        .snapshots()
+        .map_err(|e| ctx.catalog_failure(&e))?
+        .into_iter()
+        .map(|s| s.id.to_string())
+        .collect();
+    let mut events = Vec::new();
+    let mut added = Vec::new();
+    for f in &found {
+        let id = MediumId::new(f.medium.as_str());
+        if cat.medium(&id).is_err() {
+            events.push(Event::MediumAdded {
+                medium: id,
+                kind: kind_of(pool),
+                pool: Some(pool.name.clone()),
+                label: Some(f.medium.clone()),
+                capacity: None,
+                note: Some("found by `hokan tape scan`".into()),
+            });
+            added.push(f.medium.clone());
+        }
+    }
+    let mut sets: BTreeMap<String, Vec<&Found>> = BTreeMap::new();
+    for f in found.iter().filter(|f| !f.label.set.is_empty()) {
+        sets.entry(f.label.set.clone()).or_default().push(f);
+    }
+    let mut unknown_snapshots = Vec::new();
+    let mut rebuilt = Vec::new();
+    for (set, mut carts) in sets {
+        carts.sort_by_key(|f| f.label.seq);
+        let existing = cat.media_set(&set).ok();
+        if existing.is_none() {
+            events.push(Event::MediaSetStarted {
+                set: set.clone(),
+                pool: pool.name.clone(),
+                at: carts[0].label.set_started,
+            });
+        }
+        for f in &carts {
+            let id = MediumId::new(f.medium.as_str());
+            if !existing
+                .as_ref()
+                .is_some_and(|s| s.cartridges.contains(&id))
+            {
+                events.push(Event::CartridgeLabeled {
+                    medium: id,
+                    set: set.clone(),
+                    seq: f.label.seq,
+                    at: f.label.created,
+                });
+            }
+        }
+        let last = carts.last().expect("one cartridge");
+        let Some(c) = last.catalog.as_ref().filter(|c| c.complete) else {
+            continue;
+        };
+        let whole = c.cartridges.len() == carts.len();
+        if !whole || existing.as_ref().is_some_and(|s| s.closed_at.is_some()) {
+            continue;
+        }
+        let snaps: Vec<SnapshotId> = c
+            .snapshots
+            .iter()
+            .filter(|s| {
+                let k = known_snaps.contains(s);
+                if !k {
+                    unknown_snapshots.push((*s).clone());
+                }
+                k
+            })
+            .map(|s| SnapshotId::new(s.as_str()))
+            .collect();
+        let media: Vec<MediumId> = carts
+            .iter()
+            .map(|f| MediumId::new(f.medium.as_str()))
+            .collect();
+        for s in &snaps {
+            for m in &media {
+                events.push(Event::CopyRecorded {
+                    snapshot: s.clone(),
+                    medium: m.clone(),
+                    since: c.written,
+                    complete: true,
+                    with: media.iter().filter(|x| *x != m).cloned().collect(),
+                });
+            }
+        }
+        events.push(Event::MediaSetClosed {
+            set: set.clone(),
+            at: c.written,
+            complete: true,
+            snapshots: snaps,
+            retained_until: c.written + pool.retention,
+        });
+        rebuilt.push(set);
+    }
+    cat.record_all(clock.at(), ACTOR, events)
+        .map_err(|e| ctx.catalog_failure(&e))?;
+    if ctx.g.json {
+        print_json(&json!({
+            "pool": pool.name, "cartridges": found.iter().map(|f| &f.medium).collect::<Vec<_>>(),
+            "added": added, "sets": rebuilt, "skipped": skipped,
+            "snapshots_not_in_catalog": unknown_snapshots,
+        }));
+    } else {
+        println!(
+            "{} {} {}, {} {}",
+            t(l, "scanned", "読み取りました:"),
+            found.len(),
+            t(l, "cartridge(s)", "本のカートリッジ"),
+            rebuilt.len(),
+            t(l, "media set(s) recorded", "個のメディアセットを記録")
+        );
+        for s in &skipped {
+            println!("  {} {s}", t(l, "skipped", "対象外"));
+        }
+        for s in &unknown_snapshots {
+            println!(
+                "  {} {s}: {}",
+                t(l, "snapshot", "スナップショット"),
+                t(
+                    l,
+                    "is on tape but not in the catalog: run `hokan catalog sync` with its repository, or restore it with `hokan tape restore --set`",
+                    "はテープにありますがカタログにありません。リポジトリで `hokan catalog sync` を実行するか、`hokan tape restore --set` で復元してください"
+                )
+            );
+        }
+    }
+    Ok(exit::OK)
+}

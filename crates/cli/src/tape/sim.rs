@@ -1,0 +1,121 @@
+//! `hokan tape sim`: what a person does with a SIMULATED library: create
+//! it, put cartridges in, take exported ones out. The library itself (its
+//! drives, slots, robot and cartridge images) is `hokan_tape::virt`.
+
+use hokan_site::TapeMode;
+use hokan_tape::virt::{LibraryShape, VirtualLibrary};
+use serde_json::json;
+
+use super::args::SimCmd;
+use super::{pool, tape_failure, Pool};
+use crate::exit::{self, Failure};
+use crate::i18n::t;
+use crate::site::{print_json, when, SiteCtx};
+
+pub fn run(ctx: &SiteCtx<'_>, cmd: SimCmd) -> Result<i32, Failure> {
+    let l = ctx.lang;
+    match cmd {
+        SimCmd::Create {
+            pool: p,
+            drives,
+            slots,
+            mail_slots,
+        } => {
+            let pool = pool(ctx, &p)?;
+            let dir = dir(ctx, &pool)?;
+            let single = pool.conf.mode == TapeMode::SingleDrive;
+            let shape = if single {
+                LibraryShape::single_drive()
+            } else {
+                LibraryShape {
+                    drives,
+                    slots,
+                    mail_slots,
+                    single_drive: false,
+                }
+            };
+            let name = format!("vtl-{}", pool.name);
+            VirtualLibrary::create(&dir, &name, shape).map_err(|e| tape_failure(l, &e))?;
+            say(
+                ctx,
+                json!({"library": name, "dir": dir, "single_drive": single}),
+                format!(
+                    "{} {name} ({})",
+                    t(
+                        l,
+                        "created the simulated library",
+                        "模擬ライブラリを作成しました:"
+                    ),
+                    dir.display()
+                ),
+            );
+        }
+        SimCmd::Insert {
+            pool: p,
+            barcode,
+            capacity,
+            write_protected,
+        } => {
+            let lib = open(ctx, &pool(ctx, &p)?)?;
+            let bytes = when::parse_capacity(&capacity)
+                .map_err(|e| Failure::new(exit::USAGE, format!("--capacity: {}", ctx.pick(&e))))?;
+            let place = lib
+                .insert(&barcode, bytes, write_protected)
+                .map_err(|e| tape_failure(l, &e))?;
+            say(
+                ctx,
+                json!({"barcode": barcode, "place": format!("{place:?}")}),
+                format!(
+                    "{barcode}: {} ({place:?})",
+                    t(l, "inserted", "挿入しました")
+                ),
+            );
+        }
+        SimCmd::TakeOut { pool: p, barcode } => {
+            let lib = open(ctx, &pool(ctx, &p)?)?;
+            lib.take_out(&barcode).map_err(|e| tape_failure(l, &e))?;
+            say(
+                ctx,
+                json!({"barcode": barcode, "place": "outside"}),
+                format!(
+                    "{barcode}: {}",
+                    t(
+                        l,
+                        "taken out of the library (run `hokan tape inventory` so the catalog knows)",
+                        "ライブラリから取り出しました（`hokan tape inventory` でカタログに反映します）"
+                    )
+                ),
+            );
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn dir(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<std::path::PathBuf, Failure> {
+    pool.conf.virtual_library.clone().ok_or_else(|| {
+        Failure::new(
+            exit::CONFIG,
+            format!(
+                "[[tape_pool]] {}: {}",
+                pool.name,
+                t(
+                    ctx.lang,
+                    "has no `virtual_library`: `tape sim` only works on a simulated library",
+                    "に `virtual_library` がありません。`tape sim` は模擬ライブラリ専用です"
+                )
+            ),
+        )
+    })
+}
+
+fn open(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<VirtualLibrary, Failure> {
+    VirtualLibrary::open(&dir(ctx, pool)?).map_err(|e| tape_failure(ctx.lang, &e))
+}
+
+fn say(ctx: &SiteCtx<'_>, v: serde_json::Value, text: String) {
+    if ctx.g.json {
+        print_json(&v);
+    } else {
+        println!("{text}");
+    }
+}
