@@ -9,11 +9,11 @@
 
 use std::time::Instant;
 
-use hokan_catalog::{Catalog, Event};
+use hokan_catalog::{Catalog, Event, MediaSetRow};
 use hokan_format::Id;
 use hokan_offline::{MediumId, MediumKind, SnapshotId};
 use hokan_repo::Repository;
-use hokan_site::{AfterJob, TapeMode};
+use hokan_site::{AfterJob, Allocation, TapeMode};
 use hokan_tape::format::{self, Finish, Progress, SetWriter};
 use hokan_tape::TapeError;
 use serde_json::json;
@@ -75,29 +75,39 @@ pub fn backup(
         clock: Clock::new(now),
     };
     job.take_inventory(&mut dev)?;
-    job.close_stale_sets()?;
-    job.set = job.new_set_id()?;
-    job.record(vec![Event::MediaSetStarted {
-        set: job.set.clone(),
-        pool: pool.name.clone(),
-        at: now,
-    }])?;
-
     let bar = Bar::new(ctx.g.quiet, ctx.g.json, l, "tape");
     bar.set_total(plan.bytes());
-    let first = job.mount_next(&mut dev, &bar)?;
-    let capacity = dev
-        .drive
-        .status()
-        .ok()
-        .and_then(|s| s.capacity)
-        .unwrap_or(u64::MAX);
-    let segment = (capacity / 16)
-        .clamp(format::BLOCK_SIZE as u64, MAX_SEGMENT)
-        .min(MAX_SEGMENT);
-    let mut writer = SetWriter::new(&job.set, pool.name.as_str(), now, segment);
-    job.begin_cartridge(&mut dev, &mut writer, &first)?;
-    bar.say(first.clone());
+    // The set this job writes: the pool's open set when the allocation
+    // continues it, else a new one.
+    let appended = match job.settle_open_sets()? {
+        Some(open) => job.resume(&mut dev, &open, &bar)?,
+        None => None,
+    };
+    let appending = appended.is_some();
+    let mut writer = match appended {
+        Some(w) => w,
+        None => {
+            job.set = job.new_set_id()?;
+            job.used.clear();
+            job.record(vec![Event::MediaSetStarted {
+                set: job.set.clone(),
+                pool: pool.name.clone(),
+                at: job.clock.at(),
+            }])?;
+            let first = job.mount_next(&mut dev, &bar)?;
+            let capacity = dev
+                .drive
+                .status()
+                .ok()
+                .and_then(|s| s.capacity)
+                .unwrap_or(u64::MAX);
+            let segment = (capacity / 16).clamp(format::BLOCK_SIZE as u64, MAX_SEGMENT);
+            let mut writer = SetWriter::new(&job.set, pool.name.as_str(), now, segment);
+            job.begin_cartridge(&mut dev, &mut writer, &first)?;
+            bar.say(first.clone());
+            writer
+        }
+    };
 
     let write_clock = Instant::now();
     let mut bytes_total = 0u64;
@@ -181,13 +191,20 @@ pub fn backup(
             }
         }
     }
-    events.push(Event::MediaSetClosed {
-        set: job.set.clone(),
-        at: job.clock.at(),
-        complete: true,
-        snapshots: ids.iter().map(|i| SnapshotId::new(i.to_hex())).collect(),
-        retained_until: job.clock.at() + pool.retention,
-    });
+    if pool.conf.allocation == Allocation::Weekday {
+        // One set per job: closed now, kept for the retention.
+        events.push(Event::MediaSetClosed {
+            set: job.set.clone(),
+            at: job.clock.at(),
+            complete: true,
+            snapshots: set_catalog
+                .snapshots
+                .iter()
+                .map(|s| SnapshotId::new(s.as_str()))
+                .collect(),
+            retained_until: job.clock.at() + pool.retention,
+        });
+    }
     job.record(events)?;
 
     let after = job.after_job(&mut dev)?;
@@ -208,6 +225,7 @@ pub fn backup(
         crate::site::print_json(&json!({
             "pool": pool.name,
             "set": job.set,
+            "appended": appending,
             "cartridges": job.used,
             "snapshots": snap_ids,
             "objects": plan.objects.len(),
@@ -330,31 +348,116 @@ impl Job<'_, '_> {
         self.record(inv.events)
     }
 
-    /// Sets of this pool left open by a killed job: closed as partial, so
-    /// they are never counted and their cartridges are free again.
-    fn close_stale_sets(&mut self) -> Result<(), Failure> {
+    /// The pool's open sets: the one this job continues (by the pool's
+    /// allocation), and the others closed. A set left open by a killed
+    /// job without any copy is closed as partial: never counted, and its
+    /// cartridges free again. A set with copies (weekly or continuing
+    /// sets hold one per finished job) is closed complete, kept for the
+    /// retention from now.
+    fn settle_open_sets(&mut self) -> Result<Option<MediaSetRow>, Failure> {
         let sets = self
             .cat
             .media_sets(Some(self.pool.name.as_str()))
             .map_err(|e| self.ctx.catalog_failure(&e))?;
-        let events: Vec<Event> = sets
-            .into_iter()
-            .filter(|s| s.closed_at.is_none())
-            .map(|s| {
+        let copies = self
+            .cat
+            .copies()
+            .map_err(|e| self.ctx.catalog_failure(&e))?;
+        let now = self.clock.at();
+        let offset = self.ctx.offset();
+        let mut keep = None;
+        let mut events = Vec::new();
+        for s in sets.into_iter().filter(|s| s.closed_at.is_none()) {
+            let mut snaps: Vec<SnapshotId> = copies
+                .iter()
+                .filter(|c| s.cartridges.contains(&c.medium) && c.since >= s.started_at)
+                .map(|c| c.snapshot.clone())
+                .collect();
+            snaps.sort();
+            snaps.dedup();
+            let has_job = !snaps.is_empty();
+            let go_on = has_job
+                && keep.is_none()
+                && match self.pool.conf.allocation {
+                    Allocation::Weekday => false,
+                    Allocation::Weekly => same_week(s.started_at, now, offset),
+                    Allocation::Continue => true,
+                };
+            if go_on {
+                keep = Some(s);
+                continue;
+            }
+            if !has_job {
                 tracing::warn!(
                     "media set {} was left open by an interrupted job: closed as partial",
                     s.id
                 );
-                Event::MediaSetClosed {
-                    set: s.id,
-                    at: self.clock.at(),
-                    complete: false,
-                    snapshots: Vec::new(),
-                    retained_until: self.clock.at(),
-                }
-            })
-            .collect();
-        self.record(events)
+            }
+            events.push(Event::MediaSetClosed {
+                set: s.id,
+                at: now,
+                complete: has_job,
+                snapshots: snaps,
+                retained_until: if has_job {
+                    now + self.pool.retention
+                } else {
+                    now
+                },
+            });
+        }
+        self.record(events)?;
+        Ok(keep)
+    }
+
+    /// Continue `open` on its last cartridge. `None` (with the set closed)
+    /// when that cartridge does not hold the set's catalog any more.
+    fn resume(
+        &mut self,
+        dev: &mut Devices,
+        open: &MediaSetRow,
+        bar: &Bar,
+    ) -> Result<Option<SetWriter>, Failure> {
+        let l = self.lang();
+        let Some(last) = open.cartridges.last().map(|m| m.to_string()) else {
+            return Ok(None);
+        };
+        self.set = open.id.clone();
+        self.used = open.cartridges.iter().map(|m| m.to_string()).collect();
+        if dev.changer.is_some() {
+            self.load(dev, &last)?;
+        } else {
+            let inside = self.mount_single(dev, Some(&last))?;
+            debug_assert_eq!(inside, last);
+        }
+        let found = format::last_catalog(&mut *dev.drive)
+            .map_err(|e| format_failure(l, &e))?
+            .filter(|c| c.set == open.id);
+        let Some(catalog) = found else {
+            bar.note(&format!(
+                "{}: {last} {} {}",
+                t(l, "warning", "警告"),
+                t(
+                    l,
+                    "does not hold the catalog of media set",
+                    "にメディアセットのカタログがありません:"
+                ),
+                open.id
+            ));
+            let snaps = catalog_snapshots(self.cat, open)?;
+            let now = self.clock.at();
+            self.record(vec![Event::MediaSetClosed {
+                set: open.id.clone(),
+                at: now,
+                complete: !snaps.is_empty(),
+                snapshots: snaps,
+                retained_until: now + self.pool.retention,
+            }])?;
+            return Ok(None);
+        };
+        let writer =
+            SetWriter::append(&mut *dev.drive, catalog).map_err(|e| format_failure(l, &e))?;
+        bar.say(last);
+        Ok(Some(writer))
     }
 
     fn new_set_id(&self) -> Result<String, Failure> {
@@ -384,7 +487,7 @@ impl Job<'_, '_> {
     /// rotation, not write protected, carrying this pool's label.
     fn mount_next(&mut self, dev: &mut Devices, bar: &Bar) -> Result<String, Failure> {
         if dev.changer.is_none() {
-            return self.mount_single(dev);
+            return self.mount_single(dev, None);
         }
         let l = self.lang();
         let mut exclude: Vec<MediumId> = self
@@ -487,7 +590,9 @@ impl Job<'_, '_> {
     }
 
     /// The single drive: the cartridge a person inserted.
-    fn mount_single(&mut self, dev: &mut Devices) -> Result<String, Failure> {
+    /// The single drive: the cartridge a person inserted (`expect`: the
+    /// one that must be there, the open set's last when continuing it).
+    fn mount_single(&mut self, dev: &mut Devices, expect: Option<&str>) -> Result<String, Failure> {
         let l = self.lang();
         let st = dev.drive.status().map_err(|e| tape_failure(l, &e))?;
         let ask = |what: String| {
@@ -539,6 +644,29 @@ impl Job<'_, '_> {
                 t(l, "of pool", "プール"),
                 label.pool
             )));
+        }
+        match expect {
+            Some(want) if want == label.medium => {
+                let ev = located(want, self.clock.at(), dev.in_drive(), &dev.drive_id);
+                self.record(vec![ev])?;
+                return Ok(label.medium);
+            }
+            Some(want) => {
+                return Err(Failure::new(
+                    exit::ERROR,
+                    format!(
+                        "{}: {} {}; {} {} {} {want}: {} {want}",
+                        dev.drive_id,
+                        t(l, "holds", "のカートリッジは"),
+                        label.medium,
+                        t(l, "the open media set", "書き込み中のメディアセット"),
+                        self.set,
+                        t(l, "continues on", "の続きは"),
+                        t(l, "insert", "挿入してください:"),
+                    ),
+                ))
+            }
+            None => {}
         }
         if self.used.contains(&label.medium) {
             return Err(ask(format!(
@@ -966,5 +1094,55 @@ pub fn kind_of(pool: &Pool) -> MediumKind {
     match pool.conf.mode {
         TapeMode::SingleDrive => MediumKind::LtoSingleDrive,
         TapeMode::Library => MediumKind::LtoLibrary,
+    }
+}
+
+/// Whether two instants fall in the same ISO week in the site's time zone.
+fn same_week(a: OffsetDateTime, b: OffsetDateTime, offset: time::UtcOffset) -> bool {
+    let (a, b) = (a.to_offset(offset), b.to_offset(offset));
+    a.to_iso_week_date().0 == b.to_iso_week_date().0 && a.iso_week() == b.iso_week()
+}
+
+/// The snapshots with copies on a set's cartridges, from the catalog.
+fn catalog_snapshots(cat: &Catalog, set: &MediaSetRow) -> Result<Vec<SnapshotId>, Failure> {
+    let copies = cat
+        .copies()
+        .map_err(|e| Failure::new(exit::ERROR, format!("{e}")))?;
+    let mut snaps: Vec<SnapshotId> = copies
+        .into_iter()
+        .filter(|c| set.cartridges.contains(&c.medium) && c.since >= set.started_at)
+        .map(|c| c.snapshot)
+        .collect();
+    snaps.sort();
+    snaps.dedup();
+    Ok(snaps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{datetime, offset};
+
+    #[test]
+    fn weeks_are_iso_weeks_in_the_site_zone() {
+        let jst = offset!(+9);
+        // Sunday 23:30 JST and Monday 00:30 JST: different weeks, although
+        // both are Sunday in UTC.
+        assert!(!same_week(
+            datetime!(2026-11-22 14:30 UTC),
+            datetime!(2026-11-22 15:30 UTC),
+            jst
+        ));
+        assert!(same_week(
+            datetime!(2026-11-23 00:00 +9),
+            datetime!(2026-11-29 23:59 +9),
+            jst
+        ));
+        // The same week number of another year is another week.
+        assert!(!same_week(
+            datetime!(2025-11-24 12:00 +9),
+            datetime!(2026-11-23 12:00 +9),
+            jst
+        ));
     }
 }
