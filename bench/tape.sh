@@ -19,7 +19,7 @@ ROOT=$(dirname "$BENCH_DIR")
 MIB=1024
 ROUNDS=3
 WORK="$BENCH_DIR/work/tape"
-HOKAN="$ROOT/target/release/hokan"
+HOKAN=""
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -32,8 +32,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-if [ ! -x "$HOKAN" ]; then
+if [ -z "$HOKAN" ]; then
+    # Build (or bring up to date) the release binary of this checkout.
     (cd "$ROOT" && cargo build --release -p hokan)
+    HOKAN="$ROOT/target/release/hokan"
 fi
 
 rm -rf "$WORK"

@@ -49,7 +49,8 @@ pub struct Global {
     /// Language of messages: ja or en (default: from the locale).
     #[arg(long, global = true, value_enum)]
     pub lang: Option<Lang>,
-    /// No progress bars.
+    /// No progress bars, and no summary lines from jobs (errors, warnings
+    /// and the reports a command is asked for still print).
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
     /// Site configuration (hokan.toml). Otherwise env HOKAN_CONFIG, otherwise

@@ -11,205 +11,10 @@
 mod common;
 
 use std::fs;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 
-use serde_json::Value;
-use time::format_description::well_known::Rfc3339;
-use time::{Duration, OffsetDateTime};
-
+use common::tape::*;
 use common::*;
-
-struct Site {
-    _tmp: tempfile::TempDir,
-    dir: PathBuf,
-    data: PathBuf,
-    night: OffsetDateTime,
-}
-
-const NIGHT0: &str = "2026-11-16T22:00:00Z";
-
-impl Site {
-    fn new(pool: &str) -> Site {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().to_owned();
-        let data = dir.join("data");
-        make_tree(&data, 11, 300_000);
-        fs::write(dir.join("pw.txt"), format!("{PW}\n")).unwrap();
-        fs::write(
-            dir.join("hokan.toml"),
-            format!(
-                r#"[site]
-name = "テープ病院"
-timezone = "+09:00"
-catalog = "catalog.db"
-
-[repository]
-path = "repo"
-passphrase_file = "pw.txt"
-
-[[source]]
-name = "emr"
-paths = ["{}"]
-
-[policy]
-min_offline_generations = 3
-max_newest_age = "7d"
-
-{pool}"#,
-                data.display()
-            ),
-        )
-        .unwrap();
-        let s = Site {
-            _tmp: tmp,
-            dir,
-            data,
-            night: OffsetDateTime::parse(NIGHT0, &Rfc3339).unwrap(),
-        };
-        s.ok(0, &["init", "--insecure-fast-kdf"]);
-        s
-    }
-
-    fn at(&self, minutes: i64) -> String {
-        (self.night + Duration::minutes(minutes))
-            .format(&Rfc3339)
-            .unwrap()
-    }
-
-    fn command(&self, minutes: i64, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_hokan"));
-        c.env_remove("HOKAN_REPO")
-            .env_remove("HOKAN_PASSWORD")
-            .env_remove("HOKAN_CATALOG")
-            .env("LANG", "C")
-            .current_dir(&self.dir)
-            .args([
-                "--config",
-                "hokan.toml",
-                "--lang",
-                "en",
-                "--now",
-                &self.at(minutes),
-            ])
-            .args(args);
-        c
-    }
-
-    fn run(&self, minutes: i64, args: &[&str]) -> Output {
-        self.command(minutes, args).output().unwrap()
-    }
-
-    fn code(&self, minutes: i64, args: &[&str], code: i32) -> (String, String) {
-        let o = self.run(minutes, args);
-        let out = String::from_utf8_lossy(&o.stdout).into_owned();
-        let err = String::from_utf8_lossy(&o.stderr).into_owned();
-        assert_eq!(
-            o.status.code(),
-            Some(code),
-            "hokan {args:?}\nstdout: {out}\nstderr: {err}"
-        );
-        (out, err)
-    }
-
-    fn ok(&self, minutes: i64, args: &[&str]) -> String {
-        self.code(minutes, args, 0).0
-    }
-
-    fn json(&self, minutes: i64, args: &[&str], code: i32) -> Value {
-        let mut a = vec!["--json"];
-        a.extend_from_slice(args);
-        serde_json::from_str(&self.code(minutes, &a, code).0).unwrap()
-    }
-
-    /// The next night: change some data and back it up.
-    fn night(&mut self, n: u32) {
-        self.night += Duration::days(1);
-        fs::write(
-            self.data.join(format!("night-{n}.txt")),
-            format!("night {n}"),
-        )
-        .unwrap();
-        let t = self.at(0);
-        self.ok(0, &["backup", "--source", "emr", "--time", &t]);
-    }
-
-    fn status(&self, minutes: i64) -> Value {
-        self.json(minutes, &["status"], 0)
-    }
-
-    fn offline(&self, minutes: i64) -> usize {
-        let o = self.run(minutes, &["--json", "status"]);
-        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-        v["evaluation"]["sources"][0]["offline_generations"]
-            .as_array()
-            .unwrap()
-            .len()
-    }
-
-    /// 項番 of the copies on `medium`, from `status --json`.
-    fn koban_of(&self, minutes: i64, medium: &str) -> Vec<String> {
-        let o = self.run(minutes, &["--json", "status"]);
-        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-        v["evaluation"]["copies"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["medium"] == medium)
-            .map(|c| match c["verdict"]["detail"]["koban"].as_str() {
-                Some(k) => k.to_owned(),
-                None => "online".to_owned(),
-            })
-            .collect()
-    }
-}
-
-/// `n` incompressible bytes (a linear congruential generator).
-fn noise(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed;
-    (0..n)
-        .map(|_| {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (x >> 33) as u8
-        })
-        .collect()
-}
-
-const LIBRARY: &str = r#"[[tape_pool]]
-name = "weekday"
-mode = "library"
-after_job = "unload"
-allocation = "weekday"
-retention = "3d"
-virtual_library = "vtl"
-"#;
-
-fn library_with(tapes: &[&str], capacity: &str) -> Site {
-    let s = Site::new(LIBRARY);
-    s.ok(
-        0,
-        &["tape", "sim", "create", "--pool", "weekday", "--slots", "8"],
-    );
-    for t in tapes {
-        s.ok(
-            0,
-            &[
-                "tape",
-                "sim",
-                "insert",
-                "--pool",
-                "weekday",
-                t,
-                "--capacity",
-                capacity,
-            ],
-        );
-        s.ok(0, &["tape", "label", "--pool", "weekday", t]);
-    }
-    s
-}
 
 #[test]
 fn nights_of_tape_backups_rotate_and_status_follows_every_move() {
@@ -367,4 +172,136 @@ fn a_killed_tape_job_leaves_no_copy_counted_and_the_next_job_runs() {
     let v = s.json(62, &["tape", "backup", "--pool", "weekday"], 0);
     assert_eq!(v["cartridges"].as_array().unwrap().len(), 1);
     assert_eq!(s.offline(120), 1);
+}
+
+#[test]
+fn a_weekly_set_grows_by_one_job_a_night_and_closes_with_the_week() {
+    // Nights 1-3 fall on Wed-Fri of ISO week 47 in the site's zone (+09:00);
+    // night 6 on Monday of week 48.
+    let pool = LIBRARY.replace(r#"allocation = "weekday""#, r#"allocation = "weekly""#);
+    let mut s = Site::new(&pool);
+    s.ok(0, &["tape", "sim", "create", "--pool", "weekday"]);
+    for t in ["HKN001L9", "HKN002L9"] {
+        s.ok(
+            0,
+            &[
+                "tape",
+                "sim",
+                "insert",
+                "--pool",
+                "weekday",
+                t,
+                "--capacity",
+                "256MiB",
+            ],
+        );
+        s.ok(0, &["tape", "label", "--pool", "weekday", t]);
+    }
+    let mut sets = Vec::new();
+    let mut snaps = Vec::new();
+    for n in 1..=3 {
+        s.night(n);
+        let v = s.json(60, &["tape", "backup", "--pool", "weekday"], 0);
+        assert_eq!(v["appended"], n > 1, "{v}");
+        sets.push(v["set"].as_str().unwrap().to_owned());
+        snaps.push(v["snapshots"][0].as_str().unwrap().to_owned());
+        assert_eq!(v["cartridges"].as_array().unwrap().len(), 1, "{v}");
+    }
+    assert!(
+        sets.iter().all(|x| *x == sets[0]),
+        "one set for the week: {sets:?}"
+    );
+    // Three generations, each a copy on the same cartridge, all offline.
+    assert_eq!(s.offline(120), 3);
+    let first = s.json(121, &["tape", "status", "--pool", "weekday"], 0);
+    let set0 = first["sets"][0].clone();
+    assert!(set0["closed_at"].is_null(), "still open: {set0}");
+
+    for n in 4..=6 {
+        s.night(n);
+    }
+    let v = s.json(60, &["tape", "backup", "--pool", "weekday"], 0);
+    assert_eq!(v["appended"], false, "a new week starts a new set: {v}");
+    assert_ne!(v["set"], sets[0].as_str());
+    let st = s.json(61, &["tape", "status", "--pool", "weekday"], 0);
+    let old = st["sets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == sets[0].as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(old["complete"], true, "{old}");
+    assert_eq!(old["snapshots"].as_array().unwrap().len(), 3, "{old}");
+    assert!(!old["retained_until"].is_null(), "{old}");
+
+    // Night 1's generation restores from the weekly set alone.
+    fs::remove_dir_all(s.dir.join("repo")).unwrap();
+    let target = s.dir.join("night1");
+    s.ok(
+        70,
+        &[
+            "tape",
+            "restore",
+            "--pool",
+            "weekday",
+            "--set",
+            &sets[0],
+            &snaps[0][..10],
+            "--target",
+            target.to_str().unwrap(),
+        ],
+    );
+    let restored = target.join("data");
+    assert!(restored.join("night-1.txt").exists());
+    assert!(!restored.join("night-2.txt").exists());
+}
+
+#[test]
+fn a_job_killed_while_appending_keeps_the_earlier_copies_and_the_next_job_appends() {
+    let pool = LIBRARY.replace(r#"allocation = "weekday""#, r#"allocation = "weekly""#);
+    let mut s = Site::new(&pool);
+    s.ok(0, &["tape", "sim", "create", "--pool", "weekday"]);
+    s.ok(
+        0,
+        &[
+            "tape",
+            "sim",
+            "insert",
+            "--pool",
+            "weekday",
+            "HKN001L9",
+            "--capacity",
+            "256MiB",
+        ],
+    );
+    s.ok(0, &["tape", "label", "--pool", "weekday", "HKN001L9"]);
+    s.night(1);
+    s.ok(60, &["tape", "backup", "--pool", "weekday"]);
+    fs::write(s.data.join("scan.dcm"), noise(6_000_000, 5)).unwrap();
+    s.night(2);
+    let mut child = s
+        .command(60, &["tape", "backup", "--pool", "weekday"])
+        .env("HOKAN_SIM_TAPE_DELAY_MS", "200")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+    child.wait().unwrap();
+    // Night 1's copy is still there and offline once the cartridge is back
+    // in its slot; night 2's half-written data is not a copy.
+    s.ok(
+        61,
+        &[
+            "tape", "move", "--pool", "weekday", "HKN001L9", "--to", "slot",
+        ],
+    );
+    assert_eq!(s.offline(62), 1);
+    let v = s.json(63, &["tape", "backup", "--pool", "weekday", "--verify"], 0);
+    assert_eq!(v["appended"], true, "{v}");
+    assert_eq!(s.offline(120), 2);
 }

@@ -182,6 +182,8 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
         let site = format!("{exe} --config {}", dir.join("hokan.toml").display());
         println!("  {site} status");
         println!("  {site} media list");
+        println!("  {site} tape status --pool weekday");
+        println!("  {site} tape restore --pool weekday <ID> --target restored-from-tape");
         println!("  {site} media move HKN002L9 --to offsite:bank --by YOUR-NAME");
         println!("  {site} report --format html -o report.html");
         println!("  {site} catalog verify");

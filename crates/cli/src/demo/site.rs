@@ -3,21 +3,26 @@
 //! `status` at two moments: one not compliant (last night's tape left in the
 //! drive) and one compliant (after it was unloaded). Ends with a report.
 //!
-//! The library is simulated here: the catalog records what a tape job and
-//! the library would report. Real tape writing comes with the tape support.
+//! The library is SIMULATED (`hokan_tape::virt`: a folder of cartridge
+//! images, drives and slots), but the jobs are the real `hokan tape`
+//! commands: labels, media sets written and verified, moves recorded from
+//! what the library reports.
 
 use std::fs;
 use std::path::Path;
 
 use hokan_catalog::{Catalog, Event};
-use hokan_offline::{evaluate, Location, MediumKind, ObservedBy};
+use hokan_offline::{evaluate, Location, ObservedBy};
 use hokan_repo::Repository;
 use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
 use crate::exit::Failure;
 use crate::i18n::{t, Lang};
 use crate::site::{self, args::ReportArgs, args::ReportFormat, args::SiteCommand};
+use crate::tape::args::SimCmd;
+use crate::tape::TapeCmd;
 use crate::Global;
 
 const TAPES: [&str; 3] = ["HKN001L9", "HKN002L9", "HKN003L9"];
@@ -46,37 +51,12 @@ max_newest_age = "7d"
 name = "weekday"
 mode = "library"
 after_job = "unload"
+allocation = "weekday"
 retention = "28d"
+virtual_library = "vtl"
 "#,
         data = dir.join("data").display()
     )
-}
-
-fn dev(d: &str) -> ObservedBy {
-    ObservedBy::Device { device: d.into() }
-}
-
-fn at_lib(medium: &str, at: OffsetDateTime, location: Location) -> Event {
-    Event::MediumLocated {
-        medium: medium.into(),
-        at,
-        location,
-        by: dev("lib1"),
-        note: None,
-    }
-}
-
-fn slot(n: u32) -> Location {
-    Location::LibrarySlot {
-        library: "lib1".into(),
-        slot: Some(n),
-    }
-}
-
-fn drive() -> Location {
-    Location::InDrive {
-        drive: "lib1-drive0".into(),
-    }
 }
 
 /// Build the site beside the demo repository and show both moments.
@@ -130,89 +110,151 @@ pub fn run(
         cat_path.display()
     ));
 
-    // The simulated library: one tape per night, copied then moved.
-    let mut events = Vec::new();
-    for (i, tape) in TAPES.iter().enumerate() {
-        events.push(Event::MediumAdded {
-            medium: (*tape).into(),
-            kind: MediumKind::LtoLibrary,
-            pool: Some("weekday".into()),
-            label: None,
-            capacity: Some(18_000_000_000_000),
-            note: None,
-        });
-        events.push(at_lib(
-            tape,
-            last_night - Duration::days(30),
-            slot(i as u32 + 1),
-        ));
-    }
-    cat.record_all(last_night - Duration::days(30), "demo", events)
-        .map_err(|e| fail(lang, e))?;
-    let tail = snaps.len().saturating_sub(TAPES.len());
-    for (i, (id, s)) in snaps[tail..].iter().enumerate() {
-        let tape = TAPES[i];
-        let night = OffsetDateTime::parse(&s.time, &time::format_description::well_known::Rfc3339)
-            .unwrap_or(last_night);
-        let copied = night + Duration::minutes(30);
-        let mut evs = vec![
-            at_lib(tape, night + Duration::minutes(5), drive()),
-            Event::CopyRecorded {
-                snapshot: id.to_hex().into(),
-                medium: tape.into(),
-                since: copied,
-                complete: true,
-                with: vec![],
+    // The simulated library: real tape jobs on a SIMULATED library (a
+    // folder of cartridge images, hokan_tape::virt), one set per night.
+    let tape = |at: OffsetDateTime, cmd: TapeCmd| -> Result<i32, Failure> {
+        let mut g3 = g2.clone();
+        g3.now = Some(at.format(&Rfc3339).expect("time"));
+        g3.quiet = true;
+        g3.json = false;
+        crate::tape::run(cmd, &g3, lang)
+    };
+    let pool = || "weekday".to_owned();
+    let setup = last_night - Duration::days(30);
+    tape(
+        setup,
+        TapeCmd::Sim(SimCmd::Create {
+            pool: pool(),
+            drives: 1,
+            slots: 8,
+            mail_slots: 1,
+        }),
+    )?;
+    for t in TAPES {
+        tape(
+            setup,
+            TapeCmd::Sim(SimCmd::Insert {
+                pool: pool(),
+                barcode: t.into(),
+                capacity: "12TiB".into(),
+                write_protected: false,
+            }),
+        )?;
+        tape(
+            setup,
+            TapeCmd::Label {
+                pool: pool(),
+                medium: t.into(),
             },
-        ];
-        let last = i + tail + 1 == snaps.len();
-        if !last {
-            evs.push(at_lib(
-                tape,
-                copied + Duration::minutes(1),
-                slot(i as u32 + 1),
-            ));
-        }
-        cat.record_all(copied, "demo (simulated tape job)", evs)
-            .map_err(|e| fail(lang, e))?;
-        if i == 0 && !last {
-            // The first night's tape goes to the bank's vault.
-            let out = copied + Duration::hours(8);
-            cat.record_all(
-                out,
-                "demo",
-                vec![
-                    at_lib(
-                        tape,
-                        out,
-                        Location::Exported {
-                            changer: "lib1".into(),
-                        },
-                    ),
-                    Event::MediumLocated {
-                        medium: tape.into(),
-                        at: out + Duration::hours(1),
-                        location: Location::Offsite {
-                            site: "bank vault".into(),
-                        },
-                        by: ObservedBy::Person {
-                            person: "山田 (demo)".into(),
-                        },
-                        note: Some("weekly courier".into()),
-                    },
-                ],
-            )
-            .map_err(|e| fail(lang, e))?;
-        }
+        )?;
     }
     say(format!(
         "7. {}",
         t(
             lang,
-            "simulated tape library lib1: one cartridge per night; the first went offsite, the second back to its slot, last night's is STILL IN THE DRIVE",
-            "模擬テープライブラリ lib1: 1 晩 1 本。1 本目は遠隔地へ、2 本目はスロットへ戻し、昨夜の分はドライブに入ったまま"
+            "simulated tape library (SIMULATED: a folder of cartridge images), one verified tape job a night:",
+            "模擬テープライブラリ（実機ではなくフォルダ上のカートリッジイメージ）、毎晩の検証付きテープジョブ:"
         )
     ));
+    let tail = snaps.len().saturating_sub(TAPES.len());
+    let mut last_tape = TAPES[0];
+    for (i, (id, s)) in snaps[tail..].iter().enumerate() {
+        let night = OffsetDateTime::parse(&s.time, &Rfc3339).unwrap_or(last_night);
+        tape(
+            night + Duration::minutes(30),
+            TapeCmd::Backup {
+                pool: pool(),
+                snapshots: vec![id.to_hex()],
+                verify: true,
+            },
+        )?;
+        let on = cat_media_with_copy(&cat_path, &id.to_hex(), lang)?;
+        last_tape = TAPES
+            .iter()
+            .copied()
+            .find(|t| *t == on)
+            .unwrap_or(last_tape);
+        say(format!(
+            "  7.{} {} {} → {on} ({})",
+            i + 1,
+            t(lang, "snapshot", "スナップショット"),
+            id.short(),
+            t(
+                lang,
+                "verified, unloaded to its slot",
+                "検証済み、スロットへアンロード"
+            )
+        ));
+        if i == 0 && tail + 1 < snaps.len() {
+            // The first night's cartridge goes to the bank's vault: exported
+            // through the mail slot, taken out, and handed to the courier.
+            let out = night + Duration::hours(8);
+            tape(
+                out,
+                TapeCmd::Move {
+                    pool: pool(),
+                    medium: on.clone(),
+                    to: "export".into(),
+                },
+            )?;
+            tape(
+                out + Duration::minutes(5),
+                TapeCmd::Sim(SimCmd::TakeOut {
+                    pool: pool(),
+                    barcode: on.clone(),
+                }),
+            )?;
+            tape(
+                out + Duration::minutes(6),
+                TapeCmd::Inventory { pool: pool() },
+            )?;
+            let mut cat = Catalog::open(&cat_path).map_err(|e| fail(lang, e))?;
+            cat.record(
+                out + Duration::hours(1),
+                "demo",
+                Event::MediumLocated {
+                    medium: on.as_str().into(),
+                    at: out + Duration::hours(1),
+                    location: Location::Offsite {
+                        site: "bank vault".into(),
+                    },
+                    by: ObservedBy::Person {
+                        person: "山田 (demo)".into(),
+                    },
+                    note: Some("weekly courier".into()),
+                },
+            )
+            .map_err(|e| fail(lang, e))?;
+            say(format!(
+                "       {on}: {}",
+                t(
+                    lang,
+                    "exported through the mail slot and taken to the bank's vault",
+                    "メールスロットから搬出し、銀行の保管庫へ"
+                )
+            ));
+        }
+    }
+    // Someone loads last night's cartridge back into the drive to look at
+    // it, and forgets it there.
+    tape(
+        last_night + Duration::minutes(50),
+        TapeCmd::Move {
+            pool: pool(),
+            medium: last_tape.into(),
+            to: "drive".into(),
+        },
+    )?;
+    say(format!(
+        "  {} {last_tape} {}",
+        t(lang, "after the last job,", "最後のジョブの後、"),
+        t(
+            lang,
+            "was loaded back into the drive and left there",
+            "がドライブに戻され、入ったままです"
+        )
+    ));
+    let cat = Catalog::open(&cat_path).map_err(|e| fail(lang, e))?;
 
     let morning = last_night + Duration::hours(1);
     let before = evaluate(
@@ -240,11 +282,16 @@ pub fn run(
         let _ = site::run(SiteCommand::Status, &with_now(morning), lang);
     }
 
-    // The operator unloads the tape; the library reports it in slot 3.
+    // The operator unloads the tape; the library reports it in its slot.
     let fixed_at = morning + Duration::minutes(10);
-    let last_tape = TAPES[(snaps.len() - tail).saturating_sub(1)];
-    cat.record(fixed_at, "demo", at_lib(last_tape, fixed_at, slot(3)))
-        .map_err(|e| fail(lang, e))?;
+    tape(
+        fixed_at,
+        TapeCmd::Move {
+            pool: pool(),
+            medium: last_tape.into(),
+            to: "slot".into(),
+        },
+    )?;
     let after_at = fixed_at + Duration::minutes(1);
     let after = evaluate(
         &cat.facts().map_err(|e| fail(lang, e))?,
@@ -295,4 +342,20 @@ pub fn run(
 
 fn fail(lang: Lang, e: hokan_catalog::CatalogError) -> Failure {
     Failure::new(crate::exit::ERROR, site::pick(lang, &e.text()))
+}
+
+/// The cartridge holding the copy of `snapshot` (hex), from the catalog.
+fn cat_media_with_copy(cat_path: &Path, snapshot: &str, lang: Lang) -> Result<String, Failure> {
+    let cat = Catalog::open(cat_path).map_err(|e| fail(lang, e))?;
+    let copies = cat.copies().map_err(|e| fail(lang, e))?;
+    copies
+        .into_iter()
+        .find(|c| c.snapshot.as_str() == snapshot && c.medium.as_str() != "primary")
+        .map(|c| c.medium.to_string())
+        .ok_or_else(|| {
+            Failure::new(
+                crate::exit::ERROR,
+                format!("demo: no tape copy of {snapshot} in the catalog"),
+            )
+        })
 }

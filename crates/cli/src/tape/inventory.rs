@@ -127,3 +127,160 @@ pub fn reconcile(
     }
     inv
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hokan_offline::{Condition, MediumKind, Observation};
+    use hokan_tape::{Cartridge, DriveElement, SlotElement};
+    use time::macros::datetime;
+
+    const AT: OffsetDateTime = datetime!(2026-11-20 08:00 UTC);
+
+    fn cart(b: &str) -> Option<Cartridge> {
+        Some(Cartridge {
+            barcode: (!b.is_empty()).then(|| b.to_owned()),
+        })
+    }
+
+    /// A library "vtl": drive 0 holds `drive`, slots 1-3 storage, 4 mail.
+    fn status(drive: &str, slots: [&str; 4]) -> ChangerStatus {
+        ChangerStatus {
+            drives: vec![DriveElement {
+                index: 0,
+                loaded: (drive != "-").then(|| cart(drive)).flatten(),
+                source_slot: None,
+            }],
+            slots: slots
+                .iter()
+                .enumerate()
+                .map(|(i, b)| SlotElement {
+                    number: i as u32 + 1,
+                    import_export: i == 3,
+                    cartridge: (*b != "-").then(|| cart(b)).flatten(),
+                })
+                .collect(),
+        }
+    }
+
+    fn medium(id: &str, at: Option<Location>) -> MediumRow {
+        MediumRow {
+            id: MediumId::new(id),
+            kind: MediumKind::LtoLibrary,
+            pool: None,
+            label: None,
+            capacity: None,
+            note: None,
+            condition: Condition::Writable,
+            added_at: AT,
+            location: at.map(|location| Observation {
+                medium: MediumId::new(id),
+                at: AT,
+                location,
+                by: ObservedBy::Device {
+                    device: DeviceId::new("vtl"),
+                },
+                note: None,
+            }),
+            copies: 0,
+        }
+    }
+
+    fn slot(n: u32) -> Location {
+        Location::LibrarySlot {
+            library: DeviceId::new("vtl"),
+            slot: Some(n),
+        }
+    }
+
+    fn moved(inv: &Inventory) -> Vec<(String, Location)> {
+        inv.events
+            .iter()
+            .map(|e| match e {
+                Event::MediumLocated {
+                    medium, location, ..
+                } => (medium.to_string(), location.clone()),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn only_changes_are_recorded() {
+        let media = [medium("A", Some(slot(1))), medium("B", Some(slot(2)))];
+        let inv = reconcile("vtl", &status("-", ["A", "B", "-", "-"]), &media, AT);
+        assert!(inv.events.is_empty(), "{inv:?}");
+        let inv = reconcile("vtl", &status("-", ["A", "-", "B", "-"]), &media, AT);
+        assert_eq!(moved(&inv), [("B".to_owned(), slot(3))]);
+    }
+
+    #[test]
+    fn drive_and_mail_slot_are_inside_the_library() {
+        let media = [medium("A", Some(slot(1))), medium("B", Some(slot(2)))];
+        let inv = reconcile("vtl", &status("A", ["-", "-", "-", "B"]), &media, AT);
+        assert_eq!(
+            moved(&inv),
+            [
+                (
+                    "A".to_owned(),
+                    Location::InDrive {
+                        drive: drive_name("vtl", 0)
+                    }
+                ),
+                (
+                    "B".to_owned(),
+                    Location::MailSlot {
+                        library: DeviceId::new("vtl")
+                    }
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cartridge_gone_from_the_library_was_exported_and_others_are_left_alone() {
+        let elsewhere = Location::LibrarySlot {
+            library: DeviceId::new("vtl2"),
+            slot: Some(1),
+        };
+        let media = [
+            medium("A", Some(slot(1))),
+            medium(
+                "B",
+                Some(Location::InDrive {
+                    drive: drive_name("vtl", 0),
+                }),
+            ),
+            medium("C", Some(elsewhere)),
+            medium("D", None),
+        ];
+        let inv = reconcile("vtl", &status("-", ["-", "-", "-", "-"]), &media, AT);
+        let exported = Location::Exported {
+            changer: DeviceId::new("vtl"),
+        };
+        assert_eq!(
+            moved(&inv),
+            [
+                ("A".to_owned(), exported.clone()),
+                ("B".to_owned(), exported)
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_and_unlabelled_cartridges_are_reported_not_recorded() {
+        let inv = reconcile("vtl", &status("", ["X", "", "-", "-"]), &[], AT);
+        assert!(inv.events.is_empty());
+        assert_eq!(inv.unknown, ["X"]);
+        assert_eq!(inv.unlabelled, ["drive 0", "slot 2"]);
+    }
+
+    #[test]
+    fn a_drive_of_a_library_with_a_longer_name_is_not_inside() {
+        let d = Location::InDrive {
+            drive: drive_name("vtl2", 0),
+        };
+        assert!(!inside(&d, "vtl"));
+        assert!(inside(&d, "vtl2"));
+    }
+}

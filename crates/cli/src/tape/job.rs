@@ -237,7 +237,7 @@ pub fn backup(
             "after_job": after,
             "simulated": dev.simulated,
         }));
-    } else {
+    } else if !ctx.g.quiet {
         println!(
             "{} {} → {} ({}): {} {}, {} ({:.1}s, {:.0} MiB/s){}",
             t(l, "wrote set", "メディアセットを書き込みました"),
@@ -901,18 +901,35 @@ pub fn load(
         put_away(ctx, dev, cat, &other, clock)?;
     }
     let status = dev.changer_status(l)?;
-    let Some(Err(slot)) = status.find(barcode) else {
-        return Err(Failure::new(
-            exit::ERROR,
-            format!(
-                "{barcode}: {}",
-                t(
-                    l,
-                    "is not in a slot of the library",
-                    "はライブラリのスロットにありません"
-                )
-            ),
-        ));
+    let slot = match status.find(barcode) {
+        Some(Err(slot)) => slot,
+        Some(Ok(drive)) => {
+            return Err(Failure::new(
+                exit::ERROR,
+                format!(
+                    "{barcode}: {} {drive}; {}",
+                    t(l, "is in drive", "はドライブ"),
+                    t(
+                        l,
+                        "wait for the job using it to end, or unload it with `hokan tape move --to slot`",
+                        "にあります。使用中のジョブの終了を待つか、`hokan tape move --to slot` でアンロードしてください"
+                    )
+                ),
+            ))
+        }
+        None => {
+            return Err(Failure::new(
+                exit::ERROR,
+                format!(
+                    "{barcode}: {}",
+                    t(
+                        l,
+                        "is not in the library: bring it back, put it in through the mail slot and run `hokan tape inventory`, then run the command again",
+                        "はライブラリにありません。持ち帰ってメールスロットから入れ、`hokan tape inventory` を実行してから、もう一度実行してください"
+                    )
+                ),
+            ))
+        }
     };
     let changer = dev.changer.as_mut().expect("a library");
     changer

@@ -161,7 +161,7 @@ pub fn label(ctx: &SiteCtx<'_>, pool: &Pool, medium: &str) -> Result<i32, Failur
         print_json(
             &json!({"medium": medium, "pool": pool.name, "slot": home, "simulated": dev.simulated}),
         );
-    } else {
+    } else if !ctx.g.quiet {
         println!(
             "{} {medium} ({} {})",
             t(l, "labelled", "ラベルを書き込みました:"),
@@ -261,7 +261,7 @@ pub fn inventory(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
         print_json(
             &json!({"pool": pool.name, "moves": moves, "unknown": unknown, "unlabelled": unlabelled}),
         );
-    } else {
+    } else if !ctx.g.quiet {
         for m in &moves {
             println!(
                 "{}: {}",
@@ -537,7 +537,7 @@ pub fn move_to(ctx: &SiteCtx<'_>, pool: &Pool, medium: &str, to: &str) -> Result
     };
     if ctx.g.json {
         print_json(&json!({"medium": medium, "to": to}));
-    } else {
+    } else if !ctx.g.quiet {
         println!("{medium}: {text}");
     }
     Ok(exit::OK)

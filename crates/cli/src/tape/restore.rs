@@ -10,8 +10,9 @@ use hokan_tape::format::{self, SetCatalog};
 use serde_json::json;
 
 use super::devices::{Devices, PoolLock};
+use super::inventory::reconcile;
 use super::job::{self, format_failure, kind_of};
-use super::{tape_failure, Pool};
+use super::{located, tape_failure, Pool};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
 use crate::site::{print_json, SiteCtx};
@@ -19,7 +20,11 @@ use crate::site::{print_json, SiteCtx};
 const ACTOR: &str = "hokan tape scan";
 
 /// The complete set of `pool` that holds a snapshot starting with `prefix`
-/// (or the set named).
+/// (or the set named). A set named with `--set` is taken even when the
+/// catalog does not know its snapshots (it was rebuilt by `tape scan`
+/// without the repository): the set's own catalog on tape is then checked
+/// ([`check_snapshot`]); a set whose snapshots the catalog knows is checked
+/// here, before any cartridge is moved.
 fn find_set(
     ctx: &SiteCtx<'_>,
     cat: &Catalog,
@@ -31,26 +36,79 @@ fn find_set(
     let sets = cat
         .media_sets(Some(pool.name.as_str()))
         .map_err(|e| ctx.catalog_failure(&e))?;
-    let found = sets.into_iter().find(|s| {
-        s.complete
-            && set.is_none_or(|id| s.id == id)
-            && (set.is_some() || s.snapshots.iter().any(|x| x.as_str().starts_with(prefix)))
-    });
-    found.ok_or_else(|| {
-        Failure::new(
-            exit::ERROR,
-            format!(
-                "{} {} {prefix}. {}",
-                t(l, "no complete media set of pool", "プール"),
-                pool.name,
-                t(
-                    l,
-                    "in the catalog holds snapshot; if the catalog was lost, put the cartridges in the library and run `hokan tape scan --pool` first",
-                    "のメディアセットでこのスナップショットを含む完全なものがカタログにありません。カタログを失った場合は、カートリッジをライブラリに入れて先に `hokan tape scan --pool` を実行してください"
+    let holds = |s: &MediaSetRow| s.snapshots.iter().any(|x| x.as_str().starts_with(prefix));
+    if let Some(id) = set {
+        let row = sets
+            .into_iter()
+            .find(|s| s.id == id && s.complete)
+            .ok_or_else(|| {
+                Failure::new(
+                    exit::ERROR,
+                    format!(
+                        "{} {id} {} {}. {}",
+                        t(l, "media set", "メディアセット"),
+                        t(l, "of pool", "（プール"),
+                        pool.name,
+                        t(
+                            l,
+                            "is not in the catalog as a complete set; if the catalog was lost, put the cartridges in the library and run `hokan tape scan --pool` first",
+                            "）は完全なセットとしてカタログにありません。カタログを失った場合は、カートリッジをライブラリに入れて先に `hokan tape scan --pool` を実行してください"
+                        )
+                    ),
                 )
-            ),
-        )
-    })
+            })?;
+        if !row.snapshots.is_empty() && !holds(&row) {
+            let names: Vec<&str> = row.snapshots.iter().map(|s| s.as_str()).collect();
+            return Err(not_in_set(ctx, &row.id, prefix, &names));
+        }
+        return Ok(row);
+    }
+    sets.into_iter()
+        .find(|s| s.complete && holds(s))
+        .ok_or_else(|| {
+            Failure::new(
+                exit::ERROR,
+                format!(
+                    "{} {} {prefix}. {}",
+                    t(l, "no complete media set of pool", "プール"),
+                    pool.name,
+                    t(
+                        l,
+                        "in the catalog holds snapshot; if the catalog was lost, put the cartridges in the library and run `hokan tape scan --pool` first, then name the set with `--set`",
+                        "のメディアセットでこのスナップショットを含む完全なものがカタログにありません。カタログを失った場合は、カートリッジをライブラリに入れて先に `hokan tape scan --pool` を実行し、`--set` でセットを指定してください"
+                    )
+                ),
+            )
+        })
+}
+
+/// The set's catalog on tape names the snapshots it holds completely: the
+/// one asked for must be among them.
+fn check_snapshot(ctx: &SiteCtx<'_>, catalog: &SetCatalog, prefix: &str) -> Result<(), Failure> {
+    if catalog.snapshots.iter().any(|s| s.starts_with(prefix)) {
+        return Ok(());
+    }
+    let names: Vec<&str> = catalog.snapshots.iter().map(String::as_str).collect();
+    Err(not_in_set(ctx, &catalog.set, prefix, &names))
+}
+
+fn not_in_set(ctx: &SiteCtx<'_>, set: &str, prefix: &str, holds: &[&str]) -> Failure {
+    let l = ctx.lang;
+    let short: Vec<&str> = holds.iter().map(|s| &s[..s.len().min(12)]).collect();
+    Failure::new(
+        exit::ERROR,
+        format!(
+            "{} {set} {} {prefix} ({}: {})",
+            t(l, "media set", "メディアセット"),
+            t(l, "holds no snapshot", "にスナップショットがありません:"),
+            t(l, "it holds", "含むもの"),
+            if short.is_empty() {
+                "-".to_owned()
+            } else {
+                short.join(", ")
+            }
+        ),
+    )
 }
 
 /// Bring `medium` into the drive: by the changer, or ask the person.
@@ -129,6 +187,7 @@ pub fn restore(
                 ),
             )
         })?;
+    check_snapshot(ctx, &catalog, snapshot)?;
     let (dir, temporary) = match keep {
         Some(k) => (k.to_owned(), false),
         None => {
@@ -345,13 +404,34 @@ pub fn scan(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
     }
     cat.record_all(clock.at(), ACTOR, events)
         .map_err(|e| ctx.catalog_failure(&e))?;
+    // Where the cartridges are: the moves of this scan were not recorded
+    // for cartridges the catalog did not know yet.
+    let media = cat.media().map_err(|e| ctx.catalog_failure(&e))?;
+    let moves = if dev.changer.is_some() {
+        let status = dev.changer_status(l)?;
+        reconcile(&dev.library, &status, &media, clock.at()).events
+    } else {
+        let here = dev.in_drive();
+        found
+            .iter()
+            .filter(|f| {
+                !media.iter().any(|m| {
+                    m.id.as_str() == f.medium
+                        && m.location.as_ref().map(|o| &o.location) == Some(&here)
+                })
+            })
+            .map(|f| located(&f.medium, clock.at(), here.clone(), &dev.drive_id))
+            .collect()
+    };
+    cat.record_all(clock.at(), ACTOR, moves)
+        .map_err(|e| ctx.catalog_failure(&e))?;
     if ctx.g.json {
         print_json(&json!({
             "pool": pool.name, "cartridges": found.iter().map(|f| &f.medium).collect::<Vec<_>>(),
             "added": added, "sets": rebuilt, "skipped": skipped,
             "snapshots_not_in_catalog": unknown_snapshots,
         }));
-    } else {
+    } else if !ctx.g.quiet {
         println!(
             "{} {} {}, {} {}",
             t(l, "scanned", "読み取りました:"),

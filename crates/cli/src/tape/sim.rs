@@ -115,7 +115,7 @@ fn open(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<VirtualLibrary, Failure> {
 fn say(ctx: &SiteCtx<'_>, v: serde_json::Value, text: String) {
     if ctx.g.json {
         print_json(&v);
-    } else {
+    } else if !ctx.g.quiet {
         println!("{text}");
     }
 }

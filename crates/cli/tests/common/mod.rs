@@ -8,6 +8,8 @@ use std::process::{Command, Output};
 
 use rand::{Rng, RngCore, SeedableRng};
 
+pub mod tape;
+
 pub const PW: &str = "correct horse battery staple";
 
 /// A `hokan` command with a passphrase, English messages and no inherited repo.
