@@ -227,6 +227,9 @@ struct Shelf {
     tapes: Vec<MemTape>,
     blank: MemTape,
     current: usize,
+    /// Write with `write_shared` (as `hokan tape backup` does) instead of
+    /// `write_object`.
+    shared: bool,
 }
 
 impl Shelf {
@@ -235,6 +238,7 @@ impl Shelf {
             tapes: Vec::new(),
             blank,
             current: 0,
+            shared: false,
         }
     }
 
@@ -255,7 +259,15 @@ impl Shelf {
         let mut at_once = Vec::new();
         for (path, bytes) in objects {
             let mut first = true;
-            while w.write_object(self.drive(), path, bytes, NOW).unwrap() == Progress::NeedCartridge
+            let shared = std::sync::Arc::new(bytes.clone());
+            let hash = blake3::hash(bytes);
+            while if self.shared {
+                w.write_shared(self.drive(), path, &shared, hash, NOW)
+            } else {
+                w.write_object(self.drive(), path, bytes, NOW)
+            }
+            .unwrap()
+                == Progress::NeedCartridge
             {
                 first = false;
                 self.next(w);
@@ -613,6 +625,34 @@ fn end_of_medium_mid_segment_rewrites_it_on_the_next_cartridge() {
     );
     assert!(catalog.objects.iter().all(|o| o.is_whole()));
     assert_same(&read_back(&mut shelf.tapes, &catalog), &objects);
+}
+
+#[test]
+fn the_streaming_writer_writes_the_same_cartridges() {
+    // `write_shared` (shared bytes kept for retries, the hash given by the
+    // caller) must write exactly what `write_object` writes, through end of
+    // medium in the middle of entries.
+    let objects: Vec<(String, Vec<u8>)> = (0..40)
+        .map(|i| {
+            let len = if i % 5 == 2 { 700_000 } else { 90_000 + 41 * i };
+            (pack_path(400 + i as u64), random_bytes(400 + i as u64, len))
+        })
+        .collect();
+    let mut runs = Vec::new();
+    for shared in [false, true] {
+        let mut shelf = Shelf::new(MemTape::with_zone(3 * MIB + 500, 0));
+        shelf.shared = shared;
+        let mut w = SetWriter::new("set-s", "offsite", NOW, 512 * 1024);
+        shelf.next(&mut w);
+        shelf.write(&mut w, &objects);
+        let catalog = shelf.finish(&mut w, &["snap1"]);
+        assert!(shelf.tapes.len() >= 3, "{} cartridges", shelf.tapes.len());
+        assert_same(&read_back(&mut shelf.tapes, &catalog), &objects);
+        let files: Vec<Vec<u8>> = shelf.tapes.iter().map(|t| t.file_bytes(1)).collect();
+        runs.push((catalog, files));
+    }
+    assert_eq!(runs[0].0, runs[1].0, "the same catalog");
+    assert!(runs[0].1 == runs[1].1, "the same data files");
 }
 
 // ---------------------------------------------------------------------------

@@ -111,37 +111,63 @@ pub fn backup(
 
     let write_clock = Instant::now();
     let mut bytes_total = 0u64;
-    for obj in &plan.objects {
-        let bytes = repo
-            .copy_object_bytes(obj)
-            .map_err(|e| crate::exit::from_repo(l, &e))?;
-        let path = obj.path();
-        loop {
-            match writer
-                .write_object(&mut *dev.drive, &path, &bytes, now)
-                .map_err(|e| format_failure(l, &e))?
-            {
-                Progress::Done => break,
-                Progress::NeedCartridge => {
-                    let full = job.used.last().cloned().expect("a cartridge");
-                    bar.note(&format!(
-                        "{full}: {}",
-                        t(
-                            l,
-                            "cartridge full, continuing on the next one",
-                            "カートリッジが一杯です。次のカートリッジに続けます"
-                        )
-                    ));
-                    job.put_away(&mut dev, &full)?;
-                    let next = job.mount_next(&mut dev, &bar)?;
-                    job.begin_cartridge(&mut dev, &mut writer, &next)?;
-                    bar.say(next);
+    // A reader thread keeps the next objects ready while this one writes,
+    // so the drive streams instead of waiting for each read.
+    let (ahead, objects) = std::sync::mpsc::sync_channel(READ_AHEAD);
+    let plan_objects = &plan.objects;
+    let repo_ref = &repo;
+    let written = std::thread::scope(|scope| -> Result<(), Failure> {
+        // Owned here, so that an early return drops it and the reader's
+        // next send fails instead of blocking the scope's join.
+        let objects = objects;
+        scope.spawn(move || {
+            for obj in plan_objects {
+                // Hashed here too, off the writer's thread.
+                let read = repo_ref.copy_object_bytes(obj).map(|bytes| {
+                    let hash = blake3::hash(&bytes);
+                    (std::sync::Arc::new(bytes), hash)
+                });
+                let failed = read.is_err();
+                if ahead.send(read).is_err() || failed {
+                    break;
                 }
             }
+        });
+        for obj in &plan.objects {
+            let (bytes, hash) = objects
+                .recv()
+                .expect("the reader sends every object or an error")
+                .map_err(|e| crate::exit::from_repo(l, &e))?;
+            let path = obj.path();
+            loop {
+                match writer
+                    .write_shared(&mut *dev.drive, &path, &bytes, hash, now)
+                    .map_err(|e| format_failure(l, &e))?
+                {
+                    Progress::Done => break,
+                    Progress::NeedCartridge => {
+                        let full = job.used.last().cloned().expect("a cartridge");
+                        bar.note(&format!(
+                            "{full}: {}",
+                            t(
+                                l,
+                                "cartridge full, continuing on the next one",
+                                "カートリッジが一杯です。次のカートリッジに続けます"
+                            )
+                        ));
+                        job.put_away(&mut dev, &full)?;
+                        let next = job.mount_next(&mut dev, &bar)?;
+                        job.begin_cartridge(&mut dev, &mut writer, &next)?;
+                        bar.say(next);
+                    }
+                }
+            }
+            bytes_total += obj.size;
+            bar.add(obj.size);
         }
-        bytes_total += obj.size;
-        bar.add(obj.size);
-    }
+        Ok(())
+    });
+    written?;
     let snap_ids: Vec<String> = ids.iter().map(Id::to_hex).collect();
     let set_catalog = loop {
         match writer
@@ -876,6 +902,9 @@ impl Job<'_, '_> {
         Ok(lines)
     }
 }
+
+/// How many objects the reader thread may hold ready ahead of the writer.
+const READ_AHEAD: usize = 2;
 
 /// Load `barcode` into the pool's drive; a cartridge already there (from an
 /// interrupted job, or put there by a person) goes back to a slot first.

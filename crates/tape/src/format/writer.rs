@@ -11,6 +11,8 @@
 //! segment; it is dropped as soon as the block is written.
 
 use std::collections::{HashMap, VecDeque};
+use std::ops::Range;
+use std::sync::Arc;
 
 use time::OffsetDateTime;
 
@@ -179,8 +181,24 @@ struct Pending {
     mtime: i64,
     /// Where it ends in the tape file's byte stream.
     end: u64,
-    /// A copy of its bytes, once its object's `write_object` has returned.
-    data: Option<Vec<u8>>,
+    /// Its bytes, once its object's `write_object` has returned.
+    data: Option<Held>,
+}
+
+/// The bytes of a segment kept for writing again after end of medium: a
+/// copy, or a range of the caller's shared buffer (no copy).
+enum Held {
+    Copy(Vec<u8>),
+    Shared(Arc<Vec<u8>>, Range<usize>),
+}
+
+impl Held {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Held::Copy(v) => v,
+            Held::Shared(v, r) => &v[r.clone()],
+        }
+    }
 }
 
 /// The object whose `write_object` has not yet returned `Done`.
@@ -386,6 +404,34 @@ impl SetWriter {
         bytes: &[u8],
         now: OffsetDateTime,
     ) -> Result<Progress, FormatError> {
+        self.write(drive, path, bytes, None, None, now)
+    }
+
+    /// [`write_object`](Self::write_object) for a job that streams: the
+    /// segments kept for a possible retry share `bytes` instead of copying
+    /// them, and `blake3` (the BLAKE3 of all of `bytes`, computed by the
+    /// caller while the previous object was being written) is taken as the
+    /// object's hash instead of hashing again here.
+    pub fn write_shared(
+        &mut self,
+        drive: &mut dyn TapeDrive,
+        path: &str,
+        bytes: &Arc<Vec<u8>>,
+        blake3: blake3::Hash,
+        now: OffsetDateTime,
+    ) -> Result<Progress, FormatError> {
+        self.write(drive, path, bytes, Some(bytes), Some(blake3), now)
+    }
+
+    fn write(
+        &mut self,
+        drive: &mut dyn TapeDrive,
+        path: &str,
+        bytes: &[u8],
+        shared: Option<&Arc<Vec<u8>>>,
+        known: Option<blake3::Hash>,
+        now: OffsetDateTime,
+    ) -> Result<Progress, FormatError> {
         self.require_open()?;
         if let Some(c) = &self.current {
             let current = &self.objects[c.object].entry.path;
@@ -459,15 +505,21 @@ impl SetWriter {
             }
             let piece = &bytes[offset as usize..(offset + len) as usize];
             let cur = self.current.as_mut().expect("an object is being written");
-            if cur.hashed < offset + len {
-                cur.hasher
-                    .update(&bytes[cur.hashed as usize..(offset + len) as usize]);
-                cur.hashed = offset + len;
-            }
-            let blake3 = if count == 1 {
-                cur.hasher.finalize().to_hex().to_string()
-            } else {
-                blake3::hash(piece).to_hex().to_string()
+            let blake3 = match known {
+                Some(h) if count == 1 => h.to_hex().to_string(),
+                Some(_) => blake3::hash(piece).to_hex().to_string(),
+                None => {
+                    if cur.hashed < offset + len {
+                        cur.hasher
+                            .update(&bytes[cur.hashed as usize..(offset + len) as usize]);
+                        cur.hashed = offset + len;
+                    }
+                    if count == 1 {
+                        cur.hasher.finalize().to_hex().to_string()
+                    } else {
+                        blake3::hash(piece).to_hex().to_string()
+                    }
+                }
             };
             let entry = entry_name(path, k, count);
             match self.out.entry(drive, &entry, piece, mtime, 0o600) {
@@ -492,10 +544,15 @@ impl SetWriter {
         }
         // Every byte was given: the object is accepted.
         let mut cur = self.current.take().expect("an object is being written");
-        if cur.hashed < size {
-            cur.hasher.update(&bytes[cur.hashed as usize..]);
-        }
-        let hash = cur.hasher.finalize().to_hex().to_string();
+        let hash = match known {
+            Some(h) => h.to_hex().to_string(),
+            None => {
+                if cur.hashed < size {
+                    cur.hasher.update(&bytes[cur.hashed as usize..]);
+                }
+                cur.hasher.finalize().to_hex().to_string()
+            }
+        };
         let state = &mut self.objects[object];
         if let Some(known) = &state.entry.blake3 {
             if *known != hash {
@@ -508,7 +565,11 @@ impl SetWriter {
         state.entry.blake3 = Some(hash);
         state.accepted = true;
         for p in self.pending.iter_mut().filter(|p| p.object == object) {
-            p.data = Some(bytes[p.offset as usize..(p.offset + p.len) as usize].to_vec());
+            let range = p.offset as usize..(p.offset + p.len) as usize;
+            p.data = Some(match shared {
+                Some(v) => Held::Shared(Arc::clone(v), range),
+                None => Held::Copy(bytes[range].to_vec()),
+            });
         }
         Ok(Progress::Done)
     }
@@ -649,7 +710,10 @@ impl SetWriter {
                 return Ok(Progress::NeedCartridge);
             }
             let data = p.data.take().expect("retried segments keep their bytes");
-            match self.out.entry(drive, &p.entry, &data, p.mtime, 0o600) {
+            match self
+                .out
+                .entry(drive, &p.entry, data.bytes(), p.mtime, 0o600)
+            {
                 Ok(()) => {
                     p.data = Some(data);
                     p.end = self.out.pushed;

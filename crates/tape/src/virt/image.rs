@@ -115,22 +115,28 @@ pub(crate) struct Scan {
 }
 
 /// Walks the record headers of `file` from the start to the end of the
-/// last whole record.
+/// last whole record. Headers are read with `pread` through a small window,
+/// so a scan reads a few KiB per large block, not the block.
 pub(crate) fn scan(file: &File) -> io::Result<Scan> {
+    const WINDOW: usize = 8 << 10;
     let file_len = file.metadata()?.len();
-    let mut reader = io::BufReader::with_capacity(64 << 10, file);
-    reader.seek(SeekFrom::Start(0))?;
+    let mut window = vec![0u8; WINDOW];
+    let (mut at, mut filled) = (0u64, 0usize);
     let mut pos = Pos::default();
-    let mut h = [0u8; HEADER as usize];
     while pos.offset + HEADER <= file_len {
-        reader.read_exact(&mut h)?;
-        let record = decode(&h).ok_or_else(|| corrupt(pos.offset, &h))?;
+        let start = pos.offset.wrapping_sub(at) as usize;
+        if pos.offset < at || start + HEADER as usize > filled {
+            at = pos.offset;
+            let want = WINDOW.min((file_len - at) as usize);
+            file.read_exact_at(&mut window[..want], at)?;
+            filled = want;
+        }
+        let i = (pos.offset - at) as usize;
+        let h = &window[i..i + HEADER as usize];
+        let record = decode(h).ok_or_else(|| corrupt(pos.offset, h))?;
         let next = record.after(pos);
         if next.offset > file_len {
             break;
-        }
-        if let Record::Block(len) = record {
-            reader.seek_relative(i64::from(len))?;
         }
         pos = next;
     }
