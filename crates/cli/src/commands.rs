@@ -83,6 +83,7 @@ pub fn run(cli: Cli, lang: Lang) -> Out {
         Command::Attest { action } => site::run(SiteCommand::Attest(action), &g, lang),
         Command::Status => site::run(SiteCommand::Status, &g, lang),
         Command::Tape { action } => crate::tape::run(action, &g, lang),
+        Command::Disk { action } => crate::disk::run(action, &g, lang),
         Command::Report(r) => site::run(SiteCommand::Report(r), &g, lang),
     }
 }

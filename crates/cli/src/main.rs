@@ -12,6 +12,7 @@ mod i18n;
 mod progress;
 mod site;
 mod tape;
+mod disk;
 
 use std::path::PathBuf;
 
@@ -217,6 +218,11 @@ pub enum Command {
     Tape {
         #[command(subcommand)]
         action: tape::TapeCmd,
+    },
+    /// Removable disks (RDX, USB disks, NAS): format, back up, eject, restore.
+    Disk {
+        #[command(subcommand)]
+        action: disk::DiskCmd,
     },
     /// The morning view: offline generations per source, media, problems.
     /// Exit code 9 when the site is not compliant.

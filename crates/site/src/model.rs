@@ -205,6 +205,71 @@ pub struct DiskPool {
     pub mode: DiskMode,
     /// Where the disk is mounted while connected; absolute.
     pub mount_point: Option<PathBuf>,
+    /// Which cartridge is due when.
+    pub rotation: Rotation,
+    /// The pool's cartridges in rotation order (`RDX-MON`, `RDX-TUE`, …);
+    /// empty when `rotation` is `any` and the pool takes whatever is
+    /// formatted for it.
+    pub cartridges: Vec<String>,
+    /// Where the cartridge goes when a job ends.
+    pub after_job: DiskAfterJob,
+    /// The block device to use (`/dev/disk/by-label/RDX`), when not found
+    /// by the filesystem UUIDs the pool's labels recorded.
+    pub device: Option<String>,
+    /// An autoloader's slots: the block device each shows up as while
+    /// active, slot 1 first.
+    pub slots: Vec<String>,
+    /// Commands replacing the built-in steps, each an argument vector with
+    /// `{device}`, `{mount_point}` and `{slot}` placeholders.
+    pub commands: DiskCommands,
+    /// Use a SIMULATED device kept in this folder instead of real ones.
+    pub virtual_device: Option<PathBuf>,
+}
+
+/// Which cartridge of a disk pool is due for tonight's job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rotation {
+    /// `cartridges[0]` on Monday, `[1]` on Tuesday, …; a day without a
+    /// cartridge has no job.
+    Weekday,
+    /// `cartridges[ISO week number % len]`.
+    Weekly,
+    /// Whichever cartridge of the pool is inserted.
+    Any,
+}
+
+/// Where a disk pool's cartridge goes after a job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DiskAfterJob {
+    /// Unmount and eject / power off (②-1-1).
+    Eject,
+    /// Autoloader: unmount and make the slot inactive (②-2-1, with an
+    /// attested network segmentation).
+    Deactivate,
+    /// Autoloader: unmount and move the cartridge out (②-2-2).
+    Export,
+    /// Unmount only: a person takes the disk away (the copy is online
+    /// until someone records that).
+    Unmount,
+}
+
+/// Site replacements for the device steps (`None`: the built-in one).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DiskCommands {
+    /// Mount `{device}` at `{mount_point}`.
+    pub mount: Option<Vec<String>>,
+    /// Unmount `{mount_point}`.
+    pub unmount: Option<Vec<String>>,
+    /// Eject or power off `{device}`.
+    pub eject: Option<Vec<String>>,
+    /// Make autoloader slot `{slot}` active.
+    pub activate: Option<Vec<String>>,
+    /// Make autoloader slot `{slot}` inactive.
+    pub deactivate: Option<Vec<String>>,
+    /// Move the cartridge of autoloader slot `{slot}` out.
+    pub export: Option<Vec<String>>,
 }
 
 /// What the disks of a disk pool are.

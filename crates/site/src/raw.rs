@@ -111,6 +111,18 @@ pub(crate) struct RawDiskPool {
     pub mode: Option<Str>,
     pub retention: Option<Spanned<RawSpan>>,
     pub mount_point: Option<Str>,
+    pub rotation: Option<Str>,
+    pub cartridges: Option<Spanned<Vec<String>>>,
+    pub after_job: Option<Str>,
+    pub device: Option<Str>,
+    pub slots: Option<Spanned<Vec<String>>>,
+    pub mount_command: Option<Spanned<Vec<String>>>,
+    pub unmount_command: Option<Spanned<Vec<String>>>,
+    pub eject_command: Option<Spanned<Vec<String>>>,
+    pub activate_command: Option<Spanned<Vec<String>>>,
+    pub deactivate_command: Option<Spanned<Vec<String>>>,
+    pub export_command: Option<Spanned<Vec<String>>>,
+    pub virtual_device: Option<Str>,
 }
 
 #[derive(Deserialize)]

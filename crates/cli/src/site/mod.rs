@@ -200,6 +200,70 @@ impl<'a> SiteCtx<'a> {
     }
 }
 
+/// Open the site's primary repository (`[repository]`).
+pub fn primary_repository(ctx: &SiteCtx<'_>) -> Result<hokan_repo::Repository, Failure> {
+    let path = ctx.conf.repository.clone().ok_or_else(|| {
+        Failure::new(
+            exit::USAGE,
+            crate::i18n::t(
+                ctx.lang,
+                "no repository: configure [repository] path in hokan.toml",
+                "リポジトリがありません: hokan.toml の [repository] path を設定してください",
+            ),
+        )
+    })?;
+    crate::commands::open_repository(ctx.g, ctx.lang, &path, &ctx.conf)
+}
+
+/// The offline target `name` of the site configuration, which must be of
+/// the kind `is` accepts (`what` names that kind in messages: "tape pool").
+pub fn target_of<'c>(
+    ctx: &'c SiteCtx<'_>,
+    name: &str,
+    is: impl Fn(&hokan_site::TargetKind) -> bool,
+    what: &str,
+) -> Result<&'c hokan_site::Target, Failure> {
+    let l = ctx.lang;
+    let Some(site) = &ctx.conf.loaded else {
+        return Err(Failure::new(
+            exit::CONFIG,
+            format!(
+                "{what}: {}",
+                crate::i18n::t(
+                    l,
+                    "this command needs a site configuration that defines it: pass --config hokan.toml (see docs/configuration.md)",
+                    "このコマンドには、それを定義した設定ファイルが必要です: --config hokan.toml を指定してください（docs/configuration.md）",
+                )
+            ),
+        ));
+    };
+    let names = site
+        .targets()
+        .iter()
+        .filter(|t| is(&t.kind))
+        .map(|t| t.name.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    match site.target(name) {
+        Some(target) if is(&target.kind) => Ok(target),
+        Some(_) => Err(Failure::new(
+            exit::USAGE,
+            format!(
+                "{name}: {} {what} ({names})",
+                crate::i18n::t(l, "is not a", "は次の種類ではありません:")
+            ),
+        )),
+        None => Err(Failure::new(
+            exit::USAGE,
+            format!(
+                "{name}: {} {what} ({}: {names})",
+                crate::i18n::t(l, "no such", "存在しません:"),
+                crate::i18n::t(l, "configured", "設定済み"),
+            ),
+        )),
+    }
+}
+
 /// Pick the sentence of a bilingual text.
 pub fn pick(lang: Lang, t: &Text) -> String {
     match lang {

@@ -172,7 +172,7 @@ fn real(pool: &Pool, _single: bool, lang: Lang) -> Result<Devices, Failure> {
     ))
 }
 
-/// The pool's job lock: one tape job per pool at a time. Released when
+/// The pool's job lock: one job per pool (tape or disk) at a time. Released when
 /// dropped (or when the process dies: it is an `flock`).
 pub struct PoolLock {
     _file: File,
@@ -197,8 +197,8 @@ impl PoolLock {
                     "{} {pool} ({})",
                     t(
                         lang,
-                        "another tape job is running on pool",
-                        "別のテープジョブが実行中です: プール"
+                        "another job is running on pool",
+                        "別のジョブが実行中です: プール"
                     ),
                     path.display()
                 ),

@@ -300,7 +300,11 @@ pub fn backup(
 
 /// The snapshots named (id, prefix, `latest`), or by default each
 /// source's newest.
-fn snapshots_to_copy(repo: &Repository, specs: &[String], l: Lang) -> Result<Vec<Id>, Failure> {
+pub(crate) fn snapshots_to_copy(
+    repo: &Repository,
+    specs: &[String],
+    l: Lang,
+) -> Result<Vec<Id>, Failure> {
     let mut ids = Vec::new();
     if specs.is_empty() {
         let (all, _) = repo

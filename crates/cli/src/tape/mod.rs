@@ -16,9 +16,9 @@
 //! evaluator judges each copy by where its cartridges really are.
 
 pub mod args;
-mod devices;
+pub(crate) mod devices;
 pub mod inventory;
-mod job;
+pub(crate) mod job;
 mod manage;
 mod restore;
 pub mod select;
@@ -49,50 +49,20 @@ pub struct Pool {
 /// Find `[[tape_pool]] name = …` in the site configuration.
 pub fn pool(ctx: &SiteCtx<'_>, name: &str) -> Result<Pool, Failure> {
     let l = ctx.lang;
-    let Some(site) = &ctx.conf.loaded else {
-        return Err(Failure::new(
-            exit::CONFIG,
-            t(
-                l,
-                "tape commands need a site configuration with a [[tape_pool]]: pass --config hokan.toml (see docs/configuration.md)",
-                "テープのコマンドには [[tape_pool]] を含む設定ファイルが必要です: --config hokan.toml を指定してください（docs/configuration.md）",
-            ),
-        ));
+    let target = crate::site::target_of(
+        ctx,
+        name,
+        |k| matches!(k, TargetKind::TapePool(_)),
+        t(l, "tape pool", "テーププール"),
+    )?;
+    let TargetKind::TapePool(conf) = &target.kind else {
+        unreachable!("target_of checked the kind")
     };
-    let names = || {
-        site.targets()
-            .iter()
-            .filter(|t| matches!(t.kind, TargetKind::TapePool(_)))
-            .map(|t| t.name.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    match site.target(name) {
-        Some(target) => match &target.kind {
-            TargetKind::TapePool(p) => Ok(Pool {
-                name: target.name.clone(),
-                conf: p.clone(),
-                retention: target.retention,
-            }),
-            _ => Err(Failure::new(
-                exit::USAGE,
-                format!(
-                    "{name}: {} ({})",
-                    t(l, "is not a tape pool", "はテーププールではありません"),
-                    names()
-                ),
-            )),
-        },
-        None => Err(Failure::new(
-            exit::USAGE,
-            format!(
-                "{}: {name} ({}: {})",
-                t(l, "no such tape pool", "そのテーププールはありません"),
-                t(l, "configured", "設定済み"),
-                names()
-            ),
-        )),
-    }
+    Ok(Pool {
+        name: target.name.clone(),
+        conf: conf.clone(),
+        retention: target.retention,
+    })
 }
 
 /// Run `hokan tape …`.

@@ -281,7 +281,7 @@ impl Check<'_> {
         };
         let retention = self.retention(
             p.retention.as_ref(),
-            span,
+            span.clone(),
             key,
             t(
                 "how long a disk's data must be kept before it may be overwritten",
@@ -292,12 +292,167 @@ impl Check<'_> {
             .mount_point
             .as_ref()
             .map(|m| self.absolute(m, &format!("{key}.mount_point"), "/mnt/hokan-rdx"));
+        let mode = mode.unwrap_or(DiskMode::RemovableDisk);
+        let autoloader = mode == DiskMode::RdxAutoloader;
+        let rotation = p
+            .rotation
+            .as_ref()
+            .and_then(|r| {
+                self.choice(
+                    r,
+                    &format!("{key}.rotation"),
+                    &[
+                        ("weekday", Rotation::Weekday),
+                        ("weekly", Rotation::Weekly),
+                        ("any", Rotation::Any),
+                    ],
+                )
+            })
+            .unwrap_or(Rotation::Any);
+        let cartridges: Vec<String> = p
+            .cartridges
+            .as_ref()
+            .map(|c| c.get_ref().iter().map(|s| s.trim().to_owned()).collect())
+            .unwrap_or_default();
+        let bad_cartridge = cartridges.iter().enumerate().find(|(i, c)| {
+            c.is_empty()
+                || c.len() > 64
+                || !c
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
+                || cartridges[..*i].contains(c)
+        });
+        if let (Some((_, c)), Some(sp)) = (bad_cartridge, p.cartridges.as_ref()) {
+            self.push(
+                sp.span(),
+                &format!("{key}.cartridges"),
+                ProblemKind::BadValue,
+                t(
+                    format!("cartridge id {c:?} is empty, repeated, too long or has characters other than letters, digits, '-', '_' and '.'."),
+                    format!("カートリッジ ID {c:?} が空か、重複しているか、長すぎるか、英数字・'-'・'_'・'.' 以外の文字を含みます。"),
+                ),
+                t("Use short ids printed on the cartridges, e.g. [\"RDX-MON\", \"RDX-TUE\"].", "カートリッジに印字した短い ID を使ってください（例: [\"RDX-MON\", \"RDX-TUE\"]）。"),
+            );
+        }
+        if rotation != Rotation::Any && cartridges.is_empty() {
+            self.push(
+                p.rotation.as_ref().map(|r| r.span()).unwrap_or(span.clone()),
+                &format!("{key}.cartridges"),
+                ProblemKind::Missing,
+                t(
+                    "a weekday or weekly rotation needs the list of cartridges to rotate through.",
+                    "曜日・週ごとのローテーションには、回すカートリッジの一覧が必要です。",
+                ),
+                t(
+                    "Add cartridges = [\"RDX-MON\", \"RDX-TUE\", \"RDX-WED\", \"RDX-THU\", \"RDX-FRI\"] (Monday first for weekday).",
+                    "cartridges = [\"RDX-MON\", \"RDX-TUE\", \"RDX-WED\", \"RDX-THU\", \"RDX-FRI\"]（weekday では月曜から）を書いてください。",
+                ),
+            );
+        }
+        if rotation == Rotation::Weekday && cartridges.len() > 7 {
+            self.push(
+                p.cartridges.as_ref().map(|c| c.span()).unwrap_or(span.clone()),
+                &format!("{key}.cartridges"),
+                ProblemKind::BadValue,
+                t(
+                    format!("a weekday rotation has at most 7 cartridges (Monday to Sunday), not {}.", cartridges.len()),
+                    format!("曜日ローテーションのカートリッジは最大 7 本（月〜日）です（{} 本あります）。", cartridges.len()),
+                ),
+                t("Use rotation = \"weekly\" for more cartridges, or list one per weekday.", "それより多いなら rotation = \"weekly\" にするか、曜日ごとに 1 本にしてください。"),
+            );
+        }
+        let after_job = p
+            .after_job
+            .as_ref()
+            .and_then(|a| {
+                let after = self.choice(
+                    a,
+                    &format!("{key}.after_job"),
+                    &[
+                        ("eject", DiskAfterJob::Eject),
+                        ("deactivate", DiskAfterJob::Deactivate),
+                        ("export", DiskAfterJob::Export),
+                        ("unmount", DiskAfterJob::Unmount),
+                    ],
+                )?;
+                let fits = match after {
+                    DiskAfterJob::Deactivate | DiskAfterJob::Export => autoloader,
+                    DiskAfterJob::Eject => !autoloader,
+                    DiskAfterJob::Unmount => true,
+                };
+                if !fits {
+                    let w = a.get_ref();
+                    self.push(
+                        a.span(),
+                        &format!("{key}.after_job"),
+                        ProblemKind::Mismatch,
+                        t(
+                            format!("after_job = {w:?} does not fit this mode: an autoloader's cartridge goes to an inactive slot (\"deactivate\", ②-2-1) or out (\"export\", ②-2-2); a single drive's or a disk's is ejected (\"eject\", ②-1-1)."),
+                            format!("after_job = {w:?} はこの mode と合いません。オートローダのカートリッジは非アクティブスロットへ（\"deactivate\"、②-2-1）または外へ（\"export\"、②-2-2）、単体ドライブやディスクは排出（\"eject\"、②-1-1）です。"),
+                        ),
+                        t("Choose the after_job that fits mode.", "mode に合う after_job を選んでください。"),
+                    );
+                }
+                Some(after)
+            })
+            .unwrap_or(if autoloader {
+                DiskAfterJob::Deactivate
+            } else {
+                DiskAfterJob::Eject
+            });
+        let device = p
+            .device
+            .as_ref()
+            .map(|d| self.filled(d, &format!("{key}.device")));
+        let slots = p
+            .slots
+            .as_ref()
+            .map(|s| s.get_ref().clone())
+            .unwrap_or_default();
+        let mut command = |c: &Option<Spanned<Vec<String>>>, what: &str| {
+            let c = c.as_ref()?;
+            if c.get_ref().first().is_none_or(|p| p.trim().is_empty()) {
+                self.push(
+                    c.span(),
+                    &format!("{key}.{what}"),
+                    ProblemKind::Empty,
+                    t(
+                        "The command is empty: there is no program to run.",
+                        "コマンドが空です。実行するプログラムがありません。",
+                    ),
+                    t(
+                        "Name the program first, e.g. [\"udisksctl\", \"power-off\", \"-b\", \"{device}\"].",
+                        "先頭にプログラムを書いてください（例: [\"udisksctl\", \"power-off\", \"-b\", \"{device}\"]）。",
+                    ),
+                );
+            }
+            Some(c.get_ref().clone())
+        };
+        let commands = DiskCommands {
+            mount: command(&p.mount_command, "mount_command"),
+            unmount: command(&p.unmount_command, "unmount_command"),
+            eject: command(&p.eject_command, "eject_command"),
+            activate: command(&p.activate_command, "activate_command"),
+            deactivate: command(&p.deactivate_command, "deactivate_command"),
+            export: command(&p.export_command, "export_command"),
+        };
+        let virtual_device = p
+            .virtual_device
+            .as_ref()
+            .map(|v| self.path(v, &format!("{key}.virtual_device")));
         Target {
             name: name.into(),
             retention,
             kind: TargetKind::DiskPool(DiskPool {
-                mode: mode.unwrap_or(DiskMode::RemovableDisk),
+                mode,
                 mount_point,
+                rotation,
+                cartridges,
+                after_job,
+                device,
+                slots,
+                commands,
+                virtual_device,
             }),
         }
     }

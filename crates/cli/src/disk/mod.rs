@@ -1,0 +1,204 @@
+//! `hokan disk`: RDX cartridges, USB disks and NAS shares rotated by hand
+//! (項番 ②-1-1, ②-2-1, ②-2-2).
+//!
+//! - [`args`]: the command line.
+//! - [`device`]: opening a pool's device (real or simulated), and naming
+//!   what it reports.
+//! - [`job`]: `disk backup`: snapshots copied into the cartridge's own
+//!   repository, then unmount and eject.
+//! - [`manage`]: `disk format|status|eject|restore`.
+//! - [`sim`]: `disk sim`: what a person does with a simulated device.
+//!
+//! Each cartridge holds a self-contained hokan repository (the primary's
+//! objects, copied as they are: same keys, dedup across the generations on
+//! that cartridge). Every move is recorded in the catalog from what the
+//! device reports, so that a cartridge still mounted, still in the drive or
+//! in an active slot is online, whatever the pool intends.
+
+pub mod args;
+mod device;
+mod job;
+mod manage;
+mod sim;
+
+use hokan_offline::{DeviceId, Location, PoolName};
+use hokan_site::{DiskMode, DiskPool, Rotation, TargetKind};
+use time::{Duration, OffsetDateTime, Weekday};
+
+pub use args::DiskCmd;
+
+use crate::exit::{self, Failure};
+use crate::i18n::{t, Lang};
+use crate::site::SiteCtx;
+use crate::Global;
+
+/// A configured disk pool, resolved.
+pub struct Pool {
+    /// Its name.
+    pub name: PoolName,
+    /// Its settings.
+    pub conf: DiskPool,
+    /// How long a cartridge's copies are kept before it may be formatted.
+    pub retention: Duration,
+}
+
+/// Find `[[disk_pool]] name = …` in the site configuration.
+pub fn pool(ctx: &SiteCtx<'_>, name: &str) -> Result<Pool, Failure> {
+    let l = ctx.lang;
+    let target = crate::site::target_of(
+        ctx,
+        name,
+        |k| matches!(k, TargetKind::DiskPool(_)),
+        t(l, "disk pool", "ディスクプール"),
+    )?;
+    let TargetKind::DiskPool(conf) = &target.kind else {
+        unreachable!("target_of checked the kind")
+    };
+    Ok(Pool {
+        name: target.name.clone(),
+        conf: conf.clone(),
+        retention: target.retention,
+    })
+}
+
+/// Run `hokan disk …`.
+pub fn run(cmd: DiskCmd, g: &Global, lang: Lang) -> Result<i32, Failure> {
+    let ctx = SiteCtx::new(g, lang)?;
+    match cmd {
+        DiskCmd::Format {
+            pool: p,
+            medium,
+            force,
+        } => manage::format(&ctx, &pool(&ctx, &p)?, &medium, force),
+        DiskCmd::Status { pool: p } => manage::status(&ctx, &pool(&ctx, &p)?),
+        DiskCmd::Backup {
+            pool: p,
+            snapshots,
+            verify,
+        } => job::backup(&ctx, &pool(&ctx, &p)?, &snapshots, verify),
+        DiskCmd::Eject { pool: p } => manage::eject(&ctx, &pool(&ctx, &p)?),
+        DiskCmd::Restore {
+            pool: p,
+            snapshot,
+            target,
+        } => manage::restore(&ctx, &pool(&ctx, &p)?, &snapshot, target),
+        DiskCmd::Sim(c) => sim::run(&ctx, c),
+    }
+}
+
+/// Which cartridge a job wants tonight.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Due {
+    /// This one.
+    Cartridge(String),
+    /// The rotation has no cartridge for this day (a weekday rotation of
+    /// five cartridges on a Saturday).
+    NoneToday(Weekday),
+    /// Any cartridge of the pool.
+    Any,
+}
+
+/// The cartridge due at `now` (in the site's zone): pure.
+pub fn due(rotation: Rotation, cartridges: &[String], now: OffsetDateTime) -> Due {
+    match rotation {
+        Rotation::Any => Due::Any,
+        Rotation::Weekday => {
+            let day = now.weekday();
+            match cartridges.get(day.number_days_from_monday() as usize) {
+                Some(c) => Due::Cartridge(c.clone()),
+                None => Due::NoneToday(day),
+            }
+        }
+        Rotation::Weekly if cartridges.is_empty() => Due::Any,
+        Rotation::Weekly => {
+            let week = now.iso_week() as usize;
+            Due::Cartridge(cartridges[week % cartridges.len()].clone())
+        }
+    }
+}
+
+/// Where a cartridge the host can use is, for the catalog: online.
+fn attached_location(pool: &Pool, device: &str) -> Location {
+    let d = DeviceId::new(device);
+    match pool.conf.mode {
+        DiskMode::RdxAutoloader => Location::ActiveSlot { autoloader: d },
+        DiskMode::RdxSingleDrive => Location::InDrive { drive: d },
+        DiskMode::RemovableDisk | DiskMode::Nas => Location::Connected {
+            host: Some(device.to_owned()),
+        },
+    }
+}
+
+/// A device error as a failure: its sentence, and what to do.
+fn disk_failure(lang: Lang, e: &hokan_disk::DiskError) -> Failure {
+    use hokan_disk::DiskError as E;
+    let hint = match e {
+        E::NoCartridge { .. } => t(
+            lang,
+            "insert the cartridge, then run the command again",
+            "カートリッジを挿入してから、もう一度実行してください",
+        ),
+        E::Gone { .. } => t(
+            lang,
+            "the cartridge went away while in use: nothing was recorded as copied, and its repository stays usable; insert it and run the command again",
+            "使用中にカートリッジが外れました。コピーは記録していません。カートリッジのリポジトリはそのまま使えます。挿入して、もう一度実行してください",
+        ),
+        E::Command { .. } => t(
+            lang,
+            "check the device and the command in hokan.toml ([[disk_pool]] *_command), then run again",
+            "装置と hokan.toml のコマンド（[[disk_pool]] の *_command）を確認して、もう一度実行してください",
+        ),
+        _ => t(
+            lang,
+            "check the device and the cartridge, then run the command again",
+            "装置とカートリッジを確認して、もう一度実行してください",
+        ),
+    };
+    Failure::new(exit::ERROR, format!("{e}. {hint}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn five() -> Vec<String> {
+        ["RDX-MON", "RDX-TUE", "RDX-WED", "RDX-THU", "RDX-FRI"]
+            .map(String::from)
+            .to_vec()
+    }
+
+    #[test]
+    fn weekday_rotation_names_the_days_cartridge_and_none_at_the_weekend() {
+        // 2026-11-23 is a Monday.
+        let mon = datetime!(2026-11-23 22:00 +09:00);
+        assert_eq!(
+            due(Rotation::Weekday, &five(), mon),
+            Due::Cartridge("RDX-MON".into())
+        );
+        let fri = mon + Duration::days(4);
+        assert_eq!(
+            due(Rotation::Weekday, &five(), fri),
+            Due::Cartridge("RDX-FRI".into())
+        );
+        let sat = mon + Duration::days(5);
+        assert_eq!(
+            due(Rotation::Weekday, &five(), sat),
+            Due::NoneToday(Weekday::Saturday)
+        );
+    }
+
+    #[test]
+    fn weekly_rotation_moves_on_each_iso_week_and_any_takes_any() {
+        let c: Vec<String> = ["W-A", "W-B", "W-C"].map(String::from).to_vec();
+        let a = due(Rotation::Weekly, &c, datetime!(2026-11-23 22:00 +09:00));
+        let b = due(Rotation::Weekly, &c, datetime!(2026-11-30 22:00 +09:00));
+        let same = due(Rotation::Weekly, &c, datetime!(2026-11-29 22:00 +09:00));
+        assert_ne!(a, b);
+        assert_eq!(a, same, "Sunday is still the same ISO week");
+        assert_eq!(
+            due(Rotation::Any, &c, datetime!(2026-11-23 22:00 +09:00)),
+            Due::Any
+        );
+    }
+}

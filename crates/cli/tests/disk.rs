@@ -1,0 +1,295 @@
+//! Removable disks end to end with the real binary, all on the SIMULATED
+//! device (`hokan disk sim` plays the person; no RDX hardware is involved):
+//! a week of rotation, eject and its failure, wrong and unformatted
+//! cartridges, a cartridge pulled out mid-write, restore from a cartridge
+//! alone, and the autoloader's ②-2-1 rule (inactive slot AND attested
+//! network segmentation).
+
+mod common;
+
+use std::fs;
+
+use serde_json::Value;
+
+use common::tape::*;
+use common::*;
+
+const WEEK: [&str; 7] = [
+    "RDX-MON", "RDX-TUE", "RDX-WED", "RDX-THU", "RDX-FRI", "RDX-SAT", "RDX-SUN",
+];
+
+fn single() -> String {
+    format!(
+        r#"[[disk_pool]]
+name = "rdx"
+mode = "rdx-single-drive"
+retention = "2w"
+rotation = "weekday"
+cartridges = {WEEK:?}
+virtual_device = "sim"
+"#
+    )
+}
+
+/// The cartridge due at `minutes` after the current night: the site is at
+/// +09:00 and each night starts at 22:00 UTC, 07:00 the next local day.
+fn due(s: &Site, minutes: i64) -> &'static str {
+    let local = (s.night + time::Duration::minutes(minutes))
+        .to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap());
+    WEEK[local.weekday().number_days_from_monday() as usize]
+}
+
+/// A site with every cartridge of the week formatted and ejected.
+fn week_site() -> Site {
+    let s = Site::new(&single());
+    s.ok(0, &["disk", "sim", "create", "--pool", "rdx"]);
+    for c in WEEK {
+        s.ok(0, &["disk", "sim", "insert", "--pool", "rdx", c]);
+        s.ok(0, &["disk", "format", "--pool", "rdx", c]);
+        s.ok(0, &["disk", "eject", "--pool", "rdx"]);
+    }
+    s
+}
+
+#[test]
+fn a_week_of_rotation_counts_each_cartridge_offline_only_after_eject() {
+    let mut s = week_site();
+    let mut offline = 0;
+    for n in 1..=4 {
+        s.night(n);
+        let c = due(&s, 60);
+        s.ok(50, &["disk", "sim", "insert", "--pool", "rdx", c]);
+        // In the drive: whatever it held is online until it is ejected.
+        let st = s.json(55, &["disk", "status", "--pool", "rdx"], 0);
+        assert_eq!(st["due"], c, "{st}");
+        let v = s.json(60, &["disk", "backup", "--pool", "rdx", "--verify"], 0);
+        assert_eq!(v["medium"], c, "{v}");
+        assert_eq!(v["verified"], true);
+        offline += 1;
+        assert_eq!(s.koban_of(70, c), vec!["②-1-1"], "night {n}");
+        assert_eq!(s.offline(70), offline, "night {n}");
+    }
+    // Dedup on one cartridge: the same cartridge a week later stores only
+    // what changed. Seven nights on, night 1's cartridge is due again.
+    for n in 5..=8 {
+        s.night(n);
+    }
+    let c = due(&s, 60);
+    s.ok(50, &["disk", "sim", "insert", "--pool", "rdx", c]);
+    let v = s.json(60, &["disk", "backup", "--pool", "rdx"], 0);
+    let written = v["bytes_written"].as_u64().unwrap();
+    let there = v["bytes_already_there"].as_u64().unwrap();
+    assert!(there > 10 * written, "most of it was already there: {v}");
+    assert_eq!(s.koban_of(70, c), vec!["②-1-1", "②-1-1"]);
+}
+
+#[test]
+fn a_failed_eject_leaves_the_copy_online_and_says_so() {
+    let mut s = week_site();
+    s.night(1);
+    let c = due(&s, 60);
+    s.ok(50, &["disk", "sim", "insert", "--pool", "rdx", c]);
+    s.ok(50, &["disk", "sim", "fail-eject", "--pool", "rdx"]);
+    let (_, err) = s.code(60, &["disk", "backup", "--pool", "rdx"], 1);
+    assert!(
+        err.contains(c) && err.contains("eject failed") && err.contains("ONLINE"),
+        "{err}"
+    );
+    // The copy exists, but the cartridge is still in the drive: online.
+    assert_eq!(s.koban_of(70, c), vec!["online"]);
+    assert_eq!(s.offline(70), 0);
+    let st: Value = serde_json::from_slice(&s.run(70, &["--json", "status"]).stdout).unwrap();
+    let first = &st["evaluation"]["problems"][0];
+    assert_eq!(
+        first["medium"], c,
+        "the cartridge left in comes first: {st}"
+    );
+    // Ejected by hand (here: again with the command): offline.
+    s.ok(80, &["disk", "eject", "--pool", "rdx"]);
+    assert_eq!(s.koban_of(90, c), vec!["②-1-1"]);
+}
+
+#[test]
+fn a_wrong_unformatted_or_foreign_cartridge_is_refused_naming_both() {
+    let mut s = week_site();
+    s.night(1);
+    let c = due(&s, 60);
+    let wrong = WEEK.iter().copied().find(|w| *w != c).unwrap();
+    s.ok(50, &["disk", "sim", "insert", "--pool", "rdx", wrong]);
+    let before = dir_listing(&s.dir.join("sim"));
+    let (_, err) = s.code(60, &["disk", "backup", "--pool", "rdx"], 1);
+    assert!(err.contains(wrong) && err.contains(c), "names both: {err}");
+    assert_eq!(dir_listing(&s.dir.join("sim")), before, "nothing written");
+    s.ok(61, &["disk", "eject", "--pool", "rdx"]);
+
+    // A blank disk: not formatted.
+    s.ok(62, &["disk", "sim", "insert", "--pool", "rdx", "BLANK-1"]);
+    let (_, err) = s.code(63, &["disk", "backup", "--pool", "rdx"], 1);
+    assert!(
+        err.contains("not formatted") && err.contains("disk format"),
+        "{err}"
+    );
+    // A cartridge of another pool (its label says so).
+    let sim = s.dir.join("sim").join("media").join("BLANK-1");
+    fs::write(
+        sim.join("HOKAN-DISK.json"),
+        r#"{"format":1,"medium":"NAS-1","pool":"nas","created":"2026-11-01T00:00:00Z"}"#,
+    )
+    .unwrap();
+    let (_, err) = s.code(64, &["disk", "backup", "--pool", "rdx"], 1);
+    assert!(
+        err.contains("NAS-1") && err.contains("nas") && err.contains("rdx") && err.contains(c),
+        "{err}"
+    );
+    // And it is not formatted over from the other pool.
+    let (_, err) = s.code(65, &["disk", "format", "--pool", "rdx", c], 1);
+    assert!(err.contains("NAS-1") && err.contains("nas"), "{err}");
+    assert!(sim.join("HOKAN-DISK.json").exists());
+    assert_eq!(s.offline(66), 0);
+}
+
+#[test]
+fn formatting_is_refused_while_a_copy_is_retained() {
+    let mut s = week_site();
+    s.night(1);
+    let c = due(&s, 60);
+    s.ok(50, &["disk", "sim", "insert", "--pool", "rdx", c]);
+    s.ok(60, &["disk", "backup", "--pool", "rdx"]);
+    s.ok(61, &["disk", "sim", "insert", "--pool", "rdx", c]);
+    let (_, err) = s.code(62, &["disk", "format", "--pool", "rdx", c], 1);
+    assert!(err.contains(c) && err.contains("kept until"), "{err}");
+    // The copy is still there and counts once ejected.
+    s.ok(63, &["disk", "eject", "--pool", "rdx"]);
+    assert_eq!(s.koban_of(64, c), vec!["②-1-1"]);
+}
+
+#[test]
+fn a_cartridge_pulled_out_mid_write_is_not_counted_and_the_next_run_completes_it() {
+    let mut s = week_site();
+    fs::write(s.data.join("big.bin"), noise(6_000_000, 7)).unwrap();
+    s.night(1);
+    let c = due(&s, 60);
+    s.ok(50, &["disk", "sim", "insert", "--pool", "rdx", c]);
+    s.ok(
+        50,
+        &["disk", "sim", "pull-after", "--pool", "rdx", "1000000"],
+    );
+    let (_, err) = s.code(60, &["disk", "backup", "--pool", "rdx"], 1);
+    assert!(err.contains(c) && err.contains("went away"), "{err}");
+    assert_eq!(s.koban_of(61, c), Vec::<String>::new(), "no copy recorded");
+    // Back in: the cartridge's repository is usable and the job completes it.
+    s.ok(62, &["disk", "sim", "insert", "--pool", "rdx", c]);
+    let v = s.json(63, &["disk", "backup", "--pool", "rdx", "--verify"], 0);
+    assert!(v["bytes_already_there"].as_u64().unwrap() > 0, "{v}");
+    assert_eq!(s.koban_of(64, c), vec!["②-1-1"]);
+    // Restore from the cartridge alone: the primary repository is gone.
+    fs::remove_dir_all(s.dir.join("repo")).unwrap();
+    s.ok(65, &["disk", "sim", "insert", "--pool", "rdx", c]);
+    let target = s.dir.join("restored");
+    s.ok(
+        66,
+        &[
+            "disk",
+            "restore",
+            "--pool",
+            "rdx",
+            "latest",
+            "--target",
+            target.to_str().unwrap(),
+        ],
+    );
+    assert_same(&s.data, &target.join("data"));
+    // Restoring put it out of reach again.
+    assert_eq!(s.koban_of(67, c), vec!["②-1-1"]);
+}
+
+const AUTOLOADER: &str = r#"[[disk_pool]]
+name = "ql"
+mode = "rdx-autoloader"
+retention = "2w"
+after_job = "deactivate"
+virtual_device = "ql"
+"#;
+
+#[test]
+fn autoloader_inactive_slots_count_only_with_a_valid_segmentation_attestation() {
+    let mut s = Site::new(AUTOLOADER);
+    s.ok(
+        0,
+        &["disk", "sim", "create", "--pool", "ql", "--slots", "4"],
+    );
+    for c in ["QL-1", "QL-2"] {
+        s.ok(0, &["disk", "sim", "insert", "--pool", "ql", c]);
+        s.ok(0, &["disk", "format", "--pool", "ql", c]);
+    }
+    s.night(1);
+    let v = s.json(60, &["disk", "backup", "--pool", "ql"], 0);
+    let c = v["medium"].as_str().unwrap().to_owned();
+    let st = s.json(61, &["disk", "status", "--pool", "ql"], 0);
+    let slot = st["status"]["slots"].as_array().unwrap();
+    assert!(slot.iter().all(|x| x["active"] == false), "{st}");
+    // Inactive slot, no attestation: not offline, and status says why.
+    assert_eq!(s.offline(62), 0);
+    let o = s.run(62, &["status"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("segment"),
+        "names the missing attestation:\n{out}"
+    );
+    s.ok(
+        63,
+        &[
+            "attest",
+            "network-segmented",
+            "--autoloader",
+            "sim-ql",
+            "--evidence",
+            "VLAN 30 isolated",
+            "--by",
+            "情報システム課 鈴木",
+            "--until",
+            "7d",
+        ],
+    );
+    assert_eq!(s.koban_of(64, &c), vec!["②-2-1"]);
+    // The active slot is online whatever is attested.
+    s.ok(65, &["disk", "sim", "insert", "--pool", "ql", "QL-3"]);
+    s.ok(66, &["disk", "format", "--pool", "ql", "QL-3"]);
+    let st = s.json(67, &["disk", "status", "--pool", "ql"], 0);
+    let active: Vec<&Value> = st["status"]["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["active"] == true)
+        .collect();
+    assert_eq!(active.len(), 1, "{st}");
+    assert_eq!(s.koban_of(68, &c), vec!["②-2-1"], "another slot is active");
+    // Eight days later the attestation has expired: online.
+    assert_eq!(s.koban_of(8 * 24 * 60, &c), vec!["online"]);
+    // Exported: ②-2-2 without any attestation.
+    let mut s2 = Site::new(&AUTOLOADER.replace("deactivate", "export"));
+    s2.ok(0, &["disk", "sim", "create", "--pool", "ql"]);
+    s2.ok(0, &["disk", "sim", "insert", "--pool", "ql", "QL-9"]);
+    s2.ok(0, &["disk", "format", "--pool", "ql", "QL-9"]);
+    s2.night(1);
+    s2.ok(60, &["disk", "backup", "--pool", "ql"]);
+    assert_eq!(s2.koban_of(61, "QL-9"), vec!["②-2-2"]);
+}
+
+fn dir_listing(dir: &std::path::Path) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if !p.ends_with("state.json") && !p.ends_with("lock") {
+                out.push((p.display().to_string(), e.metadata().unwrap().len()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
