@@ -373,7 +373,7 @@ pub fn backup(
         }
         return Ok(exit::OK);
     }
-    let mut dev = device::open(ctx, pool)?;
+    let mut dev = device::open(ctx, pool, &cat)?;
     let a = attach_cartridge(ctx, pool, dev.as_mut(), &mut cat, &clock, &want, ACTOR)?;
     let store = LocalStore::new(a.root.join(REPOSITORY_DIR));
     let bar = Bar::new(ctx.g.quiet, ctx.g.json, l, "disk");

@@ -98,7 +98,7 @@ pub fn format(ctx: &SiteCtx<'_>, pool: &Pool, medium: &str, force: bool) -> Resu
             ));
         }
     }
-    let mut dev = device::open(ctx, pool)?;
+    let mut dev = device::open(ctx, pool, &cat)?;
     let name = dev.name().to_owned();
     let st = dev.status().map_err(|e| disk_failure(l, &e))?;
     let media = pool_media(ctx, &cat, pool)?;
@@ -325,7 +325,7 @@ pub fn status(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
     let l = ctx.lang;
     let clock = Clock::new(ctx.now);
     let mut cat = ctx.catalog()?;
-    let mut dev = device::open(ctx, pool)?;
+    let mut dev = device::open(ctx, pool, &cat)?;
     let name = dev.name().to_owned();
     let st = dev.status().map_err(|e| disk_failure(l, &e))?;
     let media = pool_media(ctx, &cat, pool)?;
@@ -437,7 +437,7 @@ pub fn eject(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
     let clock = Clock::new(ctx.now);
     let mut cat = ctx.catalog()?;
     let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
-    let mut dev = device::open(ctx, pool)?;
+    let mut dev = device::open(ctx, pool, &cat)?;
     let a = attach_cartridge(ctx, pool, dev.as_mut(), &mut cat, &clock, &Due::Any, ACTOR)?;
     let said = after_job(ctx, pool, dev.as_mut(), &mut cat, &clock, &a, ACTOR)?;
     done(ctx, &a, &said);
@@ -463,7 +463,7 @@ pub fn restore(
     let clock = Clock::new(ctx.now);
     let mut cat = ctx.catalog()?;
     let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
-    let mut dev = device::open(ctx, pool)?;
+    let mut dev = device::open(ctx, pool, &cat)?;
     let a = attach_cartridge(ctx, pool, dev.as_mut(), &mut cat, &clock, &Due::Any, ACTOR)?;
     let restored =
         crate::commands::restore_from(ctx.g, l, &repository_of(&a.root), snapshot, target);
