@@ -6,13 +6,13 @@
 
 mod commands;
 mod demo;
+mod disk;
 mod exit;
 mod hooks;
 mod i18n;
 mod progress;
 mod site;
 mod tape;
-mod disk;
 
 use std::path::PathBuf;
 
