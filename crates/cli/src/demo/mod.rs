@@ -183,6 +183,7 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
         println!("  {site} status");
         println!("  {site} media list");
         println!("  {site} tape status --pool weekday");
+        println!("  {site} disk status --pool rdx");
         println!("  {site} tape restore --pool weekday <ID> --target restored-from-tape");
         println!("  {site} media move HKN002L9 --to offsite:bank --by YOUR-NAME");
         println!("  {site} report --format html -o report.html");

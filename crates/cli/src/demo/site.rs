@@ -54,6 +54,13 @@ after_job = "unload"
 allocation = "weekday"
 retention = "28d"
 virtual_library = "vtl"
+
+[[disk_pool]]
+name = "rdx"
+mode = "rdx-single-drive"
+retention = "28d"
+rotation = "any"
+virtual_device = "rdx-sim"
 "#,
         data = dir.join("data").display()
     )
@@ -234,6 +241,65 @@ pub fn run(
                 )
             ));
         }
+    }
+    // The first night also goes to an RDX cartridge (a SIMULATED drive),
+    // ejected after the job: ②-1-1.
+    if let Some((first_id, first)) = snaps.get(tail) {
+        let night = OffsetDateTime::parse(&first.time, &Rfc3339).unwrap_or(last_night);
+        let disk = |at: OffsetDateTime, cmd: crate::disk::DiskCmd| -> Result<i32, Failure> {
+            let mut g3 = g2.clone();
+            g3.now = Some(at.format(&Rfc3339).expect("time"));
+            g3.quiet = true;
+            g3.json = false;
+            crate::disk::run(cmd, &g3, lang)
+        };
+        use crate::disk::args::{DiskCmd, SimCmd as DiskSim};
+        let rdx = || "rdx".to_owned();
+        disk(
+            setup,
+            DiskCmd::Sim(DiskSim::Create {
+                pool: rdx(),
+                slots: None,
+            }),
+        )?;
+        disk(
+            setup,
+            DiskCmd::Sim(DiskSim::Insert {
+                pool: rdx(),
+                medium: "RDX-1".into(),
+                slot: None,
+            }),
+        )?;
+        disk(
+            setup,
+            DiskCmd::Format {
+                pool: rdx(),
+                medium: "RDX-1".into(),
+                force: false,
+            },
+        )?;
+        disk(
+            night + Duration::hours(1),
+            DiskCmd::Backup {
+                pool: rdx(),
+                snapshots: vec![first_id.to_hex()],
+                verify: true,
+            },
+        )?;
+        say(format!(
+            "  {} {} → RDX-1 ({})",
+            t(
+                lang,
+                "RDX (SIMULATED drive): snapshot",
+                "RDX（模擬ドライブ）: スナップショット"
+            ),
+            first_id.short(),
+            t(
+                lang,
+                "verified, unmounted and ejected",
+                "検証済み、アンマウントして排出"
+            )
+        ));
     }
     // Someone loads last night's cartridge back into the drive to look at
     // it, and forgets it there.
