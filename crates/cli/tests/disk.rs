@@ -182,8 +182,15 @@ fn a_cartridge_pulled_out_mid_write_is_not_counted_and_the_next_run_completes_it
     let v = s.json(63, &["disk", "backup", "--pool", "rdx", "--verify"], 0);
     assert!(v["bytes_already_there"].as_u64().unwrap() > 0, "{v}");
     assert_eq!(s.koban_of(64, c), vec!["②-1-1"]);
-    // Restore from the cartridge alone: the primary repository is gone.
+    // Restore from the cartridge alone: the primary repository and the
+    // catalog are gone.
     fs::remove_dir_all(s.dir.join("repo")).unwrap();
+    for f in fs::read_dir(&s.dir).unwrap() {
+        let f = f.unwrap();
+        if f.file_name().to_string_lossy().starts_with("catalog.db") {
+            fs::remove_file(f.path()).unwrap();
+        }
+    }
     s.ok(65, &["disk", "sim", "insert", "--pool", "rdx", c]);
     let target = s.dir.join("restored");
     s.ok(
@@ -199,8 +206,15 @@ fn a_cartridge_pulled_out_mid_write_is_not_counted_and_the_next_run_completes_it
         ],
     );
     assert_same(&s.data, &target.join("data"));
-    // Restoring put it out of reach again.
-    assert_eq!(s.koban_of(67, c), vec!["②-1-1"]);
+    // Restoring ejected it again (the new catalog does not know it).
+    let where_is = s.json(67, &["disk", "status", "--pool", "rdx"], 0);
+    assert!(
+        where_is["status"]["cartridges"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{where_is}"
+    );
 }
 
 const AUTOLOADER: &str = r#"[[disk_pool]]
@@ -266,6 +280,33 @@ fn autoloader_inactive_slots_count_only_with_a_valid_segmentation_attestation() 
     assert_eq!(s.koban_of(68, &c), vec!["②-2-1"], "another slot is active");
     // Eight days later the attestation has expired: online.
     assert_eq!(s.koban_of(8 * 24 * 60, &c), vec!["online"]);
+    // A deactivation that fails leaves the cartridge in the active slot:
+    // online, attestation or not.
+    let mut s3 = Site::new(AUTOLOADER);
+    s3.ok(0, &["disk", "sim", "create", "--pool", "ql"]);
+    s3.ok(0, &["disk", "sim", "insert", "--pool", "ql", "QL-5"]);
+    s3.ok(0, &["disk", "format", "--pool", "ql", "QL-5"]);
+    s3.ok(
+        0,
+        &[
+            "attest",
+            "network-segmented",
+            "--autoloader",
+            "sim-ql",
+            "--evidence",
+            "VLAN 30",
+            "--by",
+            "鈴木",
+            "--until",
+            "30d",
+        ],
+    );
+    s3.night(1);
+    s3.ok(50, &["disk", "sim", "fail-eject", "--pool", "ql"]);
+    s3.code(60, &["disk", "backup", "--pool", "ql"], 1);
+    assert_eq!(s3.koban_of(61, "QL-5"), vec!["online"]);
+    s3.ok(62, &["disk", "eject", "--pool", "ql"]);
+    assert_eq!(s3.koban_of(63, "QL-5"), vec!["②-2-1"]);
     // Exported: ②-2-2 without any attestation.
     let mut s2 = Site::new(&AUTOLOADER.replace("deactivate", "export"));
     s2.ok(0, &["disk", "sim", "create", "--pool", "ql"]);

@@ -51,6 +51,10 @@ pub fn record(
     location: Location,
     device: &str,
 ) -> Result<(), Failure> {
+    if cat.medium(medium).is_err() {
+        // Not in this catalog (a restore after the catalog was lost).
+        return Ok(());
+    }
     let at = clock.at();
     let ev = Event::MediumLocated {
         medium: medium.clone(),
@@ -76,6 +80,7 @@ pub fn attach_cartridge(
     clock: &Clock,
     want: &Due,
     actor: &str,
+    known_only: bool,
 ) -> Result<Attached, Failure> {
     let l = ctx.lang;
     let name = dev.name().to_owned();
@@ -173,17 +178,20 @@ pub fn attach_cartridge(
             pool.name,
             t(l, "insert", "のものではありません。挿入してください:"),
         )),
-        (Ok(Some(lb)), _) if !media.iter().any(|m| m.id.as_str() == lb.medium) => Some(format!(
-            "{}: {} {} {}",
-            name,
-            lb.medium,
-            t(
-                l,
-                "is labelled for this pool but is not in this site's catalog; format it again with `hokan disk format` to add it",
-                "はこのプールのラベルがありますが、このサイトのカタログにありません。`hokan disk format` で追加してください"
-            ),
-            pool.name
-        )),
+        (Ok(Some(lb)), _)
+            if known_only && !media.iter().any(|m| m.id.as_str() == lb.medium) =>
+        {
+            Some(format!(
+                "{}: {} {}",
+                name,
+                lb.medium,
+                t(
+                    l,
+                    "is labelled for this pool but is not in this site's catalog (a catalog rebuilt or from another site): `hokan disk restore` can still read it; it is not written to. `hokan disk format` adds it, erasing it",
+                    "はこのプールのラベルがありますが、このサイトのカタログにありません（カタログの再作成か別サイトのもの）。`hokan disk restore` で読めますが、書き込みはしません。`hokan disk format` で追加できますが、内容は消去されます"
+                ),
+            ))
+        }
         (Ok(Some(lb)), Due::Cartridge(id)) if lb.medium != *id => Some(format!(
             "{}: {} {}, {} {id} {}; {} {id}",
             name,
@@ -374,7 +382,16 @@ pub fn backup(
         return Ok(exit::OK);
     }
     let mut dev = device::open(ctx, pool, &cat)?;
-    let a = attach_cartridge(ctx, pool, dev.as_mut(), &mut cat, &clock, &want, ACTOR)?;
+    let a = attach_cartridge(
+        ctx,
+        pool,
+        dev.as_mut(),
+        &mut cat,
+        &clock,
+        &want,
+        ACTOR,
+        true,
+    )?;
     let store = LocalStore::new(a.root.join(REPOSITORY_DIR));
     let bar = Bar::new(ctx.g.quiet, ctx.g.json, l, "disk");
     bar.set_total(plan.bytes());

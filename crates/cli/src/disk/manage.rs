@@ -438,7 +438,16 @@ pub fn eject(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
     let mut cat = ctx.catalog()?;
     let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
     let mut dev = device::open(ctx, pool, &cat)?;
-    let a = attach_cartridge(ctx, pool, dev.as_mut(), &mut cat, &clock, &Due::Any, ACTOR)?;
+    let a = attach_cartridge(
+        ctx,
+        pool,
+        dev.as_mut(),
+        &mut cat,
+        &clock,
+        &Due::Any,
+        ACTOR,
+        true,
+    )?;
     let said = after_job(ctx, pool, dev.as_mut(), &mut cat, &clock, &a, ACTOR)?;
     done(ctx, &a, &said);
     Ok(exit::OK)
@@ -464,7 +473,16 @@ pub fn restore(
     let mut cat = ctx.catalog()?;
     let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
     let mut dev = device::open(ctx, pool, &cat)?;
-    let a = attach_cartridge(ctx, pool, dev.as_mut(), &mut cat, &clock, &Due::Any, ACTOR)?;
+    let a = attach_cartridge(
+        ctx,
+        pool,
+        dev.as_mut(),
+        &mut cat,
+        &clock,
+        &Due::Any,
+        ACTOR,
+        false,
+    )?;
     let restored =
         crate::commands::restore_from(ctx.g, l, &repository_of(&a.root), snapshot, target);
     // Out of reach again, whatever the restore did.

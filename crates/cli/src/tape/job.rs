@@ -43,17 +43,7 @@ pub fn backup(
     let l = ctx.lang;
     let clock = Instant::now();
     let now = ctx.now;
-    let repo_path = ctx.conf.repository.clone().ok_or_else(|| {
-        Failure::new(
-            exit::USAGE,
-            t(
-                l,
-                "no repository: configure [repository] path in hokan.toml",
-                "リポジトリがありません: hokan.toml の [repository] path を設定してください",
-            ),
-        )
-    })?;
-    let repo = crate::commands::open_repository(ctx.g, l, &repo_path, &ctx.conf)?;
+    let repo = crate::site::primary_repository(ctx)?;
     let mut cat = ctx.catalog()?;
     let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
     crate::site::sync_catalog(&repo, &mut cat, &ctx.conf, now).map_err(|e| match e {
