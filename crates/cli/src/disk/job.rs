@@ -72,6 +72,9 @@ pub fn record(
 
 /// Find the cartridge the job wants (`want`), attach it, and check its
 /// label. A wrong cartridge is detached again and refused, naming both.
+/// `known_only`: refuse a pool cartridge this catalog does not know (a
+/// restore allows it: the catalog may be the thing that was lost).
+#[allow(clippy::too_many_arguments)] // each is a separate input of the check
 pub fn attach_cartridge(
     ctx: &SiteCtx<'_>,
     pool: &Pool,
