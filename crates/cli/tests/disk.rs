@@ -141,6 +141,22 @@ fn a_wrong_unformatted_or_foreign_cartridge_is_refused_naming_both() {
         err.contains("NAS-1") && err.contains("nas") && err.contains("rdx") && err.contains(c),
         "{err}"
     );
+    // Another disk carrying a copy of the due cartridge's label: its
+    // filesystem UUID gives it away.
+    let label = s
+        .dir
+        .join("sim")
+        .join("away")
+        .join(c)
+        .join("HOKAN-DISK.json");
+    fs::copy(&label, sim.join("HOKAN-DISK.json")).unwrap();
+    let (_, err) = s.code(64, &["disk", "backup", "--pool", "rdx"], 1);
+    assert!(err.contains(c) && err.contains("UUID"), "{err}");
+    fs::write(
+        sim.join("HOKAN-DISK.json"),
+        r#"{"format":1,"medium":"NAS-1","pool":"nas","created":"2026-11-01T00:00:00Z"}"#,
+    )
+    .unwrap();
     // And it is not formatted over from the other pool.
     let (_, err) = s.code(65, &["disk", "format", "--pool", "rdx", c], 1);
     assert!(err.contains("NAS-1") && err.contains("nas"), "{err}");

@@ -330,6 +330,48 @@ impl Site {
                             format!("    マウントポイント: {m}"),
                         );
                     }
+                    let list = p.cartridges.join(", ");
+                    let (en, ja) = match p.rotation {
+                        Rotation::Weekday => (
+                            format!("one cartridge per weekday, Monday first: {list}"),
+                            format!("曜日ごとに 1 本（月曜から）: {list}"),
+                        ),
+                        Rotation::Weekly => (
+                            format!("one cartridge per ISO week, in turn: {list}"),
+                            format!("週ごとに 1 本（順番）: {list}"),
+                        ),
+                        Rotation::Any => (
+                            "any cartridge of the pool that is inserted".to_owned(),
+                            "挿入されたプールのカートリッジ".to_owned(),
+                        ),
+                    };
+                    out.push(
+                        format!("    rotation: {en}"),
+                        format!("    ローテーション: {ja}"),
+                    );
+                    let (en, ja) = match p.after_job {
+                        DiskAfterJob::Eject => ("unmount and eject", "アンマウントして排出"),
+                        DiskAfterJob::Deactivate => (
+                            "unmount, slot made inactive (②-2-1 also needs an attested network segmentation)",
+                            "アンマウントしてスロットを非アクティブに（②-2-1 にはネットワーク分離の証明も必要）",
+                        ),
+                        DiskAfterJob::Export => ("unmount and export", "アンマウントして搬出"),
+                        DiskAfterJob::Unmount => (
+                            "unmount only (online until taken away and recorded)",
+                            "アンマウントのみ（取り外して記録するまでオンライン）",
+                        ),
+                    };
+                    out.push(
+                        format!("    after a job: {en}"),
+                        format!("    ジョブの後: {ja}"),
+                    );
+                    if let Some(v) = &p.virtual_device {
+                        let v = v.display();
+                        out.push(
+                            format!("    SIMULATED device in {v} (no real disk hardware)"),
+                            format!("    模擬装置: {v}（実機ではありません）"),
+                        );
+                    }
                 }
                 TargetKind::S3(b) => {
                     let endpoint = b.endpoint.as_deref().unwrap_or("AWS");

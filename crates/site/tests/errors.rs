@@ -509,3 +509,48 @@ fn windows_line_endings_and_a_byte_order_mark_keep_positions() {
         (11, 27, "policy.min_offline_generations")
     );
 }
+
+#[test]
+fn disk_pool_rotation_after_job_and_commands_are_checked() {
+    let text = format!(
+        r#"{BASE}
+[[disk_pool]]
+name = "rdx"
+mode = "rdx-single-drive"
+retention = "14d"
+rotation = "weekday"
+after_job = "deactivate"
+eject_command = []
+
+[[disk_pool]]
+name = "ql"
+mode = "rdx-autoloader"
+retention = "14d"
+rotation = "weekly"
+cartridges = ["Q-1", "Q-1"]
+after_job = "eject"
+"#
+    );
+    let found = problems(&text);
+    let got: Vec<(usize, &str, ProblemKind)> = found
+        .iter()
+        .map(|p| (p.line, p.key.as_str(), p.kind))
+        .collect();
+    use ProblemKind::*;
+    assert_eq!(
+        got,
+        [
+            (15, "disk_pool[0].cartridges", Missing),
+            (16, "disk_pool[0].after_job", Mismatch),
+            (17, "disk_pool[0].eject_command", Empty),
+            (24, "disk_pool[1].cartridges", BadValue),
+            (25, "disk_pool[1].after_job", Mismatch),
+        ],
+        "{found:#?}"
+    );
+    let weekday = problems(&format!(
+        "{BASE}\n[[disk_pool]]\nname = \"rdx\"\nmode = \"nas\"\nretention = \"14d\"\nrotation = \"weekday\"\ncartridges = [\"A\", \"B\", \"C\", \"D\", \"E\", \"F\", \"G\", \"H\"]\n"
+    ));
+    assert_eq!(weekday.len(), 1, "{weekday:#?}");
+    assert!(weekday[0].message.en.contains("at most 7"), "{weekday:#?}");
+}

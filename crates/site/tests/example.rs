@@ -332,6 +332,8 @@ Offline targets (4):
   rdx [disk_pool]: RDX cartridge (single drive); offline under ②-1-1
     retention: 14d before a disk may be overwritten
     mount point: /mnt/hokan-rdx
+    rotation: one cartridge per weekday, Monday first: RDX-MON, RDX-TUE, RDX-WED, RDX-THU, RDX-FRI
+    after a job: unmount and eject
   cloud [s3]: object storage; offline under ③-1
     bucket: hospital-backup (region ap-northeast-1, endpoint https://s3.ap-northeast-1.amazonaws.com)
     prefix: hokan/
@@ -376,6 +378,8 @@ const EXAMPLE_JA: &str = "\
   rdx [disk_pool]: RDXカートリッジ（単体ドライブ）、オフラインの項番 ②-1-1
     保持期間: 14d（経過後に上書き可）
     マウントポイント: /mnt/hokan-rdx
+    ローテーション: 曜日ごとに 1 本（月曜から）: RDX-MON, RDX-TUE, RDX-WED, RDX-THU, RDX-FRI
+    ジョブの後: アンマウントして排出
   cloud [s3]: オブジェクトストレージ、オフラインの項番 ③-1
     バケット: hospital-backup（リージョン ap-northeast-1、エンドポイント https://s3.ap-northeast-1.amazonaws.com）
     プレフィックス: hokan/

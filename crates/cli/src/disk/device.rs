@@ -87,6 +87,11 @@ pub fn open(ctx: &SiteCtx<'_>, pool: &Pool, cat: &Catalog) -> Result<Box<dyn Dis
 
 const UUID_NOTE: &str = "filesystem UUID ";
 
+/// The filesystem UUID recorded for a medium when it was formatted.
+pub fn recorded_uuid(m: &MediumRow) -> Option<&str> {
+    m.note.as_deref()?.strip_prefix(UUID_NOTE)
+}
+
 /// Which of the pool's media `c` is: the filesystem label names it (the
 /// simulation, and sites that label their filesystems with the cartridge
 /// id), or its filesystem UUID is the one recorded when it was formatted.

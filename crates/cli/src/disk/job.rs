@@ -195,6 +195,26 @@ pub fn attach_cartridge(
                 ),
             ))
         }
+        (Ok(Some(lb)), _) if uuid_differs(&media, &lb.medium, cartridge.uuid.as_deref()) => {
+            Some(format!(
+                "{}: {} {} {} {}; {} {}",
+                name,
+                t(l, "the cartridge labelled", "ラベル"),
+                lb.medium,
+                t(
+                    l,
+                    "has another filesystem UUID than when it was formatted:",
+                    "のカートリッジは、フォーマット時と異なるファイルシステム UUID です:"
+                ),
+                cartridge.uuid.as_deref().unwrap_or("-"),
+                t(
+                    l,
+                    "it is another disk carrying a copy of its label (or it was reformatted outside hokan); it is not written to. Insert",
+                    "ラベルを複製した別のディスク（または hokan 以外で再フォーマットされたもの）なので書き込みません。挿入してください:"
+                ),
+                lb.medium
+            ))
+        }
         (Ok(Some(lb)), Due::Cartridge(id)) if lb.medium != *id => Some(format!(
             "{}: {} {}, {} {id} {}; {} {id}",
             name,
@@ -216,6 +236,17 @@ pub fn attach_cartridge(
         medium: MediumId::new(label.medium),
         root,
     })
+}
+
+/// Whether the catalog recorded another filesystem UUID for `medium` than
+/// the device reports now.
+fn uuid_differs(media: &[hokan_catalog::MediumRow], medium: &str, now: Option<&str>) -> bool {
+    let Some(now) = now else { return false };
+    media
+        .iter()
+        .find(|m| m.id.as_str() == medium)
+        .and_then(|m| device::recorded_uuid(m))
+        .is_some_and(|was| was != now)
 }
 
 /// Unmount, then eject / deactivate / export as the pool says, recording
