@@ -15,10 +15,10 @@
 //! A placeholder may sit inside an argument (`--slot={slot}`); `{{` and `}}`
 //! stand for literal braces. Nothing goes through a shell.
 
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -339,55 +339,23 @@ impl ProcessRunner {
     }
 }
 
-fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(mut pipe) = pipe {
-            // A read error leaves what was read so far: enough for messages.
-            let _ = pipe.read_to_end(&mut bytes);
-        }
-        String::from_utf8_lossy(&bytes).into_owned()
-    })
-}
-
 impl Runner for ProcessRunner {
     fn run(&mut self, argv: &[String]) -> io::Result<Output> {
         let (program, args) = argv.split_first().ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, "empty command: nothing to run")
         })?;
-        let mut child = Command::new(program)
-            .args(args)
-            .env("LC_ALL", "C")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot run {program}: {e}")))?;
-        let stdout = drain(child.stdout.take());
-        let stderr = drain(child.stderr.take());
-        let deadline = Instant::now() + self.timeout;
-        let status = loop {
-            if let Some(status) = child.try_wait()? {
-                break status;
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!(
-                        "{} did not finish within {} s and was stopped",
-                        command_line(argv),
-                        self.timeout.as_secs()
-                    ),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let mut command = Command::new(program);
+        command.args(args).env("LC_ALL", "C");
+        let f = hokan_exec::run(command, self.timeout, &command_line(argv)).map_err(|e| match e
+            .kind()
+        {
+            io::ErrorKind::TimedOut => e,
+            kind => io::Error::new(kind, format!("cannot run {program}: {e}")),
+        })?;
         Ok(Output {
-            status: status.code(),
-            stdout: stdout.join().unwrap_or_default(),
-            stderr: stderr.join().unwrap_or_default(),
+            status: f.code,
+            stdout: f.stdout,
+            stderr: f.stderr,
         })
     }
 }
@@ -395,6 +363,7 @@ impl Runner for ProcessRunner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
     fn t(words: &[&str]) -> Vec<String> {
         argv(words)

@@ -27,10 +27,10 @@
 //! slots.
 
 use std::collections::HashMap;
-use std::io::{self, Read};
+use std::io;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use super::sense::{Sense, SenseFormat, SenseKey, SenseKind};
 use super::BadAnswer;
@@ -99,51 +99,15 @@ impl ProcessRunner {
     }
 }
 
-fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(mut pipe) = pipe {
-            // A read error leaves what was read so far: enough for messages.
-            let _ = pipe.read_to_end(&mut bytes);
-        }
-        String::from_utf8_lossy(&bytes).into_owned()
-    })
-}
-
 impl MtxRunner for ProcessRunner {
     fn run(&mut self, args: &[String]) -> io::Result<MtxOutput> {
-        let mut child = Command::new(&self.program)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()?;
-        // Read both pipes while waiting, so a large status cannot fill a
-        // pipe and stall the child.
-        let stdout = drain(child.stdout.take());
-        let stderr = drain(child.stderr.take());
-        let deadline = Instant::now() + self.timeout;
-        let status = loop {
-            if let Some(status) = child.try_wait()? {
-                break status;
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!(
-                        "mtx did not finish within {} s and was stopped",
-                        self.timeout.as_secs()
-                    ),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
+        let mut command = Command::new(&self.program);
+        command.args(args);
+        let f = hokan_exec::run(command, self.timeout, "mtx")?;
         Ok(MtxOutput {
-            code: status.code(),
-            stdout: stdout.join().unwrap_or_default(),
-            stderr: stderr.join().unwrap_or_default(),
+            code: f.code,
+            stdout: f.stdout,
+            stderr: f.stderr,
         })
     }
 }
