@@ -21,9 +21,9 @@ mod job;
 mod manage;
 mod sim;
 
-use hokan_offline::{DeviceId, Location, PoolName};
+use hokan_offline::{DeviceId, Location};
 use hokan_site::{DiskMode, DiskPool, Rotation, TargetKind};
-use time::{Duration, OffsetDateTime, Weekday};
+use time::{OffsetDateTime, Weekday};
 
 pub use args::DiskCmd;
 
@@ -33,32 +33,17 @@ use crate::site::SiteCtx;
 use crate::Global;
 
 /// A configured disk pool, resolved.
-pub struct Pool {
-    /// Its name.
-    pub name: PoolName,
-    /// Its settings.
-    pub conf: DiskPool,
-    /// How long a cartridge's copies are kept before it may be formatted.
-    pub retention: Duration,
-}
+pub type Pool = crate::site::Pool<DiskPool>;
 
 /// Find `[[disk_pool]] name = …` in the site configuration.
 pub fn pool(ctx: &SiteCtx<'_>, name: &str) -> Result<Pool, Failure> {
-    let l = ctx.lang;
-    let target = crate::site::target_of(
-        ctx,
-        name,
-        |k| matches!(k, TargetKind::DiskPool(_)),
-        t(l, "disk pool", "ディスクプール"),
-    )?;
-    let TargetKind::DiskPool(conf) = &target.kind else {
-        unreachable!("target_of checked the kind")
-    };
-    Ok(Pool {
-        name: target.name.clone(),
-        conf: conf.clone(),
-        retention: target.retention,
-    })
+    fn pick(k: &TargetKind) -> Option<&DiskPool> {
+        match k {
+            TargetKind::DiskPool(p) => Some(p),
+            _ => None,
+        }
+    }
+    crate::site::pool_of(ctx, name, pick, t(ctx.lang, "disk pool", "ディスクプール"))
 }
 
 /// Run `hokan disk …`.
@@ -161,6 +146,7 @@ fn disk_failure(lang: Lang, e: &hokan_disk::DiskError) -> Failure {
 mod tests {
     use super::*;
     use time::macros::datetime;
+    use time::Duration;
 
     fn five() -> Vec<String> {
         ["RDX-MON", "RDX-TUE", "RDX-WED", "RDX-THU", "RDX-FRI"]

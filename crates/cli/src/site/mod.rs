@@ -215,6 +215,34 @@ pub fn primary_repository(ctx: &SiteCtx<'_>) -> Result<hokan_repo::Repository, F
     crate::commands::open_repository(ctx.g, ctx.lang, &path, &ctx.conf)
 }
 
+/// A configured pool of one kind of target (`T`: its settings), resolved.
+pub struct Pool<T> {
+    /// Its name.
+    pub name: hokan_offline::PoolName,
+    /// Its settings.
+    pub conf: T,
+    /// How long its copies are kept before the medium may be reused.
+    pub retention: time::Duration,
+}
+
+/// The pool `name` of the site configuration, whose settings `pick` finds
+/// in its kind (`what` names that kind in messages: "tape pool").
+pub fn pool_of<T: Clone>(
+    ctx: &SiteCtx<'_>,
+    name: &str,
+    pick: impl Fn(&hokan_site::TargetKind) -> Option<&T>,
+    what: &str,
+) -> Result<Pool<T>, Failure> {
+    let target = target_of(ctx, name, |k| pick(k).is_some(), what)?;
+    Ok(Pool {
+        name: target.name.clone(),
+        conf: pick(&target.kind)
+            .expect("target_of checked the kind")
+            .clone(),
+        retention: target.retention,
+    })
+}
+
 /// The offline target `name` of the site configuration, which must be of
 /// the kind `is` accepts (`what` names that kind in messages: "tape pool").
 pub fn target_of<'c>(

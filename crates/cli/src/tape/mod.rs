@@ -25,7 +25,7 @@ pub mod select;
 mod sim;
 
 use hokan_catalog::Event;
-use hokan_offline::{DeviceId, Location, MediumId, ObservedBy, PoolName};
+use hokan_offline::{DeviceId, Location, MediumId, ObservedBy};
 use hokan_site::{TapePool, TargetKind};
 use time::{Duration, OffsetDateTime};
 
@@ -37,32 +37,17 @@ use crate::site::SiteCtx;
 use crate::Global;
 
 /// A configured tape pool, resolved.
-pub struct Pool {
-    /// Its name.
-    pub name: PoolName,
-    /// Its settings.
-    pub conf: TapePool,
-    /// How long a set is kept before its cartridges may be reused.
-    pub retention: Duration,
-}
+pub type Pool = crate::site::Pool<TapePool>;
 
 /// Find `[[tape_pool]] name = …` in the site configuration.
 pub fn pool(ctx: &SiteCtx<'_>, name: &str) -> Result<Pool, Failure> {
-    let l = ctx.lang;
-    let target = crate::site::target_of(
-        ctx,
-        name,
-        |k| matches!(k, TargetKind::TapePool(_)),
-        t(l, "tape pool", "テーププール"),
-    )?;
-    let TargetKind::TapePool(conf) = &target.kind else {
-        unreachable!("target_of checked the kind")
-    };
-    Ok(Pool {
-        name: target.name.clone(),
-        conf: conf.clone(),
-        retention: target.retention,
-    })
+    fn pick(k: &TargetKind) -> Option<&TapePool> {
+        match k {
+            TargetKind::TapePool(p) => Some(p),
+            _ => None,
+        }
+    }
+    crate::site::pool_of(ctx, name, pick, t(ctx.lang, "tape pool", "テーププール"))
 }
 
 /// Run `hokan tape …`.
