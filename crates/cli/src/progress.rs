@@ -72,6 +72,16 @@ impl Bar {
         }
     }
 
+    /// Ask a person for something (insert a cartridge): above the bar, or
+    /// on stderr even with `--json` or `--quiet`, since nothing happens
+    /// until someone reads it.
+    pub fn ask(&self, line: &str) {
+        match &self.bar {
+            Some(b) => b.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
     /// Remove the bar from the screen.
     pub fn finish(&self) {
         if let Some(b) = &self.bar {

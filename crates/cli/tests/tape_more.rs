@@ -405,3 +405,89 @@ fn a_single_drive_with_the_wrong_cartridge_asks_for_the_right_one() {
     assert!(err.contains("blank"), "{err}");
     assert_eq!(s.offline(63), 0);
 }
+
+/// A SIMULATED single drive and a set larger than a cartridge: with
+/// `--wait-for-cartridge` the job asks for the next cartridge at end of
+/// media and goes on when a person (here the test, through `tape sim`)
+/// inserts it; the set spans three cartridges, each ejected (①-1-1), and
+/// counts as one generation. `--verify` asks for the earlier cartridges
+/// again and reads them back.
+#[test]
+fn a_single_drive_job_waits_for_each_next_cartridge_a_person_inserts() {
+    let mut s = Site::new(SINGLE);
+    s.ok(0, &["tape", "sim", "create", "--pool", "single"]);
+    let tapes = ["HKN801L9", "HKN802L9", "HKN803L9"];
+    for t in tapes {
+        s.ok(
+            0,
+            &[
+                "tape",
+                "sim",
+                "insert",
+                "--pool",
+                "single",
+                t,
+                "--capacity",
+                "8MiB",
+            ],
+        );
+        s.ok(0, &["tape", "label", "--pool", "single", t]);
+        s.ok(0, &["tape", "move", "--pool", "single", t, "--to", "eject"]);
+    }
+    fs::write(s.data.join("scan.dcm"), noise(18_000_000, 7)).unwrap();
+    s.night(1);
+    s.ok(1, &["tape", "sim", "insert", "--pool", "single", tapes[0]]);
+    let mut job = s
+        .command(
+            60,
+            &[
+                "--json",
+                "tape",
+                "backup",
+                "--pool",
+                "single",
+                "--wait-for-cartridge",
+                "2m",
+                "--verify",
+            ],
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The person: whenever the drive is empty, the next cartridge goes in:
+    // the second and third to write, then the first and second again for
+    // the verify (which reads the third first, as it is in the drive).
+    let asked = [tapes[1], tapes[2], tapes[0], tapes[1]];
+    let mut next = 0;
+    let started = std::time::Instant::now();
+    while job.try_wait().unwrap().is_none() {
+        assert!(started.elapsed().as_secs() < 100, "the job did not finish");
+        let st = s.json(61, &["tape", "status", "--pool", "single"], 0);
+        if st["drive"]["loaded"] == false && next < asked.len() {
+            s.ok(
+                61,
+                &["tape", "sim", "insert", "--pool", "single", asked[next]],
+            );
+            next += 1;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let out = job.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("waiting"), "the job asked: {err}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["cartridges"], serde_json::json!(tapes), "{v}");
+    assert_eq!(v["verified"], true, "{v}");
+    assert_eq!(next, asked.len(), "every cartridge was asked for");
+    for t in tapes {
+        assert_eq!(
+            s.koban_of(120, t),
+            vec!["①-1-1"],
+            "{t}: {}",
+            String::from_utf8_lossy(&s.run(120, &["catalog", "events"]).stdout)
+        );
+    }
+    assert_eq!(s.offline(120), 1);
+}

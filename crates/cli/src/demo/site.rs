@@ -173,6 +173,7 @@ pub fn run(
                 pool: pool(),
                 snapshots: vec![id.to_hex()],
                 verify: true,
+                wait_for_cartridge: None,
             },
         )?;
         let on = cat_media_with_copy(&cat_path, &id.to_hex(), lang)?;

@@ -39,6 +39,11 @@ pub enum TapeCmd {
         /// Read back everything written and compare before calling the copy done.
         #[arg(long)]
         verify: bool,
+        /// A single drive: when no usable cartridge is in it (at the start,
+        /// or the cartridge is full), ask for one and wait this long (`2h`)
+        /// for a person to insert it. Default: fail at once, asking for it.
+        #[arg(long, value_name = "DURATION")]
+        wait_for_cartridge: Option<String>,
     },
     /// Restore a snapshot from tape alone (no primary repository needed).
     Restore {

@@ -39,6 +39,7 @@ pub fn backup(
     pool: &Pool,
     specs: &[String],
     verify: bool,
+    wait: std::time::Duration,
 ) -> Result<i32, Failure> {
     let l = ctx.lang;
     let clock = Instant::now();
@@ -63,6 +64,8 @@ pub fn backup(
         refused: Vec::new(),
         set: String::new(),
         clock: Clock::new(now),
+        wait,
+        in_drive: None,
     };
     job.take_inventory(&mut dev)?;
     let bar = Bar::new(ctx.g.quiet, ctx.g.json, l, "tape");
@@ -178,7 +181,7 @@ pub fn backup(
     let mut verified = None;
     if verify {
         bar.say(t(l, "verifying", "検証中").to_owned());
-        job.verify(&mut dev, &set_catalog)?;
+        job.verify(&mut dev, &set_catalog, &bar)?;
         verified = Some(true);
     }
     bar.finish();
@@ -343,6 +346,12 @@ struct Job<'a, 'c> {
     refused: Vec<String>,
     set: String,
     clock: Clock,
+    /// How long a single-drive job waits for a person to insert a
+    /// cartridge (zero: fail at once, asking for it).
+    wait: std::time::Duration,
+    /// The single drive's cartridge when it is not the set's last (the
+    /// verify read the others back after it).
+    in_drive: Option<String>,
 }
 
 impl Job<'_, '_> {
@@ -446,7 +455,7 @@ impl Job<'_, '_> {
         if dev.changer.is_some() {
             self.load(dev, &last)?;
         } else {
-            let inside = self.mount_single(dev, Some(&last))?;
+            let inside = self.mount_single(dev, Some(&last), bar)?;
             debug_assert_eq!(inside, last);
         }
         let found = format::last_catalog(&mut *dev.drive)
@@ -507,7 +516,7 @@ impl Job<'_, '_> {
     /// rotation, not write protected, carrying this pool's label.
     fn mount_next(&mut self, dev: &mut Devices, bar: &Bar) -> Result<String, Failure> {
         if dev.changer.is_none() {
-            return self.mount_single(dev, None);
+            return self.mount_single(dev, None, bar);
         }
         let l = self.lang();
         let mut exclude: Vec<MediumId> = self
@@ -609,14 +618,21 @@ impl Job<'_, '_> {
         }
     }
 
-    /// The single drive: the cartridge a person inserted.
-    /// The single drive: the cartridge a person inserted (`expect`: the
-    /// one that must be there, the open set's last when continuing it).
-    fn mount_single(&mut self, dev: &mut Devices, expect: Option<&str>) -> Result<String, Failure> {
+    /// One look at the single drive: the cartridge there, or why it cannot
+    /// be used: `Retry` when a person can put that right by inserting
+    /// another cartridge.
+    fn try_mount_single(
+        &mut self,
+        dev: &mut Devices,
+        expect: Option<&str>,
+    ) -> Result<String, Refused> {
         let l = self.lang();
-        let st = dev.drive.status().map_err(|e| tape_failure(l, &e))?;
+        let st = dev
+            .drive
+            .status()
+            .map_err(|e| Refused::Fatal(tape_failure(l, &e)))?;
         let ask = |what: String| {
-            Failure::new(
+            Refused::Retry(Failure::new(
                 exit::ERROR,
                 format!(
                     "{what} {} {}: {}",
@@ -628,22 +644,22 @@ impl Job<'_, '_> {
                         "のラベル付きカートリッジを挿入してから、もう一度実行してください（単体ドライブにはチェンジャーがありません）"
                     )
                 ),
-            )
+            ))
         };
         if !st.loaded {
             return Err(ask(format!("{}:", dev.drive_id)));
         }
         if st.write_protected {
-            return Err(tape_failure(
+            return Err(Refused::Retry(tape_failure(
                 l,
                 &TapeError::WriteProtected {
                     device: dev.drive_id.clone(),
                     cartridge: st.cartridge_id.unwrap_or_else(|| "?".into()),
                 },
-            ));
+            )));
         }
         let label = format::read_label(&mut *dev.drive)
-            .map_err(|e| format_failure(l, &e))?
+            .map_err(|e| Refused::Fatal(format_failure(l, &e)))?
             .ok_or_else(|| {
                 ask(t(
                     l,
@@ -668,11 +684,11 @@ impl Job<'_, '_> {
         match expect {
             Some(want) if want == label.medium => {
                 let ev = located(want, self.clock.at(), dev.in_drive(), &dev.drive_id);
-                self.record(vec![ev])?;
+                self.record(vec![ev]).map_err(Refused::Fatal)?;
                 return Ok(label.medium);
             }
             Some(want) => {
-                return Err(Failure::new(
+                return Err(Refused::Retry(Failure::new(
                     exit::ERROR,
                     format!(
                         "{}: {} {}; {} {} {} {want}: {} {want}",
@@ -684,7 +700,7 @@ impl Job<'_, '_> {
                         t(l, "continues on", "の続きは"),
                         t(l, "insert", "挿入してください:"),
                     ),
-                ))
+                )))
             }
             None => {}
         }
@@ -703,16 +719,69 @@ impl Job<'_, '_> {
         if let hokan_catalog::Retained::Until { at } = self
             .cat
             .retention_of(&id)
-            .map_err(|e| self.ctx.catalog_failure(&e))?
+            .map_err(|e| Refused::Fatal(self.ctx.catalog_failure(&e)))?
         {
             if at > self.clock.at() {
-                return Err(retained_failure(self.ctx, &label.medium, at));
+                return Err(Refused::Retry(retained_failure(
+                    self.ctx,
+                    &label.medium,
+                    at,
+                )));
             }
         }
         let loc = dev.in_drive();
         let ev = located(&label.medium, self.clock.at(), loc, &dev.drive_id);
-        self.record(vec![ev])?;
+        self.record(vec![ev]).map_err(Refused::Fatal)?;
         Ok(label.medium)
+    }
+
+    /// The single drive: the cartridge a person inserted (`expect`: the
+    /// one that must be there, the open set's last when continuing it).
+    /// With `--wait-for-cartridge`, a missing or unusable cartridge is
+    /// asked for (an unusable one is ejected so it can be swapped) and the
+    /// drive watched until one that fits is inserted, or the time is up.
+    fn mount_single(
+        &mut self,
+        dev: &mut Devices,
+        expect: Option<&str>,
+        bar: &Bar,
+    ) -> Result<String, Failure> {
+        let deadline = std::time::Instant::now() + self.wait;
+        let mut asked = false;
+        loop {
+            let why = match self.try_mount_single(dev, expect) {
+                Ok(m) => return Ok(m),
+                Err(Refused::Fatal(f)) => return Err(f),
+                Err(Refused::Retry(f)) => f,
+            };
+            if std::time::Instant::now() >= deadline {
+                return Err(why);
+            }
+            let l = self.lang();
+            let loaded = dev.drive.status().map(|s| s.loaded).unwrap_or(false);
+            if loaded {
+                // Out with it, so that a person can put the right one in.
+                let who = dev.drive.status().ok().and_then(|s| s.cartridge_id);
+                dev.drive.unload().map_err(|e| tape_failure(l, &e))?;
+                if let Some(m) = who {
+                    let ev = located(&m, self.clock.at(), dev.ejected(), &dev.drive_id);
+                    record_move(self.ctx, self.cat, &self.clock, ev)?;
+                }
+            }
+            if !asked {
+                bar.ask(&format!(
+                    "{} {} ({} {})",
+                    why.message,
+                    t(l, "— waiting", "— 待機中"),
+                    t(l, "up to", "最長"),
+                    hokan_offline::span::format(
+                        time::Duration::try_from(self.wait).unwrap_or(time::Duration::MAX)
+                    )
+                ));
+                asked = true;
+            }
+            std::thread::sleep(WAIT_POLL);
+        }
     }
 
     fn no_cartridge(&self, why: &NoCartridge) -> Failure {
@@ -769,7 +838,17 @@ impl Job<'_, '_> {
     }
 
     /// Take the cartridge out of the drive back to a storage slot.
+    /// Take the cartridge out of the drive: back to a storage slot, or
+    /// ejected from a single drive (for the person to take, and insert the
+    /// next).
     fn put_away(&mut self, dev: &mut Devices, barcode: &str) -> Result<(), Failure> {
+        if dev.changer.is_none() {
+            dev.drive
+                .unload()
+                .map_err(|e| tape_failure(self.lang(), &e))?;
+            let ev = located(barcode, self.clock.at(), dev.ejected(), &dev.drive_id);
+            return record_move(self.ctx, self.cat, &self.clock, ev);
+        }
         put_away(self.ctx, dev, self.cat, barcode, &self.clock).map(|_| ())
     }
 
@@ -809,15 +888,29 @@ impl Job<'_, '_> {
     }
 
     /// Read back every cartridge of the set and check every object.
-    fn verify(&mut self, dev: &mut Devices, catalog: &format::SetCatalog) -> Result<(), Failure> {
+    /// On a single drive, the other cartridges of the set are asked for
+    /// in turn (see `--wait-for-cartridge`).
+    fn verify(
+        &mut self,
+        dev: &mut Devices,
+        catalog: &format::SetCatalog,
+        bar: &Bar,
+    ) -> Result<(), Failure> {
         let l = self.lang();
         let mut order = self.used.clone();
         // The last cartridge is in the drive: read it first.
         order.rotate_right(1);
         let mut whole = std::collections::BTreeSet::new();
-        for m in &order {
+        for (i, m) in order.iter().enumerate() {
             if dev.changer.is_some() {
                 self.load(dev, m)?;
+            } else {
+                if i > 0 {
+                    // Out with the one read, in with the next.
+                    self.put_away(dev, &order[i - 1])?;
+                }
+                self.mount_single(dev, Some(m), bar)?;
+                self.in_drive = Some(m.clone());
             }
             let mut sink = |_: &str, _: u64, _: &[u8]| Ok(());
             let report = format::read_cartridge_objects(&mut *dev.drive, catalog, &mut sink)
@@ -852,7 +945,10 @@ impl Job<'_, '_> {
         let mut lines = Vec::new();
         let single = self.pool.conf.mode == TapeMode::SingleDrive;
         if single {
-            let m = self.used.last().cloned().expect("a cartridge");
+            let m = match &self.in_drive {
+                Some(m) => m.clone(),
+                None => self.used.last().cloned().expect("a cartridge"),
+            };
             if self.pool.conf.after_job == AfterJob::Eject {
                 dev.drive.unload().map_err(|e| tape_failure(l, &e))?;
                 let ev = located(&m, self.clock.at(), dev.ejected(), &dev.drive_id);
@@ -895,6 +991,17 @@ impl Job<'_, '_> {
         }
         Ok(lines)
     }
+}
+
+/// How often a waiting job looks at the single drive again.
+const WAIT_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Why the single drive's cartridge cannot be used now.
+enum Refused {
+    /// A person can put it right by inserting another cartridge.
+    Retry(Failure),
+    /// Nothing a cartridge swap would fix.
+    Fatal(Failure),
 }
 
 /// How many objects the reader thread may hold ready ahead of the writer.
