@@ -5,14 +5,19 @@
 #   FUZZ_SECONDS=0 scripts/test.sh   skip fuzzing (e.g. while iterating)
 #
 # Tests need: python3 (the shared data set generator), mount/umount and root
-# for the full-disk tmpfs test (it says SKIPPED loudly without root), and
-# cargo-nextest (falls back to cargo test). Everything else is Rust crates.
+# for the full-disk tmpfs test, losetup/lsblk/mkfs.ext4 and root for the
+# removable-disk test on a real ext4 image (both say SKIPPED loudly without
+# root), and cargo-nextest (falls back to cargo test). Everything else is
+# Rust crates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v python3 >/dev/null || need_apt+=(python3)
 command -v mount >/dev/null || need_apt+=(mount)
+command -v losetup >/dev/null || need_apt+=(util-linux)
+command -v lsblk >/dev/null || need_apt+=(util-linux)
+command -v mkfs.ext4 >/dev/null || need_apt+=(e2fsprogs)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing ${need_apt[*]}"
   apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
