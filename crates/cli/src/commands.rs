@@ -195,7 +195,17 @@ pub fn open_repository(
     path: &Path,
     conf: &SiteConf,
 ) -> Result<Repository, Failure> {
-    let store: Arc<dyn Store> = Arc::new(LocalStore::new(path));
+    open_repository_in(g, lang, Arc::new(LocalStore::new(path)), conf)
+}
+
+/// Open the repository in `store` (a folder, a bucket): a paper key if
+/// given, else the passphrase.
+pub fn open_repository_in(
+    g: &Global,
+    lang: Lang,
+    store: Arc<dyn Store>,
+    conf: &SiteConf,
+) -> Result<Repository, Failure> {
     // Config first: a newer format or a wrong path is reported before any prompt.
     Repository::read_config(&*store).map_err(|e| from_repo(lang, &e))?;
     if let Some(p) = &g.paper_key {
@@ -674,46 +684,9 @@ impl Ctx<'_> {
         source: Option<String>,
     ) -> Out {
         let repo = self.open()?;
-        let (id, s) = repo
-            .find_snapshot(snap, source.as_deref())
-            .map_err(|e| self.fail(e))?;
-        let bar = Bar::new(self.g.quiet, self.g.json, self.lang, "restore");
-        let r = repo.restore(
-            &id,
-            &RestoreOptions {
-                target: target.clone(),
-                include,
-                overwrite,
-            },
-            &bar,
-        );
-        bar.finish();
-        let st = r.map_err(|e| self.fail(e))?;
-        if self.g.json {
-            print_json(&json!({"snapshot": id, "time": s.time, "target": target, "stats": st}));
-        } else {
-            let l = self.lang;
-            println!(
-                "{} {} → {}: {} {}, {} {}, {} ({:.1}s)",
-                t(l, "restored", "復元しました"),
-                id.short(),
-                target.display(),
-                st.files,
-                t(l, "files", "ファイル"),
-                st.dirs,
-                t(l, "folders", "フォルダ"),
-                Bytes(st.bytes),
-                st.duration_secs
-            );
-            for (p, e) in &st.errors {
-                eprintln!("{} {p}: {e}", t(l, "NOT RESTORED:", "復元できません:"));
-            }
-        }
-        Ok(if st.errors.is_empty() {
-            exit::OK
-        } else {
-            exit::PARTIAL
-        })
+        restore_snapshot(
+            self.g, self.lang, &repo, snap, target, include, overwrite, source,
+        )
     }
 
     fn verify(&self, read_data: bool) -> Out {
@@ -1152,4 +1125,59 @@ pub fn restore_from(
     let mut g = g.clone();
     g.repo = Some(repo.to_owned());
     Ctx { g: &g, lang }.restore(snapshot, target, Vec::new(), false, None)
+}
+
+/// Restore snapshot `snap` of an opened repository (a folder, a cartridge,
+/// a bucket) into `target`, reporting as `hokan restore` does.
+#[allow(clippy::too_many_arguments)] // the options of `hokan restore`
+pub fn restore_snapshot(
+    g: &Global,
+    lang: Lang,
+    repo: &Repository,
+    snap: &str,
+    target: PathBuf,
+    include: Vec<String>,
+    overwrite: bool,
+    source: Option<String>,
+) -> Out {
+    let (id, s) = repo
+        .find_snapshot(snap, source.as_deref())
+        .map_err(|e| from_repo(lang, &e))?;
+    let bar = Bar::new(g.quiet, g.json, lang, "restore");
+    let r = repo.restore(
+        &id,
+        &RestoreOptions {
+            target: target.clone(),
+            include,
+            overwrite,
+        },
+        &bar,
+    );
+    bar.finish();
+    let st = r.map_err(|e| from_repo(lang, &e))?;
+    if g.json {
+        print_json(&json!({"snapshot": id, "time": s.time, "target": target, "stats": st}));
+    } else {
+        let l = lang;
+        println!(
+            "{} {} → {}: {} {}, {} {}, {} ({:.1}s)",
+            t(l, "restored", "復元しました"),
+            id.short(),
+            target.display(),
+            st.files,
+            t(l, "files", "ファイル"),
+            st.dirs,
+            t(l, "folders", "フォルダ"),
+            Bytes(st.bytes),
+            st.duration_secs
+        );
+        for (p, e) in &st.errors {
+            eprintln!("{} {p}: {e}", t(l, "NOT RESTORED:", "復元できません:"));
+        }
+    }
+    Ok(if st.errors.is_empty() {
+        exit::OK
+    } else {
+        exit::PARTIAL
+    })
 }
