@@ -485,6 +485,10 @@ pub enum ProbeOutcome {
     /// The store deleted or overwrote locked data: the lock is not enforced,
     /// and the medium is reachable and writable from the backup server.
     Failed,
+    /// The store refused to delete locked data but let a compliance-mode
+    /// retention be shortened: whoever holds the credentials can shorten
+    /// every lock and delete the data afterwards. Copies count, but weaker.
+    Shortenable,
 }
 
 /// A fact a person vouches for because software cannot observe it.

@@ -354,8 +354,10 @@ impl<'a> Judge<'a> {
             }
             _ => {}
         }
-        if self.latest_probe(&medium.id).is_none() {
-            weaker.push(WeakerReason::LockNeverProbed);
+        match self.latest_probe(&medium.id).map(|p| p.outcome) {
+            None => weaker.push(WeakerReason::LockNeverProbed),
+            Some(ProbeOutcome::Shortenable) => weaker.push(WeakerReason::RetentionShortenable),
+            Some(_) => {}
         }
         Verdict::Offline {
             koban,

@@ -73,6 +73,8 @@ pub enum ProblemCode {
     ImmutableFlagClearable,
     /// A store's lock enforcement was never tested (weaker).
     LockNeverProbed,
+    /// A store let a compliance retention be shortened when tested (weaker).
+    RetentionShortenable,
     /// A store deleted locked data when tested.
     LockProbeFailed,
     /// No protection is recorded for copies on a store.
@@ -114,6 +116,7 @@ impl ProblemCode {
             C::RetentionGovernance => "retention-governance",
             C::ImmutableFlagClearable => "immutable-flag-clearable",
             C::LockNeverProbed => "lock-never-probed",
+            C::RetentionShortenable => "retention-shortenable",
             C::LockProbeFailed => "lock-probe-failed",
             C::ProtectionNotRecorded => "protection-not-recorded",
             C::MediumDamaged => "medium-damaged",
@@ -125,7 +128,7 @@ impl ProblemCode {
     }
 
     /// Every code, for documentation and tests.
-    pub const ALL: [ProblemCode; 27] = {
+    pub const ALL: [ProblemCode; 28] = {
         use ProblemCode as C;
         [
             C::TooFewOfflineGenerations,
@@ -148,6 +151,7 @@ impl ProblemCode {
             C::RetentionGovernance,
             C::ImmutableFlagClearable,
             C::LockNeverProbed,
+            C::RetentionShortenable,
             C::LockProbeFailed,
             C::ProtectionNotRecorded,
             C::MediumDamaged,

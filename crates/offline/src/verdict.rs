@@ -113,6 +113,8 @@ pub enum WeakerReason {
     FlagClearable,
     /// Nobody ever tested that the store refuses to delete locked data.
     LockNeverProbed,
+    /// The store let a test lock's compliance retention be shortened.
+    RetentionShortenable,
 }
 
 impl WeakerReason {
@@ -130,6 +132,10 @@ impl WeakerReason {
             WeakerReason::LockNeverProbed => Text::new(
                 "nobody has tested that the store refuses deletion",
                 "削除が拒否されることを一度も確認していない",
+            ),
+            WeakerReason::RetentionShortenable => Text::new(
+                "the store let a compliance retention be shortened in a test",
+                "テストでコンプライアンスモードの保持期間を短縮できた",
             ),
         }
     }

@@ -505,6 +505,36 @@ fn failed_lock_test_is_a_site_error() {
 }
 
 #[test]
+fn a_store_that_lets_compliance_retention_be_shortened_counts_only_as_weaker() {
+    // moto 5.2 refuses deleting a locked version but lets a compliance
+    // retention be shortened: offline under ③-1, never plain ③-1.
+    let mut s = Site::new();
+    s.generation("emr", "g1", 1)
+        .medium("B1", MediumKind::ObjectStore)
+        .copy("g1", "B1")
+        .protect("B1", "g1", LockMode::Compliance, until_in(days(30)))
+        .probe("B1", ProbeOutcome::Shortenable);
+    let ev = s.eval();
+    let v = verdict(&ev, "g1", "B1");
+    let text = v.verdict.describe(NOW.offset());
+    assert!(
+        text.en.starts_with(
+            "offline under ③-1, but weaker: the store let a compliance retention be shortened"
+        ),
+        "{}",
+        text.en
+    );
+    let p = problem(&ev, ProblemCode::RetentionShortenable);
+    assert!(
+        p.message
+            .en
+            .contains("B1 let a compliance-mode retention be shortened"),
+        "{}",
+        p.message.en
+    );
+}
+
+#[test]
 fn segmentation_attestation_missing_or_expiring_is_reported() {
     let mut s = Site::new();
     s.generation("emr", "g1", 1)

@@ -121,6 +121,9 @@ impl Ctx<'_> {
                 self.tr("clearable immutable flag", "解除可能な不変フラグ")
             }
             WeakerReason::LockNeverProbed => self.tr("lock never tested", "ロック未検査"),
+            WeakerReason::RetentionShortenable => {
+                self.tr("retention could be shortened", "保持期間を短縮可能")
+            }
         }
     }
 
