@@ -547,8 +547,8 @@ fn stored_problems(judge: &Judge<'_>, id: &MediumId, on: &[&CopyVerdict], out: &
                 format!("{id} let a compliance-mode retention be shortened when tested: whoever holds its credentials can shorten the locks and then delete; {copies_en} on it count as offline, but weaker."),
                 format!("{id} はテストでコンプライアンスモードの保持期間の短縮を許しました。認証情報を持つ者がロックを短縮してから削除できるため、{n} 件のコピーはオフラインとして数えますが弱い扱いです。"),
                 Text::new(
-                    format!("Use a storage service that enforces compliance mode (AWS S3, or check your vendor's object-lock certification), then run `hokan s3 check` again."),
-                    format!("コンプライアンスモードを強制するストレージ（AWS S3 など。ベンダーのオブジェクトロック認証を確認）を使い、もう一度 `hokan s3 check` を実行してください。"),
+                    format!("Use a storage service that enforces compliance mode on {id}'s data (AWS S3, or check your vendor's object-lock certification), then run `hokan s3 check` again."),
+                    format!("{id} のデータにはコンプライアンスモードを強制するストレージ（AWS S3 など。ベンダーのオブジェクトロック認証を確認）を使い、もう一度 `hokan s3 check` を実行してください。"),
                 ),
             ),
             WeakerReason::LockNeverProbed => (
