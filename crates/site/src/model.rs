@@ -304,6 +304,15 @@ pub struct S3Bucket {
     /// Whether a bucket without object lock may be used at all. Its copies
     /// then never count as offline.
     pub allow_unlocked: bool,
+    /// The access key id, when the site gives credentials here rather than
+    /// through the usual AWS sources (environment, shared files, instance
+    /// role).
+    pub access_key_id: Option<String>,
+    /// The file holding the secret access key (first line), with
+    /// `access_key_id`.
+    pub secret_access_key_file: Option<PathBuf>,
+    /// Simultaneous uploads (a hospital's uplink: a few).
+    pub concurrency: u32,
 }
 
 /// The object-lock mode of an S3 target.

@@ -137,6 +137,9 @@ pub(crate) struct RawS3 {
     pub lock_mode: Option<Str>,
     pub retention: Option<Spanned<RawSpan>>,
     pub allow_unlocked: Option<bool>,
+    pub access_key_id: Option<Str>,
+    pub secret_access_key_file: Option<Str>,
+    pub concurrency: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]

@@ -526,6 +526,63 @@ impl Check<'_> {
                 "各オブジェクトを削除できないようロックしておく期間",
             ),
         );
+        let access_key_id = b
+            .access_key_id
+            .as_ref()
+            .map(|k| self.filled(k, &format!("{key}.access_key_id")));
+        let secret_access_key_file = b
+            .secret_access_key_file
+            .as_ref()
+            .map(|f| self.path(f, &format!("{key}.secret_access_key_file")));
+        match (&b.access_key_id, &b.secret_access_key_file) {
+            (Some(k), None) => self.push(
+                k.span(),
+                &format!("{key}.secret_access_key_file"),
+                ProblemKind::Missing,
+                t(
+                    "access_key_id is given without secret_access_key_file.",
+                    "access_key_id に対応する secret_access_key_file がありません。",
+                ),
+                t(
+                    "Add secret_access_key_file = \"/etc/hokan/s3-secret\" (a file holding the secret key, readable by root only), or remove access_key_id to use the usual AWS credential sources.",
+                    "secret_access_key_file = \"/etc/hokan/s3-secret\"（シークレットキーを書いた root のみ読めるファイル）を追加するか、access_key_id を削除して通常の AWS 認証情報を使ってください。",
+                ),
+            ),
+            (None, Some(f)) => self.push(
+                f.span(),
+                &format!("{key}.access_key_id"),
+                ProblemKind::Missing,
+                t(
+                    "secret_access_key_file is given without access_key_id.",
+                    "secret_access_key_file に対応する access_key_id がありません。",
+                ),
+                t(
+                    "Add access_key_id, or remove secret_access_key_file to use the usual AWS credential sources.",
+                    "access_key_id を追加するか、secret_access_key_file を削除して通常の AWS 認証情報を使ってください。",
+                ),
+            ),
+            _ => {}
+        }
+        let concurrency = match &b.concurrency {
+            Some(c) if !(1..=64).contains(c.get_ref()) => {
+                self.push(
+                    c.span(),
+                    &format!("{key}.concurrency"),
+                    ProblemKind::BadValue,
+                    t(
+                        format!("concurrency = {} is not between 1 and 64.", c.get_ref()),
+                        format!("concurrency = {} は 1 から 64 の範囲外です。", c.get_ref()),
+                    ),
+                    t(
+                        "A hospital uplink is best served by 2 to 8 simultaneous uploads.",
+                        "病院の回線では同時アップロード 2〜8 が適当です。",
+                    ),
+                );
+                4
+            }
+            Some(c) => *c.get_ref() as u32,
+            None => 4,
+        };
         Target {
             name: name.into(),
             retention,
@@ -537,6 +594,9 @@ impl Check<'_> {
                 path_style: b.path_style.unwrap_or(false),
                 lock_mode,
                 allow_unlocked: b.allow_unlocked.unwrap_or(false),
+                access_key_id,
+                secret_access_key_file,
+                concurrency,
             }),
         }
     }
