@@ -8,9 +8,12 @@ use std::collections::VecDeque;
 use std::io;
 use std::path::PathBuf;
 
-use hokan_tape::linux::mam::{parse_attributes, MediumInfo};
+use hokan_tape::linux::mam::{
+    answer_from_sg, medium_info_from_sg, parse_attributes, MamError, MediumInfo, Retry,
+};
 use hokan_tape::linux::mtx::{failure_error, parse_status, MtxCommand};
 use hokan_tape::linux::sense::{parse_hex, parse_sense, SenseFormat, SenseKey, SenseKind};
+use hokan_tape::linux::sg::{self, SgResult};
 use hokan_tape::linux::st::{write_with_retry, WriteFailure};
 use hokan_tape::linux::{MtxChanger, MtxOutput, MtxRunner};
 use hokan_tape::{Changer, DriveStatus, TapeError, WriteBlock};
@@ -644,4 +647,52 @@ fn cartridge_memory_of_an_lto9_cartridge() {
     info.apply(&mut status);
     assert_eq!(status.cartridge_id.as_deref(), Some("HKN001L9"));
     assert_eq!(status.capacity, Some(17_166_138 << 20));
+}
+
+/// READ ATTRIBUTE through SG_IO as the kernel would report it, with the
+/// recorded answer in the data buffer (hand-built: no drive here).
+#[test]
+fn cartridge_memory_through_sg_io() {
+    let answer = parse_hex(&data("mam/lto9-data-cartridge.hex")).unwrap();
+    let mut buf = answer.clone();
+    buf.resize(64 * 1024, 0);
+    let result = SgResult {
+        resid: (buf.len() - answer.len()) as i32,
+        duration_ms: 12,
+        ..SgResult::default()
+    };
+    assert_eq!(answer_from_sg(&result, buf.clone()).unwrap(), answer);
+    let info = medium_info_from_sg(&result, buf.clone()).unwrap();
+    let mut status = DriveStatus {
+        loaded: true,
+        ..DriveStatus::default()
+    };
+    info.apply(&mut status);
+    assert_eq!(status.cartridge_id.as_deref(), Some("HKN001L9"));
+    assert_eq!(status.capacity, Some(17_166_138 << 20));
+    // An HBA that does not report the residue: the zeros after the answer
+    // are ignored.
+    let no_resid = SgResult::default();
+    assert_eq!(medium_info_from_sg(&no_resid, buf).unwrap(), info);
+}
+
+#[test]
+fn drive_without_cartridge_memory() {
+    let result = SgResult {
+        status: sg::status::CHECK_CONDITION,
+        driver_status: sg::driver::SENSE,
+        sense: parse_hex(&data("sense/fixed-illegal-request-invalid-opcode.hex")).unwrap(),
+        ..SgResult::default()
+    };
+    let e = medium_info_from_sg(&result, vec![0; 1024]).unwrap_err();
+    assert!(
+        matches!(e, MamError::NotAvailable { drive: true, .. }),
+        "{e:?}"
+    );
+    assert_eq!(e.retry(), Retry::Never);
+    assert!(
+        e.to_string()
+            .starts_with("no cartridge memory available: the drive refuses READ ATTRIBUTE"),
+        "{e}"
+    );
 }

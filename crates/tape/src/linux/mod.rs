@@ -8,8 +8,11 @@
 //!   `mtx -f /dev/sgN …` and parses what it prints.
 //! - [`sense`]: SCSI sense data (fixed and descriptor format) rendered as a
 //!   sentence with what to do.
-//! - [`mam`]: the cartridge memory (MAM) attributes of a READ ATTRIBUTE
-//!   answer: serial number, manufacturer, barcode, capacity.
+//! - [`sg`]: SCSI pass-through (the `SG_IO` ioctl) and the reading of its
+//!   outcome: status, host and driver status, sense data, residue.
+//! - [`mam`]: the cartridge memory (MAM): READ ATTRIBUTE sent through
+//!   [`sg`], and its answer decoded: serial number, manufacturer, barcode,
+//!   capacity.
 //!
 //! The rule of this module: every answer a device or tool gives (an
 //! `mtget`, an errno and a byte count, `mtx status` text, sense bytes, a MAM
@@ -24,6 +27,7 @@ pub mod mam;
 pub mod mtio;
 pub mod mtx;
 pub mod sense;
+pub mod sg;
 pub mod st;
 
 pub use mtx::{MtxChanger, MtxOutput, MtxRunner, ProcessRunner};

@@ -63,6 +63,14 @@
 //!   options in `/sys/class/scsi_tape/nstN/options`; hokan wants
 //!   asynchronous writes, immediate (no-wait) positioning and immediate file
 //!   marks **off** and clears them when it may (root); see [`StOptions`].
+//! - **SCSI pass-through** (`st_ioctl`): `SG_IO` on the tape node reaches
+//!   the drive for a process with CAP_SYS_RAWIO (root), else `EPERM`; `st`
+//!   flushes its write buffer first and otherwise keeps its state. hokan
+//!   sends READ ATTRIBUTE that way, once per loaded cartridge, to fill the
+//!   cartridge identity and capacity of [`TapeDrive::status`] from the
+//!   cartridge memory ([`super::mam`]); when that fails they stay empty.
+//!   A reset or medium change the drive reports to that command (UNIT
+//!   ATTENTION) is not seen by `st`: hokan logs it as a warning.
 
 use std::fmt;
 use std::io;
@@ -70,6 +78,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
+use super::mam::{self, MediumInfo, Retry};
 use super::mtio::{gmt, op, opt, MtGet, MtOp, MTIOCGET, MTIOCTOP};
 use super::BadAnswer;
 use crate::device::{DriveStatus, ReadBlock, TapeDrive, TapeError, WriteBlock};
@@ -78,8 +87,8 @@ use crate::device::{DriveStatus, ReadBlock, TapeDrive, TapeError, WriteBlock};
 // Pure decisions
 
 /// The drive's state from an MTIOCGET answer. `mt_fileno`/`mt_blkno` of
-/// -1 become `None`. Cartridge identity and capacity are not in `mtget`
-/// (they come from cartridge memory, see [`super::mam`]).
+/// -1 become `None`. Cartridge identity and capacity are not in `mtget`:
+/// [`StDrive`] adds them from cartridge memory ([`super::mam`]).
 pub fn decode_status(get: &MtGet) -> DriveStatus {
     let bits = gstat(get);
     let has = |bit: u32| bits & bit != 0;
@@ -368,6 +377,39 @@ pub const MAX_VARIABLE_BLOCK: usize = 0xff_ffff;
 /// is tried then. LTO drives take 8 MiB or 16 MiB - 1.
 const PROBE_SIZES: [usize; 5] = [MAX_VARIABLE_BLOCK, 8 << 20, 4 << 20, 2 << 20, 1 << 20];
 
+/// How often READ ATTRIBUTE is tried per loaded cartridge when the drive
+/// answers "later" (busy, UNIT ATTENTION, becoming ready).
+const MAM_ATTEMPTS: u8 = 3;
+
+/// The cartridge memory of the loaded cartridge, as far as read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Mam {
+    /// Not read yet; `attempts` tries answered "later".
+    NotRead { attempts: u8 },
+    /// Read.
+    Read(MediumInfo),
+    /// Not to be tried again for this cartridge.
+    GaveUp,
+}
+
+impl Mam {
+    /// The state after an attempt that failed with `retry`, and whether
+    /// the drive should never be asked again.
+    fn after_failure(attempts: u8, retry: Retry) -> (Mam, bool) {
+        match retry {
+            Retry::Never => (Mam::GaveUp, true),
+            Retry::NextCartridge => (Mam::GaveUp, false),
+            Retry::Later if attempts + 1 < MAM_ATTEMPTS => (
+                Mam::NotRead {
+                    attempts: attempts + 1,
+                },
+                false,
+            ),
+            Retry::Later => (Mam::GaveUp, false),
+        }
+    }
+}
+
 /// A tape drive on an `st` no-rewind node.
 ///
 /// The node is opened at the first operation and closed after
@@ -375,6 +417,10 @@ const PROBE_SIZES: [usize; 5] = [MAX_VARIABLE_BLOCK, 8 << 20, 4 << 20, 2 << 20, 
 /// so each cartridge is opened afresh. While open, no other program can
 /// open the drive (`st` allows one opener). Dropping the drive closes it;
 /// if the last operation was a write, `st` then writes a file mark.
+///
+/// [`TapeDrive::status`] reads the cartridge memory once per open (each
+/// cartridge gets a fresh open) through SCSI pass-through, best effort: see
+/// [`super::mam`].
 pub struct StDrive {
     path: PathBuf,
     name: String,
@@ -383,6 +429,11 @@ pub struct StDrive {
     early_warning: bool,
     cartridge: Option<String>,
     max_block: Option<usize>,
+    /// Cartridge memory of the cartridge in the open node.
+    mam: Mam,
+    /// READ ATTRIBUTE cannot work on this drive (no privilege, no
+    /// pass-through, or the drive lacks the command): not tried again.
+    mam_never: bool,
 }
 
 impl fmt::Debug for StDrive {
@@ -393,6 +444,7 @@ impl fmt::Debug for StDrive {
             .field("write_protected", &self.write_protected)
             .field("early_warning", &self.early_warning)
             .field("cartridge", &self.cartridge)
+            .field("mam", &self.mam)
             .finish()
     }
 }
@@ -477,6 +529,8 @@ impl StDrive {
             early_warning: false,
             cartridge: None,
             max_block: None,
+            mam: Mam::NotRead { attempts: 0 },
+            mam_never: false,
         }
     }
 
@@ -503,6 +557,7 @@ impl StDrive {
     pub fn close(&mut self) {
         self.file = None;
         self.early_warning = false;
+        self.mam = Mam::NotRead { attempts: 0 };
     }
 
     fn cartridge_name(&self) -> String {
@@ -565,6 +620,7 @@ impl StDrive {
         }
         self.file = Some(file);
         self.early_warning = false;
+        self.mam = Mam::NotRead { attempts: 0 };
         Ok(fd)
     }
 
@@ -859,6 +915,56 @@ impl StDrive {
         }
     }
 
+    /// Fills the cartridge identity and capacity of `status` from the
+    /// cartridge memory, reading it first if not done for this cartridge.
+    /// Never fails: what goes wrong is logged (debug) and leaves them empty.
+    fn add_cartridge_memory(&mut self, status: &mut DriveStatus) {
+        if let Mam::NotRead { attempts } = self.mam {
+            if self.mam_never {
+                self.mam = Mam::GaveUp;
+                return;
+            }
+            let Some(fd) = self.file.as_ref().map(|f| f.as_raw_fd()) else {
+                return;
+            };
+            self.mam = match mam::read_medium_info(fd) {
+                Ok(info) => {
+                    tracing::debug!(
+                        device = %self.name,
+                        barcode = ?info.barcode,
+                        serial = ?info.serial,
+                        capacity = ?info.capacity,
+                        "cartridge memory read"
+                    );
+                    Mam::Read(info)
+                }
+                Err(e) => {
+                    if let mam::MamError::Transient {
+                        unit_attention: true,
+                        ..
+                    } = &e
+                    {
+                        // The sense went to READ ATTRIBUTE, not to st.
+                        tracing::warn!(
+                            device = %self.name,
+                            "the drive reported a condition to READ ATTRIBUTE that the st driver \
+                             did not see ({e}); if it was a reset or a cartridge change, rewind \
+                             and read the label again before writing"
+                        );
+                    } else {
+                        tracing::debug!(device = %self.name, "{e}");
+                    }
+                    let (mam, never) = Mam::after_failure(attempts, e.retry());
+                    self.mam_never |= never;
+                    mam
+                }
+            };
+        }
+        if let Mam::Read(info) = &self.mam {
+            info.apply(status);
+        }
+    }
+
     fn count(&self, count: u32, what: &str) -> Result<i32, TapeError> {
         i32::try_from(count).map_err(|_| TapeError::Device {
             device: self.name.clone(),
@@ -897,7 +1003,9 @@ impl TapeDrive for StDrive {
         if cleaning_requested(&get) {
             tracing::warn!(device = %self.name, "the drive asks for cleaning: load a cleaning cartridge");
         }
-        if !status.loaded {
+        if status.loaded {
+            self.add_cartridge_memory(&mut status);
+        } else {
             // The cartridge left (ejected by hand or by the changer): open
             // afresh for the next one.
             self.close();
@@ -1258,6 +1366,67 @@ mod tests {
         );
         assert_eq!(sysfs_options_path(Path::new("/dev/sg3")), None);
         assert_eq!(sysfs_options_path(Path::new("/dev/stdin")), None);
+    }
+
+    #[test]
+    fn cartridge_memory_retry_policy() {
+        assert_eq!(Mam::after_failure(0, Retry::Never), (Mam::GaveUp, true));
+        assert_eq!(
+            Mam::after_failure(0, Retry::NextCartridge),
+            (Mam::GaveUp, false)
+        );
+        assert_eq!(
+            Mam::after_failure(0, Retry::Later),
+            (Mam::NotRead { attempts: 1 }, false)
+        );
+        assert_eq!(
+            Mam::after_failure(MAM_ATTEMPTS - 1, Retry::Later),
+            (Mam::GaveUp, false)
+        );
+    }
+
+    #[test]
+    fn cartridge_memory_fills_status_and_is_forgotten_at_close() {
+        let mut drive = StDrive::new("/nonexistent/nst9");
+        let info = MediumInfo {
+            serial: Some("JC0123456789".into()),
+            capacity: Some(18 << 40),
+            ..MediumInfo::default()
+        };
+        drive.mam = Mam::Read(info);
+        let mut status = DriveStatus {
+            loaded: true,
+            ..DriveStatus::default()
+        };
+        drive.add_cartridge_memory(&mut status);
+        assert_eq!(status.cartridge_id.as_deref(), Some("JC0123456789"));
+        assert_eq!(status.capacity, Some(18 << 40));
+        drive.close();
+        assert_eq!(drive.mam, Mam::NotRead { attempts: 0 });
+        // Nothing open: nothing read, nothing filled, nothing failed.
+        let mut status = DriveStatus::default();
+        drive.add_cartridge_memory(&mut status);
+        assert_eq!(drive.mam, Mam::NotRead { attempts: 0 });
+        assert_eq!(status, DriveStatus::default());
+    }
+
+    #[test]
+    fn refused_pass_through_is_not_tried_again() {
+        // /dev/null refuses SG_IO with ENOTTY, as a node without SCSI
+        // pass-through would; a tape node refuses with EPERM when not root.
+        let mut drive = StDrive::new("/dev/null");
+        drive.file = Some(std::fs::File::open("/dev/null").unwrap());
+        let mut status = DriveStatus::default();
+        drive.add_cartridge_memory(&mut status);
+        assert_eq!(drive.mam, Mam::GaveUp);
+        assert!(drive.mam_never);
+        assert_eq!((status.cartridge_id, status.capacity), (None, None));
+        // The next cartridge is not asked either.
+        drive.close();
+        drive.file = Some(std::fs::File::open("/dev/null").unwrap());
+        let mut status = DriveStatus::default();
+        drive.add_cartridge_memory(&mut status);
+        assert_eq!(drive.mam, Mam::GaveUp);
     }
 
     #[test]
