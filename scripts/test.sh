@@ -7,7 +7,8 @@
 # Tests need: python3 (the shared data set generator), mount/umount and root
 # for the full-disk tmpfs test, losetup/lsblk/mkfs.ext4 and root for the
 # removable-disk test on a real ext4 image (both say SKIPPED loudly without
-# root), and cargo-nextest (falls back to cargo test). Everything else is
+# root), moto's S3 server (`pip install 'moto[server]'`, done below) for
+# hokan-s3, and cargo-nextest (falls back to cargo test). Everything else is
 # Rust crates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,9 +19,19 @@ command -v mount >/dev/null || need_apt+=(mount)
 command -v losetup >/dev/null || need_apt+=(util-linux)
 command -v lsblk >/dev/null || need_apt+=(util-linux)
 command -v mkfs.ext4 >/dev/null || need_apt+=(e2fsprogs)
+# moto's S3 server for hokan-s3's tests comes from PyPI through pip.
+python3 -c 'import moto.server' 2>/dev/null || python3 -m pip --version >/dev/null 2>&1 \
+  || need_apt+=(python3-pip)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing ${need_apt[*]}"
   apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
+fi
+if ! python3 -c 'import moto.server' 2>/dev/null; then
+  echo "== installing moto[server] (S3 test server for hokan-s3)"
+  # Debian's python refuses plain pip installs (externally managed).
+  python3 -m pip install --quiet 'moto[server]' 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages 'moto[server]'
+  python3 -c 'import moto.server'
 fi
 
 echo "== format and lints"

@@ -84,6 +84,11 @@ pub fn run(cli: Cli, lang: Lang) -> Out {
         Command::Status => site::run(SiteCommand::Status, &g, lang),
         Command::Tape { action } => crate::tape::run(action, &g, lang),
         Command::Disk { action } => crate::disk::run(action, &g, lang),
+        Command::Copy { to, snapshots } => {
+            let ctx = crate::site::SiteCtx::new(&g, lang)?;
+            crate::s3::copy(&ctx, &to, &snapshots)
+        }
+        Command::S3 { action } => crate::s3::run(action, &g, lang),
         Command::Report(r) => site::run(SiteCommand::Report(r), &g, lang),
     }
 }

@@ -11,6 +11,7 @@ mod exit;
 mod hooks;
 mod i18n;
 mod progress;
+mod s3;
 mod site;
 mod tape;
 
@@ -223,6 +224,19 @@ pub enum Command {
     Disk {
         #[command(subcommand)]
         action: disk::DiskCmd,
+    },
+    /// Copy snapshots to another store: `--to s3:NAME` (an S3 bucket under object lock).
+    Copy {
+        /// The destination, `s3:NAME` (an `[[s3]]` of hokan.toml).
+        #[arg(long)]
+        to: String,
+        /// Snapshots (default: every one not yet there).
+        snapshots: Vec<String>,
+    },
+    /// S3 buckets under object lock: check, extend-locks, restore, prune.
+    S3 {
+        #[command(subcommand)]
+        action: s3::S3Cmd,
     },
     /// The morning view: offline generations per source, media, problems.
     /// Exit code 9 when the site is not compliant.

@@ -1,0 +1,297 @@
+//! `hokan copy --to s3:NAME [SNAP...]`: the snapshots not yet in the bucket
+//! (default: every snapshot of the primary repository without a complete
+//! copy there), their objects sent under object lock.
+//!
+//! Resumable: objects already in the bucket are not sent again, and every
+//! snapshot object goes last, after all the objects it needs, so an
+//! interrupted copy leaves nothing a restore could trip on and records no
+//! copy. Each copy is recorded with its protection: the earliest lock among
+//! the objects it needs.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use hokan_catalog::Event;
+use hokan_format::Id;
+use hokan_offline::{LockMode as CatLockMode, Retention, SnapshotId};
+use hokan_repo::store::{ObjectKind, Store, StoreError};
+use hokan_s3::LockMode;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::{connect, ensure_medium, lock_spec, s3_failure, target};
+use crate::exit::{self, Failure};
+use crate::i18n::{t, Bytes};
+use crate::progress::Bar;
+use crate::site::{print_json, SiteCtx};
+use crate::tape::devices::PoolLock;
+
+const ACTOR: &str = "hokan copy";
+
+/// `hokan copy --to s3:NAME`.
+pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failure> {
+    let l = ctx.lang;
+    let started = std::time::Instant::now();
+    let Some(name) = to.strip_prefix("s3:") else {
+        return Err(Failure::new(
+            exit::USAGE,
+            format!(
+                "--to {to:?}: {}",
+                t(
+                    l,
+                    "name the destination as s3:NAME (an [[s3]] of hokan.toml)",
+                    "コピー先は s3:NAME（hokan.toml の [[s3]]）で指定してください"
+                )
+            ),
+        ));
+    };
+    let target = target(ctx, name)?;
+    let repo = crate::site::primary_repository(ctx)?;
+    let mut cat = ctx.catalog()?;
+    let _lock = PoolLock::take(cat.path().expect("a file catalog"), target.name.as_str(), l)?;
+    crate::site::sync_catalog(&repo, &mut cat, &ctx.conf, ctx.now).map_err(|e| match e {
+        crate::site::SyncError::Repo(e) => exit::from_repo(l, &e),
+        crate::site::SyncError::Catalog(e) => ctx.catalog_failure(&e),
+    })?;
+
+    // The bucket first: without object lock it is not an offline target.
+    let probe_store = connect(ctx, &target, false)?;
+    let report = hokan_s3::bucket_check(&probe_store).map_err(|e| s3_failure(l, &e))?;
+    let locked = report.object_lock_enabled;
+    if !locked && !target.conf.allow_unlocked {
+        return Err(Failure::new(
+            exit::CONFIG,
+            format!(
+                "s3:{name} ({}): {}",
+                target.conf.bucket,
+                t(
+                    l,
+                    "the bucket has no object lock, so copies in it could be deleted by anyone holding the credentials and never count as offline. Create a bucket with object lock enabled (and versioning), or set allow_unlocked = true to copy there anyway (never offline)",
+                    "バケットにオブジェクトロックがないため、認証情報を持つ誰でもコピーを削除でき、オフラインとは数えません。オブジェクトロック（とバージョニング）を有効にしたバケットを作るか、オフライン扱いされないことを承知で allow_unlocked = true を設定してください"
+                )
+            ),
+        ));
+    }
+    let store = connect(ctx, &target, locked)?;
+    let medium = ensure_medium(ctx, &mut cat, &target, ACTOR)?;
+
+    // Which snapshots: asked for, else every one not yet completely there.
+    let ids: Vec<Id> = if specs.is_empty() {
+        let there: Vec<SnapshotId> = cat
+            .copies()
+            .map_err(|e| ctx.catalog_failure(&e))?
+            .into_iter()
+            .filter(|c| c.medium == medium && c.complete)
+            .map(|c| c.snapshot)
+            .collect();
+        let (all, _) = repo.snapshots().map_err(|e| exit::from_repo(l, &e))?;
+        let mut ids: Vec<(String, Id)> = all
+            .into_iter()
+            .filter(|(id, _)| !there.contains(&SnapshotId::new(id.to_hex())))
+            .map(|(id, s)| (s.time.clone(), id))
+            .collect();
+        ids.sort();
+        ids.into_iter().map(|(_, id)| id).collect()
+    } else {
+        crate::tape::job::snapshots_to_copy(&repo, specs, l)?
+    };
+    if ids.is_empty() {
+        if ctx.g.json {
+            print_json(&json!({"to": to, "snapshots": [], "bytes_sent": 0}));
+        } else if !ctx.g.quiet {
+            println!(
+                "s3:{name}: {}",
+                t(
+                    l,
+                    "every snapshot is already there",
+                    "すべてのスナップショットがコピー済みです"
+                )
+            );
+        }
+        return Ok(exit::OK);
+    }
+    let plan = repo.copy_plan(&ids).map_err(|e| exit::from_repo(l, &e))?;
+
+    // What is there already (size by key), to resume.
+    let mut have: HashMap<(ObjectKind, String), u64> = HashMap::new();
+    for kind in [
+        ObjectKind::Config,
+        ObjectKind::Key,
+        ObjectKind::Pack,
+        ObjectKind::Index,
+        ObjectKind::Snapshot,
+    ] {
+        for o in store.list(kind).map_err(|e| store_failure(ctx, name, &e))? {
+            have.insert((kind, o.name), o.size);
+        }
+    }
+    let bar = Bar::new(ctx.g.quiet, ctx.g.json, l, "s3");
+    bar.set_total(plan.bytes());
+    let (rest, snapshots): (Vec<_>, Vec<_>) = plan
+        .objects
+        .iter()
+        .partition(|o| o.kind != ObjectKind::Snapshot);
+    let sent = Mutex::new(0u64);
+    let kept = Mutex::new(Vec::new());
+    let send = |obj: &hokan_repo::copy::CopyObject| -> Result<(), Failure> {
+        if have.get(&(obj.kind, obj.name.clone())) == Some(&obj.size) {
+            kept.lock()
+                .expect("kept")
+                .push((obj.kind, obj.name.clone()));
+            bar.add(obj.size);
+            return Ok(());
+        }
+        let bytes = repo
+            .copy_object_bytes(obj)
+            .map_err(|e| exit::from_repo(l, &e))?;
+        match store.put(obj.kind, &obj.name, &bytes) {
+            Ok(()) => *sent.lock().expect("sent") += obj.size,
+            // Sent by an earlier, interrupted run after we listed.
+            Err(StoreError::AlreadyExists { .. }) => kept
+                .lock()
+                .expect("kept")
+                .push((obj.kind, obj.name.clone())),
+            Err(e) => return Err(store_failure(ctx, name, &e)),
+        }
+        bar.add(obj.size);
+        Ok(())
+    };
+    // Everything but the snapshots, a few at a time; then the snapshots.
+    let workers = (target.conf.concurrency as usize).clamp(1, 64);
+    let next = Mutex::new(rest.iter());
+    let failed: Mutex<Option<Failure>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                if failed.lock().expect("failed").is_some() {
+                    return;
+                }
+                let Some(obj) = next.lock().expect("next").next().copied() else {
+                    return;
+                };
+                if let Err(f) = send(obj) {
+                    failed.lock().expect("failed").get_or_insert(f);
+                    return;
+                }
+            });
+        }
+    });
+    if let Some(f) = failed.into_inner().expect("failed") {
+        bar.finish();
+        return Err(f);
+    }
+    for obj in snapshots {
+        if let Err(f) = send(obj) {
+            bar.finish();
+            return Err(f);
+        }
+    }
+    bar.finish();
+
+    // The protection of the copy: the earliest lock among its objects.
+    // Objects sent now are locked from about now; objects already there are
+    // asked for their lock.
+    let spec = lock_spec(&target);
+    let written_at = OffsetDateTime::now_utc();
+    let mut earliest: Option<OffsetDateTime> = locked.then(|| {
+        written_at + time::Duration::try_from(spec.retention).unwrap_or(time::Duration::ZERO)
+    });
+    let mut unlocked = !locked;
+    if locked {
+        for (kind, key) in kept.into_inner().expect("kept") {
+            match store.object_lock(kind, &key) {
+                Ok(state) => match state.retain_until {
+                    Some(u) => earliest = Some(earliest.map_or(u, |e| e.min(u))),
+                    None => unlocked = true,
+                },
+                Err(e) => return Err(s3_failure(l, &e)),
+            }
+        }
+    }
+    let at = ctx.now;
+    let mode = match spec.mode {
+        LockMode::Compliance => CatLockMode::Compliance,
+        LockMode::Governance => CatLockMode::Governance,
+    };
+    let mut events = Vec::new();
+    for id in &ids {
+        let snapshot = SnapshotId::new(id.to_hex());
+        events.push(Event::CopyRecorded {
+            snapshot: snapshot.clone(),
+            medium: medium.clone(),
+            since: at,
+            complete: true,
+            with: Vec::new(),
+        });
+        events.push(Event::Protected {
+            medium: medium.clone(),
+            snapshot,
+            at,
+            mode,
+            retention: match (unlocked, earliest) {
+                (false, Some(until)) => Retention::Until { until },
+                _ => Retention::Unlocked,
+            },
+        });
+    }
+    cat.record_all(at, ACTOR, events)
+        .map_err(|e| ctx.catalog_failure(&e))?;
+    let sent = sent.into_inner().expect("sent");
+    let snap_ids: Vec<String> = ids.iter().map(Id::to_hex).collect();
+    if ctx.g.json {
+        print_json(&json!({
+            "to": to,
+            "bucket": target.conf.bucket,
+            "snapshots": snap_ids,
+            "bytes_sent": sent,
+            "bytes_already_there": plan.bytes().saturating_sub(sent),
+            "locked": locked,
+            "locked_until": earliest.filter(|_| !unlocked).map(rfc3339),
+            "seconds": started.elapsed().as_secs_f64(),
+        }));
+    } else if !ctx.g.quiet {
+        println!(
+            "{} {} → s3:{name}: {} {}, {} {}{}",
+            t(l, "copied", "コピーしました:"),
+            snap_ids.len(),
+            Bytes(sent),
+            t(l, "sent", "送信"),
+            Bytes(plan.bytes().saturating_sub(sent)),
+            t(l, "already there", "既存"),
+            match (unlocked, earliest) {
+                (false, Some(u)) =>
+                    format!("; {} {}", t(l, "locked until", "ロック期限"), ctx.when(u)),
+                _ => format!(
+                    "; {}",
+                    t(
+                        l,
+                        "NOT LOCKED: never offline",
+                        "ロックなし: オフライン扱いされません"
+                    )
+                ),
+            }
+        );
+    }
+    Ok(exit::OK)
+}
+
+fn store_failure(ctx: &SiteCtx<'_>, name: &str, e: &StoreError) -> Failure {
+    let l = ctx.lang;
+    Failure::new(
+        exit::ERROR,
+        format!(
+            "s3:{name}: {e}. {}",
+            t(
+                l,
+                "Nothing was recorded as copied and nothing half-written is left; run the command again to resume",
+                "コピーとしては何も記録していません。中途半端なオブジェクトは残りません。もう一度実行すると再開します"
+            )
+        ),
+    )
+}
+
+/// An instant as RFC 3339 text, for `--json`.
+pub(super) fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

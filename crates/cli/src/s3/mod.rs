@@ -1,0 +1,186 @@
+//! `hokan copy --to s3:NAME` and `hokan s3 check|extend-locks|restore|prune`:
+//! copies in an S3 bucket under object lock (項番 ③-1).
+//!
+//! - [`args`]: the command line.
+//! - [`copy`]: the copy job, resumable: objects already in the bucket are
+//!   not sent again, snapshots go last.
+//! - [`manage`]: the bucket check and enforcement probe, lock extension,
+//!   restore and prune.
+//!
+//! The bucket is one medium in the catalog, named after the target. Each
+//! copy is recorded with its protection: the earliest lock among the
+//! objects the snapshot needs, so the evaluator calls it offline only until
+//! then. The latest probe's outcome decides whether those locks count in
+//! full (`Held`), only as weaker (`Shortenable`), or not at all (`Failed`).
+
+pub mod args;
+mod copy;
+mod manage;
+
+use std::sync::Arc;
+
+use hokan_catalog::{Catalog, Event};
+use hokan_offline::{MediumId, MediumKind};
+use hokan_s3::{LockMode, LockSpec, S3Config, S3Store};
+use hokan_site::{S3Bucket, S3LockMode, TargetKind};
+
+pub use args::S3Cmd;
+pub use copy::copy;
+
+use crate::exit::{self, Failure};
+use crate::i18n::{t, Lang};
+use crate::site::SiteCtx;
+use crate::Global;
+
+/// A configured S3 target, resolved.
+pub type Target = crate::site::Pool<S3Bucket>;
+
+/// Find `[[s3]] name = …` in the site configuration.
+pub fn target(ctx: &SiteCtx<'_>, name: &str) -> Result<Target, Failure> {
+    fn pick(k: &TargetKind) -> Option<&S3Bucket> {
+        match k {
+            TargetKind::S3(b) => Some(b),
+            _ => None,
+        }
+    }
+    crate::site::pool_of(ctx, name, pick, t(ctx.lang, "S3 target", "S3 保管先"))
+}
+
+/// Run `hokan s3 …`.
+pub fn run(cmd: S3Cmd, g: &Global, lang: Lang) -> Result<i32, Failure> {
+    let ctx = SiteCtx::new(g, lang)?;
+    match cmd {
+        S3Cmd::Check { name } => manage::check(&ctx, &target(&ctx, &name)?),
+        S3Cmd::ExtendLocks { name } => manage::extend_locks(&ctx, &target(&ctx, &name)?),
+        S3Cmd::Restore {
+            name,
+            snapshot,
+            target: to,
+        } => manage::restore(&ctx, &target(&ctx, &name)?, &snapshot, to),
+        S3Cmd::Prune { name } => manage::prune(&ctx, &target(&ctx, &name)?),
+    }
+}
+
+/// The lock hokan asks for on this target.
+fn lock_spec(target: &Target) -> LockSpec {
+    LockSpec {
+        mode: match target.conf.lock_mode {
+            S3LockMode::Compliance => LockMode::Compliance,
+            S3LockMode::Governance => LockMode::Governance,
+        },
+        retention: std::time::Duration::try_from(target.retention)
+            .unwrap_or(std::time::Duration::from_secs(86_400)),
+    }
+}
+
+/// Connect to the target's bucket; `lock`: write new objects under the
+/// target's lock.
+fn connect(ctx: &SiteCtx<'_>, target: &Target, lock: bool) -> Result<Arc<S3Store>, Failure> {
+    connect_as(ctx, target, lock, false)
+}
+
+/// [`connect`], reading each object's first version (restores: whatever
+/// was written on top since, the locked original is read).
+fn connect_as(
+    ctx: &SiteCtx<'_>,
+    target: &Target,
+    lock: bool,
+    original_versions: bool,
+) -> Result<Arc<S3Store>, Failure> {
+    let l = ctx.lang;
+    let b = &target.conf;
+    let credentials = match (&b.access_key_id, &b.secret_access_key_file) {
+        (Some(id), Some(file)) => {
+            let secret = std::fs::read_to_string(file).map_err(|e| {
+                Failure::new(
+                    exit::CONFIG,
+                    format!(
+                        "{}: {e} ({})",
+                        file.display(),
+                        t(
+                            l,
+                            "the S3 secret access key file",
+                            "S3 シークレットキーのファイル"
+                        )
+                    ),
+                )
+            })?;
+            let secret = secret.lines().next().unwrap_or("").trim().to_owned();
+            Some((id.clone(), secret))
+        }
+        _ => None,
+    };
+    let cfg = S3Config {
+        endpoint: b.endpoint.clone(),
+        region: b.region.clone(),
+        bucket: b.bucket.clone(),
+        prefix: b.prefix.clone(),
+        path_style: b.path_style,
+        credentials,
+        lock: lock.then(|| lock_spec(target)),
+        concurrency: b.concurrency as usize,
+        original_versions,
+        ..S3Config::new(b.region.clone(), b.bucket.clone())
+    };
+    // HOKAN_S3_ATTEMPTS: attempts per request before giving up (default
+    // 8 with backoff up to 20 s, about two minutes of outage); fewer with
+    // a short backoff for diagnosis and tests.
+    let mut net = hokan_s3::NetworkOptions::default();
+    if let Some(n) = std::env::var("HOKAN_S3_ATTEMPTS")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+    {
+        net.max_attempts = n.max(1);
+        net.initial_backoff = std::time::Duration::from_millis(100);
+        net.max_backoff = std::time::Duration::from_secs(1);
+    }
+    S3Store::connect_with(cfg, net)
+        .map(Arc::new)
+        .map_err(|e| s3_failure(l, &e))
+}
+
+/// An S3 error as a failure.
+fn s3_failure(lang: Lang, e: &hokan_s3::S3Error) -> Failure {
+    Failure::new(
+        exit::ERROR,
+        format!(
+            "{e}. {}",
+            t(
+                lang,
+                "check the endpoint, the credentials and the network, then run the command again (a copy resumes where it stopped)",
+                "エンドポイント、認証情報、ネットワークを確認して、もう一度実行してください（コピーは中断した所から再開します）"
+            )
+        ),
+    )
+}
+
+/// Add the bucket to the catalog's media if it is not there yet.
+fn ensure_medium(
+    ctx: &SiteCtx<'_>,
+    cat: &mut Catalog,
+    target: &Target,
+    actor: &str,
+) -> Result<MediumId, Failure> {
+    let id = MediumId::new(target.name.as_str());
+    if cat.medium(&id).is_err() {
+        let b = &target.conf;
+        cat.record(
+            ctx.now,
+            actor,
+            Event::MediumAdded {
+                medium: id.clone(),
+                kind: MediumKind::ObjectStore,
+                pool: Some(target.name.clone()),
+                label: Some(format!(
+                    "s3://{}/{}",
+                    b.bucket,
+                    b.prefix.as_deref().unwrap_or("")
+                )),
+                capacity: None,
+                note: b.endpoint.clone(),
+            },
+        )
+        .map_err(|e| ctx.catalog_failure(&e))?;
+    }
+    Ok(id)
+}
