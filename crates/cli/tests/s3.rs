@@ -12,7 +12,7 @@ mod common;
 use std::fs;
 
 use hokan_repo::store::{ObjectKind, Store};
-use hokan_s3::testing::{MotoServer, TEST_ACCESS_KEY, TEST_SECRET};
+use hokan_s3::testing::{FlakyProxy, MotoServer, TEST_ACCESS_KEY, TEST_SECRET};
 use hokan_s3::S3Store;
 use serde_json::Value;
 
@@ -198,4 +198,147 @@ fn ransomware_with_hokans_own_credentials_cannot_destroy_the_locked_generation()
     assert_same(&s.data, &target.join("data"));
     let c = copies(&s, 71);
     assert_eq!(c[0]["verdict"]["detail"]["koban"], "③-1", "{c:?}");
+}
+
+#[test]
+fn a_bucket_without_object_lock_is_refused_and_if_allowed_never_offline() {
+    let m = moto();
+    m.create_plain_bucket("plain").unwrap();
+    let mut s = site(&m.endpoint(), "plain", "");
+    s.night(1);
+    let (_, err) = s.code(60, &["copy", "--to", "s3:cloud"], 10);
+    assert!(
+        err.contains("plain") && err.contains("no object lock") && err.contains("allow_unlocked"),
+        "{err}"
+    );
+    assert!(copies(&s, 61).is_empty(), "nothing recorded");
+    assert!(
+        raw(&m, "plain", None)
+            .list(ObjectKind::Pack)
+            .unwrap()
+            .is_empty(),
+        "nothing sent"
+    );
+
+    let mut s = site(&m.endpoint(), "plain", "allow_unlocked = true\n");
+    s.night(1);
+    let v = s.json(60, &["copy", "--to", "s3:cloud"], 0);
+    assert_eq!(v["locked"], false, "{v}");
+    assert_eq!(s.koban_of(61, "cloud"), vec!["online"]);
+    let c = copies(&s, 61);
+    assert!(c[0]["verdict"].to_string().contains("unlocked"), "{c:?}");
+}
+
+/// Minutes from the site's current night to `hours` from the real clock:
+/// locks are set by the real clock, the evaluation is at `--now`.
+fn real_hours(s: &Site, hours: i64) -> i64 {
+    let now = time::OffsetDateTime::now_utc() + time::Duration::hours(hours);
+    (now - s.night).whole_minutes()
+}
+
+#[test]
+fn extend_locks_keeps_live_generations_locked_and_without_it_they_turn_online() {
+    let m = moto();
+    m.create_locked_bucket("hospital").unwrap();
+    let mut s = site(&m.endpoint(), "hospital", "");
+    s.night(1);
+    s.ok(60, &["copy", "--to", "s3:cloud"]);
+    // Locked for a day: a warning now, online after a day.
+    let o = s.run(real_hours(&s, 1), &["--json", "status"]);
+    let st: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        st["evaluation"]["problems"]
+            .to_string()
+            .contains("retention-expiring"),
+        "{st}"
+    );
+    assert_eq!(s.koban_of(real_hours(&s, 25), "cloud"), vec!["online"]);
+
+    // The policy now keeps 3 days: extend every lock a live snapshot needs.
+    let conf = fs::read_to_string(s.dir.join("hokan.toml")).unwrap();
+    fs::write(
+        s.dir.join("hokan.toml"),
+        conf.replace("retention = \"1d\"", "retention = \"3d\""),
+    )
+    .unwrap();
+    let v = s.json(real_hours(&s, 0), &["s3", "extend-locks", "cloud"], 0);
+    assert!(v["objects"].as_u64().unwrap() > 3, "{v}");
+    let floor =
+        time::OffsetDateTime::now_utc() + time::Duration::days(3) - time::Duration::minutes(5);
+    let store = raw(&m, "hospital", None);
+    for kind in [
+        ObjectKind::Config,
+        ObjectKind::Key,
+        ObjectKind::Pack,
+        ObjectKind::Index,
+        ObjectKind::Snapshot,
+    ] {
+        for o in store.list(kind).unwrap() {
+            let lock = store.object_lock(kind, &o.name).unwrap();
+            let until = lock.retain_until.expect("locked");
+            assert!(
+                until >= floor,
+                "{kind:?} {} locked only until {until}",
+                o.name
+            );
+        }
+    }
+    assert_eq!(s.koban_of(real_hours(&s, 25), "cloud"), vec!["③-1"]);
+    assert_eq!(s.koban_of(real_hours(&s, 73), "cloud"), vec!["online"]);
+}
+
+#[test]
+fn a_network_that_drops_mid_copy_leaves_nothing_half_written_and_the_copy_resumes() {
+    let m = moto();
+    m.create_locked_bucket("hospital").unwrap();
+    let proxy = FlakyProxy::start(&m.endpoint()).unwrap();
+    // One upload at a time: the first pack is whole before the cut.
+    let mut s = site(&proxy.endpoint(), "hospital", "concurrency = 1\n");
+    fs::write(s.data.join("ct-scan.dcm"), noise(30_000_000, 11)).unwrap();
+    s.night(1);
+    // The uplink goes down after about 12 MB.
+    proxy.cut_after(12_000_000);
+    let o = s
+        .command(60, &["copy", "--to", "s3:cloud"])
+        .env("HOKAN_S3_ATTEMPTS", "2")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("run the command again"), "{err}");
+    assert!(copies(&s, 61).is_empty(), "no copy recorded");
+    let store = raw(&m, "hospital", None);
+    assert!(
+        store.list(ObjectKind::Snapshot).unwrap().is_empty(),
+        "no snapshot sent"
+    );
+    let packs_before = store.list(ObjectKind::Pack).unwrap();
+    assert!(
+        !packs_before.is_empty(),
+        "some packs were sent before the cut"
+    );
+    for p in &packs_before {
+        // Whatever is there is whole (its size is what the primary holds).
+        let bytes = store.get(ObjectKind::Pack, &p.name).unwrap();
+        assert_eq!(bytes.len() as u64, p.size);
+    }
+    // Back up: the copy resumes.
+    proxy.restore();
+    let v = s.json(62, &["copy", "--to", "s3:cloud"], 0);
+    assert!(v["bytes_already_there"].as_u64().unwrap() > 0, "{v}");
+    assert_eq!(s.koban_of(63, "cloud"), vec!["③-1"]);
+    fs::remove_dir_all(s.dir.join("repo")).unwrap();
+    let target = s.dir.join("restored");
+    s.ok(
+        64,
+        &[
+            "s3",
+            "restore",
+            "cloud",
+            "latest",
+            "--target",
+            target.to_str().unwrap(),
+        ],
+    );
+    assert_same(&s.data, &target.join("data"));
 }
