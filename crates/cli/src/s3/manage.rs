@@ -16,6 +16,7 @@ use super::{connect, ensure_medium, lock_spec, s3_failure, Target};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
 use crate::site::{print_json, SiteCtx};
+use crate::tape::devices::PoolLock;
 
 /// The bucket's own repository (same passphrase as the primary).
 fn open(ctx: &SiteCtx<'_>, store: &Arc<hokan_s3::S3Store>) -> Result<Repository, Failure> {
@@ -182,6 +183,8 @@ fn needed(
 pub fn extend_locks(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> {
     const ACTOR: &str = "hokan s3 extend-locks";
     let l = ctx.lang;
+    let mut cat = ctx.catalog()?;
+    let _lock = PoolLock::take(cat.path().expect("a file catalog"), target.name.as_str(), l)?;
     let store = connect(ctx, target, true)?;
     let repo = open(ctx, &store)?;
     let (ids, need) = needed(ctx, &repo, &store)?;
@@ -203,7 +206,6 @@ pub fn extend_locks(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> 
         };
         earliest = Some(earliest.map_or(now_until, |e: OffsetDateTime| e.min(now_until)));
     }
-    let mut cat = ctx.catalog()?;
     let medium = ensure_medium(ctx, &mut cat, target, ACTOR)?;
     let mode = match spec.mode {
         LockMode::Compliance => CatLockMode::Compliance,
@@ -277,6 +279,9 @@ pub fn prune(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> {
     const ACTOR: &str = "hokan s3 prune";
     let l = ctx.lang;
     let started = ctx.now;
+    let mut cat = ctx.catalog()?;
+    // Not while a copy is sending objects its snapshot does not name yet.
+    let _lock = PoolLock::take(cat.path().expect("a file catalog"), target.name.as_str(), l)?;
     let store = connect(ctx, target, false)?;
     let repo = open(ctx, &store)?;
     let (_, need) = needed(ctx, &repo, &store)?;
@@ -312,11 +317,11 @@ pub fn prune(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> {
                     .map_err(|e| Failure::new(exit::ERROR, format!("s3: {e}")))?;
                 deleted.push(o.name);
             }
-            Some(at) => waiting.push(json!({"pack": o.name, "after": at, "bytes": o.size})),
+            Some(at) => waiting
+                .push(json!({"pack": o.name, "after": super::copy::rfc3339(at), "bytes": o.size})),
         }
     }
     let detail = json!({"deleted": deleted, "waiting": waiting});
-    let mut cat = ctx.catalog()?;
     cat.record(
         ctx.now,
         ACTOR,
