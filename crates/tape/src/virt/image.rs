@@ -112,6 +112,9 @@ pub(crate) struct Scan {
     pub end: Pos,
     /// The file's length; more than `end.offset` when a record is torn.
     pub file_len: u64,
+    /// Where a record header made no sense, if one did: damage, or a
+    /// record another handle is writing right now.
+    pub undecodable: Option<u64>,
 }
 
 /// Walks the record headers of `file` from the start to the end of the
@@ -133,14 +136,24 @@ pub(crate) fn scan(file: &File) -> io::Result<Scan> {
         }
         let i = (pos.offset - at) as usize;
         let h = &window[i..i + HEADER as usize];
-        let record = decode(h).ok_or_else(|| corrupt(pos.offset, h))?;
+        let Some(record) = decode(h) else {
+            return Ok(Scan {
+                end: pos,
+                file_len,
+                undecodable: Some(pos.offset),
+            });
+        };
         let next = record.after(pos);
         if next.offset > file_len {
             break;
         }
         pos = next;
     }
-    Ok(Scan { end: pos, file_len })
+    Ok(Scan {
+        end: pos,
+        file_len,
+        undecodable: None,
+    })
 }
 
 /// Copies the blocks of tape file `n` of the image at `path` to `out`;
@@ -196,12 +209,30 @@ pub(crate) struct Image {
 impl Image {
     /// Opens the image at `path` and cuts a torn trailing record off.
     /// Returns the image and the number of bytes cut.
+    ///
+    /// Every open image holds a shared `flock` on its file. A torn tail is
+    /// cut (and damage reported) only by a handle that can take the lock
+    /// exclusively: with another handle open — another process writing the
+    /// cartridge right now, while `tape status` looks at the drive — the
+    /// tail is a record being written, and cutting it would punch a hole in
+    /// the writer's data. A killed writer's lock goes with it.
     pub(crate) fn open(path: &Path) -> io::Result<(Image, u64)> {
         let mut file = File::options().read(true).write(true).open(path)?;
+        flock(&file, libc::LOCK_SH)?;
         let scan = scan(&file)?;
-        let cut = scan.file_len - scan.end.offset;
+        let mut cut = scan.file_len - scan.end.offset;
         if cut > 0 {
-            file.set_len(scan.end.offset)?;
+            if flock(&file, libc::LOCK_EX | libc::LOCK_NB).is_ok() {
+                if let Some(at) = scan.undecodable {
+                    let mut h = [0u8; HEADER as usize];
+                    file.read_exact_at(&mut h, at)?;
+                    return Err(corrupt(at, &h));
+                }
+                file.set_len(scan.end.offset)?;
+                flock(&file, libc::LOCK_SH)?;
+            } else {
+                cut = 0;
+            }
         }
         file.seek(SeekFrom::Start(scan.end.offset))?;
         Ok((
@@ -344,9 +375,51 @@ fn write_all_vectored(file: &mut File, mut bufs: &mut [IoSlice<'_>]) -> io::Resu
     Ok(())
 }
 
+/// `flock(2)` on the image, retried when interrupted.
+fn flock(file: &File, op: i32) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    loop {
+        // SAFETY: flock on a descriptor we own; no memory involved.
+        if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tail_another_handle_is_writing_is_not_cut_but_a_dead_writers_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("T.tape");
+        std::fs::write(&path, b"").unwrap();
+        let (mut writer, _) = Image::open(&path).unwrap();
+        let end = writer.write_block(Pos::default(), &[7u8; 1000]).unwrap();
+        writer.flush().unwrap();
+        // Half a record more, as a write in progress looks from outside.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(&[BLOCK, 0, 4, 0, 0, 9, 9]).unwrap();
+        let len = std::fs::metadata(&path).unwrap().len();
+        let (reader, cut) = Image::open(&path).unwrap();
+        assert_eq!(cut, 0, "the writer is alive: nothing cut");
+        assert_eq!(reader.eod(), end);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
+        drop(reader);
+        drop(writer);
+        // The writer is gone (killed): the next open cuts the torn record.
+        let (_, cut) = Image::open(&path).unwrap();
+        assert_eq!(cut, 7);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), end.offset);
+    }
 
     fn image(dir: &Path) -> std::path::PathBuf {
         let path = dir.join("T.tape");
