@@ -85,10 +85,14 @@ pub fn run(cmd: &hokan_site::Command, timeout: Duration) -> HookOutcome {
             return outcome;
         }
     };
-    let tail = Arc::new(Mutex::new(Vec::new()));
+    // Two tails: the pipes are read by two threads in no fixed order, and
+    // the last lines of stderr (why it failed) must not be pushed out by a
+    // late chunk of stdout.
+    let out_tail = Arc::new(Mutex::new(Vec::new()));
+    let err_tail = Arc::new(Mutex::new(Vec::new()));
     let readers = [
-        child.stdout.take().map(|r| keep_tail(r, tail.clone())),
-        child.stderr.take().map(|r| keep_tail(r, tail.clone())),
+        child.stdout.take().map(|r| keep_tail(r, out_tail.clone())),
+        child.stderr.take().map(|r| keep_tail(r, err_tail.clone())),
     ];
     let status = wait(&mut child, timeout, &mut outcome.timed_out);
     for r in readers.into_iter().flatten() {
@@ -97,7 +101,10 @@ pub fn run(cmd: &hokan_site::Command, timeout: Duration) -> HookOutcome {
         let _ = r.join();
     }
     outcome.seconds = start.elapsed().as_secs_f64();
-    let bytes = tail.lock().map(|t| t.clone()).unwrap_or_default();
+    let bytes = joined_tail(
+        &out_tail.lock().map(|t| t.clone()).unwrap_or_default(),
+        &err_tail.lock().map(|t| t.clone()).unwrap_or_default(),
+    );
     outcome.output_tail = String::from_utf8_lossy(&bytes).trim_end().to_owned();
     match status {
         Ok(st) => {
@@ -109,6 +116,25 @@ pub fn run(cmd: &hokan_site::Command, timeout: Duration) -> HookOutcome {
         Err(e) => outcome.spawn_error = Some(e.to_string()),
     }
     outcome
+}
+
+/// The end of stdout then the end of stderr, at most `TAIL` bytes, stderr
+/// keeping at least half of them when both are long.
+fn joined_tail(out: &[u8], err: &[u8]) -> Vec<u8> {
+    let err = &err[err.len().saturating_sub(TAIL)..];
+    let err = if err.len() > TAIL / 2 && out.len() > TAIL / 2 {
+        &err[err.len() - TAIL / 2..]
+    } else {
+        err
+    };
+    let out = &out[out.len().saturating_sub(TAIL - err.len())..];
+    let mut v = out.to_vec();
+    if !v.is_empty() && !err.is_empty() && v.last() != Some(&b'\n') {
+        v.push(b'\n');
+    }
+    v.extend_from_slice(err);
+    v.drain(..v.len().saturating_sub(TAIL));
+    v
 }
 
 fn keep_tail(
@@ -197,9 +223,10 @@ mod tests {
         assert!(!o.ok);
         assert_eq!(o.exit_code, Some(3));
         assert!(o.output_tail.len() <= TAIL);
-        // stdout and stderr are read by two threads: the last line of
-        // stderr is in the tail, but stdout's last chunk may land after it.
-        assert!(o.output_tail.contains("disk full"), "{:?}", &o.output_tail);
+        // stderr's last line ends the tail, however the two pipes' reads
+        // interleaved.
+        assert!(o.output_tail.ends_with("disk full"), "{:?}", &o.output_tail);
+        assert!(o.output_tail.starts_with("xxxx"), "{:?}", &o.output_tail);
     }
 
     #[test]
