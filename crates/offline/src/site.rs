@@ -544,7 +544,7 @@ fn stored_problems(judge: &Judge<'_>, id: &MediumId, on: &[&CopyVerdict], out: &
             WeakerReason::RetentionShortenable => (
                 Severity::Warning,
                 ProblemCode::RetentionShortenable,
-                format!("{id} let a compliance-mode retention be shortened when tested: whoever holds its credentials can shorten the locks and then delete; {copies_en} on it count as offline, but weaker."),
+                format!("{id} let a compliance-mode retention be shortened when tested: whoever holds its credentials can shorten the locks and then delete. {copies_en} on it: offline, but weaker."),
                 format!("{id} はテストでコンプライアンスモードの保持期間の短縮を許しました。認証情報を持つ者がロックを短縮してから削除できるため、{n} 件のコピーはオフラインとして数えますが弱い扱いです。"),
                 Text::new(
                     format!("Use a storage service that enforces compliance mode on {id}'s data (AWS S3, or check your vendor's object-lock certification), then run `hokan s3 check` again."),

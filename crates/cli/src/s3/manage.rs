@@ -98,7 +98,7 @@ pub fn check(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> {
             "detail": detail,
             "verdict": verdict,
         }));
-    } else {
+    } else if !ctx.g.quiet {
         println!("s3:{} ({})", target.name, target.conf.bucket);
         println!(
             "  {}: {:?}",
