@@ -121,6 +121,63 @@ pub enum Protection {
     Unknown,
 }
 
+/// The longest object name any store accepts (well under the 255-byte file
+/// name limit of ext4, XFS and exFAT).
+pub const MAX_NAME_LEN: usize = 200;
+
+/// Why `name` is not a valid object name of `kind`, or `Ok` if it is. The
+/// same rules for every store (folder, cartridge, bucket), so a repository
+/// moves between them without a name becoming invalid or two names one.
+pub fn check_name(kind: ObjectKind, name: &str) -> Result<(), &'static str> {
+    if kind == ObjectKind::Config {
+        return if name == "config" {
+            Ok(())
+        } else {
+            Err("the config object is always named \"config\"")
+        };
+    }
+    if name.is_empty() {
+        return Err("object names cannot be empty");
+    }
+    if name.len() > MAX_NAME_LEN {
+        return Err("object name is longer than 200 bytes");
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err("object names may only hold lowercase ASCII letters, digits, '-', '_' and '.'");
+    }
+    if !name.as_bytes()[0].is_ascii_alphanumeric() {
+        return Err("object names must start with a letter or digit");
+    }
+    if name.ends_with(".tmp") {
+        return Err("object names cannot end in \".tmp\" (reserved for in-flight writes)");
+    }
+    if kind == ObjectKind::Pack && name.len() < 2 {
+        return Err("pack names need at least two characters");
+    }
+    Ok(())
+}
+
+/// Build the error for an invalid object name.
+pub fn invalid_name(
+    op: &'static str,
+    kind: ObjectKind,
+    name: &str,
+    store: String,
+    why: &'static str,
+) -> StoreError {
+    StoreError::Io {
+        op,
+        kind,
+        name: name.to_string(),
+        store,
+        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, why),
+        transient: false,
+    }
+}
+
 /// Errors from a store. Callers branch on the variant; the message says what
 /// went wrong and with which object.
 #[derive(Debug, thiserror::Error)]

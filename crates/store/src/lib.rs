@@ -29,10 +29,6 @@
 //! also makes path tricks like `../config` impossible.
 #![deny(missing_docs)]
 
-use std::io;
-
-use hokan_repo::store::{ObjectKind, StoreError};
-
 pub mod conformance;
 pub mod fault;
 pub mod local;
@@ -43,65 +39,13 @@ pub use fault::{FaultStats, FaultStore};
 pub use local::{CleanTempStats, LocalStore};
 pub use mem::MemStore;
 
-/// The longest object name any store accepts (well under the 255-byte file
-/// name limit of ext4, XFS and exFAT).
-pub const MAX_NAME_LEN: usize = 200;
-
-/// Why `name` is not a valid object name of `kind` (see the crate docs), or
-/// `Ok` if it is.
-pub(crate) fn check_name(kind: ObjectKind, name: &str) -> Result<(), &'static str> {
-    if kind == ObjectKind::Config {
-        return if name == "config" {
-            Ok(())
-        } else {
-            Err("the config object is always named \"config\"")
-        };
-    }
-    if name.is_empty() {
-        return Err("object names cannot be empty");
-    }
-    if name.len() > MAX_NAME_LEN {
-        return Err("object name is longer than 200 bytes");
-    }
-    if !name
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'))
-    {
-        return Err("object names may only hold lowercase ASCII letters, digits, '-', '_' and '.'");
-    }
-    if !name.as_bytes()[0].is_ascii_alphanumeric() {
-        return Err("object names must start with a letter or digit");
-    }
-    if name.ends_with(".tmp") {
-        return Err("object names cannot end in \".tmp\" (reserved for in-flight writes)");
-    }
-    if kind == ObjectKind::Pack && name.len() < 2 {
-        return Err("pack names need at least two characters");
-    }
-    Ok(())
-}
-
-/// Build the error for an invalid object name.
-pub(crate) fn invalid_name(
-    op: &'static str,
-    kind: ObjectKind,
-    name: &str,
-    store: String,
-    why: &'static str,
-) -> StoreError {
-    StoreError::Io {
-        op,
-        kind,
-        name: name.to_string(),
-        store,
-        source: io::Error::new(io::ErrorKind::InvalidInput, why),
-        transient: false,
-    }
-}
+pub use hokan_repo::store::MAX_NAME_LEN;
+pub(crate) use hokan_repo::store::{check_name, invalid_name};
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hokan_repo::store::ObjectKind;
 
     #[test]
     fn names() {
