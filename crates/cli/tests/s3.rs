@@ -354,3 +354,52 @@ fn a_network_that_drops_mid_copy_leaves_nothing_half_written_and_the_copy_resume
     );
     assert_same(&s.data, &target.join("data"));
 }
+
+#[test]
+fn prune_deletes_unneeded_unlocked_objects_and_keeps_what_snapshots_need() {
+    let m = moto();
+    m.create_plain_bucket("plain").unwrap();
+    let proxy = FlakyProxy::start(&m.endpoint()).unwrap();
+    let mut s = site(
+        &proxy.endpoint(),
+        "plain",
+        "allow_unlocked = true\nconcurrency = 1\n",
+    );
+    s.night(1);
+    s.ok(60, &["copy", "--to", "s3:cloud"]);
+    // A second night's copy is cut off after its first pack.
+    fs::write(s.data.join("ct-scan.dcm"), noise(30_000_000, 12)).unwrap();
+    s.night(2);
+    proxy.cut_after(12_000_000);
+    s.command(60, &["copy", "--to", "s3:cloud"])
+        .env("HOKAN_S3_ATTEMPTS", "2")
+        .output()
+        .unwrap();
+    proxy.restore();
+    let store = raw(&m, "plain", None);
+    let before = store.list(ObjectKind::Pack).unwrap().len();
+    let p = s.json(61, &["s3", "prune", "cloud"], 0);
+    let deleted = p["deleted"].as_u64().unwrap() as usize;
+    assert!(deleted >= 1, "the interrupted copy's packs go: {p}");
+    assert_eq!(p["waiting"], serde_json::json!([]), "{p}");
+    assert_eq!(
+        store.list(ObjectKind::Pack).unwrap().len(),
+        before - deleted
+    );
+    // The first night still restores from the bucket.
+    fs::remove_dir_all(s.dir.join("repo")).unwrap();
+    let target = s.dir.join("restored");
+    s.ok(
+        62,
+        &[
+            "s3",
+            "restore",
+            "cloud",
+            "latest",
+            "--target",
+            target.to_str().unwrap(),
+        ],
+    );
+    assert!(target.join("data").join("night-1.txt").exists());
+    assert!(!target.join("data").join("ct-scan.dcm").exists());
+}
