@@ -1,7 +1,7 @@
 //! Events: every change of fact, in the order it was recorded.
 //!
 //! The event log is the catalog's source of truth. The other tables are a
-//! projection of it ([`crate::apply`]), so `catalog verify` can replay the log
+//! projection of it (the private `apply` module), so `catalog verify` can replay the log
 //! into an empty database and compare. Each stored event carries the hash of
 //! the one before it:
 //!

@@ -24,7 +24,7 @@
 //! - pack names have at least two characters (the first two choose the
 //!   sub-folder).
 //!
-//! Anything else is refused with [`StoreError::Io`] of kind
+//! Anything else is refused with [`StoreError::Io`](hokan_repo::store::StoreError::Io) of kind
 //! [`std::io::ErrorKind::InvalidInput`] before the store is touched, which
 //! also makes path tricks like `../config` impossible.
 #![deny(missing_docs)]

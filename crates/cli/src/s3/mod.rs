@@ -2,7 +2,7 @@
 //! copies in an S3 bucket under object lock (項番 ③-1).
 //!
 //! - [`args`]: the command line.
-//! - [`copy`]: the copy job, resumable: objects already in the bucket are
+//! - [`copy`](mod@copy): the copy job, resumable: objects already in the bucket are
 //!   not sent again, snapshots go last.
 //! - [`manage`]: the bucket check and enforcement probe, lock extension,
 //!   restore and prune.

@@ -130,6 +130,8 @@ pub enum MediaCmd {
         id: String,
     },
     /// Record where a person put a medium.
+    // `[:PLACE]` below is the syntax shown by --help, not a doc link.
+    #[allow(rustdoc::broken_intra_doc_links)]
     Move {
         /// The medium.
         id: String,
