@@ -97,17 +97,16 @@ pub fn attach_cartridge(
     let insert = |what: &str| -> Failure {
         Failure::new(
             exit::ERROR,
-            format!(
-                "{name}: {}; {} {what} {} {}",
-                t(
-                    l,
-                    "no cartridge to write",
-                    "書き込むカートリッジがありません"
+            match l {
+                crate::i18n::Lang::Ja => format!(
+                    "{name}: 書き込むカートリッジがありません。{what} を挿入してください（プール {}）",
+                    pool.name
                 ),
-                t(l, "insert", "挿入してください:"),
-                t(l, "of pool", "（プール"),
-                pool.name
-            ),
+                _ => format!(
+                    "{name}: no cartridge to write; insert {what} (pool {})",
+                    pool.name
+                ),
+            },
         )
     };
     let wanted = match want {
@@ -161,14 +160,15 @@ pub fn attach_cartridge(
     let refusal = match (&label, want) {
         (Err(e), _) => Some(e.to_string()),
         (Ok(None), _) => Some(format!(
-            "{}: {} `hokan disk format --pool {} <ID>`",
+            "{}: {} `hokan disk format --pool {} <ID>`{}",
             name,
             t(
                 l,
                 "the cartridge inserted is not formatted for hokan; format it with",
                 "挿入されたカートリッジは hokan 用にフォーマットされていません。フォーマットするには"
             ),
-            pool.name
+            pool.name,
+            t(l, "", " を実行してください")
         )),
         (Ok(Some(lb)), _) if lb.pool != pool.name.as_str() => Some(format!(
             "{}: {} {} {} {}, {} {}; {} {wanted}",
