@@ -431,12 +431,24 @@ pub fn status(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
     Ok(exit::OK)
 }
 
-pub fn eject(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
-    const ACTOR: &str = "hokan disk eject";
-    let l = ctx.lang;
+/// Attach the pool's cartridge (under the pool's job lock), run `work` on
+/// it, then put it out of reach again as after a job, whatever `work`
+/// returned. Gives the cartridge, `work`'s result and what the after-job
+/// step did.
+fn on_cartridge<R>(
+    ctx: &SiteCtx<'_>,
+    pool: &Pool,
+    actor: &str,
+    known_only: bool,
+    work: impl FnOnce(&Attached) -> R,
+) -> Result<(Attached, R, Result<String, Failure>), Failure> {
     let clock = Clock::new(ctx.now);
     let mut cat = ctx.catalog()?;
-    let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
+    let _lock = PoolLock::take(
+        cat.path().expect("a file catalog"),
+        pool.name.as_str(),
+        ctx.lang,
+    )?;
     let mut dev = device::open(ctx, pool, &cat)?;
     let a = attach_cartridge(
         ctx,
@@ -445,11 +457,17 @@ pub fn eject(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
         &mut cat,
         &clock,
         &Due::Any,
-        ACTOR,
-        true,
+        actor,
+        known_only,
     )?;
-    let said = after_job(ctx, pool, dev.as_mut(), &mut cat, &clock, &a, ACTOR)?;
-    done(ctx, &a, &said);
+    let r = work(&a);
+    let said = after_job(ctx, pool, dev.as_mut(), &mut cat, &clock, &a, actor);
+    Ok((a, r, said))
+}
+
+pub fn eject(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
+    let (a, (), said) = on_cartridge(ctx, pool, "hokan disk eject", true, |_| ())?;
+    done(ctx, &a, &said?);
     Ok(exit::OK)
 }
 
@@ -467,26 +485,10 @@ pub fn restore(
     snapshot: &str,
     target: PathBuf,
 ) -> Result<i32, Failure> {
-    const ACTOR: &str = "hokan disk restore";
-    let l = ctx.lang;
-    let clock = Clock::new(ctx.now);
-    let mut cat = ctx.catalog()?;
-    let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
-    let mut dev = device::open(ctx, pool, &cat)?;
-    let a = attach_cartridge(
-        ctx,
-        pool,
-        dev.as_mut(),
-        &mut cat,
-        &clock,
-        &Due::Any,
-        ACTOR,
-        false,
-    )?;
-    let restored =
-        crate::commands::restore_from(ctx.g, l, &repository_of(&a.root), snapshot, target);
-    // Out of reach again, whatever the restore did.
-    let said = after_job(ctx, pool, dev.as_mut(), &mut cat, &clock, &a, ACTOR);
+    // The catalog may be what was lost: a cartridge it does not know is read.
+    let (a, restored, said) = on_cartridge(ctx, pool, "hokan disk restore", false, |a| {
+        crate::commands::restore_from(ctx.g, ctx.lang, &repository_of(&a.root), snapshot, target)
+    })?;
     let code = restored?;
     let said = said?;
     if !ctx.g.json && !ctx.g.quiet {
