@@ -20,6 +20,26 @@ use crate::store::ObjectKind;
 use crate::Repository;
 use hokan_format::NodeKind;
 
+/// The objects a copy can hold (every kind but locks) that `store` has
+/// already, with their sizes: a copy that resumes sends only the others.
+pub fn objects_present(
+    store: &dyn crate::store::Store,
+) -> std::result::Result<
+    std::collections::HashMap<(ObjectKind, String), u64>,
+    crate::store::StoreError,
+> {
+    let mut have = std::collections::HashMap::new();
+    for kind in ObjectKind::ALL
+        .into_iter()
+        .filter(|k| *k != ObjectKind::Lock)
+    {
+        for o in store.list(kind)? {
+            have.insert((kind, o.name), o.size);
+        }
+    }
+    Ok(have)
+}
+
 /// One object of a copy.
 #[derive(Clone, Debug)]
 pub struct CopyObject {

@@ -8,13 +8,12 @@
 //! objects are not all there. Objects already on the cartridge are not
 //! written again, so generations on one cartridge share their data.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use hokan_catalog::{Catalog, Event};
 use hokan_disk::{read_label, Cartridge, DiskDevice, Place, REPOSITORY_DIR};
 use hokan_offline::{DeviceId, Location, MediumId, SnapshotId};
-use hokan_repo::store::{ObjectKind, Store, StoreError};
+use hokan_repo::store::{Store, StoreError};
 use hokan_site::DiskAfterJob;
 use hokan_store::local::LocalStore;
 use serde_json::json;
@@ -362,22 +361,6 @@ fn copy_failure(ctx: &SiteCtx<'_>, a: &Attached, e: &StoreError) -> Failure {
     )
 }
 
-fn existing(store: &LocalStore) -> Result<HashMap<(ObjectKind, String), u64>, StoreError> {
-    let mut have = HashMap::new();
-    for kind in [
-        ObjectKind::Config,
-        ObjectKind::Key,
-        ObjectKind::Pack,
-        ObjectKind::Index,
-        ObjectKind::Snapshot,
-    ] {
-        for o in store.list(kind)? {
-            have.insert((kind, o.name), o.size);
-        }
-    }
-    Ok(have)
-}
-
 pub fn backup(
     ctx: &SiteCtx<'_>,
     pool: &Pool,
@@ -430,7 +413,8 @@ pub fn backup(
     let bar = Bar::new(ctx.g.quiet, ctx.g.json, l, "disk");
     bar.set_total(plan.bytes());
     let mut copy = || -> Result<(u64, u64), Failure> {
-        let have = existing(&store).map_err(|e| copy_failure(ctx, &a, &e))?;
+        let have =
+            hokan_repo::copy::objects_present(&store).map_err(|e| copy_failure(ctx, &a, &e))?;
         let (mut written, mut skipped) = (0u64, 0u64);
         for obj in &plan.objects {
             if have.get(&(obj.kind, obj.name.clone())) == Some(&obj.size) {

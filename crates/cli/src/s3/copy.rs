@@ -8,7 +8,6 @@
 //! copy. Each copy is recorded with its protection: the earliest lock among
 //! the objects it needs.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use hokan_catalog::Event;
@@ -113,18 +112,8 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
     let plan = repo.copy_plan(&ids).map_err(|e| exit::from_repo(l, &e))?;
 
     // What is there already (size by key), to resume.
-    let mut have: HashMap<(ObjectKind, String), u64> = HashMap::new();
-    for kind in [
-        ObjectKind::Config,
-        ObjectKind::Key,
-        ObjectKind::Pack,
-        ObjectKind::Index,
-        ObjectKind::Snapshot,
-    ] {
-        for o in store.list(kind).map_err(|e| store_failure(ctx, name, &e))? {
-            have.insert((kind, o.name), o.size);
-        }
-    }
+    let have =
+        hokan_repo::copy::objects_present(&*store).map_err(|e| store_failure(ctx, name, &e))?;
     let bar = Bar::new(ctx.g.quiet, ctx.g.json, l, "s3");
     bar.set_total(plan.bytes());
     let (rest, snapshots): (Vec<_>, Vec<_>) = plan
