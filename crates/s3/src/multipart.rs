@@ -27,11 +27,7 @@ impl S3Store {
     ) -> Result<(), S3Error> {
         let bucket = &self.cfg.bucket;
         let created = {
-            let _permit = self
-                .permits
-                .acquire()
-                .await
-                .expect("semaphore never closed");
+            let _permit = self.permit().await;
             self.client
                 .create_multipart_upload()
                 .bucket(bucket)
@@ -164,11 +160,7 @@ impl S3Store {
         }
         let expected_etag = format!("{}-{}", hex(&all.finalize()), parts.len());
         let parts = parts.into_iter().map(|(p, _)| p).collect();
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("semaphore never closed");
+        let _permit = self.permit().await;
         let completed = self
             .client
             .complete_multipart_upload()

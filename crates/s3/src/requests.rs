@@ -24,11 +24,7 @@ impl S3Store {
         key: &str,
         version_id: Option<&str>,
     ) -> Result<HeadObjectOutput, S3Error> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("semaphore never closed");
+        let _permit = self.permit().await;
         self.client
             .head_object()
             .bucket(&self.cfg.bucket)
@@ -58,11 +54,7 @@ impl S3Store {
         lock: Option<(LockMode, OffsetDateTime)>,
         if_none_match: bool,
     ) -> Result<Option<String>, S3Error> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("semaphore never closed");
+        let _permit = self.permit().await;
         let out = self
             .client
             .put_object()
@@ -87,11 +79,7 @@ impl S3Store {
         mode: LockMode,
         until: OffsetDateTime,
     ) -> Result<(), S3Error> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("semaphore never closed");
+        let _permit = self.permit().await;
         let retention = ObjectLockRetention::builder()
             .mode(match mode {
                 LockMode::Compliance => ObjectLockRetentionMode::Compliance,
@@ -117,11 +105,7 @@ impl S3Store {
         version_id: &str,
         bypass_governance: bool,
     ) -> Result<(), S3Error> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("semaphore never closed");
+        let _permit = self.permit().await;
         self.client
             .delete_object()
             .bucket(&self.cfg.bucket)
@@ -145,11 +129,7 @@ impl S3Store {
         let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
         loop {
             let page = {
-                let _permit = self
-                    .permits
-                    .acquire()
-                    .await
-                    .expect("semaphore never closed");
+                let _permit = self.permit().await;
                 self.client
                     .list_object_versions()
                     .bucket(&self.cfg.bucket)
@@ -210,11 +190,7 @@ impl S3Store {
         } else {
             None
         };
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("semaphore never closed");
+        let _permit = self.permit().await;
         let out = match self
             .client
             .get_object()
@@ -256,11 +232,7 @@ impl S3Store {
     /// DeleteObject without a version: on an unversioned bucket it deletes,
     /// on a versioned one it adds a delete marker.
     pub(crate) async fn delete_marker(&self, key: &str) -> Result<(), S3Error> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("semaphore never closed");
+        let _permit = self.permit().await;
         self.client
             .delete_object()
             .bucket(&self.cfg.bucket)

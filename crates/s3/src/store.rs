@@ -412,6 +412,14 @@ impl S3Store {
         })
     }
 
+    /// One of the `concurrency` request slots, held while a request runs.
+    pub(crate) async fn permit(&self) -> tokio::sync::SemaphorePermit<'_> {
+        self.permits
+            .acquire()
+            .await
+            .expect("semaphore never closed")
+    }
+
     // ---- mapping to the Store contract ----
 
     fn name_ok(
@@ -481,11 +489,7 @@ impl Store for S3Store {
         let kind = ObjectKind::Config;
         let key = self.key(kind, "config");
         self.block_on(async {
-            let _permit = self
-                .permits
-                .acquire()
-                .await
-                .expect("semaphore never closed");
+            let _permit = self.permit().await;
             self.client
                 .head_bucket()
                 .bucket(&self.cfg.bucket)
@@ -601,11 +605,7 @@ impl Store for S3Store {
                 .send();
             loop {
                 let page = {
-                    let _permit = self
-                        .permits
-                        .acquire()
-                        .await
-                        .expect("semaphore never closed");
+                    let _permit = self.permit().await;
                     pages.next().await
                 };
                 let Some(page) = page else { break };
