@@ -36,6 +36,7 @@
 //! [`Event::catalog_only`] marks them and reports export them.
 #![deny(missing_docs)]
 
+pub mod anchor;
 mod apply;
 pub mod event;
 pub mod query;
@@ -50,11 +51,13 @@ use serde::{de::DeserializeOwned, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
+pub use anchor::{Anchor, AnchorError, Expected};
 pub use event::{Event, EventRecord};
 pub use hokan_offline::Text;
 pub use query::{DrillRow, JobRow, MediaSetRow, MediumRow, Retained, SnapshotRow};
 pub use schema::SCHEMA_VERSION;
-pub use verify::{Head, VerifyProblem, VerifyReport};
+use verify::HeadFile;
+pub use verify::{Evidence, Head, VerifyProblem, VerifyReport};
 
 use hokan_offline::{AttestationId, MediumId, SnapshotId};
 
@@ -107,6 +110,21 @@ pub enum CatalogError {
         #[source]
         source: std::io::Error,
     },
+    /// The head file names an event the log does not hold (the database
+    /// was rolled back or its tail deleted), or is missing or unreadable
+    /// while the log has events. Nothing is written: writing would cover
+    /// the evidence.
+    #[error("catalog {path}: {why}; nothing was written")]
+    Untrusted {
+        /// The database file.
+        path: PathBuf,
+        /// What was found.
+        why: String,
+    },
+    /// No catalog at this path, where one must already exist (`status`,
+    /// `report` never create one).
+    #[error("no catalog at {0}")]
+    Missing(PathBuf),
     /// No medium with this id.
     #[error("no medium {0} in the catalog")]
     UnknownMedium(MediumId),
@@ -233,6 +251,14 @@ impl CatalogError {
                 format!("catalog {} has schema version {found}, newer than this hokan ({known}); install the newer hokan", path.display()),
                 format!("カタログ {} のスキーマ版 {found} はこの hokan（{known}）より新しいため、新しい hokan を使用してください", path.display()),
             ),
+            CatalogError::Untrusted { path, why } => Text::new(
+                format!("catalog {} cannot be trusted: {why}. Nothing was written, so the evidence stays. Run `hokan catalog verify`, then see docs/catalog.md \"When the catalog cannot be trusted\"", path.display()),
+                format!("カタログ {} は信頼できません: {why}。証拠を残すため何も書き込んでいません。`hokan catalog verify` を実行し、docs/catalog.md の「カタログが信頼できないとき」を参照してください", path.display()),
+            ),
+            CatalogError::Missing(path) => Text::new(
+                format!("there is no catalog at {}: if this site has run before, the catalog was deleted or moved, and nothing can be judged — rebuild it from the media (docs/catalog.md \"When the catalog cannot be trusted\"); a new site creates it with its first `hokan catalog sync` or media job", path.display()),
+                format!("{} にカタログがありません。運用中のサイトであればカタログが削除または移動されており、判定できません。媒体から再構築してください（docs/catalog.md「カタログが信頼できないとき」）。新しいサイトでは最初の `hokan catalog sync` か媒体のジョブで作成されます", path.display()),
+            ),
             CatalogError::Busy => Text::new(
                 "the catalog is busy: another hokan process is writing to it; try again when it finishes",
                 "カタログは他の hokan プロセスが書き込み中です。終了後に再実行してください",
@@ -256,8 +282,15 @@ pub struct Catalog {
 
 impl Catalog {
     /// Open the catalog at `path`, creating it if missing and migrating an
-    /// older schema.
+    /// older schema. A new catalog gets its head file at once (for the empty
+    /// log), so that from then on a missing head file means a deleted one.
     pub fn open(path: &Path) -> Result<Catalog> {
+        let new = !path.exists();
+        if new {
+            // Created readable by its owner only: it names every medium and
+            // where it is kept.
+            create_private(path)?;
+        }
         let conn = Connection::open(path).map_err(|source| CatalogError::Open {
             path: path.to_owned(),
             source,
@@ -267,7 +300,20 @@ impl Catalog {
             path: Some(path.to_owned()),
         };
         cat.setup(true)?;
+        if cat.head()?.seq == 0 && cat.read_anchor()? == HeadFile::Missing {
+            cat.refresh_anchor()?;
+        }
         Ok(cat)
+    }
+
+    /// Open a catalog that must exist: for commands that judge (`status`,
+    /// `report`), for which a missing catalog is a finding, not a fresh
+    /// start.
+    pub fn open_existing(path: &Path) -> Result<Catalog> {
+        if !path.exists() {
+            return Err(CatalogError::Missing(path.to_owned()));
+        }
+        Catalog::open(path)
     }
 
     /// A catalog in memory (tests, replays).
@@ -344,10 +390,15 @@ impl Catalog {
         if events.is_empty() {
             return Ok(Vec::new());
         }
+        // Read before taking the write lock: a writer in between can only
+        // move the file forward to a head the transaction below then sees.
+        let head_file = self.read_anchor()?;
+        let path = self.path.clone().unwrap_or_default();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let head = verify::head_in(&tx)?;
+        refuse_if_rolled_back(head_file, path, &tx, &head)?;
         let (mut seq, mut prev) = (head.seq, head.hash_bytes()?);
         let at_s = ts(at);
         let mut out = Vec::with_capacity(events.len());
@@ -417,13 +468,16 @@ impl Catalog {
         Ok(())
     }
 
-    fn read_anchor(&self) -> Result<Option<Head>> {
+    pub(crate) fn read_anchor(&self) -> Result<HeadFile> {
         let Some(path) = self.anchor_path() else {
-            return Ok(None);
+            return Ok(HeadFile::NotOnDisk);
         };
         match std::fs::read(&path) {
-            Ok(b) => Ok(serde_json::from_slice(&b).ok()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Ok(b) => Ok(serde_json::from_slice::<Head>(&b)
+                .ok()
+                .and_then(|h| Head::parse(&h.to_string()))
+                .map_or(HeadFile::Garbage, HeadFile::Head)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(HeadFile::Missing),
             Err(source) => Err(CatalogError::Anchor { path, source }),
         }
     }
@@ -435,8 +489,53 @@ impl Catalog {
     }
 }
 
-/// Replace the head anchor file atomically (write beside it, rename over it).
+/// Refuse to write when the head file says the log was longer, or
+/// different, than it is (a rolled-back database), or is gone while the
+/// log has events: a write would replace the head file and cover that.
+fn refuse_if_rolled_back(
+    head_file: HeadFile,
+    path: PathBuf,
+    tx: &rusqlite::Transaction<'_>,
+    head: &Head,
+) -> Result<()> {
+    {
+        let why = match head_file {
+            HeadFile::NotOnDisk => return Ok(()),
+            HeadFile::Missing if head.seq == 0 => return Ok(()),
+            HeadFile::Missing => format!(
+                "its head file is missing although the log has {} events",
+                head.seq
+            ),
+            HeadFile::Garbage => "its head file is damaged".to_owned(),
+            HeadFile::Head(h) if h.seq == 0 => return Ok(()),
+            HeadFile::Head(h) => {
+                let found: Option<Vec<u8>> = optional(tx.query_row(
+                    "SELECT hash FROM events WHERE seq = ?1",
+                    [h.seq as i64],
+                    |r| r.get(0),
+                ))?;
+                match found {
+                    Some(x) if hex::encode(&x) == h.hash => return Ok(()),
+                    Some(_) => format!(
+                        "its head file names event {} with another hash than the log (rewritten or rolled back)",
+                        h.seq
+                    ),
+                    None => format!(
+                        "its head file names event {}, but the log ends at {} (rolled back to an older copy)",
+                        h.seq, head.seq
+                    ),
+                }
+            }
+        };
+        Err(CatalogError::Untrusted { path, why })
+    }
+}
+
+/// Replace the head anchor file atomically (write beside it, rename over it),
+/// readable by its owner only.
 fn write_anchor(path: &Path, head: &Head) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     // The process id keeps two processes from sharing one temporary file.
     let tmp = path.with_extension(format!("head.{}.tmp", std::process::id()));
     let body = serde_json::to_vec(head).expect("head serialises");
@@ -444,9 +543,43 @@ fn write_anchor(path: &Path, head: &Head) -> Result<()> {
         path: path.to_owned(),
         source,
     };
-    std::fs::write(&tmp, body).map_err(err)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(err)?;
+    f.write_all(&body).map_err(err)?;
+    f.sync_all().map_err(err)?;
+    drop(f);
     std::fs::rename(&tmp, path).map_err(err)?;
     Ok(())
+}
+
+/// Create an empty file readable and writable by its owner only.
+fn create_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+        .or_else(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })
+        .map_err(|e| CatalogError::Open {
+            path: path.to_owned(),
+            source: rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                Some(e.to_string()),
+            ),
+        })
 }
 
 /// A time as stored: RFC 3339 in UTC.

@@ -6,15 +6,24 @@
 //! 3. each event's `prev_hash` is the hash of the one before, and its hash
 //!    recomputes from its bytes (an edited event);
 //! 4. each body parses as an event of the kind its row says;
-//! 5. the head anchor file, if present, names an event that is in the chain
-//!    with that hash, and not beyond the end (a deleted tail), and an
-//!    expected head given by the caller (from an earlier report) likewise;
+//! 5. the head file `<catalog>.head` exists once the log has an event, reads
+//!    as a head, and names an event that is in the chain with that hash, not
+//!    beyond the end (a deleted tail or a rolled-back database); every
+//!    expected head given by the caller — printed on an earlier report, or
+//!    read from an anchor on offline media ([`crate::anchor`]) — likewise;
 //! 6. replaying the log into an empty catalog gives the same projection
 //!    tables, row for row (an edited table).
+//!
+//! [`Catalog::evidence`] runs all of this and hands over the facts of the
+//! *replayed* catalog, never the tables of the file, so that a judgment is
+//! made on nothing but the verified chain.
 
 use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 
+use hokan_offline::Facts;
+
+use crate::anchor::Expected;
 use crate::event::{chain_hash, Event};
 use crate::{schema, Catalog, CatalogError, Result, Text};
 
@@ -87,8 +96,34 @@ pub struct VerifyReport {
     pub head: Head,
     /// The anchor file's head, if there is one.
     pub anchor: Option<Head>,
+    /// The expected heads (reports, anchors on media) that were checked.
+    pub expected: Vec<Expected>,
     /// Everything wrong; empty when the catalog is intact.
     pub problems: Vec<VerifyProblem>,
+}
+
+/// The catalog as evidence: what verification found, and — only when it
+/// found nothing wrong — the facts of the replayed chain.
+#[derive(Clone, Debug)]
+pub struct Evidence {
+    /// What verification found.
+    pub report: VerifyReport,
+    /// The facts replayed from the verified chain; `None` when the report
+    /// has any problem (nothing may then be judged).
+    pub facts: Option<Facts>,
+}
+
+/// What the head file `<catalog>.head` held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum HeadFile {
+    /// A catalog in memory has none.
+    NotOnDisk,
+    /// There is no file.
+    Missing,
+    /// The file does not read as a head.
+    Garbage,
+    /// A head.
+    Head(Head),
 }
 
 impl VerifyReport {
@@ -110,6 +145,25 @@ impl Catalog {
     /// `expect` is a head from an earlier report that must still be in the
     /// chain.
     pub fn verify(&self, expect: Option<&Head>) -> Result<VerifyReport> {
+        let expected: Vec<Expected> = expect
+            .map(|h| Expected {
+                head: h.clone(),
+                from: Text::new("the expected head", "指定されたヘッド"),
+            })
+            .into_iter()
+            .collect();
+        Ok(self.verify_against(&expected)?.report)
+    }
+
+    /// [`Catalog::verify`] against several expected heads (from reports and
+    /// from anchors on offline media), returning the replayed facts when
+    /// nothing is wrong.
+    pub fn evidence(&self, expected: &[Expected]) -> Result<Evidence> {
+        self.verify_against(expected)
+    }
+
+    /// The whole check (see the module documentation).
+    pub fn verify_against(&self, expected: &[Expected]) -> Result<Evidence> {
         let mut problems = Vec::new();
         let integrity: String = self
             .conn
@@ -211,7 +265,38 @@ impl Catalog {
             head_in(&tx)?
         };
 
-        let anchor = self.read_anchor()?;
+        let head_file = self.read_anchor()?;
+        match &head_file {
+            HeadFile::Missing if head.seq > 0 => problems.push(problem(
+                None,
+                format!(
+                    "the head file {} is missing although the log has {} events: it is written after every change, so it was deleted (a rolled-back or replaced catalog looks like this)",
+                    self.anchor_path().unwrap_or_default().display(),
+                    head.seq
+                ),
+                format!(
+                    "ヘッドファイル {} がありません（ログには {} 件のイベントがあります）。変更のたびに書かれるため、削除されたと考えられます（巻き戻し・差し替えられたカタログがこの状態になります）",
+                    self.anchor_path().unwrap_or_default().display(),
+                    head.seq
+                ),
+            )),
+            HeadFile::Garbage => problems.push(problem(
+                None,
+                format!(
+                    "the head file {} does not read as a head (damaged or replaced)",
+                    self.anchor_path().unwrap_or_default().display()
+                ),
+                format!(
+                    "ヘッドファイル {} をヘッドとして読めません（破損または差し替え）",
+                    self.anchor_path().unwrap_or_default().display()
+                ),
+            )),
+            _ => {}
+        }
+        let anchor = match head_file {
+            HeadFile::Head(h) => Some(h),
+            _ => None,
+        };
         let mut check_head = |h: &Head, what_en: &str, what_ja: &str| {
             let found = (h.seq >= 1)
                 .then(|| hashes.get(h.seq as usize - 1))
@@ -222,21 +307,21 @@ impl Catalog {
                 Some(x) if x == h.hash => {}
                 Some(_) => problems.push(problem(
                     Some(h.seq),
-                    format!("{what_en} names event {} with another hash: the log was rewritten from there on", h.seq),
-                    format!("{what_ja}のイベント {} のハッシュが異なります。そこから後のログが書き換えられています", h.seq),
+                    format!("{what_en} names event {} with another hash: the log was rewritten from there on, or the catalog was rolled back and written again", h.seq),
+                    format!("{what_ja}のイベント {} のハッシュが異なります。そこから後のログが書き換えられたか、巻き戻された後に書き込まれています", h.seq),
                 )),
                 None => problems.push(problem(
                     Some(h.seq),
-                    format!("{what_en} names event {}, but the log ends at {}: events were deleted from its end", h.seq, head.seq),
-                    format!("{what_ja}はイベント {} を指しますが、ログは {} で終わっています。末尾のイベントが削除されています", h.seq, head.seq),
+                    format!("{what_en} names event {}, but the log ends at {}: the catalog was rolled back to an older copy, or events were deleted from its end", h.seq, head.seq),
+                    format!("{what_ja}はイベント {} を指しますが、ログは {} で終わっています。カタログが古い複製に巻き戻されたか、末尾のイベントが削除されています", h.seq, head.seq),
                 )),
             }
         };
         if let Some(a) = &anchor {
             check_head(a, "the head anchor file", "ヘッドアンカーファイル");
         }
-        if let Some(e) = expect {
-            check_head(e, "the expected head", "指定されたヘッド");
+        for e in expected {
+            check_head(&e.head, &e.from.en, &e.from.ja);
         }
 
         if !replay_broken {
@@ -257,12 +342,19 @@ impl Catalog {
             }
         }
 
-        Ok(VerifyReport {
+        let report = VerifyReport {
             events: expected_seq - 1,
             head,
             anchor,
+            expected: expected.to_vec(),
             problems,
-        })
+        };
+        let facts = if report.ok() {
+            Some(replay.facts()?)
+        } else {
+            None
+        };
+        Ok(Evidence { report, facts })
     }
 
     /// Apply a stored event to this (replay) catalog under its original

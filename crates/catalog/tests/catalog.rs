@@ -366,8 +366,16 @@ fn verify_finds_a_rewritten_chain_against_an_earlier_head() {
     c.execute_batch("DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;")
         .unwrap();
     c.execute("DELETE FROM events WHERE seq = 15", []).unwrap();
+    // A careful forger also rewrites the head file to the new end.
+    let h14: Vec<u8> = c
+        .query_row("SELECT hash FROM events WHERE seq = 14", [], |r| r.get(0))
+        .unwrap();
     drop(c);
-    std::fs::remove_file(forged_dir.path().join("c.db.head")).unwrap();
+    std::fs::write(
+        forged_dir.path().join("c.db.head"),
+        format!(r#"{{"seq":14,"hash":"{}"}}"#, hex::encode(h14)),
+    )
+    .unwrap();
     let mut cat = Catalog::open(&forged_path).unwrap();
     cat.execute_forged_tail();
     let r = cat.verify(Some(&printed)).unwrap();
