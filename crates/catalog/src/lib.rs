@@ -498,23 +498,22 @@ fn refuse_if_rolled_back(
     tx: &rusqlite::Transaction<'_>,
     head: &Head,
 ) -> Result<()> {
-    {
-        let why = match head_file {
-            HeadFile::NotOnDisk => return Ok(()),
-            HeadFile::Missing if head.seq == 0 => return Ok(()),
-            HeadFile::Missing => format!(
-                "its head file is missing although the log has {} events",
-                head.seq
-            ),
-            HeadFile::Garbage => "its head file is damaged".to_owned(),
-            HeadFile::Head(h) if h.seq == 0 => return Ok(()),
-            HeadFile::Head(h) => {
-                let found: Option<Vec<u8>> = optional(tx.query_row(
-                    "SELECT hash FROM events WHERE seq = ?1",
-                    [h.seq as i64],
-                    |r| r.get(0),
-                ))?;
-                match found {
+    let why = match head_file {
+        HeadFile::NotOnDisk => return Ok(()),
+        HeadFile::Missing if head.seq == 0 => return Ok(()),
+        HeadFile::Missing => format!(
+            "its head file is missing although the log has {} events",
+            head.seq
+        ),
+        HeadFile::Garbage => "its head file is damaged".to_owned(),
+        HeadFile::Head(h) if h.seq == 0 => return Ok(()),
+        HeadFile::Head(h) => {
+            let found: Option<Vec<u8>> = optional(tx.query_row(
+                "SELECT hash FROM events WHERE seq = ?1",
+                [h.seq as i64],
+                |r| r.get(0),
+            ))?;
+            match found {
                     Some(x) if hex::encode(&x) == h.hash => return Ok(()),
                     Some(_) => format!(
                         "its head file names event {} with another hash than the log (rewritten or rolled back)",
@@ -525,10 +524,9 @@ fn refuse_if_rolled_back(
                         h.seq, head.seq
                     ),
                 }
-            }
-        };
-        Err(CatalogError::Untrusted { path, why })
-    }
+        }
+    };
+    Err(CatalogError::Untrusted { path, why })
 }
 
 /// Replace the head anchor file atomically (write beside it, rename over it),
