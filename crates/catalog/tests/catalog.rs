@@ -672,3 +672,56 @@ fn a_schema_1_catalog_migrates_and_still_verifies() {
     assert!(copies.iter().all(|c| c.with.is_empty()));
     assert!(cat.media_sets(None).unwrap().is_empty());
 }
+
+/// Regression (issue 12): a catalog rolled back to an older copy used to
+/// accept the next write, which replaced the head file and hid the rollback.
+/// Now the write is refused and nothing is recorded.
+#[test]
+fn a_rolled_back_catalog_refuses_the_next_write_and_a_deleted_head_file_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let old = dir.path().join("old.db");
+    {
+        let mut cat = Catalog::open(&path).unwrap();
+        three_nights(&mut cat);
+        // An attacker's older copy, taken consistently.
+        raw(&path)
+            .execute("VACUUM INTO ?1", [old.to_str().unwrap()])
+            .unwrap();
+        cat.record(T0, "later", located("TAPE03L9", T0, slot(7)))
+            .unwrap();
+    }
+    // Roll the database back, keep the (newer) head file.
+    for ext in ["db-wal", "db-shm"] {
+        let _ = std::fs::remove_file(path.with_extension(ext));
+    }
+    std::fs::copy(&old, &path).unwrap();
+    let mut cat = Catalog::open(&path).unwrap();
+    let before = cat.head().unwrap();
+    let err = cat
+        .record(T0, "attacker", located("TAPE03L9", T0, slot(8)))
+        .unwrap_err();
+    assert!(
+        matches!(err, hokan_catalog::CatalogError::Untrusted { .. }),
+        "{err:?}"
+    );
+    assert_eq!(cat.head().unwrap(), before, "nothing was recorded");
+    assert!(!cat.verify(None).unwrap().ok());
+
+    // The attacker deletes the head file instead: still refused, and verify says so.
+    std::fs::remove_file(dir.path().join("c.db.head")).unwrap();
+    let err = cat
+        .record(T0, "attacker", located("TAPE03L9", T0, slot(8)))
+        .unwrap_err();
+    assert!(
+        matches!(err, hokan_catalog::CatalogError::Untrusted { .. }),
+        "{err:?}"
+    );
+    let r = cat.verify(None).unwrap();
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.message.en.contains("head file")),
+        "{r:#?}"
+    );
+}
