@@ -13,6 +13,7 @@ use crate::judge::Judge;
 use crate::policy::Policy;
 use crate::problem::{Problem, Severity};
 use crate::site;
+use crate::text::Text;
 use crate::verdict::{CopyVerdict, Deadline, Exclusion, Missing, OnlineReason, Strength, Verdict};
 
 /// The result of judging a site's facts at one instant.
@@ -36,6 +37,63 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
+    /// The evaluation when the facts cannot be trusted (the catalog is
+    /// missing, its chain broken, a table edited, or it was rolled back
+    /// behind an anchor): nothing is judged, nothing counts, the site is not
+    /// compliant, and each finding is an error saying what to do. Every
+    /// front-end (status, report, dashboard) shows this instead of a verdict
+    /// built on facts nobody can vouch for.
+    pub fn untrusted(at: OffsetDateTime, findings: &[Text]) -> Evaluation {
+        let next = Text::new(
+            "run `hokan catalog verify`, keep the catalog files as evidence, and follow docs/catalog.md \"When the catalog cannot be trusted\" (rebuild from the media)",
+            "`hokan catalog verify` を実行し、カタログのファイルを証拠として保全したうえで、docs/catalog.md「カタログが信頼できないとき」に従って媒体から再構築してください",
+        );
+        let mut problems: Vec<Problem> = findings
+            .iter()
+            .map(|f| {
+                Problem::new(
+                    Severity::Error,
+                    crate::problem::ProblemCode::CatalogUntrusted,
+                    Text::new(
+                        format!(
+                            "the catalog cannot be trusted, nothing was judged: {}",
+                            f.en
+                        ),
+                        format!("カタログが信頼できないため判定していません: {}", f.ja),
+                    ),
+                    next.clone(),
+                )
+            })
+            .collect();
+        if problems.is_empty() {
+            problems.push(Problem::new(
+                Severity::Error,
+                crate::problem::ProblemCode::CatalogUntrusted,
+                Text::new(
+                    "the catalog cannot be trusted, nothing was judged",
+                    "カタログが信頼できないため判定していません",
+                ),
+                next,
+            ));
+        }
+        Evaluation {
+            problems,
+            at,
+            compliant: false,
+            sources: Vec::new(),
+            media: Vec::new(),
+            copies: Vec::new(),
+        }
+    }
+
+    /// Whether this evaluation judged nothing because the catalog cannot be
+    /// trusted.
+    pub fn is_untrusted(&self) -> bool {
+        self.problems
+            .iter()
+            .any(|p| p.code == crate::problem::ProblemCode::CatalogUntrusted)
+    }
+
     /// Site and source problems together, most severe first.
     pub fn all_problems(&self) -> Vec<&Problem> {
         let mut all: Vec<&Problem> = self

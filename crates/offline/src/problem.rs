@@ -89,6 +89,9 @@ pub enum ProblemCode {
     PoolRetentionPassed,
     /// The facts contradict each other (duplicate ids, dangling references).
     CatalogInconsistent,
+    /// The catalog is missing, damaged, edited or rolled back: nothing was
+    /// judged (see [`crate::Evaluation::untrusted`]).
+    CatalogUntrusted,
 }
 
 impl ProblemCode {
@@ -124,11 +127,12 @@ impl ProblemCode {
             C::CopyIncomplete => "copy-incomplete",
             C::PoolRetentionPassed => "pool-retention-passed",
             C::CatalogInconsistent => "catalog-inconsistent",
+            C::CatalogUntrusted => "catalog-untrusted",
         }
     }
 
     /// Every code, for documentation and tests.
-    pub const ALL: [ProblemCode; 28] = {
+    pub const ALL: [ProblemCode; 29] = {
         use ProblemCode as C;
         [
             C::TooFewOfflineGenerations,
@@ -159,6 +163,7 @@ impl ProblemCode {
             C::CopyIncomplete,
             C::PoolRetentionPassed,
             C::CatalogInconsistent,
+            C::CatalogUntrusted,
         ]
     };
 }

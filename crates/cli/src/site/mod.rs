@@ -5,6 +5,7 @@
 //! evaluator under the configured policy. Every change is recorded as a
 //! catalog event, signed by the person (`--by`) or the command that made it.
 
+pub mod anchors;
 pub mod args;
 mod attest;
 mod catalog;
@@ -16,8 +17,8 @@ pub mod when;
 
 use std::path::{Path, PathBuf};
 
-use hokan_catalog::{Catalog, CatalogError};
-use hokan_offline::{MediumKind, Policy, PoolName, Text};
+use hokan_catalog::{Catalog, CatalogError, VerifyReport};
+use hokan_offline::{evaluate, Evaluation, MediumKind, Policy, PoolName, SourceName, Text};
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::exit::{self, Failure};
@@ -145,6 +146,66 @@ impl<'a> SiteCtx<'a> {
 
     /// Open the catalog (creating it if missing).
     pub fn catalog(&self) -> Result<Catalog, Failure> {
+        let path = self.catalog_path()?;
+        Catalog::open(&path).map_err(|e| self.catalog_failure(&e))
+    }
+
+    /// Judge the site on its catalog as evidence: the catalog must exist,
+    /// its chain verify, its tables equal the replay, and every anchor read
+    /// from offline media ([`anchors::gather`]) lie on its chain. The facts
+    /// judged are the replayed ones, with every source of hokan.toml added
+    /// (a configured source without generations is a finding, not
+    /// silence). Anything less gives [`Evaluation::untrusted`]: never
+    /// compliant. A missing catalog is not created.
+    pub fn judge(&self) -> Result<Judged, Failure> {
+        let path = self.catalog_path()?;
+        let cat = match Catalog::open_existing(&path) {
+            Ok(c) => c,
+            Err(e @ CatalogError::Missing(_)) => {
+                let text = e.text();
+                return Ok(Judged {
+                    evaluation: Evaluation::untrusted(self.now, std::slice::from_ref(&text)),
+                    catalog: None,
+                    report: None,
+                    anchor_notes: Vec::new(),
+                });
+            }
+            Err(e) => return Err(self.catalog_failure(&e)),
+        };
+        let (expected, anchor_notes) = anchors::gather(self);
+        let evidence = cat
+            .evidence(&expected)
+            .map_err(|e| self.catalog_failure(&e))?;
+        let evaluation = match evidence.facts {
+            Some(mut facts) => {
+                for s in &self.conf.sources {
+                    let name = SourceName::new(s.as_str());
+                    if !facts.sources.contains(&name) {
+                        facts.sources.push(name);
+                    }
+                }
+                evaluate(&facts, &self.conf.policy, self.now)
+            }
+            None => {
+                let findings: Vec<Text> = evidence
+                    .report
+                    .problems
+                    .iter()
+                    .map(|p| p.message.clone())
+                    .collect();
+                Evaluation::untrusted(self.now, &findings)
+            }
+        };
+        Ok(Judged {
+            evaluation,
+            catalog: Some(cat),
+            report: Some(evidence.report),
+            anchor_notes,
+        })
+    }
+
+    /// The catalog's path, from `--catalog` or the configuration.
+    pub fn catalog_path(&self) -> Result<PathBuf, Failure> {
         let path = self.conf.catalog.clone().ok_or_else(|| {
             Failure::new(
                 exit::USAGE,
@@ -171,7 +232,7 @@ impl<'a> SiteCtx<'a> {
                 ));
             }
         }
-        Catalog::open(&path).map_err(|e| self.catalog_failure(&e))
+        Ok(path)
     }
 
     /// Map a catalog error to an exit code and message.
@@ -197,6 +258,38 @@ impl<'a> SiteCtx<'a> {
     /// The time in the site's zone, `2026-11-23 09:00`.
     pub fn when(&self, t: OffsetDateTime) -> String {
         hokan_offline::text::when(t, self.offset())
+    }
+}
+
+/// A site judged on its catalog ([`SiteCtx::judge`]).
+pub struct Judged {
+    /// The evaluation; [`Evaluation::untrusted`] when the catalog is not
+    /// evidence.
+    pub evaluation: Evaluation,
+    /// The catalog, when it exists.
+    pub catalog: Option<Catalog>,
+    /// What verification found, when the catalog exists.
+    pub report: Option<VerifyReport>,
+    /// Anchors that could not be read (rollback detection incomplete).
+    pub anchor_notes: Vec<Text>,
+}
+
+impl Judged {
+    /// Whether the verdict stands on verified facts.
+    pub fn trusted(&self) -> bool {
+        !self.evaluation.is_untrusted()
+    }
+
+    /// The exit code of a command that judges: 0 compliant, 9 not, 12
+    /// untrusted.
+    pub fn exit_code(&self) -> i32 {
+        if !self.trusted() {
+            exit::UNTRUSTED
+        } else if self.evaluation.compliant {
+            exit::OK
+        } else {
+            exit::NOT_COMPLIANT
+        }
     }
 }
 
