@@ -365,6 +365,27 @@ impl Ctx<'_> {
         force: bool,
         time: Option<String>,
     ) -> Out {
+        if let Some(s) = &time {
+            // The snapshot time is recorded as given and later compared and
+            // added to; it must be an RFC 3339 instant in hokan's range.
+            let parsed =
+                time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                    .ok()
+                    .filter(|t| hokan_offline::limits::instant_in_range(*t));
+            if parsed.is_none() {
+                return Err(Failure::new(
+                    exit::USAGE,
+                    format!(
+                        "--time {s:?}: {}",
+                        t(
+                            self.lang,
+                            "write an RFC 3339 time between 2000-01-01 and 2200-01-01, e.g. 2026-11-23T02:00:00+09:00",
+                            "2000-01-01 から 2200-01-01 までの RFC 3339 形式の日時を指定してください（例: 2026-11-23T02:00:00+09:00）"
+                        )
+                    ),
+                ));
+            }
+        }
         if !paths.is_empty() {
             let repo = self.open()?;
             let source = source.unwrap_or_else(|| "default".to_owned());

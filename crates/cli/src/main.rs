@@ -62,8 +62,9 @@ pub struct Global {
     /// Catalog database (overrides the configuration's), or env HOKAN_CATALOG.
     #[arg(long, global = true, env = "HOKAN_CATALOG")]
     pub catalog: Option<PathBuf>,
-    /// Evaluate and record as of this instant (RFC 3339). For tests, demos
-    /// and re-creating a past report.
+    /// Evaluate and record as of this instant (RFC 3339), between
+    /// 2000-01-01 and 2200-01-01. For tests, demos and re-creating a past
+    /// report.
     #[arg(long, global = true, hide = true, env = "HOKAN_NOW")]
     pub now: Option<String>,
 }

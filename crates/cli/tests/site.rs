@@ -679,3 +679,270 @@ paths = ["{d}/docs"]
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("emr, pacs, lab, docs"));
 }
+
+/// Issue 12 "Values": `attest --until 9999-12-31` used to pass and make
+/// `status` and `report` panic; now it is a usage error naming `--until`.
+#[test]
+fn attest_until_9999_12_31_is_a_usage_error_not_a_panic() {
+    let s = site();
+    for (lang, want) in [
+        ("en", "from 2000-01-01 to 2200-01-01"),
+        ("ja", "2000-01-01 から 2200-01-01"),
+    ] {
+        let o = s.run(
+            1,
+            lang,
+            &[
+                "attest",
+                "network-segmented",
+                "--evidence",
+                "VLAN 30",
+                "--by",
+                "鈴木",
+                "--until",
+                "9999-12-31",
+            ],
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{lang}: {err}");
+        assert!(
+            err.contains("--until") && err.contains(want),
+            "{lang}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // More than ten years ahead is refused too, as a date or a length.
+    for until in ["2040-01-01", "3650w", "36525d"] {
+        let o = s.run(
+            1,
+            "en",
+            &[
+                "attest",
+                "network-segmented",
+                "--evidence",
+                "VLAN 30",
+                "--by",
+                "鈴木",
+                "--until",
+                until,
+            ],
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{until}: {err}");
+        assert!(err.contains("--until"), "{until}: {err}");
+    }
+    let list = s.json(1, &["attest", "list"], 0);
+    assert_eq!(list["attestations"].as_array().unwrap().len(), 0);
+}
+
+/// An attestation whose end has already passed used to be recorded
+/// silently and count for nothing; it is refused.
+#[test]
+fn attest_until_already_past_is_refused() {
+    let s = site();
+    // night is 2026-11-20 22:00 UTC.
+    for (lang, want) in [("en", "already passed"), ("ja", "既に過ぎています")] {
+        for until in ["2026-11-01", "2026-11-20T21:00:00Z"] {
+            let o = s.run(
+                1,
+                lang,
+                &[
+                    "attest",
+                    "network-segmented",
+                    "--evidence",
+                    "VLAN 30",
+                    "--by",
+                    "鈴木",
+                    "--until",
+                    until,
+                ],
+            );
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{until} {lang}: {err}");
+            assert!(err.contains("--until") && err.contains(want), "{err}");
+        }
+    }
+    let list = s.json(1, &["attest", "list"], 0);
+    assert_eq!(list["attestations"].as_array().unwrap().len(), 0);
+    // A date later today or after still works.
+    s.code(
+        1,
+        &[
+            "attest",
+            "network-segmented",
+            "--evidence",
+            "VLAN 30",
+            "--by",
+            "鈴木",
+            "--until",
+            "2027-03-31",
+        ],
+        0,
+    );
+}
+
+/// Instants on the command line outside 2000-01-01..2200-01-01 are usage
+/// errors naming the argument.
+#[test]
+fn instants_out_of_range_on_the_command_line_are_usage_errors() {
+    let s = site();
+    let o = Command::new(env!("CARGO_BIN_EXE_hokan"))
+        .arg("--config")
+        .arg(s.config())
+        .args(["--lang", "en", "--now", "1999-12-31T23:00:00Z", "status"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--now") && err.contains("2000-01-01"), "{err}");
+
+    s.code(0, &["media", "add", "T1", "--kind", "lto-library"], 0);
+    for (args, arg) in [
+        (
+            &[
+                "media",
+                "move",
+                "T1",
+                "--to",
+                "shelf",
+                "--by",
+                "x",
+                "--at",
+                "0026-11-23",
+            ][..],
+            "--at",
+        ),
+        (
+            &[
+                "media",
+                "move",
+                "T1",
+                "--to",
+                "shelf",
+                "--by",
+                "x",
+                "--at",
+                "99999999d",
+            ][..],
+            "--at",
+        ),
+        (
+            &[
+                "media",
+                "add",
+                "T2",
+                "--kind",
+                "lto-library",
+                "--capacity",
+                "99999999999TB",
+            ][..],
+            "--capacity",
+        ),
+        (
+            &[
+                "tape",
+                "backup",
+                "--pool",
+                "weekday",
+                "--wait-for-cartridge",
+                "3000000d",
+            ][..],
+            "--wait-for-cartridge",
+        ),
+    ] {
+        let o = s.run(1, "en", args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(arg), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+/// `config check` names the line and key of a warning horizon of thousands
+/// of years (it used to pass, and `status` then panicked).
+#[test]
+fn config_check_refuses_a_warning_horizon_of_thousands_of_years() {
+    let s = site();
+    let text = fs::read_to_string(s.config()).unwrap().replace(
+        "max_newest_age = \"7d\"",
+        "max_newest_age = \"7d\"\nwarning_horizon = \"3000000d\"",
+    );
+    fs::write(s.config(), text).unwrap();
+    let o = s.run(1, "en", &["config", "check"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(10), "{err}");
+    assert!(
+        err.contains("hokan.toml:16:") && err.contains("policy.warning_horizon"),
+        "{err}"
+    );
+    assert!(err.contains("100 years"), "{err}");
+}
+
+/// Someone with write access to the catalog can record through the
+/// documented event API an attestation expiring at 9999-12-31 and a
+/// person's location dated at the end of time; `status` and `report` used
+/// to panic on the time arithmetic. They must give a verdict instead.
+#[test]
+fn status_and_report_do_not_panic_on_a_far_future_expiry_in_the_catalog() {
+    let s = site();
+    // A site east of UTC, so showing 9999-12-31 23:59 UTC in it overflows.
+    let text = fs::read_to_string(s.config())
+        .unwrap()
+        .replace("[site]\n", "[site]\ntimezone = \"+09:00\"\n");
+    fs::write(s.config(), text).unwrap();
+    s.code(0, &["media", "add", "T1", "--kind", "lto-library"], 0);
+    let end = OffsetDateTime::parse("9999-12-31T23:59:59Z", &Rfc3339).unwrap();
+    let mut cat = Catalog::open(&s.catalog()).unwrap();
+    let id = cat.next_attestation_id().unwrap();
+    cat.record_all(
+        s.night,
+        "attacker",
+        vec![
+            Event::Attested {
+                attestation: hokan_offline::Attestation {
+                    id,
+                    claim: hokan_offline::Claim::NetworkSegmented { autoloader: None },
+                    by: "attacker".into(),
+                    evidence: "none".into(),
+                    valid_from: s.night,
+                    expires_at: end,
+                    withdrawn_at: None,
+                },
+            },
+            Event::MediumLocated {
+                medium: "T1".into(),
+                at: end,
+                location: Location::Shelf { place: None },
+                by: ObservedBy::Person {
+                    person: "attacker".into(),
+                },
+                note: None,
+            },
+        ],
+    )
+    .unwrap();
+    drop(cat);
+    for args in [
+        &["status"][..],
+        &["--json", "status"][..],
+        &["attest", "list"][..],
+        &["media", "list"][..],
+        &["report", "--format", "html"][..],
+        &["report", "--format", "md"][..],
+        &["report", "--format", "json"][..],
+    ] {
+        for lang in ["en", "ja"] {
+            let o = s.run(2, lang, args);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(
+                !err.contains("panicked") && o.status.code() != Some(101),
+                "{args:?} {lang}: {err}"
+            );
+            assert!(
+                matches!(o.status.code(), Some(0) | Some(9)),
+                "{args:?} {lang}: {:?} {err}",
+                o.status.code()
+            );
+        }
+    }
+}

@@ -28,6 +28,7 @@ use crate::facts::MediumKind;
 use crate::id::{MediumId, SnapshotId, SourceName};
 use crate::judge::Judge;
 use crate::koban::Koban;
+use crate::limits;
 use crate::problem::{count_en, Problem, ProblemCode, Severity};
 use crate::span;
 use crate::text::{span as span_text, when, Text};
@@ -164,7 +165,7 @@ pub(crate) fn judge_source(
         taken_at: g.taken_at,
         age: now - g.taken_at,
     });
-    let rotation = rotation(&offline, now + policy.warning_horizon());
+    let rotation = rotation(&offline, limits::later(now, policy.warning_horizon()));
 
     let mut problems = Vec::new();
     // Media that hold complete copies of this source but do not count now:

@@ -22,6 +22,7 @@ use crate::facts::{
 };
 use crate::id::{MediumId, SnapshotId};
 use crate::koban::Koban;
+use crate::limits::later;
 use crate::policy::Policy;
 use crate::verdict::WeakerReason;
 use crate::verdict::{Deadline, DeadlineCause, Lapsed, Missing, OnlineReason, Strength, Verdict};
@@ -82,7 +83,7 @@ impl<'a> Judge<'a> {
     /// When a person's record stops counting; `None` for device reports.
     pub fn stale_at(&self, obs: &Observation) -> Option<OffsetDateTime> {
         match obs.by {
-            ObservedBy::Person { .. } => Some(obs.at + self.policy.max_person_location_age()),
+            ObservedBy::Person { .. } => Some(later(obs.at, self.policy.max_person_location_age())),
             ObservedBy::Device { .. } => None,
         }
     }

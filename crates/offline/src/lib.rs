@@ -161,6 +161,7 @@ pub mod facts;
 pub mod id;
 mod judge;
 pub mod koban;
+pub mod limits;
 pub mod policy;
 pub mod problem;
 mod site;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use time::Duration;
 
 use crate::id::{PoolName, SourceName};
+use crate::limits::{MAX_GENERATIONS, MAX_SPAN};
 use crate::{span, OfflineError};
 
 /// The definitions' premise is that *several* generations rotate
@@ -115,10 +116,34 @@ fn check_count(source: Option<&SourceName>, asked: u32) -> Result<u32, OfflineEr
             floor: DEFINITION_FLOOR,
         });
     }
+    if asked > MAX_GENERATIONS {
+        return Err(OfflineError::BadSetting {
+            setting: match source {
+                Some(s) => format!("sources.{s}.min_offline_generations"),
+                None => "min_offline_generations".into(),
+            },
+            value: asked.to_string(),
+            need: "at most 1000",
+        });
+    }
     Ok(asked)
 }
 
+/// A length must not be longer than [`MAX_SPAN`]: the evaluator adds it to
+/// instants.
+fn check_at_most(setting: String, d: Duration) -> Result<Duration, OfflineError> {
+    if d > MAX_SPAN {
+        return Err(OfflineError::BadSetting {
+            setting,
+            value: span::format(d),
+            need: "at most 100 years (36525d)",
+        });
+    }
+    Ok(d)
+}
+
 fn check_positive(setting: String, d: Duration) -> Result<Duration, OfflineError> {
+    let d = check_at_most(setting.clone(), d)?;
     if d <= Duration::ZERO {
         return Err(OfflineError::BadSetting {
             setting,
@@ -130,8 +155,10 @@ fn check_positive(setting: String, d: Duration) -> Result<Duration, OfflineError
 }
 
 impl Policy {
-    /// Check a written policy. Refuses fewer than [`DEFINITION_FLOOR`]
-    /// generations (globally or for any source) and zero or negative ages.
+    /// Check a written policy. Refuses fewer than [`DEFINITION_FLOOR`] or
+    /// more than [`MAX_GENERATIONS`] generations (globally or for any
+    /// source), zero or negative ages, and any length longer than
+    /// [`MAX_SPAN`] (see [`crate::limits`]).
     pub fn new(options: &PolicyOptions) -> Result<Policy, OfflineError> {
         let min_offline_generations = check_count(
             None,
@@ -151,6 +178,7 @@ impl Policy {
                 need: "zero or longer",
             });
         }
+        let warning_horizon = check_at_most("warning_horizon".into(), warning_horizon)?;
         let max_person_location_age = check_positive(
             "max_person_location_age".into(),
             options

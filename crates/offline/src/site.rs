@@ -13,6 +13,7 @@ use crate::evaluate::MediumState;
 use crate::facts::{Claim, Condition, Copy, Generation, Location, ObservedBy};
 use crate::id::MediumId;
 use crate::judge::Judge;
+use crate::limits::later;
 use crate::problem::{count_en, Problem, ProblemCode, Severity};
 use crate::text::{span, when, Text};
 use crate::verdict::{
@@ -157,7 +158,7 @@ fn medium_problems(
         if let Some(retention) = judge.policy.pool_retention(pool) {
             let old = on
                 .iter()
-                .filter(|c| c.excluded.is_none() && c.since + retention <= judge.now)
+                .filter(|c| c.excluded.is_none() && later(c.since, retention) <= judge.now)
                 .count();
             if old > 0 {
                 let r = span(retention);
@@ -342,7 +343,7 @@ fn carried_problems(judge: &Judge<'_>, m: &MediumState, verdict: &Verdict, out: 
                 ));
             }
             if let Some(stale) = judge.stale_at(obs) {
-                if stale <= judge.now + judge.policy.warning_horizon() {
+                if stale <= later(judge.now, judge.policy.warning_horizon()) {
                     let loc = obs.location.describe();
                     out.push(
                         Problem::new(
@@ -417,7 +418,7 @@ fn attestation_missing(
 
 fn stored_problems(judge: &Judge<'_>, id: &MediumId, on: &[&CopyVerdict], out: &mut Vec<Problem>) {
     let offset = judge.now.offset();
-    let horizon_end = judge.now + judge.policy.warning_horizon();
+    let horizon_end = later(judge.now, judge.policy.warning_horizon());
     let mut probe_failed = None;
     let mut unlocked = 0;
     let mut expired: (usize, Option<OffsetDateTime>) = (0, None);
@@ -583,7 +584,7 @@ fn stored_problems(judge: &Judge<'_>, id: &MediumId, on: &[&CopyVerdict], out: &
 
 fn attestations_expiring(judge: &Judge<'_>, out: &mut Vec<Problem>) {
     let offset = judge.now.offset();
-    let horizon_end = judge.now + judge.policy.warning_horizon();
+    let horizon_end = later(judge.now, judge.policy.warning_horizon());
     for a in &judge.facts.attestations {
         if !a.holds_at(judge.now) || a.ends_at() > horizon_end {
             continue;

@@ -14,7 +14,12 @@ use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::Duration;
 
+use crate::limits::MAX_SPAN;
 use crate::OfflineError;
+
+/// Why [`parse`] refuses a length longer than [`MAX_SPAN`]; callers match
+/// it to say the same thing in Japanese.
+pub const TOO_LONG: &str = "it is longer than 100 years (36525d), the most hokan accepts";
 
 const UNITS: [(char, i64); 5] = [
     ('w', 604_800),
@@ -40,6 +45,10 @@ pub fn format(d: Duration) -> String {
 }
 
 /// Parse `7d`, `36h`, `2w`, `90m`, `45s` or a bare number of seconds.
+///
+/// Anything accepted is between zero and [`MAX_SPAN`] (100 years); longer
+/// is refused with [`TOO_LONG`], so a length from here can be added to any
+/// instant hokan accepts without overflowing.
 pub fn parse(text: &str) -> Result<Duration, OfflineError> {
     let bad = |why: &'static str| OfflineError::BadSpan {
         text: text.to_owned(),
@@ -57,10 +66,34 @@ pub fn parse(text: &str) -> Result<Duration, OfflineError> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad("write a whole number followed by a unit, like 7d"));
     }
-    let n: i64 = digits.parse().map_err(|_| bad("the number is too large"))?;
-    n.checked_mul(size)
+    // More digits than any accepted length has: too long, not unreadable.
+    let n: i64 = digits.parse().map_err(|_| bad(TOO_LONG))?;
+    let d = n
+        .checked_mul(size)
         .map(Duration::seconds)
-        .ok_or_else(|| bad("the number is too large"))
+        .ok_or_else(|| bad(TOO_LONG))?;
+    within(d).map_err(|_| bad(TOO_LONG))
+}
+
+/// A number of seconds as a length: zero to [`MAX_SPAN`].
+pub fn seconds(n: i64) -> Result<Duration, OfflineError> {
+    let bad = |why: &'static str| OfflineError::BadSpan {
+        text: n.to_string(),
+        why,
+    };
+    if n < 0 {
+        return Err(bad("a length of time cannot be negative"));
+    }
+    within(Duration::seconds(n)).map_err(|_| bad(TOO_LONG))
+}
+
+/// `d` if it is between zero and [`MAX_SPAN`].
+fn within(d: Duration) -> Result<Duration, ()> {
+    if (Duration::ZERO..=MAX_SPAN).contains(&d) {
+        Ok(d)
+    } else {
+        Err(())
+    }
 }
 
 struct SpanVisitor;
@@ -77,16 +110,11 @@ impl Visitor<'_> for SpanVisitor {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
-        i64::try_from(v)
-            .map(Duration::seconds)
-            .map_err(|_| E::custom("the number of seconds is too large"))
+        seconds(i64::try_from(v).unwrap_or(i64::MAX)).map_err(E::custom)
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
-        if v < 0 {
-            return Err(E::custom("a duration cannot be negative"));
-        }
-        Ok(Duration::seconds(v))
+        seconds(v).map_err(E::custom)
     }
 }
 
@@ -156,6 +184,43 @@ mod tests {
         }
         assert_eq!(parse("120").unwrap(), Duration::minutes(2));
         assert_eq!(format(parse("2w").unwrap()), "14d");
+    }
+
+    #[test]
+    fn refuses_lengths_beyond_a_hundred_years() {
+        assert_eq!(parse("36525d").unwrap(), MAX_SPAN);
+        assert_eq!(parse("3155760000").unwrap(), MAX_SPAN);
+        for text in [
+            "36526d",
+            "3000000d",
+            "5218w",
+            "3155760001",
+            "9223372036854775807s",
+        ] {
+            let e = parse(text).unwrap_err();
+            assert!(e.to_string().contains("100 years"), "{text}: {e}");
+        }
+        assert!(seconds(-1).is_err());
+        assert!(seconds(i64::MAX).is_err());
+    }
+
+    proptest::proptest! {
+        /// Whatever is typed, parse never panics and anything accepted is
+        /// within zero..=100 years.
+        #[test]
+        fn parse_never_panics_and_stays_in_range(s in "\\PC*") {
+            if let Ok(d) = parse(&s) {
+                proptest::prop_assert!(d >= Duration::ZERO && d <= MAX_SPAN, "{s:?} -> {d}");
+            }
+        }
+
+        #[test]
+        fn parse_of_number_and_unit_stays_in_range(n in proptest::num::u64::ANY, unit in "[smhdw]?") {
+            let s = format!("{n}{unit}");
+            if let Ok(d) = parse(&s) {
+                proptest::prop_assert!(d >= Duration::ZERO && d <= MAX_SPAN, "{s:?} -> {d}");
+            }
+        }
     }
 
     #[test]

@@ -45,7 +45,11 @@ pub fn when(t: OffsetDateTime, offset: UtcOffset) -> String {
     let format = format_description!(
         "[year]-[month]-[day] [hour]:[minute] [offset_hour sign:mandatory]:[offset_minute]"
     );
-    t.to_offset(offset)
+    // An instant near the end of representable time (an attestation
+    // "until 9999-12-31" written straight into the catalog) may not fit in
+    // another offset: show it in its own rather than panic.
+    t.checked_to_offset(offset)
+        .unwrap_or(t)
         .format(&format)
         .unwrap_or_else(|_| t.to_string())
 }
@@ -53,7 +57,11 @@ pub fn when(t: OffsetDateTime, offset: UtcOffset) -> String {
 /// `2025-04-01`: a day in the given offset.
 pub fn day(t: OffsetDateTime, offset: UtcOffset) -> String {
     let format = format_description!("[year]-[month]-[day]");
-    t.to_offset(offset)
+    // An instant near the end of representable time (an attestation
+    // "until 9999-12-31" written straight into the catalog) may not fit in
+    // another offset: show it in its own rather than panic.
+    t.checked_to_offset(offset)
+        .unwrap_or(t)
         .format(&format)
         .unwrap_or_else(|_| t.to_string())
 }

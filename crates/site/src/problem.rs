@@ -61,6 +61,10 @@ pub enum ProblemKind {
     BadValue,
     /// A length of time that cannot be read.
     BadDuration,
+    /// A value outside its documented range (a length longer than 100
+    /// years, a UTC offset beyond −12:00…+14:00, a name too long …); the
+    /// ranges are in `docs/configuration.md` and `hokan_offline::limits`.
+    OutOfRange,
     /// Fewer offline generations than the definitions' floor.
     BelowFloor,
     /// A name used twice.

@@ -68,8 +68,8 @@ pub enum SimCmd {
         /// The pool.
         #[arg(long)]
         pool: String,
-        /// Autoloader slots (rdx-autoloader pools; default 4).
-        #[arg(long)]
+        /// Autoloader slots (rdx-autoloader pools; default 4), 1 to 64.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
         slots: Option<u32>,
     },
     /// Insert a cartridge (a new, blank one the first time).

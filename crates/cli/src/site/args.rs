@@ -41,8 +41,8 @@ pub enum CatalogCmd {
     Sync,
     /// List recent events.
     Events {
-        /// How many (newest first).
-        #[arg(long, default_value_t = 30)]
+        /// How many (newest first), 1 to 100000.
+        #[arg(long, default_value_t = 30, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
         limit: usize,
         /// Only the facts that only the catalog holds (manual moves, attestations, …).
         #[arg(long)]
@@ -109,7 +109,7 @@ pub enum MediaCmd {
         /// The label as printed, if different from the id.
         #[arg(long)]
         label: Option<String>,
-        /// Capacity, e.g. 12TB, 18TiB, 2000GB.
+        /// Capacity, e.g. 12TB, 18TiB, 2000GB (1 byte to 1PB).
         #[arg(long)]
         capacity: Option<String>,
         /// Free text.
@@ -144,7 +144,8 @@ pub enum MediaCmd {
         /// Who moved it (their name as they sign it).
         #[arg(long)]
         by: String,
-        /// When, if not now: 2026-11-23T08:30+09:00, 2026-11-23, or 2h (ago).
+        /// When, if not now: 2026-11-23T08:30+09:00, 2026-11-23, or 2h (ago);
+        /// between 2000-01-01 and 2200-01-01, and not in the future.
         #[arg(long)]
         at: Option<String>,
         /// Free text.
@@ -176,10 +177,13 @@ pub struct AttestCommon {
     /// Who attests (their name as they sign it).
     #[arg(long)]
     pub by: String,
-    /// Until when it holds: a date (2027-03-31), a time, or a length (90d).
+    /// Until when it holds: a date (2027-03-31, through that day), a time,
+    /// or a length from now (90d). Must be after now and at most 10 years
+    /// ahead: an attestation that has already run out is refused.
     #[arg(long)]
     pub until: String,
-    /// From when it holds (default now).
+    /// From when it holds (default now): a time, or a length ago (2h);
+    /// between 2000-01-01 and 2200-01-01.
     #[arg(long)]
     pub from: Option<String>,
 }
@@ -254,7 +258,7 @@ pub struct ReportArgs {
     /// Write here (default: standard output).
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
-    /// How many recent events to include.
-    #[arg(long, default_value_t = 50)]
+    /// How many recent events to include, 0 to 100000.
+    #[arg(long, default_value_t = 50, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=100_000))]
     pub events: usize,
 }

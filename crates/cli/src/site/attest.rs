@@ -43,8 +43,9 @@ pub fn run(ctx: &SiteCtx<'_>, cmd: AttestCmd) -> Result<i32, Failure> {
     add(ctx, claim, common)
 }
 
-fn usage(ctx: &SiteCtx<'_>, t: hokan_offline::Text) -> Failure {
-    Failure::new(exit::USAGE, ctx.pick(&t))
+/// A usage failure about one argument: `--until "9999-12-31": …`.
+fn usage(ctx: &SiteCtx<'_>, arg: &str, t: hokan_offline::Text) -> Failure {
+    Failure::new(exit::USAGE, format!("{arg}: {}", ctx.pick(&t)))
 }
 
 fn add(ctx: &SiteCtx<'_>, claim: Claim, c: AttestCommon) -> Result<i32, Failure> {
@@ -62,10 +63,30 @@ fn add(ctx: &SiteCtx<'_>, claim: Claim, c: AttestCommon) -> Result<i32, Failure>
     }
     let off = ctx.offset();
     let from = match &c.from {
-        Some(f) => when::parse_ago(f, ctx.now, off).map_err(|e| usage(ctx, e))?,
+        Some(f) => when::parse_ago(f, ctx.now, off).map_err(|e| usage(ctx, "--from", e))?,
         None => ctx.now,
     };
-    let until = when::parse_until(&c.until, ctx.now, off).map_err(|e| usage(ctx, e))?;
+    // Refuses an end already past (it would be recorded and silently count
+    // for nothing) and one more than ten years ahead.
+    let until = when::parse_until(&c.until, ctx.now, off).map_err(|e| usage(ctx, "--until", e))?;
+    if from >= until {
+        return Err(usage(
+            ctx,
+            "--from",
+            hokan_offline::Text::new(
+                format!(
+                    "the attestation would start ({}) after it ends ({})",
+                    ctx.when(from),
+                    ctx.when(until)
+                ),
+                format!(
+                    "証明の開始（{}）が終了（{}）より後になっています",
+                    ctx.when(from),
+                    ctx.when(until)
+                ),
+            ),
+        ));
+    }
     let mut cat = ctx.catalog()?;
     // A claim about a medium must name one the catalog knows.
     let medium: Option<&MediumId> = match &claim {

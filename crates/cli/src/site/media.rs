@@ -40,8 +40,9 @@ pub fn run(ctx: &SiteCtx<'_>, cmd: MediaCmd) -> Result<i32, Failure> {
     }
 }
 
-fn usage(ctx: &SiteCtx<'_>, t: hokan_offline::Text) -> Failure {
-    Failure::new(exit::USAGE, ctx.pick(&t))
+/// A usage failure naming the argument: `--at "1999-01-01": …`.
+fn usage_of(ctx: &SiteCtx<'_>, arg: &str, t: hokan_offline::Text) -> Failure {
+    Failure::new(exit::USAGE, format!("{arg}: {}", ctx.pick(&t)))
 }
 
 fn person(ctx: &SiteCtx<'_>, by: &str) -> Result<String, Failure> {
@@ -128,7 +129,7 @@ fn add(
     let capacity = capacity
         .map(|c| when::parse_capacity(&c))
         .transpose()
-        .map_err(|e| usage(ctx, e))?;
+        .map_err(|e| usage_of(ctx, "--capacity", e))?;
     let medium = MediumId::new(&id);
     let mut events = vec![Event::MediumAdded {
         medium: medium.clone(),
@@ -155,7 +156,7 @@ fn add(
         events.push(Event::MediumLocated {
             medium: medium.clone(),
             at: ctx.now,
-            location: when::parse_location(&loc).map_err(|e| usage(ctx, e))?,
+            location: when::parse_location(&loc).map_err(|e| usage_of(ctx, "--location", e))?,
             by: ObservedBy::Person { person: by.into() },
             note: None,
         });
@@ -319,10 +320,12 @@ fn move_to(
     at: Option<&str>,
     note: Option<String>,
 ) -> Result<i32, Failure> {
-    let location = when::parse_location(to).map_err(|e| usage(ctx, e))?;
+    let location = when::parse_location(to).map_err(|e| usage_of(ctx, "--to", e))?;
     let by = person(ctx, by)?;
     let at = match at {
-        Some(a) => when::parse_ago(a, ctx.now, ctx.offset()).map_err(|e| usage(ctx, e))?,
+        Some(a) => {
+            when::parse_ago(a, ctx.now, ctx.offset()).map_err(|e| usage_of(ctx, "--at", e))?
+        }
         None => ctx.now,
     };
     if at > ctx.now {

@@ -1,5 +1,13 @@
 //! Reading times, lengths, capacities and locations as people type them.
+//!
+//! Every value read here is checked against its range
+//! ([`hokan_offline::limits`]): instants between 2000-01-01 and
+//! 2200-01-01, lengths up to 100 years, attestations ending after now and
+//! at most 10 years ahead, capacities up to 1 PB. Out of range is an error
+//! the caller turns into a usage failure (exit 2) naming the argument;
+//! nothing typed can make a later command overflow.
 
+use hokan_offline::limits::{self, MAX_ATTESTATION, MAX_CAPACITY};
 use hokan_offline::{Location, Text};
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
@@ -30,18 +38,33 @@ fn local(s: &str) -> Option<PrimitiveDateTime> {
     .ok()
 }
 
+/// `t` if it is between [`EARLIEST`] and [`LATEST`].
+fn in_range(s: &str, t: OffsetDateTime) -> Result<OffsetDateTime, Text> {
+    if limits::instant_in_range(t) {
+        return Ok(t);
+    }
+    Err(Text::new(
+        format!("{s:?} is outside the dates hokan accepts: from 2000-01-01 to 2200-01-01 (UTC)"),
+        format!("{s:?} は hokan が受け付ける日付の範囲外です。2000-01-01 から 2200-01-01（UTC）までの日時を指定してください"),
+    ))
+}
+
 /// An instant: RFC 3339 (`2026-11-23T08:30:00+09:00`), or a date or
-/// `YYYY-MM-DD HH:MM` in the site's offset.
+/// `YYYY-MM-DD HH:MM` in the site's offset; between 2000-01-01 and
+/// 2200-01-01 UTC.
 pub fn parse_instant_in(s: &str, offset: UtcOffset) -> Result<OffsetDateTime, Text> {
     let s = s.trim();
     if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
-        return Ok(t);
+        return in_range(s, t);
     }
     if let Some(t) = local(s) {
-        return Ok(t.assume_offset(offset));
+        return in_range(s, t.assume_offset(offset));
     }
     if let Some(d) = date(s) {
-        return Ok(PrimitiveDateTime::new(d, Time::MIDNIGHT).assume_offset(offset));
+        return in_range(
+            s,
+            PrimitiveDateTime::new(d, Time::MIDNIGHT).assume_offset(offset),
+        );
     }
     Err(bad(
         "a time",
@@ -56,32 +79,100 @@ pub fn parse_instant(s: &str, _now: OffsetDateTime) -> Result<OffsetDateTime, Te
     parse_instant_in(s, UtcOffset::UTC)
 }
 
-/// `--at` of a move: an instant, or a length ago (`2h` = two hours ago).
-pub fn parse_ago(s: &str, now: OffsetDateTime, offset: UtcOffset) -> Result<OffsetDateTime, Text> {
-    if let Ok(d) = hokan_offline::span::parse(s) {
-        return Ok(now - d);
+/// A length of time (`30m`, `2h`, `7d`), from zero to `max`.
+pub fn parse_length(s: &str, max: Duration) -> Result<Duration, Text> {
+    match hokan_offline::span::parse(s) {
+        Ok(d) if d <= max => Ok(d),
+        Ok(_)
+        | Err(hokan_offline::OfflineError::BadSpan {
+            why: hokan_offline::span::TOO_LONG,
+            ..
+        }) => {
+            let m = hokan_offline::span::format(max);
+            Err(Text::new(
+                format!("{s:?} is too long: at most {m}"),
+                format!("{s:?} は長すぎます。最長 {m} です"),
+            ))
+        }
+        Err(_) => Err(bad(
+            "a length of time",
+            s,
+            "a whole number and one unit, e.g. 30m, 2h or 7d",
+            "30m、2h、7d のような整数と単位",
+        )),
     }
-    parse_instant_in(s, offset)
+}
+
+/// `--at` of a move, `--from` of an attestation: an instant, or a length
+/// ago (`2h` = two hours ago); between 2000-01-01 and 2200-01-01.
+pub fn parse_ago(s: &str, now: OffsetDateTime, offset: UtcOffset) -> Result<OffsetDateTime, Text> {
+    match hokan_offline::span::parse(s) {
+        Ok(d) => in_range(s, limits::earlier(now, d)),
+        Err(_) if looks_like_length(s) => {
+            parse_length(s, limits::MAX_SPAN).and_then(|d| in_range(s, limits::earlier(now, d)))
+        }
+        Err(_) => parse_instant_in(s, offset),
+    }
+}
+
+/// Whether `s` was meant as a length (digits and a unit), so that a length
+/// too long is reported as such rather than as an unreadable date.
+fn looks_like_length(s: &str) -> bool {
+    let s = s.trim();
+    let digits = s.trim_end_matches(['s', 'm', 'h', 'd', 'w']);
+    !digits.is_empty() && digits.len() + 1 >= s.len() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// `--until` of an attestation: a length from now (`90d`), an instant, or a
-/// date meaning through the end of that day.
+/// date meaning through the end of that day. It must end after `now` (an
+/// attestation that has already run out would count for nothing, silently)
+/// and at most [`MAX_ATTESTATION`] (10 years) after it: a person's word
+/// about a network or a device must be looked at again.
 pub fn parse_until(
     s: &str,
     now: OffsetDateTime,
     offset: UtcOffset,
 ) -> Result<OffsetDateTime, Text> {
-    if let Ok(d) = hokan_offline::span::parse(s) {
-        return Ok(now + d);
+    let until = if let Ok(d) = hokan_offline::span::parse(s) {
+        in_range(s, limits::later(now, d))?
+    } else if looks_like_length(s) {
+        let d = parse_length(s, MAX_ATTESTATION)?;
+        in_range(s, limits::later(now, d))?
+    } else if let Some(d) = date(s.trim()) {
+        // Through the end of that day; 9999-12-31 has no next day, and is
+        // out of range anyway (the epoch stands in for it).
+        let end = PrimitiveDateTime::new(d, Time::MIDNIGHT)
+            .assume_offset(offset)
+            .checked_add(Duration::DAY)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        in_range(s, end)?
+    } else {
+        parse_instant_in(s, offset)?
+    };
+    let (max_en, max_ja) = limits::MAX_ATTESTATION_TEXT;
+    if until <= now {
+        return Err(Text::new(
+            format!(
+                "{s:?} has already passed: an attestation must hold until a time after now ({})",
+                hokan_offline::text::when(now, offset)
+            ),
+            format!(
+                "{s:?} は既に過ぎています。証明の有効期限は現在（{}）より後にしてください",
+                hokan_offline::text::when(now, offset)
+            ),
+        ));
     }
-    if let Some(d) = date(s.trim()) {
-        return Ok(PrimitiveDateTime::new(d, Time::MIDNIGHT).assume_offset(offset) + Duration::DAY);
+    if until > limits::later(now, MAX_ATTESTATION) {
+        return Err(Text::new(
+            format!("{s:?} is too far ahead: an attestation may hold at most {max_en} from now; renew it before it runs out"),
+            format!("{s:?} は先すぎます。証明の有効期限は現在から最長 {max_ja} です。期限が来る前に更新してください"),
+        ));
     }
-    parse_instant_in(s, offset)
+    Ok(until)
 }
 
 /// A capacity: `12TB` (decimal, as cartridges are sold), `18TiB`, `500GB`,
-/// or plain bytes.
+/// or plain bytes; from 1 byte to 1 PB.
 pub fn parse_capacity(s: &str) -> Result<u64, Text> {
     let t = s.trim();
     let split = t
@@ -115,7 +206,14 @@ pub fn parse_capacity(s: &str) -> Result<u64, Text> {
             ))
         }
     };
-    Ok((n * mult) as u64)
+    let bytes = n * mult;
+    if !(1.0..=MAX_CAPACITY as f64).contains(&bytes) {
+        return Err(Text::new(
+            format!("{s:?} is not a capacity hokan accepts: from 1 byte to 1PB"),
+            format!("{s:?} は受け付けられる容量ではありません。1 バイトから 1PB の範囲で指定してください"),
+        ));
+    }
+    Ok(bytes as u64)
 }
 
 /// A location as typed after `--to`.
@@ -197,6 +295,7 @@ pub fn parse_location(s: &str) -> Result<Location, Text> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use time::macros::{datetime, offset};
 
     #[test]
@@ -251,5 +350,110 @@ mod tests {
         assert_eq!(parse_capacity("12TB").unwrap(), 12_000_000_000_000);
         assert_eq!(parse_capacity("1TiB").unwrap(), 1 << 40);
         assert!(parse_capacity("12 bananas").is_err());
+    }
+
+    /// Issue 12: `--until 9999-12-31` panicked on `+ 1 day`; far dates,
+    /// past ends and ends beyond ten years are refused.
+    #[test]
+    fn until_is_after_now_and_within_ten_years() {
+        let now = datetime!(2026-11-23 00:00 UTC);
+        let jst = offset!(+9);
+        for s in [
+            "9999-12-31",
+            "9999-12-31T23:59:59Z",
+            "1999-01-01",
+            "2200-01-02",
+        ] {
+            assert!(parse_until(s, now, jst).is_err(), "{s}");
+        }
+        let past = parse_until("2026-11-01", now, jst).unwrap_err();
+        assert!(past.en.contains("already passed") && past.ja.contains("既に過ぎて"));
+        let far = parse_until("2037-01-01", now, jst).unwrap_err();
+        assert!(far.en.contains("10 years") && far.ja.contains("10 年"));
+        assert!(parse_until("3653d", now, jst).is_ok());
+        assert!(parse_until("3654d", now, jst).is_err());
+        assert!(parse_until("36526d", now, jst)
+            .unwrap_err()
+            .en
+            .contains("too long"));
+        assert!(parse_until("0s", now, jst).is_err());
+    }
+
+    #[test]
+    fn instants_are_between_2000_and_2200() {
+        assert!(parse_instant("1999-12-31T23:59:59Z", datetime!(2026-01-01 0:00 UTC)).is_err());
+        assert!(parse_instant("2000-01-01T00:00:00Z", datetime!(2026-01-01 0:00 UTC)).is_ok());
+        assert!(parse_instant("2200-01-01T00:00:00Z", datetime!(2026-01-01 0:00 UTC)).is_ok());
+        assert!(parse_instant("2200-01-01T00:00:01Z", datetime!(2026-01-01 0:00 UTC)).is_err());
+        let now = datetime!(2026-11-23 00:00 UTC);
+        assert!(parse_ago("99999999d", now, UtcOffset::UTC)
+            .unwrap_err()
+            .en
+            .contains("too long"));
+        assert!(
+            parse_ago("36525d", now, UtcOffset::UTC).is_err(),
+            "before 2000"
+        );
+        assert!(parse_capacity("0").is_err());
+        assert!(parse_capacity("2PB").is_err());
+        assert!(parse_capacity("1000TB").is_ok());
+        assert_eq!(
+            parse_length("7d", limits::MAX_CARTRIDGE_WAIT).unwrap(),
+            Duration::days(7)
+        );
+        assert!(parse_length("8d", limits::MAX_CARTRIDGE_WAIT).is_err());
+    }
+
+    fn now_strategy() -> impl Strategy<Value = OffsetDateTime> {
+        (limits::EARLIEST.unix_timestamp()..=limits::LATEST.unix_timestamp())
+            .prop_map(|s| OffsetDateTime::from_unix_timestamp(s).unwrap())
+    }
+
+    fn offset_strategy() -> impl Strategy<Value = UtcOffset> {
+        (-12 * 4..=14 * 4).prop_map(|q| UtcOffset::from_whole_seconds(q * 900).unwrap())
+    }
+
+    /// Text that looks like what people type: dates, times, lengths,
+    /// numbers, plus any printable noise.
+    fn typed() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "\\PC*",
+            "[0-9]{1,20}[smhdw]?",
+            "[0-9]{1,5}-[0-9]{1,2}-[0-9]{1,2}",
+            "[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:[0-9]{2})?",
+            "[0-9.]{1,25}(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?",
+        ]
+    }
+
+    proptest! {
+        /// Whatever is typed, the parsers never panic, and whatever they
+        /// accept is within the documented range.
+        #[test]
+        fn parsers_never_panic_and_accept_only_in_range(
+            s in typed(),
+            now in now_strategy(),
+            off in offset_strategy(),
+        ) {
+            if let Ok(t) = parse_instant_in(&s, off) {
+                prop_assert!(limits::instant_in_range(t), "{s:?} -> {t}");
+            }
+            if let Ok(t) = parse_instant(&s, now) {
+                prop_assert!(limits::instant_in_range(t), "{s:?} -> {t}");
+            }
+            if let Ok(t) = parse_ago(&s, now, off) {
+                prop_assert!(limits::instant_in_range(t), "{s:?} -> {t}");
+            }
+            if let Ok(t) = parse_until(&s, now, off) {
+                prop_assert!(t > now && t <= now + MAX_ATTESTATION, "{s:?} -> {t}");
+                prop_assert!(limits::instant_in_range(t), "{s:?} -> {t}");
+            }
+            if let Ok(d) = parse_length(&s, limits::MAX_SPAN) {
+                prop_assert!(d >= Duration::ZERO && d <= limits::MAX_SPAN, "{s:?} -> {d}");
+            }
+            if let Ok(n) = parse_capacity(&s) {
+                prop_assert!((1..=MAX_CAPACITY).contains(&n), "{s:?} -> {n}");
+            }
+            let _ = parse_location(&s);
+        }
     }
 }

@@ -40,8 +40,9 @@ pub enum TapeCmd {
         #[arg(long)]
         verify: bool,
         /// A single drive: when no usable cartridge is in it (at the start,
-        /// or the cartridge is full), ask for one and wait this long (`2h`)
-        /// for a person to insert it. Default: fail at once, asking for it.
+        /// or the cartridge is full), ask for one and wait this long (`2h`,
+        /// at most `7d`) for a person to insert it. Default: fail at once,
+        /// asking for it.
         #[arg(long, value_name = "DURATION")]
         wait_for_cartridge: Option<String>,
     },
@@ -97,14 +98,14 @@ pub enum SimCmd {
         /// The pool.
         #[arg(long)]
         pool: String,
-        /// Drives.
-        #[arg(long, default_value_t = 1)]
+        /// Drives, 1 to 16.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
         drives: u32,
-        /// Storage slots.
-        #[arg(long, default_value_t = 8)]
+        /// Storage slots, 1 to 1000.
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
         slots: u32,
-        /// Import/export (mail) slots.
-        #[arg(long, default_value_t = 1)]
+        /// Import/export (mail) slots, 0 to 16.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=16))]
         mail_slots: u32,
     },
     /// Put a new cartridge into the library (a storage slot or, for a single
@@ -115,7 +116,7 @@ pub enum SimCmd {
         pool: String,
         /// Its barcode.
         barcode: String,
-        /// Its capacity (e.g. 2.5TiB, 64MiB).
+        /// Its capacity (e.g. 2.5TiB, 64MiB), 1 byte to 1PB.
         #[arg(long, default_value = "1GiB")]
         capacity: String,
         /// Set the write-protect tab.

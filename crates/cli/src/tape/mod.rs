@@ -70,22 +70,24 @@ pub fn run(cmd: TapeCmd, g: &Global, lang: Lang) -> Result<i32, Failure> {
         } => {
             let wait = match wait_for_cartridge {
                 None => std::time::Duration::ZERO,
-                Some(w) => hokan_offline::span::parse(&w)
-                    .ok()
-                    .and_then(|d| std::time::Duration::try_from(d).ok())
-                    .ok_or_else(|| {
-                        Failure::new(
-                            exit::USAGE,
-                            format!(
-                                "--wait-for-cartridge {w:?}: {}",
-                                t(
-                                    lang,
-                                    "not a length of time (e.g. 30m, 2h)",
-                                    "時間の長さではありません（例: 30m、2h）"
-                                )
-                            ),
-                        )
-                    })?,
+                Some(w) => {
+                    crate::site::when::parse_length(&w, hokan_offline::limits::MAX_CARTRIDGE_WAIT)
+                        .ok()
+                        .and_then(|d| std::time::Duration::try_from(d).ok())
+                        .ok_or_else(|| {
+                            Failure::new(
+                                exit::USAGE,
+                                format!(
+                                    "--wait-for-cartridge {w:?}: {}",
+                                    t(
+                                        lang,
+                                        "not a length of time from 0s to 7d (e.g. 30m, 2h)",
+                                        "0s から 7d までの時間の長さではありません（例: 30m、2h）"
+                                    )
+                                ),
+                            )
+                        })?
+                }
             };
             job::backup(&ctx, &pool(&ctx, &p)?, &snapshots, verify, wait)
         }

@@ -10,6 +10,10 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
+use hokan_offline::limits::{
+    self, MAX_GENERATIONS, MAX_NAME_CHARS, MAX_PRE_BACKUP_TIMEOUT, MAX_SITE_NAME_CHARS,
+    MAX_SPAN_TEXT,
+};
 use hokan_offline::policy::{
     DEFAULT_MAX_NEWEST_AGE, DEFAULT_MAX_PERSON_LOCATION_AGE, DEFAULT_MIN_OFFLINE_GENERATIONS,
     DEFAULT_WARNING_HORIZON,
@@ -115,8 +119,9 @@ impl Check<'_> {
         );
     }
 
-    /// A string that must not be empty.
+    /// A string that must not be empty nor hold control characters.
     fn filled(&mut self, v: &Str, key: &str) -> String {
+        self.printable(v, key);
         if v.get_ref().trim().is_empty() {
             self.push(
                 v.span(),
@@ -130,6 +135,50 @@ impl Check<'_> {
             );
         }
         v.get_ref().clone()
+    }
+
+    /// Refuse control characters (a newline, a tab, an escape sequence
+    /// written as `\u001b`): they break the one-line log and report
+    /// entries a value ends up in, and can hide text on a terminal.
+    fn printable(&mut self, v: &Str, key: &str) -> bool {
+        let Some(c) = v.get_ref().chars().find(|c| c.is_control()) else {
+            return true;
+        };
+        let code = format!("U+{:04X}", u32::from(c));
+        self.push(
+            v.span(),
+            key,
+            ProblemKind::BadValue,
+            t(
+                format!("The value holds a control character ({code}); control characters such as newlines, tabs and escapes are not allowed."),
+                format!("値に制御文字（{code}）が含まれています。改行・タブ・エスケープなどの制御文字は使えません。"),
+            ),
+            t(
+                "Remove it, and write the value on one line without \\n, \\t or \\u escapes.",
+                "制御文字を削除し、\\n・\\t・\\u によるエスケープを使わずに1行で書いてください。",
+            ),
+        );
+        false
+    }
+
+    /// Refuse a value longer than `max` characters.
+    fn short(&mut self, v: &Str, key: &str, max: usize) {
+        let n = v.get_ref().chars().count();
+        if n > max {
+            self.push(
+                v.span(),
+                key,
+                ProblemKind::OutOfRange,
+                t(
+                    format!("The value is {n} characters long; at most {max} are allowed."),
+                    format!("値が {n} 文字あります。{max} 文字以内にしてください。"),
+                ),
+                t(
+                    format!("Shorten it to {max} characters or fewer."),
+                    format!("{max} 文字以内に短くしてください。"),
+                ),
+            );
+        }
     }
 
     fn required(&mut self, v: Option<&Str>, table: Range<usize>, key: &str, fix: Text) -> String {
@@ -158,6 +207,7 @@ impl Check<'_> {
             );
             return String::new();
         };
+        self.short(v, key, MAX_NAME_CHARS);
         let name = v.get_ref();
         let ok = !name.is_empty()
             && name
@@ -209,20 +259,30 @@ impl Check<'_> {
         normalize(&p)
     }
 
-    /// A length of time; `positive` refuses zero.
+    /// A length of time, zero to 100 years
+    /// ([`hokan_offline::limits::MAX_SPAN`]); `positive` refuses zero.
     fn duration(&mut self, v: &Spanned<RawSpan>, key: &str, positive: bool) -> Duration {
         let d = match v.get_ref() {
             RawSpan::Text(s) => span::parse(s).map_err(|e| (s.clone(), e)),
-            RawSpan::Seconds(n) if *n < 0 => Err((
-                n.to_string(),
-                OfflineError::BadSpan {
-                    text: n.to_string(),
-                    why: "a length of time cannot be negative",
-                },
-            )),
-            RawSpan::Seconds(n) => Ok(Duration::seconds(*n)),
+            RawSpan::Seconds(n) => span::seconds(*n).map_err(|e| (n.to_string(), e)),
         };
         match d {
+            Err((written, OfflineError::BadSpan { why, .. })) if why == span::TOO_LONG => {
+                self.push(
+                    v.span(),
+                    key,
+                    ProblemKind::OutOfRange,
+                    t(
+                        format!("{written:?} is too long: lengths of time are at most 100 years ({MAX_SPAN_TEXT})."),
+                        format!("{written:?} は長すぎます。期間は最長 100 年（{MAX_SPAN_TEXT}）です。"),
+                    ),
+                    t(
+                        "Write the length you mean with one unit, e.g. \"7d\" (5 years is \"1826d\"); docs/configuration.md gives each key's range.",
+                        "意図した期間を単位付きで書いてください（例: \"7d\"。5 年なら \"1826d\"）。各項目の範囲は docs/configuration.md にあります。",
+                    ),
+                );
+                Duration::ZERO
+            }
             Ok(d) if positive && d <= Duration::ZERO => {
                 self.push(
                     v.span(),
@@ -311,22 +371,23 @@ impl Check<'_> {
             );
             return DEFINITION_FLOOR;
         }
-        u32::try_from(n).unwrap_or_else(|_| {
+        if n > i64::from(MAX_GENERATIONS) {
             self.push(
                 v.span(),
                 key,
-                ProblemKind::BadValue,
+                ProblemKind::OutOfRange,
                 t(
-                    format!("{n} is far too large."),
-                    format!("{n} は大きすぎます。"),
+                    format!("{n} offline generations is far too many: at most {MAX_GENERATIONS}."),
+                    format!("オフライン世代数 {n} は多すぎます。{MAX_GENERATIONS} 以下にしてください。"),
                 ),
                 t(
-                    "Write the number of offline generations each source needs, e.g. 3.",
-                    "必要なオフライン世代数を書いてください（例: 3）。",
+                    format!("Write the number of offline generations each source needs, {DEFINITION_FLOOR} to {MAX_GENERATIONS} (e.g. 3)."),
+                    format!("必要なオフライン世代数を {DEFINITION_FLOOR} から {MAX_GENERATIONS} の範囲で書いてください（例: 3）。"),
                 ),
             );
-            DEFINITION_FLOOR
-        })
+            return DEFINITION_FLOOR;
+        }
+        u32::try_from(n).unwrap_or(DEFINITION_FLOOR)
     }
 
     fn site_table(
@@ -361,8 +422,27 @@ impl Check<'_> {
                 "name = \"…\" に報告書に載せる病院名を書いてください。",
             ),
         );
+        if let Some(v) = &s.name {
+            self.short(v, "site.name", MAX_SITE_NAME_CHARS);
+        }
         let timezone = s.timezone.as_ref().and_then(|tz| {
             let parsed = parse_offset(tz.get_ref());
+            if let Some(o) = parsed.filter(|o| !limits::offset_in_range(*o)) {
+                self.push(
+                    tz.span(),
+                    "site.timezone",
+                    ProblemKind::OutOfRange,
+                    t(
+                        format!("{} is not a UTC offset in use anywhere: offsets run from -12:00 to +14:00.", format_offset(o)),
+                        format!("{} は実在しない UTC からの時差です。時差は -12:00 から +14:00 の範囲です。", format_offset(o)),
+                    ),
+                    t(
+                        "Write it like \"+09:00\" (Japan), or leave it out to use the machine's.",
+                        "\"+09:00\"（日本）のように書くか、省略してこのマシンの設定を使ってください。",
+                    ),
+                );
+                return None;
+            }
             if parsed.is_none() {
                 self.push(
                     tz.span(),
@@ -590,7 +670,30 @@ impl Check<'_> {
             }
         };
         let timeout = p.timeout.as_ref().map_or(DEFAULT_PRE_BACKUP_TIMEOUT, |d| {
-            self.duration(d, &format!("{key}.timeout"), true)
+            let k = format!("{key}.timeout");
+            let timeout = self.duration(d, &k, true);
+            if timeout > MAX_PRE_BACKUP_TIMEOUT {
+                self.push(
+                    d.span(),
+                    &k,
+                    ProblemKind::OutOfRange,
+                    t(
+                        format!(
+                            "A pre-backup command may run at most 7 days; {} is longer.",
+                            span::format(timeout)
+                        ),
+                        format!(
+                            "バックアップ前コマンドの制限時間は最長 7 日です。{} は長すぎます。",
+                            span::format(timeout)
+                        ),
+                    ),
+                    t(
+                        "Write a timeout from 1s to 7d, e.g. \"2h\" (the default is 1h).",
+                        "1s から 7d の範囲で書いてください（例: \"2h\"。既定値は 1h）。",
+                    ),
+                );
+            }
+            timeout
         });
         let on_failure = p
             .on_failure
@@ -691,6 +794,7 @@ fn why_ja(why: &str) -> &str {
         "write a whole number followed by a unit, like 7d" => "7d のように整数の後に単位を書きます",
         "the number is too large" => "数が大きすぎます",
         "a length of time cannot be negative" => "期間は負にできません",
+        span::TOO_LONG => "100 年（36525d）より長く、hokan が受け付ける上限を超えています",
         other => other,
     }
 }

@@ -583,6 +583,9 @@ impl Check<'_> {
             Some(c) => *c.get_ref() as u32,
             None => 4,
         };
+        if let Some(p) = &b.prefix {
+            self.printable(p, &format!("{key}.prefix"));
+        }
         Target {
             name: name.into(),
             retention,
