@@ -463,6 +463,7 @@ fn a_copy_whose_objects_were_deleted_counts_online_until_a_copy_makes_it_whole()
     s.night(1);
     s.ok(60, &["copy", "--to", "s3:cloud"]);
     assert_eq!(s.koban_of(61, "cloud"), vec!["③-1"]);
+    assert_eq!(s.offline(61), 1, "the copy counts as an offline generation");
     // Whole: the re-check finds nothing (the probe on moto still exits 1).
     let v = s.json(62, &["s3", "check", "cloud"], 1);
     assert_eq!(v["copies_not_whole"], 0, "{v}");
@@ -512,8 +513,14 @@ fn a_copy_whose_objects_were_deleted_counts_online_until_a_copy_makes_it_whole()
     assert!(err.contains("counts as online"), "{err}");
     let c = copies(&s, 64);
     assert_eq!(c.len(), 1, "{c:?}");
-    assert_ne!(c[0]["verdict"]["detail"]["koban"], "③-1", "{c:?}");
-    assert_eq!(s.koban_of(64, "cloud"), vec!["online"]);
+    // Recorded incomplete: the evaluator never counts it as offline.
+    assert_eq!(c[0]["excluded"], "incomplete", "{c:?}");
+    assert_eq!(s.offline(64), 0, "the broken copy no longer counts as ③-1");
+    let st: Value = serde_json::from_slice(&s.run(64, &["--json", "status"]).stdout).unwrap();
+    assert!(
+        st["evaluation"]["problems"].to_string().contains("copy-incomplete"),
+        "{st}"
+    );
     let v = s.json(64, &["s3", "check", "cloud"], 1);
     assert_eq!(v["copies_not_whole"], 1, "{v}");
     let problems = v["copies"][0]["problems"].to_string();
@@ -526,6 +533,8 @@ fn a_copy_whose_objects_were_deleted_counts_online_until_a_copy_makes_it_whole()
     let v = s.json(65, &["copy", "--to", "s3:cloud"], 0);
     assert_eq!(v["snapshots"].as_array().unwrap().len(), 1, "{v}");
     assert_eq!(s.koban_of(66, "cloud"), vec!["③-1"]);
+    assert_eq!(copies(&s, 66)[0]["excluded"], serde_json::Value::Null);
+    assert_eq!(s.offline(66), 1, "whole again, offline again");
     let v = s.json(67, &["s3", "check", "cloud"], 1);
     assert_eq!(v["copies_not_whole"], 0, "{v}");
     let lock = attacker.object_lock(ObjectKind::Index, &index).unwrap();
