@@ -518,7 +518,9 @@ fn a_copy_whose_objects_were_deleted_counts_online_until_a_copy_makes_it_whole()
     assert_eq!(s.offline(64), 0, "the broken copy no longer counts as ③-1");
     let st: Value = serde_json::from_slice(&s.run(64, &["--json", "status"]).stdout).unwrap();
     assert!(
-        st["evaluation"]["problems"].to_string().contains("copy-incomplete"),
+        st["evaluation"]["problems"]
+            .to_string()
+            .contains("copy-incomplete"),
         "{st}"
     );
     let v = s.json(64, &["s3", "check", "cloud"], 1);

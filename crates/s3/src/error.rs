@@ -351,6 +351,28 @@ mod tests {
     }
 
     #[test]
+    fn a_timeout_names_the_server_and_is_transient() {
+        let e = S3Error::Timeout {
+            op: "HeadObject",
+            endpoint: "https://s3.example.jp".into(),
+            bucket: "backup".into(),
+            key: "config".into(),
+            limit: std::time::Duration::from_secs(6),
+            source: Box::new(S3Error::NotFound {
+                bucket: "backup".into(),
+                key: "config".into(),
+            }),
+        };
+        let text = e.to_string();
+        assert!(
+            text.starts_with("the S3 server https://s3.example.jp did not answer HeadObject s3://backup/config within 6s"),
+            "{text}"
+        );
+        assert!(text.contains("operation_timeout_secs"), "{text}");
+        assert!(e.is_transient() && e.is_timeout());
+    }
+
+    #[test]
     fn xml_text_reads_flat_answers() {
         let body = "<?xml version=\"1.0\"?><GetBucketVersioningResponse><Status>Enabled</Status></GetBucketVersioningResponse>";
         assert_eq!(xml_text(body, "Status"), Some("Enabled"));
