@@ -403,3 +403,326 @@ fn prune_deletes_unneeded_unlocked_objects_and_keeps_what_snapshots_need() {
     assert!(target.join("data").join("night-1.txt").exists());
     assert!(!target.join("data").join("ct-scan.dcm").exists());
 }
+
+/// Every version id of `key`, newest first.
+fn versions_of(store: &S3Store, bucket: &str, key: &str) -> Vec<String> {
+    let out = store
+        .block_on(
+            store
+                .client()
+                .list_object_versions()
+                .bucket(bucket)
+                .prefix(key)
+                .send(),
+        )
+        .unwrap();
+    out.versions()
+        .iter()
+        .filter(|v| v.key() == Some(key))
+        .filter_map(|v| v.version_id().map(str::to_owned))
+        .collect()
+}
+
+/// As an attacker on a server that lets COMPLIANCE retention be shortened
+/// (moto): shorten the lock of every version of `key` to two seconds from
+/// now. Returns the version ids.
+fn shorten(store: &S3Store, bucket: &str, key: &str) -> Vec<String> {
+    use aws_sdk_s3::types::{ObjectLockRetention, ObjectLockRetentionMode};
+    let versions = versions_of(store, bucket, key);
+    assert!(!versions.is_empty(), "{key} has no version");
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
+    for v in &versions {
+        store
+            .block_on(
+                store
+                    .client()
+                    .put_object_retention()
+                    .bucket(bucket)
+                    .key(key)
+                    .version_id(v)
+                    .retention(
+                        ObjectLockRetention::builder()
+                            .mode(ObjectLockRetentionMode::Compliance)
+                            .retain_until_date(aws_smithy_types::DateTime::from_secs(
+                                soon.unix_timestamp(),
+                            ))
+                            .build(),
+                    )
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("moto let {key} be shortened before: {e:?}"));
+    }
+    versions
+}
+
+#[test]
+fn a_copy_whose_objects_were_deleted_counts_online_until_a_copy_makes_it_whole() {
+    let m = moto();
+    m.create_locked_bucket("hospital").unwrap();
+    let mut s = site(&m.endpoint(), "hospital", "");
+    s.night(1);
+    s.ok(60, &["copy", "--to", "s3:cloud"]);
+    assert_eq!(s.koban_of(61, "cloud"), vec!["③-1"]);
+    assert_eq!(s.offline(61), 1, "the copy counts as an offline generation");
+    // Whole: the re-check finds nothing (the probe on moto still exits 1).
+    let v = s.json(62, &["s3", "check", "cloud"], 1);
+    assert_eq!(v["copies_not_whole"], 0, "{v}");
+    assert!(v["copies"][0]["objects"].as_u64().unwrap() >= 5, "{v}");
+
+    // The attacker shortens the locks of a pack and the snapshot and then
+    // deletes them; an index is only unlocked.
+    let attacker = raw(&m, "hospital", None);
+    let pack = attacker.list(ObjectKind::Pack).unwrap()[0].name.clone();
+    let snap = attacker.list(ObjectKind::Snapshot).unwrap()[0].name.clone();
+    let index = attacker.list(ObjectKind::Index).unwrap()[0].name.clone();
+    let doomed = [
+        attacker.key(ObjectKind::Pack, &pack),
+        attacker.key(ObjectKind::Snapshot, &snap),
+    ];
+    let unlocked = attacker.key(ObjectKind::Index, &index);
+    let mut to_delete = Vec::new();
+    for key in &doomed {
+        for v in shorten(&attacker, "hospital", key) {
+            to_delete.push((key.clone(), v));
+        }
+    }
+    shorten(&attacker, "hospital", &unlocked);
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    for (key, v) in &to_delete {
+        attacker
+            .block_on(
+                attacker
+                    .client()
+                    .delete_object()
+                    .bucket("hospital")
+                    .key(key)
+                    .version_id(v)
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("delete {key}: {e:?}"));
+    }
+
+    // The re-check names them and exits non-zero; the copy is online now.
+    let o = s.run(63, &["s3", "check", "cloud"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    for key in &doomed {
+        assert!(err.contains(&format!("{key}: missing")), "{key}: {err}");
+    }
+    assert!(err.contains(&format!("{unlocked}: NOT locked")), "{err}");
+    assert!(err.contains("counts as online"), "{err}");
+    let c = copies(&s, 64);
+    assert_eq!(c.len(), 1, "{c:?}");
+    // Recorded incomplete: the evaluator never counts it as offline.
+    assert_eq!(c[0]["excluded"], "incomplete", "{c:?}");
+    assert_eq!(s.offline(64), 0, "the broken copy no longer counts as ③-1");
+    let st: Value = serde_json::from_slice(&s.run(64, &["--json", "status"]).stdout).unwrap();
+    assert!(
+        st["evaluation"]["problems"]
+            .to_string()
+            .contains("copy-incomplete"),
+        "{st}"
+    );
+    let v = s.json(64, &["s3", "check", "cloud"], 1);
+    assert_eq!(v["copies_not_whole"], 1, "{v}");
+    let problems = v["copies"][0]["problems"].to_string();
+    assert!(
+        problems.contains("missing") && problems.contains("unlocked"),
+        "{problems}"
+    );
+
+    // The next copy sends what is missing and locks again what is not.
+    let v = s.json(65, &["copy", "--to", "s3:cloud"], 0);
+    assert_eq!(v["snapshots"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(s.koban_of(66, "cloud"), vec!["③-1"]);
+    assert_eq!(copies(&s, 66)[0]["excluded"], serde_json::Value::Null);
+    assert_eq!(s.offline(66), 1, "whole again, offline again");
+    let v = s.json(67, &["s3", "check", "cloud"], 1);
+    assert_eq!(v["copies_not_whole"], 0, "{v}");
+    let lock = attacker.object_lock(ObjectKind::Index, &index).unwrap();
+    assert!(
+        lock.retain_until.unwrap() > time::OffsetDateTime::now_utc() + time::Duration::hours(20),
+        "the unlocked index is locked again: {lock:?}"
+    );
+    // And it restores from the bucket alone.
+    fs::remove_dir_all(s.dir.join("repo")).unwrap();
+    let target = s.dir.join("restored");
+    s.ok(
+        68,
+        &[
+            "s3",
+            "restore",
+            "cloud",
+            "latest",
+            "--target",
+            target.to_str().unwrap(),
+        ],
+    );
+    assert_same(&s.data, &target.join("data"));
+}
+
+#[test]
+fn overwritten_keys_and_config_do_not_stop_extend_locks_or_restore() {
+    let m = moto();
+    m.create_locked_bucket("hospital").unwrap();
+    let mut s = site(&m.endpoint(), "hospital", "");
+    s.night(1);
+    s.ok(60, &["copy", "--to", "s3:cloud"]);
+    // New versions with other bytes on top of the key objects and the config.
+    let attacker = raw(&m, "hospital", None);
+    let mut keys: Vec<String> = attacker
+        .list(ObjectKind::Key)
+        .unwrap()
+        .into_iter()
+        .map(|o| attacker.key(ObjectKind::Key, &o.name))
+        .collect();
+    assert!(!keys.is_empty());
+    keys.push(attacker.key(ObjectKind::Config, "config"));
+    for key in &keys {
+        attacker
+            .block_on(
+                attacker
+                    .client()
+                    .put_object()
+                    .bucket("hospital")
+                    .key(key)
+                    .body(b"encrypted by ransomware".to_vec().into())
+                    .content_md5("O1T1u6eqOS6S2cCXmXBnwQ==")
+                    .send(),
+            )
+            .unwrap();
+        assert_eq!(versions_of(&attacker, "hospital", key).len(), 2, "{key}");
+    }
+    // extend-locks opens the repository from the first versions.
+    let conf = fs::read_to_string(s.dir.join("hokan.toml")).unwrap();
+    fs::write(
+        s.dir.join("hokan.toml"),
+        conf.replace("retention = \"1d\"", "retention = \"3d\""),
+    )
+    .unwrap();
+    let v = s.json(61, &["s3", "extend-locks", "cloud"], 0);
+    assert!(v["objects"].as_u64().unwrap() > 3, "{v}");
+    // It extended the locks of the first versions, the ones hokan wrote.
+    let mut cfg = m.config("hospital");
+    cfg.prefix = Some("hokan".into());
+    cfg.lock = None;
+    cfg.original_versions = true;
+    let originals = S3Store::connect(cfg).unwrap();
+    let floor =
+        time::OffsetDateTime::now_utc() + time::Duration::days(3) - time::Duration::minutes(5);
+    for o in originals.list(ObjectKind::Key).unwrap() {
+        let lock = originals.object_lock(ObjectKind::Key, &o.name).unwrap();
+        assert!(lock.retain_until.unwrap() >= floor, "{lock:?}");
+    }
+    // The re-check reads first versions too: the copy is whole.
+    let v = s.json(62, &["s3", "check", "cloud"], 1);
+    assert_eq!(v["copies_not_whole"], 0, "{v}");
+    // And the restore opens with the right passphrase.
+    fs::remove_dir_all(s.dir.join("repo")).unwrap();
+    let target = s.dir.join("restored");
+    s.ok(
+        63,
+        &[
+            "s3",
+            "restore",
+            "cloud",
+            "latest",
+            "--target",
+            target.to_str().unwrap(),
+        ],
+    );
+    assert_same(&s.data, &target.join("data"));
+}
+
+#[test]
+fn a_stalled_server_is_named_and_every_command_ends_in_bounded_time() {
+    let m = moto();
+    m.create_locked_bucket("hospital").unwrap();
+    let mut s = site(
+        &m.endpoint(),
+        "hospital",
+        "connect_timeout_secs = 2\nread_timeout_secs = 2\nattempt_timeout_secs = 3\noperation_timeout_secs = 6\n",
+    );
+    s.night(1);
+    let pid = m.pid().expect("moto runs") as libc::pid_t;
+    // SAFETY: signals to the child process this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
+    let endpoint = m.endpoint();
+    let mut results = Vec::new();
+    for args in [
+        &["copy", "--to", "s3:cloud"][..],
+        &["s3", "check", "cloud"][..],
+    ] {
+        let started = std::time::Instant::now();
+        let o = s
+            .command(60, args)
+            .env("HOKAN_S3_ATTEMPTS", "2")
+            .output()
+            .unwrap();
+        results.push((args, started.elapsed(), o));
+    }
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGCONT) }, 0);
+    for (args, took, o) in &results {
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            *took < std::time::Duration::from_secs(60),
+            "{args:?} took {took:?}"
+        );
+        assert!(
+            err.contains(&endpoint) && err.contains("did not answer") && err.contains("hospital"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(copies(&s, 61).is_empty(), "nothing recorded");
+    // Awake again, the copy goes through.
+    s.ok(62, &["copy", "--to", "s3:cloud"]);
+}
+
+#[test]
+fn each_copy_writes_a_locked_anchor_of_the_catalog_head() {
+    let m = moto();
+    m.create_locked_bucket("hospital").unwrap();
+    let mut s = site(&m.endpoint(), "hospital", "");
+    s.night(1);
+    s.ok(60, &["copy", "--to", "s3:cloud"]);
+    let mut cfg = m.config("hospital");
+    cfg.prefix = Some("hokan".into());
+    cfg.lock = None;
+    let store = S3Store::connect(cfg).unwrap();
+    let anchors = store.list_first_at("anchors/").unwrap();
+    assert_eq!(anchors.len(), 1, "{anchors:?}");
+    let (path, _) = &anchors[0];
+    assert!(hokan_catalog::Anchor::is_object_name(path), "{path}");
+    let a = hokan_catalog::Anchor::parse(
+        &store
+            .get_first_at(path, hokan_catalog::anchor::MAX_ANCHOR_BYTES as u64)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(&a.object_name(), path);
+    assert_eq!(a.site, "テープ病院");
+    assert!(a.seq > 0);
+    let lock = store.first_lock_at(path).unwrap();
+    assert_eq!(lock.mode, Some(hokan_s3::LockMode::Compliance), "{lock:?}");
+    assert!(
+        lock.retain_until.unwrap() > time::OffsetDateTime::now_utc() + time::Duration::hours(20)
+    );
+    // The head is in the catalog's chain: `catalog verify` with it passes.
+    s.ok(
+        61,
+        &[
+            "catalog",
+            "verify",
+            "--expect",
+            &format!("{}:{}", a.seq, a.hash),
+        ],
+    );
+    // A second night's copy adds an anchor; it never replaces one.
+    s.night(2);
+    s.ok(60, &["copy", "--to", "s3:cloud"]);
+    let again = store.list_first_at("anchors/").unwrap();
+    assert_eq!(again.len(), 2, "{again:?}");
+    assert!(again.contains(&anchors[0]));
+}

@@ -27,9 +27,9 @@ use aws_sdk_s3::types::{BucketVersioningStatus, ObjectLockEnabled, ObjectLockRet
 use aws_smithy_types::date_time::Format;
 use time::OffsetDateTime;
 
-use crate::error::{from_sdk, unparsed_ok_body, xml_text, S3Error};
+use crate::error::{unparsed_ok_body, xml_text, S3Error};
 use crate::probe::{canary_key, PROBE_RETENTION};
-use crate::requests::ceil_secs;
+use crate::requests::{ceil_secs, SdkErr};
 use crate::{LockMode, S3Store};
 
 /// The clock skew above which the check warns (seconds). Retention dates are
@@ -115,12 +115,7 @@ async fn check(store: &S3Store) -> Result<BucketReport, S3Error> {
             // moto's root element differs from AWS's; the content is the same.
             Some(body) => xml_text(&body, "Status").map(str::to_string),
             None => {
-                return Err(from_sdk(
-                    "GetBucketVersioning",
-                    &bucket,
-                    "",
-                    answer.unwrap_err(),
-                ))
+                return Err(store.err("GetBucketVersioning", "", SdkErr::from(answer.unwrap_err())))
             }
         },
     };
@@ -144,7 +139,7 @@ async fn check(store: &S3Store) -> Result<BucketReport, S3Error> {
     {
         Ok(out) => out.object_lock_configuration,
         Err(e) => {
-            let e = from_sdk("GetObjectLockConfiguration", &bucket, "", e);
+            let e = store.err("GetObjectLockConfiguration", "", SdkErr::from(e));
             match e.code() {
                 Some("ObjectLockConfigurationNotFoundError") => None,
                 _ if e.is_access_denied() => {
@@ -188,7 +183,7 @@ async fn check(store: &S3Store) -> Result<BucketReport, S3Error> {
         {
             Ok(_) => can_change_lock_config = Some(true),
             Err(e) => {
-                let e = from_sdk("PutObjectLockConfiguration", &bucket, "", e);
+                let e = store.err("PutObjectLockConfiguration", "", SdkErr::from(e));
                 if e.is_access_denied() {
                     can_change_lock_config = Some(false);
                 } else if e.is_transient() {

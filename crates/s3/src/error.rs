@@ -72,6 +72,25 @@ pub enum S3Error {
         /// The service's answer.
         detail: String,
     },
+    /// The server did not answer in time: every attempt of the request, or
+    /// the request as a whole, ran out of time (a stalled server, a dead
+    /// uplink, a firewall dropping packets).
+    #[error("the S3 server {endpoint} did not answer {op} s3://{bucket}/{key} within {}s (attempts and retries included); check that the server is running and reachable from this machine (network, proxy, firewall), or raise operation_timeout_secs of the [[s3]] target if the uplink is merely slow, then run the command again", .limit.as_secs())]
+    Timeout {
+        /// What was being done.
+        op: &'static str,
+        /// The endpoint (URL) that did not answer.
+        endpoint: String,
+        /// The bucket.
+        bucket: String,
+        /// The key (empty for bucket requests).
+        key: String,
+        /// The configured limit of a whole request.
+        limit: std::time::Duration,
+        /// The error as the SDK reported it.
+        #[source]
+        source: Box<S3Error>,
+    },
     /// Any other failure of a request.
     #[error("{op} s3://{bucket}/{key} failed: {detail}; {}", if *.transient {
         "the network or the service failed even after retries: check the uplink and the endpoint, then run the command again"
@@ -105,8 +124,13 @@ impl S3Error {
             S3Error::Request {
                 transient: true,
                 ..
-            }
+            } | S3Error::Timeout { .. }
         )
+    }
+
+    /// Whether this is [`S3Error::Timeout`]: the server did not answer.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, S3Error::Timeout { .. })
     }
 
     /// Whether this is [`S3Error::NotFound`].
@@ -123,6 +147,7 @@ impl S3Error {
     pub fn code(&self) -> Option<&str> {
         match self {
             S3Error::AccessDenied { code, .. } | S3Error::Request { code, .. } => code.as_deref(),
+            S3Error::Timeout { source, .. } => source.code(),
             _ => None,
         }
     }
@@ -323,6 +348,28 @@ mod tests {
             "PutObject s3://backup/data/ab/ab01 failed: timed out; the network or the service failed even after retries: check the uplink and the endpoint, then run the command again"
         );
         assert!(e.is_transient());
+    }
+
+    #[test]
+    fn a_timeout_names_the_server_and_is_transient() {
+        let e = S3Error::Timeout {
+            op: "HeadObject",
+            endpoint: "https://s3.example.jp".into(),
+            bucket: "backup".into(),
+            key: "config".into(),
+            limit: std::time::Duration::from_secs(6),
+            source: Box::new(S3Error::NotFound {
+                bucket: "backup".into(),
+                key: "config".into(),
+            }),
+        };
+        let text = e.to_string();
+        assert!(
+            text.starts_with("the S3 server https://s3.example.jp did not answer HeadObject s3://backup/config within 6s"),
+            "{text}"
+        );
+        assert!(text.contains("operation_timeout_secs"), "{text}");
+        assert!(e.is_transient() && e.is_timeout());
     }
 
     #[test]

@@ -60,6 +60,7 @@ mod check;
 mod error;
 mod multipart;
 mod name;
+mod objects;
 mod probe;
 mod requests;
 pub mod store;
@@ -68,6 +69,7 @@ pub mod testing;
 
 pub use check::{bucket_check, BucketReport, DefaultRetention, Versioning};
 pub use error::S3Error;
+pub use objects::{FirstVersions, LockExpectation, ObjectFault, ObjectFinding};
 pub use probe::{probe, ProbeReport, PROBE_RETENTION};
 pub use store::{Extended, NetworkOptions, ObjectLockState, S3Store};
 

@@ -256,7 +256,10 @@ type Convert = Box<dyn FnOnce(&'static str, &str, &str) -> S3Error + Send>;
 
 /// An SDK error with its operation type erased, and its HTTP status kept.
 pub(crate) struct SdkErr {
-    status: Option<u16>,
+    pub(crate) status: Option<u16>,
+    /// Whether the request ran out of time (an attempt or the whole
+    /// operation), rather than being answered or refused.
+    pub(crate) timed_out: bool,
     convert: Convert,
 }
 
@@ -272,8 +275,14 @@ where
 {
     fn from(e: SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Self {
         let status = e.raw_response().map(|r| r.status().as_u16());
+        let timed_out = match &e {
+            SdkError::TimeoutError(_) => true,
+            SdkError::DispatchFailure(d) => d.is_timeout(),
+            _ => false,
+        };
         SdkErr {
             status,
+            timed_out,
             convert: Box::new(move |op, bucket, key| from_sdk(op, bucket, key, e)),
         }
     }

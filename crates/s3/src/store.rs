@@ -85,12 +85,20 @@ pub struct NetworkOptions {
     /// includes uploading the body, so it must allow a whole part over a slow
     /// uplink shared by [`S3Config::concurrency`] uploads.
     pub read_timeout: Duration,
+    /// Limit for one attempt of a request, from start to the answer's
+    /// headers (a server that accepts the connection and then stalls is cut
+    /// off here, and the attempt retried).
+    pub attempt_timeout: Duration,
+    /// Limit for a whole request, every attempt and backoff included: after
+    /// it the request fails with [`S3Error::Timeout`], naming the endpoint.
+    pub operation_timeout: Duration,
 }
 
 impl Default for NetworkOptions {
     /// 8 attempts, 1 s first backoff up to 20 s (about two minutes of outage
     /// bridged), 10 s to connect, 5 minutes to the first byte (an 8 MiB part
-    /// at 1 Mbit/s takes about 70 s).
+    /// at 1 Mbit/s takes about 70 s), 5 minutes 10 s per attempt, 15
+    /// minutes per request in all.
     fn default() -> Self {
         NetworkOptions {
             max_attempts: 8,
@@ -98,6 +106,8 @@ impl Default for NetworkOptions {
             max_backoff: Duration::from_secs(20),
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(300),
+            attempt_timeout: Duration::from_secs(310),
+            operation_timeout: Duration::from_secs(900),
         }
     }
 }
@@ -173,6 +183,8 @@ pub struct S3Store {
     description: String,
     /// One permit per request in flight.
     pub(crate) permits: Arc<Semaphore>,
+    /// The limits the client was built with (named in timeout errors).
+    net: NetworkOptions,
 }
 
 impl std::fmt::Debug for S3Store {
@@ -228,6 +240,8 @@ impl S3Store {
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(net.connect_timeout)
             .read_timeout(net.read_timeout)
+            .operation_attempt_timeout(net.attempt_timeout)
+            .operation_timeout(net.operation_timeout)
             .build();
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(Region::new(cfg.region.clone()))
@@ -269,6 +283,7 @@ impl S3Store {
             prefix,
             description,
             permits,
+            net,
         })
     }
 
@@ -309,17 +324,32 @@ impl S3Store {
 
     /// The lock of an object's current version, read with HeadObject (see the
     /// crate docs for why not GetObjectRetention).
+    /// With [`S3Config::original_versions`], the lock of the first version.
     pub fn object_lock(&self, kind: ObjectKind, name: &str) -> Result<ObjectLockState, S3Error> {
         self.checked(kind, name)?;
         let key = self.key(kind, name);
-        self.block_on(self.lock_of_key(&key, None))
+        self.block_on(async {
+            let version = self.version_to_read(&key).await?;
+            self.lock_of_key(&key, version.as_deref()).await
+        })
+    }
+
+    /// The version reads and lock changes address: the first with
+    /// [`S3Config::original_versions`], else the current one (`None`).
+    pub(crate) async fn version_to_read(&self, key: &str) -> Result<Option<String>, S3Error> {
+        if self.cfg.original_versions {
+            Ok(Some(self.first_version(key).await?))
+        } else {
+            Ok(None)
+        }
     }
 
     /// Extend the retention of an object's current version to `until`,
     /// keeping its mode (GOVERNANCE stays GOVERNANCE; an object without
     /// retention gets the configured mode, COMPLIANCE if none). Never
     /// shortens: if the retention already ends at or after `until`, nothing
-    /// is sent.
+    /// is sent. With [`S3Config::original_versions`], the first version's
+    /// retention (the one hokan wrote), whatever was written on top.
     pub fn extend_lock(
         &self,
         kind: ObjectKind,
@@ -330,7 +360,8 @@ impl S3Store {
         let key = self.key(kind, name);
         let until = ceil_secs(until);
         self.block_on(async {
-            let state = self.lock_of_key(&key, None).await?;
+            let version = self.version_to_read(&key).await?;
+            let state = self.lock_of_key(&key, version.as_deref()).await?;
             if let Some(current) = state.retain_until.filter(|c| *c >= until) {
                 return Ok(Extended::AlreadyLater { until: current });
             }
@@ -371,7 +402,31 @@ impl S3Store {
     }
 
     pub(crate) fn err(&self, op: &'static str, key: &str, e: SdkErr) -> S3Error {
+        if e.timed_out {
+            return S3Error::Timeout {
+                op,
+                endpoint: self.endpoint(),
+                bucket: self.cfg.bucket.clone(),
+                key: key.to_string(),
+                limit: self.net.operation_timeout,
+                source: Box::new(e.into_s3(op, &self.cfg.bucket, key)),
+            };
+        }
         e.into_s3(op, &self.cfg.bucket, key)
+    }
+
+    /// The server's address as messages name it: the configured endpoint,
+    /// or AWS's for the region.
+    pub fn endpoint(&self) -> String {
+        self.cfg
+            .endpoint
+            .clone()
+            .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", self.cfg.region))
+    }
+
+    /// The network limits the store was connected with.
+    pub fn network(&self) -> &NetworkOptions {
+        &self.net
     }
 
     /// The lock a new object gets now: mode and retain-until date.
@@ -709,6 +764,20 @@ fn validate(cfg: &S3Config, net: &NetworkOptions) -> Result<(), S3Error> {
     }
     if net.max_attempts == 0 {
         return bad("max_attempts must be at least 1".into());
+    }
+    let zero = [
+        ("connect", net.connect_timeout),
+        ("read", net.read_timeout),
+        ("attempt", net.attempt_timeout),
+        ("operation", net.operation_timeout),
+    ]
+    .into_iter()
+    .find(|(_, d)| d.is_zero());
+    if let Some((what, _)) = zero {
+        return bad(format!("the {what} timeout must be at least one second"));
+    }
+    if net.operation_timeout < net.attempt_timeout {
+        return bad("the operation timeout must be at least the attempt timeout".into());
     }
     if let Some(endpoint) = &cfg.endpoint {
         if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {

@@ -188,6 +188,12 @@ impl MotoServer {
         self.expect_ok("POST", "/moto-api/reset", &[], b"")
     }
 
+    /// The server process's id (to pause it with SIGSTOP in tests of a
+    /// stalled server); `None` once stopped.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Stop the server (also done on drop).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {

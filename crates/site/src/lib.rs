@@ -85,8 +85,8 @@ use toml::de::DeTable;
 pub use check::{DEFAULT_CATALOG, DEFAULT_PRE_BACKUP_TIMEOUT};
 pub use model::{
     AfterJob, Allocation, Command, DiskAfterJob, DiskCommands, DiskMode, DiskPool, OnFailure,
-    PolicySettings, PreBackup, Repository, Rotation, S3Bucket, S3LockMode, Site, Source, TapeMode,
-    TapePool, Target, TargetKind, Vault,
+    PolicySettings, PreBackup, Repository, Rotation, S3Bucket, S3LockMode, S3Timeouts, Site,
+    Source, TapeMode, TapePool, Target, TargetKind, Vault,
 };
 pub use problem::{ConfigProblem, ProblemKind};
 

@@ -313,6 +313,43 @@ pub struct S3Bucket {
     pub secret_access_key_file: Option<PathBuf>,
     /// Simultaneous uploads (a hospital's uplink: a few).
     pub concurrency: u32,
+    /// Time limits of every request to the bucket.
+    pub timeouts: S3Timeouts,
+}
+
+/// Time limits of the requests to an `[[s3]]` target, in seconds. A server
+/// that does not answer within them is reported by name instead of leaving
+/// a job hanging.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct S3Timeouts {
+    /// Opening a connection (`connect_timeout_secs`, 1–300, default 10).
+    pub connect_secs: u32,
+    /// From sending a request, its body included, to the first byte of the
+    /// answer (`read_timeout_secs`, 1–3600, default 300: an 8 MiB part over
+    /// a slow uplink shared by a few uploads).
+    pub read_secs: u32,
+    /// One attempt of a request (`attempt_timeout_secs`, 1–3600, default
+    /// 310).
+    pub attempt_secs: u32,
+    /// A whole request, retries included (`operation_timeout_secs`,
+    /// 1–86400 and at least the attempt limit, default 900).
+    pub operation_secs: u32,
+}
+
+impl S3Timeouts {
+    /// The limits used when hokan.toml gives none.
+    pub const DEFAULT: S3Timeouts = S3Timeouts {
+        connect_secs: 10,
+        read_secs: 300,
+        attempt_secs: 310,
+        operation_secs: 900,
+    };
+}
+
+impl Default for S3Timeouts {
+    fn default() -> Self {
+        S3Timeouts::DEFAULT
+    }
 }
 
 /// The object-lock mode of an S3 target.

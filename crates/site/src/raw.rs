@@ -140,6 +140,10 @@ pub(crate) struct RawS3 {
     pub access_key_id: Option<Str>,
     pub secret_access_key_file: Option<Str>,
     pub concurrency: Option<Spanned<i64>>,
+    pub connect_timeout_secs: Option<Spanned<i64>>,
+    pub read_timeout_secs: Option<Spanned<i64>>,
+    pub attempt_timeout_secs: Option<Spanned<i64>>,
+    pub operation_timeout_secs: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]

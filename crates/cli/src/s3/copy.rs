@@ -48,6 +48,9 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
     let repo = crate::site::primary_repository(ctx)?;
     let mut cat = ctx.catalog()?;
     let _lock = PoolLock::take(cat.path().expect("a file catalog"), target.name.as_str(), l)?;
+    // The head the bucket's anchor names: the catalog as it was before this
+    // job recorded anything.
+    let head = cat.head().map_err(|e| ctx.catalog_failure(&e))?;
     crate::site::sync_catalog(&repo, &mut cat, &ctx.conf, ctx.now).map_err(|e| match e {
         crate::site::SyncError::Repo(e) => exit::from_repo(l, &e),
         crate::site::SyncError::Catalog(e) => ctx.catalog_failure(&e),
@@ -71,7 +74,9 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
             ),
         ));
     }
-    let store = connect(ctx, &target, locked)?;
+    // Objects already there are judged by their first version, the one
+    // hokan wrote and locked (whatever was written on top since).
+    let store = super::connect_as(ctx, &target, locked, true)?;
     let medium = ensure_medium(ctx, &mut cat, &target, ACTOR)?;
 
     // Which snapshots: asked for, else every one not yet completely there.
@@ -95,6 +100,9 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
         crate::tape::job::snapshots_to_copy(&repo, specs, l)?
     };
     if ids.is_empty() {
+        if locked {
+            super::anchor::write(ctx, &store, &medium, &head)?;
+        }
         if ctx.g.json {
             print_json(&json!({"to": to, "snapshots": [], "bytes_sent": 0}));
         } else if !ctx.g.quiet {
@@ -120,6 +128,9 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
         .objects
         .iter()
         .partition(|o| o.kind != ObjectKind::Snapshot);
+    // Every object sent from here on is locked until at least this plus
+    // the retention: the copy's recorded lock never exceeds its objects'.
+    let upload_started = OffsetDateTime::now_utc();
     let sent = Mutex::new(0u64);
     let kept = Mutex::new(Vec::new());
     let send = |obj: &hokan_repo::copy::CopyObject| -> Result<(), Failure> {
@@ -180,22 +191,43 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
     // The protection of the copy: the earliest lock among its objects.
     // Objects sent now are locked from about now; objects already there are
     // asked for their lock.
+    // Objects already there whose lock has run out (or was shortened until
+    // it did) are locked again, so that the copy is whole and offline again.
     let spec = lock_spec(&target);
-    let written_at = OffsetDateTime::now_utc();
-    let mut earliest: Option<OffsetDateTime> = locked.then(|| {
-        written_at + time::Duration::try_from(spec.retention).unwrap_or(time::Duration::ZERO)
-    });
-    let mut unlocked = !locked;
+    let retention = time::Duration::try_from(spec.retention).unwrap_or(time::Duration::ZERO);
+    let mut earliest: Option<OffsetDateTime> = locked.then(|| upload_started + retention);
+    let unlocked = !locked;
     if locked {
-        for (kind, key) in kept.into_inner().expect("kept") {
-            match store.object_lock(kind, &key) {
-                Ok(state) => match state.retain_until {
-                    Some(u) => earliest = Some(earliest.map_or(u, |e| e.min(u))),
-                    None => unlocked = true,
+        let now = OffsetDateTime::now_utc();
+        // The objects already there that the copy needs, and every index,
+        // key and config object of the bucket (a restore reads them all).
+        let mut relock: std::collections::BTreeSet<(ObjectKind, String)> =
+            kept.into_inner().expect("kept").into_iter().collect();
+        relock.extend(
+            have.keys()
+                .filter(|(k, _)| {
+                    matches!(k, ObjectKind::Index | ObjectKind::Key | ObjectKind::Config)
+                })
+                .cloned(),
+        );
+        for (kind, key) in relock {
+            let state = store
+                .object_lock(kind, &key)
+                .map_err(|e| s3_failure(l, &e))?;
+            let until = match state.retain_until {
+                Some(u) if u > now && state.mode.is_some() => u,
+                _ if state.legal_hold => continue,
+                _ => match store
+                    .extend_lock(kind, &key, now + retention)
+                    .map_err(|e| s3_failure(l, &e))?
+                {
+                    hokan_s3::Extended::Extended { to, .. } => to,
+                    hokan_s3::Extended::AlreadyLater { until } => until,
                 },
-                Err(e) => return Err(s3_failure(l, &e)),
-            }
+            };
+            earliest = Some(earliest.map_or(until, |e| e.min(until)));
         }
+        super::anchor::write(ctx, &store, &medium, &head)?;
     }
     let at = ctx.now;
     let mode = match spec.mode {
@@ -266,6 +298,9 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
 
 fn store_failure(ctx: &SiteCtx<'_>, name: &str, e: &StoreError) -> Failure {
     let l = ctx.lang;
+    if let Some(text) = super::s3_error_of(e).and_then(|s3| super::timeout_text(l, s3)) {
+        return Failure::new(exit::ERROR, format!("s3:{name}: {text}"));
+    }
     Failure::new(
         exit::ERROR,
         format!(

@@ -71,6 +71,10 @@ pub fn check(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> {
         },
     )
     .map_err(|e| ctx.catalog_failure(&e))?;
+    // Every copy the catalog records here: still whole and locked?
+    let copies = super::recheck::recheck_copies(ctx, target, &cat, &medium)?;
+    let downgraded = super::recheck::record(ctx, &mut cat, &medium, &copies, ACTOR)?;
+    let broken: Vec<&super::recheck::CopyRecheck> = copies.iter().filter(|c| !c.whole()).collect();
     let verdict = match outcome {
         ProbeOutcome::Held => t(
             l,
@@ -88,6 +92,30 @@ pub fn check(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> {
             "オブジェクトロックは強制されていません: ここのコピーはオフラインとして数えません",
         ),
     };
+    let copies_json: Vec<serde_json::Value> = copies
+        .iter()
+        .map(|c| {
+            json!({
+                "snapshot": c.snapshot,
+                "objects": c.objects,
+                "whole": c.whole(),
+                "unplannable": c.unplannable,
+                "problems": c.findings.iter().map(|f| json!({
+                    "key": f.key,
+                    "kind": f.kind.to_string(),
+                    "name": f.name,
+                    "fault": match &f.fault {
+                        hokan_s3::ObjectFault::Missing => "missing",
+                        hokan_s3::ObjectFault::Unlocked { .. } => "unlocked",
+                        hokan_s3::ObjectFault::Shortened { .. } => "shortened",
+                        hokan_s3::ObjectFault::WeakerMode { .. } => "weaker-mode",
+                        _ => "other",
+                    },
+                    "detail": super::recheck::describe(l, f),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
     if ctx.g.json {
         print_json(&json!({
             "target": target.name,
@@ -97,6 +125,9 @@ pub fn check(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> {
             "outcome": outcome,
             "detail": detail,
             "verdict": verdict,
+            "copies": copies_json,
+            "copies_not_whole": broken.len(),
+            "copies_now_incomplete": downgraded,
         }));
     } else if !ctx.g.quiet {
         println!("s3:{} ({})", target.name, target.conf.bucket);
@@ -141,8 +172,46 @@ pub fn check(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> {
             );
         }
         println!("  → {verdict}");
+        println!(
+            "  {}: {} / {}",
+            t(
+                l,
+                "recorded copies whole and locked",
+                "記録されたコピーのうち完全でロック中"
+            ),
+            copies.len() - broken.len(),
+            copies.len()
+        );
     }
-    Ok(if outcome == ProbeOutcome::Held {
+    // Broken copies are told even with --quiet and --json: they change the
+    // verdict.
+    for c in &broken {
+        eprintln!(
+            "hokan: s3:{}: {} {} {}",
+            target.name,
+            t(l, "the copy of snapshot", "スナップショット"),
+            &c.snapshot.as_str()[..c.snapshot.as_str().len().min(12)],
+            t(
+                l,
+                "is no longer whole and locked; it counts as online until `hokan copy --to s3:NAME` makes it whole again:",
+                "のコピーは完全でもロック中でもなくなりました。`hokan copy --to s3:NAME` で元に戻すまでオンライン扱いです:"
+            )
+        );
+        if let Some(why) = &c.unplannable {
+            eprintln!(
+                "  {}: {why}",
+                t(
+                    l,
+                    "the bucket cannot restore it",
+                    "バケットから復元できません"
+                )
+            );
+        }
+        for f in &c.findings {
+            eprintln!("  {}", super::recheck::describe(l, f));
+        }
+    }
+    Ok(if outcome == ProbeOutcome::Held && broken.is_empty() {
         exit::OK
     } else {
         exit::ERROR
@@ -185,7 +254,9 @@ pub fn extend_locks(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> 
     let l = ctx.lang;
     let mut cat = ctx.catalog()?;
     let _lock = PoolLock::take(cat.path().expect("a file catalog"), target.name.as_str(), l)?;
-    let store = connect(ctx, target, true)?;
+    // First versions: the keys, config and objects hokan wrote and locked,
+    // whatever was written on top of them since.
+    let store = super::connect_as(ctx, target, true, true)?;
     let repo = open(ctx, &store)?;
     let (ids, need) = needed(ctx, &repo, &store)?;
     let spec = lock_spec(target);
@@ -282,9 +353,12 @@ pub fn prune(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> {
     let mut cat = ctx.catalog()?;
     // Not while a copy is sending objects its snapshot does not name yet.
     let _lock = PoolLock::take(cat.path().expect("a file catalog"), target.name.as_str(), l)?;
+    // What the snapshots need is read from first versions (what hokan
+    // wrote); deletions go through the plain store.
+    let originals = super::connect_as(ctx, target, false, true)?;
+    let repo = open(ctx, &originals)?;
+    let (_, need) = needed(ctx, &repo, &originals)?;
     let store = connect(ctx, target, false)?;
-    let repo = open(ctx, &store)?;
-    let (_, need) = needed(ctx, &repo, &store)?;
     let now = OffsetDateTime::now_utc();
     let mut deleted = Vec::new();
     let mut waiting = Vec::new();

@@ -13,9 +13,11 @@
 //! then. The latest probe's outcome decides whether those locks count in
 //! full (`Held`), only as weaker (`Shortenable`), or not at all (`Failed`).
 
+pub mod anchor;
 pub mod args;
 mod copy;
 mod manage;
+pub mod recheck;
 
 use std::sync::Arc;
 
@@ -87,6 +89,42 @@ fn connect_as(
     lock: bool,
     original_versions: bool,
 ) -> Result<Arc<S3Store>, Failure> {
+    connect_with(ctx, target, lock, original_versions, network(target))
+}
+
+/// The network limits of a target: its `[[s3]]` timeouts, and
+/// `HOKAN_S3_ATTEMPTS` (attempts per request before giving up; default 8
+/// with backoff up to 20 s, about two minutes of outage; fewer with a short
+/// backoff for diagnosis and tests).
+fn network(target: &Target) -> hokan_s3::NetworkOptions {
+    let secs = |s: u32| std::time::Duration::from_secs(u64::from(s));
+    let to = target.conf.timeouts;
+    let mut net = hokan_s3::NetworkOptions {
+        connect_timeout: secs(to.connect_secs),
+        read_timeout: secs(to.read_secs),
+        attempt_timeout: secs(to.attempt_secs),
+        operation_timeout: secs(to.operation_secs.max(to.attempt_secs)),
+        ..hokan_s3::NetworkOptions::default()
+    };
+    if let Some(n) = std::env::var("HOKAN_S3_ATTEMPTS")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+    {
+        net.max_attempts = n.max(1);
+        net.initial_backoff = std::time::Duration::from_millis(100);
+        net.max_backoff = std::time::Duration::from_secs(1);
+    }
+    net
+}
+
+/// [`connect_as`] with explicit network limits.
+fn connect_with(
+    ctx: &SiteCtx<'_>,
+    target: &Target,
+    lock: bool,
+    original_versions: bool,
+    net: hokan_s3::NetworkOptions,
+) -> Result<Arc<S3Store>, Failure> {
     let l = ctx.lang;
     let b = &target.conf;
     let credentials = match (&b.access_key_id, &b.secret_access_key_file) {
@@ -122,18 +160,6 @@ fn connect_as(
         original_versions,
         ..S3Config::new(b.region.clone(), b.bucket.clone())
     };
-    // HOKAN_S3_ATTEMPTS: attempts per request before giving up (default
-    // 8 with backoff up to 20 s, about two minutes of outage); fewer with
-    // a short backoff for diagnosis and tests.
-    let mut net = hokan_s3::NetworkOptions::default();
-    if let Some(n) = std::env::var("HOKAN_S3_ATTEMPTS")
-        .ok()
-        .and_then(|v| v.parse::<u32>().ok())
-    {
-        net.max_attempts = n.max(1);
-        net.initial_backoff = std::time::Duration::from_millis(100);
-        net.max_backoff = std::time::Duration::from_secs(1);
-    }
     S3Store::connect_with(cfg, net)
         .map(Arc::new)
         .map_err(|e| s3_failure(l, &e))
@@ -141,6 +167,9 @@ fn connect_as(
 
 /// An S3 error as a failure.
 fn s3_failure(lang: Lang, e: &hokan_s3::S3Error) -> Failure {
+    if let Some(text) = timeout_text(lang, e) {
+        return Failure::new(exit::ERROR, text);
+    }
     Failure::new(
         exit::ERROR,
         format!(
@@ -152,6 +181,50 @@ fn s3_failure(lang: Lang, e: &hokan_s3::S3Error) -> Failure {
             )
         ),
     )
+}
+
+/// The message of a request that ran out of time, naming the server; `None`
+/// for any other error.
+pub(crate) fn timeout_text(lang: Lang, e: &hokan_s3::S3Error) -> Option<String> {
+    let hokan_s3::S3Error::Timeout {
+        op,
+        endpoint,
+        bucket,
+        limit,
+        ..
+    } = e
+    else {
+        return None;
+    };
+    let secs = limit.as_secs();
+    Some(t(
+        lang,
+        &format!(
+            "the S3 server {endpoint} (bucket {bucket}) did not answer {op} within {secs} s, retries included. Check that the server is running and reachable from this machine (network, proxy, firewall), or raise operation_timeout_secs of the [[s3]] target if the uplink is only slow, then run the command again (a copy resumes where it stopped)"
+        ),
+        &format!(
+            "S3 サーバー {endpoint}（バケット {bucket}）が {op} に {secs} 秒以内（再試行を含む）に応答しませんでした。サーバーが動いていて、このマシンから到達できるか（ネットワーク、プロキシ、ファイアウォール）を確認し、回線が遅いだけなら [[s3]] の operation_timeout_secs を上げてから、もう一度実行してください（コピーは中断した所から再開します）"
+        ),
+    ).to_string())
+}
+
+/// The S3 error inside a store error, if there is one.
+pub(crate) fn s3_error_of(e: &hokan_repo::store::StoreError) -> Option<&hokan_s3::S3Error> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(s3) = err.downcast_ref::<hokan_s3::S3Error>() {
+            return Some(s3);
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if let Some(inner) = io.get_ref() {
+                if let Some(s3) = inner.downcast_ref::<hokan_s3::S3Error>() {
+                    return Some(s3);
+                }
+            }
+        }
+        cur = err.source();
+    }
+    None
 }
 
 /// Add the bucket to the catalog's media if it is not there yet.

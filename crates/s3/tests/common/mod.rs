@@ -20,6 +20,8 @@ pub fn fast_network() -> NetworkOptions {
         max_backoff: Duration::from_millis(100),
         connect_timeout: Duration::from_secs(2),
         read_timeout: Duration::from_secs(30),
+        attempt_timeout: Duration::from_secs(40),
+        operation_timeout: Duration::from_secs(120),
     }
 }
 

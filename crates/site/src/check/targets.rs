@@ -586,6 +586,78 @@ impl Check<'_> {
         if let Some(p) = &b.prefix {
             self.printable(p, &format!("{key}.prefix"));
         }
+        let d = S3Timeouts::DEFAULT;
+        let mut secs = |v: &Option<Spanned<i64>>, field: &str, max: u32, default: u32| -> u32 {
+            match v {
+                Some(n) if !(1..=i64::from(max)).contains(n.get_ref()) => {
+                    self.push(
+                        n.span(),
+                        &format!("{key}.{field}"),
+                        ProblemKind::OutOfRange,
+                        t(
+                            format!("{field} = {} is not between 1 and {max}.", n.get_ref()),
+                            format!("{field} = {} は 1 から {max} の範囲外です。", n.get_ref()),
+                        ),
+                        t(
+                            format!("Leave it out for the default of {default} seconds."),
+                            format!("省略すると既定値の {default} 秒になります。"),
+                        ),
+                    );
+                    default
+                }
+                Some(n) => *n.get_ref() as u32,
+                None => default,
+            }
+        };
+        let connect_secs = secs(
+            &b.connect_timeout_secs,
+            "connect_timeout_secs",
+            300,
+            d.connect_secs,
+        );
+        let read_secs = secs(&b.read_timeout_secs, "read_timeout_secs", 3600, d.read_secs);
+        let attempt_default = if b.read_timeout_secs.is_some() || b.connect_timeout_secs.is_some() {
+            (connect_secs + read_secs).min(3600)
+        } else {
+            d.attempt_secs
+        };
+        let attempt_secs = secs(
+            &b.attempt_timeout_secs,
+            "attempt_timeout_secs",
+            3600,
+            attempt_default,
+        );
+        let operation_secs = secs(
+            &b.operation_timeout_secs,
+            "operation_timeout_secs",
+            86_400,
+            d.operation_secs.max(attempt_secs),
+        );
+        let operation_secs = match &b.operation_timeout_secs {
+            Some(n) if operation_secs < attempt_secs => {
+                self.push(
+                    n.span(),
+                    &format!("{key}.operation_timeout_secs"),
+                    ProblemKind::BadValue,
+                    t(
+                        format!("operation_timeout_secs = {operation_secs} is shorter than one attempt ({attempt_secs} s)."),
+                        format!("operation_timeout_secs = {operation_secs} が 1 回の試行の上限（{attempt_secs} 秒）より短いです。"),
+                    ),
+                    t(
+                        "The whole request, retries included, must allow at least one attempt: raise operation_timeout_secs or lower attempt_timeout_secs.",
+                        "再試行を含む要求全体には少なくとも 1 回の試行が入る必要があります。operation_timeout_secs を上げるか attempt_timeout_secs を下げてください。",
+                    ),
+                );
+                attempt_secs
+            }
+            _ => operation_secs,
+        };
+        let timeouts = S3Timeouts {
+            connect_secs,
+            read_secs,
+            attempt_secs,
+            operation_secs,
+        };
         Target {
             name: name.into(),
             retention,
@@ -600,6 +672,7 @@ impl Check<'_> {
                 access_key_id,
                 secret_access_key_file,
                 concurrency,
+                timeouts,
             }),
         }
     }

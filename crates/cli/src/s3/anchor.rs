@@ -1,0 +1,324 @@
+//! Catalog anchors in S3 buckets: each `copy --to s3` job writes the
+//! catalog's head as a locked object `anchors/<seq>-<hash>.json`
+//! ([`hokan_catalog::anchor`]), and [`bucket_anchors`] reads them back so
+//! that `status` and `catalog verify` can tell a rolled-back catalog.
+//!
+//! The anchor object is written under the same lock as the copy's objects
+//! and never replaces an object: once written, nobody holding hokan's
+//! credentials can change or remove it until its lock ends. Reading takes
+//! each object's first version, so what an attacker writes on top of an
+//! anchor is never read.
+
+use hokan_catalog::anchor::{Anchor, Expected, MAX_ANCHOR_BYTES, STORE_ANCHOR_PREFIX};
+use hokan_catalog::Head;
+use hokan_offline::{MediumId, Text};
+use hokan_s3::S3Store;
+use hokan_site::TargetKind;
+
+use super::Target;
+use crate::exit::{self, Failure};
+use crate::i18n::t;
+use crate::site::SiteCtx;
+
+/// How many anchors of a bucket are read, newest first: the newest genuine
+/// anchor already pins the whole chain before it (each event's hash covers
+/// the one before), so older ones add little but requests.
+#[allow(dead_code)]
+const ANCHORS_READ: usize = 16;
+
+/// Write the anchor of `head` into the bucket (locked as the store writes
+/// everything; an existing object of that name is left as it is).
+pub(super) fn write(
+    ctx: &SiteCtx<'_>,
+    store: &S3Store,
+    medium: &MediumId,
+    head: &Head,
+) -> Result<(), Failure> {
+    if head.seq == 0 {
+        // An empty chain has nothing to pin.
+        return Ok(());
+    }
+    let anchor = Anchor::new(
+        &ctx.conf.name,
+        head,
+        medium.as_str(),
+        time::OffsetDateTime::now_utc(),
+    );
+    store
+        .put_once_at(&anchor.object_name(), &anchor.to_bytes())
+        .map(|_| ())
+        .map_err(|e| {
+            let f = super::s3_failure(ctx.lang, &e);
+            Failure::new(
+                exit::ERROR,
+                format!(
+                    "{} {}: {}",
+                    t(
+                        ctx.lang,
+                        "could not write the catalog anchor",
+                        "カタログのアンカーを書けませんでした"
+                    ),
+                    anchor.object_name(),
+                    f.message
+                ),
+            )
+        })
+}
+
+/// The network limits for reading anchors: short, so that `status` is not
+/// held up for long by a bucket that does not answer.
+#[allow(dead_code)]
+fn quick_network() -> hokan_s3::NetworkOptions {
+    let s = std::time::Duration::from_secs;
+    hokan_s3::NetworkOptions {
+        max_attempts: 2,
+        initial_backoff: std::time::Duration::from_millis(200),
+        max_backoff: s(1),
+        connect_timeout: s(5),
+        read_timeout: s(10),
+        attempt_timeout: s(10),
+        operation_timeout: s(20),
+    }
+}
+
+/// The heads anchored in every configured `[[s3]]` bucket, to check the
+/// catalog against (`Catalog::evidence`), and a note for each bucket (or
+/// anchor) that could not be read: rollback detection is then incomplete.
+/// Prints nothing.
+// Called by `status` and `catalog verify` once they are wired (on main).
+#[allow(dead_code)]
+pub fn bucket_anchors(ctx: &SiteCtx<'_>) -> (Vec<Expected>, Vec<Text>) {
+    let mut expected = Vec::new();
+    let mut notes = Vec::new();
+    let Some(site) = &ctx.conf.loaded else {
+        return (expected, notes);
+    };
+    for target in site.targets() {
+        let TargetKind::S3(b) = &target.kind else {
+            continue;
+        };
+        let pool = Target {
+            name: target.name.clone(),
+            conf: b.clone(),
+            retention: target.retention,
+        };
+        let endpoint = b
+            .endpoint
+            .clone()
+            .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", b.region));
+        let bucket = &b.bucket;
+        let unreadable = |why: &str| {
+            Text::new(
+                format!("could not read anchors from bucket {bucket} at {endpoint}: {why}; rollback detection incomplete"),
+                format!("バケット {bucket}（{endpoint}）のアンカーを読めませんでした: {why}。巻き戻しの検出は不完全です"),
+            )
+        };
+        let store = match super::connect_with(ctx, &pool, false, true, quick_network()) {
+            Ok(s) => s,
+            Err(f) => {
+                notes.push(unreadable(&f.message));
+                continue;
+            }
+        };
+        let mut listed = match store.list_first_at(STORE_ANCHOR_PREFIX) {
+            Ok(l) => l,
+            Err(e) => {
+                notes.push(unreadable(&e.to_string()));
+                continue;
+            }
+        };
+        // Names carry the seq with 20 digits: name order is chain order.
+        listed.retain(|(path, _)| Anchor::is_object_name(path));
+        listed.sort();
+        for (path, size) in listed.iter().rev().take(ANCHORS_READ) {
+            let bad = |why: String| {
+                Text::new(
+                    format!("anchor {path} in bucket {bucket} at {endpoint} was ignored: {why}"),
+                    format!(
+                        "バケット {bucket}（{endpoint}）のアンカー {path} を無視しました: {why}"
+                    ),
+                )
+            };
+            if *size > MAX_ANCHOR_BYTES as u64 {
+                notes.push(bad(format!("{size} bytes is more than an anchor can be")));
+                continue;
+            }
+            let bytes = match store.get_first_at(path, MAX_ANCHOR_BYTES as u64) {
+                Ok(b) => b,
+                Err(e) => {
+                    notes.push(unreadable(&e.to_string()));
+                    continue;
+                }
+            };
+            let anchor = match Anchor::parse(&bytes) {
+                Ok(a) => a,
+                Err(e) => {
+                    notes.push(bad(e.to_string()));
+                    continue;
+                }
+            };
+            if anchor.object_name() != *path {
+                notes.push(bad(format!(
+                    "its content names head {}:{}, not its object name",
+                    anchor.seq, anchor.hash
+                )));
+                continue;
+            }
+            if anchor.site != ctx.conf.name {
+                notes.push(bad(format!(
+                    "it was written by site {:?}, not {:?} (two sites share the bucket and prefix?)",
+                    anchor.site, ctx.conf.name
+                )));
+                continue;
+            }
+            expected.push(anchor.expected(Text::new(
+                format!("anchor {path} in S3 bucket {bucket} at {endpoint}"),
+                format!("S3 バケット {bucket}（{endpoint}）のアンカー {path}"),
+            )));
+        }
+    }
+    (expected, notes)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The anchor read back from a moto bucket catches a catalog rolled
+    //! back to before the copy (the commands run in-process).
+    use std::fs;
+    use std::path::Path;
+
+    use clap::Parser;
+    use hokan_s3::testing::{MotoServer, TEST_ACCESS_KEY, TEST_SECRET};
+
+    use super::*;
+    use crate::i18n::Lang;
+
+    fn cli(dir: &Path, args: &[&str]) -> crate::Cli {
+        let config = dir.join("hokan.toml");
+        let mut all = vec![
+            "hokan",
+            "--config",
+            config.to_str().unwrap(),
+            "--lang",
+            "en",
+            "--quiet",
+        ];
+        all.extend_from_slice(args);
+        crate::Cli::try_parse_from(all).unwrap()
+    }
+
+    fn run(dir: &Path, args: &[&str]) -> i32 {
+        crate::commands::run(cli(dir, args), Lang::En)
+            .unwrap_or_else(|f| panic!("hokan {args:?}: {}", f.message))
+    }
+
+    /// Copy the catalog's files (database, head, WAL if any) from `from`
+    /// to `to`, removing those `from` lacks.
+    fn copy_catalog(from: &Path, to: &Path) {
+        fs::create_dir_all(to).unwrap();
+        for name in [
+            "catalog.db",
+            "catalog.db.head",
+            "catalog.db-wal",
+            "catalog.db-shm",
+        ] {
+            let (src, dst) = (from.join(name), to.join(name));
+            if src.exists() {
+                fs::copy(&src, &dst).unwrap();
+            } else if dst.exists() {
+                fs::remove_file(&dst).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn a_catalog_rolled_back_past_a_bucket_anchor_is_caught() {
+        let m = MotoServer::start().unwrap_or_else(|e| panic!("moto is needed: {e}"));
+        m.create_locked_bucket("hospital").unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let data = dir.join("data");
+        fs::create_dir_all(&data).unwrap();
+        fs::write(data.join("record.txt"), "patient record\n").unwrap();
+        fs::write(dir.join("pw.txt"), "correct horse battery staple\n").unwrap();
+        fs::write(dir.join("s3-secret"), format!("{TEST_SECRET}\n")).unwrap();
+        fs::write(
+            dir.join("hokan.toml"),
+            format!(
+                r#"[site]
+name = "アンカー病院"
+catalog = "{d}/catalog.db"
+
+[repository]
+path = "{d}/repo"
+passphrase_file = "{d}/pw.txt"
+
+[[source]]
+name = "emr"
+paths = ["{data}"]
+
+[[s3]]
+name = "cloud"
+endpoint = "{endpoint}"
+region = "us-east-1"
+bucket = "hospital"
+prefix = "hokan"
+path_style = true
+retention = "1d"
+access_key_id = "{TEST_ACCESS_KEY}"
+secret_access_key_file = "{d}/s3-secret"
+"#,
+                d = dir.display(),
+                data = data.display(),
+                endpoint = m.endpoint(),
+            ),
+        )
+        .unwrap();
+        assert_eq!(run(dir, &["init", "--insecure-fast-kdf"]), 0);
+        assert_eq!(run(dir, &["backup", "--source", "emr"]), 0);
+        let before = dir.join("before-copy");
+        copy_catalog(dir, &before);
+        // Events after the saved state, then the copy and its anchor, then
+        // more events.
+        assert_eq!(run(dir, &["catalog", "sync"]), 0);
+        run(dir, &["s3", "check", "cloud"]);
+        assert_eq!(run(dir, &["copy", "--to", "s3:cloud"]), 0);
+        run(dir, &["s3", "check", "cloud"]);
+
+        let g = cli(dir, &["status"]).global;
+        let ctx = SiteCtx::new(&g, Lang::En).unwrap();
+        let (expected, notes) = bucket_anchors(&ctx);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(expected.len(), 1, "{expected:?}");
+        assert!(expected[0].from.en.contains("hospital"), "{expected:?}");
+        let catalog = dir.join("catalog.db");
+        let now = hokan_catalog::Catalog::open(&catalog)
+            .unwrap()
+            .verify_against(&expected)
+            .unwrap();
+        assert!(now.report.ok(), "{:?}", now.report.problems);
+        assert!(now.facts.is_some());
+
+        // Root on the server puts the old catalog back.
+        copy_catalog(&before, dir);
+        let rolled = hokan_catalog::Catalog::open(&catalog)
+            .unwrap()
+            .verify_against(&expected)
+            .unwrap();
+        assert!(!rolled.report.ok(), "the rollback went unnoticed");
+        assert!(rolled.facts.is_none());
+        let said = format!("{:?}", rolled.report.problems);
+        assert!(said.contains("anchors/"), "{said}");
+
+        // A bucket that does not answer is a note, not silence.
+        drop(m);
+        let (expected, notes) = bucket_anchors(&ctx);
+        assert!(expected.is_empty());
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].en.contains("rollback detection incomplete")
+                && notes[0].en.contains("hospital"),
+            "{notes:?}"
+        );
+    }
+}
