@@ -14,6 +14,7 @@
 //! | 9 | `status`: the site is not compliant with its offline policy |
 //! | 10 | the site configuration (hokan.toml) is missing or invalid |
 //! | 11 | a pre-backup command failed or timed out, and its source was not backed up |
+//! | 12 | the catalog is missing, damaged or rolled back: nothing was judged |
 //!
 //! README repeats this table; keep them together.
 
@@ -46,6 +47,8 @@ pub const NOT_COMPLIANT: i32 = 9;
 pub const CONFIG: i32 = 10;
 /// A pre-backup command failed, and its source was not backed up.
 pub const PRE_BACKUP: i32 = 11;
+/// the catalog is missing, damaged or rolled back: nothing was judged
+pub const UNTRUSTED: i32 = 12;
 
 /// An error on its way out of `main`: code and message.
 #[derive(Debug)]
