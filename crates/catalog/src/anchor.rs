@@ -157,6 +157,107 @@ pub struct Expected {
     pub from: Text,
 }
 
+/// A catalog that does not contain an anchor read from offline media: it
+/// was rolled back to an older copy (or replaced) after the anchor was
+/// written. Jobs refuse to write to that medium, so that the anchor — the
+/// evidence — stays as it is.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+#[error(
+    "{medium} carries the catalog head {anchor} (written {written_at}), which the catalog does not contain (its head is {head}): the catalog was rolled back or replaced"
+)]
+pub struct RolledBack {
+    /// The medium the anchor was read from (`RDX-MON`, a tape barcode).
+    pub medium: String,
+    /// The head the anchor names.
+    pub anchor: Head,
+    /// When the anchor was written.
+    pub written_at: OffsetDateTime,
+    /// The catalog's head now.
+    pub head: Head,
+}
+
+impl RolledBack {
+    /// The refusal for `anchor`, read from `medium`, against a catalog whose
+    /// head is `head`.
+    pub fn new(medium: &str, anchor: &Anchor, head: Head) -> RolledBack {
+        RolledBack {
+            medium: medium.to_owned(),
+            anchor: anchor.head(),
+            written_at: anchor.written_at,
+            head,
+        }
+    }
+
+    /// What was found and what to do, in both languages: names the medium,
+    /// the anchor's event number and the catalog's head.
+    pub fn text(&self) -> Text {
+        let at = self
+            .written_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        Text::new(
+            format!(
+                "{m} carries the catalog head of event {a} ({ah}, written {at}), but the catalog does not contain it: its head is event {h} ({hh}). The catalog was rolled back to an older copy or replaced. Nothing was written to {m}, so the evidence stays. Run `hokan catalog verify`, then see docs/catalog.md \"When the catalog cannot be trusted\"",
+                m = self.medium,
+                a = self.anchor.seq,
+                ah = short(&self.anchor.hash),
+                h = self.head.seq,
+                hh = short(&self.head.hash),
+            ),
+            format!(
+                "{m} にはカタログのヘッド（イベント {a}、{ah}、{at} に書込）が記録されていますが、カタログにはそれがありません（カタログのヘッドはイベント {h}、{hh}）。カタログが古い複製に巻き戻されたか、差し替えられています。証拠を残すため {m} には何も書き込んでいません。`hokan catalog verify` を実行し、docs/catalog.md の「カタログが信頼できないとき」を参照してください",
+                m = self.medium,
+                a = self.anchor.seq,
+                ah = short(&self.anchor.hash),
+                h = self.head.seq,
+                hh = short(&self.head.hash),
+            ),
+        )
+    }
+}
+
+/// The first 16 hex digits of a hash, as messages show it.
+fn short(hash: &str) -> &str {
+    hash.get(..16).unwrap_or(hash)
+}
+
+impl crate::Catalog {
+    /// Whether the event log holds event `head.seq` with hash `head.hash`:
+    /// the cheap check of an anchor read from offline media (one indexed
+    /// lookup; [`crate::Catalog::verify_against`] checks the whole chain).
+    /// The empty head (seq 0) is in every catalog. `false` means the catalog
+    /// was rolled back to before that event, or its log was rewritten from
+    /// there on (or it is another site's catalog).
+    pub fn contains(&self, head: &Head) -> crate::Result<bool> {
+        if head.seq == 0 {
+            return Ok(true);
+        }
+        let Ok(seq) = i64::try_from(head.seq) else {
+            return Ok(false);
+        };
+        let found: Option<Vec<u8>> = crate::optional(self.conn.query_row(
+            "SELECT hash FROM events WHERE seq = ?1",
+            [seq],
+            |r| r.get(0),
+        ))?;
+        Ok(found.is_some_and(|h| hex::encode(h) == head.hash.to_ascii_lowercase()))
+    }
+
+    /// [`crate::Catalog::contains`] for an anchor read from `medium`:
+    /// `Ok(Err(_))` names the rollback.
+    pub fn check_anchor(
+        &self,
+        medium: &str,
+        anchor: &Anchor,
+    ) -> crate::Result<Result<(), RolledBack>> {
+        if self.contains(&anchor.head())? {
+            return Ok(Ok(()));
+        }
+        Ok(Err(RolledBack::new(medium, anchor, self.head()?)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,5 +305,79 @@ mod tests {
             Anchor::parse(b"garbage"),
             Err(AnchorError::Parse(_))
         ));
+    }
+
+    #[test]
+    fn contains_finds_each_head_of_the_chain_and_nothing_else() {
+        use crate::{Catalog, Event};
+        use hokan_offline::{MediumId, MediumKind};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.db");
+        let mut cat = Catalog::open(&path).unwrap();
+        let empty = cat.head().unwrap();
+        assert!(cat.contains(&empty).unwrap(), "seq 0 is in every catalog");
+        let mut heads = Vec::new();
+        for i in 0..3 {
+            cat.record(
+                OffsetDateTime::UNIX_EPOCH,
+                "test",
+                Event::MediumAdded {
+                    medium: MediumId::new(format!("M{i}")),
+                    kind: MediumKind::RemovableDisk,
+                    pool: None,
+                    label: None,
+                    capacity: None,
+                    note: None,
+                },
+            )
+            .unwrap();
+            heads.push(cat.head().unwrap());
+        }
+        for h in &heads {
+            assert!(cat.contains(h).unwrap(), "{h}");
+            let upper = Head {
+                seq: h.seq,
+                hash: h.hash.to_ascii_uppercase(),
+            };
+            assert!(cat.contains(&upper).unwrap(), "hex case does not matter");
+        }
+        // Another hash at a seq the log has: a rewritten log.
+        let other = Head {
+            seq: 2,
+            hash: "00".repeat(32),
+        };
+        assert!(!cat.contains(&other).unwrap());
+        // Beyond the end: a rolled-back log.
+        let beyond = Head {
+            seq: 4,
+            hash: heads[2].hash.clone(),
+        };
+        assert!(!cat.contains(&beyond).unwrap());
+        assert!(!cat
+            .contains(&Head {
+                seq: u64::MAX,
+                hash: heads[0].hash.clone()
+            })
+            .unwrap());
+
+        // An anchor of head 3 against a copy rolled back to head 2.
+        let anchor = Anchor::new("s", &heads[2], "RDX-MON", OffsetDateTime::UNIX_EPOCH);
+        assert_eq!(cat.check_anchor("RDX-MON", &anchor).unwrap(), Ok(()));
+        let old = Catalog::in_memory().unwrap();
+        let refused = old.check_anchor("RDX-MON", &anchor).unwrap().unwrap_err();
+        assert_eq!(refused.anchor, heads[2]);
+        assert_eq!(refused.head.seq, 0);
+        let text = refused.text();
+        assert!(
+            text.en.contains("RDX-MON") && text.en.contains("event 3"),
+            "{}",
+            text.en
+        );
+        assert!(text.en.contains("hokan catalog verify"), "{}", text.en);
+        assert!(
+            text.ja.contains("RDX-MON") && text.ja.contains("イベント 3"),
+            "{}",
+            text.ja
+        );
     }
 }

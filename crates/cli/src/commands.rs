@@ -1148,9 +1148,34 @@ pub fn restore_from(
     snapshot: &str,
     target: PathBuf,
 ) -> Result<i32, Failure> {
+    restore_from_with(g, lang, repo, snapshot, target, serde_json::Map::new())
+}
+
+/// [`restore_from`], adding `extra` to the `--json` report (`disk restore`
+/// adds the cartridge's catalog anchor).
+pub fn restore_from_with(
+    g: &Global,
+    lang: Lang,
+    repo: &Path,
+    snapshot: &str,
+    target: PathBuf,
+    extra: serde_json::Map<String, serde_json::Value>,
+) -> Result<i32, Failure> {
     let mut g = g.clone();
     g.repo = Some(repo.to_owned());
-    Ctx { g: &g, lang }.restore(snapshot, target, Vec::new(), false, None)
+    let ctx = Ctx { g: &g, lang };
+    let repo = ctx.open()?;
+    restore_snapshot_with(
+        &g,
+        lang,
+        &repo,
+        snapshot,
+        target,
+        Vec::new(),
+        false,
+        None,
+        extra,
+    )
 }
 
 /// Restore snapshot `snap` of an opened repository (a folder, a cartridge,
@@ -1165,6 +1190,32 @@ pub fn restore_snapshot(
     include: Vec<String>,
     overwrite: bool,
     source: Option<String>,
+) -> Out {
+    restore_snapshot_with(
+        g,
+        lang,
+        repo,
+        snap,
+        target,
+        include,
+        overwrite,
+        source,
+        serde_json::Map::new(),
+    )
+}
+
+/// [`restore_snapshot`], adding `extra` to the `--json` report.
+#[allow(clippy::too_many_arguments)] // the options of `hokan restore`
+pub fn restore_snapshot_with(
+    g: &Global,
+    lang: Lang,
+    repo: &Repository,
+    snap: &str,
+    target: PathBuf,
+    include: Vec<String>,
+    overwrite: bool,
+    source: Option<String>,
+    extra: serde_json::Map<String, serde_json::Value>,
 ) -> Out {
     let (id, s) = repo
         .find_snapshot(snap, source.as_deref())
@@ -1182,7 +1233,11 @@ pub fn restore_snapshot(
     bar.finish();
     let st = r.map_err(|e| from_repo(lang, &e))?;
     if g.json {
-        print_json(&json!({"snapshot": id, "time": s.time, "target": target, "stats": st}));
+        let mut out = json!({"snapshot": id, "time": s.time, "target": target, "stats": st});
+        if let Some(o) = out.as_object_mut() {
+            o.extend(extra);
+        }
+        print_json(&out);
     } else {
         let l = lang;
         println!(

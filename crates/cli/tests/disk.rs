@@ -350,3 +350,219 @@ fn dir_listing(dir: &std::path::Path) -> Vec<(String, u64)> {
     out.sort();
     out
 }
+
+/// Every file under a cartridge's folder, by path relative to it, with a
+/// BLAKE3 of its bytes: equal before and after means byte-for-byte
+/// unchanged.
+fn cartridge_hashes(dir: &std::path::Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                out.push((
+                    rel,
+                    blake3::hash(&fs::read(&p).unwrap()).to_hex().to_string(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The folder of a SIMULATED cartridge, wherever it is (`media/` in the
+/// drive, `away/` ejected).
+fn cartridge_dir(s: &Site, id: &str) -> std::path::PathBuf {
+    let sim = s.dir.join("sim");
+    [sim.join("media").join(id), sim.join("away").join(id)]
+        .into_iter()
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("no folder for {id}"))
+}
+
+/// The catalog's files (`catalog.db`, `-wal`, `-shm`, `.head`) as they are now.
+fn catalog_files(s: &Site) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = fs::read_dir(&s.dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("catalog.db"))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The attacker's rollback: the catalog's files replaced by an older copy.
+fn roll_back(s: &Site, copy: &[(String, Vec<u8>)]) {
+    for (name, _) in catalog_files(s) {
+        fs::remove_file(s.dir.join(name)).unwrap();
+    }
+    for (name, bytes) in copy {
+        fs::write(s.dir.join(name), bytes).unwrap();
+    }
+}
+
+/// Anchors on the SIMULATED device (`hokan disk sim`; no RDX hardware):
+/// each backup job leaves `HOKAN-ANCHOR.json` on its cartridge with the
+/// catalog's head once the copies are recorded. An attacker then rolls the
+/// catalog (database, WAL, head file) back to its state after night 1 to
+/// hide nights 2 and 3: the cartridge of night 1 is still written (its
+/// anchor is in the rolled-back catalog), but the cartridge of night 2
+/// carries a head the catalog no longer has, so its next job is refused
+/// with exit 12 before anything is written to it.
+#[test]
+fn a_rolled_back_catalog_is_caught_by_the_anchor_on_a_cartridge_and_nothing_is_written() {
+    let mut s = week_site();
+    let mut nights = Vec::new();
+    let mut after_night_1 = Vec::new();
+    for n in 1..=3 {
+        s.night(n);
+        let c = due(&s, 60);
+        s.ok(50, &["disk", "sim", "insert", "--pool", "rdx", c]);
+        let v = s.json(60, &["disk", "backup", "--pool", "rdx"], 0);
+        assert_eq!(v["previous_anchor"], Value::Null, "a new cartridge: {v}");
+        // The anchor is on the cartridge, and names the catalog's head once
+        // the copies were recorded: only the eject's move came after it.
+        let bytes = fs::read(cartridge_dir(&s, c).join("HOKAN-ANCHOR.json")).unwrap();
+        let anchor = hokan_catalog::Anchor::parse(&bytes).unwrap();
+        assert_eq!(anchor.medium, c);
+        assert_eq!(anchor.site, "テープ病院");
+        assert_eq!(anchor.seq, v["anchor"]["seq"].as_u64().unwrap(), "{v}");
+        assert_eq!(anchor.hash, v["anchor"]["hash"].as_str().unwrap(), "{v}");
+        let db = rusqlite::Connection::open(s.dir.join("catalog.db")).unwrap();
+        let hash: Vec<u8> = db
+            .query_row(
+                "SELECT hash FROM events WHERE seq = ?1",
+                [anchor.seq as i64],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(hex_of(&hash), anchor.hash);
+        let at_anchor: String = db
+            .query_row(
+                "SELECT kind FROM events WHERE seq = ?1",
+                [anchor.seq as i64],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(at_anchor, "copy-recorded");
+        let later: Vec<String> = db
+            .prepare("SELECT kind FROM events WHERE seq > ?1")
+            .unwrap()
+            .query_map([anchor.seq as i64], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(later, vec!["medium-located"], "only the eject after it");
+        drop(db);
+        nights.push((c, anchor, s.night));
+        if n == 1 {
+            after_night_1 = catalog_files(&s);
+        }
+    }
+    assert!(after_night_1.iter().any(|(n, _)| n == "catalog.db.head"));
+
+    let (c2, anchor2, night2) = (nights[1].0, nights[1].1.clone(), nights[1].2);
+
+    // The rollback.
+    roll_back(&s, &after_night_1);
+
+    // Night 1's cartridge, a week on: its anchor is in the rolled-back
+    // catalog, so it is written (no false alarm).
+    let (c1, anchor1, night1) = (nights[0].0, nights[0].1.clone(), nights[0].2);
+    s.night = night1 + time::Duration::days(7);
+    assert_eq!(due(&s, 60), c1);
+    s.ok(50, &["disk", "sim", "insert", "--pool", "rdx", c1]);
+    let v = s.json(60, &["disk", "backup", "--pool", "rdx"], 0);
+    assert_eq!(v["previous_anchor"]["seq"], anchor1.seq, "{v}");
+
+    // Night 2's cartridge, a week on: refused, exit 12, untouched.
+    s.night = night2 + time::Duration::days(7);
+    assert_eq!(due(&s, 60), c2);
+    s.ok(50, &["disk", "sim", "insert", "--pool", "rdx", c2]);
+    // `disk status` reports the anchor of a cartridge the host has mounted
+    // (here the simulation's state says so, as a host that mounted it by
+    // hand would), and that the catalog does not contain it.
+    let state_path = s.dir.join("sim").join("state.json");
+    let mut state: Value = serde_json::from_slice(&fs::read(&state_path).unwrap()).unwrap();
+    for c in state["cartridges"].as_array_mut().unwrap() {
+        if c["id"] == c2 {
+            c["mounted"] = Value::Bool(true);
+        }
+    }
+    fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
+    let st = s.json(55, &["disk", "status", "--pool", "rdx"], 0);
+    assert_eq!(st["anchors"][0]["medium"], c2, "{st}");
+    assert_eq!(st["anchors"][0]["anchor"]["seq"], anchor2.seq, "{st}");
+    assert_eq!(st["anchors"][0]["anchor"]["in_catalog"], false, "{st}");
+    let before = cartridge_hashes(&cartridge_dir(&s, c2));
+    assert!(before.iter().any(|(n, _)| n == "HOKAN-ANCHOR.json"));
+    let (_, err) = s.code(60, &["disk", "backup", "--pool", "rdx"], 12);
+    assert!(err.contains(c2), "names the cartridge: {err}");
+    assert!(
+        err.contains(&format!("event {}", anchor2.seq)),
+        "names the anchor's seq: {err}"
+    );
+    assert!(err.contains("its head is event"), "names the head: {err}");
+    assert!(
+        err.contains("hokan catalog verify") && err.contains("When the catalog cannot be trusted"),
+        "{err}"
+    );
+    assert_eq!(
+        cartridge_hashes(&cartridge_dir(&s, c2)),
+        before,
+        "nothing written to the cartridge"
+    );
+
+    // In Japanese too.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_hokan"))
+        .env_remove("HOKAN_REPO")
+        .env_remove("HOKAN_PASSWORD")
+        .env_remove("HOKAN_CATALOG")
+        .current_dir(&s.dir)
+        .args(["--config", "hokan.toml", "--lang", "ja", "--now", &s.at(61)])
+        .args(["disk", "backup", "--pool", "rdx"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(12));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(c2) && err.contains(&format!("イベント {}", anchor2.seq)),
+        "{err}"
+    );
+    assert_eq!(cartridge_hashes(&cartridge_dir(&s, c2)), before);
+
+    // `disk restore` still reads the cartridge, and reports the anchor the
+    // catalog does not contain.
+    let target = s.dir.join("restored");
+    let v = s.json(
+        62,
+        &[
+            "disk",
+            "restore",
+            "--pool",
+            "rdx",
+            "latest",
+            "--target",
+            target.to_str().unwrap(),
+        ],
+        0,
+    );
+    assert_eq!(v["anchor"]["seq"], anchor2.seq, "{v}");
+    assert_eq!(v["anchor"]["in_catalog"], false, "{v}");
+    assert_eq!(v["medium"], c2, "{v}");
+}
+
+fn hex_of(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}

@@ -491,3 +491,81 @@ fn a_single_drive_job_waits_for_each_next_cartridge_a_person_inserts() {
     }
     assert_eq!(s.offline(120), 1);
 }
+
+/// Anchors on the SIMULATED library (`hokan tape sim`; no tape hardware):
+/// the set catalog each tape job writes carries the catalog's head, and
+/// `tape scan` reports it and checks it. When the attacker rolls the
+/// catalog (database, WAL, head file) back to before the job, the scan
+/// names the rollback, records nothing from the tapes, and exits 12.
+#[test]
+fn tape_scan_reports_each_anchor_and_names_a_rolled_back_catalog() {
+    let mut s = library_with(&["HKN401L9", "HKN402L9"], "1GiB");
+    // The attacker's copy: taken with no hokan process running, after the
+    // cartridges were labelled (a catalog with events), before the job.
+    let copy: Vec<(String, Vec<u8>)> = fs::read_dir(&s.dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("catalog.db"))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    assert!(copy.iter().any(|(n, _)| n == "catalog.db.head"));
+
+    s.night(1);
+    let night = s.json(60, &["tape", "backup", "--pool", "weekday"], 0);
+    let tape = night["cartridges"][0].as_str().unwrap().to_owned();
+
+    // The genuine catalog contains the anchor the scan finds on tape.
+    let v = s.json(70, &["tape", "scan", "--pool", "weekday"], 0);
+    let anchors = v["anchors"].as_array().unwrap();
+    let a = anchors
+        .iter()
+        .find(|a| a["medium"] == tape.as_str())
+        .unwrap_or_else(|| panic!("no anchor of {tape}: {v}"));
+    assert_eq!(a["set"], night["set"], "{v}");
+    assert_eq!(a["site"], "テープ病院", "{v}");
+    assert_eq!(a["in_catalog"], true, "{v}");
+    let seq = a["seq"].as_u64().unwrap();
+    let hash = a["hash"].as_str().unwrap().to_owned();
+    let db = rusqlite::Connection::open(s.dir.join("catalog.db")).unwrap();
+    let (kind, stored): (String, Vec<u8>) = db
+        .query_row(
+            "SELECT kind, hash FROM events WHERE seq = ?1",
+            [seq as i64],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let stored: String = stored.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(stored, hash);
+    // The head just before the set catalog was written: the set's last
+    // cartridge labelled into it, before any copy was recorded.
+    assert_eq!(kind, "cartridge-labeled");
+    drop(db);
+
+    // The rollback: every file of the catalog replaced by the old copy.
+    for e in fs::read_dir(&s.dir).unwrap() {
+        let e = e.unwrap();
+        if e.file_name().to_string_lossy().starts_with("catalog.db") {
+            fs::remove_file(e.path()).unwrap();
+        }
+    }
+    for (name, bytes) in &copy {
+        fs::write(s.dir.join(name), bytes).unwrap();
+    }
+    let (out, err) = s.code(80, &["--json", "tape", "scan", "--pool", "weekday"], 12);
+    assert!(
+        err.contains(&tape) && err.contains(&format!("event {seq}")),
+        "names the cartridge and the anchor: {err}"
+    );
+    assert!(err.contains("rolled back"), "{err}");
+    assert!(err.contains("hokan catalog verify"), "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["rolled_back"][0]["anchor"]["seq"], seq, "{v}");
+    // Nothing from the tapes was recorded into the rolled-back catalog.
+    let st = s.json(81, &["tape", "status", "--pool", "weekday"], 0);
+    assert_eq!(st["sets"], serde_json::json!([]), "no set rebuilt: {st}");
+}

@@ -7,6 +7,11 @@
 //! holds a repository that the next job completes, and no snapshot whose
 //! objects are not all there. Objects already on the cartridge are not
 //! written again, so generations on one cartridge share their data.
+//!
+//! Before anything is written, the catalog anchor on the cartridge (if
+//! any) must be in the catalog's chain, else the job is refused with exit
+//! 12 (the catalog was rolled back); after the copies are recorded, the
+//! catalog's new head is written there as the anchor, before the eject.
 
 use std::path::{Path, PathBuf};
 
@@ -409,6 +414,16 @@ pub fn backup(
         ACTOR,
         true,
     )?;
+    // Before anything is written: the catalog must contain the head this
+    // cartridge carries, or it was rolled back since the cartridge was last
+    // written (and writing now would cover that).
+    let previous = match super::anchor::check(ctx, &cat, a.medium.as_str(), &a.root) {
+        Ok(p) => p,
+        Err(f) => {
+            let _ = dev.detach(&a.root);
+            return Err(f);
+        }
+    };
     let store = LocalStore::new(a.root.join(REPOSITORY_DIR));
     let bar = Bar::new(ctx.g.quiet, ctx.g.json, l, "disk");
     bar.set_total(plan.bytes());
@@ -497,6 +512,20 @@ pub fn backup(
     }
     cat.record_all(at, ACTOR, events)
         .map_err(|e| ctx.catalog_failure(&e))?;
+    // The head, copies included, goes on the cartridge before it is put
+    // away: a catalog rolled back to before this job will not contain it.
+    let written_anchor = super::anchor::write(ctx, &cat, a.medium.as_str(), &a.root, clock.at())
+        .and_then(|an| {
+            dev.sync(&a.root).map_err(|e| disk_failure(l, &e))?;
+            Ok(an)
+        });
+    let written_anchor = match written_anchor {
+        Ok(an) => an,
+        Err(f) => {
+            let _ = dev.detach(&a.root);
+            return Err(f);
+        }
+    };
     let after = after_job(ctx, pool, dev.as_mut(), &mut cat, &clock, &a, ACTOR)?;
     let snap_ids: Vec<String> = ids.iter().map(|i| i.to_hex()).collect();
     if ctx.g.json {
@@ -507,6 +536,8 @@ pub fn backup(
             "bytes_written": written,
             "bytes_already_there": skipped,
             "verified": verified,
+            "anchor": {"seq": written_anchor.seq, "hash": written_anchor.hash},
+            "previous_anchor": previous.as_ref().map(|p| json!({"seq": p.seq, "hash": p.hash})),
             "after_job": after,
             "seconds": started.elapsed().as_secs_f64(),
             "simulated": dev.simulated(),

@@ -363,6 +363,21 @@ pub fn status(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
     for (m, loc) in &moves {
         record(ctx, &mut cat, &clock, ACTOR, m, loc.clone(), &name)?;
     }
+    // The anchor of each cartridge the host has mounted now.
+    let mut anchors = Vec::new();
+    for c in &st.cartridges {
+        let Some(root) = &c.mounted_at else { continue };
+        let medium = medium_of(c, &media)
+            .map(|m| m.to_string())
+            .or_else(|| read_label(root).ok().flatten().map(|lb| lb.medium))
+            .unwrap_or_else(|| root.display().to_string());
+        let found = super::anchor::read(root);
+        anchors.push((
+            medium,
+            super::anchor::to_json(&found, Some(&cat)),
+            super::anchor::describe(ctx, &found, Some(&cat)),
+        ));
+    }
     let local = ctx.now.to_offset(ctx.offset());
     let want = due(pool.conf.rotation, &pool.conf.cartridges, local);
     let facts = cat.facts().map_err(|e| ctx.catalog_failure(&e))?;
@@ -398,6 +413,7 @@ pub fn status(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
             "due": due_text,
             "moves": moves.iter().map(|(m, loc)| json!({"medium": m, "location": loc})).collect::<Vec<_>>(),
             "cartridges": rows,
+            "anchors": anchors.iter().map(|(m, a, _)| json!({"medium": m, "anchor": a})).collect::<Vec<_>>(),
         }));
         return Ok(exit::OK);
     }
@@ -428,6 +444,9 @@ pub fn status(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
             r["verdict"].as_str().unwrap_or("-"),
         );
     }
+    for (m, _, said) in &anchors {
+        println!("  {m}: {said}");
+    }
     Ok(exit::OK)
 }
 
@@ -440,7 +459,7 @@ fn on_cartridge<R>(
     pool: &Pool,
     actor: &str,
     known_only: bool,
-    work: impl FnOnce(&Attached) -> R,
+    work: impl FnOnce(&Attached, &Catalog) -> R,
 ) -> Result<(Attached, R, Result<String, Failure>), Failure> {
     let clock = Clock::new(ctx.now);
     let mut cat = ctx.catalog()?;
@@ -460,13 +479,13 @@ fn on_cartridge<R>(
         actor,
         known_only,
     )?;
-    let r = work(&a);
+    let r = work(&a, &cat);
     let said = after_job(ctx, pool, dev.as_mut(), &mut cat, &clock, &a, actor);
     Ok((a, r, said))
 }
 
 pub fn eject(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
-    let (a, (), said) = on_cartridge(ctx, pool, "hokan disk eject", true, |_| ())?;
+    let (a, (), said) = on_cartridge(ctx, pool, "hokan disk eject", true, |_, _| ())?;
     done(ctx, &a, &said?);
     Ok(exit::OK)
 }
@@ -486,8 +505,28 @@ pub fn restore(
     target: PathBuf,
 ) -> Result<i32, Failure> {
     // The catalog may be what was lost: a cartridge it does not know is read.
-    let (a, restored, said) = on_cartridge(ctx, pool, "hokan disk restore", false, |a| {
-        crate::commands::restore_from(ctx.g, ctx.lang, &repository_of(&a.root), snapshot, target)
+    // The catalog anchor is reported, whether or not this catalog holds it
+    // (a restore after the catalog was lost or rolled back still reads).
+    let (a, restored, said) = on_cartridge(ctx, pool, "hokan disk restore", false, |a, cat| {
+        let found = super::anchor::read(&a.root);
+        if !ctx.g.json && !ctx.g.quiet {
+            println!(
+                "{}: {}",
+                a.medium,
+                super::anchor::describe(ctx, &found, Some(cat))
+            );
+        }
+        let mut extra = serde_json::Map::new();
+        extra.insert("medium".into(), json!(a.medium));
+        extra.insert("anchor".into(), super::anchor::to_json(&found, Some(cat)));
+        crate::commands::restore_from_with(
+            ctx.g,
+            ctx.lang,
+            &repository_of(&a.root),
+            snapshot,
+            target,
+            extra,
+        )
     })?;
     let code = restored?;
     let said = said?;

@@ -1,6 +1,9 @@
 //! `hokan disk`: RDX cartridges, USB disks and NAS shares rotated by hand
 //! (項番 ②-1-1, ②-2-1, ②-2-2).
 //!
+//! - [`anchor`]: the catalog anchor on each cartridge (`HOKAN-ANCHOR.json`),
+//!   checked before a job writes and written before the cartridge is put
+//!   away.
 //! - [`args`]: the command line.
 //! - [`device`]: opening a pool's device (real or simulated), and naming
 //!   what it reports.
@@ -15,6 +18,7 @@
 //! device reports, so that a cartridge still mounted, still in the drive or
 //! in an active slot is online, whatever the pool intends.
 
+mod anchor;
 pub mod args;
 mod device;
 mod job;

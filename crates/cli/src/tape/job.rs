@@ -102,6 +102,10 @@ pub fn backup(
         }
     };
 
+    // Every set catalog of this job carries the catalog's head as its
+    // anchor (refreshed before the last one, below).
+    writer.set_anchor(Some(super::anchor::of_head(ctx, job.cat, &job.set)?));
+
     let write_clock = Instant::now();
     let mut bytes_total = 0u64;
     // A reader thread keeps the next objects ready while this one writes,
@@ -162,6 +166,7 @@ pub fn backup(
     });
     written?;
     let snap_ids: Vec<String> = ids.iter().map(Id::to_hex).collect();
+    writer.set_anchor(Some(super::anchor::of_head(ctx, job.cat, &job.set)?));
     let set_catalog = loop {
         match writer
             .finish(&mut *dev.drive, snap_ids.clone(), now)
@@ -483,6 +488,11 @@ impl Job<'_, '_> {
             }])?;
             return Ok(None);
         };
+        // Nothing is written to the set while the catalog lacks the head
+        // its last set catalog carries (a rolled-back catalog).
+        if let Some(rolled_back) = super::anchor::check(self.ctx, self.cat, &last, &catalog)? {
+            return Err(super::anchor::refusal(self.ctx, &[rolled_back]));
+        }
         let writer =
             SetWriter::append(&mut *dev.drive, catalog).map_err(|e| format_failure(l, &e))?;
         bar.say(last);

@@ -1,6 +1,7 @@
 //! `hokan tape`: LTO cartridges, libraries and media pools (項番 ①-1-1,
 //! ①-2-1, ①-2-2).
 //!
+//! - [`anchor`]: the catalog anchor in each set catalog on tape.
 //! - [`args`]: the command line.
 //! - [`devices`]: opening a pool's drive and changer (real or simulated),
 //!   and the pool's job lock.
@@ -15,6 +16,7 @@
 //! what the device reports (`ObservedBy::Device`), so that the offline
 //! evaluator judges each copy by where its cartridges really are.
 
+mod anchor;
 pub mod args;
 pub(crate) mod devices;
 pub mod inventory;

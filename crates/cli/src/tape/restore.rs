@@ -305,6 +305,30 @@ pub fn scan(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
         }
     }
 
+    // The anchors in the set catalogs: a catalog that lacks one was rolled
+    // back, and is not rebuilt into (exit 12).
+    let mut anchors = Vec::new();
+    let mut rolled_back = Vec::new();
+    for f in &found {
+        let Some(c) = &f.catalog else { continue };
+        anchors.push(super::anchor::to_json(&cat, &f.medium, c));
+        if let Some(r) = super::anchor::check(ctx, &cat, &f.medium, c)? {
+            rolled_back.push(r);
+        }
+    }
+    if !rolled_back.is_empty() {
+        if ctx.g.json {
+            print_json(&json!({
+                "pool": pool.name, "cartridges": found.iter().map(|f| &f.medium).collect::<Vec<_>>(),
+                "anchors": anchors,
+                "rolled_back": rolled_back.iter().map(|r| json!({
+                    "medium": r.medium, "anchor": r.anchor, "catalog_head": r.head,
+                })).collect::<Vec<_>>(),
+            }));
+        }
+        return Err(super::anchor::refusal(ctx, &rolled_back));
+    }
+
     // Rebuild: media, sets (cartridges in order), closed sets and copies.
     let known_snaps: Vec<String> = cat
         .snapshots()
@@ -430,6 +454,7 @@ pub fn scan(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
             "pool": pool.name, "cartridges": found.iter().map(|f| &f.medium).collect::<Vec<_>>(),
             "added": added, "sets": rebuilt, "skipped": skipped,
             "snapshots_not_in_catalog": unknown_snapshots,
+            "anchors": anchors,
         }));
     } else if !ctx.g.quiet {
         println!(
@@ -442,6 +467,26 @@ pub fn scan(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
         );
         for s in &skipped {
             println!("  {} {s}", t(l, "skipped", "対象外"));
+        }
+        for a in &anchors {
+            if let Some(seq) = a["seq"].as_u64() {
+                println!(
+                    "  {} {} {}: {} {seq} ({})",
+                    a["medium"].as_str().unwrap_or(""),
+                    t(l, "set", "セット"),
+                    a["set"].as_str().unwrap_or(""),
+                    t(l, "catalog anchor: event", "カタログアンカー: イベント"),
+                    match a["in_catalog"].as_bool() {
+                        Some(true) => t(l, "in the catalog", "カタログと一致"),
+                        Some(false) => t(l, "NOT in the catalog", "カタログにありません"),
+                        None => t(
+                            l,
+                            "not judged: the catalog is new",
+                            "未判定: 新しいカタログ"
+                        ),
+                    }
+                );
+            }
         }
         for s in &unknown_snapshots {
             println!(

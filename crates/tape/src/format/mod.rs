@@ -123,6 +123,13 @@ pub struct SetCatalog {
     pub snapshots: Vec<String>,
     /// The objects with at least one segment in the set, in writing order.
     pub objects: Vec<CatalogObject>,
+    /// The site catalog's head when this set catalog was written (a
+    /// `hokan_catalog::anchor::Anchor` as JSON; this crate does not read
+    /// it). Optional: catalogs written before anchors existed have none and
+    /// read as `None`, and a catalog without one is written without the
+    /// field, byte for byte as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<serde_json::Value>,
 }
 
 impl SetCatalog {
@@ -408,5 +415,36 @@ mod tests {
         assert!(!o.is_whole());
         o.segments.insert(1, seg(4, 4));
         assert!(o.is_whole());
+    }
+
+    #[test]
+    fn the_anchor_is_optional_both_ways() {
+        let mut c = SetCatalog {
+            format: FORMAT_VERSION,
+            set: "S".into(),
+            pool: "p".into(),
+            set_started: OffsetDateTime::UNIX_EPOCH,
+            seq: 1,
+            medium: "T1".into(),
+            file: 2,
+            written: OffsetDateTime::UNIX_EPOCH,
+            complete: true,
+            segment_size: 512,
+            cartridges: vec![],
+            snapshots: vec![],
+            objects: vec![],
+            anchor: None,
+        };
+        // Without an anchor: no field, as catalogs were written before.
+        let old = serde_json::to_string(&c).unwrap();
+        assert!(!old.contains("anchor"), "{old}");
+        let back: SetCatalog = serde_json::from_str(&old).unwrap();
+        assert_eq!(back.anchor, None);
+        // With one: kept as written.
+        let a = serde_json::json!({"format": "hokan-catalog-anchor-v1", "seq": 7});
+        c.anchor = Some(a.clone());
+        let new = serde_json::to_string(&c).unwrap();
+        let back: SetCatalog = serde_json::from_str(&new).unwrap();
+        assert_eq!(back.anchor, Some(a));
     }
 }

@@ -237,6 +237,7 @@ pub struct SetWriter {
     pending: Vec<Pending>,
     retry: VecDeque<Pending>,
     current: Option<Current>,
+    anchor: Option<serde_json::Value>,
 }
 
 impl SetWriter {
@@ -258,7 +259,15 @@ impl SetWriter {
             pending: Vec::new(),
             retry: VecDeque::new(),
             current: None,
+            anchor: None,
         }
+    }
+
+    /// The anchor (the site catalog's head, as JSON) written in every
+    /// catalog from now on, until set again. An appended set keeps the
+    /// anchor of its last catalog until then.
+    pub fn set_anchor(&mut self, anchor: Option<serde_json::Value>) {
+        self.anchor = anchor;
     }
 
     /// Continue an existing set with a new job. `catalog` is the set's
@@ -318,6 +327,7 @@ impl SetWriter {
         );
         w.cartridges = catalog.cartridges;
         w.snapshots = catalog.snapshots;
+        w.anchor = catalog.anchor;
         for o in catalog.objects {
             w.index.insert(o.path.clone(), w.objects.len());
             w.objects.push(ObjectState {
@@ -646,6 +656,7 @@ impl SetWriter {
                 .filter(|o| !o.entry.segments.is_empty())
                 .map(|o| o.entry.clone())
                 .collect(),
+            anchor: self.anchor.clone(),
         }
     }
 

@@ -1,0 +1,178 @@
+//! The catalog anchor on a cartridge (`HOKAN-ANCHOR.json`, see
+//! `hokan_catalog::anchor` and docs/disk-format.md): read and checked before
+//! a job writes anything to the cartridge, written at the end of the job
+//! before the cartridge is put away, and reported by `disk status` and
+//! `disk restore`.
+
+use std::path::Path;
+
+use hokan_catalog::anchor::{Anchor, MAX_ANCHOR_BYTES};
+use hokan_catalog::Catalog;
+use serde_json::{json, Value};
+
+use crate::exit::{self, Failure};
+use crate::i18n::t;
+use crate::site::SiteCtx;
+
+/// What a cartridge holds as its anchor.
+pub enum OnCartridge {
+    /// No anchor (formatted, never written by a backup job of this
+    /// version).
+    None,
+    /// An anchor.
+    Found(Anchor),
+    /// A file that is not an anchor (damaged, too large, a newer format).
+    Unreadable(String),
+}
+
+/// Read the anchor at the root `root` of an attached cartridge.
+pub fn read(root: &Path) -> OnCartridge {
+    match hokan_disk::read_anchor(root, MAX_ANCHOR_BYTES) {
+        Ok(None) => OnCartridge::None,
+        Ok(Some(b)) => match Anchor::parse(&b) {
+            Ok(a) => OnCartridge::Found(a),
+            Err(e) => OnCartridge::Unreadable(format!("{}: {e}", hokan_disk::ANCHOR_FILE)),
+        },
+        Err(e) => OnCartridge::Unreadable(e.to_string()),
+    }
+}
+
+/// Check the anchor on cartridge `medium` against the catalog, before
+/// anything is written to the cartridge. A catalog that does not contain
+/// it was rolled back: exit 12 ([`exit::UNTRUSTED`]). An anchor that cannot
+/// be read is refused too (exit 1): it may be the only evidence.
+pub fn check(
+    ctx: &SiteCtx<'_>,
+    cat: &Catalog,
+    medium: &str,
+    root: &Path,
+) -> Result<Option<Anchor>, Failure> {
+    let l = ctx.lang;
+    match read(root) {
+        OnCartridge::None => Ok(None),
+        OnCartridge::Found(a) => match cat
+            .check_anchor(medium, &a)
+            .map_err(|e| ctx.catalog_failure(&e))?
+        {
+            Ok(()) => Ok(Some(a)),
+            Err(rolled_back) => Err(Failure::new(
+                exit::UNTRUSTED,
+                ctx.pick(&rolled_back.text()),
+            )),
+        },
+        OnCartridge::Unreadable(why) => Err(Failure::new(
+            exit::ERROR,
+            format!(
+                "{medium}: {} ({why}). {}",
+                t(
+                    l,
+                    "the catalog anchor on the cartridge cannot be read",
+                    "カートリッジのカタログアンカーを読めません"
+                ),
+                t(
+                    l,
+                    "Nothing was written to the cartridge. Keep it as it is, run `hokan catalog verify`, and see docs/catalog.md \"When the catalog cannot be trusted\"",
+                    "カートリッジには何も書き込んでいません。そのまま保管し、`hokan catalog verify` を実行して、docs/catalog.md の「カタログが信頼できないとき」を参照してください"
+                )
+            ),
+        )),
+    }
+}
+
+/// The anchor for `--json` reports: its head, when and where it was
+/// written, and whether the catalog contains it (`null` without a catalog
+/// to ask).
+pub fn to_json(found: &OnCartridge, cat: Option<&Catalog>) -> Value {
+    match found {
+        OnCartridge::None => Value::Null,
+        OnCartridge::Found(a) => json!({
+            "site": a.site,
+            "seq": a.seq,
+            "hash": a.hash,
+            "written_at": a.written_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            "medium": a.medium,
+            "in_catalog": cat.and_then(|c| c.contains(&a.head()).ok()),
+        }),
+        OnCartridge::Unreadable(why) => json!({ "unreadable": why }),
+    }
+}
+
+/// One line for people: the anchor and what the catalog says about it.
+pub fn describe(ctx: &SiteCtx<'_>, found: &OnCartridge, cat: Option<&Catalog>) -> String {
+    let l = ctx.lang;
+    match found {
+        OnCartridge::None => t(l, "no catalog anchor", "カタログアンカーなし").to_owned(),
+        OnCartridge::Found(a) => {
+            let verdict = match cat.map(|c| c.contains(&a.head())) {
+                Some(Ok(true)) => t(l, "in the catalog", "カタログと一致"),
+                Some(Ok(false)) => t(
+                    l,
+                    "NOT in the catalog: the catalog was rolled back or replaced; run `hokan catalog verify`",
+                    "カタログにありません: カタログが巻き戻されたか差し替えられています。`hokan catalog verify` を実行してください",
+                ),
+                _ => t(l, "not checked", "未確認"),
+            };
+            format!(
+                "{} {} ({}, {}): {verdict}",
+                t(l, "catalog anchor: event", "カタログアンカー: イベント"),
+                a.seq,
+                a.hash.get(..16).unwrap_or(&a.hash),
+                ctx.when(a.written_at),
+            )
+        }
+        OnCartridge::Unreadable(why) => format!(
+            "{}: {why}",
+            t(
+                l,
+                "catalog anchor unreadable",
+                "カタログアンカーを読めません"
+            )
+        ),
+    }
+}
+
+/// Write the anchor of the catalog's head now on the cartridge attached at
+/// `root` (atomically: see [`hokan_disk::write_anchor`]).
+pub fn write(
+    ctx: &SiteCtx<'_>,
+    cat: &Catalog,
+    medium: &str,
+    root: &Path,
+    at: time::OffsetDateTime,
+) -> Result<Anchor, Failure> {
+    let l = ctx.lang;
+    let head = cat.head().map_err(|e| ctx.catalog_failure(&e))?;
+    let anchor = Anchor::new(&ctx.conf.name, &head, medium, at);
+    hokan_disk::write_anchor(root, &anchor.to_bytes()).map_err(|e| {
+        Failure::new(
+            exit::ERROR,
+            format!(
+                "{medium}: {} ({e}). {}",
+                t(
+                    l,
+                    "writing the catalog anchor failed",
+                    "カタログアンカーの書き込みに失敗しました"
+                ),
+                t(
+                    l,
+                    "The copy is recorded; check the cartridge and run the job again so that it carries the catalog's head",
+                    "コピーは記録済みです。カートリッジを確認し、カタログのヘッドが記録されるようにもう一度ジョブを実行してください"
+                )
+            ),
+        )
+    })?;
+    Ok(anchor)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_disk_crate_and_the_catalog_name_the_same_file() {
+        assert_eq!(
+            hokan_disk::ANCHOR_FILE,
+            hokan_catalog::anchor::DISK_ANCHOR_FILE
+        );
+    }
+}
