@@ -55,6 +55,9 @@ pub enum ProblemCode {
     LocationStale,
     /// A recorded location cannot hold a medium of that kind.
     LocationDoesNotFit,
+    /// A person's location record contradicts the newest device report
+    /// (the device saw the medium inside it); it counts once a device agrees.
+    LocationContradictsDevice,
     /// A person's location record will go stale within the warning horizon.
     LocationConfirmDue,
     /// A copy does not count for want of an attestation.
@@ -107,6 +110,7 @@ impl ProblemCode {
             C::LocationUnknown => "location-unknown",
             C::LocationStale => "location-stale",
             C::LocationDoesNotFit => "location-does-not-fit",
+            C::LocationContradictsDevice => "location-contradicts-device",
             C::LocationConfirmDue => "location-confirm-due",
             C::AttestationMissing => "attestation-missing",
             C::AttestationExpiring => "attestation-expiring",
@@ -128,7 +132,7 @@ impl ProblemCode {
     }
 
     /// Every code, for documentation and tests.
-    pub const ALL: [ProblemCode; 28] = {
+    pub const ALL: [ProblemCode; 29] = {
         use ProblemCode as C;
         [
             C::TooFewOfflineGenerations,
@@ -142,6 +146,7 @@ impl ProblemCode {
             C::LocationUnknown,
             C::LocationStale,
             C::LocationDoesNotFit,
+            C::LocationContradictsDevice,
             C::LocationConfirmDue,
             C::AttestationMissing,
             C::AttestationExpiring,
