@@ -16,7 +16,7 @@
 //! in an active slot is online, whatever the pool intends.
 
 pub mod args;
-mod device;
+pub(crate) mod device;
 mod job;
 mod manage;
 mod sim;
