@@ -81,7 +81,7 @@ pub fn run(cli: Cli, lang: Lang) -> Out {
         Command::Catalog { action } => site::run(SiteCommand::Catalog(action), &g, lang),
         Command::Media { action } => site::run(SiteCommand::Media(action), &g, lang),
         Command::Attest { action } => site::run(SiteCommand::Attest(action), &g, lang),
-        Command::Status => site::run(SiteCommand::Status, &g, lang),
+        Command::Status(a) => site::run(SiteCommand::Status(a), &g, lang),
         Command::Tape { action } => crate::tape::run(action, &g, lang),
         Command::Disk { action } => crate::disk::run(action, &g, lang),
         Command::Copy { to, snapshots } => {

@@ -67,6 +67,18 @@ pub struct Global {
     /// report.
     #[arg(long, global = true, hide = true, env = "HOKAN_NOW")]
     pub now: Option<String>,
+    /// Time limit for asking one tape library, tape drive or RDX device
+    /// where its media are (`status`, `media move`), e.g. 30s, 2m. A device
+    /// that does not answer in time is reported, and its media are judged as
+    /// last recorded.
+    #[arg(
+        long,
+        global = true,
+        env = "HOKAN_OBSERVE_TIMEOUT",
+        default_value = "30s",
+        value_parser = site::observe::parse_timeout
+    )]
+    pub observe_timeout: std::time::Duration,
 }
 
 #[derive(Subcommand, Debug)]
@@ -240,8 +252,9 @@ pub enum Command {
         action: s3::S3Cmd,
     },
     /// The morning view: offline generations per source, media, problems.
-    /// Exit code 9 when the site is not compliant.
-    Status,
+    /// Asks the tape and RDX devices where their media are first (see
+    /// --no-observe). Exit code 9 when the site is not compliant.
+    Status(site::args::StatusArgs),
     /// Write the offline backup status report (オフラインバックアップ状態確認報告書).
     Report(site::args::ReportArgs),
     /// Build a demo site with sample data, back it up over a few nights, restore and compare.

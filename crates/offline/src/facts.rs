@@ -376,6 +376,27 @@ impl Location {
         }
     }
 
+    /// Whether a medium here is out of what the host can reach (its
+    /// location could make it offline): everything but a drive, an active
+    /// slot, connected, and unknown.
+    pub fn takes_out_of_reach(&self) -> bool {
+        !matches!(self, Location::Unknown) && self.reach_rank() > 0
+    }
+
+    /// Whether this place is inside a device hokan can ask: a drive, a slot
+    /// or mail slot of a library, a slot of an autoloader, connected.
+    pub fn inside_a_device(&self) -> bool {
+        matches!(
+            self,
+            Location::InDrive { .. }
+                | Location::ActiveSlot { .. }
+                | Location::Connected { .. }
+                | Location::LibrarySlot { .. }
+                | Location::MailSlot { .. }
+                | Location::InactiveSlot { .. }
+        )
+    }
+
     /// How directly a host can reach a medium here; lower is more reachable.
     /// Used only to break ties between observations made at the same instant:
     /// the more reachable one wins, so a tie can never make a copy count.

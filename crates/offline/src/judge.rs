@@ -80,6 +80,37 @@ impl<'a> Judge<'a> {
             })
     }
 
+    /// The newest device report of `medium` at or before `now`; at the same
+    /// instant the more reachable place wins.
+    pub fn latest_device_observation(&self, medium: &MediumId) -> Option<&'a Observation> {
+        self.facts
+            .observations
+            .iter()
+            .filter(|o| {
+                &o.medium == medium && o.at <= self.now && matches!(o.by, ObservedBy::Device { .. })
+            })
+            .max_by(|a, b| {
+                let key = |o: &Observation| (o.at, std::cmp::Reverse(o.location.reach_rank()));
+                key(a)
+                    .cmp(&key(b))
+                    .then_with(|| b.location.cmp(&a.location))
+                    .then_with(|| b.by.cmp(&a.by))
+            })
+    }
+
+    /// Devices over words: when `obs` is a person's record that would take
+    /// the medium out of every device, but the newest device report placed
+    /// it inside one (a drive, an active slot, connected), that device
+    /// report. No device has confirmed the person since (a later device
+    /// report would be the current observation), so the record cannot count.
+    pub fn contradicted_by_device(&self, obs: &Observation) -> Option<&'a Observation> {
+        if !matches!(obs.by, ObservedBy::Person { .. }) || !obs.location.takes_out_of_reach() {
+            return None;
+        }
+        self.latest_device_observation(&obs.medium)
+            .filter(|d| d.at <= obs.at && d.location.reach_rank() == 0)
+    }
+
     /// When a person's record stops counting; `None` for device reports.
     pub fn stale_at(&self, obs: &Observation) -> Option<OffsetDateTime> {
         match obs.by {
@@ -176,6 +207,20 @@ impl<'a> Judge<'a> {
         let Some(obs) = self.current_observation(&medium.id) else {
             return Verdict::Unknown(Missing::NoLocationObserved);
         };
+        if let Some(dev) = self.contradicted_by_device(obs) {
+            let device = match &dev.by {
+                ObservedBy::Device { device } => device.clone(),
+                ObservedBy::Person { .. } => unreachable!("a device observation"),
+            };
+            return Verdict::Unknown(Missing::PersonContradictsDevice {
+                at: obs.at,
+                by: obs.by.clone(),
+                location: obs.location.clone(),
+                device,
+                device_at: dev.at,
+                device_location: dev.location.clone(),
+            });
+        }
         let stale_at = self.stale_at(obs);
         if stale_at.is_some_and(|s| self.now >= s) {
             return Verdict::Unknown(Missing::LocationStale {

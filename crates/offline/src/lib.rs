@@ -110,8 +110,17 @@
 //!    the definitions' note; connected (mounted, switched on) is online.
 //! 4. **Latest observation wins**, whoever made it: a person's "shelf" record
 //!    loses to a later device report of the tape in a drive, and a person's
-//!    later record beats an older device report (they took it out). At the
-//!    same instant a device beats a person, then the more reachable place wins.
+//!    later record beats an older device report of a slot or an ejection
+//!    (they took it on from there). At the same instant a device beats a
+//!    person, then the more reachable place wins.
+//!    **Devices over words**: when the newest device report put the medium
+//!    *inside* a device (a drive, an active slot, connected), a later
+//!    person's record that takes it out of reach (shelf, offsite, exported,
+//!    ejected, a slot) is [`Missing::PersonContradictsDevice`], unknown,
+//!    until a later device report agrees: hokan asks the devices before
+//!    judging (`hokan status`), so a cartridge really taken out is confirmed
+//!    by the next look, and a person's word alone cannot make a cartridge
+//!    that a drive holds count.
 //! 5. **A person's record goes stale** after `max_person_location_age`
 //!    (default 92 days) and the location becomes unknown: people forget to
 //!    record moves and tapes get lost, so a record nobody re-confirms must

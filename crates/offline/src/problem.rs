@@ -55,6 +55,9 @@ pub enum ProblemCode {
     LocationStale,
     /// A recorded location cannot hold a medium of that kind.
     LocationDoesNotFit,
+    /// A person's location record contradicts the newest device report
+    /// (the device saw the medium inside it); it counts once a device agrees.
+    LocationContradictsDevice,
     /// A person's location record will go stale within the warning horizon.
     LocationConfirmDue,
     /// A copy does not count for want of an attestation.
@@ -110,6 +113,7 @@ impl ProblemCode {
             C::LocationUnknown => "location-unknown",
             C::LocationStale => "location-stale",
             C::LocationDoesNotFit => "location-does-not-fit",
+            C::LocationContradictsDevice => "location-contradicts-device",
             C::LocationConfirmDue => "location-confirm-due",
             C::AttestationMissing => "attestation-missing",
             C::AttestationExpiring => "attestation-expiring",
@@ -146,6 +150,7 @@ impl ProblemCode {
             C::LocationUnknown,
             C::LocationStale,
             C::LocationDoesNotFit,
+            C::LocationContradictsDevice,
             C::LocationConfirmDue,
             C::AttestationMissing,
             C::AttestationExpiring,

@@ -296,6 +296,32 @@ fn carried_problems(judge: &Judge<'_>, m: &MediumState, verdict: &Verdict, out: 
                 ),
             ));
         }
+        Verdict::Unknown(Missing::PersonContradictsDevice {
+            at,
+            by,
+            location,
+            device,
+            device_at,
+            device_location,
+        }) => {
+            let who = match by {
+                ObservedBy::Person { person } => person.to_string(),
+                ObservedBy::Device { device } => device.to_string(),
+            };
+            let (l, d) = (location.describe(), device_location.describe());
+            push(out, Problem::new(
+                Severity::Warning,
+                ProblemCode::LocationContradictsDevice,
+                Text::new(
+                    format!("{who} recorded {id} {} on {}, but device {device} last saw it {} on {}; until a device confirms where it is, its {} do not count as offline.", l.en, when(*at, offset), d.en, when(*device_at, offset), count_en(n, "copy", "copies")),
+                    format!("{} に {who} が {id} を「{}」と記録しましたが、装置 {device} が最後に確認した所在は「{}」（{}）です。装置で確認できるまで、この媒体の {n} 件のコピーはオフラインとして数えません。", when(*at, offset), l.ja, d.ja, when(*device_at, offset)),
+                ),
+                Text::new(
+                    format!("Let hokan ask {device}: run `hokan status` while it is reachable (or `hokan tape inventory` / `hokan disk status`). If {id} is still in it, eject or export it with `hokan tape move` or `hokan disk eject` first."),
+                    format!("{device} を hokan に確認させてください: 装置が使える状態で `hokan status`（または `hokan tape inventory` / `hokan disk status`）を実行します。{id} がまだ装置内にあれば、先に `hokan tape move` か `hokan disk eject` で取り出してください。"),
+                ),
+            ).with_date(*at));
+        }
         Verdict::Unknown(Missing::LocationDoesNotFit { location, kind }) => {
             let loc = location.describe();
             push(out, Problem::new(

@@ -363,6 +363,27 @@ pub enum Missing {
         /// What it said.
         location: Location,
     },
+    /// Devices over words: a person recorded the medium out of every device
+    /// (shelf, offsite, exported, ejected, a slot), but the newest device
+    /// report, made before, placed it inside a device (a drive, an active
+    /// slot, connected), and no device has confirmed the person's record
+    /// since. Unknown until a device observes it again.
+    PersonContradictsDevice {
+        /// When the person recorded it.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+        /// The person.
+        by: ObservedBy,
+        /// Where the person said it is.
+        location: Location,
+        /// The device that last saw it.
+        device: DeviceId,
+        /// When the device last saw it.
+        #[serde(with = "time::serde::rfc3339")]
+        device_at: OffsetDateTime,
+        /// Where the device saw it.
+        device_location: Location,
+    },
     /// The recorded location cannot hold a medium of this kind (an LTO
     /// cartridge of a single-drive set-up in a library slot): one of the two
     /// records is wrong.
@@ -427,6 +448,36 @@ impl Missing {
                     format!(
                         "所在の最後の確認が {} の {who} によるもので、古すぎる",
                         when(*at, offset)
+                    ),
+                )
+            }
+            Missing::PersonContradictsDevice {
+                at,
+                by,
+                location,
+                device,
+                device_at,
+                device_location,
+            } => {
+                let who = match by {
+                    ObservedBy::Person { person } => person.to_string(),
+                    ObservedBy::Device { device } => device.to_string(),
+                };
+                let (l, d) = (location.describe(), device_location.describe());
+                Text::new(
+                    format!(
+                        "{who} recorded it {} on {}, but device {device} last saw it {} on {}; it needs a device observation",
+                        l.en,
+                        when(*at, offset),
+                        d.en,
+                        when(*device_at, offset)
+                    ),
+                    format!(
+                        "{} に {who} が「{}」と記録したが、装置 {device} は {} に「{}」で確認したのが最後。装置による確認が必要",
+                        when(*at, offset),
+                        l.ja,
+                        when(*device_at, offset),
+                        d.ja
                     ),
                 )
             }

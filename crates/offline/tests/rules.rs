@@ -121,15 +121,190 @@ fn latest_observation_wins_whoever_made_it() {
         verdict(&s.eval(), "g1", "T1").verdict,
         Verdict::Online(OnlineReason::InDrive { .. })
     ));
-    // The device saw it in a drive, then a person took it out.
+    // The device saw it ejected, then a person put it offsite.
     let mut s2 = Site::new();
     s2.generation("emr", "g1", 2)
         .medium("T1", MediumKind::LtoSingleDrive)
         .copy("g1", "T1")
-        .device_saw("T1", drive(), ago(1))
-        .person_put("T1", shelf(), ago(1) + Duration::hours(2));
+        .device_saw("T1", ejected(), ago(1))
+        .person_put("T1", offsite(), ago(1) + Duration::hours(2));
     assert_eq!(
         verdict(&s2.eval(), "g1", "T1").verdict.koban(),
+        Some(Koban::LtoEjected)
+    );
+    // A library slot, then a person's offsite record: ①-2-2.
+    let mut s3 = Site::new();
+    s3.generation("emr", "g1", 2)
+        .medium("T1", MediumKind::LtoLibrary)
+        .copy("g1", "T1")
+        .device_saw("T1", library_slot(), ago(1))
+        .person_put("T1", offsite(), ago(1) + Duration::hours(2));
+    assert_eq!(
+        verdict(&s3.eval(), "g1", "T1").verdict.koban(),
+        Some(Koban::LtoExported)
+    );
+}
+
+/// A tape the device last saw in a drive, then recorded elsewhere by a person.
+fn drive_then_person(kind: MediumKind, device_saw: Location, person_said: Location) -> Site {
+    let mut s = Site::new();
+    s.generation("emr", "g1", 2)
+        .medium("T1", kind)
+        .copy("g1", "T1")
+        .device_saw("T1", device_saw, ago(1))
+        .person_put("T1", person_said, ago(1) + Duration::hours(2));
+    s
+}
+
+#[test]
+fn a_persons_record_contradicting_the_device_is_unknown_until_a_device_agrees() {
+    // Devices over words: the library saw T1 in its drive; Sato says it is
+    // in the bank vault. Not offline: unknown, naming both.
+    let s = drive_then_person(MediumKind::LtoLibrary, drive(), offsite());
+    let ev = s.eval();
+    let v = verdict(&ev, "g1", "T1");
+    assert!(!v.counts());
+    match &v.verdict {
+        Verdict::Unknown(Missing::PersonContradictsDevice {
+            at,
+            by,
+            location,
+            device,
+            device_at,
+            device_location,
+        }) => {
+            assert_eq!(*at, ago(1) + Duration::hours(2));
+            assert!(matches!(by, ObservedBy::Person { .. }));
+            assert_eq!(*location, offsite());
+            assert_eq!(device.as_str(), "lib1");
+            assert_eq!(*device_at, ago(1));
+            assert_eq!(*device_location, drive());
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = v.verdict.describe(NOW.offset());
+    assert_eq!(
+        text.en,
+        "unknown: Sato recorded it offsite at bank vault on 2025-06-01 11:00 +09:00, \
+         but device lib1 last saw it in drive drive1 on 2025-06-01 09:00 +09:00; \
+         it needs a device observation"
+    );
+    assert_eq!(
+        text.ja,
+        "不明：2025-06-01 11:00 +09:00 に Sato が「遠隔地 bank vault に保管」と記録したが、\
+         装置 lib1 は 2025-06-01 09:00 +09:00 に「ドライブ drive1 内」で確認したのが最後。\
+         装置による確認が必要"
+    );
+    assert_eq!(offline_count(&ev, "emr"), 0);
+    let p = problem(&ev, ProblemCode::LocationContradictsDevice);
+    assert_eq!(p.severity, Severity::Warning);
+    assert_eq!(p.medium.as_ref().unwrap().as_str(), "T1");
+    assert!(
+        p.message
+            .en
+            .contains("Sato recorded T1 offsite at bank vault")
+            && p.message
+                .en
+                .contains("device lib1 last saw it in drive drive1"),
+        "{}",
+        p.message.en
+    );
+    assert!(
+        p.message
+            .ja
+            .contains("装置 lib1 が最後に確認した所在は「ドライブ drive1 内」"),
+        "{}",
+        p.message.ja
+    );
+    assert!(
+        p.next_step.en.contains("hokan tape move"),
+        "{}",
+        p.next_step.en
+    );
+    assert!(
+        p.next_step.ja.contains("hokan disk eject"),
+        "{}",
+        p.next_step.ja
+    );
+
+    // Every place that takes it out of reach is refused the same way, for
+    // every carried kind, and an RDX active slot or a connected disk is
+    // "inside a device" like a drive.
+    for (kind, inside) in [
+        (MediumKind::LtoSingleDrive, drive()),
+        (MediumKind::LtoLibrary, drive()),
+        (MediumKind::RdxSingleDrive, drive()),
+        (MediumKind::RdxAutoloader, active("al1")),
+        (MediumKind::RemovableDisk, connected()),
+    ] {
+        for said in [
+            shelf(),
+            offsite(),
+            exported(),
+            ejected(),
+            library_slot(),
+            inactive("al1"),
+        ] {
+            let s = drive_then_person(kind, inside.clone(), said.clone());
+            assert!(
+                matches!(
+                    verdict(&s.eval(), "g1", "T1").verdict,
+                    Verdict::Unknown(Missing::PersonContradictsDevice { .. })
+                ),
+                "{kind:?}: device {inside:?}, person {said:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_later_device_report_settles_a_contradiction_either_way() {
+    // The device agrees (the tape left the drive): the device's place counts.
+    let mut s = drive_then_person(MediumKind::LtoLibrary, drive(), offsite());
+    s.device_saw("T1", exported(), ago(1) + Duration::hours(3));
+    assert_eq!(
+        verdict(&s.eval(), "g1", "T1").verdict.koban(),
+        Some(Koban::LtoExported)
+    );
+    // ... and a person's later record on top of that agreeing report counts.
+    s.person_put("T1", offsite(), ago(1) + Duration::hours(4));
+    assert_eq!(
+        verdict(&s.eval(), "g1", "T1").verdict.koban(),
+        Some(Koban::LtoExported)
+    );
+    // The device still sees it in the drive: online, the person's word gone.
+    let mut s = drive_then_person(MediumKind::LtoLibrary, drive(), offsite());
+    s.device_saw("T1", drive(), ago(1) + Duration::hours(3));
+    assert!(matches!(
+        verdict(&s.eval(), "g1", "T1").verdict,
+        Verdict::Online(OnlineReason::InDrive { .. })
+    ));
+}
+
+#[test]
+fn a_person_who_agrees_with_the_device_or_says_unknown_is_not_a_contradiction() {
+    // The person says it is in a drive too: online as before.
+    let s = drive_then_person(MediumKind::LtoLibrary, drive(), drive());
+    assert!(matches!(
+        verdict(&s.eval(), "g1", "T1").verdict,
+        Verdict::Online(OnlineReason::InDrive { .. })
+    ));
+    // The person says nobody knows: unknown as before, not a contradiction.
+    let s = drive_then_person(MediumKind::LtoLibrary, drive(), Location::Unknown);
+    assert!(matches!(
+        verdict(&s.eval(), "g1", "T1").verdict,
+        Verdict::Unknown(Missing::LocationUnknown { .. })
+    ));
+    // A device report after `now` does not exist yet: the earlier one decides.
+    let mut s = Site::new();
+    s.generation("emr", "g1", 2)
+        .medium("T1", MediumKind::LtoSingleDrive)
+        .copy("g1", "T1")
+        .device_saw("T1", ejected(), ago(1))
+        .person_put("T1", shelf(), ago(1) + Duration::hours(2))
+        .device_saw("T1", drive(), NOW + Duration::hours(1));
+    assert_eq!(
+        verdict(&s.eval(), "g1", "T1").verdict.koban(),
         Some(Koban::LtoEjected)
     );
 }

@@ -407,7 +407,11 @@ secret_access_key_file = "s3-secret"
                 "朝の確認 — `hokan status`:"
             )
         ));
-        let _ = site::run(SiteCommand::Status, &with_now(morning), lang);
+        let _ = site::run(
+            SiteCommand::Status(Default::default()),
+            &with_now(morning),
+            lang,
+        );
     }
 
     // The operator unloads the tape; the library reports it in its slot.
@@ -436,7 +440,11 @@ secret_access_key_file = "s3-secret"
                 "をスロットへ戻しました。もう一度 `hokan status`:"
             )
         ));
-        let _ = site::run(SiteCommand::Status, &with_now(after_at), lang);
+        let _ = site::run(
+            SiteCommand::Status(Default::default()),
+            &with_now(after_at),
+            lang,
+        );
     }
     let report = dir.join("report.html");
     let mut g4 = with_now(after_at);

@@ -1,14 +1,15 @@
 //! Opening a disk pool's device (real or SIMULATED), and naming what it
 //! reports: which catalog medium a reported cartridge is.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use hokan_catalog::{Catalog, MediumRow};
 use hokan_disk::linux::{Commands, LinuxDisk, LinuxDiskConfig, SlotDevice};
-use hokan_disk::{Cartridge, DiskDevice};
-use hokan_offline::MediumId;
+use hokan_disk::{Cartridge, DiskDevice, Place, Status};
+use hokan_offline::{DeviceId, Location, MediumId};
 
-use super::{disk_failure, Pool};
+use super::{attached_location, disk_failure, Pool};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
 use crate::site::SiteCtx;
@@ -23,11 +24,38 @@ pub fn uuid_note(uuid: &str) -> String {
 /// device set up from the pool (mount point, selectors, slots, commands)
 /// and the filesystem UUIDs the catalog recorded for its cartridges.
 pub fn open(ctx: &SiteCtx<'_>, pool: &Pool, cat: &Catalog) -> Result<Box<dyn DiskDevice>, Failure> {
+    spec(ctx, pool, cat)?.open(ctx.lang)
+}
+
+/// How to open a pool's device, without opening it: plain data that can be
+/// handed to another thread (`hokan status` reads devices under a time
+/// limit), where [`Spec::open`] opens it.
+pub enum Spec {
+    /// The simulation in this folder.
+    Virtual(PathBuf),
+    /// A Linux device.
+    Linux(Box<LinuxDiskConfig>),
+}
+
+impl Spec {
+    /// Open the device.
+    pub fn open(self, l: crate::i18n::Lang) -> Result<Box<dyn DiskDevice>, Failure> {
+        match self {
+            Spec::Virtual(dir) => {
+                let sim = hokan_disk::virt::Sim::open(&dir).map_err(|e| disk_failure(l, &e))?;
+                let dev = sim.device().map_err(|e| disk_failure(l, &e))?;
+                Ok(Box::new(dev))
+            }
+            Spec::Linux(conf) => Ok(Box::new(LinuxDisk::new(*conf))),
+        }
+    }
+}
+
+/// How to open the pool's device (see [`open`]).
+pub fn spec(ctx: &SiteCtx<'_>, pool: &Pool, cat: &Catalog) -> Result<Spec, Failure> {
     let l = ctx.lang;
     if let Some(dir) = &pool.conf.virtual_device {
-        let sim = hokan_disk::virt::Sim::open(dir).map_err(|e| disk_failure(l, &e))?;
-        let dev = sim.device().map_err(|e| disk_failure(l, &e))?;
-        return Ok(Box::new(dev));
+        return Ok(Spec::Virtual(dir.clone()));
     }
     let mount_point = pool.conf.mount_point.clone().ok_or_else(|| {
         Failure::new(
@@ -82,7 +110,7 @@ pub fn open(ctx: &SiteCtx<'_>, pool: &Pool, cat: &Catalog) -> Result<Box<dyn Dis
     commands.deactivate = c.deactivate.clone();
     commands.export = c.export.clone();
     conf.commands = commands;
-    Ok(Box::new(LinuxDisk::new(conf)))
+    Ok(Spec::Linux(Box::new(conf)))
 }
 
 const UUID_NOTE: &str = "filesystem UUID ";
@@ -107,4 +135,100 @@ pub fn medium_of(c: &Cartridge, media: &[MediumRow]) -> Option<MediumId> {
         .iter()
         .find(|m| m.note.as_deref() == Some(note.as_str()))
         .map(|m| m.id.clone())
+}
+
+/// Where a cartridge the device reports is, for the catalog.
+pub fn reported_location(pool: &Pool, name: &str, place: &Place) -> Location {
+    match place {
+        Place::Drive => attached_location(pool, name),
+        Place::Slot { active: true, .. } => Location::ActiveSlot {
+            autoloader: DeviceId::new(name),
+        },
+        Place::Slot {
+            slot,
+            active: false,
+        } => Location::InactiveSlot {
+            autoloader: DeviceId::new(name),
+            slot: Some(*slot),
+        },
+    }
+}
+
+/// Whether a location puts a medium inside this device.
+pub fn inside(location: &Location, name: &str) -> bool {
+    match location {
+        Location::InDrive { drive } => drive.as_str() == name,
+        Location::ActiveSlot { autoloader } | Location::InactiveSlot { autoloader, .. } => {
+            autoloader.as_str() == name
+        }
+        Location::Connected { host } => host.as_deref() == Some(name),
+        _ => false,
+    }
+}
+
+/// Where the device `name` sees each of the pool's media (`media`).
+pub fn places(
+    pool: &Pool,
+    name: &str,
+    st: &Status,
+    media: &[MediumRow],
+) -> Vec<(MediumId, Location)> {
+    st.cartridges
+        .iter()
+        .filter_map(|c| {
+            Some((
+                medium_of(c, media)?,
+                reported_location(pool, name, &c.place),
+            ))
+        })
+        .collect()
+}
+
+/// The moves to record from what the device `name` reports (`st`), against
+/// the pool's media (`media`, their latest records) and where a device last
+/// saw each (`device_last`): every reported cartridge where its record
+/// differs, and every medium that was inside the device (by its record, or
+/// by the device's last report even if a person recorded it elsewhere
+/// since) and is not any more: exported from an autoloader's slot, ejected
+/// from a drive.
+pub fn reconcile(
+    pool: &Pool,
+    name: &str,
+    st: &Status,
+    media: &[MediumRow],
+    device_last: &HashMap<MediumId, Location>,
+) -> Vec<(MediumId, Location)> {
+    let mut moves = Vec::new();
+    let seen = places(pool, name, st, media);
+    for (m, loc) in &seen {
+        let last = media
+            .iter()
+            .find(|x| &x.id == m)
+            .and_then(|x| x.location.as_ref())
+            .map(|o| &o.location);
+        if last != Some(loc) {
+            moves.push((m.clone(), loc.clone()));
+        }
+    }
+    for m in media {
+        if seen.iter().any(|(s, _)| s == &m.id) {
+            continue;
+        }
+        let recorded = m.location.as_ref().map(|o| &o.location);
+        let was = match (recorded, device_last.get(&m.id)) {
+            (Some(r), _) if inside(r, name) => r,
+            (_, Some(d)) if inside(d, name) => d,
+            _ => continue,
+        };
+        let gone = match was {
+            Location::InactiveSlot { .. } | Location::ActiveSlot { .. } => Location::Exported {
+                changer: DeviceId::new(name),
+            },
+            _ => Location::Ejected {
+                drive: Some(DeviceId::new(name)),
+            },
+        };
+        moves.push((m.id.clone(), gone));
+    }
+    moves
 }

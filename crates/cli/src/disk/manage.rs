@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use hokan_catalog::{Catalog, Event, MediumRow};
-use hokan_disk::{read_label, write_label, DiskLabel, Place, LABEL_FILE, REPOSITORY_DIR};
-use hokan_offline::{evaluate, DeviceId, Location, MediumId};
+use hokan_disk::{read_label, write_label, DiskLabel, LABEL_FILE, REPOSITORY_DIR};
+use hokan_offline::{evaluate, MediumId};
 use hokan_repo::store::Store;
 use hokan_store::local::LocalStore;
 use serde_json::json;
@@ -291,35 +291,6 @@ pub fn format(ctx: &SiteCtx<'_>, pool: &Pool, medium: &str, force: bool) -> Resu
     Ok(exit::OK)
 }
 
-/// Where a cartridge the device reports is, for the catalog.
-fn reported_location(pool: &Pool, name: &str, place: &Place) -> Location {
-    match place {
-        Place::Drive => attached_location(pool, name),
-        Place::Slot { active: true, .. } => Location::ActiveSlot {
-            autoloader: DeviceId::new(name),
-        },
-        Place::Slot {
-            slot,
-            active: false,
-        } => Location::InactiveSlot {
-            autoloader: DeviceId::new(name),
-            slot: Some(*slot),
-        },
-    }
-}
-
-/// Whether the catalog's last location puts a medium inside this device.
-fn inside(location: &Location, name: &str) -> bool {
-    match location {
-        Location::InDrive { drive } => drive.as_str() == name,
-        Location::ActiveSlot { autoloader } | Location::InactiveSlot { autoloader, .. } => {
-            autoloader.as_str() == name
-        }
-        Location::Connected { host } => host.as_deref() == Some(name),
-        _ => false,
-    }
-}
-
 pub fn status(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
     const ACTOR: &str = "hokan disk status";
     let l = ctx.lang;
@@ -330,36 +301,14 @@ pub fn status(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
     let st = dev.status().map_err(|e| disk_failure(l, &e))?;
     let media = pool_media(ctx, &cat, pool)?;
     // What the device reports, recorded where it differs from the catalog.
-    let mut moves = Vec::new();
-    let mut seen = Vec::new();
-    for c in &st.cartridges {
-        let Some(m) = medium_of(c, &media) else {
-            continue;
-        };
-        let loc = reported_location(pool, &name, &c.place);
-        let last = media
-            .iter()
-            .find(|x| x.id == m)
-            .and_then(|x| x.location.clone());
-        if last.map(|o| o.location) != Some(loc.clone()) {
-            moves.push((m.clone(), loc));
-        }
-        seen.push(m);
-    }
-    for m in &media {
-        let Some(o) = &m.location else { continue };
-        if inside(&o.location, &name) && !seen.contains(&m.id) {
-            let gone = match o.location {
-                Location::InactiveSlot { .. } | Location::ActiveSlot { .. } => Location::Exported {
-                    changer: DeviceId::new(&name),
-                },
-                _ => Location::Ejected {
-                    drive: Some(DeviceId::new(&name)),
-                },
-            };
-            moves.push((m.id.clone(), gone));
-        }
-    }
+    let history = cat.locations(None).map_err(|e| ctx.catalog_failure(&e))?;
+    let moves = device::reconcile(
+        pool,
+        &name,
+        &st,
+        &media,
+        &crate::tape::inventory::device_last(&history),
+    );
     for (m, loc) in &moves {
         record(ctx, &mut cat, &clock, ACTOR, m, loc.clone(), &name)?;
     }

@@ -20,7 +20,7 @@
 
 mod anchor;
 pub mod args;
-mod device;
+pub(crate) mod device;
 mod job;
 mod manage;
 mod sim;

@@ -16,9 +16,19 @@ pub enum SiteCommand {
     /// `hokan attest …`
     Attest(AttestCmd),
     /// `hokan status`
-    Status,
+    Status(StatusArgs),
     /// `hokan report …`
     Report(ReportArgs),
+}
+
+/// `hokan status`.
+#[derive(Args, Debug, Default)]
+pub struct StatusArgs {
+    /// Do not ask any device (tape library, drive, RDX) where its media are:
+    /// judge the catalog as recorded. For monitoring that must never touch
+    /// the devices; the verdicts then rest on the last recorded locations.
+    #[arg(long)]
+    pub no_observe: bool,
 }
 
 /// `hokan config`.

@@ -2,7 +2,7 @@
 
 use hokan_catalog::event::{condition_en, condition_ja};
 use hokan_catalog::Event;
-use hokan_offline::{evaluate, Condition, MediumId, MediumKind, ObservedBy, PoolName};
+use hokan_offline::{evaluate, Condition, Location, MediumId, MediumKind, ObservedBy, PoolName};
 use serde_json::json;
 
 use super::args::MediaCmd;
@@ -340,6 +340,19 @@ fn move_to(
     }
     let mut cat = ctx.catalog()?;
     let medium = MediumId::new(id);
+    // Devices over words: ask the medium's device first; a person cannot
+    // move out of a device what the device holds.
+    let device = match cat.medium(&medium).ok().and_then(|m| m.pool) {
+        Some(pool) => super::observe::observe_pool(ctx, &mut cat, &pool),
+        None => None,
+    };
+    if let Some(note) = &device {
+        if let Some(seen) = note.sees(&medium) {
+            if !location.inside_a_device() && location != Location::Unknown {
+                return Err(contradicts(ctx, id, &location, note, seen));
+            }
+        }
+    }
     let rec = cat
         .record(
             ctx.now,
@@ -360,7 +373,7 @@ fn move_to(
     let ev = evaluate(&facts, &ctx.conf.policy, ctx.now);
     let state = ev.medium(&medium);
     if ctx.g.json {
-        print_json(&json!({"event": rec, "state": state}));
+        print_json(&json!({"event": rec, "state": state, "device": device}));
     } else {
         println!(
             "{}: {id} → {} ({by}, {})",
@@ -368,6 +381,9 @@ fn move_to(
             ctx.pick(&location.describe()),
             ctx.when(at)
         );
+        if let Some(note) = device.as_ref().filter(|n| !n.observed()) {
+            println!("  {}", ctx.pick(&note.describe(ctx)));
+        }
         if let Some(v) = state.and_then(|s| s.verdict.as_ref()) {
             println!(
                 "  {}: {}",
@@ -377,6 +393,38 @@ fn move_to(
         }
     }
     Ok(exit::OK)
+}
+
+/// The refusal of a person's move that the device contradicts: names the
+/// device, where it sees the medium, and what to do.
+fn contradicts(
+    ctx: &SiteCtx<'_>,
+    id: &str,
+    said: &Location,
+    note: &super::observe::DeviceNote,
+    seen: &Location,
+) -> Failure {
+    use super::observe::DeviceKind;
+    let pool = &note.pool;
+    let how = match note.kind {
+        DeviceKind::TapeLibrary => format!("`hokan tape move --pool {pool} {id} --to export`"),
+        DeviceKind::TapeDrive => format!("`hokan tape move --pool {pool} {id} --to eject`"),
+        DeviceKind::Disk => format!("`hokan disk eject --pool {pool}`"),
+    };
+    let (name, seen, said) = (note.name(), seen.describe(), said.describe());
+    Failure::new(
+        exit::ERROR,
+        ctx.pick(&hokan_offline::Text::new(
+            format!(
+                "{id}: not recorded: the {} reports it {} right now, not {}. A person's record cannot take a medium out of a device. Take it out with the device first ({how}), then record where it is kept.",
+                name.en, seen.en, said.en
+            ),
+            format!(
+                "{id}: 記録しませんでした。{} が今「{}」にあると報告しており、「{}」ではありません。人の記録で装置内の媒体を装置外に移すことはできません。先に装置から取り出し（{how}）、その後で保管場所を記録してください。",
+                name.ja, seen.ja, said.ja
+            ),
+        )),
+    )
 }
 
 fn retire(

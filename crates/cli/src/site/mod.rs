@@ -11,6 +11,7 @@ mod attest;
 mod catalog;
 mod config;
 mod media;
+pub mod observe;
 mod report;
 mod status;
 pub mod when;
@@ -401,7 +402,7 @@ pub fn run(cmd: args::SiteCommand, g: &Global, lang: Lang) -> Result<i32, Failur
         args::SiteCommand::Catalog(c) => catalog::run(&ctx, c),
         args::SiteCommand::Media(c) => media::run(&ctx, c),
         args::SiteCommand::Attest(c) => attest::run(&ctx, c),
-        args::SiteCommand::Status => status::run(&ctx),
+        args::SiteCommand::Status(a) => status::run(&ctx, &a),
         args::SiteCommand::Report(r) => report::run(&ctx, r),
     }
 }

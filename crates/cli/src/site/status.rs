@@ -15,7 +15,20 @@ use super::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::{display_width, pad, t, Lang};
 
-pub fn run(ctx: &SiteCtx<'_>) -> Result<i32, Failure> {
+pub fn run(ctx: &SiteCtx<'_>, args: &super::args::StatusArgs) -> Result<i32, Failure> {
+    // Devices over words: observe before judging.
+    // Every tape library, tape drive and RDX device is asked where its media
+    // are (each within --observe-timeout) and what it reports is recorded,
+    // so the verdicts below rest on the devices, not on older words.
+    // `--no-observe` skips this for monitoring that must not touch devices.
+    let (observed, devices) = {
+        let mut cat = ctx.catalog()?;
+        if args.no_observe {
+            (false, Vec::new())
+        } else {
+            (true, super::observe::observe_devices(ctx, &mut cat))
+        }
+    };
     let cat = ctx.catalog()?;
     let facts = cat.facts().map_err(|e| ctx.catalog_failure(&e))?;
     let ev = evaluate(&facts, &ctx.conf.policy, ctx.now);
@@ -29,11 +42,14 @@ pub fn run(ctx: &SiteCtx<'_>) -> Result<i32, Failure> {
             "site": ctx.conf.name,
             "compliant": ev.compliant,
             "exit_code": code,
+            "observed_devices": observed,
+            "devices": devices,
             "evaluation": ev,
         }));
         return Ok(code);
     }
     let media = cat.media().map_err(|e| ctx.catalog_failure(&e))?;
+    print!("{}", super::observe::render(ctx, &devices));
     print!("{}", render(ctx, &ev, &media));
     Ok(code)
 }

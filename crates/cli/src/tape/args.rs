@@ -131,4 +131,16 @@ pub enum SimCmd {
         /// Its barcode.
         barcode: String,
     },
+    /// Load a cartridge from its slot into a drive behind hokan's back (the
+    /// library's front panel, or another program driving the robot).
+    Load {
+        /// The pool.
+        #[arg(long)]
+        pool: String,
+        /// Its barcode.
+        barcode: String,
+        /// Which drive.
+        #[arg(long, default_value_t = 0)]
+        drive: u32,
+    },
 }

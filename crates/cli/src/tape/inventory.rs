@@ -8,8 +8,10 @@
 //! Only changes are recorded, so running the inventory every morning does not
 //! flood the event log.
 
+use std::collections::HashMap;
+
 use hokan_catalog::{Event, MediumRow};
-use hokan_offline::{DeviceId, Location, MediumId, ObservedBy};
+use hokan_offline::{DeviceId, Location, MediumId, Observation, ObservedBy, PoolName};
 use hokan_tape::ChangerStatus;
 use time::OffsetDateTime;
 
@@ -43,19 +45,36 @@ pub struct Inventory {
     pub unlabelled: Vec<String>,
 }
 
-/// Compare the changer's state with the catalog's media.
-pub fn reconcile(
-    library: &str,
-    status: &ChangerStatus,
-    media: &[MediumRow],
-    at: OffsetDateTime,
-) -> Inventory {
-    let mut inv = Inventory::default();
-    let by = ObservedBy::Device {
-        device: DeviceId::new(library),
-    };
+/// The newest device report of each medium, from the catalog's location
+/// history in recording order (`Catalog::locations`). A person's later
+/// record does not hide where a device last saw a medium.
+pub fn device_last(history: &[Observation]) -> HashMap<MediumId, Location> {
+    let mut last = HashMap::new();
+    for o in history {
+        if matches!(o.by, ObservedBy::Device { .. }) {
+            last.insert(o.medium.clone(), o.location.clone());
+        }
+    }
+    last
+}
+
+/// The device reports of the media rows themselves (a stand-in for
+/// [`device_last`] when only the rows are at hand).
+fn rows_device_last(media: &[MediumRow]) -> HashMap<MediumId, Location> {
+    media
+        .iter()
+        .filter_map(|m| m.location.as_ref())
+        .filter(|o| matches!(o.by, ObservedBy::Device { .. }))
+        .map(|o| (o.medium.clone(), o.location.clone()))
+        .collect()
+}
+
+/// Where the changer reports each labelled cartridge (by barcode), and the
+/// places of cartridges without a barcode label (`slot 4`, `drive 0`).
+pub fn places(library: &str, status: &ChangerStatus) -> (Vec<(String, Location)>, Vec<String>) {
     let lib = DeviceId::new(library);
     let mut seen: Vec<(String, Location)> = Vec::new();
+    let mut unlabelled = Vec::new();
     for d in &status.drives {
         match d.loaded.as_ref().map(|c| c.barcode.clone()) {
             Some(Some(b)) => seen.push((
@@ -64,7 +83,7 @@ pub fn reconcile(
                     drive: drive_name(library, d.index),
                 },
             )),
-            Some(None) => inv.unlabelled.push(format!("drive {}", d.index)),
+            Some(None) => unlabelled.push(format!("drive {}", d.index)),
             None => {}
         }
     }
@@ -83,10 +102,47 @@ pub fn reconcile(
                     }
                 },
             )),
-            Some(None) => inv.unlabelled.push(format!("slot {}", s.number)),
+            Some(None) => unlabelled.push(format!("slot {}", s.number)),
             None => {}
         }
     }
+    (seen, unlabelled)
+}
+
+/// Compare the changer's state with the catalog's media (their latest
+/// records, which are the device's own in the tests of this module).
+pub fn reconcile(
+    library: &str,
+    status: &ChangerStatus,
+    media: &[MediumRow],
+    at: OffsetDateTime,
+) -> Inventory {
+    reconcile_with(library, status, media, &rows_device_last(media), at)
+}
+
+/// Compare the changer's state with the catalog's media. `device_last` is
+/// where a device last saw each medium ([`device_last`]): a cartridge the
+/// library last reported inside it counts as inside even when a person
+/// recorded it elsewhere since, so that its leaving is confirmed by the
+/// device (devices over words).
+///
+/// A cartridge without a barcode label may be any of the library's media,
+/// so while there is one, a medium the changer does not name is left as it
+/// was rather than recorded as exported.
+pub fn reconcile_with(
+    library: &str,
+    status: &ChangerStatus,
+    media: &[MediumRow],
+    device_last: &HashMap<MediumId, Location>,
+    at: OffsetDateTime,
+) -> Inventory {
+    let mut inv = Inventory::default();
+    let by = ObservedBy::Device {
+        device: DeviceId::new(library),
+    };
+    let lib = DeviceId::new(library);
+    let (seen, unlabelled) = places(library, status);
+    inv.unlabelled = unlabelled;
     let last = |id: &MediumId| {
         media
             .iter()
@@ -109,17 +165,21 @@ pub fn reconcile(
             });
         }
     }
+    if !inv.unlabelled.is_empty() {
+        return inv;
+    }
     for m in media {
-        let Some(loc) = m.location.as_ref().map(|o| &o.location) else {
-            continue;
+        let recorded = m.location.as_ref().map(|o| &o.location);
+        let was_inside = recorded.is_some_and(|l| inside(l, library))
+            || device_last.get(&m.id).is_some_and(|l| inside(l, library));
+        let exported = Location::Exported {
+            changer: lib.clone(),
         };
-        if inside(loc, library) && !seen.iter().any(|(b, _)| b.as_str() == m.id.as_str()) {
+        if was_inside && !seen.iter().any(|(b, _)| b.as_str() == m.id.as_str()) {
             inv.events.push(Event::MediumLocated {
                 medium: m.id.clone(),
                 at,
-                location: Location::Exported {
-                    changer: lib.clone(),
-                },
+                location: exported,
                 by: by.clone(),
                 note: Some("no longer reported by the library".into()),
             });
@@ -128,10 +188,57 @@ pub fn reconcile(
     inv
 }
 
+/// Compare what a single drive holds (`inside`: the medium its label
+/// names, if a hokan cartridge is loaded) with the catalog's media of
+/// `pool`: a medium now in the drive is recorded there; one that was in it
+/// (by its latest record or the drive's last report) and is not any more
+/// is recorded ejected.
+pub fn reconcile_drive(
+    pool: &PoolName,
+    drive: &str,
+    inside: Option<&str>,
+    media: &[MediumRow],
+    device_last: &HashMap<MediumId, Location>,
+    at: OffsetDateTime,
+) -> Inventory {
+    let mut inv = Inventory::default();
+    let in_drive = Location::InDrive {
+        drive: DeviceId::new(drive),
+    };
+    let ejected = Location::Ejected {
+        drive: Some(DeviceId::new(drive)),
+    };
+    for m in media.iter().filter(|m| m.pool.as_ref() == Some(pool)) {
+        let recorded = m.location.as_ref().map(|o| &o.location);
+        let was_in = recorded == Some(&in_drive) || device_last.get(&m.id) == Some(&in_drive);
+        let is_in = inside == Some(m.id.as_str());
+        let to = match (was_in, is_in) {
+            (_, true) if recorded != Some(&in_drive) => Some(in_drive.clone()),
+            (true, false) => Some(ejected.clone()),
+            _ => None,
+        };
+        if let Some(location) = to {
+            inv.events.push(Event::MediumLocated {
+                medium: m.id.clone(),
+                at,
+                location,
+                by: ObservedBy::Device {
+                    device: DeviceId::new(drive),
+                },
+                note: None,
+            });
+        }
+    }
+    if let Some(m) = inside.filter(|m| !media.iter().any(|x| x.id.as_str() == *m)) {
+        inv.unknown.push(m.to_owned());
+    }
+    inv
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hokan_offline::{Condition, MediumKind, Observation};
+    use hokan_offline::{Condition, MediumKind};
     use hokan_tape::{Cartridge, DriveElement, SlotElement};
     use time::macros::datetime;
 
@@ -273,6 +380,84 @@ mod tests {
         assert!(inv.events.is_empty());
         assert_eq!(inv.unknown, ["X"]);
         assert_eq!(inv.unlabelled, ["drive 0", "slot 2"]);
+    }
+
+    fn person(id: &str, location: Location) -> MediumRow {
+        let mut m = medium(id, None);
+        m.location = Some(Observation {
+            medium: MediumId::new(id),
+            at: AT,
+            location,
+            by: ObservedBy::Person {
+                person: "Sato".into(),
+            },
+            note: None,
+        });
+        m
+    }
+
+    #[test]
+    fn a_cartridge_a_person_moved_is_confirmed_by_the_library() {
+        let drive = Location::InDrive {
+            drive: drive_name("vtl", 0),
+        };
+        let offsite = Location::Offsite {
+            site: "vault".into(),
+        };
+        // The library saw A in its drive, then Sato recorded it offsite.
+        let media = [person("A", offsite.clone())];
+        let last: HashMap<_, _> = [(MediumId::new("A"), drive.clone())].into();
+        // Still in the drive: the device's place is recorded again.
+        let inv = reconcile_with("vtl", &status("A", ["-", "-", "-", "-"]), &media, &last, AT);
+        assert_eq!(moved(&inv), [("A".to_owned(), drive)]);
+        // Gone from the library: the library confirms it left (exported).
+        let inv = reconcile_with("vtl", &status("-", ["-", "-", "-", "-"]), &media, &last, AT);
+        let exported = Location::Exported {
+            changer: DeviceId::new("vtl"),
+        };
+        assert_eq!(moved(&inv), [("A".to_owned(), exported.clone())]);
+        // Once confirmed, nothing more is recorded.
+        let last: HashMap<_, _> = [(MediumId::new("A"), exported)].into();
+        let inv = reconcile_with("vtl", &status("-", ["-", "-", "-", "-"]), &media, &last, AT);
+        assert!(inv.events.is_empty(), "{inv:?}");
+    }
+
+    #[test]
+    fn an_unlabelled_cartridge_keeps_unnamed_media_where_they_were() {
+        let media = [medium("A", Some(slot(1)))];
+        let inv = reconcile("vtl", &status("", ["-", "-", "-", "-"]), &media, AT);
+        assert!(
+            inv.events.is_empty(),
+            "A may be the unlabelled one: {inv:?}"
+        );
+        assert_eq!(inv.unlabelled, ["drive 0"]);
+    }
+
+    #[test]
+    fn a_single_drive_records_what_it_holds_and_what_left_it() {
+        let pool = PoolName::new("single");
+        let in_drive = Location::InDrive {
+            drive: DeviceId::new("d"),
+        };
+        let ejected = Location::Ejected {
+            drive: Some(DeviceId::new("d")),
+        };
+        let mut a = person("A", Location::Shelf { place: None });
+        a.pool = Some(pool.clone());
+        let media = [a];
+        let none = HashMap::new();
+        // Put back behind hokan's back: in the drive.
+        let inv = reconcile_drive(&pool, "d", Some("A"), &media, &none, AT);
+        assert_eq!(moved(&inv), [("A".to_owned(), in_drive.clone())]);
+        // The drive last saw it, a person recorded the shelf, the drive is
+        // empty now: the drive confirms it was ejected.
+        let last: HashMap<_, _> = [(MediumId::new("A"), in_drive)].into();
+        let inv = reconcile_drive(&pool, "d", None, &media, &last, AT);
+        assert_eq!(moved(&inv), [("A".to_owned(), ejected)]);
+        // Nothing to say otherwise; an unknown cartridge is reported.
+        let inv = reconcile_drive(&pool, "d", Some("X"), &media, &none, AT);
+        assert!(inv.events.is_empty());
+        assert_eq!(inv.unknown, ["X"]);
     }
 
     #[test]

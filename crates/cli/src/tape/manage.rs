@@ -7,7 +7,7 @@ use hokan_tape::format::{self, Label};
 use serde_json::json;
 
 use super::devices::{Devices, PoolLock};
-use super::inventory::reconcile;
+use super::inventory::{device_last, reconcile_drive, reconcile_with};
 use super::job::{self, format_failure, kind_of, retained_failure, ACTOR};
 use super::{located, tape_failure, Pool};
 use crate::exit::{self, Failure};
@@ -205,14 +205,22 @@ pub fn inventory(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
     let mut cat = ctx.catalog()?;
     let mut dev = Devices::open(pool, l)?;
     let mut moves = Vec::new();
-    let (mut unknown, mut unlabelled) = (Vec::new(), Vec::new());
+    let unknown;
+    let mut unlabelled = Vec::new();
     if dev.changer.is_some() {
         if let Some(c) = dev.changer.as_mut() {
             c.inventory().map_err(|e| tape_failure(l, &e))?;
         }
         let status = dev.changer_status(l)?;
         let media = cat.media().map_err(|e| ctx.catalog_failure(&e))?;
-        let inv = reconcile(&dev.library, &status, &media, ctx.now);
+        let history = cat.locations(None).map_err(|e| ctx.catalog_failure(&e))?;
+        let inv = reconcile_with(
+            &dev.library,
+            &status,
+            &media,
+            &device_last(&history),
+            ctx.now,
+        );
         for e in &inv.events {
             if let Event::MediumLocated {
                 medium, location, ..
@@ -228,6 +236,7 @@ pub fn inventory(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
     } else {
         let st = dev.drive.status().map_err(|e| tape_failure(l, &e))?;
         let media = cat.media().map_err(|e| ctx.catalog_failure(&e))?;
+        let history = cat.locations(None).map_err(|e| ctx.catalog_failure(&e))?;
         let inside = if st.loaded {
             format::read_label(&mut *dev.drive)
                 .map_err(|e| format_failure(l, &e))?
@@ -235,27 +244,25 @@ pub fn inventory(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
         } else {
             None
         };
-        let mut events = Vec::new();
-        for m in media.iter().filter(|m| m.pool.as_ref() == Some(&pool.name)) {
-            let was_in = m.location.as_ref().map(|o| &o.location) == Some(&dev.in_drive());
-            let is_in = inside.as_deref() == Some(m.id.as_str());
-            let to = match (was_in, is_in) {
-                (false, true) => Some(dev.in_drive()),
-                (true, false) => Some(dev.ejected()),
-                _ => None,
-            };
-            if let Some(loc) = to {
-                moves.push(
-                    json!({"medium": m.id, "location": loc, "text": ctx.pick(&loc.describe())}),
-                );
-                events.push(located(m.id.as_str(), ctx.now, loc, &dev.drive_id));
+        let inv = reconcile_drive(
+            &pool.name,
+            &dev.drive_id,
+            inside.as_deref(),
+            &media,
+            &device_last(&history),
+            ctx.now,
+        );
+        for e in &inv.events {
+            if let Event::MediumLocated {
+                medium, location, ..
+            } = e
+            {
+                moves.push(json!({"medium": medium, "location": location, "text": ctx.pick(&location.describe())}));
             }
         }
-        cat.record_all(ctx.now, "hokan tape inventory", events)
+        cat.record_all(ctx.now, "hokan tape inventory", inv.events)
             .map_err(|e| ctx.catalog_failure(&e))?;
-        if let Some(m) = inside.filter(|m| !media.iter().any(|x| x.id.as_str() == m)) {
-            unknown.push(m);
-        }
+        unknown = inv.unknown;
     }
     if ctx.g.json {
         print_json(

@@ -4,6 +4,7 @@
 
 use hokan_site::TapeMode;
 use hokan_tape::virt::{LibraryShape, VirtualLibrary};
+use hokan_tape::Changer;
 use serde_json::json;
 
 use super::args::SimCmd;
@@ -83,6 +84,49 @@ pub fn run(ctx: &SiteCtx<'_>, cmd: SimCmd) -> Result<i32, Failure> {
                         l,
                         "taken out of the library (run `hokan tape inventory` so the catalog knows)",
                         "ライブラリから取り出しました（`hokan tape inventory` でカタログに反映します）"
+                    )
+                ),
+            );
+        }
+        SimCmd::Load {
+            pool: p,
+            barcode,
+            drive,
+        } => {
+            let lib = open(ctx, &pool(ctx, &p)?)?;
+            let mut changer = lib.changer().map_err(|e| tape_failure(l, &e))?;
+            let status = changer.status().map_err(|e| tape_failure(l, &e))?;
+            match status.find(&barcode) {
+                Some(Err(slot)) => changer.load(slot, drive).map_err(|e| tape_failure(l, &e))?,
+                Some(Ok(d)) => {
+                    return Err(Failure::new(
+                        exit::ERROR,
+                        format!(
+                            "{barcode}: {} {d}",
+                            t(l, "is already in drive", "は既にドライブにあります:")
+                        ),
+                    ))
+                }
+                None => {
+                    return Err(Failure::new(
+                        exit::ERROR,
+                        format!(
+                            "{barcode}: {}",
+                            t(l, "is not in the library", "はライブラリにありません")
+                        ),
+                    ))
+                }
+            }
+            say(
+                ctx,
+                json!({"barcode": barcode, "drive": drive}),
+                format!(
+                    "{barcode}: {} {drive} ({})",
+                    t(l, "loaded into drive", "ドライブに装填しました:"),
+                    t(
+                        l,
+                        "hokan was not told: the next `hokan status` asks the library",
+                        "hokan には知らせていません。次の `hokan status` がライブラリに確認します"
                     )
                 ),
             );
