@@ -136,7 +136,7 @@ impl ProblemCode {
     }
 
     /// Every code, for documentation and tests.
-    pub const ALL: [ProblemCode; 29] = {
+    pub const ALL: [ProblemCode; 30] = {
         use ProblemCode as C;
         [
             C::TooFewOfflineGenerations,
