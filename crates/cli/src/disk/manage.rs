@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use hokan_catalog::{Catalog, Event, MediumRow};
 use hokan_disk::{read_label, write_label, DiskLabel, LABEL_FILE, REPOSITORY_DIR};
-use hokan_offline::{evaluate, MediumId};
+use hokan_offline::MediumId;
 use hokan_repo::store::Store;
 use hokan_store::local::LocalStore;
 use serde_json::json;
@@ -314,6 +314,7 @@ pub fn status(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
     }
     // The anchor of each cartridge the host has mounted now.
     let mut anchors = Vec::new();
+    let mut heads = Vec::new();
     for c in &st.cartridges {
         let Some(root) = &c.mounted_at else { continue };
         let medium = medium_of(c, &media)
@@ -321,6 +322,14 @@ pub fn status(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
             .or_else(|| read_label(root).ok().flatten().map(|lb| lb.medium))
             .unwrap_or_else(|| root.display().to_string());
         let found = super::anchor::read(root);
+        if let super::anchor::OnCartridge::Found(a) = &found {
+            if a.site == ctx.conf.name {
+                heads.push(a.expected(hokan_offline::Text::new(
+                    format!("the anchor on cartridge {medium}"),
+                    format!("カートリッジ {medium} のアンカー"),
+                )));
+            }
+        }
         anchors.push((
             medium,
             super::anchor::to_json(&found, Some(&cat)),
@@ -329,8 +338,15 @@ pub fn status(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
     }
     let local = ctx.now.to_offset(ctx.offset());
     let want = due(pool.conf.rotation, &pool.conf.cartridges, local);
-    let facts = cat.facts().map_err(|e| ctx.catalog_failure(&e))?;
-    let eval = evaluate(&facts, &ctx.conf.policy, ctx.now);
+    // The verdicts beside the cartridges are judged ones; the anchors of
+    // the cartridges mounted now are checked with the rest.
+    let judged = ctx.judge_with(heads)?;
+    let code = if judged.trusted() {
+        exit::OK
+    } else {
+        exit::UNTRUSTED
+    };
+    let eval = judged.evaluation;
     let media = pool_media(ctx, &cat, pool)?;
     let mut rows = Vec::new();
     for m in &media {
@@ -363,8 +379,9 @@ pub fn status(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
             "moves": moves.iter().map(|(m, loc)| json!({"medium": m, "location": loc})).collect::<Vec<_>>(),
             "cartridges": rows,
             "anchors": anchors.iter().map(|(m, a, _)| json!({"medium": m, "anchor": a})).collect::<Vec<_>>(),
+            "trusted": code == exit::OK,
         }));
-        return Ok(exit::OK);
+        return Ok(code);
     }
     println!(
         "{} {} ({}{})",
@@ -396,7 +413,16 @@ pub fn status(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
     for (m, _, said) in &anchors {
         println!("  {m}: {said}");
     }
-    Ok(exit::OK)
+    if code != exit::OK {
+        for p in &eval.problems {
+            println!(
+                "  {}\n    → {}",
+                ctx.pick(&p.message),
+                ctx.pick(&p.next_step)
+            );
+        }
+    }
+    Ok(code)
 }
 
 /// Attach the pool's cartridge (under the pool's job lock), run `work` on

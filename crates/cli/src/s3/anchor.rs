@@ -23,7 +23,6 @@ use crate::site::SiteCtx;
 /// How many anchors of a bucket are read, newest first: the newest genuine
 /// anchor already pins the whole chain before it (each event's hash covers
 /// the one before), so older ones add little but requests.
-#[allow(dead_code)]
 const ANCHORS_READ: usize = 16;
 
 /// Write the anchor of `head` into the bucket (locked as the store writes
@@ -67,7 +66,6 @@ pub(super) fn write(
 
 /// The network limits for reading anchors: short, so that `status` is not
 /// held up for long by a bucket that does not answer.
-#[allow(dead_code)]
 fn quick_network() -> hokan_s3::NetworkOptions {
     let s = std::time::Duration::from_secs;
     hokan_s3::NetworkOptions {
@@ -85,8 +83,6 @@ fn quick_network() -> hokan_s3::NetworkOptions {
 /// catalog against (`Catalog::evidence`), and a note for each bucket (or
 /// anchor) that could not be read: rollback detection is then incomplete.
 /// Prints nothing.
-// Called by `status` and `catalog verify` once they are wired (on main).
-#[allow(dead_code)]
 pub fn bucket_anchors(ctx: &SiteCtx<'_>) -> (Vec<Expected>, Vec<Text>) {
     let mut expected = Vec::new();
     let mut notes = Vec::new();

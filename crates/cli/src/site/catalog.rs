@@ -95,13 +95,30 @@ fn verify(ctx: &SiteCtx<'_>, expect: Option<&str>) -> Result<i32, Failure> {
         })?),
         None => None,
     };
-    let cat = ctx.catalog()?;
+    // Verify never creates a catalog: a missing one is exit 12.
+    let cat = Catalog::open_existing(&ctx.catalog_path()?).map_err(|e| ctx.catalog_failure(&e))?;
+    // The heads the chain must contain: --expect, and every anchor that
+    // can be read from offline media without a person.
+    let (mut expected, notes) = super::anchors::gather(ctx);
+    if let Some(h) = expect {
+        expected.push(hokan_catalog::Expected {
+            head: h,
+            from: hokan_offline::Text::new("--expect", "--expect"),
+        });
+    }
+    let anchors = expected.len();
     let r = cat
-        .verify(expect.as_ref())
-        .map_err(|e| ctx.catalog_failure(&e))?;
+        .verify_against(&expected)
+        .map_err(|e| ctx.catalog_failure(&e))?
+        .report;
     if ctx.g.json {
-        print_json(&json!({"ok": r.ok(), "report": r}));
+        print_json(
+            &json!({"ok": r.ok(), "report": r, "anchors_checked": anchors, "anchor_notes": notes}),
+        );
     } else {
+        for n in &notes {
+            println!("{} {}", t(l, "note:", "注意:"), ctx.pick(n));
+        }
         for p in &r.problems {
             println!(
                 "{} {}",
@@ -111,11 +128,17 @@ fn verify(ctx: &SiteCtx<'_>, expect: Option<&str>) -> Result<i32, Failure> {
         }
         if r.ok() {
             println!(
-                "{}: {} {}, head {}",
+                "{}: {} {}, head {} ({} {})",
                 t(l, "catalog intact", "カタログは正常です"),
                 r.events,
                 t(l, "events", "件のイベント"),
-                r.head
+                r.head,
+                anchors,
+                t(
+                    l,
+                    "anchor(s) from offline media checked",
+                    "件の媒体上のアンカーと照合"
+                )
             );
         } else {
             println!(

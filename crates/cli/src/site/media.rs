@@ -2,7 +2,7 @@
 
 use hokan_catalog::event::{condition_en, condition_ja};
 use hokan_catalog::Event;
-use hokan_offline::{evaluate, Condition, Location, MediumId, MediumKind, ObservedBy, PoolName};
+use hokan_offline::{Condition, Location, MediumId, MediumKind, ObservedBy, PoolName};
 use serde_json::json;
 
 use super::args::MediaCmd;
@@ -183,15 +183,14 @@ fn add(
 fn list(ctx: &SiteCtx<'_>) -> Result<i32, Failure> {
     let cat = ctx.catalog()?;
     let media = cat.media().map_err(|e| ctx.catalog_failure(&e))?;
-    let facts = cat.facts().map_err(|e| ctx.catalog_failure(&e))?;
-    let ev = evaluate(&facts, &ctx.conf.policy, ctx.now);
+    let (ev, code) = judged_or_warn(ctx)?;
     if ctx.g.json {
         let rows: Vec<_> = media
             .iter()
             .map(|m| json!({"medium": m, "state": ev.medium(&m.id)}))
             .collect();
-        print_json(&json!({"at": ctx.now, "media": rows}));
-        return Ok(exit::OK);
+        print_json(&json!({"at": ctx.now, "trusted": code == exit::OK, "media": rows}));
+        return Ok(code);
     }
     let l = ctx.lang;
     if media.is_empty() {
@@ -207,7 +206,7 @@ fn list(ctx: &SiteCtx<'_>) -> Result<i32, Failure> {
     }
     let table = super::status::media_table(ctx, &ev, &media);
     print!("{table}");
-    Ok(exit::OK)
+    Ok(code)
 }
 
 fn show(ctx: &SiteCtx<'_>, id: &str) -> Result<i32, Failure> {
@@ -217,14 +216,13 @@ fn show(ctx: &SiteCtx<'_>, id: &str) -> Result<i32, Failure> {
     let history = cat
         .locations(Some(&id))
         .map_err(|e| ctx.catalog_failure(&e))?;
-    let facts = cat.facts().map_err(|e| ctx.catalog_failure(&e))?;
-    let ev = evaluate(&facts, &ctx.conf.policy, ctx.now);
+    let (ev, code) = judged_or_warn(ctx)?;
     let copies: Vec<_> = ev.copies.iter().filter(|c| c.medium == id).collect();
     if ctx.g.json {
         print_json(
             &json!({"medium": m, "state": ev.medium(&id), "copies": copies, "locations": history}),
         );
-        return Ok(exit::OK);
+        return Ok(code);
     }
     let l = ctx.lang;
     let off = ctx.offset();
@@ -309,7 +307,7 @@ fn show(ctx: &SiteCtx<'_>, id: &str) -> Result<i32, Failure> {
                 .unwrap_or_default()
         );
     }
-    Ok(exit::OK)
+    Ok(code)
 }
 
 fn move_to(
@@ -369,8 +367,7 @@ fn move_to(
         )
         .map_err(|e| ctx.catalog_failure(&e))?;
     // Say at once what the move means for the copies on it.
-    let facts = cat.facts().map_err(|e| ctx.catalog_failure(&e))?;
-    let ev = evaluate(&facts, &ctx.conf.policy, ctx.now);
+    let (ev, _untrusted) = judged_or_warn(ctx)?;
     let state = ev.medium(&medium);
     if ctx.g.json {
         print_json(&json!({"event": rec, "state": state, "device": device}));
@@ -480,4 +477,18 @@ fn retire(
         );
     }
     Ok(exit::OK)
+}
+
+/// The judged evaluation for the verdicts shown beside media, and the exit
+/// code: 0, or [`exit::UNTRUSTED`] with the reasons on stderr when the
+/// catalog is not evidence (the media are then listed without a verdict).
+fn judged_or_warn(ctx: &SiteCtx<'_>) -> Result<(hokan_offline::Evaluation, i32), Failure> {
+    let judged = ctx.judge()?;
+    if judged.trusted() {
+        return Ok((judged.evaluation, exit::OK));
+    }
+    for p in &judged.evaluation.problems {
+        eprintln!("{}\n  → {}", ctx.pick(&p.message), ctx.pick(&p.next_step));
+    }
+    Ok((judged.evaluation, exit::UNTRUSTED))
 }

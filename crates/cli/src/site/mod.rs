@@ -159,6 +159,13 @@ impl<'a> SiteCtx<'a> {
     /// silence). Anything less gives [`Evaluation::untrusted`]: never
     /// compliant. A missing catalog is not created.
     pub fn judge(&self) -> Result<Judged, Failure> {
+        self.judge_with(Vec::new())
+    }
+
+    /// [`SiteCtx::judge`], with heads the caller has already read from
+    /// media at hand (the anchor of a mounted cartridge) added to the ones
+    /// gathered.
+    pub fn judge_with(&self, mut extra: Vec<hokan_catalog::Expected>) -> Result<Judged, Failure> {
         let path = self.catalog_path()?;
         let cat = match Catalog::open_existing(&path) {
             Ok(c) => c,
@@ -173,7 +180,8 @@ impl<'a> SiteCtx<'a> {
             }
             Err(e) => return Err(self.catalog_failure(&e)),
         };
-        let (expected, anchor_notes) = anchors::gather(self);
+        let (mut expected, anchor_notes) = anchors::gather(self);
+        expected.append(&mut extra);
         let evidence = cat
             .evidence(&expected)
             .map_err(|e| self.catalog_failure(&e))?;
@@ -242,6 +250,7 @@ impl<'a> SiteCtx<'a> {
             CatalogError::Busy => exit::LOCKED,
             CatalogError::NewerSchema { .. } => exit::NEWER_FORMAT,
             CatalogError::Corrupt { .. } => exit::DAMAGE,
+            CatalogError::Untrusted { .. } | CatalogError::Missing(_) => exit::UNTRUSTED,
             _ => exit::ERROR,
         };
         Failure::new(code, self.pick(&e.text()))

@@ -1,6 +1,5 @@
 //! `hokan report`: the evidence kept for inspections.
 
-use hokan_offline::evaluate;
 use hokan_report::{
     render_html, render_json, render_markdown, Lang as RLang, ReportData, SiteInfo,
 };
@@ -10,51 +9,74 @@ use super::SiteCtx;
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Lang};
 
-/// Gather everything a report shows, at `ctx.now`.
+/// Gather everything a report shows, at `ctx.now`. The evaluation is the
+/// judged one ([`SiteCtx::judge`]): a catalog that is not evidence gives an
+/// untrusted evaluation, and the report still lists what the tables hold
+/// (marked by the catalog problems), because a report is evidence too.
 pub fn gather(ctx: &SiteCtx<'_>, events: usize) -> Result<ReportData, Failure> {
-    let cat = ctx.catalog()?;
+    let judged = ctx.judge()?;
     let f = |e| ctx.catalog_failure(&e);
-    let facts = cat.facts().map_err(f)?;
-    let evaluation = evaluate(&facts, &ctx.conf.policy, ctx.now);
-    let verify = cat.verify(None).map_err(f)?;
     let name = if ctx.conf.name.is_empty() {
         t(ctx.lang, "(unnamed site)", "（名称未設定）").to_owned()
     } else {
         ctx.conf.name.clone()
     };
-    Ok(ReportData {
-        generated_at: ctx.now,
-        offset: ctx.offset(),
-        program: format!("hokan {}", env!("CARGO_PKG_VERSION")),
-        site: SiteInfo {
-            name,
-            config: ctx.conf.config.as_ref().map(|p| p.display().to_string()),
-            catalog: cat
-                .path()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-            repository: ctx
-                .conf
-                .repository
-                .as_ref()
-                .map(|p| p.display().to_string()),
-        },
-        policy: ctx.conf.policy.clone(),
-        evaluation,
-        snapshots: cat.snapshots().map_err(f)?,
-        media: cat.media().map_err(f)?,
-        attestations: cat.attestations().map_err(f)?,
-        jobs: cat.jobs(20).map_err(f)?,
-        drills: cat.drills(20).map_err(f)?,
-        events: cat.events(events, false).map_err(f)?,
-        catalog_only: cat.events(usize::MAX, true).map_err(f)?,
-        head: verify.head.clone(),
-        catalog_problems: verify
+    let mut catalog_problems: Vec<String> = match &judged.report {
+        Some(r) => r.problems.iter().map(|p| ctx.pick(&p.message)).collect(),
+        None => judged
+            .evaluation
             .problems
             .iter()
             .map(|p| ctx.pick(&p.message))
             .collect(),
-    })
+    };
+    catalog_problems.extend(judged.anchor_notes.iter().map(|n| ctx.pick(n)));
+    let head = judged
+        .report
+        .as_ref()
+        .map(|r| r.head.clone())
+        .unwrap_or(hokan_catalog::Head {
+            seq: 0,
+            hash: "0".repeat(64),
+        });
+    let catalog_path = ctx.catalog_path()?.display().to_string();
+    let site = SiteInfo {
+        name,
+        config: ctx.conf.config.as_ref().map(|p| p.display().to_string()),
+        catalog: catalog_path,
+        repository: ctx
+            .conf
+            .repository
+            .as_ref()
+            .map(|p| p.display().to_string()),
+    };
+    let mut data = ReportData {
+        generated_at: ctx.now,
+        offset: ctx.offset(),
+        program: format!("hokan {}", env!("CARGO_PKG_VERSION")),
+        site,
+        policy: ctx.conf.policy.clone(),
+        evaluation: judged.evaluation,
+        snapshots: Vec::new(),
+        media: Vec::new(),
+        attestations: Vec::new(),
+        jobs: Vec::new(),
+        drills: Vec::new(),
+        events: Vec::new(),
+        catalog_only: Vec::new(),
+        head,
+        catalog_problems,
+    };
+    if let Some(cat) = &judged.catalog {
+        data.snapshots = cat.snapshots().map_err(f)?;
+        data.media = cat.media().map_err(f)?;
+        data.attestations = cat.attestations().map_err(f)?;
+        data.jobs = cat.jobs(20).map_err(f)?;
+        data.drills = cat.drills(20).map_err(f)?;
+        data.events = cat.events(events, false).map_err(f)?;
+        data.catalog_only = cat.events(usize::MAX, true).map_err(f)?;
+    }
+    Ok(data)
 }
 
 pub fn run(ctx: &SiteCtx<'_>, args: ReportArgs) -> Result<i32, Failure> {
@@ -89,7 +111,13 @@ pub fn run(ctx: &SiteCtx<'_>, args: ReportArgs) -> Result<i32, Failure> {
                     "{} {} ({})",
                     t(ctx.lang, "report written:", "報告書を出力しました:"),
                     p.display(),
-                    if data.evaluation.compliant {
+                    if data.evaluation.is_untrusted() {
+                        t(
+                            ctx.lang,
+                            "NOT JUDGED: catalog untrusted",
+                            "判定不能: カタログが信頼できません",
+                        )
+                    } else if data.evaluation.compliant {
                         t(ctx.lang, "compliant", "適合")
                     } else {
                         t(ctx.lang, "NOT compliant", "不適合")
@@ -100,10 +128,11 @@ pub fn run(ctx: &SiteCtx<'_>, args: ReportArgs) -> Result<i32, Failure> {
         None => print!("{text}"),
     }
     // A report is evidence, not a check: it succeeds whatever it says,
-    // except that a tampered catalog is reported loudly in the exit code.
-    Ok(if data.catalog_problems.is_empty() {
-        exit::OK
+    // except that a catalog that is not evidence is reported loudly in the
+    // exit code.
+    Ok(if data.evaluation.is_untrusted() {
+        exit::UNTRUSTED
     } else {
-        exit::DAMAGE
+        exit::OK
     })
 }

@@ -2,17 +2,18 @@
 //!
 //! Problems first, each with what to do; then per source the offline
 //! generations against the policy; then every medium with its place and
-//! 項番. Exit code 0 when compliant, [`exit::NOT_COMPLIANT`] when not, so
-//! monitoring can alert on it.
+//! 項番. Exit code 0 when compliant, [`crate::exit::NOT_COMPLIANT`] when not, and
+//! [`crate::exit::UNTRUSTED`] when the catalog cannot be trusted (nothing judged),
+//! so monitoring can alert on it.
 
 use std::fmt::Write;
 
 use hokan_catalog::MediumRow;
-use hokan_offline::{evaluate, Evaluation, ObservedBy, Severity, Strength, Verdict};
+use hokan_offline::{Evaluation, ObservedBy, Severity, Strength, Verdict};
 use serde_json::json;
 
 use super::{print_json, SiteCtx};
-use crate::exit::{self, Failure};
+use crate::exit::Failure;
 use crate::i18n::{display_width, pad, t, Lang};
 
 pub fn run(ctx: &SiteCtx<'_>, args: &super::args::StatusArgs) -> Result<i32, Failure> {
@@ -21,36 +22,44 @@ pub fn run(ctx: &SiteCtx<'_>, args: &super::args::StatusArgs) -> Result<i32, Fai
     // are (each within --observe-timeout) and what it reports is recorded,
     // so the verdicts below rest on the devices, not on older words.
     // `--no-observe` skips this for monitoring that must not touch devices.
-    let (observed, devices) = {
-        let mut cat = ctx.catalog()?;
-        if args.no_observe {
-            (false, Vec::new())
-        } else {
-            (true, super::observe::observe_devices(ctx, &mut cat))
-        }
-    };
-    let cat = ctx.catalog()?;
-    let facts = cat.facts().map_err(|e| ctx.catalog_failure(&e))?;
-    let ev = evaluate(&facts, &ctx.conf.policy, ctx.now);
-    let code = if ev.compliant {
-        exit::OK
+    // A missing catalog is neither observed into nor created: it is judged
+    // untrusted below.
+    let exists = ctx.catalog_path()?.is_file();
+    let (observed, devices) = if args.no_observe || !exists {
+        (false, Vec::new())
     } else {
-        exit::NOT_COMPLIANT
+        let mut cat = ctx.catalog()?;
+        (true, super::observe::observe_devices(ctx, &mut cat))
     };
+    // The verdict rests on the verified chain and the anchors on offline
+    // media, never on the tables alone.
+    let judged = ctx.judge()?;
+    let ev = &judged.evaluation;
+    let code = judged.exit_code();
     if ctx.g.json {
         print_json(&json!({
             "site": ctx.conf.name,
             "compliant": ev.compliant,
+            "trusted": judged.trusted(),
             "exit_code": code,
             "observed_devices": observed,
             "devices": devices,
+            "anchor_notes": judged.anchor_notes,
+            "catalog_head": judged.report.as_ref().map(|r| r.head.to_string()),
             "evaluation": ev,
         }));
         return Ok(code);
     }
-    let media = cat.media().map_err(|e| ctx.catalog_failure(&e))?;
+    let media = match (&judged.catalog, judged.trusted()) {
+        (Some(cat), true) => cat.media().map_err(|e| ctx.catalog_failure(&e))?,
+        // Untrusted tables are not shown as if they were facts.
+        _ => Vec::new(),
+    };
     print!("{}", super::observe::render(ctx, &devices));
-    print!("{}", render(ctx, &ev, &media));
+    print!("{}", render(ctx, ev, &media));
+    for n in &judged.anchor_notes {
+        println!("  [{}] {}", t(ctx.lang, "note", "注意"), ctx.pick(n));
+    }
     Ok(code)
 }
 
@@ -79,7 +88,13 @@ pub fn render(ctx: &SiteCtx<'_>, ev: &Evaluation, media: &[MediumRow]) -> String
         o,
         "{}: {} ({} {}, {} {}, {} {})",
         t(l, "Offline backup", "オフラインバックアップ"),
-        if ev.compliant {
+        if ev.is_untrusted() {
+            t(
+                l,
+                "NOT JUDGED, the catalog cannot be trusted",
+                "判定不能（カタログが信頼できません）",
+            )
+        } else if ev.compliant {
             t(l, "COMPLIANT", "適合")
         } else {
             t(l, "NOT COMPLIANT", "不適合")
@@ -108,6 +123,10 @@ pub fn render(ctx: &SiteCtx<'_>, ev: &Evaluation, media: &[MediumRow]) -> String
         }
     }
 
+    if ev.is_untrusted() {
+        // Nothing below would be evidence.
+        return o;
+    }
     let _ = writeln!(o, "\n{}", t(l, "Sources:", "バックアップ対象:"));
     if ev.sources.is_empty() {
         let _ = writeln!(

@@ -111,7 +111,21 @@ fn banner(cx: &Ctx<'_>) -> Banner {
         ),
     });
     let mut lines = Vec::new();
-    let (tone, headline) = if ev.sources.is_empty() {
+    let (tone, headline) = if ev.is_untrusted() {
+        // The catalog is not evidence: no verdict at all, and the problems
+        // below say why and what to do.
+        lines.push(Cell::text(cx.tr(
+            "The catalog is missing, edited or rolled back, so nothing in it was judged. See the problems below and docs/catalog.md \"When the catalog cannot be trusted\".",
+            "カタログが欠落・改ざん・巻き戻しのいずれかの状態にあるため、何も判定していません。下の「問題点」と docs/catalog.md「カタログが信頼できないとき」を参照してください。",
+        )));
+        (
+            Tone::Bad,
+            cx.tr(
+                "× NOT JUDGED: catalog untrusted",
+                "× 判定不能（カタログが信頼できません）",
+            ),
+        )
+    } else if ev.sources.is_empty() {
         // The evaluator calls a site with nothing to judge compliant (every
         // one of no sources is); evidence must not.
         lines.push(Cell::text(cx.tr(
