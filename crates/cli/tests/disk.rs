@@ -501,7 +501,9 @@ fn a_rolled_back_catalog_is_caught_by_the_anchor_on_a_cartridge_and_nothing_is_w
         }
     }
     fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
-    let st = s.json(55, &["disk", "status", "--pool", "rdx"], 0);
+    // The catalog is not trusted with that anchor in sight: exit 12.
+    let st = s.json(55, &["disk", "status", "--pool", "rdx"], 12);
+    assert_eq!(st["trusted"], false, "{st}");
     assert_eq!(st["anchors"][0]["medium"], c2, "{st}");
     assert_eq!(st["anchors"][0]["anchor"]["seq"], anchor2.seq, "{st}");
     assert_eq!(st["anchors"][0]["anchor"]["in_catalog"], false, "{st}");

@@ -296,6 +296,7 @@ secret_access_key_file = "{d}/s3-secret"
         assert!(now.facts.is_some());
 
         // Root on the server puts the old catalog back.
+        copy_catalog(dir, &dir.join("after-copy"));
         copy_catalog(&before, dir);
         let rolled = hokan_catalog::Catalog::open(&catalog)
             .unwrap()
@@ -305,6 +306,30 @@ secret_access_key_file = "{d}/s3-secret"
         assert!(rolled.facts.is_none());
         let said = format!("{:?}", rolled.report.problems);
         assert!(said.contains("anchors/"), "{said}");
+        // The commands judge the same: status and report refuse to judge
+        // (exit 12), catalog verify finds it (exit 4).
+        assert_eq!(run(dir, &["status", "--no-observe"]), exit::UNTRUSTED);
+        assert_eq!(
+            run(
+                dir,
+                &[
+                    "report",
+                    "--format",
+                    "json",
+                    "--output",
+                    dir.join("r.json").to_str().unwrap()
+                ]
+            ),
+            exit::UNTRUSTED
+        );
+        assert_eq!(run(dir, &["catalog", "verify"]), exit::DAMAGE);
+        // A write after the rollback (database and head file agree) does
+        // not cover it: the bucket's anchor is still not on the chain.
+        assert_eq!(run(dir, &["catalog", "sync"]), 0);
+        assert_eq!(run(dir, &["status", "--no-observe"]), exit::UNTRUSTED);
+        // Back to the real catalog: judged again.
+        copy_catalog(&dir.join("after-copy"), dir);
+        assert_ne!(run(dir, &["status", "--no-observe"]), exit::UNTRUSTED);
 
         // A bucket that does not answer is a note, not silence.
         drop(m);

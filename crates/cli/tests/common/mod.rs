@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 
 use rand::{Rng, RngCore, SeedableRng};
 
+pub mod site;
 pub mod tape;
 
 pub const PW: &str = "correct horse battery staple";
