@@ -181,9 +181,18 @@ fn add(
 }
 
 fn list(ctx: &SiteCtx<'_>) -> Result<i32, Failure> {
-    let cat = ctx.catalog()?;
-    let media = cat.media().map_err(|e| ctx.catalog_failure(&e))?;
     let (ev, code) = judged_or_warn(ctx)?;
+    let cat = existing(ctx)?;
+    let media = match cat.media() {
+        Ok(m) => m,
+        // Tables that are not evidence may not even read back: the
+        // reasons are printed already.
+        Err(e) if code == exit::UNTRUSTED => {
+            eprintln!("{}", ctx.pick(&e.text()));
+            return Ok(code);
+        }
+        Err(e) => return Err(ctx.catalog_failure(&e)),
+    };
     if ctx.g.json {
         let rows: Vec<_> = media
             .iter()
@@ -210,13 +219,13 @@ fn list(ctx: &SiteCtx<'_>) -> Result<i32, Failure> {
 }
 
 fn show(ctx: &SiteCtx<'_>, id: &str) -> Result<i32, Failure> {
-    let cat = ctx.catalog()?;
+    let (ev, code) = judged_or_warn(ctx)?;
+    let cat = existing(ctx)?;
     let id = MediumId::new(id);
     let m = cat.medium(&id).map_err(|e| ctx.catalog_failure(&e))?;
     let history = cat
         .locations(Some(&id))
         .map_err(|e| ctx.catalog_failure(&e))?;
-    let (ev, code) = judged_or_warn(ctx)?;
     let copies: Vec<_> = ev.copies.iter().filter(|c| c.medium == id).collect();
     if ctx.g.json {
         print_json(
@@ -491,4 +500,10 @@ fn judged_or_warn(ctx: &SiteCtx<'_>) -> Result<(hokan_offline::Evaluation, i32),
         eprintln!("{}\n  → {}", ctx.pick(&p.message), ctx.pick(&p.next_step));
     }
     Ok((judged.evaluation, exit::UNTRUSTED))
+}
+
+/// The catalog, which must exist (listing never creates one: a missing
+/// catalog is exit 12, [`exit::UNTRUSTED`]).
+fn existing(ctx: &SiteCtx<'_>) -> Result<hokan_catalog::Catalog, Failure> {
+    hokan_catalog::Catalog::open_existing(&ctx.catalog_path()?).map_err(|e| ctx.catalog_failure(&e))
 }
