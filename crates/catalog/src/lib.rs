@@ -581,10 +581,20 @@ fn create_private(path: &Path) -> Result<()> {
 }
 
 /// A time as stored: RFC 3339 in UTC.
+/// A time as stored in the tables: RFC 3339 in UTC. Never panics: a time
+/// whose UTC form has no RFC 3339 spelling (a crafted event at
+/// `9999-12-31T23:59:59-01:00` is year 10000 in UTC) is stored as the
+/// nearest one that has, the same in the catalog and in its replay, so
+/// verification still compares like with like.
 pub(crate) fn ts(t: OffsetDateTime) -> String {
-    t.to_offset(UtcOffset::UTC)
-        .format(&Rfc3339)
-        .expect("times in range format")
+    let first = time::macros::datetime!(0000-01-01 00:00:00 UTC);
+    let last = time::macros::datetime!(9999-12-31 23:59:59.999_999_999 UTC);
+    let utc = t
+        .checked_to_offset(UtcOffset::UTC)
+        .unwrap_or(if t < first { first } else { last })
+        .clamp(first, last);
+    utc.format(&Rfc3339)
+        .unwrap_or_else(|_| "9999-12-31T23:59:59Z".to_owned())
 }
 
 pub(crate) fn parse_ts(s: &str) -> Result<OffsetDateTime> {
@@ -616,4 +626,25 @@ pub(crate) fn parse_enum<T: DeserializeOwned>(s: &str) -> Result<T> {
 
 pub(crate) fn optional<T>(r: rusqlite::Result<T>) -> Result<Option<T>> {
     Ok(r.optional()?)
+}
+
+#[cfg(test)]
+mod ts_tests {
+    use time::macros::datetime;
+
+    #[test]
+    fn times_beyond_rfc3339_saturate_instead_of_panicking() {
+        assert_eq!(
+            super::ts(datetime!(9999-12-31 23:59:59 -01:00)),
+            "9999-12-31T23:59:59.999999999Z"
+        );
+        assert_eq!(
+            super::ts(datetime!(0000-01-01 00:00:00 +01:00)),
+            "0000-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            super::ts(datetime!(2026-11-20 22:00 +09:00)),
+            "2026-11-20T13:00:00Z"
+        );
+    }
 }

@@ -9,8 +9,7 @@
 mod common;
 
 use std::fs;
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use hokan_catalog::{Catalog, Event};
 use hokan_offline::{Location, ObservedBy};
