@@ -38,7 +38,7 @@ fn local(s: &str) -> Option<PrimitiveDateTime> {
     .ok()
 }
 
-/// `t` if it is between [`EARLIEST`] and [`LATEST`].
+/// `t` if it is between [`hokan_offline::limits::EARLIEST`] and [`hokan_offline::limits::LATEST`].
 fn in_range(s: &str, t: OffsetDateTime) -> Result<OffsetDateTime, Text> {
     if limits::instant_in_range(t) {
         return Ok(t);
