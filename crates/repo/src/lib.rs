@@ -19,6 +19,7 @@ pub mod backup;
 pub mod browse;
 pub mod chunker;
 pub mod compare;
+pub mod confine;
 pub mod copy;
 pub mod crypto;
 pub mod error;
