@@ -445,6 +445,70 @@ mod tests {
         assert!(e.to_string().contains("Upgrade hokan"));
     }
 
+    fn tree_of(names: &[(&str, Option<&[u8]>)]) -> Vec<u8> {
+        let nodes: Vec<serde_json::Value> = names
+            .iter()
+            .map(|(n, raw)| {
+                let mut v = serde_json::json!({"name": n, "type": "file", "mode": 420, "uid": 0,
+                    "gid": 0, "mtime_ns": 0, "ctime_ns": 0, "inode": 0, "dev": 0, "nlink": 1});
+                if let Some(r) = raw {
+                    v["name_raw"] = hex::encode(r).into();
+                }
+                v
+            })
+            .collect();
+        serde_json::to_vec(&serde_json::json!({ "nodes": nodes })).unwrap()
+    }
+
+    #[test]
+    fn trees_with_unsafe_names_are_refused() {
+        let bad: &[(&str, Option<&[u8]>, &str)] = &[
+            ("..", None, "\"..\""),
+            (".", None, "\".\""),
+            ("", None, "\"\""),
+            ("/etc/passwd", None, "\"/etc/passwd\""),
+            ("a/b", None, "\"a/b\""),
+            ("a\0b", None, "\"a\\0b\""),
+            ("innocent", Some(b".."), "\"..\""),
+            ("x", Some(b"../\xffx"), "\"../\\xffx\""),
+            ("x", Some(b"\xff\0"), "\"\\xff\\x00\""),
+            ("..", Some(b"\xff"), "\"..\""),
+        ];
+        for (name, raw, shown) in bad {
+            let e = Tree::decode(&tree_of(&[(name, *raw)])).unwrap_err();
+            match &e {
+                FormatError::UnsafeName { name, .. } => assert_eq!(name, shown, "{e}"),
+                other => panic!("{name:?}: {other}"),
+            }
+        }
+        let e = Tree::decode(&tree_of(&[("a", None), ("a", None)])).unwrap_err();
+        assert!(e.to_string().contains("twice"), "{e}");
+        let e = Tree::decode(&tree_of(&[("a", None), ("\u{fffd}", Some(b"a"))])).unwrap_err();
+        assert!(e.to_string().contains("twice"), "{e}");
+        let mut not_hex = tree_of(&[("a", None)]);
+        not_hex = String::from_utf8(not_hex)
+            .unwrap()
+            .replace(r#""name":"a""#, r#""name":"a","name_raw":"zz""#)
+            .into_bytes();
+        assert!(Tree::decode(&not_hex).is_err());
+    }
+
+    #[test]
+    fn ordinary_names_including_raw_ones_are_accepted() {
+        let t = Tree::decode(&tree_of(&[
+            ("...", None),
+            ("..a", None),
+            (".hidden", None),
+            ("カルテ.pdf", None),
+            ("\u{fffd}", Some(b"\xff")),
+            ("\u{fffd}", Some(b"\xfe")),
+            ("a\\b", None),
+        ]))
+        .unwrap();
+        assert_eq!(t.nodes.len(), 7);
+        assert_eq!(t.nodes[4].name_bytes().unwrap(), b"\xff");
+    }
+
     #[test]
     fn config_round_trips() {
         let c = RepoConfig {

@@ -13,7 +13,7 @@
 //! kernel lacks it (or a sandbox forbids it) one component at a time with
 //! `O_NOFOLLOW | O_DIRECTORY`.
 
-use std::ffi::CString;
+use std::ffi::{CString, OsStr};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
@@ -96,6 +96,19 @@ fn open_child_dir(dir: RawFd, name: &[u8]) -> io::Result<OwnedFd> {
 
 /// Whether `openat2` works here: 0 unknown, 1 yes, 2 no.
 static OPENAT2: AtomicU8 = AtomicU8::new(0);
+
+/// Test support: `false` makes every later lookup walk one component at a
+/// time, as on a kernel without `openat2`; `true` tries `openat2` again.
+#[doc(hidden)]
+pub fn use_openat2(on: bool) {
+    OPENAT2.store(if on { 0 } else { 2 }, Ordering::Relaxed);
+}
+
+/// Whether the last multi-component lookup used `openat2`.
+#[doc(hidden)]
+pub fn openat2_in_use() -> bool {
+    OPENAT2.load(Ordering::Relaxed) == 1
+}
 
 #[cfg(target_os = "linux")]
 fn openat2_dir(dir: RawFd, rel: &Path) -> Option<io::Result<OwnedFd>> {
@@ -197,11 +210,20 @@ pub fn lstat_beneath(dir: BorrowedFd<'_>, rel: &Path) -> io::Result<Option<libc:
 }
 
 /// Split a relative path into its folder and last name.
+/// By bytes, not by [`Path::file_name`], which would quietly turn `d/.`
+/// into `d`: the name is checked as it is when it is used.
 pub fn split(rel: &Path) -> io::Result<(&Path, &[u8])> {
-    let name = rel
-        .file_name()
-        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
-    Ok((rel.parent().unwrap_or(Path::new("")), name.as_bytes()))
+    let b = rel.as_os_str().as_bytes();
+    Ok(match b.iter().rposition(|&c| c == b'/') {
+        Some(0) => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} is absolute; refused", rel.display()),
+            ))
+        }
+        Some(i) => (Path::new(OsStr::from_bytes(&b[..i])), &b[i + 1..]),
+        None => (Path::new(""), b),
+    })
 }
 
 /// Whether an `lstat` result is a folder.

@@ -31,6 +31,8 @@ pub mod prune;
 pub mod repository;
 pub mod restore;
 pub mod store;
+#[doc(hidden)]
+pub mod testing;
 pub mod verify;
 
 pub use backup::{BackupOptions, BackupProgress, BackupResult, NoProgress, ParentChoice};
