@@ -25,9 +25,9 @@ use crate::index::{IdMap, IdSet};
 use crate::repository::Repository;
 use crate::store::ObjectKind;
 
-/// A tree as read: the tree, or why not (and the error when it holds an
-/// unsafe name, which damages every snapshot that reaches it).
-type TreeRead = std::result::Result<Tree, (String, Option<RepoError>)>;
+/// A tree as read: the tree, or why not and whether it holds an unsafe name
+/// (which damages every snapshot that reaches it).
+type TreeRead = std::result::Result<Tree, (String, bool)>;
 
 /// Per pack: damage, bad blobs with reasons, blobs read, bytes read.
 type PackCheck = (Vec<Damage>, Vec<(Id, String)>, u64, u64);
@@ -283,12 +283,10 @@ impl Repository {
         };
         if !ctx.cache.contains_key(tree) {
             let r = if let Some(why) = ctx.bad.get(tree) {
-                Err((why.clone(), None))
+                Err((why.clone(), false))
             } else {
-                self.read_tree(tree).map_err(|e| match e {
-                    e @ RepoError::UnsafeName { .. } => (e.to_string(), Some(e)),
-                    e => (e.to_string(), None),
-                })
+                self.read_tree(tree)
+                    .map_err(|e| (e.to_string(), matches!(e, RepoError::UnsafeName { .. })))
             };
             if let Err((why, _)) = &r {
                 rep.damage.push(Damage {
@@ -300,22 +298,13 @@ impl Repository {
         }
         let t = match &ctx.cache[tree] {
             Ok(t) => t.clone(),
-            Err((_, hostile)) => {
+            Err((why, hostile)) => {
                 // A name that could lead a restore outside its target makes
                 // the whole snapshot unrestorable: name the snapshot itself.
-                if let Some(RepoError::UnsafeName {
-                    tree, name, reason, ..
-                }) = hostile
-                {
-                    let e = RepoError::UnsafeName {
-                        snapshot: Some(*ctx.snap_id),
-                        tree: *tree,
-                        name: name.clone(),
-                        reason,
-                    };
+                if *hostile {
                     rep.damage.push(Damage {
                         object: format!("snapshot {}", ctx.snap_id),
-                        detail: e.to_string(),
+                        detail: why.clone(),
                     });
                 }
                 rep.affected.push(affected(at.to_path_buf()));
