@@ -126,9 +126,9 @@ pub fn from_repo(lang: Lang, e: &RepoError) -> Failure {
         } => Failure::new(
             DAMAGE,
             match lang {
-                Lang::En => format!("{detail}. Nothing was restored; run `hokan verify`, and treat whoever holds the repository passphrase as suspect"),
+                Lang::En => format!("{detail}. Nothing was restored; run `hokan verify`, and find out who else holds the repository passphrase"),
                 Lang::Ja => format!(
-                    "{}ツリー {tree} に危険な名前 {name} があります ({reason})。復元先の外に書き込むおそれがあるため、何も復元していません。`hokan verify` を実行し、リポジトリのパスフレーズを持つ者による改ざんを疑ってください",
+                    "{}ツリー {tree} に危険な名前 {name} があります ({reason})。復元先の外に書き込むおそれがあるため、何も復元していません。`hokan verify` を実行し、リポジトリのパスフレーズを持つ者による改ざんを疑い、パスフレーズを持つ者を確認してください",
                     snapshot.map(|s| format!("スナップショット {s}: ")).unwrap_or_default()
                 ),
             },

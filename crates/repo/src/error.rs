@@ -91,7 +91,7 @@ pub enum RepoError {
     /// target. Only someone holding the repository key can write it, or
     /// damage that still authenticates (a bug); either way the snapshot is
     /// not restored.
-    #[error("{}tree {tree} holds an unsafe entry name {name}: it {reason}; nothing of it is restored (damaged, or crafted by someone holding the repository key)", snapshot.map(|s| format!("snapshot {s}: ")).unwrap_or_default())]
+    #[error("{}tree {tree} holds an unsafe entry name {name}: it {reason}; a restore could write outside its target (the tree is damaged, or was crafted by someone holding the repository key)", snapshot.map(|s| format!("snapshot {s}: ")).unwrap_or_default())]
     UnsafeName {
         /// The snapshot it was reached from, where known.
         snapshot: Option<hokan_format::Id>,
