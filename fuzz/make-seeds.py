@@ -38,6 +38,24 @@ put("json_documents", "tree", json.dumps({"nodes": [node, dict(node, name="d", t
 put("json_documents", "snapshot", json.dumps({"version": 1, "time": "2026-11-22T03:00:00Z", "source": "emr", "hostname": "h",
     "username": "u", "paths": ["/data"], "tree": "22" * 32, "program": "hokan 0.1.0"}).encode())
 
+# Trees: ordinary and raw names, and each hostile shape (which must not
+# decode) so the fuzzer starts next to the names it must never let through.
+def tnode(name, raw=None, kind="file"):
+    n = dict(node, name=name, type=kind, content=[] if kind != "file" else node["content"])
+    if kind == "dir":
+        n["subtree"] = "11" * 32
+    if raw is not None:
+        n["name_raw"] = raw.hex()
+    return n
+def tree(*nodes):
+    return json.dumps({"nodes": list(nodes)}).encode()
+put("tree_document", "ordinary", tree(tnode("a"), tnode("b", kind="dir"), tnode("\ufffd", b"\xff"), tnode("..a"), tnode("...")))
+for label, n in [("dotdot", tnode("..")), ("dot", tnode(".")), ("empty", tnode("")), ("absolute", tnode("/etc/passwd")),
+                 ("slash", tnode("a/b")), ("nul", tnode("a\0b")), ("raw-dotdot", tnode("innocent", b"..")),
+                 ("raw-slash", tnode("x", b"../\xffx")), ("raw-not-hex", dict(tnode("x"), name_raw="zz"))]:
+    put("tree_document", "hostile-" + label, tree(tnode("ok"), n))
+put("tree_document", "hostile-twice", tree(dict(tnode("a", kind="symlink"), target="/etc"), tnode("a", kind="dir")))
+
 with open(os.path.join(golden, "paper-key.txt"), "rb") as f:
     put("paper_key", "sheet", f.read())
 

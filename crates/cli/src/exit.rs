@@ -6,7 +6,7 @@
 //! | 1 | error (the message says which object and what to do) |
 //! | 2 | usage: bad arguments |
 //! | 3 | partial: a backup skipped unreadable files, or a restore could not restore some files |
-//! | 4 | verify found damage |
+//! | 4 | verify found damage, or restore refused a snapshot with unsafe names |
 //! | 5 | wrong passphrase, or no passphrase available |
 //! | 6 | the repository is locked by another operation |
 //! | 7 | no space left on the medium |
@@ -116,6 +116,21 @@ pub fn from_repo(lang: Lang, e: &RepoError) -> Failure {
             match lang {
                 Lang::En => detail,
                 Lang::Ja => format!("復元を中止しました: 復元先に既存ファイルが {count} 件あります (例: {})。空のフォルダを指定するか --overwrite を付けてください", first.display()),
+            },
+        ),
+        RepoError::UnsafeName {
+            snapshot,
+            tree,
+            name,
+            reason,
+        } => Failure::new(
+            DAMAGE,
+            match lang {
+                Lang::En => format!("{detail}. Nothing was restored; run `hokan verify`, and find out who else holds the repository passphrase"),
+                Lang::Ja => format!(
+                    "{}ツリー {tree} に危険な名前 {name} があります ({reason})。復元先の外に書き込むおそれがあるため、何も復元していません。`hokan verify` を実行し、リポジトリのパスフレーズを持つ者による改ざんを疑い、パスフレーズを持つ者を確認してください",
+                    snapshot.map(|s| format!("スナップショット {s}: ")).unwrap_or_default()
+                ),
             },
         ),
         RepoError::SnapshotNotFound(s) => Failure::new(

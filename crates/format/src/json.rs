@@ -325,13 +325,93 @@ pub struct Tree {
     pub nodes: Vec<Node>,
 }
 
+impl Node {
+    /// The exact bytes of this entry's name: `name_raw` decoded when present,
+    /// else `name`. `None` when `name_raw` is not hex.
+    pub fn name_bytes(&self) -> Option<Vec<u8>> {
+        match &self.name_raw {
+            Some(h) => hex::decode(h).ok(),
+            None => Some(self.name.as_bytes().to_vec()),
+        }
+    }
+}
+
+/// Why `name` cannot be the name of an entry in a folder, or `None` if it
+/// can. A name is one path component: not empty, not `.` or `..`, without
+/// `/` and without NUL. Anything else could make a restore write somewhere
+/// other than inside its target.
+pub fn unsafe_name_reason(name: &[u8]) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("is empty")
+    } else if name == b"." || name == b".." {
+        Some("is a reference to a folder, not a name")
+    } else if name.contains(&b'/') {
+        Some("contains `/`")
+    } else if name.contains(&0) {
+        Some("contains NUL")
+    } else {
+        None
+    }
+}
+
+/// A name as it can be shown: quoted, with control characters and (for
+/// names that are not UTF-8) every non-ASCII byte escaped.
+pub fn escape_name(name: &[u8]) -> String {
+    match std::str::from_utf8(name) {
+        Ok(s) => format!("{s:?}"),
+        Err(_) => format!("\"{}\"", name.escape_ascii()),
+    }
+}
+
 impl Tree {
-    /// Parse a tree blob's plaintext.
+    /// Parse a tree blob's plaintext, and refuse names that are not one safe
+    /// path component ([`unsafe_name_reason`], in `name` and in `name_raw`)
+    /// or that appear twice: see [`Tree::check_names`].
     pub fn decode(b: &[u8]) -> Result<Tree, FormatError> {
-        serde_json::from_slice(b).map_err(|source| FormatError::Json {
+        let t: Tree = serde_json::from_slice(b).map_err(|source| FormatError::Json {
             what: "tree",
             source,
-        })
+        })?;
+        t.check_names()?;
+        Ok(t)
+    }
+
+    /// Every name is one safe path component, `name_raw` (when present) is
+    /// hex, and no name (exact bytes) appears twice. A writer never produces
+    /// anything else; a tree that breaks this is damaged or was crafted by
+    /// someone holding the repository key to make a restore write outside
+    /// its target (`..`, `/etc/passwd`, or a symlink followed by a folder of
+    /// the same name).
+    pub fn check_names(&self) -> Result<(), FormatError> {
+        let mut seen = std::collections::HashSet::with_capacity(self.nodes.len());
+        for n in &self.nodes {
+            let Some(raw) = n.name_bytes() else {
+                return Err(FormatError::Invalid {
+                    what: "tree",
+                    field: "name_raw",
+                    detail: format!(
+                        "{} is not hex (entry {})",
+                        escape_name(n.name_raw.as_deref().unwrap_or_default().as_bytes()),
+                        escape_name(n.name.as_bytes())
+                    ),
+                });
+            };
+            for candidate in [raw.as_slice(), n.name.as_bytes()] {
+                if let Some(reason) = unsafe_name_reason(candidate) {
+                    return Err(FormatError::UnsafeName {
+                        name: escape_name(candidate),
+                        reason,
+                    });
+                }
+            }
+            if !seen.insert(raw) {
+                return Err(FormatError::UnsafeName {
+                    name: escape_name(&n.name_bytes().unwrap_or_default()),
+                    reason: "appears twice in one folder",
+                });
+            }
+        }
+        Ok(())
     }
     /// Encode as a tree blob's plaintext (compact JSON).
     pub fn encode(&self) -> Vec<u8> {
@@ -363,6 +443,70 @@ mod tests {
             "{e}"
         );
         assert!(e.to_string().contains("Upgrade hokan"));
+    }
+
+    fn tree_of(names: &[(&str, Option<&[u8]>)]) -> Vec<u8> {
+        let nodes: Vec<serde_json::Value> = names
+            .iter()
+            .map(|(n, raw)| {
+                let mut v = serde_json::json!({"name": n, "type": "file", "mode": 420, "uid": 0,
+                    "gid": 0, "mtime_ns": 0, "ctime_ns": 0, "inode": 0, "dev": 0, "nlink": 1});
+                if let Some(r) = raw {
+                    v["name_raw"] = hex::encode(r).into();
+                }
+                v
+            })
+            .collect();
+        serde_json::to_vec(&serde_json::json!({ "nodes": nodes })).unwrap()
+    }
+
+    #[test]
+    fn trees_with_unsafe_names_are_refused() {
+        let bad: &[(&str, Option<&[u8]>, &str)] = &[
+            ("..", None, "\"..\""),
+            (".", None, "\".\""),
+            ("", None, "\"\""),
+            ("/etc/passwd", None, "\"/etc/passwd\""),
+            ("a/b", None, "\"a/b\""),
+            ("a\0b", None, "\"a\\0b\""),
+            ("innocent", Some(b".."), "\"..\""),
+            ("x", Some(b"../\xffx"), "\"../\\xffx\""),
+            ("x", Some(b"\xff\0"), "\"\\xff\\x00\""),
+            ("..", Some(b"\xff"), "\"..\""),
+        ];
+        for (name, raw, shown) in bad {
+            let e = Tree::decode(&tree_of(&[(name, *raw)])).unwrap_err();
+            match &e {
+                FormatError::UnsafeName { name, .. } => assert_eq!(name, shown, "{e}"),
+                other => panic!("{name:?}: {other}"),
+            }
+        }
+        let e = Tree::decode(&tree_of(&[("a", None), ("a", None)])).unwrap_err();
+        assert!(e.to_string().contains("twice"), "{e}");
+        let e = Tree::decode(&tree_of(&[("a", None), ("\u{fffd}", Some(b"a"))])).unwrap_err();
+        assert!(e.to_string().contains("twice"), "{e}");
+        let mut not_hex = tree_of(&[("a", None)]);
+        not_hex = String::from_utf8(not_hex)
+            .unwrap()
+            .replace(r#""name":"a""#, r#""name":"a","name_raw":"zz""#)
+            .into_bytes();
+        assert!(Tree::decode(&not_hex).is_err());
+    }
+
+    #[test]
+    fn ordinary_names_including_raw_ones_are_accepted() {
+        let t = Tree::decode(&tree_of(&[
+            ("...", None),
+            ("..a", None),
+            (".hidden", None),
+            ("カルテ.pdf", None),
+            ("\u{fffd}", Some(b"\xff")),
+            ("\u{fffd}", Some(b"\xfe")),
+            ("a\\b", None),
+        ]))
+        .unwrap();
+        assert_eq!(t.nodes.len(), 7);
+        assert_eq!(t.nodes[4].name_bytes().unwrap(), b"\xff");
     }
 
     #[test]

@@ -20,8 +20,8 @@ pub mod paper;
 pub use binary::{BlobEntry, BlobKind, IndexFile, IndexPack, PackHeader, PACK_MAGIC, PACK_TRAILER};
 pub use id::Id;
 pub use json::{
-    ChunkerParams, KdfParams, KeySlot, Node, NodeKind, RepoConfig, Snapshot, SnapshotError,
-    SnapshotSummary, Tree,
+    escape_name, unsafe_name_reason, ChunkerParams, KdfParams, KeySlot, Node, NodeKind, RepoConfig,
+    Snapshot, SnapshotError, SnapshotSummary, Tree,
 };
 
 /// The repository format version this build writes and the highest it reads.
@@ -67,6 +67,15 @@ pub enum FormatError {
         field: &'static str,
         /// What is wrong with it.
         detail: String,
+    },
+    /// A tree holds an entry name that is not one safe path component, or
+    /// a name twice: see [`Tree::check_names`].
+    #[error("tree: entry name {name} {reason}; a restore could write outside its target (damaged, or crafted by someone holding the repository key)")]
+    UnsafeName {
+        /// The name, quoted and escaped ([`escape_name`]).
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
     },
     /// A JSON document does not parse.
     #[error("{what}: malformed JSON: {source}")]

@@ -85,6 +85,23 @@ pub enum RepoError {
         /// The first one.
         first: PathBuf,
     },
+    /// A tree holds an entry name that is not one safe path component
+    /// (empty, `.`, `..`, with `/` or NUL) or a name twice. Such a tree is
+    /// refused as soon as it is read: restoring it could write outside the
+    /// target. Only someone holding the repository key can write it, or
+    /// damage that still authenticates (a bug); either way the snapshot is
+    /// not restored.
+    #[error("{}tree {tree} holds an unsafe entry name {name}: it {reason}; a restore could write outside its target (the tree is damaged, or was crafted by someone holding the repository key)", snapshot.map(|s| format!("snapshot {s}: ")).unwrap_or_default())]
+    UnsafeName {
+        /// The snapshot it was reached from, where known.
+        snapshot: Option<hokan_format::Id>,
+        /// The tree blob.
+        tree: hokan_format::Id,
+        /// The name, quoted and escaped.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A caller passed something that cannot work.
     #[error("{0}")]
     Invalid(String),
@@ -94,6 +111,25 @@ impl RepoError {
     /// Whether the failure is a full medium.
     pub fn is_no_space(&self) -> bool {
         matches!(self, RepoError::Store(StoreError::NoSpace { .. }))
+    }
+
+    /// Name the snapshot an [`RepoError::UnsafeName`] was reached from;
+    /// other errors pass unchanged.
+    pub fn in_snapshot(self, id: &hokan_format::Id) -> RepoError {
+        match self {
+            RepoError::UnsafeName {
+                snapshot: None,
+                tree,
+                name,
+                reason,
+            } => RepoError::UnsafeName {
+                snapshot: Some(*id),
+                tree,
+                name,
+                reason,
+            },
+            e => e,
+        }
     }
 
     pub(crate) fn io(

@@ -19,6 +19,7 @@ pub mod backup;
 pub mod browse;
 pub mod chunker;
 pub mod compare;
+pub mod confine;
 pub mod copy;
 pub mod crypto;
 pub mod error;
@@ -30,6 +31,8 @@ pub mod prune;
 pub mod repository;
 pub mod restore;
 pub mod store;
+#[doc(hidden)]
+pub mod testing;
 pub mod verify;
 
 pub use backup::{BackupOptions, BackupProgress, BackupResult, NoProgress, ParentChoice};

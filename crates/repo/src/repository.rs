@@ -396,9 +396,17 @@ impl Repository {
     /// Read a tree blob.
     pub fn read_tree(&self, id: &Id) -> Result<Tree> {
         let b = self.read_blob(id)?;
-        Tree::decode(&b).map_err(|source| RepoError::Format {
-            object: format!("tree {id}"),
-            source,
+        Tree::decode(&b).map_err(|source| match source {
+            FormatError::UnsafeName { name, reason } => RepoError::UnsafeName {
+                snapshot: None,
+                tree: *id,
+                name,
+                reason,
+            },
+            source => RepoError::Format {
+                object: format!("tree {id}"),
+                source,
+            },
         })
     }
 

@@ -10,9 +10,16 @@
 //! restored and the damaged files are listed in [`RestoreStats::errors`].
 //! Existing files are never overwritten unless asked; the check runs before
 //! anything is written.
+//!
+//! Everything is created relative to directory handles of the target
+//! ([`crate::confine`]): no name from a snapshot and no symlink already in
+//! the target leads outside it. Trees with unsafe names (`..`, `/`, NUL,
+//! twice the same name) are refused when read, so such a snapshot is not
+//! restored at all.
 
-use std::collections::HashMap;
-use std::fs::{self, OpenOptions};
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -25,6 +32,7 @@ use hokan_format::{Id, Node, NodeKind};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::confine;
 use crate::error::{RepoError, Result};
 use crate::index::BlobLoc;
 use crate::meta;
@@ -120,7 +128,8 @@ impl Repository {
         let started = Instant::now();
         let snap = self.read_snapshot(&snapshot.to_hex())?;
         let mut all = Vec::new();
-        self.walk(&snap.tree, Path::new(""), &mut all)?;
+        self.walk(&snap.tree, Path::new(""), &mut all)
+            .map_err(|e| e.in_snapshot(snapshot))?;
         let entries = filter(all, &opts.include)?;
         if entries.is_empty() {
             return Err(RepoError::Invalid(
@@ -129,15 +138,44 @@ impl Repository {
         }
         let target = &opts.target;
         fs::create_dir_all(target).map_err(|e| RepoError::io("create", target, e))?;
-
-        // Refuse before writing anything.
-        if !opts.overwrite {
-            let clashes: Vec<&Entry> = entries
+        let root = confine::open_root(target).map_err(|e| RepoError::io("open", target, e))?;
+        let mut tgt = Beneath {
+            root,
+            dirs: entries
                 .iter()
-                .filter(|e| {
-                    e.node.kind != NodeKind::Dir && target.join(&e.rel).symlink_metadata().is_ok()
-                })
-                .collect();
+                .enumerate()
+                .filter(|(_, e)| e.node.kind == NodeKind::Dir)
+                .map(|(i, e)| (e.rel.as_path(), i))
+                .collect(),
+            fds: (0..entries.len()).map(|_| None).collect(),
+        };
+
+        // Refuse before writing anything. Nothing is followed: a symlink in
+        // the target where the snapshot has a folder is in the way, too.
+        if !opts.overwrite {
+            let mut missing: HashSet<&Path> = HashSet::new();
+            let mut clashes: Vec<&Entry> = Vec::new();
+            for e in &entries {
+                let is_dir = e.node.kind == NodeKind::Dir;
+                if missing.contains(e.rel.parent().unwrap_or(Path::new(""))) {
+                    if is_dir {
+                        missing.insert(&e.rel);
+                    }
+                    continue;
+                }
+                match confine::lstat_beneath(tgt.root.as_fd(), &e.rel) {
+                    Ok(None) if is_dir => {
+                        missing.insert(&e.rel);
+                    }
+                    Ok(None) => {}
+                    Ok(Some(st)) if is_dir && confine::is_dir(&st) => {}
+                    Ok(Some(_)) => clashes.push(e),
+                    Err(err) if matches!(err.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) => {
+                        clashes.push(e)
+                    }
+                    Err(err) => return Err(RepoError::io("look at", target.join(&e.rel), err)),
+                }
+            }
             if let Some(first) = clashes.first() {
                 return Err(RepoError::WouldOverwrite {
                     count: clashes.len(),
@@ -152,13 +190,24 @@ impl Repository {
             errors
                 .lock()
                 .expect("errors")
-                .push((p.display().to_string(), e))
+                .push((target.join(p).display().to_string(), e))
         };
 
-        // Folders, then special files.
-        for e in entries.iter().filter(|e| e.node.kind == NodeKind::Dir) {
-            let p = target.join(&e.rel);
-            fs::create_dir_all(&p).map_err(|err| RepoError::io("create folder", &p, err))?;
+        // Folders (parents first: pre-order), each opened once and its
+        // handle kept while the budget allows; then special files.
+        let mut budget = confine::dir_budget();
+        for (i, e) in entries.iter().enumerate() {
+            if e.node.kind != NodeKind::Dir {
+                continue;
+            }
+            let fd = tgt
+                .at(&e.rel)
+                .and_then(|(d, n)| confine::make_dir(d.raw(), n, opts.overwrite))
+                .map_err(|err| RepoError::io("create folder", target.join(&e.rel), err))?;
+            if budget > 0 {
+                budget -= 1;
+                tgt.fds[i] = Some(fd);
+            }
             stats.dirs += 1;
         }
         // Hard links: the first path of each (dev, inode) gets the content.
@@ -179,21 +228,20 @@ impl Repository {
                 }
                 NodeKind::Dir | NodeKind::Socket => {}
                 _ => {
-                    let p = target.join(&e.rel);
-                    if opts.overwrite && p.symlink_metadata().is_ok() {
-                        let _ = fs::remove_file(&p);
-                    }
-                    let r = if e.node.kind == NodeKind::Symlink {
-                        std::os::unix::fs::symlink(
-                            std::ffi::OsStr::from_bytes(&meta::node_target(&e.node)),
-                            &p,
-                        )
-                    } else {
-                        meta::make_special(&p, &e.node)
-                    };
+                    let r = tgt.at(&e.rel).and_then(|(d, n)| {
+                        if opts.overwrite && confine::lstat_at(d.raw(), n)?.is_some() {
+                            let _ = confine::unlink_at(d.raw(), n);
+                        }
+                        if e.node.kind == NodeKind::Symlink {
+                            // The target text is data: written, never followed.
+                            confine::symlink_at(&meta::node_target(&e.node), d.raw(), n)
+                        } else {
+                            confine::special_at(d.raw(), n, &e.node)
+                        }
+                    });
                     match r {
                         Ok(()) => stats.special += 1,
-                        Err(err) => fail(&p, err.to_string()),
+                        Err(err) => fail(&e.rel, err.to_string()),
                     }
                 }
             }
@@ -210,7 +258,7 @@ impl Repository {
             if n.incomplete {
                 broken[i] = true;
                 fail(
-                    &target.join(&entries[i].rel),
+                    &entries[i].rel,
                     "was not readable at backup time; its content is not in the snapshot".into(),
                 );
                 continue;
@@ -225,7 +273,7 @@ impl Repository {
                     None => {
                         broken[i] = true;
                         fail(
-                            &target.join(&entries[i].rel),
+                            &entries[i].rel,
                             format!("blob {} is missing from the repository", id.short()),
                         );
                         break;
@@ -247,28 +295,27 @@ impl Repository {
             .map_err(|e| RepoError::Invalid(format!("cannot start restore threads: {e}")))?;
         pool.install(|| {
             files.par_iter().for_each(|&i| {
-                let p = target.join(&entries[i].rel);
+                let rel = &entries[i].rel;
                 let empty = entries[i].node.content.is_empty();
-                if opts.overwrite {
-                    match p.symlink_metadata() {
-                        Ok(md) if !md.is_file() => {
-                            let _ = fs::remove_file(&p);
+                let r = tgt.at(rel).and_then(|(d, n)| {
+                    if opts.overwrite {
+                        match confine::lstat_at(d.raw(), n)? {
+                            Some(st) if !confine::is_file(&st) => {
+                                let _ = confine::unlink_at(d.raw(), n);
+                            }
+                            Some(_) if !empty => {
+                                let _ = confine::unlink_at(d.raw(), n);
+                            }
+                            _ => {}
                         }
-                        Ok(_) if !empty => {
-                            let _ = fs::remove_file(&p);
-                        }
-                        _ => {}
                     }
-                }
-                if empty {
-                    let r = OpenOptions::new()
-                        .write(true)
-                        .create(true)
-                        .truncate(true)
-                        .open(&p);
-                    if let Err(e) = r {
-                        fail(&p, e.to_string());
+                    if empty {
+                        confine::open_file(d.raw(), n, true)?;
                     }
+                    Ok(())
+                });
+                if let Err(e) = r {
+                    fail(rel, e.to_string());
                 }
             })
         });
@@ -303,7 +350,7 @@ impl Repository {
                             if !br[b.2] {
                                 br[b.2] = true;
                                 fail(
-                                    &target.join(&entries[b.2].rel),
+                                    &entries[b.2].rel,
                                     format!("pack {} unreadable: {e}", name.short()),
                                 );
                             }
@@ -338,17 +385,15 @@ impl Repository {
                             }
                         }
                     };
-                    let path = target.join(&entries[*file].rel);
+                    let path = &entries[*file].rel;
                     match plain {
                         Ok(pl) => {
                             // Consecutive blobs of a pack mostly belong to one file: keep it open.
                             let w = match &open_file {
                                 Some((i, f)) if i == file => f.write_all_at(&pl, *off),
-                                _ => OpenOptions::new()
-                                    .write(true)
-                                    .create(true)
-                                    .truncate(false)
-                                    .open(&path)
+                                _ => tgt
+                                    .at(path)
+                                    .and_then(|(d, n)| confine::open_file(d.raw(), n, false))
                                     .and_then(|f| {
                                         let r = f.write_all_at(&pl, *off);
                                         open_file = Some((*file, f));
@@ -372,14 +417,14 @@ impl Repository {
                                 }
                                 Err(e) => {
                                     broken.lock().expect("broken")[*file] = true;
-                                    fail(&path, e.to_string());
+                                    fail(path, e.to_string());
                                 }
                             }
                             last = Some((*id, pl));
                         }
                         Err(e) => {
                             broken.lock().expect("broken")[*file] = true;
-                            fail(&path, e.to_string());
+                            fail(path, e.to_string());
                         }
                     }
                 }
@@ -390,13 +435,17 @@ impl Repository {
         stats.bytes = bytes.into_inner();
 
         for (p, l) in links {
-            let (a, b) = (target.join(&entries[p].rel), target.join(&entries[l].rel));
-            if opts.overwrite && b.symlink_metadata().is_ok() {
-                let _ = fs::remove_file(&b);
-            }
-            match fs::hard_link(&a, &b) {
+            let (a, b) = (&entries[p].rel, &entries[l].rel);
+            let r = tgt.at(a).and_then(|(da, na)| {
+                let (db, nb) = tgt.at(b)?;
+                if opts.overwrite && confine::lstat_at(db.raw(), nb)?.is_some() {
+                    let _ = confine::unlink_at(db.raw(), nb);
+                }
+                confine::link_at(da.raw(), na, db.raw(), nb)
+            });
+            match r {
                 Ok(()) => stats.hardlinks += 1,
-                Err(e) => fail(&b, format!("hard link to {}: {e}", a.display())),
+                Err(e) => fail(b, format!("hard link to {}: {e}", target.join(a).display())),
             }
         }
 
@@ -410,11 +459,14 @@ impl Repository {
             })
             .map(|(_, e)| e)
             .for_each(|e| {
-                let p = target.join(&e.rel);
-                if p.symlink_metadata().is_ok() {
-                    if let Err(err) = meta::apply(&p, &e.node, as_root) {
-                        fail(&p, format!("metadata: {err}"));
+                let r = tgt.at(&e.rel).and_then(|(d, n)| {
+                    if confine::lstat_at(d.raw(), n)?.is_some() {
+                        confine::apply_at(d.raw(), n, &e.node, as_root)?;
                     }
+                    Ok(())
+                });
+                if let Err(err) = r {
+                    fail(&e.rel, format!("metadata: {err}"));
                 }
             });
         let mut dirs: Vec<&Entry> = entries
@@ -423,15 +475,44 @@ impl Repository {
             .collect();
         dirs.sort_by_key(|e| std::cmp::Reverse(e.rel.components().count()));
         for e in dirs {
-            let p = target.join(&e.rel);
-            if let Err(err) = meta::apply(&p, &e.node, as_root) {
-                fail(&p, format!("metadata: {err}"));
+            let r = tgt
+                .at(&e.rel)
+                .and_then(|(d, n)| confine::apply_at(d.raw(), n, &e.node, as_root));
+            if let Err(err) = r {
+                fail(&e.rel, format!("metadata: {err}"));
             }
         }
+        drop(tgt);
         stats.errors = errors.into_inner().expect("errors");
         stats.errors.sort();
         stats.duration_secs = started.elapsed().as_secs_f64();
         Ok(stats)
+    }
+}
+
+/// The restore target as directory handles: the target itself and, while
+/// the budget of open descriptors allows, every folder restored into it.
+struct Beneath<'a> {
+    root: OwnedFd,
+    /// Folder entries by path relative to the target.
+    dirs: HashMap<&'a Path, usize>,
+    /// Open handle of a folder entry (by entry index), where kept.
+    fds: Vec<Option<OwnedFd>>,
+}
+
+impl Beneath<'_> {
+    /// The folder holding `rel`, and the last name of `rel`: a kept handle
+    /// when there is one, else opened beneath the target without following
+    /// any symlink.
+    fn at<'r>(&self, rel: &'r Path) -> std::io::Result<(confine::Dir<'_>, &'r [u8])> {
+        let (parent, name) = confine::split(rel)?;
+        if parent.as_os_str().is_empty() {
+            return Ok((confine::Dir::Borrowed(self.root.as_fd()), name));
+        }
+        if let Some(fd) = self.dirs.get(parent).and_then(|&i| self.fds[i].as_ref()) {
+            return Ok((confine::Dir::Borrowed(fd.as_fd()), name));
+        }
+        Ok((confine::open_dir_beneath(self.root.as_fd(), parent)?, name))
     }
 }
 

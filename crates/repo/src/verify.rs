@@ -20,10 +20,14 @@ use hokan_format::{Id, NodeKind, Snapshot, Tree};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{RepoError, Result};
 use crate::index::{IdMap, IdSet};
 use crate::repository::Repository;
 use crate::store::ObjectKind;
+
+/// A tree as read: the tree, or why not and whether it holds an unsafe name
+/// (which damages every snapshot that reaches it).
+type TreeRead = std::result::Result<Tree, (String, bool)>;
 
 /// Per pack: damage, bad blobs with reasons, blobs read, bytes read.
 type PackCheck = (Vec<Damage>, Vec<(Id, String)>, u64, u64);
@@ -236,7 +240,7 @@ impl Repository {
             });
         }
         rep.snapshots = snaps.len();
-        let mut trees: IdMap<std::result::Result<Tree, String>> = IdMap::default();
+        let mut trees: IdMap<TreeRead> = IdMap::default();
         let mut clean = IdSet::default();
         for (id, s) in &snaps {
             let mut ctx = TreeCheck {
@@ -279,11 +283,12 @@ impl Repository {
         };
         if !ctx.cache.contains_key(tree) {
             let r = if let Some(why) = ctx.bad.get(tree) {
-                Err(why.clone())
+                Err((why.clone(), false))
             } else {
-                self.read_tree(tree).map_err(|e| e.to_string())
+                self.read_tree(tree)
+                    .map_err(|e| (e.to_string(), matches!(e, RepoError::UnsafeName { .. })))
             };
-            if let Err(why) = &r {
+            if let Err((why, _)) = &r {
                 rep.damage.push(Damage {
                     object: format!("tree {tree}"),
                     detail: why.clone(),
@@ -293,7 +298,15 @@ impl Repository {
         }
         let t = match &ctx.cache[tree] {
             Ok(t) => t.clone(),
-            Err(_) => {
+            Err((why, hostile)) => {
+                // A name that could lead a restore outside its target makes
+                // the whole snapshot unrestorable: name the snapshot itself.
+                if *hostile {
+                    rep.damage.push(Damage {
+                        object: format!("snapshot {}", ctx.snap_id),
+                        detail: why.clone(),
+                    });
+                }
                 rep.affected.push(affected(at.to_path_buf()));
                 return false;
             }
@@ -336,6 +349,6 @@ struct TreeCheck<'a> {
     snap_id: &'a Id,
     snap: &'a Snapshot,
     bad: &'a IdMap<String>,
-    cache: &'a mut IdMap<std::result::Result<Tree, String>>,
+    cache: &'a mut IdMap<TreeRead>,
     clean: &'a mut IdSet,
 }
