@@ -432,7 +432,7 @@ pub enum Unwrapped {
     /// The passphrase does not open this slot.
     No,
     /// It opens, as the slot's version says.
-    Key(MasterKey),
+    Key(Box<MasterKey>),
     /// The slot says version 1 but was wrapped as version 2: its version was
     /// changed (a downgrade). The key is not returned.
     Downgraded,
@@ -443,7 +443,7 @@ pub enum Unwrapped {
 /// version 2 to 1: see [`unwrap_key_checked`]).
 pub fn unwrap_key(slot: &KeySlot, passphrase: &[u8]) -> Result<Option<MasterKey>, RepoError> {
     Ok(match unwrap_key_checked(slot, passphrase)? {
-        Unwrapped::Key(k) => Some(k),
+        Unwrapped::Key(k) => Some(*k),
         _ => None,
     })
 }
@@ -468,7 +468,7 @@ pub fn unwrap_key_checked(slot: &KeySlot, passphrase: &[u8]) -> Result<Unwrapped
             secret.zeroize();
             let k = MasterKey::from_secret(s);
             s.zeroize();
-            Ok(Unwrapped::Key(k))
+            Ok(Unwrapped::Key(Box::new(k)))
         }
         Err(_) if slot.version < 2 && open(aad::KEY_SLOT_V2).is_ok() => Ok(Unwrapped::Downgraded),
         Err(_) => Ok(Unwrapped::No),

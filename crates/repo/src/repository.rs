@@ -300,7 +300,7 @@ impl Repository {
                     check_slot_and_config(&*store, &key, &config, name, slot, &slots)?;
                     // The other slots, now that the MACs can be checked too.
                     let (_, damaged) = Self::read_key_slots(&*store, Some(&key))?;
-                    return Self::opened(store, config, key, Some(name.clone()), damaged);
+                    return Self::opened(store, config, *key, Some(name.clone()), damaged);
                 }
             }
         }
