@@ -46,7 +46,15 @@ pub fn run(cli: Cli, lang: Lang) -> Out {
             include,
             overwrite,
             source,
-        } => ctx.restore(&snapshot, target, include, overwrite, source),
+            latest_undamaged,
+        } => ctx.restore(
+            &snapshot,
+            target,
+            include,
+            overwrite,
+            source,
+            latest_undamaged,
+        ),
         Command::Verify { read_data } => ctx.verify(read_data),
         Command::Forget {
             keep_last,
@@ -708,10 +716,19 @@ impl Ctx<'_> {
         include: Vec<String>,
         overwrite: bool,
         source: Option<String>,
+        latest_undamaged: bool,
     ) -> Out {
         let repo = self.open()?;
         restore_snapshot(
-            self.g, self.lang, &repo, snap, target, include, overwrite, source,
+            self.g,
+            self.lang,
+            &repo,
+            snap,
+            target,
+            include,
+            overwrite,
+            source,
+            latest_undamaged,
         )
     }
 
@@ -957,6 +974,12 @@ impl Ctx<'_> {
                         );
                     }
                 }
+                for (n, why) in repo.damaged_key_slots() {
+                    eprintln!(
+                        "{} {n}: {why}",
+                        t(l, "DAMAGED key slot", "破損した鍵スロット")
+                    );
+                }
             }
             KeyAction::Remove { id } => {
                 let name = repo.remove_key(&id, false).map_err(|e| self.fail(e))?;
@@ -1148,7 +1171,15 @@ pub fn restore_from(
     snapshot: &str,
     target: PathBuf,
 ) -> Result<i32, Failure> {
-    restore_from_with(g, lang, repo, snapshot, target, serde_json::Map::new())
+    restore_from_with(
+        g,
+        lang,
+        repo,
+        snapshot,
+        target,
+        false,
+        serde_json::Map::new(),
+    )
 }
 
 /// [`restore_from`], adding `extra` to the `--json` report (`disk restore`
@@ -1159,6 +1190,7 @@ pub fn restore_from_with(
     repo: &Path,
     snapshot: &str,
     target: PathBuf,
+    latest_undamaged: bool,
     extra: serde_json::Map<String, serde_json::Value>,
 ) -> Result<i32, Failure> {
     let mut g = g.clone();
@@ -1174,6 +1206,7 @@ pub fn restore_from_with(
         Vec::new(),
         false,
         None,
+        latest_undamaged,
         extra,
     )
 }
@@ -1190,6 +1223,7 @@ pub fn restore_snapshot(
     include: Vec<String>,
     overwrite: bool,
     source: Option<String>,
+    latest_undamaged: bool,
 ) -> Out {
     restore_snapshot_with(
         g,
@@ -1200,6 +1234,7 @@ pub fn restore_snapshot(
         include,
         overwrite,
         source,
+        latest_undamaged,
         serde_json::Map::new(),
     )
 }
@@ -1215,11 +1250,52 @@ pub fn restore_snapshot_with(
     include: Vec<String>,
     overwrite: bool,
     source: Option<String>,
+    latest_undamaged: bool,
     extra: serde_json::Map<String, serde_json::Value>,
 ) -> Out {
-    let (id, s) = repo
-        .find_snapshot(snap, source.as_deref())
+    if latest_undamaged && snap != "latest" {
+        return Err(Failure::new(
+            exit::USAGE,
+            t(
+                lang,
+                "--latest-undamaged goes with `latest` only; a snapshot named by its id is restored as named",
+                "--latest-undamaged は `latest` と一緒にのみ使えます。ID で指定したスナップショットはそのまま復元します",
+            ),
+        ));
+    }
+    let found = repo
+        .find_snapshot_with(snap, source.as_deref(), latest_undamaged)
         .map_err(|e| from_repo(lang, &e))?;
+    let (id, s) = (found.id, found.snapshot);
+    // Never silent: which damaged snapshots were passed over, and which one
+    // is restored instead (stderr, so it shows also with --json).
+    for (name, why) in &found.skipped {
+        eprintln!(
+            "{} {name} ({why})",
+            t(
+                lang,
+                "warning: skipped damaged snapshot",
+                "警告: 破損したスナップショットを飛ばしました:"
+            ),
+        );
+    }
+    if !found.skipped.is_empty() {
+        eprintln!(
+            "{} {} ({}). {}",
+            t(
+                lang,
+                "restoring the newest undamaged snapshot",
+                "破損していない最新のスナップショットを復元します:"
+            ),
+            id.short(),
+            s.time,
+            t(
+                lang,
+                "Run `hokan verify` to see the damage",
+                "`hokan verify` で破損を確認してください"
+            )
+        );
+    }
     let bar = Bar::new(g.quiet, g.json, lang, "restore");
     let r = repo.restore(
         &id,
@@ -1233,7 +1309,13 @@ pub fn restore_snapshot_with(
     bar.finish();
     let st = r.map_err(|e| from_repo(lang, &e))?;
     if g.json {
-        let mut out = json!({"snapshot": id, "time": s.time, "target": target, "stats": st});
+        let skipped: Vec<_> = found
+            .skipped
+            .iter()
+            .map(|(n, why)| json!({"snapshot": n, "error": why}))
+            .collect();
+        let mut out = json!({"snapshot": id, "time": s.time, "target": target, "stats": st,
+            "skipped_damaged": skipped});
         if let Some(o) = out.as_object_mut() {
             o.extend(extra);
         }

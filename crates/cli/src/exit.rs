@@ -6,8 +6,8 @@
 //! | 1 | error (the message says which object and what to do) |
 //! | 2 | usage: bad arguments |
 //! | 3 | partial: a backup skipped unreadable files, or a restore could not restore some files |
-//! | 4 | verify found damage, or restore refused a snapshot with unsafe names |
-//! | 5 | wrong passphrase, or no passphrase available |
+//! | 4 | damage: verify found some; or the config, the key slots or the snapshot `latest` would be is damaged; or restore refused a snapshot with unsafe names |
+//! | 5 | wrong passphrase (every key slot intact, none opens), or no passphrase available |
 //! | 6 | the repository is locked by another operation |
 //! | 7 | no space left on the medium |
 //! | 8 | the repository or catalog was written by a newer hokan |
@@ -31,9 +31,9 @@ pub const ERROR: i32 = 1;
 pub const USAGE: i32 = 2;
 /// Partial backup or restore.
 pub const PARTIAL: i32 = 3;
-/// Verify found damage.
+/// Damage found (verify), or damage that stops an open or a `latest`.
 pub const DAMAGE: i32 = 4;
-/// Wrong or missing passphrase.
+/// Wrong (every key slot intact, none opens) or missing passphrase.
 pub const PASSWORD: i32 = 5;
 /// Locked.
 pub const LOCKED: i32 = 6;
@@ -80,6 +80,48 @@ pub fn from_repo(lang: Lang, e: &RepoError) -> Failure {
                 Lang::Ja => format!("パスフレーズが違います: {store} のどの鍵スロットも開けません。パスフレーズを確認してください"),
             },
         ),
+        RepoError::DamagedKeySlots { store, damaged, intact } => Failure::new(
+            DAMAGE,
+            match lang {
+                Lang::En => detail,
+                Lang::Ja => format!("{store} のどの鍵スロットも開けません: 無傷の鍵スロット {intact} 個はこのパスフレーズで開かず、{} 個は破損しています ({})。パスフレーズは破損したスロットのものかもしれません。別のパスフレーズかペーパーキー (--paper-key FILE) で開き、`hokan key add` で新しいパスフレーズを追加し、`hokan verify` を実行してください", damaged.len(), damaged.join(", ")),
+            },
+        ),
+        RepoError::NoKeySlots { store } => Failure::new(
+            DAMAGE,
+            match lang {
+                Lang::En => detail,
+                Lang::Ja => format!("{store} に鍵スロットがありません (削除または消失)。パスフレーズでは開けません。ペーパーキー (--paper-key FILE) で開き、`hokan key add` でパスフレーズを追加し、`hokan verify` を実行してください"),
+            },
+        ),
+        RepoError::KeySlotAltered { store, slot, detail: why } => Failure::new(
+            DAMAGE,
+            match lang {
+                Lang::En => detail,
+                Lang::Ja => format!("{store} の鍵スロット {slot} は破損または改変されています: {why}。これ以上読んでいません。別のパスフレーズかペーパーキー (--paper-key FILE) で開き、`hokan key remove` でこのスロットを削除し、`hokan verify` を実行してください"),
+            },
+        ),
+        RepoError::DamagedConfig { store, detail: why } => Failure::new(
+            DAMAGE,
+            match lang {
+                Lang::En => detail,
+                Lang::Ja => format!("{store} のリポジトリ設定 (config) が破損しています: {why}。何も変更していません。このリポジトリのコピー (ディスク・テープ・バケット) から `config` ファイルを戻し、`hokan verify` を実行してください"),
+            },
+        ),
+        RepoError::LatestDamaged { damaged, detail: why } => Failure::new(
+            DAMAGE,
+            match lang {
+                Lang::En => detail,
+                Lang::Ja => format!("最新のスナップショットを決められません: スナップショット {} が破損しており ({why})、これが最新かもしれません。`hokan verify` を実行してください。破損していない最新のものを使うには --latest-undamaged を付けるか、ID で指定してください", damaged.join(", ")),
+            },
+        ),
+        RepoError::SnapshotDamaged { name, detail: why } => Failure::new(
+            DAMAGE,
+            match lang {
+                Lang::En => detail,
+                Lang::Ja => format!("スナップショット {name} は破損しています: {why}。`hokan verify` を実行し、別のスナップショットを復元してください (`hokan snapshots`)"),
+            },
+        ),
         RepoError::NotARepository { store } => Failure::new(
             ERROR,
             match lang {
@@ -93,8 +135,8 @@ pub fn from_repo(lang: Lang, e: &RepoError) -> Failure {
         } => Failure::new(
             NEWER_FORMAT,
             match lang {
-                Lang::En => format!("the repository has format version {found}, newer than this hokan reads (up to {supported}); upgrade hokan. Nothing was changed"),
-                Lang::Ja => format!("リポジトリの形式バージョン {found} はこの hokan が読める版 ({supported} まで) より新しいため開けません。hokan を更新してください。何も変更していません"),
+                Lang::En => format!("the repository has format version {found}, newer than this hokan reads (up to {supported}); upgrade hokan. Nothing was changed. (If no newer hokan ever wrote to this repository, its config is damaged: put back `config` from a copy and run `hokan verify`)"),
+                Lang::Ja => format!("リポジトリの形式バージョン {found} はこの hokan が読める版 ({supported} まで) より新しいため開けません。hokan を更新してください。何も変更していません (新しい hokan で書き込んだことがなければ config の破損です。コピーから `config` を戻し、`hokan verify` を実行してください)"),
             },
         ),
         RepoError::Store(StoreError::NoSpace { store, .. }) => Failure::new(

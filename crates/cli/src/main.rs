@@ -149,6 +149,11 @@ pub enum Command {
         /// With `latest`: the latest of this source.
         #[arg(long)]
         source: Option<String>,
+        /// With `latest`: if a snapshot manifest is damaged (so the newest
+        /// cannot be known), take the newest undamaged snapshot and say which
+        /// damaged ones were skipped. Without it, such a restore stops (exit 4).
+        #[arg(long)]
+        latest_undamaged: bool,
     },
     /// Check the repository; with --read-data, read and authenticate every pack.
     Verify {

@@ -205,3 +205,192 @@ fn truncated_index_is_reported_and_repair_rebuilds_it() {
     );
     assert_same(&src, &out.join("src"));
 }
+
+/// Flip one byte of a file in the repository (objects are read-only).
+fn flip(path: &Path, at: usize) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut b = fs::read(path).unwrap();
+    b[at] ^= 0x01;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::write(path, &b).unwrap();
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn damaged_newest_snapshot_stops_restore_latest_until_asked_for_the_newest_undamaged() {
+    let t = tempfile::tempdir().unwrap();
+    let (repo, src) = (t.path().join("repo"), t.path().join("src"));
+    fs::create_dir_all(&src).unwrap();
+    fs::write(src.join("chart.txt"), b"night 1").unwrap();
+    init(&repo);
+    ok(
+        &repo,
+        &[
+            "backup",
+            "--time",
+            "2026-11-22T03:00:00Z",
+            src.to_str().unwrap(),
+        ],
+    );
+    fs::write(src.join("chart.txt"), b"night 2").unwrap();
+    ok(
+        &repo,
+        &[
+            "backup",
+            "--time",
+            "2026-11-23T03:00:00Z",
+            src.to_str().unwrap(),
+        ],
+    );
+    let snaps = json(&repo, &["snapshots"]);
+    let older = snaps[0]["id"].as_str().unwrap().to_string();
+    let newest = snaps[1]["id"].as_str().unwrap().to_string();
+    flip(&repo.join("snapshots").join(&newest), 20);
+
+    let out = t.path().join("out");
+    let o = run(
+        &repo,
+        &["restore", "latest", "--target", out.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains(&newest) && e.contains("hokan verify") && e.contains("--latest-undamaged"),
+        "names the snapshot and what to do: {e}"
+    );
+    assert!(!out.exists(), "nothing was restored");
+    let o = run(
+        &repo,
+        &[
+            "--lang",
+            "ja",
+            "restore",
+            "latest",
+            "--target",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(4));
+    assert!(stderr(&o).contains("破損"), "{}", stderr(&o));
+
+    let o = run(
+        &repo,
+        &[
+            "restore",
+            "latest",
+            "--latest-undamaged",
+            "--target",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains(&newest) && e.contains(&older[..8]) && e.contains("newest undamaged"),
+        "says which it skipped and which it took: {e}"
+    );
+    assert_eq!(fs::read(out.join("src/chart.txt")).unwrap(), b"night 1");
+    // JSON says so too.
+    let out2 = t.path().join("out2");
+    let v = json(
+        &repo,
+        &[
+            "restore",
+            "latest",
+            "--latest-undamaged",
+            "--target",
+            out2.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(v["snapshot"], older.as_str());
+    assert_eq!(v["skipped_damaged"][0]["snapshot"], newest.as_str());
+    // Named by id, the damaged one is damaged, not "not found".
+    let o = run(
+        &repo,
+        &["restore", &newest[..8], "--target", out2.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(4));
+    assert!(stderr(&o).contains("is damaged"), "{}", stderr(&o));
+    // The flag belongs to `latest` only.
+    let o = run(
+        &repo,
+        &[
+            "restore",
+            &older[..8],
+            "--latest-undamaged",
+            "--target",
+            out2.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn damaged_config_and_key_slots_are_damage_not_a_wrong_passphrase() {
+    let t = tempfile::tempdir().unwrap();
+    let (repo, src) = (t.path().join("repo"), t.path().join("src"));
+    fs::create_dir_all(&src).unwrap();
+    fs::write(src.join("a"), b"x").unwrap();
+    init(&repo);
+    ok(&repo, &["backup", src.to_str().unwrap()]);
+    let pristine = t.path().join("pristine");
+    copy_tree(&repo, &pristine);
+    let reset = || {
+        fs::remove_dir_all(&repo).unwrap();
+        copy_tree(&pristine, &repo);
+    };
+    // A digit of pack_size, a digit of the id, a brace: each is a damaged config.
+    let cfg = fs::read_to_string(repo.join("config")).unwrap();
+    let at = |needle: &str| cfg.find(needle).unwrap() + needle.len();
+    for pos in [at("\"pack_size\": "), at("\"id\": \"") + 5, 0] {
+        flip(&repo.join("config"), pos);
+        let o = run(&repo, &["snapshots"]);
+        assert_eq!(o.status.code(), Some(4), "byte {pos}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(
+            e.contains("config") && e.contains("damaged") && e.contains("hokan verify"),
+            "{e}"
+        );
+        assert!(
+            !e.contains("wrong passphrase") && !e.contains("hokan init"),
+            "{e}"
+        );
+        reset();
+    }
+    // A flipped byte in the key slot.
+    let slot = files_in(&repo.join("keys")).pop().unwrap();
+    flip(&slot, 30);
+    let o = run(&repo, &["snapshots"]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("damaged") && e.contains("--paper-key"), "{e}");
+    assert!(!e.contains("wrong passphrase"), "{e}");
+    let o = run(&repo, &["--lang", "ja", "snapshots"]);
+    assert!(stderr(&o).contains("破損"), "{}", stderr(&o));
+    reset();
+    // Every key slot deleted.
+    fs::remove_dir_all(repo.join("keys")).unwrap();
+    fs::create_dir_all(repo.join("keys")).unwrap();
+    let o = run(&repo, &["snapshots"]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no key slots"), "{}", stderr(&o));
+    reset();
+    // The config deleted, the rest still there.
+    fs::remove_file(repo.join("config")).unwrap();
+    let o = run(&repo, &["snapshots"]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("config") && !stderr(&o).contains("hokan init"));
+    reset();
+    // A real wrong passphrase is still a wrong passphrase.
+    let o = cmd(&repo)
+        .env("HOKAN_PASSWORD", "wrong")
+        .args(["snapshots"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(5));
+    assert!(stderr(&o).contains("wrong passphrase"));
+    ok(&repo, &["snapshots"]);
+}

@@ -74,7 +74,7 @@ fn repository_of_a_newer_format_version() {
     let cfg = repo.join("config");
     let text = fs::read_to_string(&cfg)
         .unwrap()
-        .replace("\"version\": 1", "\"version\": 2");
+        .replace("\"version\": 2", "\"version\": 3");
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(&cfg, fs::Permissions::from_mode(0o644)).unwrap();
     fs::write(&cfg, text).unwrap();
@@ -89,7 +89,7 @@ fn repository_of_a_newer_format_version() {
         assert_eq!(o.status.code(), Some(8), "{args:?}");
         let e = one_line_error(&o);
         assert!(
-            e.contains("format version 2") && e.contains("upgrade hokan"),
+            e.contains("format version 3") && e.contains("upgrade hokan"),
             "{e}"
         );
     }

@@ -51,6 +51,16 @@ pub struct RepoConfig {
     pub pack_size: u32,
     /// zstd level used for new blobs (readers do not need it).
     pub zstd_level: i32,
+    /// Version 2 on: keyed BLAKE3 of [`RepoConfig::authenticated_bytes`]
+    /// under the metadata key. Absent in version 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<Id>,
+}
+
+/// Append a length-prefixed (u32 LE) byte string.
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+    out.extend_from_slice(b);
 }
 
 impl RepoConfig {
@@ -66,7 +76,14 @@ impl RepoConfig {
             what: "repository config",
             source,
         })?;
-        if v.version > FORMAT_VERSION || v.version == 0 {
+        if v.version == 0 {
+            return Err(FormatError::Invalid {
+                what: "repository config",
+                field: "version",
+                detail: "0 (no hokan ever wrote version 0)".into(),
+            });
+        }
+        if v.version > FORMAT_VERSION {
             return Err(FormatError::UnsupportedVersion {
                 what: "repository",
                 found: v.version,
@@ -89,7 +106,56 @@ impl RepoConfig {
                 detail: format!("{ch:?}, pack size {}", c.pack_size),
             });
         }
+        match (c.version, c.mac.is_some()) {
+            (1, true) => {
+                return Err(FormatError::Invalid {
+                    what: "repository config",
+                    field: "version",
+                    detail: "1, but the config carries a MAC, which only version 2 on has: \
+                             a version-2 config whose version was changed"
+                        .into(),
+                })
+            }
+            (1, false) => {}
+            (_, false) => {
+                return Err(FormatError::Invalid {
+                    what: "repository config",
+                    field: "mac",
+                    detail: "missing".into(),
+                })
+            }
+            (_, true) => {
+                // One canonical form, so that a changed byte anywhere (also in
+                // white space, or a hex digit's case) is damage, not ignored.
+                if serde_json::to_vec_pretty(&c).expect("config serializes") != b {
+                    return Err(FormatError::Invalid {
+                        what: "repository config",
+                        field: "layout",
+                        detail: "not in the canonical form hokan writes (bytes changed)".into(),
+                    });
+                }
+            }
+        }
         Ok(c)
+    }
+
+    /// The bytes the config's MAC covers (version 2 on; see
+    /// docs/repository-format.md §3): independent of JSON formatting.
+    pub fn authenticated_bytes(&self) -> Vec<u8> {
+        let mut out = b"hokan config v2".to_vec();
+        out.extend_from_slice(&self.version.to_le_bytes());
+        out.extend_from_slice(&self.id.0);
+        put_bytes(&mut out, self.created.as_bytes());
+        for v in [
+            self.chunker.min_size,
+            self.chunker.avg_size,
+            self.chunker.max_size,
+            self.pack_size,
+        ] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&self.zstd_level.to_le_bytes());
+        out
     }
 }
 
@@ -112,7 +178,8 @@ pub struct KdfParams {
 /// A key slot (`keys/<name>`): the master secret wrapped by a passphrase.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeySlot {
-    /// Key slot format version (1).
+    /// Key slot format version: 1 in version-1 repositories, 2
+    /// ([`KEY_SLOT_VERSION`]) from repository version 2 on.
     pub version: u32,
     /// When it was added, RFC 3339.
     pub created: String,
@@ -128,7 +195,14 @@ pub struct KeySlot {
     /// nonce (12) | AES-256-GCM ciphertext of the 32-byte master secret | tag (16).
     #[serde(with = "hex_bytes")]
     pub wrapped: Vec<u8>,
+    /// Version 2: keyed BLAKE3 of [`KeySlot::authenticated_bytes`] under the
+    /// metadata key. Absent in version 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<Id>,
 }
+
+/// The key slot version written in version-2 repositories.
+pub const KEY_SLOT_VERSION: u32 = 2;
 
 impl KeySlot {
     /// Parse a key slot document.
@@ -137,12 +211,31 @@ impl KeySlot {
             what: "key slot",
             source,
         })?;
-        if k.version != 1 {
+        if k.version == 0 || k.version > KEY_SLOT_VERSION {
             return Err(FormatError::UnsupportedVersion {
                 what: "key slot",
                 found: k.version,
-                supported: 1,
+                supported: KEY_SLOT_VERSION,
             });
+        }
+        match (k.version, k.mac.is_some()) {
+            (1, true) => {
+                return Err(FormatError::Invalid {
+                    what: "key slot",
+                    field: "version",
+                    detail: "1, but the slot carries a MAC, which only version 2 has: \
+                             a version-2 slot whose version was changed"
+                        .into(),
+                })
+            }
+            (2, false) => {
+                return Err(FormatError::Invalid {
+                    what: "key slot",
+                    field: "mac",
+                    detail: "missing".into(),
+                })
+            }
+            _ => {}
         }
         if k.kdf.algorithm != "argon2id" {
             return Err(FormatError::Invalid {
@@ -152,6 +245,27 @@ impl KeySlot {
             });
         }
         Ok(k)
+    }
+
+    /// The bytes a version-2 slot's MAC covers (docs/repository-format.md §4).
+    pub fn authenticated_bytes(&self) -> Vec<u8> {
+        let mut out = b"hokan key slot v2".to_vec();
+        out.extend_from_slice(&self.version.to_le_bytes());
+        for s in [
+            &self.created,
+            &self.hostname,
+            &self.username,
+            &self.label,
+            &self.kdf.algorithm,
+        ] {
+            put_bytes(&mut out, s.as_bytes());
+        }
+        for v in [self.kdf.m_cost, self.kdf.t_cost, self.kdf.p_cost] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        put_bytes(&mut out, &self.kdf.salt);
+        put_bytes(&mut out, &self.wrapped);
+        out
     }
 }
 
@@ -436,10 +550,10 @@ mod tests {
 
     #[test]
     fn newer_repository_version_is_refused_with_upgrade_hint() {
-        let b = br#"{"version": 2, "id": "00", "something_new": true}"#;
+        let b = br#"{"version": 3, "id": "00", "something_new": true}"#;
         let e = RepoConfig::decode(b).unwrap_err();
         assert!(
-            matches!(e, FormatError::UnsupportedVersion { found: 2, .. }),
+            matches!(e, FormatError::UnsupportedVersion { found: 3, .. }),
             "{e}"
         );
         assert!(e.to_string().contains("Upgrade hokan"));
@@ -518,8 +632,25 @@ mod tests {
             chunker: ChunkerParams::default(),
             pack_size: 8 << 20,
             zstd_level: 3,
+            mac: None,
         };
         let b = serde_json::to_vec(&c).unwrap();
         assert_eq!(RepoConfig::decode(&b).unwrap(), c);
+        let c2 = RepoConfig {
+            version: 2,
+            mac: Some(Id([9; 32])),
+            ..c.clone()
+        };
+        let b = serde_json::to_vec_pretty(&c2).unwrap();
+        assert_eq!(RepoConfig::decode(&b).unwrap(), c2);
+        // v2 must be canonical; v1 with a MAC is a downgraded v2.
+        let loose = serde_json::to_vec(&c2).unwrap();
+        assert!(RepoConfig::decode(&loose).is_err());
+        let down = String::from_utf8(b)
+            .unwrap()
+            .replace("\"version\": 2", "\"version\": 1");
+        assert!(RepoConfig::decode(down.as_bytes()).is_err());
+        let nomac = serde_json::to_vec_pretty(&RepoConfig { mac: None, ..c2 }).unwrap();
+        assert!(RepoConfig::decode(&nomac).is_err());
     }
 }

@@ -21,12 +21,14 @@ pub use binary::{BlobEntry, BlobKind, IndexFile, IndexPack, PackHeader, PACK_MAG
 pub use id::Id;
 pub use json::{
     escape_name, unsafe_name_reason, ChunkerParams, KdfParams, KeySlot, Node, NodeKind, RepoConfig,
-    Snapshot, SnapshotError, SnapshotSummary, Tree,
+    Snapshot, SnapshotError, SnapshotSummary, Tree, KEY_SLOT_VERSION,
 };
 
 /// The repository format version this build writes and the highest it reads.
 /// A repository whose config says more is refused with a clear message.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2 authenticates the config and key slots with the master key;
+/// version 1 repositories are still read and written (as version 1).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Errors from parsing repository bytes.
 #[derive(Debug, thiserror::Error)]

@@ -426,7 +426,12 @@ impl Repository {
         let parent = match &opts.parent {
             ParentChoice::None => None,
             ParentChoice::Id(id) => Some((*id, self.read_snapshot(&id.to_hex())?)),
-            ParentChoice::Auto => self.find_snapshot("latest", Some(&opts.source)).ok(),
+            // The parent only saves reading unchanged files: any readable
+            // snapshot will do, so a damaged manifest does not force a full read.
+            ParentChoice::Auto => self
+                .find_snapshot_with("latest", Some(&opts.source), true)
+                .ok()
+                .map(|f| (f.id, f.snapshot)),
         };
         let parent_root = parent
             .as_ref()

@@ -17,6 +17,11 @@
 //!
 //! Key slots wrap the master secret with a key derived from a passphrase by
 //! Argon2id. Secrets are zeroized on drop and never logged.
+//!
+//! From repository format version 2 a fourth key, the metadata key,
+//! authenticates the plaintext config and key slots (keyed BLAKE3 over their
+//! canonical bytes), so a changed chunker parameter, repository id or slot
+//! label is damage, not a silently different repository.
 
 use aes_gcm::aead::{Aead, AeadInPlace, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -36,6 +41,7 @@ pub const SEAL_OVERHEAD: usize = NONCE_LEN + TAG_LEN + 1;
 const CTX_DATA: &str = "hokan 2026-11-22 data encryption key v1";
 const CTX_ID: &str = "hokan 2026-11-22 blob id key v1";
 const CTX_CHUNKER: &str = "hokan 2026-11-22 chunker seed v1";
+const CTX_META: &str = "hokan 2026-11-22 metadata authentication key v2";
 
 /// Associated data of the objects that are not blobs.
 pub mod aad {
@@ -45,8 +51,11 @@ pub mod aad {
     pub const INDEX: &[u8] = b"hokan index v1";
     /// A snapshot manifest.
     pub const SNAPSHOT: &[u8] = b"hokan snapshot v1";
-    /// The wrapped master secret in a key slot.
+    /// The wrapped master secret in a version-1 key slot.
     pub const KEY_SLOT: &[u8] = b"hokan key slot v1";
+    /// The wrapped master secret in a version-2 key slot. Different from
+    /// version 1, so a version-2 slot relabelled as version 1 does not open.
+    pub const KEY_SLOT_V2: &[u8] = b"hokan key slot v2";
 }
 
 /// Compression of a sealed payload (the first plaintext byte).
@@ -63,6 +72,7 @@ pub struct MasterKey {
     secret: Zeroizing<[u8; 32]>,
     cipher: Aes256Gcm,
     id_key: Zeroizing<[u8; 32]>,
+    meta_key: Zeroizing<[u8; 32]>,
     chunker_seed: u64,
 }
 
@@ -84,12 +94,25 @@ impl MasterKey {
         let id_key = Zeroizing::new(blake3::derive_key(CTX_ID, &secret));
         let seed = blake3::derive_key(CTX_CHUNKER, &secret);
         let chunker_seed = u64::from_le_bytes(seed[..8].try_into().expect("8 bytes"));
+        let meta_key = Zeroizing::new(blake3::derive_key(CTX_META, &secret));
         MasterKey {
             secret: Zeroizing::new(secret),
             cipher,
             id_key,
+            meta_key,
             chunker_seed,
         }
+    }
+
+    /// The MAC of version-2 metadata (config, key slot): keyed BLAKE3 of its
+    /// canonical bytes under the metadata key.
+    pub fn metadata_mac(&self, canonical: &[u8]) -> Id {
+        Id(*blake3::keyed_hash(&self.meta_key, canonical).as_bytes())
+    }
+
+    /// Whether `mac` is the MAC of `canonical` (constant time).
+    pub fn metadata_mac_ok(&self, canonical: &[u8], mac: &Id) -> bool {
+        blake3::keyed_hash(&self.meta_key, canonical) == blake3::Hash::from(mac.0)
     }
 
     /// The raw secret, for key slots and the paper key only.
@@ -342,9 +365,12 @@ fn derive_kek(passphrase: &[u8], kdf: &KdfParams) -> Result<Zeroizing<[u8; 32]>,
     Ok(out)
 }
 
-/// Wrap the master secret under a passphrase into a new key slot.
+/// Wrap the master secret under a passphrase into a new key slot of
+/// `slot_version` (1 for version-1 repositories, 2 with a MAC from 2 on).
+#[allow(clippy::too_many_arguments)] // the fields of a key slot
 pub fn wrap_key(
     key: &MasterKey,
+    slot_version: u32,
     passphrase: &[u8],
     strength: KdfStrength,
     label: &str,
@@ -371,26 +397,60 @@ pub fn wrap_key(
             Nonce::from_slice(&nonce),
             Payload {
                 msg: &key.secret()[..],
-                aad: aad::KEY_SLOT,
+                aad: slot_aad(slot_version),
             },
         )
         .expect("in-memory encryption");
     let mut wrapped = nonce.to_vec();
     wrapped.extend_from_slice(&ct);
-    Ok(KeySlot {
-        version: 1,
+    let mut slot = KeySlot {
+        version: slot_version,
         created: created.into(),
         hostname: hostname.into(),
         username: username.into(),
         label: label.into(),
         kdf,
         wrapped,
-    })
+        mac: None,
+    };
+    if slot_version >= 2 {
+        slot.mac = Some(key.metadata_mac(&slot.authenticated_bytes()));
+    }
+    Ok(slot)
+}
+
+fn slot_aad(version: u32) -> &'static [u8] {
+    if version >= 2 {
+        aad::KEY_SLOT_V2
+    } else {
+        aad::KEY_SLOT
+    }
+}
+
+/// What a passphrase did to one key slot.
+pub enum Unwrapped {
+    /// The passphrase does not open this slot.
+    No,
+    /// It opens, as the slot's version says.
+    Key(Box<MasterKey>),
+    /// The slot says version 1 but was wrapped as version 2: its version was
+    /// changed (a downgrade). The key is not returned.
+    Downgraded,
 }
 
 /// Try to unwrap a key slot with a passphrase. `Ok(None)` means the
-/// passphrase does not open this slot.
+/// passphrase does not open this slot (or the slot was relabelled from
+/// version 2 to 1: see [`unwrap_key_checked`]).
 pub fn unwrap_key(slot: &KeySlot, passphrase: &[u8]) -> Result<Option<MasterKey>, RepoError> {
+    Ok(match unwrap_key_checked(slot, passphrase)? {
+        Unwrapped::Key(k) => Some(*k),
+        _ => None,
+    })
+}
+
+/// Try to unwrap a key slot with a passphrase, telling a version-2 slot
+/// relabelled as version 1 apart from a passphrase that does not fit.
+pub fn unwrap_key_checked(slot: &KeySlot, passphrase: &[u8]) -> Result<Unwrapped, RepoError> {
     let kek = derive_kek(passphrase, &slot.kdf)?;
     if slot.wrapped.len() != NONCE_LEN + 32 + TAG_LEN {
         return Err(RepoError::Corrupt {
@@ -400,22 +460,18 @@ pub fn unwrap_key(slot: &KeySlot, passphrase: &[u8]) -> Result<Option<MasterKey>
     }
     let cipher = Aes256Gcm::new_from_slice(&*kek).expect("32-byte key");
     let (nonce, ct) = slot.wrapped.split_at(NONCE_LEN);
-    match cipher.decrypt(
-        Nonce::from_slice(nonce),
-        Payload {
-            msg: ct,
-            aad: aad::KEY_SLOT,
-        },
-    ) {
+    let open = |aad: &[u8]| cipher.decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad });
+    match open(slot_aad(slot.version)) {
         Ok(mut secret) => {
             let mut s = [0u8; 32];
             s.copy_from_slice(&secret);
             secret.zeroize();
             let k = MasterKey::from_secret(s);
             s.zeroize();
-            Ok(Some(k))
+            Ok(Unwrapped::Key(Box::new(k)))
         }
-        Err(_) => Ok(None),
+        Err(_) if slot.version < 2 && open(aad::KEY_SLOT_V2).is_ok() => Ok(Unwrapped::Downgraded),
+        Err(_) => Ok(Unwrapped::No),
     }
 }
 
@@ -450,9 +506,21 @@ mod tests {
     #[test]
     fn key_slot_wrap_unwrap() {
         let k = MasterKey::generate();
-        let slot = wrap_key(&k, b"pw", KdfStrength::TestOnly, "", "h", "u", "t").unwrap();
-        let back = unwrap_key(&slot, b"pw").unwrap().unwrap();
-        assert_eq!(back.secret(), k.secret());
-        assert!(unwrap_key(&slot, b"wrong").unwrap().is_none());
+        for v in [1, 2] {
+            let slot = wrap_key(&k, v, b"pw", KdfStrength::TestOnly, "", "h", "u", "t").unwrap();
+            let back = unwrap_key(&slot, b"pw").unwrap().unwrap();
+            assert_eq!(back.secret(), k.secret());
+            assert!(unwrap_key(&slot, b"wrong").unwrap().is_none());
+            assert_eq!(slot.mac.is_some(), v == 2);
+        }
+        // A version-2 slot relabelled as version 1 is recognised, not opened.
+        let mut slot = wrap_key(&k, 2, b"pw", KdfStrength::TestOnly, "", "h", "u", "t").unwrap();
+        assert!(k.metadata_mac_ok(&slot.authenticated_bytes(), &slot.mac.unwrap()));
+        slot.version = 1;
+        slot.mac = None;
+        assert!(matches!(
+            unwrap_key_checked(&slot, b"pw").unwrap(),
+            Unwrapped::Downgraded
+        ));
     }
 }

@@ -24,6 +24,44 @@ pub enum RepoError {
         /// The store's description.
         store: String,
     },
+    /// No key slot opens and some are damaged: the passphrase may well be
+    /// right, for a damaged slot. ([`RepoError::WrongPassword`] is only for
+    /// a repository whose slots are all intact.)
+    #[error("no key slot of repository {store} opens: {intact} intact key slot(s) did not open with the passphrase, and {} key slot(s) are damaged ({}). The passphrase may belong to a damaged slot: open with another passphrase or the paper key (--paper-key FILE), add a new passphrase with `hokan key add`, and run `hokan verify`", damaged.len(), damaged.join(", "))]
+    DamagedKeySlots {
+        /// The store's description.
+        store: String,
+        /// The damaged slots: name, and what is wrong.
+        damaged: Vec<String>,
+        /// How many intact slots were tried.
+        intact: usize,
+    },
+    /// The repository has a config but no key slot at all.
+    #[error("repository {store} has no key slots: they were deleted or lost, so no passphrase can open it. Open it with the paper key (--paper-key FILE), add a passphrase with `hokan key add`, and run `hokan verify`")]
+    NoKeySlots {
+        /// The store's description.
+        store: String,
+    },
+    /// The key slot that opened was altered: its metadata does not match its
+    /// MAC, or its version does not fit the repository's.
+    #[error("key slot {slot} of repository {store} is damaged or altered: {detail}. Nothing was read further; open with another passphrase or the paper key (--paper-key FILE), remove this slot with `hokan key remove`, and run `hokan verify`")]
+    KeySlotAltered {
+        /// The store's description.
+        store: String,
+        /// The slot's name.
+        slot: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The config is damaged, altered or missing while the rest of a
+    /// repository is there.
+    #[error("the config of repository {store} is damaged: {detail}. Nothing was changed. Put back the `config` file from a copy of this repository (a disk, tape or bucket copy holds the same file), then run `hokan verify`")]
+    DamagedConfig {
+        /// The store's description.
+        store: String,
+        /// What is wrong.
+        detail: String,
+    },
     /// The location holds no repository config.
     #[error("{store} is not a hokan repository (no config); check the path, or create one with `hokan init`")]
     NotARepository {
@@ -51,6 +89,23 @@ pub enum RepoError {
     Corrupt {
         /// Which object.
         what: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// `latest` cannot be resolved: a snapshot manifest is damaged, so which
+    /// snapshot is newest cannot be known (the damaged one may be).
+    #[error("cannot tell which snapshot is the latest: snapshot {} is damaged ({detail}) and may be the newest. Run `hokan verify`; to use the newest undamaged snapshot instead, pass --latest-undamaged, or name a snapshot by its id", damaged.join(", "))]
+    LatestDamaged {
+        /// The damaged snapshots' names.
+        damaged: Vec<String>,
+        /// What is wrong with the first.
+        detail: String,
+    },
+    /// The snapshot named is damaged.
+    #[error("snapshot {name} is damaged: {detail}. Run `hokan verify`; restore another snapshot (see `hokan snapshots`)")]
+    SnapshotDamaged {
+        /// Its name.
+        name: String,
         /// What is wrong.
         detail: String,
     },

@@ -38,6 +38,6 @@ pub mod verify;
 pub use backup::{BackupOptions, BackupProgress, BackupResult, NoProgress, ParentChoice};
 pub use crypto::KdfStrength;
 pub use error::{RepoError, Result};
-pub use repository::{InitOptions, Repository};
+pub use repository::{FoundSnapshot, InitOptions, Repository};
 pub use restore::{RestoreOptions, RestoreProgress, RestoreStats};
 pub use store::{ObjectInfo, ObjectKind, Protection, Store, StoreError};

@@ -9,12 +9,12 @@ use std::sync::{Arc, RwLock};
 
 use hokan_format::{
     BlobKind, ChunkerParams, FormatError, Id, IndexFile, KeySlot, RepoConfig, Snapshot, Tree,
-    FORMAT_VERSION,
+    FORMAT_VERSION, KEY_SLOT_VERSION,
 };
 use rand::RngCore;
 use rayon::prelude::*;
 
-use crate::crypto::{self, aad, blob_aad, object_name, KdfStrength, MasterKey};
+use crate::crypto::{self, aad, blob_aad, object_name, KdfStrength, MasterKey, Unwrapped};
 use crate::error::{RepoError, Result};
 use crate::index::{index_file, Index};
 use crate::pack::read_pack_header;
@@ -22,6 +22,21 @@ use crate::store::{ObjectKind, Store, StoreError};
 
 /// Readable snapshots (oldest first) and damaged manifests with the reason.
 pub type SnapshotList = (Vec<(Id, Snapshot)>, Vec<(String, RepoError)>);
+
+/// Key slots whose bytes match their name, and damaged ones (name, why).
+type SlotList = (Vec<(String, KeySlot)>, Vec<(String, String)>);
+
+/// A snapshot found by [`Repository::find_snapshot_with`].
+#[derive(Clone, Debug)]
+pub struct FoundSnapshot {
+    /// Its id.
+    pub id: Id,
+    /// The manifest.
+    pub snapshot: Snapshot,
+    /// Damaged manifests passed over to find it (only with
+    /// `latest_undamaged`), with the reason: the caller must say so.
+    pub skipped: Vec<(String, String)>,
+}
 
 /// Who and when, stamped on new key slots and snapshots.
 #[derive(Clone, Debug)]
@@ -89,6 +104,7 @@ pub struct Repository {
     config: RepoConfig,
     key: MasterKey,
     key_slot: Option<String>,
+    damaged_keys: Vec<(String, String)>,
     index: RwLock<Index>,
     damaged_index: Vec<(Id, String)>,
     /// Packs indexed in memory only (read from their headers at open because
@@ -127,18 +143,21 @@ impl Repository {
         })?;
         let mut id = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut id);
-        let config = RepoConfig {
+        let mut config = RepoConfig {
             version: FORMAT_VERSION,
             id: Id(id),
             created: now_rfc3339(),
             chunker: opts.chunker,
             pack_size: opts.pack_size,
             zstd_level: opts.zstd_level,
+            mac: None,
         };
         let key = MasterKey::generate();
+        config.mac = Some(key.metadata_mac(&config.authenticated_bytes()));
         let actor = Actor::current();
         let slot = crypto::wrap_key(
             &key,
+            KEY_SLOT_VERSION,
             passphrase,
             opts.kdf,
             "initial key",
@@ -156,64 +175,169 @@ impl Repository {
             config,
             key,
             key_slot: Some(slot_name),
+            damaged_keys: Vec::new(),
             index: RwLock::new(Index::default()),
             damaged_index: Vec::new(),
             recovered: Default::default(),
         })
     }
 
-    /// Read and check the config only (no key needed).
+    /// Read and check the config only (no key needed). A config that is
+    /// missing or unreadable where key slots or snapshots exist is
+    /// [`RepoError::DamagedConfig`]; with neither, the location is
+    /// [`RepoError::NotARepository`]. A version-2 config's MAC is checked
+    /// only once the key is known ([`Repository::open`]).
     pub fn read_config(store: &dyn Store) -> Result<RepoConfig> {
         let bytes = match store.get(ObjectKind::Config, "config") {
             Ok(b) => b,
             Err(e) if e.is_not_found() => {
+                if looks_like_repository(store) {
+                    return Err(RepoError::DamagedConfig {
+                        store: store.describe(),
+                        detail: "the config file is missing, but key slots or snapshots are there"
+                            .into(),
+                    });
+                }
                 return Err(RepoError::NotARepository {
                     store: store.describe(),
-                })
+                });
             }
             Err(e) => return Err(e.into()),
         };
         RepoConfig::decode(&bytes).map_err(|source| match source {
+            FormatError::UnsupportedVersion { .. } => RepoError::Format {
+                object: format!("config of {}", store.describe()),
+                source,
+            },
+            source if looks_like_repository(store) => RepoError::DamagedConfig {
+                store: store.describe(),
+                detail: source.to_string(),
+            },
             FormatError::Json { .. } => RepoError::NotARepository {
                 store: store.describe(),
             },
-            source => RepoError::Format {
-                object: format!("config of {}", store.describe()),
-                source,
+            source => RepoError::DamagedConfig {
+                store: store.describe(),
+                detail: source.to_string(),
             },
         })
     }
 
-    /// Open with a passphrase: tries every key slot.
-    pub fn open(store: Arc<dyn Store>, passphrase: &[u8]) -> Result<Repository> {
-        let config = Self::read_config(&*store)?;
-        let slots = store.list(ObjectKind::Key)?;
-        let mut damaged = None;
-        for info in slots {
-            let bytes = store.get(ObjectKind::Key, &info.name)?;
-            let slot = match KeySlot::decode(&bytes) {
-                Ok(s) => s,
+    /// The key slots: those whose bytes match their name (and, with `key`,
+    /// whose version-2 MAC verifies), and the damaged ones with the reason.
+    /// A slot is named by the BLAKE3 of its bytes, so accidental damage is
+    /// recognised without any passphrase.
+    fn read_key_slots(store: &dyn Store, key: Option<&MasterKey>) -> Result<SlotList> {
+        let mut ok = Vec::new();
+        let mut bad = Vec::new();
+        for info in store.list(ObjectKind::Key)? {
+            let bytes = match store.get(ObjectKind::Key, &info.name) {
+                Ok(b) => b,
+                Err(e) if e.is_not_found() => continue, // removed meanwhile
                 Err(e) => {
-                    damaged = Some((info.name.clone(), e));
+                    bad.push((info.name, format!("unreadable: {e}")));
                     continue;
                 }
             };
-            if let Some(key) = crypto::unwrap_key(&slot, passphrase)? {
-                return Self::opened(store, config, key, Some(info.name));
+            if object_name(&bytes).to_hex() != info.name {
+                bad.push((
+                    info.name,
+                    "content does not match its name (damaged or truncated)".into(),
+                ));
+                continue;
+            }
+            match KeySlot::decode(&bytes) {
+                Ok(slot) => {
+                    if let (Some(k), Some(mac)) = (key, &slot.mac) {
+                        if !k.metadata_mac_ok(&slot.authenticated_bytes(), mac) {
+                            bad.push((
+                                info.name,
+                                "its fields do not match their MAC (altered)".into(),
+                            ));
+                            continue;
+                        }
+                    }
+                    ok.push((info.name, slot))
+                }
+                Err(e) => bad.push((info.name, e.to_string())),
             }
         }
-        if let Some((name, source)) = damaged {
-            tracing::warn!("key slot {name} is damaged: {source}");
+        Ok((ok, bad))
+    }
+
+    /// Open with a passphrase: tries every intact key slot, then checks the
+    /// slot and (version 2) the config against their MACs. Tells apart a wrong
+    /// passphrase (every slot intact, none opens), damaged slots, no slots at
+    /// all, and an altered config.
+    pub fn open(store: Arc<dyn Store>, passphrase: &[u8]) -> Result<Repository> {
+        let config = Self::read_config(&*store)?;
+        let (slots, mut damaged) = Self::read_key_slots(&*store, None)?;
+        if slots.is_empty() && damaged.is_empty() {
+            return Err(RepoError::NoKeySlots {
+                store: store.describe(),
+            });
+        }
+        let mut intact = 0;
+        for (name, slot) in &slots {
+            let opened = match crypto::unwrap_key_checked(slot, passphrase) {
+                Ok(o) => o,
+                Err(e) => {
+                    damaged.push((name.clone(), e.to_string()));
+                    continue;
+                }
+            };
+            intact += 1;
+            match opened {
+                Unwrapped::No => {}
+                Unwrapped::Downgraded => return Err(RepoError::KeySlotAltered {
+                    store: store.describe(),
+                    slot: name.clone(),
+                    detail:
+                        "it says version 1 but was written as version 2 (its version was changed)"
+                            .into(),
+                }),
+                Unwrapped::Key(key) => {
+                    check_slot_and_config(&*store, &key, &config, name, slot, &slots)?;
+                    // The other slots, now that the MACs can be checked too.
+                    let (_, damaged) = Self::read_key_slots(&*store, Some(&key))?;
+                    return Self::opened(store, config, *key, Some(name.clone()), damaged);
+                }
+            }
+        }
+        if !damaged.is_empty() {
+            return Err(RepoError::DamagedKeySlots {
+                store: store.describe(),
+                damaged: damaged
+                    .iter()
+                    .map(|(n, why)| format!("{n}: {why}"))
+                    .collect(),
+                intact,
+            });
         }
         Err(RepoError::WrongPassword {
             store: store.describe(),
         })
     }
 
-    /// Open with the master secret itself (from a paper key).
+    /// Open with the master secret itself (from a paper key). The config is
+    /// checked as with a passphrase; damaged or missing key slots are
+    /// reported ([`Repository::damaged_key_slots`]) but do not stop the
+    /// paper key, which is how a repository with lost slots is recovered.
     pub fn open_with_secret(store: Arc<dyn Store>, secret: [u8; 32]) -> Result<Repository> {
         let config = Self::read_config(&*store)?;
-        Self::opened(store, config, MasterKey::from_secret(secret), None)
+        let key = MasterKey::from_secret(secret);
+        let (slots, damaged) = Self::read_key_slots(&*store, Some(&key))?;
+        if config.version < 2 && slots.iter().any(|(_, s)| s.version >= 2) {
+            return Err(downgraded(&*store));
+        }
+        check_config_mac(&*store, &key, &config)?;
+        if slots.is_empty() {
+            tracing::warn!(
+                "repository {} has no intact key slot: add a passphrase with `hokan key add`",
+                store.describe()
+            );
+        }
+        Self::opened(store, config, key, None, damaged)
     }
 
     fn opened(
@@ -221,12 +345,17 @@ impl Repository {
         config: RepoConfig,
         key: MasterKey,
         key_slot: Option<String>,
+        damaged_keys: Vec<(String, String)>,
     ) -> Result<Repository> {
+        for (name, why) in &damaged_keys {
+            tracing::warn!("key slot {name} is damaged: {why}; run `hokan verify`");
+        }
         let mut r = Repository {
             store,
             config,
             key,
             key_slot,
+            damaged_keys,
             index: RwLock::new(Index::default()),
             damaged_index: Vec::new(),
             recovered: Default::default(),
@@ -302,6 +431,10 @@ impl Repository {
     }
     pub(crate) fn index_mut(&self) -> std::sync::RwLockWriteGuard<'_, Index> {
         self.index.write().expect("index lock")
+    }
+    /// Key slots found damaged or altered at open time, with the reason.
+    pub fn damaged_key_slots(&self) -> &[(String, String)] {
+        &self.damaged_keys
     }
     /// Index files that could not be read at open time, with the reason.
     pub fn damaged_index_files(&self) -> &[(Id, String)] {
@@ -441,26 +574,69 @@ impl Repository {
     }
 
     /// Find a snapshot by `latest`, a full id or a unique prefix, optionally
-    /// limited to one source.
+    /// limited to one source. `latest` fails with
+    /// [`RepoError::LatestDamaged`] while any snapshot manifest is damaged
+    /// (its time and source cannot be read, so it may be the newest); see
+    /// [`Repository::find_snapshot_with`] to take the newest undamaged one.
     pub fn find_snapshot(&self, spec: &str, source: Option<&str>) -> Result<(Id, Snapshot)> {
-        let (all, _) = self.snapshots()?;
+        let f = self.find_snapshot_with(spec, source, false)?;
+        Ok((f.id, f.snapshot))
+    }
+
+    /// [`Repository::find_snapshot`]; with `latest_undamaged`, `latest` is the
+    /// newest readable snapshot and the damaged manifests passed over are
+    /// returned in [`FoundSnapshot::skipped`].
+    pub fn find_snapshot_with(
+        &self,
+        spec: &str,
+        source: Option<&str>,
+        latest_undamaged: bool,
+    ) -> Result<FoundSnapshot> {
+        let (all, bad) = self.snapshots()?;
         let mut matching: Vec<(Id, Snapshot)> = all
             .into_iter()
             .filter(|(_, s)| source.is_none_or(|src| s.source == src))
             .collect();
+        let bad: Vec<(String, String)> = bad.into_iter().map(|(n, e)| (n, e.to_string())).collect();
         if spec == "latest" {
-            return matching
+            if !bad.is_empty() && !latest_undamaged {
+                return Err(RepoError::LatestDamaged {
+                    damaged: bad.iter().map(|(n, _)| n.clone()).collect(),
+                    detail: bad[0].1.clone(),
+                });
+            }
+            let (id, snapshot) = matching
                 .pop()
-                .ok_or_else(|| RepoError::SnapshotNotFound(spec.into()));
+                .ok_or_else(|| RepoError::SnapshotNotFound(spec.into()))?;
+            return Ok(FoundSnapshot {
+                id,
+                snapshot,
+                skipped: bad,
+            });
         }
         let spec_l = spec.to_ascii_lowercase();
         let mut hits: Vec<(Id, Snapshot)> = matching
             .drain(..)
             .filter(|(id, _)| id.to_hex().starts_with(&spec_l))
             .collect();
-        match hits.len() {
-            0 => Err(RepoError::SnapshotNotFound(spec.into())),
-            1 => Ok(hits.pop().expect("one")),
+        let mut bad_hits: Vec<(String, String)> = bad
+            .into_iter()
+            .filter(|(n, _)| n.starts_with(&spec_l))
+            .collect();
+        match (hits.len(), bad_hits.len()) {
+            (0, 0) => Err(RepoError::SnapshotNotFound(spec.into())),
+            (1, 0) => {
+                let (id, snapshot) = hits.pop().expect("one");
+                Ok(FoundSnapshot {
+                    id,
+                    snapshot,
+                    skipped: Vec::new(),
+                })
+            }
+            (0, 1) => {
+                let (name, detail) = bad_hits.pop().expect("one");
+                Err(RepoError::SnapshotDamaged { name, detail })
+            }
             _ => Err(RepoError::AmbiguousSnapshot(spec.into())),
         }
     }
@@ -552,8 +728,16 @@ impl Repository {
     /// Add a key slot for another passphrase; returns its name.
     pub fn add_key(&self, passphrase: &[u8], label: &str, kdf: KdfStrength) -> Result<String> {
         let actor = Actor::current();
+        // Version-1 repositories keep version-1 slots: a version-2 slot
+        // there would read as a downgraded version-2 repository.
+        let slot_version = if self.config.version >= 2 {
+            KEY_SLOT_VERSION
+        } else {
+            1
+        };
         let slot = crypto::wrap_key(
             &self.key,
+            slot_version,
             passphrase,
             kdf,
             label,
@@ -564,17 +748,10 @@ impl Repository {
         put_key_slot(&*self.store, &slot)
     }
 
-    /// All key slots with their names.
+    /// The intact key slots with their names, oldest first (damaged ones:
+    /// [`Repository::damaged_key_slots`]).
     pub fn list_keys(&self) -> Result<Vec<(String, KeySlot)>> {
-        let mut out = Vec::new();
-        for i in self.store.list(ObjectKind::Key)? {
-            let b = self.store.get(ObjectKind::Key, &i.name)?;
-            let slot = KeySlot::decode(&b).map_err(|source| RepoError::Format {
-                object: format!("key slot {}", i.name),
-                source,
-            })?;
-            out.push((i.name, slot));
-        }
+        let (mut out, _) = Self::read_key_slots(&*self.store, Some(&self.key))?;
         out.sort_by(|a, b| a.1.created.cmp(&b.1.created));
         Ok(out)
     }
@@ -582,10 +759,11 @@ impl Repository {
     /// Remove a key slot (by name or unique prefix). Refuses to remove the
     /// last one, or the one in use unless `allow_current`.
     pub fn remove_key(&self, spec: &str, allow_current: bool) -> Result<String> {
-        let keys = self.list_keys()?;
+        let (keys, damaged) = Self::read_key_slots(&*self.store, Some(&self.key))?;
         let hits: Vec<&String> = keys
             .iter()
             .map(|(n, _)| n)
+            .chain(damaged.iter().map(|(n, _)| n))
             .filter(|n| n.starts_with(spec))
             .collect();
         let name = match hits.as_slice() {
@@ -601,7 +779,8 @@ impl Repository {
                 )))
             }
         };
-        if keys.len() == 1 {
+        let is_damaged = damaged.iter().any(|(n, _)| *n == name);
+        if keys.len() == 1 && !is_damaged {
             return Err(RepoError::Invalid(
                 "refusing to remove the only key slot: the repository could never be opened again"
                     .into(),
@@ -629,6 +808,80 @@ impl Repository {
             &blob_aad(kind, id),
         )
     }
+}
+
+/// Whether a store without a readable config still holds a repository's
+/// other objects (then the config is damaged, not absent by design).
+fn looks_like_repository(store: &dyn Store) -> bool {
+    [ObjectKind::Key, ObjectKind::Snapshot]
+        .iter()
+        .any(|k| store.list(*k).map(|l| !l.is_empty()).unwrap_or(false))
+}
+
+fn downgraded(store: &dyn Store) -> RepoError {
+    RepoError::DamagedConfig {
+        store: store.describe(),
+        detail: "it says format version 1, but the key slots were written for version 2; \
+                 a version-2 repository is never rewritten as version 1, so the config was altered"
+            .into(),
+    }
+}
+
+/// A version-2 config's MAC (nothing to check in version 1).
+fn check_config_mac(store: &dyn Store, key: &MasterKey, config: &RepoConfig) -> Result<()> {
+    if config.version < 2 {
+        return Ok(());
+    }
+    let ok = config
+        .mac
+        .as_ref()
+        .is_some_and(|m| key.metadata_mac_ok(&config.authenticated_bytes(), m));
+    if ok {
+        Ok(())
+    } else {
+        Err(RepoError::DamagedConfig {
+            store: store.describe(),
+            detail:
+                "its fields do not match their MAC (id, chunker parameters or pack size changed)"
+                    .into(),
+        })
+    }
+}
+
+/// After `slot` opened: its own MAC, its version against the config's (no
+/// downgrade either way), then the config's MAC.
+fn check_slot_and_config(
+    store: &dyn Store,
+    key: &MasterKey,
+    config: &RepoConfig,
+    name: &str,
+    slot: &KeySlot,
+    all: &[(String, KeySlot)],
+) -> Result<()> {
+    let altered = |detail: &str| RepoError::KeySlotAltered {
+        store: store.describe(),
+        slot: name.to_string(),
+        detail: detail.into(),
+    };
+    if let Some(mac) = &slot.mac {
+        if !key.metadata_mac_ok(&slot.authenticated_bytes(), mac) {
+            return Err(altered(
+                "its fields do not match their MAC (created, host, label or KDF changed)",
+            ));
+        }
+    }
+    if config.version < 2 {
+        if all.iter().any(|(_, s)| s.version >= 2) {
+            return Err(downgraded(store));
+        }
+        return Ok(());
+    }
+    if slot.version < 2 {
+        return Err(altered(
+            "a version-1 key slot in a version-2 repository (never written by hokan)",
+        ));
+    }
+    check_config_mac(store, key, config)
 }
 
 fn put_key_slot(store: &dyn Store, slot: &KeySlot) -> Result<String> {

@@ -95,6 +95,14 @@ impl Repository {
     /// Check the repository.
     pub fn verify(&self, read_data: bool, progress: &dyn VerifyProgress) -> Result<VerifyReport> {
         let mut rep = VerifyReport::default();
+        for (name, why) in self.damaged_key_slots() {
+            rep.damage.push(Damage {
+                object: format!("key slot {name}"),
+                detail: format!(
+                    "{why}; its passphrase no longer opens the repository: add a new one with `hokan key add`, then remove this slot with `hokan key remove`"
+                ),
+            });
+        }
         for (name, why) in self.damaged_index_files() {
             rep.damage.push(Damage {
                 object: format!("index file {name}"),

@@ -54,6 +54,11 @@ pub enum DiskCmd {
         /// Where to restore.
         #[arg(long)]
         target: PathBuf,
+        /// With `latest`: if a snapshot manifest is damaged (so the newest
+        /// cannot be known), take the newest undamaged snapshot and say which
+        /// damaged ones were skipped. Without it, such a restore stops (exit 4).
+        #[arg(long)]
+        latest_undamaged: bool,
     },
     /// Play the person with a SIMULATED device (`virtual_device`).
     #[command(subcommand)]

@@ -478,6 +478,7 @@ pub fn restore(
     pool: &Pool,
     snapshot: &str,
     target: PathBuf,
+    latest_undamaged: bool,
 ) -> Result<i32, Failure> {
     // The catalog may be what was lost: a cartridge it does not know is read.
     // The catalog anchor is reported, whether or not this catalog holds it
@@ -500,6 +501,7 @@ pub fn restore(
             &repository_of(&a.root),
             snapshot,
             target,
+            latest_undamaged,
             extra,
         )
     })?;

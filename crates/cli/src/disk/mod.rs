@@ -70,7 +70,8 @@ pub fn run(cmd: DiskCmd, g: &Global, lang: Lang) -> Result<i32, Failure> {
             pool: p,
             snapshot,
             target,
-        } => manage::restore(&ctx, &pool(&ctx, &p)?, &snapshot, target),
+            latest_undamaged,
+        } => manage::restore(&ctx, &pool(&ctx, &p)?, &snapshot, target, latest_undamaged),
         DiskCmd::Sim(c) => sim::run(&ctx, c),
     }
 }

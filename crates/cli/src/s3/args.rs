@@ -28,6 +28,11 @@ pub enum S3Cmd {
         /// Where to restore.
         #[arg(long)]
         target: PathBuf,
+        /// With `latest`: if a snapshot manifest is damaged (so the newest
+        /// cannot be known), take the newest undamaged snapshot and say which
+        /// damaged ones were skipped. Without it, such a restore stops (exit 4).
+        #[arg(long)]
+        latest_undamaged: bool,
     },
     /// Delete objects no snapshot in the bucket needs whose lock has run
     /// out; list the others with the date they may go.

@@ -329,6 +329,7 @@ pub fn restore(
     target: &Target,
     snapshot: &str,
     to: PathBuf,
+    latest_undamaged: bool,
 ) -> Result<i32, Failure> {
     // The first version of every object: what hokan wrote and locked, even
     // if someone wrote or deleted on top of it since.
@@ -343,6 +344,7 @@ pub fn restore(
         Vec::new(),
         false,
         None,
+        latest_undamaged,
     )
 }
 

@@ -58,7 +58,8 @@ pub fn run(cmd: S3Cmd, g: &Global, lang: Lang) -> Result<i32, Failure> {
             name,
             snapshot,
             target: to,
-        } => manage::restore(&ctx, &target(&ctx, &name)?, &snapshot, to),
+            latest_undamaged,
+        } => manage::restore(&ctx, &target(&ctx, &name)?, &snapshot, to, latest_undamaged),
         S3Cmd::Prune { name } => manage::prune(&ctx, &target(&ctx, &name)?),
     }
 }
