@@ -247,3 +247,66 @@ fn full_disk_fails_cleanly_and_the_repository_stays_usable() {
     );
     ok(&repo, &["verify", "--read-data"]);
 }
+
+/// `hokan … | head -1`: the reader goes away after one line. hokan ends
+/// quietly (no panic, no backtrace), with its own exit code or by SIGPIPE.
+#[test]
+fn closed_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::ExitStatusExt;
+    let t = tempfile::tempdir().unwrap();
+    let (repo, src) = (t.path().join("repo"), t.path().join("src"));
+    fs::create_dir_all(&src).unwrap();
+    // 3000 files with long names: `ls` prints well over the 64 KiB a pipe holds.
+    for i in 0..3000 {
+        fs::write(
+            src.join(format!(
+                "{i:05}-a-patient-record-with-a-rather-long-file-name-for-the-listing.txt"
+            )),
+            b"x",
+        )
+        .unwrap();
+    }
+    init(&repo);
+    ok(&repo, &["backup", src.to_str().unwrap()]);
+    for args in [&["ls", "latest"][..], &["--json", "ls", "latest"]] {
+        let mut child = cmd(&repo)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        out.read_line(&mut first).unwrap();
+        assert!(!first.is_empty());
+        drop(out); // `head -1` exits.
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            o.status.code() == Some(0) || o.status.signal() == Some(libc::SIGPIPE),
+            "{args:?}: {:?} {err}",
+            o.status
+        );
+        assert!(err.is_empty(), "{args:?}: quiet: {err}");
+    }
+    // Output that was asked for and lost for another reason is an error:
+    // `hokan ls latest > file` on a full disk.
+    if let Ok(full) = fs::OpenOptions::new().write(true).open("/dev/full") {
+        let o = cmd(&repo)
+            .args(["ls", "latest"])
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(7));
+        let e = one_line_error(&o);
+        assert!(
+            e.contains("could not be written") && e.contains("No space"),
+            "{e}"
+        );
+    }
+}
