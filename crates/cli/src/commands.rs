@@ -305,7 +305,47 @@ impl Ctx<'_> {
         }
     }
 
+    /// `init` wants an empty or missing folder: a repository mixed into a
+    /// folder of other files is easily damaged by whoever tidies it, and a
+    /// mistyped path must not scatter hokan's folders among someone's
+    /// documents. A folder holding a repository gets the engine's own
+    /// refusal; `lost+found` alone (a freshly made filesystem) counts as
+    /// empty.
+    fn refuse_non_empty_folder(&self) -> Result<(), Failure> {
+        let path = self.repo_path()?;
+        if path.join("config").exists() {
+            return Ok(());
+        }
+        let Ok(entries) = std::fs::read_dir(&path) else {
+            return Ok(()); // Missing (created below), or the engine reports why not.
+        };
+        let other = entries
+            .filter_map(|e| e.ok())
+            .find(|e| e.file_name() != "lost+found");
+        match other {
+            None => Ok(()),
+            Some(e) => Err(Failure::new(
+                exit::USAGE,
+                match self.lang {
+                    Lang::En => format!(
+                        "folder {} is not empty (it holds {:?}, …): hokan init wants an empty or missing folder. Choose a new one, e.g. {}; nothing was changed",
+                        path.display(),
+                        e.file_name(),
+                        path.join("hokan").display()
+                    ),
+                    Lang::Ja => format!(
+                        "フォルダ {} は空ではありません（{:?} などがあります）。hokan init には空のフォルダか存在しないフォルダを指定してください（例: {}）。何も変更していません",
+                        path.display(),
+                        e.file_name(),
+                        path.join("hokan").display()
+                    ),
+                },
+            )),
+        }
+    }
+
     fn init(&self, fast: bool, pack_size: Option<u32>) -> Out {
+        self.refuse_non_empty_folder()?;
         let store = self.store()?;
         let pw = passphrase_from(
             self.g,

@@ -4,7 +4,7 @@
 //! |---|---|
 //! | 0 | success |
 //! | 1 | error (the message says which object and what to do) |
-//! | 2 | usage: bad arguments |
+//! | 2 | usage: bad arguments, or `init` on a folder that is not empty |
 //! | 3 | partial: a backup skipped unreadable files, or a restore could not restore some files |
 //! | 4 | verify found damage |
 //! | 5 | wrong passphrase, or no passphrase available |

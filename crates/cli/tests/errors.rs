@@ -310,3 +310,36 @@ fn closed_pipe_ends_quietly() {
         );
     }
 }
+
+#[test]
+fn init_wants_an_empty_or_missing_folder() {
+    let t = tempfile::tempdir().unwrap();
+    // A folder of someone's documents: refused, untouched.
+    let docs = t.path().join("documents");
+    fs::create_dir_all(&docs).unwrap();
+    fs::write(docs.join("letter.txt"), b"dear doctor").unwrap();
+    let before = snapshot_of(&docs);
+    let o = run(&docs, &["init", "--insecure-fast-kdf"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = one_line_error(&o);
+    assert!(
+        e.contains(&format!("folder {} is not empty", docs.display()))
+            && e.contains("hokan init wants an empty or missing folder")
+            && e.contains("nothing was changed"),
+        "{e}"
+    );
+    let o = run(&docs, &["--lang", "ja", "init", "--insecure-fast-kdf"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(one_line_error(&o).contains("は空ではありません"));
+    assert_eq!(before, snapshot_of(&docs));
+    assert_eq!(fs::read_dir(&docs).unwrap().count(), 1, "no hokan folders");
+    // An empty existing folder (with the lost+found of a new filesystem) is fine.
+    let empty = t.path().join("new-disk");
+    fs::create_dir_all(empty.join("lost+found")).unwrap();
+    init(&empty);
+    ok(&empty, &["snapshots"]);
+    // A missing folder is created.
+    let missing = t.path().join("a/b/repo");
+    init(&missing);
+    ok(&missing, &["snapshots"]);
+}
