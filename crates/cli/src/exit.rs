@@ -9,7 +9,7 @@
 //! | 4 | verify found damage |
 //! | 5 | wrong passphrase, or no passphrase available |
 //! | 6 | the repository is locked by another operation |
-//! | 7 | no space left on the medium |
+//! | 7 | no space left on the medium, or on the disk holding the catalog |
 //! | 8 | the repository or catalog was written by a newer hokan |
 //! | 9 | `status`: the site is not compliant with its offline policy |
 //! | 10 | the site configuration (hokan.toml) is missing or invalid |

@@ -343,3 +343,114 @@ fn init_wants_an_empty_or_missing_folder() {
     init(&missing);
     ok(&missing, &["snapshots"]);
 }
+
+/// Fill a filesystem: write until the disk refuses.
+fn fill(dir: &Path) -> std::path::PathBuf {
+    use std::io::Write;
+    let filler = dir.join("filler.bin");
+    let mut f = fs::File::create(&filler).unwrap();
+    let block = vec![0x5au8; 4096];
+    while f.write_all(&block).is_ok() {}
+    let _ = f.sync_all();
+    filler
+}
+
+#[test]
+fn full_disk_under_the_catalog_says_so_and_the_catalog_stays_usable() {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!(
+            "SKIPPED full catalog disk test: needs root to mount a small tmpfs (CI runs as root)"
+        );
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let mnt = t.path().join("small-disk");
+    fs::create_dir_all(&mnt).unwrap();
+    assert!(Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+        .arg(&mnt)
+        .status()
+        .unwrap()
+        .success());
+    let _guard = Mount(mnt.clone());
+    let cat = mnt.join("site.db");
+    let catalog = |args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hokan"));
+        c.env("LANG", "C")
+            .env_remove("LC_ALL")
+            .env_remove("HOKAN_CONFIG")
+            .env_remove("HOKAN_CATALOG")
+            .current_dir(t.path())
+            .arg("--catalog")
+            .arg(&cat)
+            .args(args);
+        c.output().unwrap()
+    };
+    let add = |id: &str| catalog(&["media", "add", id, "--kind", "lto-library"]);
+    assert_eq!(add("HKN001L9").status.code(), Some(0));
+    let filler = fill(&mnt);
+    let o = add("HKN002L9");
+    assert_eq!(
+        o.status.code(),
+        Some(7),
+        "no space => exit 7: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let e = one_line_error(&o);
+    assert!(
+        e.contains(&format!(
+            "no space left on the device holding the catalog {}",
+            cat.display()
+        )) && e.contains("free space")
+            && e.contains("still usable")
+            && !e.contains("disk I/O error"),
+        "{e}"
+    );
+    let o = catalog(&[
+        "--lang",
+        "ja",
+        "media",
+        "add",
+        "HKN002L9",
+        "--kind",
+        "lto-library",
+    ]);
+    assert_eq!(o.status.code(), Some(7));
+    assert!(one_line_error(&o).contains("空き容量がありません"));
+    // A new catalog on the full disk: the same answer.
+    let o = Command::new(env!("CARGO_BIN_EXE_hokan"))
+        .env("LANG", "C")
+        .env_remove("LC_ALL")
+        .env_remove("HOKAN_CONFIG")
+        .current_dir(t.path())
+        .arg("--catalog")
+        .arg(mnt.join("new.db"))
+        .args(["media", "add", "HKN009L9", "--kind", "lto-library"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(one_line_error(&o).contains("no space left on the device holding the catalog"));
+    // Space freed: the catalog verifies, and takes the write it refused.
+    fs::remove_file(&filler).unwrap();
+    let o = catalog(&["catalog", "verify"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert_eq!(add("HKN002L9").status.code(), Some(0));
+    let o = catalog(&["--json", "media", "list"]);
+    assert_eq!(o.status.code(), Some(0));
+    let list = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        list.contains("HKN001L9") && list.contains("HKN002L9"),
+        "{list}"
+    );
+    assert_eq!(catalog(&["catalog", "verify"]).status.code(), Some(0));
+}
