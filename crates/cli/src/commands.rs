@@ -132,6 +132,7 @@ fn passphrase_from(
             site_file
         });
     if let Some(f) = file {
+        warn_if_others_can_read(f, lang, "passphrase file", "パスフレーズファイル");
         let s = std::fs::read_to_string(f).map_err(|e| {
             Failure::new(
                 exit::PASSWORD,
@@ -180,6 +181,38 @@ fn passphrase_from(
     ))
 }
 
+/// Warn, once per file and run, when a file holding a secret (a passphrase,
+/// a paper key) can be read by other users than its owner: anyone who can
+/// read it opens every backup. A warning, not a refusal: the backup must
+/// still run tonight.
+pub fn warn_if_others_can_read(path: &Path, lang: Lang, what_en: &str, what_ja: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    static WARNED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let Ok(meta) = std::fs::metadata(path) else {
+        return; // Reading it reports why.
+    };
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o044 == 0 {
+        return;
+    }
+    let mut warned = WARNED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if warned.iter().any(|p| p == path) {
+        return;
+    }
+    warned.push(path.to_owned());
+    let p = path.display();
+    match lang {
+        Lang::En => eprintln!(
+            "hokan: warning: {what_en} {p} can be read by other users (mode {mode:04o}); run `chmod 600 {p}`"
+        ),
+        Lang::Ja => eprintln!(
+            "hokan: 警告: {what_ja} {p} は他のユーザーも読めます（モード {mode:04o}）。`chmod 600 {p}` を実行してください"
+        ),
+    }
+}
+
 fn repo_path(lang: Lang, conf: &SiteConf) -> Result<PathBuf, Failure> {
     conf.repository.clone().ok_or_else(|| {
         Failure::new(
@@ -214,6 +247,7 @@ pub fn open_repository_in(
     // Config first: a newer format or a wrong path is reported before any prompt.
     Repository::read_config(&*store).map_err(|e| from_repo(lang, &e))?;
     if let Some(p) = &g.paper_key {
+        warn_if_others_can_read(p, lang, "paper key file", "ペーパーキーのファイル");
         let text = std::fs::read_to_string(p)
             .map_err(|e| Failure::new(exit::PASSWORD, format!("{}: {e}", p.display())))?;
         let secret = hokan_format::paper::decode(&text).map_err(|e| {

@@ -454,3 +454,69 @@ fn full_disk_under_the_catalog_says_so_and_the_catalog_stays_usable() {
     );
     assert_eq!(catalog(&["catalog", "verify"]).status.code(), Some(0));
 }
+
+#[test]
+fn secret_files_readable_by_others_get_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = tempfile::tempdir().unwrap();
+    let repo = repo_with_backup(t.path());
+    let pw = t.path().join("pw.txt");
+    fs::write(&pw, format!("{PW}\n")).unwrap();
+    fs::set_permissions(&pw, fs::Permissions::from_mode(0o644)).unwrap();
+    let with_file = |lang: &str| {
+        cmd(&repo)
+            .env_remove("HOKAN_PASSWORD")
+            .args([
+                "--lang",
+                lang,
+                "--password-file",
+                pw.to_str().unwrap(),
+                "snapshots",
+            ])
+            .output()
+            .unwrap()
+    };
+    let o = with_file("en");
+    assert_eq!(o.status.code(), Some(0), "a warning, not an error");
+    let e = one_line_error(&o);
+    assert!(
+        e.contains(&format!(
+            "warning: passphrase file {} can be read by other users (mode 0644); run `chmod 600 {}`",
+            pw.display(),
+            pw.display()
+        )),
+        "{e}"
+    );
+    let o = with_file("ja");
+    assert_eq!(o.status.code(), Some(0));
+    assert!(one_line_error(&o).contains("他のユーザーも読めます"));
+    fs::set_permissions(&pw, fs::Permissions::from_mode(0o640)).unwrap();
+    assert!(String::from_utf8_lossy(&with_file("en").stderr).contains("mode 0640"));
+    fs::set_permissions(&pw, fs::Permissions::from_mode(0o600)).unwrap();
+    let o = with_file("en");
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The paper key opens everything too.
+    let sheet = ok(&repo, &["key", "export", "--paper"]);
+    let pk = t.path().join("paper-key.txt");
+    fs::write(&pk, sheet).unwrap();
+    fs::set_permissions(&pk, fs::Permissions::from_mode(0o644)).unwrap();
+    let o = cmd(&repo)
+        .env_remove("HOKAN_PASSWORD")
+        .args(["--paper-key", pk.to_str().unwrap(), "snapshots"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        one_line_error(&o).contains(&format!(
+            "paper key file {} can be read by other users",
+            pk.display()
+        )),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
