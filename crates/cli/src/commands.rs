@@ -267,6 +267,23 @@ impl Ctx<'_> {
         from_repo(self.lang, &e)
     }
 
+    /// Remove the temp files killed runs left in the repository: those of
+    /// processes of this host that are gone at once, any others once an
+    /// hour old (a concurrent writer's are younger). Best effort: a backup
+    /// does not fail because debris could not be removed.
+    fn clean_temp(&self) -> Result<(), Failure> {
+        match LocalStore::new(self.repo_path()?).clean_temp(std::time::Duration::from_secs(3600)) {
+            Ok(st) if st.removed > 0 => tracing::info!(
+                removed = st.removed,
+                bytes = st.bytes,
+                "removed temp files left by killed runs"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("could not remove leftover temp files: {e}"),
+        }
+        Ok(())
+    }
+
     /// The site configuration, if any (its repository and passphrase file
     /// are the defaults for `--repo` and `--password-file`).
     fn site(&self) -> Result<SiteConf, Failure> {
@@ -591,10 +608,7 @@ impl Ctx<'_> {
         force: bool,
         time: Option<String>,
     ) -> Result<(i32, serde_json::Value), Failure> {
-        // Temp files of killed runs; an hour old so a concurrent writer's are safe.
-        LocalStore::new(self.repo_path()?)
-            .clean_temp(std::time::Duration::from_secs(3600))
-            .ok();
+        self.clean_temp()?;
         let bar = Bar::new(self.g.quiet, self.g.json, self.lang, "backup");
         let opts = BackupOptions {
             source,
@@ -902,6 +916,7 @@ impl Ctx<'_> {
             }
         }
         let pruned = if prune && !dry_run {
+            self.clean_temp()?;
             Some(
                 repo.prune(&PruneOptions::default())
                     .map_err(|e| self.fail(e))?,
@@ -951,6 +966,9 @@ impl Ctx<'_> {
 
     fn prune(&self, dry_run: bool, threshold: u8) -> Out {
         let repo = self.open()?;
+        if !dry_run {
+            self.clean_temp()?;
+        }
         let p = repo
             .prune(&PruneOptions {
                 repack_threshold_pct: threshold.min(100),
