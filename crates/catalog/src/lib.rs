@@ -75,6 +75,26 @@ pub enum CatalogError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The database file could not be created.
+    #[error("cannot create catalog {path}: {source}")]
+    Create {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No space left on the device holding the catalog (the database, its
+    /// write-ahead log or its head file). SQLite rolled back what did not
+    /// fit, so the catalog is as it was and stays usable; the one exception
+    /// is a head file that could not be replaced after a commit, which
+    /// leaves it one step behind, as a crash there would (verify accepts
+    /// that).
+    #[error("no space left on the device holding the catalog {path}")]
+    NoSpace {
+        /// The database file.
+        path: PathBuf,
+    },
     /// The catalog was written by a newer hokan.
     #[error(
         "catalog {path} has schema version {found}; this hokan knows up to {known}: upgrade hokan"
@@ -259,6 +279,14 @@ impl CatalogError {
                 format!("there is no catalog at {}: if this site has run before, the catalog was deleted or moved, and nothing can be judged — rebuild it from the media (docs/catalog.md \"When the catalog cannot be trusted\"); a new site creates it with its first `hokan catalog sync` or media job", path.display()),
                 format!("{} にカタログがありません。運用中のサイトであればカタログが削除または移動されており、判定できません。媒体から再構築してください（docs/catalog.md「カタログが信頼できないとき」）。新しいサイトでは最初の `hokan catalog sync` か媒体のジョブで作成されます", path.display()),
             ),
+            CatalogError::NoSpace { path } => Text::new(
+                format!("no space left on the device holding the catalog {}: free space on it (or move the catalog to a larger disk and point [site] catalog there), then run the command again. The catalog is still usable: SQLite rolled back what did not fit; `hokan catalog verify` checks it", path.display()),
+                format!("カタログ {} のあるデバイスに空き容量がありません。容量を空けるか、カタログを大きなディスクに移して [site] catalog を変更してから、もう一度実行してください。入りきらなかった書き込みは SQLite が取り消しているため、カタログはそのまま使えます（`hokan catalog verify` で確認できます）", path.display()),
+            ),
+            CatalogError::Create { path, source } => Text::new(
+                format!("cannot create the catalog {}: {source}; check that its folder exists and this user may write to it", path.display()),
+                format!("カタログ {} を作成できません: {source}。フォルダが存在し、このユーザーが書き込めるか確認してください", path.display()),
+            ),
             CatalogError::Busy => Text::new(
                 "the catalog is busy: another hokan process is writing to it; try again when it finishes",
                 "カタログは他の hokan プロセスが書き込み中です。終了後に再実行してください",
@@ -299,11 +327,46 @@ impl Catalog {
             conn,
             path: Some(path.to_owned()),
         };
-        cat.setup(true)?;
-        if cat.head()?.seq == 0 && cat.read_anchor()? == HeadFile::Missing {
-            cat.refresh_anchor()?;
+        match cat.start() {
+            Ok(()) => Ok(cat),
+            Err(e) => Err(cat.located(e)),
         }
-        Ok(cat)
+    }
+
+    /// Set up a catalog just opened from disk: pragmas, migrations, and the
+    /// head file of a new catalog.
+    fn start(&mut self) -> Result<()> {
+        self.setup(true)?;
+        if self.head()?.seq == 0 && self.read_anchor()? == HeadFile::Missing {
+            self.refresh_anchor()?;
+        }
+        Ok(())
+    }
+
+    /// Name a full disk for what it is. SQLite says `SQLITE_FULL` when a
+    /// write to the database or its log finds no space, but growing the
+    /// shared-memory file on a full disk is a plain I/O error
+    /// (`SQLITE_IOERR_SHMSIZE`, "disk I/O error"): for those, the errno
+    /// behind it tells.
+    fn located(&self, e: CatalogError) -> CatalogError {
+        let (CatalogError::Db(db), Some(path)) = (&e, &self.path) else {
+            return e;
+        };
+        let full = match db.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => true,
+            Some(rusqlite::ErrorCode::SystemIoFailure) => {
+                // SAFETY: the handle of our own open connection, used for one
+                // read-only call on this thread.
+                let errno = unsafe { rusqlite::ffi::sqlite3_system_errno(self.conn.handle()) };
+                matches!(errno, libc::ENOSPC | libc::EDQUOT)
+            }
+            _ => false,
+        };
+        if full {
+            CatalogError::NoSpace { path: path.clone() }
+        } else {
+            e
+        }
     }
 
     /// Open a catalog that must exist: for commands that judge (`status`,
@@ -390,6 +453,15 @@ impl Catalog {
         if events.is_empty() {
             return Ok(Vec::new());
         }
+        self.append(at, actor, events).map_err(|e| self.located(e))
+    }
+
+    fn append(
+        &mut self,
+        at: OffsetDateTime,
+        actor: &str,
+        events: Vec<Event>,
+    ) -> Result<Vec<EventRecord>> {
         // Read before taking the write lock: a writer in between can only
         // move the file forward to a head the transaction below then sees.
         let head_file = self.read_anchor()?;
@@ -463,7 +535,12 @@ impl Catalog {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let head = verify::head_in(&tx)?;
-        write_anchor(&path, &head)?;
+        write_anchor(&path, &head).map_err(|e| match e {
+            CatalogError::Anchor { source, .. } if is_no_space(&source) => CatalogError::NoSpace {
+                path: self.path.clone().unwrap_or_default(),
+            },
+            other => other,
+        })?;
         drop(tx); // Nothing was written: rolling back releases the lock.
         Ok(())
     }
@@ -541,18 +618,28 @@ fn write_anchor(path: &Path, head: &Head) -> Result<()> {
         path: path.to_owned(),
         source,
     };
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(err)?;
-    f.write_all(&body).map_err(err)?;
-    f.sync_all().map_err(err)?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(err)?;
-    Ok(())
+    let written = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(&body)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        // On a full disk, give back what the attempt took.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map_err(err)
+}
+
+/// Whether an I/O error means the disk (or the user's quota) is full.
+fn is_no_space(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT))
 }
 
 /// Create an empty file readable and writable by its owner only.
@@ -571,12 +658,17 @@ fn create_private(path: &Path) -> Result<()> {
                 Err(e)
             }
         })
-        .map_err(|e| CatalogError::Open {
-            path: path.to_owned(),
-            source: rusqlite::Error::SqliteFailure(
-                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
-                Some(e.to_string()),
-            ),
+        .map_err(|source| {
+            if is_no_space(&source) {
+                CatalogError::NoSpace {
+                    path: path.to_owned(),
+                }
+            } else {
+                CatalogError::Create {
+                    path: path.to_owned(),
+                    source,
+                }
+            }
         })
 }
 

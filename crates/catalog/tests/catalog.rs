@@ -725,3 +725,31 @@ fn a_rolled_back_catalog_refuses_the_next_write_and_a_deleted_head_file_too() {
         "{r:#?}"
     );
 }
+
+#[test]
+fn a_catalog_that_cannot_be_created_says_so_with_the_io_error() {
+    let t = tempfile::tempdir().unwrap();
+    let not_a_folder = t.path().join("file");
+    std::fs::write(&not_a_folder, b"x").unwrap();
+    let path = not_a_folder.join("site.db");
+    match Catalog::open(&path) {
+        Err(hokan_catalog::CatalogError::Create { path: p, source }) => {
+            assert_eq!(p, path);
+            assert_eq!(source.raw_os_error(), Some(20), "ENOTDIR: {source}");
+        }
+        Err(e) => panic!("expected Create, got {e:?}"),
+        Ok(_) => panic!("opened a catalog under a file"),
+    }
+}
+
+#[test]
+fn catalog_and_head_file_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = tempfile::tempdir().unwrap();
+    let path = t.path().join("site.db");
+    drop(Catalog::open(&path).unwrap());
+    for f in [path.clone(), t.path().join("site.db.head")] {
+        let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", f.display());
+    }
+}

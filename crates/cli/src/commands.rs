@@ -140,6 +140,7 @@ fn passphrase_from(
             site_file
         });
     if let Some(f) = file {
+        warn_if_others_can_read(f, lang, "passphrase file", "パスフレーズファイル");
         let s = std::fs::read_to_string(f).map_err(|e| {
             Failure::new(
                 exit::PASSWORD,
@@ -188,6 +189,38 @@ fn passphrase_from(
     ))
 }
 
+/// Warn, once per file and run, when a file holding a secret (a passphrase,
+/// a paper key) can be read by other users than its owner: anyone who can
+/// read it opens every backup. A warning, not a refusal: the backup must
+/// still run tonight.
+pub fn warn_if_others_can_read(path: &Path, lang: Lang, what_en: &str, what_ja: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    static WARNED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let Ok(meta) = std::fs::metadata(path) else {
+        return; // Reading it reports why.
+    };
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o044 == 0 {
+        return;
+    }
+    let mut warned = WARNED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if warned.iter().any(|p| p == path) {
+        return;
+    }
+    warned.push(path.to_owned());
+    let p = path.display();
+    match lang {
+        Lang::En => eprintln!(
+            "hokan: warning: {what_en} {p} can be read by other users (mode {mode:04o}); run `chmod 600 {p}`"
+        ),
+        Lang::Ja => eprintln!(
+            "hokan: 警告: {what_ja} {p} は他のユーザーも読めます（モード {mode:04o}）。`chmod 600 {p}` を実行してください"
+        ),
+    }
+}
+
 fn repo_path(lang: Lang, conf: &SiteConf) -> Result<PathBuf, Failure> {
     conf.repository.clone().ok_or_else(|| {
         Failure::new(
@@ -222,6 +255,7 @@ pub fn open_repository_in(
     // Config first: a newer format or a wrong path is reported before any prompt.
     Repository::read_config(&*store).map_err(|e| from_repo(lang, &e))?;
     if let Some(p) = &g.paper_key {
+        warn_if_others_can_read(p, lang, "paper key file", "ペーパーキーのファイル");
         let text = std::fs::read_to_string(p)
             .map_err(|e| Failure::new(exit::PASSWORD, format!("{}: {e}", p.display())))?;
         let secret = hokan_format::paper::decode(&text).map_err(|e| {
@@ -239,6 +273,23 @@ pub fn open_repository_in(
 impl Ctx<'_> {
     fn fail(&self, e: RepoError) -> Failure {
         from_repo(self.lang, &e)
+    }
+
+    /// Remove the temp files killed runs left in the repository: those of
+    /// processes of this host that are gone at once, any others once an
+    /// hour old (a concurrent writer's are younger). Best effort: a backup
+    /// does not fail because debris could not be removed.
+    fn clean_temp(&self) -> Result<(), Failure> {
+        match LocalStore::new(self.repo_path()?).clean_temp(std::time::Duration::from_secs(3600)) {
+            Ok(st) if st.removed > 0 => tracing::info!(
+                removed = st.removed,
+                bytes = st.bytes,
+                "removed temp files left by killed runs"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("could not remove leftover temp files: {e}"),
+        }
+        Ok(())
     }
 
     /// The site configuration, if any (its repository and passphrase file
@@ -313,7 +364,47 @@ impl Ctx<'_> {
         }
     }
 
+    /// `init` wants an empty or missing folder: a repository mixed into a
+    /// folder of other files is easily damaged by whoever tidies it, and a
+    /// mistyped path must not scatter hokan's folders among someone's
+    /// documents. A folder holding a repository gets the engine's own
+    /// refusal; `lost+found` alone (a freshly made filesystem) counts as
+    /// empty.
+    fn refuse_non_empty_folder(&self) -> Result<(), Failure> {
+        let path = self.repo_path()?;
+        if path.join("config").exists() {
+            return Ok(());
+        }
+        let Ok(entries) = std::fs::read_dir(&path) else {
+            return Ok(()); // Missing (created below), or the engine reports why not.
+        };
+        let other = entries
+            .filter_map(|e| e.ok())
+            .find(|e| e.file_name() != "lost+found");
+        match other {
+            None => Ok(()),
+            Some(e) => Err(Failure::new(
+                exit::USAGE,
+                match self.lang {
+                    Lang::En => format!(
+                        "folder {} is not empty (it holds {:?}, …): hokan init wants an empty or missing folder. Choose a new one, e.g. {}; nothing was changed",
+                        path.display(),
+                        e.file_name(),
+                        path.join("hokan").display()
+                    ),
+                    Lang::Ja => format!(
+                        "フォルダ {} は空ではありません（{:?} などがあります）。hokan init には空のフォルダか存在しないフォルダを指定してください（例: {}）。何も変更していません",
+                        path.display(),
+                        e.file_name(),
+                        path.join("hokan").display()
+                    ),
+                },
+            )),
+        }
+    }
+
     fn init(&self, fast: bool, pack_size: Option<u32>) -> Out {
+        self.refuse_non_empty_folder()?;
         let store = self.store()?;
         let pw = passphrase_from(
             self.g,
@@ -525,10 +616,7 @@ impl Ctx<'_> {
         force: bool,
         time: Option<String>,
     ) -> Result<(i32, serde_json::Value), Failure> {
-        // Temp files of killed runs; an hour old so a concurrent writer's are safe.
-        LocalStore::new(self.repo_path()?)
-            .clean_temp(std::time::Duration::from_secs(3600))
-            .ok();
+        self.clean_temp()?;
         let bar = Bar::new(self.g.quiet, self.g.json, self.lang, "backup");
         let opts = BackupOptions {
             source,
@@ -845,6 +933,7 @@ impl Ctx<'_> {
             }
         }
         let pruned = if prune && !dry_run {
+            self.clean_temp()?;
             Some(
                 repo.prune(&PruneOptions::default())
                     .map_err(|e| self.fail(e))?,
@@ -894,6 +983,9 @@ impl Ctx<'_> {
 
     fn prune(&self, dry_run: bool, threshold: u8) -> Out {
         let repo = self.open()?;
+        if !dry_run {
+            self.clean_temp()?;
+        }
         let p = repo
             .prune(&PruneOptions {
                 repack_threshold_pct: threshold.min(100),

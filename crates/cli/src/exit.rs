@@ -4,12 +4,12 @@
 //! |---|---|
 //! | 0 | success |
 //! | 1 | error (the message says which object and what to do) |
-//! | 2 | usage: bad arguments |
+//! | 2 | usage: bad arguments, or `init` on a folder that is not empty |
 //! | 3 | partial: a backup skipped unreadable files, or a restore could not restore some files |
 //! | 4 | damage: verify found some; or the config, the key slots or the snapshot `latest` would be is damaged; or restore refused a snapshot with unsafe names |
 //! | 5 | wrong passphrase (every key slot intact, none opens), or no passphrase available |
 //! | 6 | the repository is locked by another operation |
-//! | 7 | no space left on the medium |
+//! | 7 | no space left on the medium, or on the disk holding the catalog |
 //! | 8 | the repository or catalog was written by a newer hokan |
 //! | 9 | `status`: the site is not compliant with its offline policy |
 //! | 10 | the site configuration (hokan.toml) is missing or invalid |

@@ -4,12 +4,31 @@
 //! the only place that reads environment variables. Everything else is in the
 //! libraries.
 
+// `print!` and friends that never panic (see `out`). Defined before the
+// modules, so that every `println!` of this crate means these, not `std`'s.
+macro_rules! print {
+    ($($arg:tt)*) => { $crate::out::stdout(format_args!($($arg)*)) };
+}
+macro_rules! println {
+    () => { $crate::out::stdout(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::out::stdout(format_args!("{}\n", format_args!($($arg)*))) };
+}
+#[allow(unused_macros)] // None yet; a later `eprint!` must not be std's.
+macro_rules! eprint {
+    ($($arg:tt)*) => { $crate::out::stderr(format_args!($($arg)*)) };
+}
+macro_rules! eprintln {
+    () => { $crate::out::stderr(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::out::stderr(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
 mod commands;
 mod demo;
 mod disk;
 mod exit;
 mod hooks;
 mod i18n;
+mod out;
 mod progress;
 mod s3;
 mod site;
@@ -329,12 +348,18 @@ fn main() {
         .without_time()
         .with_target(false)
         .init();
-    let code = match commands::run(cli, lang) {
+    let mut code = match commands::run(cli, lang) {
         Ok(code) => code,
         Err(f) => {
             eprintln!("hokan: {}", f.message);
             f.code
         }
     };
+    if let Some(f) = out::finish(lang) {
+        eprintln!("hokan: {}", f.message);
+        if code == exit::OK {
+            code = f.code;
+        }
+    }
     std::process::exit(code);
 }

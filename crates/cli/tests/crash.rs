@@ -183,3 +183,83 @@ fn sigkill_at_twenty_points_never_damages_the_repository() {
         snapshots.len()
     );
 }
+
+/// A backup killed while writing leaves temp files; the next backup (or
+/// prune) removes them at once, since their process is gone, and keeps the
+/// files of processes that still run.
+#[test]
+fn temp_files_of_a_killed_backup_are_removed_by_the_next_run() {
+    let t = tempfile::tempdir().unwrap();
+    let (repo, src) = (t.path().join("repo"), t.path().join("src"));
+    let mut rng = rand::rngs::StdRng::seed_from_u64(4);
+    fs::create_dir_all(&src).unwrap();
+    for i in 0..8 {
+        add_random_file(&src, &format!("scan{i}.bin"), 4 << 20, &mut rng);
+    }
+    ok(
+        &repo,
+        &["init", "--insecure-fast-kdf", "--pack-size", "4194304"],
+    );
+    let tmp = repo.join("tmp");
+    let temp_files = || -> Vec<std::path::PathBuf> {
+        fs::read_dir(&tmp)
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default()
+    };
+    // Kill a real backup the moment it has a temp file (a few tries: the
+    // window between create and rename is short).
+    let mut killed_pid = None;
+    for _ in 0..20 {
+        let mut child = cmd(&repo)
+            .args(["backup", "--force", src.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(30) {
+            if !temp_files().is_empty() {
+                // SAFETY: plain kill(2) on our own child.
+                unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+                break;
+            }
+            if let Ok(Some(_)) = child.try_wait() {
+                break;
+            }
+        }
+        let pid = child.id();
+        if child.wait().unwrap().code().is_none() && !temp_files().is_empty() {
+            killed_pid = Some(pid);
+            break;
+        }
+    }
+    // As a killed run would leave them, in case the race was never won, and
+    // beside them a file of a process that still runs (this test).
+    let me = hokan_store::local::host_tag();
+    let mut dead = std::process::Command::new("true").spawn().unwrap();
+    let dead_pid = dead.id();
+    dead.wait().unwrap();
+    let forged = tmp.join(format!("{dead_pid}-{me}-{:032x}.tmp", 7u128));
+    let live = tmp.join(format!("{}-{me}-{:032x}.tmp", std::process::id(), 8u128));
+    fs::create_dir_all(&tmp).unwrap();
+    fs::write(&forged, vec![1u8; 100_000]).unwrap();
+    fs::write(&live, vec![2u8; 100]).unwrap();
+    let left: Vec<_> = temp_files().into_iter().filter(|p| p != &live).collect();
+    assert!(!left.is_empty());
+    eprintln!(
+        "killed backup pid {killed_pid:?}; temp files before the next run: {}",
+        left.len()
+    );
+    ok(&repo, &["backup", src.to_str().unwrap()]);
+    assert_eq!(
+        temp_files(),
+        vec![live.clone()],
+        "only the live one is kept"
+    );
+    ok(&repo, &["verify", "--read-data"]);
+    // Prune cleans too.
+    fs::write(&forged, b"again").unwrap();
+    ok(&repo, &["prune"]);
+    assert!(!forged.exists());
+    assert!(live.exists());
+}

@@ -394,6 +394,12 @@ fn configured_sources_run_their_pre_backup_commands() {
     fs::write(dir.join("lab/old.csv"), b"stale").unwrap();
     fs::write(dir.join("docs/a.txt"), b"doc").unwrap();
     fs::write(dir.join("pw.txt"), format!("{PW}\n")).unwrap();
+    // Private, as a site's passphrase file must be (else hokan warns).
+    std::fs::set_permissions(
+        dir.join("pw.txt"),
+        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600),
+    )
+    .unwrap();
     let d = dir.display();
     fs::write(
         dir.join("hokan.toml"),

@@ -8,13 +8,13 @@
 //! <root>/index/<name>       index files
 //! <root>/data/<ab>/<name>   packs, in sub-folders by the first two characters
 //! <root>/locks/<name>       locks of running operations
-//! <root>/tmp/<random>.tmp   in-flight writes; never objects
+//! <root>/tmp/<pid>-<host>-<random>.tmp   in-flight writes; never objects
 //! ```
 //! The paths come from [`ObjectKind::path`], so they match the repository
 //! format spec. Pack sub-folders are created when the first pack needs them.
 //!
 //! # How a put stays atomic and durable
-//! 1. The bytes go to a fresh `tmp/<random>.tmp` (`O_EXCL`, mode 0444), are
+//! 1. The bytes go to a fresh temp file (`O_EXCL`, mode 0444), are
 //!    written in full and `fsync`ed. Until this is done no object name refers
 //!    to them, so a crash leaves only a temp file.
 //! 2. Missing parent folders are created, each followed by an `fsync` of *its*
@@ -34,6 +34,15 @@
 //! concurrent writer who was just told it exists) and the error is returned.
 //! Temp files a killed process left behind are not objects (listings skip
 //! them) and [`LocalStore::clean_temp`] removes them.
+//!
+//! # Temp file names
+//! A temp file is named `<pid>-<host>-<random>.tmp`: the writing process's
+//! id, a hash of this machine's host name, and 128 random bits. So a later
+//! run on the same host can tell a leftover of a killed process (its pid no
+//! longer runs) from a file being written right now, and remove it at once
+//! instead of waiting for it to age. That is the rule stale repository locks
+//! follow too; files of other hosts (a repository on a shared folder) are
+//! judged by age only.
 //!
 //! # Full disks
 //! `ENOSPC` and `EDQUOT` from any step become [`StoreError::NoSpace`] after the
@@ -128,15 +137,17 @@ impl LocalStore {
         &self.root
     }
 
-    /// Remove temp files older than `older_than` (by modification time) from
-    /// the temp folder.
+    /// Remove leftover temp files from the temp folder: those of processes
+    /// of this host that no longer run, at any age, and any older than
+    /// `older_than` (by modification time).
     ///
     /// Temp files are left behind only when a process dies mid-put (kill -9,
     /// power loss); they are never objects, so removing them loses nothing.
-    /// Younger files may belong to a put running right now in another process,
-    /// so they are kept: pass a limit well above the longest single put on a
-    /// slow disk (an hour is plenty). The engine calls this when it opens a
-    /// repository for writing.
+    /// A file whose process still runs, and a younger file of another host
+    /// (or with a name from before names carried a pid), may belong to a put
+    /// running right now, so it is kept: pass a limit well above the longest
+    /// single put on a slow disk (an hour is plenty). The binary calls this
+    /// before a backup and a prune.
     pub fn clean_temp(&self, older_than: Duration) -> Result<CleanTempStats, StoreError> {
         let dir = self.root.join(TEMP_DIR);
         let mut stats = CleanTempStats::default();
@@ -173,7 +184,7 @@ impl LocalStore {
                 .ok()
                 .and_then(|m| now.duration_since(m).ok())
                 .unwrap_or(Duration::ZERO);
-            if age < older_than {
+            if age < older_than && !left_by_dead_process(&name) {
                 stats.kept += 1;
                 continue;
             }
@@ -287,7 +298,12 @@ impl LocalStore {
         let dir = self.root.join(TEMP_DIR);
         let mut last = None;
         for attempt in 0..8 {
-            let path = dir.join(format!("{:032x}{TEMP_SUFFIX}", rand::random::<u128>()));
+            let path = dir.join(format!(
+                "{}-{}-{:032x}{TEMP_SUFFIX}",
+                std::process::id(),
+                host_tag(),
+                rand::random::<u128>()
+            ));
             // Mode 0444: finished objects are read-only, so a stray `>` from
             // an administrator's shell cannot truncate one.
             match OpenOptions::new()
@@ -550,4 +566,48 @@ impl Store for LocalStore {
             Err(e) => Err(self.read_err(OP, kind, name, e)),
         }
     }
+}
+
+/// This host's tag in temp file names (`<pid>-<host>-<random>.tmp`): a
+/// 64-bit FNV-1a hash of the host name, in hex (host names may hold
+/// characters file names should not). Public for tools and tests that
+/// recognise temp files.
+pub fn host_tag() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer and its length match; gethostname writes at most
+    // that many bytes.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    let name = if rc == 0 {
+        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        &buf[..end]
+    } else {
+        &b"unknown"[..]
+    };
+    let hash = name.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
+}
+
+/// Whether a temp file's name (`<pid>-<host>-<random>.tmp`) says it was
+/// written on this host by a process that no longer runs. Anything else
+/// (another host, an older name, a live or unknown process) is `false`: the
+/// file may be in use, and only its age can tell.
+fn left_by_dead_process(name: &str) -> bool {
+    let Some(stem) = name.strip_suffix(TEMP_SUFFIX) else {
+        return false;
+    };
+    let mut parts = stem.splitn(3, '-');
+    let (Some(pid), Some(host), Some(_random)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let Ok(pid) = pid.parse::<libc::pid_t>() else {
+        return false;
+    };
+    if pid <= 0 || host != host_tag() || pid as u32 == std::process::id() {
+        return false;
+    }
+    // SAFETY: signal 0 only asks whether the process exists; nothing is sent.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
 }

@@ -433,3 +433,37 @@ fn listing_a_missing_kind_folder_is_an_error_not_an_empty_list() {
         other => panic!("want Io(NotFound), got {other:?}"),
     }
 }
+
+/// The pid of a process that has ended (and been reaped).
+fn dead_pid() -> u32 {
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
+
+#[test]
+fn temp_files_of_dead_processes_on_this_host_are_cleaned_at_once() {
+    let (_dir, store) = new_store();
+    let tmp = store.root().join(TEMP_DIR);
+    let me = hokan_store::local::host_tag();
+    let name = |pid: u32, host: &str| format!("{pid}-{host}-{:032x}.tmp", 0xabcdu128);
+    let dead = tmp.join(name(dead_pid(), &me));
+    // pid 1 always runs; this process is writing its own.
+    let live = tmp.join(name(1, &me));
+    let own = tmp.join(name(std::process::id(), &me));
+    let other_host = tmp.join(name(dead_pid(), "00000000deadbeef"));
+    let old_style = tmp.join(format!("{:032x}.tmp", 0x1234u128));
+    for f in [&dead, &live, &own, &other_host, &old_style] {
+        fs::write(f, b"half a pack").unwrap();
+    }
+    let stats = store.clean_temp(Duration::from_secs(3600)).unwrap();
+    assert_eq!((stats.removed, stats.kept), (1, 4));
+    assert!(!dead.exists(), "a killed process's file goes at once");
+    for f in [&live, &own, &other_host, &old_style] {
+        assert!(f.exists(), "may be in use: {}", f.display());
+    }
+    // Age still clears the rest.
+    assert_eq!(store.clean_temp(Duration::ZERO).unwrap().removed, 4);
+    assert!(fs::read_dir(&tmp).unwrap().next().is_none());
+}

@@ -47,7 +47,19 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
     say(format!("== hokan demo: {} ==", dir.display()));
     let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
     make_dataset(&data, &mut rng).map_err(|e| io(lang, &data, e))?;
-    fs::write(dir.join("password.txt"), format!("{PASSWORD}\n")).map_err(|e| io(lang, &dir, e))?;
+    // Readable by its owner only, as a real site's passphrase file must be.
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(dir.join("password.txt"))
+            .and_then(|mut f| f.write_all(format!("{PASSWORD}\n").as_bytes()))
+            .map_err(|e| io(lang, &dir, e))?;
+    }
 
     let store = Arc::new(LocalStore::new(&repo_path));
     let repo = Repository::init(store, PASSWORD.as_bytes(), &InitOptions::default())

@@ -237,6 +237,12 @@ mod tests {
         fs::create_dir_all(&data).unwrap();
         fs::write(data.join("record.txt"), "patient record\n").unwrap();
         fs::write(dir.join("pw.txt"), "correct horse battery staple\n").unwrap();
+        // Private, as a site's passphrase file must be (else hokan warns).
+        std::fs::set_permissions(
+            dir.join("pw.txt"),
+            <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600),
+        )
+        .unwrap();
         fs::write(dir.join("s3-secret"), format!("{TEST_SECRET}\n")).unwrap();
         fs::write(
             dir.join("hokan.toml"),

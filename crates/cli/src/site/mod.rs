@@ -248,6 +248,7 @@ impl<'a> SiteCtx<'a> {
     pub fn catalog_failure(&self, e: &CatalogError) -> Failure {
         let code = match e {
             CatalogError::Busy => exit::LOCKED,
+            CatalogError::NoSpace { .. } => exit::NO_SPACE,
             CatalogError::NewerSchema { .. } => exit::NEWER_FORMAT,
             CatalogError::Corrupt { .. } => exit::DAMAGE,
             CatalogError::Untrusted { .. } | CatalogError::Missing(_) => exit::UNTRUSTED,

@@ -116,6 +116,12 @@ pub fn site() -> Site {
     let data = dir.join("data");
     make_tree(&data, 7, 100_000);
     fs::write(dir.join("pw.txt"), format!("{PW}\n")).unwrap();
+    // Private, as a site's passphrase file must be (else hokan warns).
+    std::fs::set_permissions(
+        dir.join("pw.txt"),
+        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600),
+    )
+    .unwrap();
     fs::write(
         dir.join("hokan.toml"),
         format!(
