@@ -256,7 +256,7 @@ impl Repository {
             let idx = self.index();
             if let Some(missing) = used.iter().find(|b| !idx.contains(b)) {
                 return Err(RepoError::Invalid(format!(
-                    "blob {missing} needed by a snapshot is in no pack; the repository is damaged. Run `hokan verify` before pruning"
+                    "blob {missing} needed by a snapshot is in no pack; the repository is damaged. Run `hokan verify`, then `hokan repair snapshots --forget` to replace the damaged snapshots by what is left of them, then prune"
                 )));
             }
         }
