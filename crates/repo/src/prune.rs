@@ -251,7 +251,9 @@ impl Repository {
                 }
             }
         }
-        self.index_orphan_packs()?;
+        // Index the orphans kept, and drop packs that are gone: prune must
+        // not write a new index file naming a pack that no longer exists.
+        self.check_packs()?;
         {
             let idx = self.index();
             if let Some(missing) = used.iter().find(|b| !idx.contains(b)) {

@@ -320,7 +320,10 @@ impl Repository {
             if let Some(why) = sv.bad.get(c) {
                 Some(why.clone())
             } else if !self.index().contains(c) {
-                Some(format!("blob {} is in no pack (its pack is gone)", c.short()))
+                Some(format!(
+                    "blob {} is in no pack (its pack is gone)",
+                    c.short()
+                ))
             } else {
                 None
             }
