@@ -83,6 +83,14 @@ pub fn run(cli: Cli, lang: Lang) -> Out {
         Command::Repair {
             what: RepairWhat::Index,
         } => ctx.repair_index(),
+        Command::Repair {
+            what:
+                RepairWhat::Snapshots {
+                    dry_run,
+                    read_data,
+                    forget,
+                },
+        } => ctx.repair_snapshots(dry_run, read_data, forget),
         Command::Unlock { all } => ctx.unlock(all),
         Command::Demo { dir, nights } => crate::demo::run(dir, nights, &g, lang),
         Command::Config { action } => site::run(SiteCommand::Config(action), &g, lang),
@@ -640,12 +648,17 @@ impl Ctx<'_> {
         let s = &r.snapshot;
         let m = &s.summary;
         let doc = json!({"snapshot": r.id, "snapshot_short": r.id.short(), "time": s.time,
-            "source": s.source, "partial": s.partial, "errors": s.errors, "summary": m});
+            "source": s.source, "partial": s.partial, "errors": s.errors, "summary": m,
+            "packs": r.packs});
         let code = if s.partial { exit::PARTIAL } else { exit::OK };
+        let l = self.lang;
+        if !r.packs.missing_packs.is_empty() {
+            // Also with --json (on stderr): an operator reading the log must see it.
+            eprintln!("{}", missing_packs_warning(l, &r.packs));
+        }
         if self.g.json {
             return Ok((code, doc));
         }
-        let l = self.lang;
         println!(
             "{} {} ({})",
             t(l, "snapshot", "スナップショット"),
@@ -1140,6 +1153,19 @@ impl Ctx<'_> {
                     )
                 );
             }
+            if !st.missing_packs.is_empty() {
+                println!(
+                    "{}",
+                    missing_packs_warning(
+                        l,
+                        &hokan_repo::repository::PackCheck {
+                            missing_packs: st.missing_packs.clone(),
+                            blobs_dropped: st.blobs_dropped,
+                            ..Default::default()
+                        }
+                    )
+                );
+            }
             for (id, e) in &st.unreadable_packs {
                 println!(
                     "{} {id}: {e}",
@@ -1158,6 +1184,114 @@ impl Ctx<'_> {
         })
     }
 
+    fn repair_snapshots(&self, dry_run: bool, read_data: bool, forget: bool) -> Out {
+        let repo = self.open()?;
+        let r = repo
+            .repair_snapshots(&hokan_repo::repair::RepairSnapshotsOptions {
+                dry_run,
+                read_data,
+                forget_originals: forget,
+            })
+            .map_err(|e| self.fail(e))?;
+        let failed = !r.unsalvageable.is_empty() || !r.damaged_manifests.is_empty();
+        let code = if failed || (dry_run && !r.salvaged.is_empty()) {
+            exit::DAMAGE
+        } else {
+            exit::OK
+        };
+        if self.g.json {
+            print_json(&json!({"repair": r, "files_lost": r.files_lost(), "exit_code": code}));
+            return Ok(code);
+        }
+        let l = self.lang;
+        if !r.packs.missing_packs.is_empty() {
+            println!("{}", missing_packs_warning(l, &r.packs));
+        }
+        for d in &r.damage {
+            println!("{} {}: {}", t(l, "DAMAGED", "破損"), d.object, d.detail);
+        }
+        for s in &r.salvaged {
+            let new = s
+                .new
+                .map(|id| id.short())
+                .unwrap_or_else(|| t(l, "(dry run)", "(ドライラン)").to_owned());
+            println!(
+                "{} {} ({} {}) → {} : {} {}",
+                t(l, "salvaged", "救済"),
+                s.original.short(),
+                short_time(&s.time),
+                s.source,
+                new,
+                s.lost.len(),
+                t(l, "file(s) left out", "件を除外")
+            );
+            for e in &s.lost {
+                println!("  {} {}", t(l, "LEFT OUT:", "除外:"), e.path);
+            }
+            if s.original_forgotten {
+                println!(
+                    "  {} {}",
+                    t(l, "original forgotten:", "元のスナップショットを削除:"),
+                    s.original.short()
+                );
+            }
+        }
+        for (orig, copy) in &r.already_salvaged {
+            println!(
+                "{} {} → {}",
+                t(l, "already salvaged:", "救済済み:"),
+                orig.short(),
+                copy.short()
+            );
+        }
+        for (id, why) in &r.unsalvageable {
+            println!(
+                "{} {}: {why}",
+                t(
+                    l,
+                    "CANNOT SALVAGE (its root folder listing is gone):",
+                    "救済不可 (ルートのフォルダ一覧が失われています):"
+                ),
+                id.short()
+            );
+        }
+        for (name, why) in &r.damaged_manifests {
+            println!(
+                "{} {name}: {why}",
+                t(l, "damaged snapshot", "破損したスナップショット")
+            );
+        }
+        println!(
+            "{}: {} {}, {} {}, {} {}",
+            if dry_run {
+                t(
+                    l,
+                    "dry run, nothing written",
+                    "ドライラン (何も書き込んでいません)",
+                )
+            } else {
+                t(l, "repair snapshots", "スナップショット修復")
+            },
+            r.snapshots,
+            t(l, "snapshot(s) checked", "件を確認"),
+            r.salvaged.len(),
+            t(l, "salvaged", "件を救済"),
+            r.files_lost(),
+            t(l, "file(s) left out", "件のファイルを除外")
+        );
+        if !r.salvaged.is_empty() && !forget {
+            println!(
+                "{}",
+                t(
+                    l,
+                    "the damaged originals are kept; `hokan repair snapshots --forget` (or `hokan forget`) removes them, after which prune works again",
+                    "破損した元のスナップショットは残しています。`hokan repair snapshots --forget` (または `hokan forget`) で削除すると prune が再び実行できます"
+                )
+            );
+        }
+        Ok(code)
+    }
+
     fn unlock(&self, all: bool) -> Out {
         let repo = self.open()?;
         let n = repo.unlock(all).map_err(|e| self.fail(e))?;
@@ -1167,6 +1301,27 @@ impl Ctx<'_> {
             println!("{} {n}", t(self.lang, "locks removed:", "削除したロック:"));
         }
         Ok(exit::OK)
+    }
+}
+
+/// The warning when the index listed packs that are gone (a backup, `repair
+/// index`, `repair snapshots`): how many, what was done, what to run next.
+fn missing_packs_warning(l: Lang, p: &hokan_repo::repository::PackCheck) -> String {
+    let n = p.missing_packs.len();
+    let first = p
+        .missing_packs
+        .first()
+        .map(|id| id.short())
+        .unwrap_or_default();
+    match l {
+        Lang::En => format!(
+            "WARNING: {n} pack(s) the index listed are missing from the repository (first: {first}); {} blob(s) they held were dropped from the index. A backup writes their data again where it is still in the source, so new snapshots are complete; older snapshots that used them are damaged: run `hokan verify`, then `hokan repair snapshots`.",
+            p.blobs_dropped
+        ),
+        Lang::Ja => format!(
+            "警告: 索引にあるパックのうち {n} 個がリポジトリにありません (最初: {first})。そこにあった {} 個のブロブを索引から外しました。バックアップはソースに残っているデータを再度書き込むため新しいスナップショットは完全ですが、それを使っていた古いスナップショットは破損しています。`hokan verify` の後 `hokan repair snapshots` を実行してください。",
+            p.blobs_dropped
+        ),
     }
 }
 

@@ -221,7 +221,7 @@ pub enum Command {
         #[command(subcommand)]
         action: KeyAction,
     },
-    /// Repair: rebuild the index from the packs.
+    /// Repair: rebuild the index from the packs; salvage damaged snapshots.
     Repair {
         #[command(subcommand)]
         what: RepairWhat,
@@ -321,8 +321,24 @@ pub enum KeyAction {
 
 #[derive(Subcommand, Debug)]
 pub enum RepairWhat {
-    /// Index packs that no readable index lists (after a crash or a damaged index file).
+    /// Rebuild the index from the packs: index packs no readable index lists
+    /// (after a crash, a damaged or deleted index), drop packs that are gone.
     Index,
+    /// Save what is left of damaged snapshots (data gone or damaged) into new
+    /// snapshots tagged `repaired`; lists every file left out. Writes unless
+    /// --dry-run; the originals stay unless --forget.
+    Snapshots {
+        /// Show what would be salvaged and lost; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also read every pack and authenticate every blob, to find damaged
+        /// (not only missing) data.
+        #[arg(long)]
+        read_data: bool,
+        /// Forget each damaged original once its salvaged copy is written.
+        #[arg(long)]
+        forget: bool,
+    },
 }
 
 fn main() {

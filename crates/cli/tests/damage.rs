@@ -394,3 +394,248 @@ fn damaged_config_and_key_slots_are_damage_not_a_wrong_passphrase() {
     assert!(stderr(&o).contains("wrong passphrase"));
     ok(&repo, &["snapshots"]);
 }
+
+/// Restore `snap` into `out` (exit 0) and check every source file is
+/// identical, except `lost` ones (paths as `src/...`), which must be absent.
+fn restore_without(repo: &Path, snap: &str, src: &Path, out: &Path, lost: &BTreeSet<String>) {
+    ok(repo, &["restore", snap, "--target", out.to_str().unwrap()]);
+    let mut checked = 0;
+    for entry in walk(src) {
+        let rel = Path::new("src").join(entry.strip_prefix(src).unwrap());
+        let restored = out.join(&rel);
+        if lost.contains(rel.to_str().unwrap()) {
+            assert!(!restored.exists(), "{rel:?} was left out, not restored");
+            continue;
+        }
+        if entry.is_file() && !entry.is_symlink() {
+            assert_eq!(
+                fs::read(&entry).unwrap(),
+                fs::read(&restored).unwrap(),
+                "{rel:?} must restore intact"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 10, "{checked}");
+}
+
+fn largest_pack(repo: &Path) -> PathBuf {
+    let mut ps = packs(repo);
+    ps.sort_by_key(|p| fs::metadata(p).unwrap().len());
+    ps.last().unwrap().clone()
+}
+
+fn verify_json(repo: &Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let mut a = vec!["--json", "verify"];
+    a.extend_from_slice(args);
+    let o = run(repo, &a);
+    (
+        o.status.code().unwrap(),
+        serde_json::from_slice(&o.stdout).unwrap(),
+    )
+}
+
+#[test]
+fn after_a_pack_is_deleted_the_next_backup_writes_its_data_again() {
+    let t = tempfile::tempdir().unwrap();
+    let (repo, src) = setup(t.path());
+    let old = json(&repo, &["snapshots"])[0]["short_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let victim = largest_pack(&repo);
+    fs::remove_file(&victim).unwrap();
+
+    // Same data, not --force: the parent's unchanged files would be reused
+    // if the index were trusted blindly.
+    let o = run(&repo, &["--json", "backup", src.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("missing") && stderr.contains("hokan repair snapshots"),
+        "the backup says what it found: {stderr}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let name = victim.file_name().unwrap().to_str().unwrap();
+    assert_eq!(
+        v["packs"]["missing_packs"],
+        serde_json::json!([name]),
+        "{v}"
+    );
+    assert!(v["packs"]["blobs_dropped"].as_u64().unwrap() >= 1);
+    let new = v["snapshot_short"].as_str().unwrap().to_string();
+
+    let out = t.path().join("out");
+    ok(&repo, &["restore", &new, "--target", out.to_str().unwrap()]);
+    assert_same(&src, &out.join("src"));
+
+    // The data was written again under the same blob ids (content-addressed),
+    // so the old generation, whose source did not change, is whole again too.
+    ok(&repo, &["verify", "--read-data"]);
+    let out_old = t.path().join("out-old");
+    ok(
+        &repo,
+        &["restore", &old, "--target", out_old.to_str().unwrap()],
+    );
+    assert_same(&src, &out_old.join("src"));
+
+    // The fix was persisted: the next backup finds nothing missing, and no
+    // index file names the deleted pack any more.
+    let v = json(&repo, &["backup", src.to_str().unwrap()]);
+    assert_eq!(v["packs"]["missing_packs"], serde_json::json!([]));
+    // Also with --force the new generation is complete.
+    let v = json(&repo, &["backup", "--force", src.to_str().unwrap()]);
+    let out2 = t.path().join("out2");
+    let id = v["snapshot_short"].as_str().unwrap();
+    ok(&repo, &["restore", id, "--target", out2.to_str().unwrap()]);
+    assert_same(&src, &out2.join("src"));
+}
+
+#[test]
+fn after_the_index_is_deleted_repair_index_rebuilds_it_and_restore_works() {
+    let t = tempfile::tempdir().unwrap();
+    let (repo, src) = setup(t.path());
+    fs::remove_dir_all(repo.join("index")).unwrap();
+
+    // Restore before repair: a clear message naming the way out.
+    let out0 = t.path().join("out0");
+    let o = run(
+        &repo,
+        &["restore", "latest", "--target", out0.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("hokan repair index"), "{stderr}");
+    let (code, v) = verify_json(&repo, &[]);
+    assert_eq!(code, 4);
+    assert!(v["report"]["damage"]
+        .to_string()
+        .contains("hokan repair index"));
+
+    let v = json(&repo, &["repair", "index"]);
+    assert_eq!(
+        v["packs_indexed"].as_u64().unwrap() as usize,
+        packs(&repo).len()
+    );
+    ok(&repo, &["verify", "--read-data"]);
+    let out = t.path().join("out");
+    ok(
+        &repo,
+        &["restore", "latest", "--target", out.to_str().unwrap()],
+    );
+    assert_same(&src, &out.join("src"));
+}
+
+#[test]
+fn repair_snapshots_salvages_a_generation_whose_pack_was_deleted() {
+    let t = tempfile::tempdir().unwrap();
+    let (repo, src) = setup(t.path());
+    let victim = largest_pack(&repo);
+    fs::remove_file(&victim).unwrap();
+    let (_, v) = verify_json(&repo, &[]);
+    let aff = affected(&v);
+    assert!(!aff.is_empty());
+    // prune refuses, and says what to run.
+    let o = run(&repo, &["prune"]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("hokan repair snapshots"));
+
+    // Dry run: reports, writes nothing.
+    let before = files_in(&repo.join("snapshots"));
+    let o = run(&repo, &["--json", "repair", "snapshots", "--dry-run"]);
+    assert_eq!(o.status.code(), Some(4));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["repair"]["salvaged"].as_array().unwrap().len(), 1);
+    assert!(v["repair"]["salvaged"][0]["new"].is_null());
+    assert_eq!(files_in(&repo.join("snapshots")), before);
+
+    let v = json(&repo, &["repair", "snapshots"]);
+    let s = &v["repair"]["salvaged"][0];
+    let lost: BTreeSet<String> = s["lost"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(lost, aff, "exactly the files verify named are left out");
+    let new = s["new"].as_str().unwrap().to_string();
+    let orig = s["original"].as_str().unwrap().to_string();
+    // The new snapshot says what it is; the original is still there.
+    let list = json(&repo, &["snapshots"]);
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let ns = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == new.as_str())
+        .unwrap();
+    let tags = ns["tags"].to_string();
+    assert!(
+        tags.contains("\"repaired\"") && tags.contains(&format!("repaired-from-{orig}")),
+        "{tags}"
+    );
+    assert_eq!(ns["partial"], true);
+    // Human output lists the lost files.
+    let o = run(&repo, &["repair", "snapshots", "--dry-run"]);
+    let human = String::from_utf8_lossy(&o.stdout);
+    assert!(human.contains("already salvaged"), "{human}");
+
+    restore_without(&repo, &new, &src, &t.path().join("out"), &lost);
+    // verify: only the original is damaged.
+    let (code, v) = verify_json(&repo, &[]);
+    assert_eq!(code, 4);
+    assert!(v["report"]["affected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| orig.starts_with(a["snapshot"].as_str().unwrap())));
+
+    // Running it again salvages nothing twice; --forget removes the original.
+    let v = json(&repo, &["repair", "snapshots", "--forget"]);
+    assert_eq!(v["repair"]["salvaged"].as_array().unwrap().len(), 0);
+    assert_eq!(v["repair"]["already_salvaged"].as_array().unwrap().len(), 1);
+    assert_eq!(json(&repo, &["snapshots"]).as_array().unwrap().len(), 1);
+    ok(&repo, &["verify", "--read-data"]);
+    ok(&repo, &["prune"]);
+    ok(&repo, &["verify", "--read-data"]);
+    restore_without(&repo, &new, &src, &t.path().join("out2"), &lost);
+}
+
+#[test]
+fn repair_snapshots_with_read_data_salvages_around_a_damaged_pack() {
+    let t = tempfile::tempdir().unwrap();
+    let (repo, src) = setup(t.path());
+    let victim = largest_pack(&repo);
+    let mut b = fs::read(&victim).unwrap();
+    b[100] ^= 0x01;
+    fs::write(&victim, &b).unwrap();
+    let (_, v) = verify_json(&repo, &["--read-data"]);
+    let aff = affected(&v);
+    assert!(!aff.is_empty());
+
+    // Without --read-data the damage is invisible: nothing to salvage.
+    let v = json(&repo, &["repair", "snapshots"]);
+    assert_eq!(v["repair"]["salvaged"].as_array().unwrap().len(), 0);
+
+    let v = json(&repo, &["repair", "snapshots", "--read-data", "--forget"]);
+    let s = &v["repair"]["salvaged"][0];
+    let lost: BTreeSet<String> = s["lost"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(lost, aff);
+    assert_eq!(s["original_forgotten"], true);
+    let new = s["new"].as_str().unwrap().to_string();
+    restore_without(&repo, &new, &src, &t.path().join("out"), &lost);
+    // No snapshot needs the damaged blobs any more: prune removes them, and
+    // then everything verifies.
+    ok(&repo, &["prune"]);
+    ok(&repo, &["verify", "--read-data"]);
+}

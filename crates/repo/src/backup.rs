@@ -15,10 +15,18 @@
 //! # Crash semantics
 //! Every object is put atomically. Until the snapshot manifest is written the
 //! run is invisible; packs written before a kill are found by the next run
-//! ([`Repository::index_orphan_packs`]) and their blobs reused. A killed
+//! ([`Repository::check_packs`]) and their blobs reused. A killed
 //! backup therefore never damages the repository and loses only the time
 //! spent. Index files are written every [`INDEX_EVERY_PACKS`] packs so that
 //! the orphan scan stays short.
+//!
+//! # Damage
+//! The same listing at the start finds packs the index lists but the store
+//! no longer has (deleted or lost on the medium). Their entries are dropped
+//! from the index before anything is deduplicated, so the new snapshot
+//! refers only to packs that exist: a file whose blobs were in a lost pack
+//! is read again (it no longer matches the parent), and a blob that was in
+//! a lost pack is written again. [`BackupResult::packs`] says what was found.
 
 use std::ffi::OsStr;
 use std::fs::File;
@@ -98,6 +106,11 @@ pub struct BackupResult {
     pub id: Id,
     /// The manifest as written.
     pub snapshot: Snapshot,
+    /// What the check of the packs at the start found: packs left by an
+    /// interrupted run (reused), and packs the index listed that are gone
+    /// (their data was not deduplicated against, so whatever of it is still
+    /// in the source was written again).
+    pub packs: crate::repository::PackCheck,
 }
 
 struct Item {
@@ -419,9 +432,14 @@ impl Repository {
             ));
         }
         let _lock = self.lock(false, "backup")?;
-        let (orphans, _) = self.index_orphan_packs()?;
-        if orphans > 0 {
-            tracing::info!("reusing {orphans} pack(s) written by an interrupted run");
+        // One listing of the packs: index what an interrupted run left, and
+        // stop trusting index entries whose pack is gone (never build on holes).
+        let packs = self.check_packs()?;
+        if packs.orphans_indexed > 0 {
+            tracing::info!(
+                "reusing {} pack(s) written by an interrupted run",
+                packs.orphans_indexed
+            );
         }
         let parent = match &opts.parent {
             ParentChoice::None => None,
@@ -610,6 +628,10 @@ impl Repository {
         };
         let (id, size) = self.put_snapshot(&snapshot)?;
         snapshot.summary.bytes_added += size;
-        Ok(BackupResult { id, snapshot })
+        Ok(BackupResult {
+            id,
+            snapshot,
+            packs,
+        })
     }
 }

@@ -1,7 +1,8 @@
 //! hokan's repository engine.
 //!
 //! Owns: chunking, keys and encryption, packs, the index, snapshots and trees,
-//! and the operations on them (backup, restore, verify, forget, prune, keys).
+//! and the operations on them (backup, restore, verify, forget, prune, keys,
+//! repair).
 //! Leaves to others: the byte layouts (`hokan-format`), where objects are
 //! stored (implementations of [`store::Store`] live in `hokan-store`), and
 //! everything a person sees (the `hokan` binary). This crate never names a
@@ -28,6 +29,7 @@ pub mod lock;
 pub mod meta;
 pub mod pack;
 pub mod prune;
+pub mod repair;
 pub mod repository;
 pub mod restore;
 pub mod store;

@@ -251,12 +251,14 @@ impl Repository {
                 }
             }
         }
-        self.index_orphan_packs()?;
+        // Index the orphans kept, and drop packs that are gone: prune must
+        // not write a new index file naming a pack that no longer exists.
+        self.check_packs()?;
         {
             let idx = self.index();
             if let Some(missing) = used.iter().find(|b| !idx.contains(b)) {
                 return Err(RepoError::Invalid(format!(
-                    "blob {missing} needed by a snapshot is in no pack; the repository is damaged. Run `hokan verify` before pruning"
+                    "blob {missing} needed by a snapshot is in no pack; the repository is damaged. Run `hokan verify`, then `hokan repair snapshots --forget` to replace the damaged snapshots by what is left of them, then prune"
                 )));
             }
         }

@@ -72,6 +72,32 @@ pub struct RepairStats {
     pub unreadable_packs: Vec<(Id, String)>,
     /// Damaged index files removed.
     pub damaged_index_removed: Vec<Id>,
+    /// Packs the index listed that are gone from the store; their entries
+    /// were dropped from the index (see [`PackCheck`]).
+    pub missing_packs: Vec<Id>,
+    /// Blobs that were only in those packs (now in no index).
+    pub blobs_dropped: u64,
+}
+
+/// What one listing of the packs found, compared with the index
+/// ([`Repository::check_packs`]): packs no index listed (indexed now), and
+/// packs the index listed that are gone (dropped from the index, so that
+/// nothing new is deduplicated against data that no longer exists).
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct PackCheck {
+    /// Packs no index file listed, whose headers were read and indexed.
+    pub orphans_indexed: usize,
+    /// Orphan packs whose header could not be read, with the reason.
+    pub unreadable_packs: Vec<(Id, String)>,
+    /// Packs the index listed that are missing from the store.
+    pub missing_packs: Vec<Id>,
+    /// Blobs that were only in the missing packs: no snapshot written from
+    /// now on refers to them; older snapshots that do are damaged (`hokan
+    /// repair snapshots` salvages what is left of them).
+    pub blobs_dropped: u64,
+    /// Index files that listed a missing pack, replaced by one new file
+    /// without it.
+    pub index_files_replaced: usize,
 }
 
 /// Options for `init`.
@@ -378,8 +404,39 @@ impl Repository {
     }
 
     fn load_index(&mut self) -> Result<()> {
-        let files = self.store.list(ObjectKind::Index)?;
-        let loaded: Vec<(Id, std::result::Result<IndexFile, String>)> = files
+        let loaded = self.read_index_files()?;
+        let mut index = Index::default();
+        for (name, r) in loaded {
+            match r {
+                Ok(file) => index.add_file(name, &file),
+                Err(e) => {
+                    tracing::warn!("index file {name} is damaged and was skipped: {e}");
+                    self.damaged_index.push((name, e));
+                }
+            }
+        }
+        *self.index.write().expect("index lock") = index;
+        Ok(())
+    }
+
+    /// Read and decode every index file (in parallel). A missing `index/`
+    /// folder is no index file at all, not an error: everything an index says
+    /// can be rebuilt from the packs (`hokan repair index`), and refusing to
+    /// open would stop even that.
+    fn read_index_files(&self) -> Result<Vec<(Id, std::result::Result<IndexFile, String>)>> {
+        let files = match self.store.list(ObjectKind::Index) {
+            Ok(f) => f,
+            Err(StoreError::Io { ref source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                tracing::warn!(
+                    "the repository has no index folder; run `hokan repair index` to rebuild it from the packs"
+                );
+                Vec::new()
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(files
             .par_iter()
             .map(|f| {
                 let name = Id::from_hex(&f.name).unwrap_or_default();
@@ -394,19 +451,7 @@ impl Repository {
                     .and_then(|p| IndexFile::decode(&p).map_err(|e| e.to_string()));
                 (name, r)
             })
-            .collect();
-        let mut index = Index::default();
-        for (name, r) in loaded {
-            match r {
-                Ok(file) => index.add_file(name, &file),
-                Err(e) => {
-                    tracing::warn!("index file {name} is damaged and was skipped: {e}");
-                    self.damaged_index.push((name, e));
-                }
-            }
-        }
-        *self.index.write().expect("index lock") = index;
-        Ok(())
+            .collect())
     }
 
     /// The store.
@@ -485,11 +530,21 @@ impl Repository {
 
     /// Read and authenticate one blob.
     pub fn read_blob(&self, id: &Id) -> Result<Vec<u8>> {
-        let loc = self.index().get(id).ok_or_else(|| RepoError::Corrupt {
-            what: format!("blob {id}"),
-            detail:
-                "not in any index (the pack holding it is missing or unindexed; run `hokan verify`)"
-                    .into(),
+        let loc = self.index().get(id).ok_or_else(|| {
+            let idx = self.index();
+            if idx.is_empty() && idx.files.is_empty() {
+                RepoError::Corrupt {
+                    what: "the index".into(),
+                    detail: "no index file is left (index/ is empty or missing), so no blob can be found; run `hokan repair index` to rebuild the index from the packs".into(),
+                }
+            } else {
+                RepoError::Corrupt {
+                    what: format!("blob {id}"),
+                    detail:
+                        "not in any index (the pack holding it is missing or unindexed; run `hokan verify`, then `hokan repair index` or `hokan repair snapshots`)"
+                            .into(),
+                }
+            }
         })?;
         let pack = self.index().pack_name(loc.pack);
         let sealed = self.store.get_range(
@@ -653,7 +708,15 @@ impl Repository {
     pub(crate) fn find_orphans(
         &self,
     ) -> Result<(Vec<(Id, Vec<hokan_format::BlobEntry>)>, Vec<(Id, String)>)> {
-        let listed = self.store.list(ObjectKind::Pack)?;
+        self.find_orphans_in(self.store.list(ObjectKind::Pack)?)
+    }
+
+    /// [`Self::find_orphans`] on a listing already made.
+    #[allow(clippy::type_complexity)]
+    fn find_orphans_in(
+        &self,
+        listed: Vec<crate::store::ObjectInfo>,
+    ) -> Result<(Vec<(Id, Vec<hokan_format::BlobEntry>)>, Vec<(Id, String)>)> {
         let orphans: Vec<_> = {
             let idx = self.index();
             listed
@@ -682,7 +745,15 @@ impl Repository {
     /// index file for them. Returns how many packs were indexed and the packs
     /// whose headers could not be read (damaged, with the reason).
     pub fn index_orphan_packs(&self) -> Result<(usize, Vec<(Id, String)>)> {
-        let (mut good, bad) = self.find_orphans()?;
+        self.index_orphans_in(self.store.list(ObjectKind::Pack)?)
+    }
+
+    /// [`Self::index_orphan_packs`] on a listing already made.
+    fn index_orphans_in(
+        &self,
+        listed: Vec<crate::store::ObjectInfo>,
+    ) -> Result<(usize, Vec<(Id, String)>)> {
+        let (mut good, bad) = self.find_orphans_in(listed)?;
         good.append(&mut self.recovered.lock().expect("recovered"));
         let n = good.len();
         if n > 0 {
@@ -699,29 +770,146 @@ impl Repository {
         Ok((n, bad))
     }
 
-    /// `hokan repair index`: index orphan packs, then delete the damaged
-    /// index files, whose packs are now listed by the new index file. A
-    /// damaged index file is kept if some pack could not be re-indexed (it
-    /// may be all that still names that pack's blobs) or if the store
-    /// protects it.
+    /// Compare the packs the index relies on with one listing of the
+    /// store's packs: index the packs no index lists (orphans), and drop
+    /// from the index the packs that are gone ([`PackCheck`]).
+    ///
+    /// Run at the start of every backup, so that a backup never
+    /// deduplicates against a deleted pack: whatever the missing packs held
+    /// is written again if it is still in the source. The fix is persisted
+    /// (a new index file without the missing packs is written, then the
+    /// index files that listed them are deleted; a crash in between leaves
+    /// both, and the next run does it again), so later runs find nothing to
+    /// drop. Costs one listing of the packs while the index is sound.
+    pub fn check_packs(&self) -> Result<PackCheck> {
+        let listed = self.store.list(ObjectKind::Pack)?;
+        // Only packs this index knew before the listing can be "missing": a
+        // pack a concurrent backup lists after it is not ours to judge.
+        let missing: crate::index::IdSet = {
+            let present: crate::index::IdSet = listed
+                .iter()
+                .filter_map(|i| Id::from_hex(&i.name).ok())
+                .collect();
+            self.index()
+                .packs()
+                .iter()
+                .filter(|p| !present.contains(*p))
+                .copied()
+                .collect()
+        };
+        let (orphans_indexed, unreadable_packs) = self.index_orphans_in(listed)?;
+        let mut check = PackCheck {
+            orphans_indexed,
+            unreadable_packs,
+            ..Default::default()
+        };
+        if !missing.is_empty() {
+            let (dropped, replaced) = self.drop_missing_packs(&missing)?;
+            let mut m: Vec<Id> = missing.into_iter().collect();
+            m.sort();
+            tracing::warn!(
+                "{} pack(s) listed by the index are missing from the store; {dropped} blob(s) dropped from the index",
+                m.len()
+            );
+            check.missing_packs = m;
+            check.blobs_dropped = dropped;
+            check.index_files_replaced = replaced;
+        }
+        Ok(check)
+    }
+
+    /// Rewrite the index without `missing` packs: one new index file holds
+    /// every other pack of the index files that listed a missing one, then
+    /// those files are deleted, and the in-memory index is rebuilt. Returns
+    /// (blobs no longer in any index, index files replaced).
+    fn drop_missing_packs(&self, missing: &crate::index::IdSet) -> Result<(u64, usize)> {
+        let mut keep: Vec<(Id, IndexFile)> = Vec::new();
+        let mut affected: Vec<Id> = Vec::new();
+        let mut salvaged: Vec<(Id, Vec<hokan_format::BlobEntry>)> = Vec::new();
+        let mut seen = crate::index::IdSet::default();
+        for (name, r) in self.read_index_files()? {
+            // Damaged files stay as they are: `repair index` handles them.
+            let Ok(file) = r else { continue };
+            if file.packs.iter().any(|p| missing.contains(&p.pack)) {
+                affected.push(name);
+                for p in file.packs {
+                    if !missing.contains(&p.pack) && seen.insert(p.pack) {
+                        salvaged.push((p.pack, p.entries));
+                    }
+                }
+            } else {
+                keep.push((name, file));
+            }
+        }
+        if !salvaged.is_empty() {
+            let (name, _) = self.put_index(salvaged.clone())?;
+            keep.push((name, index_file(salvaged)));
+        }
+        let mut replaced = 0;
+        for f in &affected {
+            match self.store.delete(ObjectKind::Index, &f.to_hex()) {
+                Ok(()) | Err(StoreError::NotFound { .. }) => replaced += 1,
+                // A protected index file keeps naming the missing pack; the
+                // in-memory index below does not, and the next run drops it
+                // again.
+                Err(e) => tracing::warn!("index file {f} lists a missing pack and was kept: {e}"),
+            }
+        }
+        let mut idx = self.index_mut();
+        let mut fresh = Index::default();
+        for (name, file) in &keep {
+            fresh.add_file(*name, file);
+        }
+        // Packs known only in memory (headers read at open because their
+        // index file is damaged) stay known.
+        for (p, e) in idx.by_pack() {
+            if !missing.contains(&p) && !fresh.has_pack(&p) {
+                fresh.add_pack(p, &e);
+            }
+        }
+        let dropped = idx
+            .iter()
+            .filter(|(id, l)| missing.contains(&idx.pack_name(l.pack)) && !fresh.contains(id))
+            .count() as u64;
+        *idx = fresh;
+        Ok((dropped, replaced))
+    }
+
+    /// `hokan repair index`: index orphan packs (every pack, if no index is
+    /// left), drop packs that are gone from the index ([`Self::check_packs`]),
+    /// then delete the damaged index files, whose packs are now listed by
+    /// the new index file. A damaged index file is kept if some pack could
+    /// not be re-indexed (it may be all that still names that pack's blobs)
+    /// or if the store protects it.
     pub fn repair_index(&mut self) -> Result<RepairStats> {
-        let (indexed, unreadable) = self.index_orphan_packs()?;
+        let damaged = std::mem::take(&mut self.damaged_index);
+        let mut kept = Vec::new();
         let mut removed = Vec::new();
-        if unreadable.is_empty() {
-            for (name, _) in std::mem::take(&mut self.damaged_index) {
+        let check = {
+            let _lock = self.lock(false, "repair index")?;
+            let check = self.check_packs()?;
+            for (name, why) in damaged {
+                if !check.unreadable_packs.is_empty() {
+                    kept.push((name, why));
+                    continue;
+                }
                 match self.store.delete(ObjectKind::Index, &name.to_hex()) {
                     Ok(()) | Err(StoreError::NotFound { .. }) => removed.push(name),
                     Err(e) => {
                         tracing::warn!("damaged index file {name} kept: {e}");
-                        self.damaged_index.push((name, e.to_string()));
+                        kept.push((name, e.to_string()));
                     }
                 }
             }
-        }
+            check
+        };
+        self.damaged_index = kept;
         Ok(RepairStats {
-            packs_indexed: indexed,
-            unreadable_packs: unreadable,
+            packs_indexed: check.orphans_indexed,
+            unreadable_packs: check.unreadable_packs,
             damaged_index_removed: removed,
+            missing_packs: check.missing_packs,
+            blobs_dropped: check.blobs_dropped,
         })
     }
 

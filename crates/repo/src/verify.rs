@@ -103,6 +103,69 @@ impl Repository {
                 ),
             });
         }
+        let bad = self.unusable_blobs(read_data, progress, &mut rep)?;
+
+        // Snapshots and trees: what can each snapshot restore?
+        let (snaps, broken) = self.snapshots()?;
+        for (name, e) in broken {
+            rep.damage.push(Damage {
+                object: format!("snapshot {name}"),
+                detail: e.to_string(),
+            });
+        }
+        rep.snapshots = snaps.len();
+        let mut trees: IdMap<TreeRead> = IdMap::default();
+        let mut clean = IdSet::default();
+        let mut unindexed = IdSet::default();
+        for (id, s) in &snaps {
+            let mut ctx = TreeCheck {
+                snap_id: id,
+                snap: s,
+                bad: &bad,
+                cache: &mut trees,
+                clean: &mut clean,
+                unindexed: &mut unindexed,
+            };
+            self.check_tree(&s.tree, Path::new(""), &mut ctx, &mut rep);
+        }
+        rep.trees = trees.len();
+        let no_index = {
+            let idx = self.index();
+            idx.is_empty() && idx.files.is_empty() && self.damaged_index_files().is_empty()
+        };
+        if no_index && !snaps.is_empty() {
+            rep.damage.push(Damage {
+                object: "index".into(),
+                detail: "no index file is left (index/ is empty or missing); run `hokan repair index` to rebuild it from the packs".into(),
+            });
+        } else if !unindexed.is_empty() {
+            rep.damage.push(Damage {
+                object: "blobs".into(),
+                detail: format!(
+                    "{} blob(s) that snapshots need are in no pack (their pack is gone)",
+                    unindexed.len()
+                ),
+            });
+        }
+        if !rep.affected.is_empty() {
+            rep.warnings.push(
+                "the next backup writes again whatever of the damaged files is still in the source; `hokan repair snapshots` saves what is left of the damaged snapshots into new ones".into(),
+            );
+        }
+        rep.damage.sort_by(|a, b| a.object.cmp(&b.object));
+        rep.damage.dedup();
+        Ok(rep)
+    }
+
+    /// The blobs the index lists that cannot be read, with the reason:
+    /// those of missing and truncated packs and, with `read_data`, those that
+    /// fail authentication. Damaged objects and warnings go into `rep`.
+    pub(crate) fn unusable_blobs(
+        &self,
+        read_data: bool,
+        progress: &dyn VerifyProgress,
+        rep: &mut VerifyReport,
+    ) -> Result<IdMap<String>> {
         for (name, why) in self.damaged_index_files() {
             rep.damage.push(Damage {
                 object: format!("index file {name}"),
@@ -238,32 +301,7 @@ impl Repository {
                 rep.bytes_read += bytes;
             }
         }
-
-        // Snapshots and trees: what can each snapshot restore?
-        let (snaps, broken) = self.snapshots()?;
-        for (name, e) in broken {
-            rep.damage.push(Damage {
-                object: format!("snapshot {name}"),
-                detail: e.to_string(),
-            });
-        }
-        rep.snapshots = snaps.len();
-        let mut trees: IdMap<TreeRead> = IdMap::default();
-        let mut clean = IdSet::default();
-        for (id, s) in &snaps {
-            let mut ctx = TreeCheck {
-                snap_id: id,
-                snap: s,
-                bad: &bad,
-                cache: &mut trees,
-                clean: &mut clean,
-            };
-            self.check_tree(&s.tree, Path::new(""), &mut ctx, &mut rep);
-        }
-        rep.trees = trees.len();
-        rep.damage.sort_by(|a, b| a.object.cmp(&b.object));
-        rep.damage.dedup();
-        Ok(rep)
+        Ok(bad)
     }
 
     /// Walk a tree, recording affected paths; returns true if the tree and
@@ -331,6 +369,11 @@ impl Repository {
                             .iter()
                             .any(|c| ctx.bad.contains_key(c) || !index.contains(c)) =>
                     {
+                        ctx.unindexed.extend(
+                            n.content
+                                .iter()
+                                .filter(|c| !ctx.bad.contains_key(*c) && !index.contains(c)),
+                        );
                         rep.affected.push(affected(p));
                         ok = false;
                     }
@@ -359,4 +402,5 @@ struct TreeCheck<'a> {
     bad: &'a IdMap<String>,
     cache: &'a mut IdMap<TreeRead>,
     clean: &'a mut IdSet,
+    unindexed: &'a mut IdSet,
 }
