@@ -1289,6 +1289,19 @@ impl Ctx<'_> {
                 )
             );
         }
+        if !r.salvaged.is_empty() && forget && read_data && !dry_run {
+            // Prune's default threshold leaves a pack alone when little of it
+            // is unused, so a small damaged blob would stay and keep `verify
+            // --read-data` failing.
+            println!(
+                "{}",
+                t(
+                    l,
+                    "next: `hokan prune --repack-threshold 0` removes the damaged blobs nothing needs any more",
+                    "次に `hokan prune --repack-threshold 0` で、どのスナップショットも使わなくなった破損ブロブを削除してください"
+                )
+            );
+        }
         Ok(code)
     }
 
