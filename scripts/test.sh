@@ -34,6 +34,9 @@ if ! python3 -c 'import moto.server' 2>/dev/null; then
   python3 -c 'import moto.server'
 fi
 
+# A one-shot build gains nothing from incremental caches; they cost GBs of disk.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+
 echo "== format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
