@@ -32,8 +32,8 @@ usage: bench/run.sh [options]
   --hokan PATH   hokan binary (default target/release/hokan, built with
                  'cargo build --release -p hokan' if missing)
 
-env HOKAN_DATASET_SCRIPT overrides the data set generator
-(default: <repo>/../shared/bench/make-dataset.py).
+The data set comes from the workspace crate crates/testdata
+(cargo run --release -p hokan-testdata -- create|night ...).
 EOF
 }
 
@@ -67,9 +67,11 @@ done
 python3 -c 'import sys; v = float(sys.argv[1]); sys.exit(0 if v > 0 else 1)' "$SCALE" 2>/dev/null \
     || die "--scale must be a positive number, got '$SCALE'"
 
-DATASET_SCRIPT=${HOKAN_DATASET_SCRIPT:-$ROOT/../shared/bench/make-dataset.py}
-[ -f "$DATASET_SCRIPT" ] || die "data set generator not found at $DATASET_SCRIPT (set HOKAN_DATASET_SCRIPT)"
-DATASET_SCRIPT=$(cd "$(dirname "$DATASET_SCRIPT")" && pwd -P)/$(basename "$DATASET_SCRIPT")
+# The data set generator is the workspace's own crate (crates/testdata).
+testdata() { (cd "$ROOT" && cargo run --release --quiet -p hokan-testdata -- "$@"); }
+say "building the data set generator (cargo build --release -p hokan-testdata) ..."
+(cd "$ROOT" && cargo build --release --quiet -p hokan-testdata) \
+    || die "could not build the data set generator (cargo build --release -p hokan-testdata failed, see above)"
 
 # ---------------------------------------------------------------- which tools
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -263,7 +265,7 @@ meta tools "$(IFS=,; echo "${TOOLS[*]}")"
 meta cache_mode "$CACHE_MODE"
 meta work "$WORK"
 meta data_dir "$DATA"
-meta dataset_script "$DATASET_SCRIPT"
+meta dataset_generator "hokan-testdata (crates/testdata) create --scale $SCALE --seed $SEED"
 meta started "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 meta host_cpus "$(nproc)"
 meta host_cpu "$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ *//' || echo unknown)"
@@ -288,7 +290,8 @@ uses borg && say "borg:   $(borg --version 2>&1 | head -n1)  (--compression zstd
 say ""
 say "creating the data set (scale $SCALE, seed $SEED) in $DATA ..."
 t0=$(date +%s)
-python3 "$DATASET_SCRIPT" create "$DATA" --scale "$SCALE" --seed "$SEED"
+testdata create "$DATA" --scale "$SCALE" --seed "$SEED" \
+    || die "hokan-testdata create failed (see above)"
 say "  done in $(( $(date +%s) - t0 )) s: $(human "$(size_of "$DATA")"), $(find "$DATA" -type f | wc -l) files"
 
 # ---------------------------------------------------------------- init
@@ -310,8 +313,8 @@ uses restic && [ -z "${DEAD[restic]:-}" ] && \
 for n in $(seq 0 "$NIGHTS"); do
     say ""
     if [ "$n" -gt 0 ]; then
-        say "night $n: ageing the data set (make-dataset.py night) ..."
-        python3 "$DATASET_SCRIPT" night "$DATA" --seed "$SEED"
+        say "night $n: ageing the data set (hokan-testdata night) ..."
+        testdata night "$DATA" || die "hokan-testdata night failed (see above)"
     fi
     dbytes=$(size_of "$DATA"); dfiles=$(find "$DATA" -type f | wc -l)
     meta "data_bytes_night_$n" "$dbytes"

@@ -4,7 +4,7 @@
 #   scripts/test.sh            lint, short fuzz run, then every test
 #   FUZZ_SECONDS=0 scripts/test.sh   skip fuzzing (e.g. while iterating)
 #
-# Tests need: python3 (the shared data set generator), mount/umount and root
+# Tests need: python3 (for moto), mount/umount and root
 # for the full-disk tmpfs test, losetup/lsblk/mkfs.ext4 and root for the
 # removable-disk test on a real ext4 image (both say SKIPPED loudly without
 # root), moto's S3 server (`pip install 'moto[server]'`, done below) for

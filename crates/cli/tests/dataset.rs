@@ -1,56 +1,26 @@
-//! Round trips on the shared synthetic hospital data set
-//! (`../shared/bench/make-dataset.py`) across several nights: every
-//! snapshot restores byte-identical, with modes and mtimes.
+//! Round trips on the synthetic hospital data set of `hokan-testdata`
+//! (crates/testdata) across several nights: every snapshot restores
+//! byte-identical, with modes and mtimes.
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use common::*;
 
-fn dataset_script() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("HOKAN_DATASET_SCRIPT") {
-        return Some(PathBuf::from(p));
-    }
-    // crates/cli → repo root → its parent holds shared/.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let p = root.join("../shared/bench/make-dataset.py");
-    p.exists().then_some(p)
-}
-
-fn py(script: &Path, args: &[&str]) {
-    let st = Command::new("python3")
-        .arg(script)
-        .args(args)
-        .status()
-        .expect("python3");
-    assert!(st.success(), "make-dataset.py {args:?}");
-}
-
 #[test]
-fn shared_dataset_three_nights_every_snapshot_restores() {
-    let script = dataset_script().expect(
-        "the shared data set script ../shared/bench/make-dataset.py is missing (set HOKAN_DATASET_SCRIPT); this test proves the round trip and may not be skipped",
-    );
+fn hospital_dataset_three_nights_every_snapshot_restores() {
     let t = tempfile::tempdir().unwrap();
     let (repo, data) = (t.path().join("repo"), t.path().join("hospital"));
-    py(
-        &script,
-        &[
-            "create",
-            data.to_str().unwrap(),
-            "--scale",
-            "0.03",
-            "--seed",
-            "7",
-        ],
-    );
+    // About 31 MiB: a dump, images, scans with Japanese names, HL7, logs.
+    hokan_testdata::create(&data, 0.03, 7).expect("create the data set");
     init(&repo);
     let mut states = Vec::new();
     for night in 0..4 {
+        // Files the generator wrote this night (the `.night` marker aside).
+        let mut written = 0;
         if night > 0 {
-            py(&script, &["night", data.to_str().unwrap(), "--seed", "7"]);
+            let (st, w) = hokan_testdata::night(&data).expect("age the data set");
+            assert_eq!(st.night, night);
+            written = w.files;
         }
         let b = json(
             &repo,
@@ -61,6 +31,14 @@ fn shared_dataset_three_nights_every_snapshot_restores() {
             assert!(
                 b["summary"]["files_unchanged"].as_u64().unwrap() > 100,
                 "incremental: {b}"
+            );
+            // hokan sees exactly what the night touched: the new files, the
+            // rewritten dump, the appended logs and the marker.
+            let s = &b["summary"];
+            assert_eq!(
+                s["files_new"].as_u64().unwrap() + s["files_changed"].as_u64().unwrap(),
+                written + 1,
+                "night {night}: {b}"
             );
         }
         let copy = t.path().join(format!("night{night}"));

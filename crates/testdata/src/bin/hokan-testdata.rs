@@ -1,0 +1,121 @@
+//! `hokan-testdata`: make the synthetic hospital data set, or age it by a
+//! night. See the library for what it contains.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+const USAGE: &str = "\
+usage: hokan-testdata create DIR [--scale GIB] [--seed N]
+       hokan-testdata night DIR [--nights K]
+
+  create   fill the empty folder DIR with a synthetic hospital data set of
+           about GIB GiB (default 1; 0.03 is about 31 MiB) made from seed N
+           (default 1): a database dump, images, scanned documents, HL7
+           messages and logs. The same seed always gives the same bytes.
+  night    age the data set in DIR by K nights (default 1): rows of the dump
+           rewritten and inserted, ~1 % new images, documents and messages,
+           lines appended to the logs. The seed is read from DIR/.night.
+
+exit status: 0 done, 1 could not read or write the data set, 2 usage error";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(m)) => {
+            eprintln!("hokan-testdata: {m}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Io(m)) => {
+            eprintln!("hokan-testdata: error: {m}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+enum Failure {
+    Usage(String),
+    Io(String),
+}
+
+fn run(args: &[String]) -> Result<(), Failure> {
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    let (cmd, rest) = args
+        .split_first()
+        .ok_or_else(|| Failure::Usage("missing command (create or night)".into()))?;
+    let mut dir: Option<PathBuf> = None;
+    let (mut scale, mut seed, mut nights) = (1.0f64, 1u64, 1u32);
+    let mut it = rest.iter();
+    while let Some(a) = it.next() {
+        let (name, inline) = match a.split_once('=') {
+            Some((n, v)) if a.starts_with("--") => (n, Some(v.to_string())),
+            _ => (a.as_str(), None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| it.next().cloned())
+                .ok_or_else(|| Failure::Usage(format!("{name} needs a value")))
+        };
+        match (cmd.as_str(), name) {
+            ("create", "--scale") => scale = number(name, &value()?)?,
+            ("create", "--seed") => seed = number(name, &value()?)?,
+            ("night", "--nights") => nights = number(name, &value()?)?,
+            (_, n) if n.starts_with('-') => {
+                return Err(Failure::Usage(format!("unknown option {n} for {cmd}")))
+            }
+            _ if dir.is_none() => dir = Some(PathBuf::from(a)),
+            _ => return Err(Failure::Usage(format!("unexpected argument {a}"))),
+        }
+    }
+    let dir = dir.ok_or_else(|| Failure::Usage(format!("{cmd} needs a folder DIR")))?;
+    let t = Instant::now();
+    match cmd.as_str() {
+        "create" => {
+            if !(scale.is_finite() && scale > 0.0) {
+                return Err(Failure::Usage(format!(
+                    "--scale must be a positive number of GiB, got {scale}"
+                )));
+            }
+            let w = hokan_testdata::create(&dir, scale, seed).map_err(io)?;
+            println!(
+                "created {}: scale {scale}, seed {seed}, night 0: {} files, {} bytes in {:.1} s",
+                dir.display(),
+                w.files,
+                w.bytes,
+                t.elapsed().as_secs_f64()
+            );
+        }
+        "night" => {
+            for _ in 0..nights {
+                let (st, w) = hokan_testdata::night(&dir).map_err(io)?;
+                println!(
+                    "{}: night {}: {} files written ({} bytes)",
+                    dir.display(),
+                    st.night,
+                    w.files,
+                    w.bytes
+                );
+            }
+        }
+        other => {
+            return Err(Failure::Usage(format!(
+                "unknown command {other} (choose create or night)"
+            )))
+        }
+    }
+    Ok(())
+}
+
+fn number<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, Failure> {
+    v.parse()
+        .map_err(|_| Failure::Usage(format!("{name} needs a number, got '{v}'")))
+}
+
+fn io(e: std::io::Error) -> Failure {
+    Failure::Io(e.to_string())
+}
