@@ -58,7 +58,7 @@ pub struct Global {
     #[arg(long, short = 'r', global = true, env = "HOKAN_REPO")]
     pub repo: Option<PathBuf>,
     /// Read the passphrase from this file (first line). Otherwise env
-    /// HOKAN_PASSWORD, otherwise a prompt on a terminal.
+    /// HOKAN_PASSPHRASE (or HOKAN_PASSWORD), otherwise a prompt on a terminal.
     #[arg(long, global = true)]
     pub password_file: Option<PathBuf>,
     /// Open with a paper key (file holding the K1..K4 lines) instead of a passphrase.
@@ -293,7 +293,7 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum KeyAction {
-    /// Add a passphrase (asks for the new one; or env HOKAN_NEW_PASSWORD, or --new-password-file).
+    /// Add a passphrase (asks for the new one; or env HOKAN_NEW_PASSPHRASE or HOKAN_NEW_PASSWORD, or --new-password-file).
     Add {
         /// A label for the new key slot.
         #[arg(long, default_value = "")]
