@@ -361,6 +361,7 @@ fn main() {
                 .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(out::colour_stderr())
         .without_time()
         .with_target(false)
         .init();

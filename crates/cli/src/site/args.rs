@@ -265,7 +265,9 @@ pub struct ReportArgs {
     /// Format.
     #[arg(long, value_enum, default_value = "html")]
     pub format: ReportFormat,
-    /// Write here (default: standard output).
+    /// Write here. Default: on a terminal, hokan-report-DATE-TIME.EXT in
+    /// the current folder (the name is printed); piped or redirected,
+    /// standard output.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
     /// How many recent events to include, 0 to 100000.
