@@ -341,8 +341,87 @@ pub enum RepairWhat {
     },
 }
 
+/// The one-line about of each command in Japanese, by command path; applied
+/// to clap's help when the language is Japanese (`--lang ja`, or the locale).
+const JA_ABOUT: &[(&str, &str)] = &[
+    ("", "hokan (保管) — 病院のためのオフラインバックアップ: 多世代・重複排除・暗号化したバックアップと、オフラインとみなされる媒体へのコピー"),
+    ("init", "新しいリポジトリを作成します"),
+    ("backup", "パスを新しいスナップショット (世代) にバックアップします"),
+    ("snapshots", "スナップショットを一覧表示します"),
+    ("ls", "スナップショット内のファイルを一覧表示します"),
+    ("diff", "2 つのスナップショットの違いを表示します"),
+    ("restore", "スナップショットを復元します"),
+    ("verify", "リポジトリを検査します (--read-data で全パックを読んで認証)"),
+    ("forget", "世代管理の規則でスナップショットを削除します"),
+    ("prune", "どのスナップショットにも不要なデータを削除します"),
+    ("key", "パスフレーズ (鍵スロット) とペーパーキーを管理します"),
+    ("repair", "修復: パックから索引を再構築し、破損したスナップショットを救出します"),
+    ("unlock", "終了したプロセスが残したロックを削除します"),
+    ("config", "サイト設定 (hokan.toml)"),
+    ("catalog", "カタログ: イベントログの検証、同期、一覧、書き出し"),
+    ("media", "媒体台帳: 追加、一覧、表示、移動、廃棄"),
+    ("media move", "人が媒体を置いた場所を記録します"),
+    ("attest", "ソフトウェアから見えない事実 (ネットワーク分割など) を記録します"),
+    ("tape", "LTO テープ: ラベル、棚卸し、プールへのバックアップ、復元、スキャン"),
+    ("disk", "リムーバブルディスク (RDX・USB ディスク・NAS): フォーマット、バックアップ、排出、復元"),
+    ("copy", "スナップショットを別の保管先へコピーします (`--to s3:名前`)"),
+    ("s3", "オブジェクトロック付き S3 バケット: 検査、ロック延長、復元、削除"),
+    ("status", "朝の確認: 対象ごとのオフライン世代数、媒体、問題点 (不適合なら終了コード 9)"),
+    ("report", "オフラインバックアップ状態確認報告書を出力します"),
+    ("demo", "サンプルデータでデモサイトを作り、数晩分バックアップし、復元して比較します"),
+    ("help", "このメッセージ、またはサブコマンドのヘルプを表示します"),
+];
+
+/// The language of `--help`, before the arguments are parsed.
+fn help_lang() -> Lang {
+    let args: Vec<String> = std::env::args().collect();
+    let flag = args.iter().enumerate().find_map(|(i, a)| {
+        let v = a.strip_prefix("--lang=").or_else(|| {
+            (a == "--lang")
+                .then(|| args.get(i + 1).map(String::as_str))
+                .flatten()
+        })?;
+        match v {
+            "ja" => Some(Lang::Ja),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    });
+    Lang::detect(flag)
+}
+
+/// Put the Japanese abouts into `cmd` (and its subcommands), at `path`.
+fn japanese(mut cmd: clap::Command, path: &str) -> clap::Command {
+    if let Some((_, ja)) = JA_ABOUT.iter().find(|(p, _)| *p == path) {
+        cmd = cmd.about(*ja).long_about(None);
+    }
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    for n in names {
+        let sub = if path.is_empty() {
+            n.clone()
+        } else {
+            format!("{path} {n}")
+        };
+        cmd = cmd.mut_subcommand(&n, |c| japanese(c, &sub));
+    }
+    cmd
+}
+
 fn main() {
-    let cli = match Cli::try_parse() {
+    use clap::{CommandFactory, FromArgMatches};
+    let mut command = Cli::command();
+    if help_lang() == Lang::Ja {
+        // Built first, so the generated `help` subcommands are there too.
+        command.build();
+        command = japanese(command, "");
+    }
+    let cli = match command
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() {

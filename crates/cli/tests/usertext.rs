@@ -430,3 +430,35 @@ fn report_without_output_on_a_terminal_goes_to_a_named_file() {
     let html = std::fs::read_to_string(dir.join(&written[0])).unwrap();
     assert!(html.contains("<html"), "not the report");
 }
+
+#[test]
+fn help_is_japanese_under_a_japanese_locale_or_lang_ja() {
+    let by_lang = hokan().args(["--lang", "ja", "--help"]).output().unwrap();
+    let by_locale = hokan()
+        .arg("--help")
+        .env("LANG", "ja_JP.UTF-8")
+        .output()
+        .unwrap();
+    for o in [&by_lang, &by_locale] {
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("病院のためのオフラインバックアップ"), "{out}");
+        // Every command's one-line about is Japanese.
+        let commands: Vec<&str> = out
+            .lines()
+            .skip_while(|l| !l.starts_with("Commands:"))
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .collect();
+        assert!(commands.len() >= 20, "{out}");
+        for l in commands {
+            assert!(!l.is_ascii(), "English about under ja: {l}");
+        }
+    }
+    let o = hokan()
+        .args(["--lang", "ja", "media", "move", "--help"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("人が媒体を置いた場所を記録します"));
+    let en = hokan().arg("--help").output().unwrap();
+    assert!(String::from_utf8_lossy(&en.stdout).contains("Create a new repository"));
+}
