@@ -223,8 +223,8 @@ fn passphrase_from(
         exit::PASSWORD,
         t(
             lang,
-            "no passphrase: set HOKAN_PASSPHRASE, pass --password-file, or run on a terminal",
-            "パスフレーズがありません: HOKAN_PASSPHRASE を設定するか --password-file を指定するか、端末から実行してください",
+            "no passphrase: set HOKAN_PASSPHRASE (or its older name HOKAN_PASSWORD), pass --password-file, or run on a terminal",
+            "パスフレーズがありません: HOKAN_PASSPHRASE (旧名 HOKAN_PASSWORD) を設定するか --password-file を指定するか、端末から実行してください",
         ),
     ))
 }
