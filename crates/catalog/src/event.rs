@@ -409,14 +409,14 @@ impl Event {
                 format!("{medium} 上の世代 {} のコピーを削除", short(snapshot)),
             ),
             Event::Protected { medium, mode, .. } => Text::new(
-                format!("protection on {medium} recorded ({mode:?})"),
-                format!("{medium} の保護状態を記録（{mode:?}）"),
+                format!("protection on {medium} recorded ({})", lock_mode(*mode).0),
+                format!("{medium} の保護状態を記録（{}）", lock_mode(*mode).1),
             ),
             Event::LockProbed {
                 medium, outcome, ..
             } => Text::new(
-                format!("lock test on {medium}: {outcome:?}"),
-                format!("{medium} のロック検査: {outcome:?}"),
+                format!("lock test on {medium}: {}", probe_outcome(*outcome).0),
+                format!("{medium} のロック検査: {}", probe_outcome(*outcome).1),
             ),
             Event::Attested { attestation } => Text::new(
                 format!(
@@ -560,4 +560,31 @@ pub(crate) fn chain_hash(prev: &[u8; 32], seq: u64, at: &str, actor: &str, body:
         h.update(part.as_bytes());
     }
     *h.finalize().as_bytes()
+}
+
+/// A lock mode in words (English, Japanese), never its Debug name.
+fn lock_mode(m: hokan_offline::LockMode) -> (&'static str, &'static str) {
+    use hokan_offline::LockMode as M;
+    match m {
+        M::Compliance => ("compliance-mode lock", "コンプライアンスモードのロック"),
+        M::Governance => ("governance-mode lock", "ガバナンスモードのロック"),
+        M::ImmutableFlag => ("immutable flag", "変更不可フラグ"),
+        M::WormServer => ("WORM server", "WORM サーバー"),
+    }
+}
+
+/// A lock probe's outcome in words (English, Japanese).
+fn probe_outcome(o: hokan_offline::ProbeOutcome) -> (&'static str, &'static str) {
+    use hokan_offline::ProbeOutcome as P;
+    match o {
+        P::Held => ("the lock held", "ロックは有効でした"),
+        P::Failed => (
+            "locked data could be deleted: the lock is not enforced",
+            "ロックされたデータを削除できました（ロックが効いていません）",
+        ),
+        P::Shortenable => (
+            "the lock held, but its retention could be shortened (weaker)",
+            "ロックは有効でしたが、保持期間を短縮できました（弱い保護）",
+        ),
+    }
 }

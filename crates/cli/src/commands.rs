@@ -24,7 +24,13 @@ type Out = Result<i32, Failure>;
 /// Run a parsed command line; returns the exit code.
 pub fn run(cli: Cli, lang: Lang) -> Out {
     let g = cli.global;
-    let ctx = Ctx { g: &g, lang };
+    // Read the display offset now, while the process has one thread.
+    let offset = display_offset(site::load(&g, lang, false).ok().as_ref());
+    let ctx = Ctx {
+        g: &g,
+        lang,
+        offset,
+    };
     match cli.command {
         Command::Init {
             insecure_fast_kdf,
@@ -112,27 +118,52 @@ pub fn run(cli: Cli, lang: Lang) -> Out {
 struct Ctx<'a> {
     g: &'a Global,
     lang: Lang,
+    /// The offset times are shown in ([`display_offset`]).
+    offset: time::UtcOffset,
 }
 
-/// `2026-11-23T02:00:00.123456789Z` → `2026-11-23 02:00:00Z` for people; JSON keeps it all.
-fn short_time(t: &str) -> String {
-    match (t.get(..19), t.ends_with('Z')) {
-        (Some(head), true) => format!("{}Z", head.replacen('T', " ", 1)),
-        _ => t.to_string(),
-    }
+/// `2026-11-23T02:00:00.123456789Z` → `2026-11-23 11:00:00 +09:00` for people:
+/// the instant in `offset` (the site's time zone, else the machine's), to the
+/// second, with the offset written out. JSON keeps the RFC 3339 UTC string.
+pub fn show_time(t: &str, offset: time::UtcOffset) -> String {
+    use time::format_description::well_known::Rfc3339;
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day] [hour]:[minute]:[second] [offset_hour sign:mandatory]:[offset_minute]"
+    );
+    time::OffsetDateTime::parse(t, &Rfc3339)
+        .ok()
+        .and_then(|x| x.checked_to_offset(offset))
+        .and_then(|x| x.format(&format).ok())
+        .unwrap_or_else(|| t.to_string())
+}
+
+/// The offset times are shown in: the site's `timezone`, else the
+/// machine's, else UTC. Call before threads start (the machine's offset
+/// cannot be read safely after).
+fn display_offset(conf: Option<&SiteConf>) -> time::UtcOffset {
+    conf.and_then(|c| c.offset)
+        .or_else(|| time::UtcOffset::current_local_offset().ok())
+        .unwrap_or(time::UtcOffset::UTC)
 }
 
 fn print_json(v: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(v).expect("json"));
 }
 
-/// Read the passphrase: --password-file, HOKAN_PASSWORD, or a terminal prompt.
+/// Read the passphrase: --password-file, HOKAN_PASSPHRASE (or its older
+/// name HOKAN_PASSWORD), or a terminal prompt.
 pub fn passphrase(g: &Global, lang: Lang, confirm: bool) -> Result<Vec<u8>, Failure> {
     passphrase_from(g, None, lang, confirm)
 }
 
-/// Read the passphrase: --password-file, HOKAN_PASSWORD, the site's
-/// passphrase file, or a terminal prompt.
+/// The passphrase from the environment: `HOKAN_PASSPHRASE` (the documented
+/// name), else `HOKAN_PASSWORD` (the older name, still accepted).
+fn passphrase_env() -> Option<std::ffi::OsString> {
+    std::env::var_os("HOKAN_PASSPHRASE").or_else(|| std::env::var_os("HOKAN_PASSWORD"))
+}
+
+/// Read the passphrase: --password-file, HOKAN_PASSPHRASE / HOKAN_PASSWORD,
+/// the site's passphrase file, or a terminal prompt.
 fn passphrase_from(
     g: &Global,
     site_file: Option<&Path>,
@@ -142,7 +173,7 @@ fn passphrase_from(
     let file = g
         .password_file
         .as_deref()
-        .or(if std::env::var_os("HOKAN_PASSWORD").is_some() {
+        .or(if passphrase_env().is_some() {
             None
         } else {
             site_file
@@ -165,8 +196,9 @@ fn passphrase_from(
         })?;
         return Ok(s.lines().next().unwrap_or("").as_bytes().to_vec());
     }
-    if let Ok(p) = std::env::var("HOKAN_PASSWORD") {
-        return Ok(p.into_bytes());
+    if let Some(p) = passphrase_env() {
+        use std::os::unix::ffi::OsStringExt;
+        return Ok(p.into_vec());
     }
     if std::io::stdin().is_terminal() {
         let p = rpassword::prompt_password(t(
@@ -191,8 +223,8 @@ fn passphrase_from(
         exit::PASSWORD,
         t(
             lang,
-            "no passphrase: set HOKAN_PASSWORD, pass --password-file, or run on a terminal",
-            "パスフレーズがありません: HOKAN_PASSWORD を設定するか --password-file を指定するか、端末から実行してください",
+            "no passphrase: set HOKAN_PASSPHRASE (or its older name HOKAN_PASSWORD), pass --password-file, or run on a terminal",
+            "パスフレーズがありません: HOKAN_PASSPHRASE (旧名 HOKAN_PASSWORD) を設定するか --password-file を指定するか、端末から実行してください",
         ),
     ))
 }
@@ -308,6 +340,11 @@ impl Ctx<'_> {
 
     fn repo_path(&self) -> Result<PathBuf, Failure> {
         repo_path(self.lang, &self.site()?)
+    }
+
+    /// The offset times are shown in (see [`display_offset`]).
+    fn offset(&self) -> time::UtcOffset {
+        self.offset
     }
 
     fn store(&self) -> Result<Arc<dyn Store>, Failure> {
@@ -659,11 +696,34 @@ impl Ctx<'_> {
         if self.g.json {
             return Ok((code, doc));
         }
+        // `-q`: no summary (as --help says); the PARTIAL warning below stays.
+        if !self.g.quiet {
+            self.print_backup_summary(&r.id, s);
+        }
+        if s.partial {
+            eprintln!(
+                "{} {} {}",
+                t(l, "PARTIAL snapshot:", "部分的なスナップショット:"),
+                s.errors.len(),
+                t(
+                    l,
+                    "path(s) could not be read (listed above; recorded in the snapshot)",
+                    "件のパスを読めませんでした (上記参照。スナップショットに記録済み)"
+                )
+            );
+        }
+        Ok((code, doc))
+    }
+
+    /// The human summary of one backup (not with `--json` or `-q`).
+    fn print_backup_summary(&self, id: &Id, s: &hokan_format::Snapshot) {
+        let l = self.lang;
+        let m = &s.summary;
         println!(
             "{} {} ({})",
             t(l, "snapshot", "スナップショット"),
-            r.id.short(),
-            short_time(&s.time)
+            id.short(),
+            show_time(&s.time, self.offset())
         );
         println!(
             "  {}: {} {} / {} {} / {} {}",
@@ -689,22 +749,10 @@ impl Ctx<'_> {
             t(l, "duration", "所要時間"),
             m.duration_secs
         );
-        if s.partial {
-            eprintln!(
-                "{} {} {}",
-                t(l, "PARTIAL snapshot:", "部分的なスナップショット:"),
-                s.errors.len(),
-                t(
-                    l,
-                    "path(s) could not be read (listed above; recorded in the snapshot)",
-                    "件のパスを読めませんでした (上記参照。スナップショットに記録済み)"
-                )
-            );
-        }
-        Ok((code, doc))
     }
 
     fn snapshots(&self, source: Option<String>) -> Out {
+        let offset = self.offset();
         let repo = self.open()?;
         let (list, broken) = repo.snapshots().map_err(|e| self.fail(e))?;
         let list: Vec<_> = list
@@ -723,7 +771,7 @@ impl Ctx<'_> {
             println!(
                 "{:<10} {} {} {}  {}",
                 "ID",
-                pad(t(l, "time", "日時"), 20),
+                pad(t(l, "time", "日時"), 26),
                 pad(t(l, "source", "対象"), 12),
                 pad_left(t(l, "size", "サイズ"), 10),
                 t(l, "paths", "パス")
@@ -732,7 +780,7 @@ impl Ctx<'_> {
                 println!(
                     "{:<10} {} {} {:>10}  {}{}",
                     id.short(),
-                    pad(&short_time(&s.time), 20),
+                    pad(&show_time(&s.time, offset), 26),
                     pad(&s.source, 12),
                     Bytes(s.summary.bytes_total).to_string(),
                     s.paths.join(" "),
@@ -929,7 +977,7 @@ impl Ctx<'_> {
                         t(l, "remove", "削除  ")
                     },
                     d.id.short(),
-                    short_time(&d.time),
+                    show_time(&d.time, self.offset()),
                     d.source,
                     d.reasons.join(",")
                 );
@@ -1026,7 +1074,9 @@ impl Ctx<'_> {
                     password_file: new_password_file,
                     ..self.g.clone()
                 };
-                let pw = match (&g2.password_file, std::env::var("HOKAN_NEW_PASSWORD")) {
+                let new_env = std::env::var("HOKAN_NEW_PASSPHRASE")
+                    .or_else(|_| std::env::var("HOKAN_NEW_PASSWORD"));
+                let pw = match (&g2.password_file, new_env) {
                     (None, Ok(p)) => p.into_bytes(),
                     _ => passphrase(
                         &Global {
@@ -1219,7 +1269,7 @@ impl Ctx<'_> {
                 "{} {} ({} {}) → {} : {} {}",
                 t(l, "salvaged", "救済"),
                 s.original.short(),
-                short_time(&s.time),
+                show_time(&s.time, self.offset()),
                 s.source,
                 new,
                 s.lost.len(),
@@ -1455,7 +1505,12 @@ pub fn restore_from_with(
 ) -> Result<i32, Failure> {
     let mut g = g.clone();
     g.repo = Some(repo.to_owned());
-    let ctx = Ctx { g: &g, lang };
+    let offset = display_offset(site::load(&g, lang, false).ok().as_ref());
+    let ctx = Ctx {
+        g: &g,
+        lang,
+        offset,
+    };
     let repo = ctx.open()?;
     restore_snapshot_with(
         &g,

@@ -58,7 +58,7 @@ pub struct Global {
     #[arg(long, short = 'r', global = true, env = "HOKAN_REPO")]
     pub repo: Option<PathBuf>,
     /// Read the passphrase from this file (first line). Otherwise env
-    /// HOKAN_PASSWORD, otherwise a prompt on a terminal.
+    /// HOKAN_PASSPHRASE (or HOKAN_PASSWORD), otherwise a prompt on a terminal.
     #[arg(long, global = true)]
     pub password_file: Option<PathBuf>,
     /// Open with a paper key (file holding the K1..K4 lines) instead of a passphrase.
@@ -293,7 +293,7 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum KeyAction {
-    /// Add a passphrase (asks for the new one; or env HOKAN_NEW_PASSWORD, or --new-password-file).
+    /// Add a passphrase (asks for the new one; or env HOKAN_NEW_PASSPHRASE or HOKAN_NEW_PASSWORD, or --new-password-file).
     Add {
         /// A label for the new key slot.
         #[arg(long, default_value = "")]
@@ -341,8 +341,87 @@ pub enum RepairWhat {
     },
 }
 
+/// The one-line about of each command in Japanese, by command path; applied
+/// to clap's help when the language is Japanese (`--lang ja`, or the locale).
+const JA_ABOUT: &[(&str, &str)] = &[
+    ("", "hokan (保管) — 病院のためのオフラインバックアップ: 多世代・重複排除・暗号化したバックアップと、オフラインとみなされる媒体へのコピー"),
+    ("init", "新しいリポジトリを作成します"),
+    ("backup", "パスを新しいスナップショット (世代) にバックアップします"),
+    ("snapshots", "スナップショットを一覧表示します"),
+    ("ls", "スナップショット内のファイルを一覧表示します"),
+    ("diff", "2 つのスナップショットの違いを表示します"),
+    ("restore", "スナップショットを復元します"),
+    ("verify", "リポジトリを検査します (--read-data で全パックを読んで認証)"),
+    ("forget", "世代管理の規則でスナップショットを削除します"),
+    ("prune", "どのスナップショットにも不要なデータを削除します"),
+    ("key", "パスフレーズ (鍵スロット) とペーパーキーを管理します"),
+    ("repair", "修復: パックから索引を再構築し、破損したスナップショットを救出します"),
+    ("unlock", "終了したプロセスが残したロックを削除します"),
+    ("config", "サイト設定 (hokan.toml)"),
+    ("catalog", "カタログ: イベントログの検証、同期、一覧、書き出し"),
+    ("media", "媒体台帳: 追加、一覧、表示、移動、廃棄"),
+    ("media move", "人が媒体を置いた場所を記録します"),
+    ("attest", "ソフトウェアから見えない事実 (ネットワーク分割など) を記録します"),
+    ("tape", "LTO テープ: ラベル、棚卸し、プールへのバックアップ、復元、スキャン"),
+    ("disk", "リムーバブルディスク (RDX・USB ディスク・NAS): フォーマット、バックアップ、排出、復元"),
+    ("copy", "スナップショットを別の保管先へコピーします (`--to s3:名前`)"),
+    ("s3", "オブジェクトロック付き S3 バケット: 検査、ロック延長、復元、削除"),
+    ("status", "朝の確認: 対象ごとのオフライン世代数、媒体、問題点 (不適合なら終了コード 9)"),
+    ("report", "オフラインバックアップ状態確認報告書を出力します"),
+    ("demo", "サンプルデータでデモサイトを作り、数晩分バックアップし、復元して比較します"),
+    ("help", "このメッセージ、またはサブコマンドのヘルプを表示します"),
+];
+
+/// The language of `--help`, before the arguments are parsed.
+fn help_lang() -> Lang {
+    let args: Vec<String> = std::env::args().collect();
+    let flag = args.iter().enumerate().find_map(|(i, a)| {
+        let v = a.strip_prefix("--lang=").or_else(|| {
+            (a == "--lang")
+                .then(|| args.get(i + 1).map(String::as_str))
+                .flatten()
+        })?;
+        match v {
+            "ja" => Some(Lang::Ja),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    });
+    Lang::detect(flag)
+}
+
+/// Put the Japanese abouts into `cmd` (and its subcommands), at `path`.
+fn japanese(mut cmd: clap::Command, path: &str) -> clap::Command {
+    if let Some((_, ja)) = JA_ABOUT.iter().find(|(p, _)| *p == path) {
+        cmd = cmd.about(*ja).long_about(None);
+    }
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    for n in names {
+        let sub = if path.is_empty() {
+            n.clone()
+        } else {
+            format!("{path} {n}")
+        };
+        cmd = cmd.mut_subcommand(&n, |c| japanese(c, &sub));
+    }
+    cmd
+}
+
 fn main() {
-    let cli = match Cli::try_parse() {
+    use clap::{CommandFactory, FromArgMatches};
+    let mut command = Cli::command();
+    if help_lang() == Lang::Ja {
+        // Built first, so the generated `help` subcommands are there too.
+        command.build();
+        command = japanese(command, "");
+    }
+    let cli = match command
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() {
@@ -361,6 +440,7 @@ fn main() {
                 .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(out::colour_stderr())
         .without_time()
         .with_target(false)
         .init();

@@ -71,6 +71,14 @@ pub fn stderr(args: fmt::Arguments<'_>) {
     write(&STDERR, &mut io::stderr().lock(), args);
 }
 
+/// Whether to colour what goes to stderr: only when it is a terminal, and
+/// not when `NO_COLOR` is set to anything non-empty (<https://no-color.org>).
+/// Escape codes in a log file or a mail from cron are noise.
+pub fn colour_stderr() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stderr().is_terminal()
+}
+
 /// Flush stdout; if output the user asked for was lost for another reason
 /// than a closed pipe, the failure to report (exit 7 when the disk is full).
 pub fn finish(lang: Lang) -> Option<Failure> {

@@ -45,6 +45,14 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
         }
     };
     say(format!("== hokan demo: {} ==", dir.display()));
+    say(
+        t(
+            lang,
+            "(simulated clock: the nights are dated in the past — the last one ended 3 hours ago — and the morning checks run a little later on the same simulated clock, so times shown below are not the time you ran this)",
+            "(模擬時計: 各夜のバックアップは過去の日時 (最後の夜は3時間前に終了) として記録し、朝の確認もその少し後の模擬時刻で行います。以下の時刻は実行した時刻ではありません)",
+        )
+        .to_owned(),
+    );
     let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
     make_dataset(&data, &mut rng).map_err(|e| io(lang, &data, e))?;
     // Readable by its owner only, as a real site's passphrase file must be.

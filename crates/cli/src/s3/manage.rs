@@ -132,9 +132,13 @@ pub fn check(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> {
     } else if !ctx.g.quiet {
         println!("s3:{} ({})", target.name, target.conf.bucket);
         println!(
-            "  {}: {:?}",
+            "  {}: {}",
             t(l, "versioning", "バージョニング"),
-            report.versioning
+            match report.versioning {
+                hokan_s3::Versioning::Enabled => t(l, "enabled", "有効"),
+                hokan_s3::Versioning::Suspended => t(l, "SUSPENDED", "停止中"),
+                hokan_s3::Versioning::Off => t(l, "OFF", "無効"),
+            }
         );
         println!(
             "  {}: {}",

@@ -142,6 +142,7 @@ pub enum MediaCmd {
     /// Record where a person put a medium.
     // `[:PLACE]` below is the syntax shown by --help, not a doc link.
     #[allow(rustdoc::broken_intra_doc_links)]
+    #[command(after_help = PLACE_WORDS)]
     Move {
         /// The medium.
         id: String,
@@ -177,6 +178,23 @@ pub enum MediaCmd {
         damaged: bool,
     },
 }
+
+/// What each `--to` word of `media move` means (shown by its --help; the
+/// same table is in docs/status.md).
+pub const PLACE_WORDS: &str = "\
+Places (--to); words in capitals are yours to fill in:
+  shelf[:PLACE]                   on a shelf or in a safe on site      offline (①-1-1, ②-1-1, …)
+  offsite:SITE                    taken to another site (bank vault)   offline (①-2-2 for library tapes)
+  drive:DRIVE                     in a drive                           ONLINE
+  slot:LIBRARY[:N]                in slot N of a tape library          offline ①-2-1
+  mailslot:LIBRARY                in the library's mail slot           offline ①-2-1 until taken out
+  exported:CHANGER                exported out of a library/autoloader offline ①-2-2, ②-2-2
+  ejected[:DRIVE]                 ejected from a single drive          offline ①-1-1, ②-1-1
+  inactive-slot:AUTOLOADER[:N]    RDX autoloader's inactive slot       offline ②-2-1 with a network-segmented attestation
+  active-slot:AUTOLOADER          RDX autoloader's active slot         ONLINE
+  connected[:HOST]                plugged into a computer              ONLINE
+  unknown                         nobody knows                         never counted
+Example: hokan media move HKN001L9 --to offsite:bank --by 山田 --note \"weekly pickup\"";
 
 /// Options every attestation takes.
 #[derive(Args, Debug)]
@@ -265,7 +283,9 @@ pub struct ReportArgs {
     /// Format.
     #[arg(long, value_enum, default_value = "html")]
     pub format: ReportFormat,
-    /// Write here (default: standard output).
+    /// Write here. Default: on a terminal, hokan-report-DATE-TIME.EXT in
+    /// the current folder (the name is printed); piped or redirected,
+    /// standard output.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
     /// How many recent events to include, 0 to 100000.

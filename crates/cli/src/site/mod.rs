@@ -215,13 +215,16 @@ impl<'a> SiteCtx<'a> {
 
     /// The catalog's path, from `--catalog` or the configuration.
     pub fn catalog_path(&self) -> Result<PathBuf, Failure> {
+        // Only a configuration names a catalog, so without one there is no
+        // site at all: say that (exit 10, like `config check`), not merely
+        // that a catalog is missing.
         let path = self.conf.catalog.clone().ok_or_else(|| {
             Failure::new(
-                exit::USAGE,
+                exit::CONFIG,
                 crate::i18n::t(
                     self.lang,
-                    "no catalog: pass --catalog PATH, or --config with a [site] section (or run in the folder holding hokan.toml)",
-                    "カタログの指定がありません: --catalog PATH を指定するか、--config で設定ファイルを指定してください（hokan.toml のあるフォルダで実行しても構いません）",
+                    "no site configuration (hokan.toml) found: --config not given, HOKAN_CONFIG not set, and no hokan.toml in the current folder. Pass --config PATH, set HOKAN_CONFIG, or run hokan in the folder that holds hokan.toml; write one from docs/hokan.example.toml (or run `hokan demo` for a complete example), then check it with `hokan config check`",
+                    "サイトの設定ファイル (hokan.toml) が見つかりません: --config の指定も HOKAN_CONFIG の設定もなく、カレントフォルダに hokan.toml もありません。--config PATH を指定するか、HOKAN_CONFIG を設定するか、hokan.toml のあるフォルダで実行してください。docs/hokan.example.toml を元に作成し (完全な例は `hokan demo` で作れます)、`hokan config check` で確認してください",
                 ),
             )
         })?;

@@ -4,6 +4,9 @@ use hokan_report::{
     render_html, render_json, render_markdown, Lang as RLang, ReportData, SiteInfo,
 };
 
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
 use super::args::{ReportArgs, ReportFormat};
 use super::SiteCtx;
 use crate::exit::{self, Failure};
@@ -90,7 +93,15 @@ pub fn run(ctx: &SiteCtx<'_>, args: ReportArgs) -> Result<i32, Failure> {
         ReportFormat::Md => render_markdown(&data, lang),
         ReportFormat::Json => render_json(&data),
     };
-    match &args.output {
+    // On a terminal, pages of HTML help nobody: without -o the report goes
+    // to a file named after the site's date and time, and we say which.
+    // Piped or redirected (`hokan report > r.html`), it goes to stdout.
+    let output = match &args.output {
+        Some(p) => Some(p.clone()),
+        None if std::io::stdout().is_terminal() => Some(default_name(ctx, args.format)),
+        None => None,
+    };
+    match &output {
         Some(p) => {
             std::fs::write(p, &text).map_err(|e| {
                 Failure::new(
@@ -135,4 +146,29 @@ pub fn run(ctx: &SiteCtx<'_>, args: ReportArgs) -> Result<i32, Failure> {
     } else {
         exit::OK
     })
+}
+
+/// `hokan-report-2026-12-06-0914.html` in the current folder, at the
+/// report's time in the site's zone; `-2`, `-3`, … if that name is taken
+/// (an existing report is never overwritten).
+pub fn default_name(ctx: &SiteCtx<'_>, format: ReportFormat) -> PathBuf {
+    let ext = match format {
+        ReportFormat::Html => "html",
+        ReportFormat::Md => "md",
+        ReportFormat::Json => "json",
+    };
+    let stamp = ctx
+        .now
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day]-[hour][minute]"
+        ))
+        .unwrap_or_default();
+    let base = format!("hokan-report-{stamp}");
+    let mut p = PathBuf::from(format!("{base}.{ext}"));
+    let mut n = 2;
+    while p.exists() {
+        p = PathBuf::from(format!("{base}-{n}.{ext}"));
+        n += 1;
+    }
+    p
 }
