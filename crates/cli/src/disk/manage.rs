@@ -736,7 +736,33 @@ pub fn restore(
         }
     }
     let mut read = Vec::new();
-    let chosen: (Cartridge, PathBuf, DiskLabel) = if !holders.is_empty() {
+    // A cartridge the device cannot name (no filesystem label or UUID
+    // reported): its label says which it is.
+    let mut by_label = None;
+    if !holders.is_empty()
+        && !order
+            .iter()
+            .any(|c| medium_of(c, &media).is_some_and(|m| holders.contains(&m)))
+    {
+        for c in order.iter().filter(|c| medium_of(c, &media).is_none()) {
+            let (root, lb) = attach_read(l, dev.as_mut(), c)?;
+            match lb {
+                Some(lb)
+                    if lb.pool == pool.name.as_str()
+                        && holders.iter().any(|m| m.as_str() == lb.medium) =>
+                {
+                    by_label = Some((c.clone(), root, lb));
+                    break;
+                }
+                _ => {
+                    let _ = dev.detach(&root);
+                }
+            }
+        }
+    }
+    let chosen: (Cartridge, PathBuf, DiskLabel) = if let Some(found) = by_label {
+        found
+    } else if !holders.is_empty() {
         let Some(c) = order
             .iter()
             .find(|c| medium_of(c, &media).is_some_and(|m| holders.contains(&m)))
