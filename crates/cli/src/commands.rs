@@ -1488,12 +1488,14 @@ pub fn restore_from(
         snapshot,
         target,
         false,
+        false,
         serde_json::Map::new(),
     )
 }
 
 /// [`restore_from`], adding `extra` to the `--json` report (`disk restore`
 /// adds the cartridge's catalog anchor).
+#[allow(clippy::too_many_arguments)] // the options of `hokan restore`
 pub fn restore_from_with(
     g: &Global,
     lang: Lang,
@@ -1501,6 +1503,7 @@ pub fn restore_from_with(
     snapshot: &str,
     target: PathBuf,
     latest_undamaged: bool,
+    overwrite: bool,
     extra: serde_json::Map<String, serde_json::Value>,
 ) -> Result<i32, Failure> {
     let mut g = g.clone();
@@ -1519,7 +1522,7 @@ pub fn restore_from_with(
         snapshot,
         target,
         Vec::new(),
-        false,
+        overwrite,
         None,
         latest_undamaged,
         extra,

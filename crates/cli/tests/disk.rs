@@ -544,8 +544,9 @@ fn a_rolled_back_catalog_is_caught_by_the_anchor_on_a_cartridge_and_nothing_is_w
     );
     assert_eq!(cartridge_hashes(&cartridge_dir(&s, c2)), before);
 
-    // `disk restore` still reads the cartridge, and reports the anchor the
-    // catalog does not contain.
+    // `disk restore` still reads the cartridge (chosen by name: the
+    // catalog's newest generation is on night 1's cartridge), and reports
+    // the anchor the catalog does not contain.
     let target = s.dir.join("restored");
     let v = s.json(
         62,
@@ -555,6 +556,8 @@ fn a_rolled_back_catalog_is_caught_by_the_anchor_on_a_cartridge_and_nothing_is_w
             "--pool",
             "rdx",
             "latest",
+            "--cartridge",
+            c2,
             "--target",
             target.to_str().unwrap(),
         ],

@@ -589,8 +589,12 @@ impl DiskDevice for VirtualDisk {
                     c.at = Where::Outside;
                     "eject"
                 }
-                (Where::Slot { .. }, true) => {
+                (Where::Slot { slot }, true) => {
                     c.at = Where::Outside;
+                    // The slot is empty now: nothing in it is active.
+                    if active == Some(slot) {
+                        s.active = None;
+                    }
                     "export"
                 }
                 (Where::Slot { slot }, false) => {

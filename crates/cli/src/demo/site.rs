@@ -295,6 +295,7 @@ secret_access_key_file = "s3-secret"
                 pool: rdx(),
                 medium: "RDX-1".into(),
                 force: false,
+                relabel: None,
             },
         )?;
         disk(

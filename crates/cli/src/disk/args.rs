@@ -18,6 +18,11 @@ pub enum DiskCmd {
         /// Erase a disk that holds files hokan did not write.
         #[arg(long)]
         force: bool,
+        /// Re-use a cartridge that already carries hokan id CURRENT (its
+        /// label, or the catalog by filesystem UUID) under the new id; only
+        /// once CURRENT's copies are past retention. CURRENT is retired.
+        #[arg(long, value_name = "CURRENT")]
+        relabel: Option<String>,
     },
     /// What the device holds, the pool's cartridges, which one is due, and
     /// whether each counts as offline (and if not, why).
@@ -59,6 +64,13 @@ pub enum DiskCmd {
         /// damaged ones were skipped. Without it, such a restore stops (exit 4).
         #[arg(long)]
         latest_undamaged: bool,
+        /// Replace files that already exist in the target.
+        #[arg(long)]
+        overwrite: bool,
+        /// Restore from this cartridge (default: the one that holds the
+        /// snapshot, per the catalog, or what the inserted cartridges hold).
+        #[arg(long, value_name = "NAME")]
+        cartridge: Option<String>,
     },
     /// Play the person with a SIMULATED device (`virtual_device`).
     #[command(subcommand)]

@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use hokan_catalog::{Catalog, Event, MediumRow};
+use hokan_disk::Cartridge;
 use hokan_disk::{read_label, write_label, DiskLabel, LABEL_FILE, REPOSITORY_DIR};
-use hokan_offline::MediumId;
+use hokan_offline::{Condition, MediumId};
 use hokan_repo::store::Store;
 use hokan_store::local::LocalStore;
 use serde_json::json;
@@ -45,7 +46,13 @@ fn retained_until(
         .max())
 }
 
-pub fn format(ctx: &SiteCtx<'_>, pool: &Pool, medium: &str, force: bool) -> Result<i32, Failure> {
+pub fn format(
+    ctx: &SiteCtx<'_>,
+    pool: &Pool,
+    medium: &str,
+    force: bool,
+    relabel: Option<&str>,
+) -> Result<i32, Failure> {
     const ACTOR: &str = "hokan disk format";
     let l = ctx.lang;
     let clock = Clock::new(ctx.now);
@@ -102,126 +109,269 @@ pub fn format(ctx: &SiteCtx<'_>, pool: &Pool, medium: &str, force: bool) -> Resu
     let name = dev.name().to_owned();
     let st = dev.status().map_err(|e| disk_failure(l, &e))?;
     let media = pool_media(ctx, &cat, pool)?;
-    // The cartridge to format: the one the host reaches, else (an
-    // autoloader) the first one the catalog does not know yet.
-    let cartridge = st
-        .writable()
-        .or_else(|| {
-            st.cartridges
-                .iter()
-                .find(|c| medium_of(c, &media).is_none())
-        })
-        .cloned()
-        .ok_or_else(|| {
-            Failure::new(
-                exit::ERROR,
-                format!(
-                    "{name}: {} {medium}",
-                    t(
-                        l,
-                        "no cartridge is inserted; insert",
-                        "カートリッジがありません。挿入してください:"
-                    )
-                ),
+    let all_media: Vec<MediumRow> = cat
+        .media()
+        .map_err(|e| ctx.catalog_failure(&e))?
+        .into_iter()
+        .filter(|m| m.condition != Condition::Retired)
+        .collect();
+    // The live medium the catalog recorded for a filesystem UUID.
+    let by_uuid = |uuid: Option<&str>| -> Option<MediumId> {
+        let note = uuid_note(uuid?);
+        all_media
+            .iter()
+            .find(|m| m.note.as_deref() == Some(note.as_str()))
+            .map(|m| m.id.clone())
+    };
+    // Only the cartridge named (or a blank one, or with --relabel the one
+    // carrying that id) is formatted: the device's cartridges in that
+    // order, the one the host reaches first among equals; a cartridge the
+    // catalog knows as another medium is not even loaded.
+    let rank = |c: &Cartridge| -> u8 {
+        let known = medium_of(c, &media).map(|m| m.to_string());
+        if relabel.is_some() && known.as_deref() == relabel {
+            0
+        } else if known.as_deref() == Some(medium) || c.fs_label.as_deref() == Some(medium) {
+            1
+        } else if known.is_none() {
+            2
+        } else {
+            3
+        }
+    };
+    let mut order: Vec<&Cartridge> = st.cartridges.iter().filter(|c| rank(c) < 3).collect();
+    let reachable = |c: &Cartridge| st.writable() == Some(c);
+    order.sort_by_key(|c| (rank(c), !reachable(c)));
+    let describe = |c: &Cartridge| -> String {
+        let place = match c.place {
+            hokan_disk::Place::Drive => t(l, "in the drive", "ドライブ内").to_owned(),
+            hokan_disk::Place::Slot { slot, .. } => format!("{} {slot}", t(l, "slot", "スロット")),
+        };
+        let id = medium_of(c, &media)
+            .map(|m| m.to_string())
+            .or_else(|| c.fs_label.clone())
+            .unwrap_or_else(|| "?".into());
+        format!("{id} ({place})")
+    };
+    let mut refused: Vec<String> = st
+        .cartridges
+        .iter()
+        .filter(|c| rank(c) == 3)
+        .map(|c| {
+            format!(
+                "{} {}",
+                describe(c),
+                t(
+                    l,
+                    "carries another hokan id",
+                    "は別の hokan ID のカートリッジです"
+                )
             )
-        })?;
-    let root = dev.attach(&cartridge).map_err(|e| disk_failure(l, &e))?;
-    let result = (|| -> Result<Vec<Event>, Failure> {
-        let old = read_label(&root).map_err(|e| disk_failure(l, &e))?;
-        let mut events = Vec::new();
-        match &old {
-            Some(lb) if lb.pool != pool.name.as_str() => {
-                return Err(Failure::new(
-                    exit::ERROR,
-                    format!(
-                        "{name}: {} {} {} {}; {}",
-                        t(l, "the cartridge inserted is", "挿入されたカートリッジは"),
-                        lb.medium,
-                        t(l, "of pool", "（プール"),
-                        lb.pool,
-                        t(
-                            l,
-                            "it is not formatted over from another pool",
-                            "）のものです。別のプールのカートリッジは上書きしません"
-                        )
-                    ),
-                ))
-            }
-            Some(lb) => {
-                // Its copies (under its old id, and the new one) must have
-                // passed their retention.
-                for m in [MediumId::new(lb.medium.as_str()), id.clone()] {
-                    if let Some(until) = retained_until(ctx, &cat, pool, &m)? {
-                        if until > ctx.now {
-                            return Err(Failure::new(
-                                exit::ERROR,
-                                format!(
-                                    "{m}: {} {}; {}",
-                                    t(l, "holds copies kept until", "のコピーは次の日時まで保持します:"),
-                                    ctx.when(until),
-                                    t(
-                                        l,
-                                        "it is not formatted before then. Use another cartridge",
-                                        "それまではフォーマットしません。別のカートリッジを使ってください"
-                                    )
-                                ),
-                            ));
-                        }
-                    }
-                    for c in cat
-                        .copies()
-                        .map_err(|e| ctx.catalog_failure(&e))?
-                        .into_iter()
-                        .filter(|c| c.medium == m)
-                    {
-                        events.push(Event::CopyRemoved {
-                            snapshot: c.snapshot,
-                            medium: m.clone(),
-                            reason: Some("erased by `hokan disk format`".into()),
-                        });
-                    }
+        })
+        .collect();
+    let mut chosen = None;
+    for c in order {
+        let root = dev.attach(c).map_err(|e| disk_failure(l, &e))?;
+        let why = match read_label(&root) {
+            Err(e) => Some(e.to_string()),
+            Ok(Some(lb)) if lb.pool != pool.name.as_str() => Some(format!(
+                "{}: {} {} {} {}; {}",
+                describe(c),
+                t(l, "the cartridge is", "カートリッジは"),
+                lb.medium,
+                t(l, "of pool", "（プール"),
+                lb.pool,
+                t(
+                    l,
+                    "it is not formatted over from another pool",
+                    "）のものです。別のプールのカートリッジは上書きしません"
+                )
+            )),
+            Ok(lb) => {
+                let mut idents: Vec<MediumId> = lb
+                    .as_ref()
+                    .map(|lb| MediumId::new(lb.medium.as_str()))
+                    .into_iter()
+                    .chain(by_uuid(c.uuid.as_deref()))
+                    .collect();
+                idents.dedup();
+                let others: Vec<&MediumId> =
+                    idents.iter().filter(|m| m.as_str() != medium).collect();
+                if others.iter().all(|m| Some(m.as_str()) == relabel) {
+                    chosen = Some((c.clone(), root.clone(), lb, idents.clone()));
+                    None
+                } else {
+                    Some(format!(
+                        "{} {} {}",
+                        describe(c),
+                        t(l, "carries hokan id", "は次の hokan ID を持っています:"),
+                        others
+                            .iter()
+                            .map(|m| m.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
                 }
             }
-            None => {
-                let foreign: Vec<String> = std::fs::read_dir(&root)
-                    .map_err(|e| Failure::new(exit::ERROR, format!("{}: {e}", root.display())))?
-                    .filter_map(|e| e.ok())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| n != "lost+found" && n != REPOSITORY_DIR)
-                    .collect();
-                if !foreign.is_empty() && !force {
+        };
+        if chosen.is_some() {
+            break;
+        }
+        let _ = dev.detach(&root);
+        refused.extend(why);
+    }
+    let Some((cartridge, root, old, idents)) = chosen else {
+        let inside = if refused.is_empty() {
+            t(
+                l,
+                "no cartridge is inserted",
+                "カートリッジが入っていません",
+            )
+            .to_owned()
+        } else {
+            refused.join("; ")
+        };
+        let relabel_said = match relabel {
+            Some(r) => format!(
+                " {} {r}.",
+                t(
+                    l,
+                    "No cartridge inside carries",
+                    "次の ID のカートリッジは入っていません:"
+                )
+            ),
+            None => String::new(),
+        };
+        return Err(Failure::new(
+            exit::ERROR,
+            format!(
+                "{name}: {} {medium}: {inside}.{relabel_said} {} {medium} {}",
+                t(l, "no blank cartridge to format as", "次の ID でフォーマットできる空のカートリッジがありません:"),
+                t(l, "Insert a blank cartridge (or", "空のカートリッジ（または"),
+                t(
+                    l,
+                    "itself) and run again. Nothing was changed. To re-use a cartridge under a new id once its copies are past retention, add `--relabel CURRENT-ID`",
+                    "自身）を挿入して、もう一度実行してください。何も変更していません。保持期間を過ぎたカートリッジを新しい ID で使うには `--relabel 現在のID` を付けてください"
+                )
+            ),
+        ));
+    };
+    let result = (|| -> Result<Vec<Event>, Failure> {
+        let mut events = Vec::new();
+        // Every identity the cartridge carries (label, catalog by UUID) and
+        // the one it is given: their copies must have passed retention.
+        let mut all = idents.clone();
+        if !all.contains(&id) {
+            all.push(id.clone());
+        }
+        for m in &all {
+            if let Some(until) = retained_until(ctx, &cat, pool, m)? {
+                if until > ctx.now {
                     return Err(Failure::new(
                         exit::ERROR,
                         format!(
-                            "{name}: {} ({}); {}",
+                            "{m}: {} {}; {} {m} {} `hokan disk format --pool {} NEW-ID`{}",
+                            t(l, "holds copies kept until", "のコピーは次の日時まで保持します:"),
+                            ctx.when(until),
+                            t(l, "this cartridge is not formatted as", "それまでこのカートリッジを"),
                             t(
                                 l,
-                                "the disk holds files hokan did not write",
-                                "ディスクに hokan 以外のファイルがあります"
+                                "before then. Nothing was changed. Give this cartridge another id, or use another cartridge:",
+                                "としてフォーマットしません。何も変更していません。このカートリッジには別の ID を付けるか、別のカートリッジを使ってください:"
                             ),
-                            foreign
-                                .iter()
-                                .take(5)
-                                .cloned()
-                                .collect::<Vec<_>>()
-                                .join(", "),
+                            pool.name,
+                            t(l, "", "")
+                        ),
+                    ));
+                }
+            }
+        }
+        // An id already given to another filesystem is not moved onto this
+        // one (the catalog keeps one filesystem per id, one id per filesystem).
+        if let (Some(now), Some(row)) = (
+            cartridge.uuid.as_deref(),
+            all_media.iter().find(|m| m.id == id),
+        ) {
+            if let Some(was) = device::recorded_uuid(row) {
+                if was != now {
+                    return Err(Failure::new(
+                        exit::ERROR,
+                        format!(
+                            "{id}: {} {was}, {} {now}. {}",
+                            t(l, "was formatted on another cartridge (filesystem UUID", "は別のカートリッジ（ファイルシステム UUID"),
+                            t(l, "this one is", "）でフォーマットされています。このカートリッジは"),
                             t(
                                 l,
-                                "check that it is the right disk; `--force` erases them",
-                                "正しいディスクか確認してください。`--force` で消去します"
+                                "Nothing was changed. Give this cartridge another id, or insert the cartridge that carries it",
+                                "です。何も変更していません。このカートリッジには別の ID を付けるか、その ID のカートリッジを挿入してください"
                             )
                         ),
                     ));
                 }
-                for n in foreign {
-                    let p = root.join(&n);
-                    let r = if p.is_dir() {
-                        std::fs::remove_dir_all(&p)
-                    } else {
-                        std::fs::remove_file(&p)
-                    };
-                    r.map_err(|e| Failure::new(exit::ERROR, format!("{}: {e}", p.display())))?;
-                }
+            }
+        }
+        for m in &all {
+            for c in cat
+                .copies()
+                .map_err(|e| ctx.catalog_failure(&e))?
+                .into_iter()
+                .filter(|c| &c.medium == m)
+            {
+                events.push(Event::CopyRemoved {
+                    snapshot: c.snapshot,
+                    medium: m.clone(),
+                    reason: Some("erased by `hokan disk format`".into()),
+                });
+            }
+            if m != &id && all_media.iter().any(|x| &x.id == m) {
+                events.push(Event::MediumCondition {
+                    medium: m.clone(),
+                    condition: Condition::Retired,
+                    reason: Some(format!(
+                        "relabelled as {id} by `hokan disk format --relabel`"
+                    )),
+                });
+            }
+        }
+        if old.is_none() {
+            let foreign: Vec<String> = std::fs::read_dir(&root)
+                .map_err(|e| Failure::new(exit::ERROR, format!("{}: {e}", root.display())))?
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n != "lost+found" && n != REPOSITORY_DIR)
+                .collect();
+            if !foreign.is_empty() && !force {
+                return Err(Failure::new(
+                    exit::ERROR,
+                    format!(
+                        "{name}: {} ({}); {}",
+                        t(
+                            l,
+                            "the disk holds files hokan did not write",
+                            "ディスクに hokan 以外のファイルがあります"
+                        ),
+                        foreign
+                            .iter()
+                            .take(5)
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        t(
+                            l,
+                            "check that it is the right disk; `--force` erases them",
+                            "正しいディスクか確認してください。`--force` で消去します"
+                        )
+                    ),
+                ));
+            }
+            for n in foreign {
+                let p = root.join(&n);
+                let r = if p.is_dir() {
+                    std::fs::remove_dir_all(&p)
+                } else {
+                    std::fs::remove_file(&p)
+                };
+                r.map_err(|e| Failure::new(exit::ERROR, format!("{}: {e}", p.display())))?;
             }
         }
         let repo_dir = root.join(REPOSITORY_DIR);
@@ -396,10 +546,31 @@ pub fn status(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
     );
     println!("  {}: {due_text}", t(l, "due tonight", "今夜の番"));
     for s in &st.slots {
+        let held = st
+            .cartridges
+            .iter()
+            .find(|c| matches!(c.place, hokan_disk::Place::Slot { slot, .. } if slot == s.slot))
+            .and_then(|c| c.fs_label.clone());
+        let state = match (s.occupied, s.active) {
+            (Some(false), _) => t(l, "empty", "空").to_owned(),
+            (_, true) => t(
+                l,
+                "in use by the host (online)",
+                "ホストが使用中（オンライン）",
+            )
+            .to_owned(),
+            (_, false) => t(
+                l,
+                "holds a cartridge, out of the host's reach",
+                "カートリッジあり、ホストから切り離し済み",
+            )
+            .to_owned(),
+        };
         println!(
-            "  slot {}: {}",
+            "  {} {}: {state}{}",
+            t(l, "slot", "スロット"),
             s.slot,
-            if s.active { "active" } else { "inactive" }
+            held.map(|h| format!(" ({h})")).unwrap_or_default()
         );
     }
     for r in &rows {
@@ -473,38 +644,296 @@ fn done(ctx: &SiteCtx<'_>, a: &Attached, said: &str) {
     }
 }
 
+/// Attach `c` and read its label.
+fn attach_read(
+    l: crate::i18n::Lang,
+    dev: &mut dyn hokan_disk::DiskDevice,
+    c: &Cartridge,
+) -> Result<(PathBuf, Option<DiskLabel>), Failure> {
+    let root = dev.attach(c).map_err(|e| disk_failure(l, &e))?;
+    match read_label(&root) {
+        Ok(lb) => Ok((root, lb)),
+        Err(e) => {
+            let _ = dev.detach(&root);
+            Err(disk_failure(l, &e))
+        }
+    }
+}
+
 pub fn restore(
     ctx: &SiteCtx<'_>,
     pool: &Pool,
     snapshot: &str,
     target: PathBuf,
-    latest_undamaged: bool,
+    (latest_undamaged, overwrite): (bool, bool),
+    cartridge: Option<&str>,
 ) -> Result<i32, Failure> {
-    // The catalog may be what was lost: a cartridge it does not know is read.
-    // The catalog anchor is reported, whether or not this catalog holds it
-    // (a restore after the catalog was lost or rolled back still reads).
-    let (a, restored, said) = on_cartridge(ctx, pool, "hokan disk restore", false, |a, cat| {
-        let found = super::anchor::read(&a.root);
-        if !ctx.g.json && !ctx.g.quiet {
-            println!(
-                "{}: {}",
-                a.medium,
-                super::anchor::describe(ctx, &found, Some(cat))
+    const ACTOR: &str = "hokan disk restore";
+    let l = ctx.lang;
+    let clock = Clock::new(ctx.now);
+    let mut cat = ctx.catalog()?;
+    let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
+    let mut dev = device::open(ctx, pool, &cat)?;
+    let name = dev.name().to_owned();
+    let st = dev.status().map_err(|e| disk_failure(l, &e))?;
+    let media = pool_media(ctx, &cat, pool)?;
+    let mut order: Vec<Cartridge> = st.cartridges.clone();
+    order.sort_by_key(|c| st.writable() != Some(c));
+    let inside: Vec<String> = order
+        .iter()
+        .map(|c| {
+            medium_of(c, &media)
+                .map(|m| m.to_string())
+                .or_else(|| c.fs_label.clone())
+                .unwrap_or_else(|| "?".into())
+        })
+        .collect();
+    let inside_text = if inside.is_empty() {
+        t(l, "no cartridge is inside", "カートリッジは入っていません").to_owned()
+    } else {
+        format!("{} {}", t(l, "inside:", "装置内:"), inside.join(", "))
+    };
+    // Which generation, and which cartridges hold it, per the catalog.
+    let mut spec = snapshot.to_owned();
+    let mut holders: Vec<MediumId> = Vec::new();
+    let mut wanted = String::new();
+    if cartridge.is_none() {
+        let snaps = cat.snapshots().map_err(|e| ctx.catalog_failure(&e))?;
+        let copies = cat.copies().map_err(|e| ctx.catalog_failure(&e))?;
+        let rows: Vec<(&hokan_catalog::SnapshotRow, MediumId)> = copies
+            .iter()
+            .filter(|c| c.complete && media.iter().any(|m| m.id == c.medium))
+            .filter_map(|c| {
+                snaps
+                    .iter()
+                    .find(|s| s.id == c.snapshot)
+                    .map(|s| (s, c.medium.clone()))
+            })
+            .collect();
+        let pick = if snapshot == "latest" {
+            rows.iter().map(|r| r.0).max_by_key(|s| s.taken_at)
+        } else {
+            rows.iter()
+                .map(|r| r.0)
+                .find(|s| s.id.as_str().starts_with(snapshot))
+        };
+        if let Some(s) = pick {
+            spec = s.id.to_string();
+            holders = rows
+                .iter()
+                .filter(|r| r.0.id == s.id)
+                .map(|r| r.1.clone())
+                .collect();
+            holders.sort();
+            holders.dedup();
+            wanted = format!(
+                "{} {} {} {}",
+                t(l, "snapshot", "スナップショット"),
+                &spec[..spec.len().min(8)],
+                t(l, "of", "、"),
+                ctx.when(s.taken_at)
             );
         }
-        let mut extra = serde_json::Map::new();
-        extra.insert("medium".into(), json!(a.medium));
-        extra.insert("anchor".into(), super::anchor::to_json(&found, Some(cat)));
-        crate::commands::restore_from_with(
-            ctx.g,
-            ctx.lang,
-            &repository_of(&a.root),
-            snapshot,
-            target,
-            latest_undamaged,
-            extra,
-        )
-    })?;
+    }
+    let mut read = Vec::new();
+    // A cartridge the device cannot name (no filesystem label or UUID
+    // reported): its label says which it is.
+    let mut by_label = None;
+    if !holders.is_empty()
+        && !order
+            .iter()
+            .any(|c| medium_of(c, &media).is_some_and(|m| holders.contains(&m)))
+    {
+        for c in order.iter().filter(|c| medium_of(c, &media).is_none()) {
+            let (root, lb) = attach_read(l, dev.as_mut(), c)?;
+            match lb {
+                Some(lb)
+                    if lb.pool == pool.name.as_str()
+                        && holders.iter().any(|m| m.as_str() == lb.medium) =>
+                {
+                    by_label = Some((c.clone(), root, lb));
+                    break;
+                }
+                _ => {
+                    let _ = dev.detach(&root);
+                }
+            }
+        }
+    }
+    let chosen: (Cartridge, PathBuf, DiskLabel) = if let Some(found) = by_label {
+        found
+    } else if !holders.is_empty() {
+        let Some(c) = order
+            .iter()
+            .find(|c| medium_of(c, &media).is_some_and(|m| holders.contains(&m)))
+        else {
+            let who = holders
+                .iter()
+                .map(|m| m.to_string())
+                .collect::<Vec<_>>()
+                .join(t(l, " or ", " または "));
+            return Err(Failure::new(
+                exit::ERROR,
+                match l {
+                    crate::i18n::Lang::Ja => format!(
+                        "{name}: {who} を挿入してください（{wanted} を保持）。{inside_text}。別のカートリッジから復元するには --cartridge NAME を指定してください"
+                    ),
+                    _ => format!(
+                        "{name}: insert {who} (holds {wanted}); {inside_text}. To restore from another cartridge, pass --cartridge NAME"
+                    ),
+                },
+            ));
+        };
+        let (root, lb) = attach_read(l, dev.as_mut(), c)?;
+        match lb {
+            Some(lb) if lb.pool == pool.name.as_str() => (c.clone(), root, lb),
+            _ => {
+                let _ = dev.detach(&root);
+                return Err(Failure::new(
+                    exit::ERROR,
+                    format!(
+                        "{name}: {} {}",
+                        inside.first().cloned().unwrap_or_default(),
+                        t(
+                            l,
+                            "carries no label of this pool; check the cartridge",
+                            "にこのプールのラベルがありません。カートリッジを確認してください"
+                        )
+                    ),
+                ));
+            }
+        }
+    } else {
+        // The catalog cannot say (lost, or --cartridge): read what the
+        // cartridges inside hold.
+        for c in &order {
+            let (root, lb) = attach_read(l, dev.as_mut(), c)?;
+            let lb = match lb {
+                Some(lb) if lb.pool == pool.name.as_str() => lb,
+                _ => {
+                    let _ = dev.detach(&root);
+                    continue;
+                }
+            };
+            if cartridge.is_some_and(|w| w != lb.medium) {
+                let _ = dev.detach(&root);
+                continue;
+            }
+            let repo = crate::commands::open_repository(ctx.g, l, &repository_of(&root), &ctx.conf);
+            let list: Vec<(String, String)> =
+                match repo.and_then(|r| r.snapshots().map_err(|e| exit::from_repo(l, &e))) {
+                    Ok((ok, _)) => ok
+                        .iter()
+                        .map(|(id, s)| (id.to_hex(), s.time.clone()))
+                        .collect(),
+                    Err(f) => {
+                        let _ = dev.detach(&root);
+                        return Err(f);
+                    }
+                };
+            let _ = dev.detach(&root);
+            read.push((c.clone(), lb, list));
+        }
+        for (_, lb, list) in &read {
+            if !ctx.g.json && !ctx.g.quiet {
+                println!(
+                    "{} {} {}",
+                    lb.medium,
+                    t(l, "holds", "が保持するスナップショット:"),
+                    if list.is_empty() {
+                        t(l, "no snapshot", "なし").to_owned()
+                    } else {
+                        list.iter()
+                            .map(|(id, time)| format!("{} ({time})", &id[..8.min(id.len())]))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                );
+            }
+        }
+        let pick = if let Some(w) = cartridge {
+            read.iter().find(|r| r.1.medium == w)
+        } else if snapshot == "latest" {
+            read.iter()
+                .filter(|r| !r.2.is_empty())
+                .max_by(|a, b| a.2.last().map(|x| &x.1).cmp(&b.2.last().map(|x| &x.1)))
+        } else {
+            read.iter()
+                .find(|r| r.2.iter().any(|(id, _)| id.starts_with(snapshot)))
+        };
+        let Some((c, _, _)) = pick else {
+            let what = match cartridge {
+                Some(w) => w.to_owned(),
+                None => format!(
+                    "{} {snapshot}",
+                    t(
+                        l,
+                        "a cartridge of the pool holding",
+                        "次を保持するプールのカートリッジ:"
+                    )
+                ),
+            };
+            return Err(Failure::new(
+                exit::ERROR,
+                match l {
+                    crate::i18n::Lang::Ja => format!(
+                        "{name}: {what} が装置内にありません（{inside_text}）。挿入して、もう一度実行してください"
+                    ),
+                    _ => format!(
+                        "{name}: {what} is not inside ({inside_text}); insert it and run again"
+                    ),
+                },
+            ));
+        };
+        let (root, lb) = attach_read(l, dev.as_mut(), c)?;
+        (c.clone(), root, lb.expect("read above"))
+    };
+    let (cart, root, label) = chosen;
+    let a = Attached {
+        cartridge: cart,
+        medium: MediumId::new(label.medium.as_str()),
+        root,
+    };
+    record(
+        ctx,
+        &mut cat,
+        &clock,
+        ACTOR,
+        &a.medium,
+        attached_location(pool, &name),
+        &name,
+    )?;
+    // The catalog anchor is reported, whether or not this catalog holds it
+    // (a restore after the catalog was lost or rolled back still reads).
+    let found = super::anchor::read(&a.root);
+    if !ctx.g.json && !ctx.g.quiet {
+        println!(
+            "{}: {}",
+            a.medium,
+            super::anchor::describe(ctx, &found, Some(&cat))
+        );
+    }
+    let mut extra = serde_json::Map::new();
+    extra.insert("medium".into(), json!(a.medium));
+    extra.insert("anchor".into(), super::anchor::to_json(&found, Some(&cat)));
+    extra.insert(
+        "cartridges_read".into(),
+        json!(read
+            .iter()
+            .map(|(_, lb, list)| json!({"medium": lb.medium, "snapshots": list.iter().map(|(id, time)| json!({"id": id, "time": time})).collect::<Vec<_>>()}))
+            .collect::<Vec<_>>()),
+    );
+    let restored = crate::commands::restore_from_with(
+        ctx.g,
+        l,
+        &repository_of(&a.root),
+        &spec,
+        target,
+        latest_undamaged,
+        overwrite,
+        extra,
+    );
+    let said = after_job(ctx, pool, dev.as_mut(), &mut cat, &clock, &a, ACTOR);
     let code = restored?;
     let said = said?;
     if !ctx.g.json && !ctx.g.quiet {

@@ -58,7 +58,8 @@ pub fn run(cmd: DiskCmd, g: &Global, lang: Lang) -> Result<i32, Failure> {
             pool: p,
             medium,
             force,
-        } => manage::format(&ctx, &pool(&ctx, &p)?, &medium, force),
+            relabel,
+        } => manage::format(&ctx, &pool(&ctx, &p)?, &medium, force, relabel.as_deref()),
         DiskCmd::Status { pool: p } => manage::status(&ctx, &pool(&ctx, &p)?),
         DiskCmd::Backup {
             pool: p,
@@ -71,7 +72,16 @@ pub fn run(cmd: DiskCmd, g: &Global, lang: Lang) -> Result<i32, Failure> {
             snapshot,
             target,
             latest_undamaged,
-        } => manage::restore(&ctx, &pool(&ctx, &p)?, &snapshot, target, latest_undamaged),
+            overwrite,
+            cartridge,
+        } => manage::restore(
+            &ctx,
+            &pool(&ctx, &p)?,
+            &snapshot,
+            target,
+            (latest_undamaged, overwrite),
+            cartridge.as_deref(),
+        ),
         DiskCmd::Sim(c) => sim::run(&ctx, c),
     }
 }

@@ -80,8 +80,15 @@ pub fn run(ctx: &SiteCtx<'_>, cmd: SimCmd) -> Result<i32, Failure> {
                 ctx,
                 json!({"medium": medium, "place": at}),
                 format!(
-                    "{medium}: {} {at:?}",
-                    t(l, "inserted into", "挿入しました:")
+                    "{medium}: {} {}",
+                    t(l, "inserted into", "挿入しました:"),
+                    match at {
+                        hokan_disk::virt::Where::Slot { slot } => {
+                            format!("{} {slot}", t(l, "slot", "スロット"))
+                        }
+                        hokan_disk::virt::Where::Drive => t(l, "the drive", "ドライブ").to_owned(),
+                        hokan_disk::virt::Where::Outside => "-".to_owned(),
+                    }
                 ),
             );
         }
