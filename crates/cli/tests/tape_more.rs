@@ -625,3 +625,47 @@ fn tape_restore_latest_and_by_id_with_the_catalog_and_after_scan() {
         "{err}"
     );
 }
+
+/// A SIMULATED single drive left empty: `tape restore` asks for the
+/// cartridge holding the generation by barcode, set and snapshot (exit 13).
+#[test]
+fn a_single_drive_restore_with_an_empty_drive_asks_for_the_named_cartridge() {
+    let mut s = Site::new(SINGLE);
+    s.ok(0, &["tape", "sim", "create", "--pool", "single"]);
+    s.ok(
+        0,
+        &["tape", "sim", "insert", "--pool", "single", "HKN103L9"],
+    );
+    s.ok(0, &["tape", "label", "--pool", "single", "HKN103L9"]);
+    s.night(1);
+    let v = s.json(60, &["tape", "backup", "--pool", "single"], 0);
+    let set = v["set"].as_str().unwrap().to_owned();
+    s.ok(
+        61,
+        &["tape", "sim", "take-out", "--pool", "single", "HKN103L9"],
+    );
+    let (_, err) = s.code(
+        62,
+        &[
+            "tape", "restore", "--pool", "single", "latest", "--target", "r",
+        ],
+        13,
+    );
+    assert!(
+        err.contains("holds no cartridge. Insert HKN103L9 (media set")
+            && err.contains(&set)
+            && !err.contains("no cartridge to write"),
+        "{err}"
+    );
+    s.ok(
+        63,
+        &["tape", "sim", "insert", "--pool", "single", "HKN103L9"],
+    );
+    s.ok(
+        64,
+        &[
+            "tape", "restore", "--pool", "single", "latest", "--target", "r",
+        ],
+    );
+    assert_same(&s.data, &s.dir.join("r").join("data"));
+}
