@@ -15,6 +15,7 @@
 //! | 10 | the site configuration (hokan.toml) is missing or invalid |
 //! | 11 | a pre-backup command failed or timed out, and its source was not backed up |
 //! | 12 | the catalog is missing, damaged or rolled back: nothing was judged |
+//! | 13 | `tape restore`: a cartridge the restore needs is not in the drive or library; the message names it (barcode, media set, snapshot) |
 //!
 //! README repeats this table; keep them together.
 
@@ -49,6 +50,9 @@ pub const CONFIG: i32 = 10;
 pub const PRE_BACKUP: i32 = 11;
 /// The catalog is missing, damaged or rolled back: nothing was judged.
 pub const UNTRUSTED: i32 = 12;
+/// A cartridge the restore needs is not in the drive or library: a person
+/// must insert it (the message names it).
+pub const INSERT_CARTRIDGE: i32 = 13;
 
 /// An error on its way out of `main`: code and message.
 #[derive(Debug)]

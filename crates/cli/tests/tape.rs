@@ -305,3 +305,31 @@ fn a_job_killed_while_appending_keeps_the_earlier_copies_and_the_next_job_append
     assert_eq!(v["appended"], true, "{v}");
     assert_eq!(s.offline(120), 2);
 }
+
+/// A retired cartridge in a drive of the SIMULATED library is listed as
+/// retired and not counted, never as ONLINE.
+#[test]
+fn a_retired_cartridge_is_listed_as_retired_never_online() {
+    let mut s = library_with(&["HKN501L9"], "256MiB");
+    s.night(1);
+    s.ok(60, &["tape", "backup", "--pool", "weekday"]);
+    s.ok(
+        61,
+        &[
+            "tape", "move", "--pool", "weekday", "HKN501L9", "--to", "drive",
+        ],
+    );
+    s.ok(
+        62,
+        &[
+            "media", "retire", "HKN501L9", "--by", "佐藤", "--reason", "worn",
+        ],
+    );
+    let out = String::from_utf8_lossy(&s.run(63, &["media", "list"]).stdout).into_owned();
+    let line = out.lines().find(|l| l.contains("HKN501L9")).unwrap();
+    assert!(
+        line.contains("retired (not counted)") && !line.contains("ONLINE"),
+        "{out}"
+    );
+    assert_eq!(s.offline(63), 0);
+}

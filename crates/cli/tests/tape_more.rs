@@ -569,3 +569,103 @@ fn tape_scan_reports_each_anchor_and_names_a_rolled_back_catalog() {
     let st = s.json(81, &["tape", "status", "--pool", "weekday"], 0);
     assert_eq!(st["sets"], serde_json::json!([]), "no set rebuilt: {st}");
 }
+
+/// README's `hokan tape restore --pool weekday latest --target …` on the
+/// SIMULATED library: `latest` and an id (short and full) restore with the
+/// catalog intact, and again after the catalog is deleted and rebuilt by
+/// `tape scan` (no `--set` needed).
+#[test]
+fn tape_restore_latest_and_by_id_with_the_catalog_and_after_scan() {
+    let mut s = library_with(&["HKN401L9", "HKN402L9"], "1GiB");
+    s.night(1);
+    let v = s.json(60, &["tape", "backup", "--pool", "weekday"], 0);
+    let snap = v["snapshots"][0].as_str().unwrap().to_owned();
+    let restore = |s: &Site, m: i64, what: &str, dir: &str| {
+        let target = s.dir.join(dir);
+        s.ok(
+            m,
+            &[
+                "tape",
+                "restore",
+                "--pool",
+                "weekday",
+                what,
+                "--target",
+                target.to_str().unwrap(),
+            ],
+        );
+        assert_same(&s.data, &target.join("data"));
+    };
+    restore(&s, 61, "latest", "r-latest");
+    restore(&s, 62, &snap[..8], "r-short");
+    restore(&s, 63, &snap, "r-full");
+    for f in fs::read_dir(&s.dir).unwrap() {
+        let f = f.unwrap();
+        if f.file_name().to_string_lossy().starts_with("catalog.db") {
+            fs::remove_file(f.path()).unwrap();
+        }
+    }
+    fs::remove_dir_all(s.dir.join("repo")).unwrap();
+    s.ok(120, &["tape", "scan", "--pool", "weekday"]);
+    restore(&s, 121, "latest", "s-latest");
+    restore(&s, 122, &snap[..8], "s-short");
+    restore(&s, 123, &snap, "s-full");
+    // An id no set holds: one whole sentence naming the set and its cartridge.
+    let (_, err) = s.code(
+        124,
+        &[
+            "tape", "restore", "--pool", "weekday", "0000dead", "--target", "x",
+        ],
+        1,
+    );
+    assert!(
+        err.contains(
+            "No complete media set of pool weekday in the catalog holds snapshot 0000dead."
+        ) && err.contains("HKN40"),
+        "{err}"
+    );
+}
+
+/// A SIMULATED single drive left empty: `tape restore` asks for the
+/// cartridge holding the generation by barcode, set and snapshot (exit 13).
+#[test]
+fn a_single_drive_restore_with_an_empty_drive_asks_for_the_named_cartridge() {
+    let mut s = Site::new(SINGLE);
+    s.ok(0, &["tape", "sim", "create", "--pool", "single"]);
+    s.ok(
+        0,
+        &["tape", "sim", "insert", "--pool", "single", "HKN103L9"],
+    );
+    s.ok(0, &["tape", "label", "--pool", "single", "HKN103L9"]);
+    s.night(1);
+    let v = s.json(60, &["tape", "backup", "--pool", "single"], 0);
+    let set = v["set"].as_str().unwrap().to_owned();
+    s.ok(
+        61,
+        &["tape", "sim", "take-out", "--pool", "single", "HKN103L9"],
+    );
+    let (_, err) = s.code(
+        62,
+        &[
+            "tape", "restore", "--pool", "single", "latest", "--target", "r",
+        ],
+        13,
+    );
+    assert!(
+        err.contains("holds no cartridge. Insert HKN103L9 (media set")
+            && err.contains(&set)
+            && !err.contains("no cartridge to write"),
+        "{err}"
+    );
+    s.ok(
+        63,
+        &["tape", "sim", "insert", "--pool", "single", "HKN103L9"],
+    );
+    s.ok(
+        64,
+        &[
+            "tape", "restore", "--pool", "single", "latest", "--target", "r",
+        ],
+    );
+    assert_same(&s.data, &s.dir.join("r").join("data"));
+}

@@ -254,7 +254,10 @@ impl Site {
         );
         for target in &self.targets {
             let kind = target.medium_kind();
-            let koban = koban_list(target);
+            let koban = match koban_list(target) {
+                k if k.is_empty() => "none".to_owned(),
+                k => k,
+            };
             out.push(
                 format!(
                     "  {} [{}]: {}; offline under {koban}",
@@ -417,6 +420,10 @@ impl Site {
                     }
                 }
                 TargetKind::Vault(v) => {
+                    out.push(
+                        "    NOT IMPLEMENTED YET: hokan cannot copy to a vault, so it meets no 項番 (not ⑤-1, not ④-1) and counts for nothing",
+                        "    未実装: hokan はまだ保管サーバへコピーできないため、どの項番（⑤-1・④-1 を含む）も満たさず、何も数えません",
+                    );
                     out.push(
                         format!("    address: {}", v.address),
                         format!("    アドレス: {}", v.address),

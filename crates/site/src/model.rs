@@ -398,6 +398,8 @@ impl Target {
                 AfterJob::Unload => vec![Koban::LtoInLibrarySlot],
                 AfterJob::Export => vec![Koban::LtoExported],
             },
+            // Nothing can copy to a vault yet: it serves no 項番.
+            TargetKind::Vault(_) => Vec::new(),
             _ => self.medium_kind().considered().to_vec(),
         }
     }

@@ -293,7 +293,8 @@ fn json_shows_the_resolved_site() {
     assert_eq!(tape["retention"], "28d");
     assert_eq!(
         json["targets"][3]["koban"],
-        serde_json::json!(["⑤-1", "④-1"])
+        serde_json::json!([]),
+        "a vault counts for nothing until copying to it exists"
     );
 }
 
@@ -338,7 +339,8 @@ Offline targets (4):
     bucket: hospital-backup (region ap-northeast-1, endpoint https://s3.ap-northeast-1.amazonaws.com)
     prefix: hokan/
     object lock: compliance (nobody can remove it), 30d per object
-  vault1 [vault]: pull-only vault; offline under ⑤-1, ④-1
+  vault1 [vault]: pull-only vault; offline under none
+    NOT IMPLEMENTED YET: hokan cannot copy to a vault, so it meets no 項番 (not ⑤-1, not ④-1) and counts for nothing
     address: 10.0.5.20:7443
     retention: 90d per copy
 ";
@@ -384,7 +386,8 @@ const EXAMPLE_JA: &str = "\
     バケット: hospital-backup（リージョン ap-northeast-1、エンドポイント https://s3.ap-northeast-1.amazonaws.com）
     プレフィックス: hokan/
     オブジェクトロック: compliance（誰も解除できない）、各オブジェクト 30d
-  vault1 [vault]: プル型保管サーバ、オフラインの項番 ⑤-1, ④-1
+  vault1 [vault]: プル型保管サーバ、オフラインの項番 none
+    未実装: hokan はまだ保管サーバへコピーできないため、どの項番（⑤-1・④-1 を含む）も満たさず、何も数えません
     アドレス: 10.0.5.20:7443
     保持期間: 各コピー 90d
 ";

@@ -250,6 +250,14 @@ pub fn media_table(ctx: &SiteCtx<'_>, ev: &Evaluation, media: &[MediumRow]) -> S
             None => "—".to_owned(),
         };
         let verdict = match state.and_then(|s| s.verdict.as_ref()) {
+            // Retired or damaged media never count, wherever they are:
+            // never shown as ONLINE or offline.
+            _ if m.condition == hokan_offline::Condition::Retired => {
+                t(l, "retired (not counted)", "廃棄済み（数えない）").to_owned()
+            }
+            _ if m.condition == hokan_offline::Condition::Damaged => {
+                t(l, "damaged (not counted)", "損傷（数えない）").to_owned()
+            }
             Some(v) => short_verdict(l, v),
             None => {
                 // Stores: the verdict is per copy.
