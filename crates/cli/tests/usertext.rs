@@ -244,10 +244,70 @@ fn no_debug_text_in_human_output_en_and_ja() {
             }
         }
     }
+    // Inserting into the simulated library printed `inserted (Slot(1))`.
+    for (lang, barcode, want) in [
+        ("en", "HKN010L9", "in slot"),
+        ("ja", "HKN011L9", "スロット"),
+    ] {
+        let o = in_demo(
+            &dir,
+            &[
+                "--lang", lang, "tape", "sim", "insert", "--pool", "weekday", barcode,
+            ],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(text(&o).contains(want), "{}", text(&o));
+        for l in debug_leaks(&text(&o)) {
+            leaks.push(format!("hokan --lang {lang} tape sim insert: {l}"));
+        }
+    }
     assert!(
         leaks.is_empty(),
         "Debug text in output:\n{}",
         leaks.join("\n")
+    );
+}
+
+/// Issue 14: a `[[vault]]` must not look as if it met ⑤-1 or ④-1 while
+/// nothing can copy to it: status (human and JSON) and the report say so.
+#[test]
+fn a_configured_vault_is_said_to_be_not_implemented() {
+    let (_tmp, dir) = demo();
+    let conf = dir.join("hokan.toml");
+    let mut toml = std::fs::read_to_string(&conf).unwrap();
+    toml.push_str(
+        "\n[[vault]]\nname = \"dr-vault\"\naddress = \"10.0.0.9:7443\"\nretention = \"30d\"\n",
+    );
+    std::fs::write(&conf, toml).unwrap();
+    let o = in_demo(&dir, &["--lang", "en", "status", "--no-observe"]);
+    assert!(
+        text(&o).contains("vault dr-vault: not implemented yet"),
+        "{}",
+        text(&o)
+    );
+    let o = in_demo(&dir, &["--lang", "ja", "status", "--no-observe"]);
+    assert!(
+        text(&o).contains("保管サーバ dr-vault: 未実装です"),
+        "{}",
+        text(&o)
+    );
+    let o = in_demo(&dir, &["status", "--no-observe", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        v["not_implemented"][0]["en"]
+            .as_str()
+            .is_some_and(|s| s.contains("counts for nothing")),
+        "{v}"
+    );
+    let o = in_demo(
+        &dir,
+        &["--lang", "en", "report", "--format", "md", "-o", "r.md"],
+    );
+    assert!(o.status.code().is_some(), "{}", text(&o));
+    let md = std::fs::read_to_string(dir.join("r.md")).unwrap();
+    assert!(
+        md.contains("Not implemented") && md.contains("vault dr-vault"),
+        "{md}"
     );
 }
 

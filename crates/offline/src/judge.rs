@@ -23,7 +23,7 @@ use crate::facts::{
 use crate::id::{MediumId, SnapshotId};
 use crate::koban::Koban;
 use crate::limits::later;
-use crate::policy::Policy;
+use crate::policy::{Policy, EXPORT_RECORD_GRACE};
 use crate::verdict::WeakerReason;
 use crate::verdict::{Deadline, DeadlineCause, Lapsed, Missing, OnlineReason, Strength, Verdict};
 
@@ -111,11 +111,19 @@ impl<'a> Judge<'a> {
             .filter(|d| d.at <= obs.at && d.location.reach_rank() == 0)
     }
 
-    /// When a person's record stops counting; `None` for device reports.
+    /// When a record stops counting: a person's after the policy's
+    /// `max_person_location_age`; a changer's report that it exported the
+    /// medium after [`EXPORT_RECORD_GRACE`] (someone must say where it
+    /// went); other device reports never.
     pub fn stale_at(&self, obs: &Observation) -> Option<OffsetDateTime> {
-        match obs.by {
-            ObservedBy::Person { .. } => Some(later(obs.at, self.policy.max_person_location_age())),
-            ObservedBy::Device { .. } => None,
+        match (&obs.by, &obs.location) {
+            (ObservedBy::Person { .. }, _) => {
+                Some(later(obs.at, self.policy.max_person_location_age()))
+            }
+            (ObservedBy::Device { .. }, Location::Exported { .. }) => {
+                Some(later(obs.at, EXPORT_RECORD_GRACE))
+            }
+            (ObservedBy::Device { .. }, _) => None,
         }
     }
 

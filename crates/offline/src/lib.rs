@@ -186,7 +186,9 @@ pub use facts::{
 };
 pub use id::{AttestationId, DeviceId, MediumId, Person, PoolName, SnapshotId, SourceName};
 pub use koban::Koban;
-pub use policy::{Policy, PolicyOptions, SourcePolicyOptions, DEFINITION_FLOOR};
+pub use policy::{
+    Policy, PolicyOptions, SourcePolicyOptions, DEFINITION_FLOOR, EXPORT_RECORD_GRACE,
+};
 pub use problem::{Problem, ProblemCode, Severity};
 pub use text::Text;
 pub use verdict::{

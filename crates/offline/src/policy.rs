@@ -38,6 +38,14 @@ pub const DEFAULT_WARNING_HORIZON: Duration = Duration::days(14);
 /// reports do not age.
 pub const DEFAULT_MAX_PERSON_LOCATION_AGE: Duration = Duration::days(92);
 
+/// How long a tape or RDX cartridge that a library or autoloader reported
+/// *exported* counts as ①-2-2 / ②-2-2 before someone records where it
+/// went (`hokan media move … --to shelf:…|offsite:…`): three days, a long
+/// weekend. After that the changer's report alone no longer counts: the
+/// cartridge left every device hokan can ask, and the catalog is meant to
+/// know where every copy physically is.
+pub const EXPORT_RECORD_GRACE: Duration = Duration::days(3);
+
 /// The policy as written; every field may be left out.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

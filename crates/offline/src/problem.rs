@@ -60,6 +60,9 @@ pub enum ProblemCode {
     LocationContradictsDevice,
     /// A person's location record will go stale within the warning horizon.
     LocationConfirmDue,
+    /// A changer exported a medium holding copies and nobody has recorded
+    /// where it went; it stops counting after the export grace.
+    ExportNotRecorded,
     /// A copy does not count for want of an attestation.
     AttestationMissing,
     /// An attestation expires within the warning horizon.
@@ -115,6 +118,7 @@ impl ProblemCode {
             C::LocationDoesNotFit => "location-does-not-fit",
             C::LocationContradictsDevice => "location-contradicts-device",
             C::LocationConfirmDue => "location-confirm-due",
+            C::ExportNotRecorded => "export-not-recorded",
             C::AttestationMissing => "attestation-missing",
             C::AttestationExpiring => "attestation-expiring",
             C::CopiesNotLocked => "copies-not-locked",
@@ -136,7 +140,7 @@ impl ProblemCode {
     }
 
     /// Every code, for documentation and tests.
-    pub const ALL: [ProblemCode; 30] = {
+    pub const ALL: [ProblemCode; 31] = {
         use ProblemCode as C;
         [
             C::TooFewOfflineGenerations,
@@ -152,6 +156,7 @@ impl ProblemCode {
             C::LocationDoesNotFit,
             C::LocationContradictsDevice,
             C::LocationConfirmDue,
+            C::ExportNotRecorded,
             C::AttestationMissing,
             C::AttestationExpiring,
             C::CopiesNotLocked,

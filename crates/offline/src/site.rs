@@ -14,6 +14,7 @@ use crate::facts::{Claim, Condition, Copy, Generation, Location, ObservedBy};
 use crate::id::MediumId;
 use crate::judge::Judge;
 use crate::limits::later;
+use crate::policy::EXPORT_RECORD_GRACE;
 use crate::problem::{count_en, Problem, ProblemCode, Severity};
 use crate::text::{span, when, Text};
 use crate::verdict::{
@@ -276,6 +277,25 @@ fn carried_problems(judge: &Judge<'_>, m: &MediumState, verdict: &Verdict, out: 
                 attestation_missing(judge, id, &claim, lapsed.as_ref(), n),
             );
         }
+        Verdict::Unknown(Missing::LocationStale {
+            at,
+            by: ObservedBy::Device { device },
+            location: Location::Exported { .. },
+        }) => {
+            let grace = span(EXPORT_RECORD_GRACE);
+            push(out, Problem::new(
+                Severity::Warning,
+                ProblemCode::ExportNotRecorded,
+                Text::new(
+                    format!("{id} left {device} on {} and where it went was never recorded (the limit is {}); its {} no longer count as offline.", when(*at, offset), grace.en, count_en(n, "copy", "copies")),
+                    format!("{id} は {} に {device} から搬出されましたが、行き先が記録されていません（期限 {}）。この媒体の {n} 件のコピーはオフラインとして数えません。", when(*at, offset), grace.ja),
+                ),
+                Text::new(
+                    format!("Find {id} and record where it is kept: {}.", move_command(id)),
+                    format!("{id} を探し、保管場所を記録してください：{}。", move_command(id)),
+                ),
+            ));
+        }
         Verdict::Unknown(Missing::LocationStale { at, by, location }) => {
             let who = match by {
                 ObservedBy::Person { person } => person.to_string(),
@@ -368,7 +388,26 @@ fn carried_problems(judge: &Judge<'_>, m: &MediumState, verdict: &Verdict, out: 
                     ),
                 ));
             }
-            if let Some(stale) = judge.stale_at(obs) {
+            if let (
+                ObservedBy::Device { device },
+                Location::Exported { .. },
+                Some(stale),
+                Verdict::Offline { koban, .. },
+            ) = (&obs.by, &obs.location, judge.stale_at(obs), verdict)
+            {
+                push(out, Problem::new(
+                    Severity::Warning,
+                    ProblemCode::ExportNotRecorded,
+                    Text::new(
+                        format!("{id} left {device} on {} but where it went is not recorded. It counts as {} until {}, then its copies stop counting.", when(obs.at, offset), koban.as_str(), when(stale, offset)),
+                        format!("{id} は {} に {device} から搬出されましたが、行き先が記録されていません。{} まで {} として数え、その後はコピーを数えません。", when(obs.at, offset), when(stale, offset), koban.as_str()),
+                    ),
+                    Text::new(
+                        format!("Record where {id} is kept: {}.", move_command(id)),
+                        format!("{id} の保管場所を記録してください：{}。", move_command(id)),
+                    ),
+                ));
+            } else if let Some(stale) = judge.stale_at(obs) {
                 if stale <= later(judge.now, judge.policy.warning_horizon()) {
                     let loc = obs.location.describe();
                     out.push(

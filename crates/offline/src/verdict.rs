@@ -435,6 +435,20 @@ impl Missing {
                 format!("recorded as unknown on {}", when(*at, offset)),
                 format!("{} に所在不明と記録された", when(*at, offset)),
             ),
+            Missing::LocationStale {
+                at,
+                by: ObservedBy::Device { device },
+                location: Location::Exported { .. },
+            } => Text::new(
+                format!(
+                    "it left {device} on {} and where it went was never recorded",
+                    when(*at, offset)
+                ),
+                format!(
+                    "{} に {device} から搬出された後の行き先が記録されていない",
+                    when(*at, offset)
+                ),
+            ),
             Missing::LocationStale { at, by, .. } => {
                 let who = match by {
                     ObservedBy::Person { person } => person.to_string(),

@@ -1019,3 +1019,72 @@ fn a_copy_spanning_a_media_set_needs_every_cartridge_offline() {
         on_s1.verdict
     );
 }
+
+/// Issue 14: a library's report that it exported a tape proves the robot
+/// can no longer reach it, but not where it went. It counts as ①-2-2 with a
+/// warning asking where it is kept, and stops counting after the grace.
+#[test]
+fn an_export_nobody_recorded_counts_for_the_grace_then_not() {
+    use hokan_offline::EXPORT_RECORD_GRACE;
+    let mut s = Site::new();
+    s.generation("emr", "g1", 1)
+        .medium("T1", MediumKind::LtoLibrary)
+        .copy("g1", "T1")
+        .device_saw("T1", exported(), ago(1));
+    let ev = s.eval();
+    assert_eq!(
+        verdict(&ev, "g1", "T1").verdict.koban(),
+        Some(Koban::LtoExported)
+    );
+    let p = problem(&ev, ProblemCode::ExportNotRecorded);
+    assert_eq!(p.severity, Severity::Warning);
+    assert!(
+        p.message.en.contains("where it went is not recorded"),
+        "{}",
+        p.message.en
+    );
+    assert!(
+        p.next_step.en.contains("hokan media move T1 --to shelf"),
+        "{}",
+        p.next_step.en
+    );
+
+    // Past the grace, the export alone no longer counts.
+    let mut late = Site::new();
+    late.generation("emr", "g1", 5)
+        .medium("T1", MediumKind::LtoLibrary)
+        .copy("g1", "T1")
+        .device_saw(
+            "T1",
+            exported(),
+            NOW - EXPORT_RECORD_GRACE - Duration::minutes(1),
+        );
+    let ev = late.eval();
+    let c = verdict(&ev, "g1", "T1");
+    assert_eq!(c.verdict.koban(), None, "{:?}", c.verdict);
+    assert!(!c.counts());
+    let p = problem(&ev, ProblemCode::ExportNotRecorded);
+    assert!(
+        p.message.en.contains("was never recorded"),
+        "{}",
+        p.message.en
+    );
+    assert!(
+        p.message.ja.contains("行き先が記録されていません"),
+        "{}",
+        p.message.ja
+    );
+
+    // A person's record of where it went ends the question.
+    late.person_put("T1", offsite(), NOW - Duration::hours(2));
+    let ev = late.eval();
+    assert_eq!(
+        verdict(&ev, "g1", "T1").verdict.koban(),
+        Some(Koban::LtoExported)
+    );
+    assert!(
+        !codes(&ev).contains(&"export-not-recorded"),
+        "{:?}",
+        codes(&ev)
+    );
+}

@@ -47,6 +47,10 @@ pub struct SiteInfo {
     pub catalog: String,
     /// The primary repository, if configured.
     pub repository: Option<String>,
+    /// Configured parts hokan does not implement yet (a `[[vault]]`), each
+    /// a sentence in the report's language; they count for nothing.
+    #[serde(default)]
+    pub not_implemented: Vec<String>,
 }
 
 /// Everything a report shows, gathered at one instant.

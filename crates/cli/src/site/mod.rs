@@ -140,6 +140,25 @@ impl<'a> SiteCtx<'a> {
             .unwrap_or(UtcOffset::UTC)
     }
 
+    /// One note per configured part hokan does not implement yet (each
+    /// `[[vault]]`): status and report say plainly that it counts for
+    /// nothing, so nobody mistakes a configured vault for ⑤-1 or ④-1.
+    pub fn not_implemented(&self) -> Vec<Text> {
+        let Some(site) = &self.conf.loaded else {
+            return Vec::new();
+        };
+        site.targets()
+            .iter()
+            .filter(|t| matches!(t.kind, hokan_site::TargetKind::Vault(_)))
+            .map(|v| {
+                Text::new(
+                    format!("vault {}: not implemented yet. hokan copies nothing to it, so it meets no 項番 (not ⑤-1, not ④-1) and counts for nothing.", v.name),
+                    format!("保管サーバ {}: 未実装です。hokan はまだ何もコピーしないため、どの項番（⑤-1・④-1 を含む）も満たさず、何も数えません。", v.name),
+                )
+            })
+            .collect()
+    }
+
     /// Pick the sentence of a bilingual text.
     pub fn pick(&self, t: &Text) -> String {
         pick(self.lang, t)

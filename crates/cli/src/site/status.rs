@@ -45,6 +45,7 @@ pub fn run(ctx: &SiteCtx<'_>, args: &super::args::StatusArgs) -> Result<i32, Fai
             "observed_devices": observed,
             "devices": devices,
             "anchor_notes": judged.anchor_notes,
+            "not_implemented": ctx.not_implemented(),
             "catalog_head": judged.report.as_ref().map(|r| r.head.to_string()),
             "evaluation": ev,
         }));
@@ -57,7 +58,7 @@ pub fn run(ctx: &SiteCtx<'_>, args: &super::args::StatusArgs) -> Result<i32, Fai
     };
     print!("{}", super::observe::render(ctx, &devices));
     print!("{}", render(ctx, ev, &media));
-    for n in &judged.anchor_notes {
+    for n in judged.anchor_notes.iter().chain(&ctx.not_implemented()) {
         println!("  [{}] {}", t(ctx.lang, "note", "注意"), ctx.pick(n));
     }
     Ok(code)

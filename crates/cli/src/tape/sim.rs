@@ -3,14 +3,14 @@
 //! drives, slots, robot and cartridge images) is `hokan_tape::virt`.
 
 use hokan_site::TapeMode;
-use hokan_tape::virt::{LibraryShape, VirtualLibrary};
+use hokan_tape::virt::{LibraryShape, Place, VirtualLibrary};
 use hokan_tape::Changer;
 use serde_json::json;
 
 use super::args::SimCmd;
 use super::{pool, tape_failure, Pool};
 use crate::exit::{self, Failure};
-use crate::i18n::t;
+use crate::i18n::{t, Lang};
 use crate::site::{print_json, when, SiteCtx};
 
 pub fn run(ctx: &SiteCtx<'_>, cmd: SimCmd) -> Result<i32, Failure> {
@@ -63,12 +63,25 @@ pub fn run(ctx: &SiteCtx<'_>, cmd: SimCmd) -> Result<i32, Failure> {
             let place = lib
                 .insert(&barcode, bytes, write_protected)
                 .map_err(|e| tape_failure(l, &e))?;
+            let shape = lib.shape();
+            let (en, ja) = match place {
+                Place::Drive(_) if shape.single_drive => {
+                    ("in the drive".into(), "ドライブ内".into())
+                }
+                Place::Drive(d) => (format!("in drive {d}"), format!("ドライブ {d}")),
+                Place::Slot(n) if shape.is_mail_slot(n) => {
+                    (format!("in mail slot {n}"), format!("メールスロット {n}"))
+                }
+                Place::Slot(n) => (format!("in slot {n}"), format!("スロット {n}")),
+                Place::Outside => ("outside".into(), "外部".into()),
+            };
             say(
                 ctx,
-                json!({"barcode": barcode, "place": format!("{place:?}")}),
+                json!({"barcode": barcode, "place": place}),
                 format!(
-                    "{barcode}: {} ({place:?})",
-                    t(l, "inserted", "挿入しました")
+                    "{barcode}: {} ({})",
+                    t(l, "inserted", "挿入しました"),
+                    if l == Lang::Ja { ja } else { en }
                 ),
             );
         }

@@ -70,7 +70,7 @@ pub(crate) fn build(data: &ReportData, lang: Lang) -> Document {
 fn meta(cx: &Ctx<'_>) -> Vec<(String, Cell)> {
     let d = cx.data;
     let none = || Cell::text(cx.tr("(none)", "（なし）"));
-    vec![
+    let mut rows = vec![
         (
             cx.tr("Site", "施設名"),
             Cell(vec![Span::Strong(site_name(cx))]),
@@ -89,7 +89,11 @@ fn meta(cx: &Ctx<'_>) -> Vec<(String, Cell)> {
             cx.tr("Primary repository", "一次リポジトリ"),
             d.site.repository.as_ref().map_or_else(none, Cell::code),
         ),
-    ]
+    ];
+    for n in &d.site.not_implemented {
+        rows.push((cx.tr("Not implemented", "未実装"), Cell::text(n)));
+    }
+    rows
 }
 
 /// Problem counts by severity: errors, warnings, info.

@@ -439,6 +439,7 @@ pub fn report_data(cat: &Catalog, policy: &Policy, now: OffsetDateTime, site: &s
         offset: offset!(+9),
         program: "hokan 0.1.0".into(),
         site: SiteInfo {
+            not_implemented: Vec::new(),
             name: site.into(),
             config: Some("/etc/hokan/hokan.toml".into()),
             catalog: "/var/lib/hokan/catalog.db".into(),
