@@ -3,7 +3,7 @@
 //! This crate owns one question: *if ransomware encrypts everything that is
 //! online tonight, which generations can we still restore, and from which
 //! media?* It answers it under the MHLW definitions
-//! 「各媒体におけるオフライン状態の定義」 (`shared/offline-definitions.md`), item
+//! 「各媒体におけるオフライン状態の定義」 (summarised in the repository's `docs/offline-definitions.md`), item
 //! by item (項番 ①-1-1 … ⑤-1, see [`Koban`]), for every copy, and judges each
 //! source against the site's [`Policy`].
 //!

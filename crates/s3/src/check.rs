@@ -83,8 +83,23 @@ pub struct BucketReport {
     pub conditional_put: Option<bool>,
     /// Whether HeadObject shows a locked canary's lock to these credentials.
     pub lock_visible: Option<bool>,
-    /// What is wrong and what to do, one English sentence or two each.
-    pub warnings: Vec<String>,
+    /// What is wrong and what to do, a sentence or two each.
+    pub warnings: Vec<Warning>,
+}
+
+/// One finding of the bucket check, in English and Japanese.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Warning {
+    /// In English.
+    pub en: String,
+    /// In Japanese.
+    pub ja: String,
+}
+
+impl Warning {
+    fn new(en: String, ja: String) -> Warning {
+        Warning { en, ja }
+    }
 }
 
 /// Check the store's bucket. Fails only if the bucket cannot be reached at
@@ -143,8 +158,13 @@ async fn check(store: &S3Store) -> Result<BucketReport, S3Error> {
             match e.code() {
                 Some("ObjectLockConfigurationNotFoundError") => None,
                 _ if e.is_access_denied() => {
-                    warnings.push(format!(
-                        "Cannot read the object lock configuration of bucket {bucket} (access denied): give the credentials s3:GetBucketObjectLockConfiguration so hokan can verify the lock."
+                    warnings.push(Warning::new(
+                        format!(
+                            "Cannot read the object lock configuration of bucket {bucket} (access denied): give the credentials s3:GetBucketObjectLockConfiguration so hokan can verify the lock."
+                        ),
+                        format!(
+                            "バケット {bucket} のオブジェクトロック設定を読めません（アクセス拒否）。hokan がロックを確認できるよう、認証情報に s3:GetBucketObjectLockConfiguration を与えてください。"
+                        ),
                     ));
                     None
                 }
@@ -189,9 +209,15 @@ async fn check(store: &S3Store) -> Result<BucketReport, S3Error> {
                 } else if e.is_transient() {
                     return Err(e);
                 } else {
-                    warnings.push(format!(
-                        "Could not tell whether the credentials can change the object lock configuration of bucket {bucket}: re-sending the current configuration failed with {}. Check the bucket policy by hand: nobody who holds hokan's credentials should have s3:PutBucketObjectLockConfiguration.",
+                    warnings.push(Warning::new(
+                        format!(
+                            "Could not tell whether the credentials can change the object lock configuration of bucket {bucket}: re-sending the current configuration failed with {}. Check the bucket policy by hand: nobody who holds hokan's credentials should have s3:PutBucketObjectLockConfiguration.",
                         e.code().unwrap_or("an error")
+                        ),
+                        format!(
+                            "バケット {bucket} のオブジェクトロック設定を認証情報で変更できるか判定できませんでした（現在の設定の再送信が {} で失敗）。バケットポリシーを手で確認してください。hokan の認証情報の持ち主が s3:PutBucketObjectLockConfiguration を持ってはいけません。",
+                        e.code().unwrap_or("an error")
+                        ),
                     ));
                 }
             }
@@ -223,9 +249,15 @@ async fn check(store: &S3Store) -> Result<BucketReport, S3Error> {
         }
         Err(e) if e.code() == Some("PreconditionFailed") => conditional_put = Some(true),
         Err(e) if e.is_transient() => return Err(e),
-        Err(e) => warnings.push(format!(
-            "Could not tell whether bucket {bucket} honours If-None-Match: the second canary write failed with {}.",
+        Err(e) => warnings.push(Warning::new(
+            format!(
+                "Could not tell whether bucket {bucket} honours If-None-Match: the second canary write failed with {}.",
             e.code().unwrap_or("an error")
+            ),
+            format!(
+                "バケット {bucket} が If-None-Match を守るか判定できませんでした（2 回目のカナリア書き込みが {} で失敗）。",
+            e.code().unwrap_or("an error")
+            ),
         )),
     }
     if object_lock_enabled {
@@ -236,9 +268,15 @@ async fn check(store: &S3Store) -> Result<BucketReport, S3Error> {
                     can_bypass_governance.get_or_insert(false);
                 }
                 Err(e) if e.is_transient() => return Err(e),
-                Err(e) => warnings.push(format!(
-                    "Could not tell whether the credentials can bypass governance retention in bucket {bucket}: deleting the canary failed with {}.",
+                Err(e) => warnings.push(Warning::new(
+                    format!(
+                        "Could not tell whether the credentials can bypass governance retention in bucket {bucket}: deleting the canary failed with {}.",
                     e.code().unwrap_or("an error")
+                    ),
+                    format!(
+                        "バケット {bucket} で認証情報が governance 保持を回避できるか判定できませんでした（カナリアの削除が {} で失敗）。",
+                    e.code().unwrap_or("an error")
+                    ),
                 )),
             }
         }
@@ -252,59 +290,115 @@ async fn check(store: &S3Store) -> Result<BucketReport, S3Error> {
 
     // What it all means.
     if versioning != Versioning::Enabled {
-        warnings.push(format!(
-            "Versioning is {} on bucket {bucket}: without it an overwrite or delete destroys data and object lock cannot work. Enable versioning (a bucket created with object lock has it on).",
+        warnings.push(Warning::new(
+            format!(
+                "Versioning is {} on bucket {bucket}: without it an overwrite or delete destroys data and object lock cannot work. Enable versioning (a bucket created with object lock has it on).",
             match versioning {
                 Versioning::Suspended => "suspended",
                 _ => "off",
             }
+            ),
+            format!(
+                "バケット {bucket} のバージョニングが{}です。これがないと上書きや削除でデータが失われ、オブジェクトロックも働きません。バージョニングを有効にしてください（オブジェクトロック付きで作成したバケットでは有効になっています）。",
+            match versioning {
+                Versioning::Suspended => "一時停止中",
+                _ => "無効",
+            }
+            ),
         ));
     }
     if !object_lock_enabled {
-        warnings.push(format!(
-            "Object lock is not enabled on bucket {bucket}: anyone holding the credentials can delete or overwrite the backups, so copies here do not count as offline (③-1). Create a bucket with object lock enabled and use it as the target."
+        warnings.push(Warning::new(
+            format!(
+                "Object lock is not enabled on bucket {bucket}: anyone holding the credentials can delete or overwrite the backups, so copies here do not count as offline (③-1). Create a bucket with object lock enabled and use it as the target."
+            ),
+            format!(
+                "バケット {bucket} でオブジェクトロックが有効ではありません。認証情報を持つ誰もがバックアップを削除・上書きできるため、ここのコピーはオフライン（③-1）として数えません。オブジェクトロックを有効にしたバケットを作成し、保管先にしてください。"
+            ),
         ));
     } else {
         match store.config().lock {
-            None => warnings.push(format!(
-                "Bucket {bucket} has object lock, but hokan is configured to write without a retention: set lock mode \"compliance\" on the target so every object is locked."
+            None => warnings.push(Warning::new(
+                format!(
+                    "Bucket {bucket} has object lock, but hokan is configured to write without a retention: set lock mode \"compliance\" on the target so every object is locked."
+                ),
+                format!(
+                    "バケット {bucket} にはオブジェクトロックがありますが、hokan は保持期間なしで書き込む設定です。すべてのオブジェクトがロックされるよう、保管先のロックモードを \"compliance\" にしてください。"
+                ),
             )),
-            Some(spec) if spec.mode == LockMode::Governance => warnings.push(format!(
-                "hokan writes to bucket {bucket} in GOVERNANCE mode: credentials with s3:BypassGovernanceRetention can delete the backups, so these copies count as offline only in a weaker sense. Use COMPLIANCE mode for full strength."
+            Some(spec) if spec.mode == LockMode::Governance => warnings.push(Warning::new(
+                format!(
+                    "hokan writes to bucket {bucket} in GOVERNANCE mode: credentials with s3:BypassGovernanceRetention can delete the backups, so these copies count as offline only in a weaker sense. Use COMPLIANCE mode for full strength."
+                ),
+                format!(
+                    "hokan はバケット {bucket} に GOVERNANCE モードで書き込みます。s3:BypassGovernanceRetention を持つ認証情報でバックアップを削除できるため、これらのコピーは弱い意味でのみオフラインとして数えます。完全な強度には COMPLIANCE モードを使ってください。"
+                ),
             )),
             Some(_) => {}
         }
     }
     if let Some(d) = default_retention {
-        warnings.push(format!(
-            "Bucket {bucket} has a default retention ({} {}): S3 applies it to hokan's lock objects too, which then cannot be removed when an operation ends. hokan sets a retention on every backup object itself, so remove the bucket's default retention.",
+        warnings.push(Warning::new(
+            format!(
+                "Bucket {bucket} has a default retention ({} {}): S3 applies it to hokan's lock objects too, which then cannot be removed when an operation ends. hokan sets a retention on every backup object itself, so remove the bucket's default retention.",
             d.days.map(|n| format!("{n} days")).or(d.years.map(|n| format!("{n} years"))).unwrap_or_default(),
             d.mode.map(LockMode::as_str).unwrap_or("")
+            ),
+            format!(
+                "バケット {bucket} に既定の保持期間（{} {}）があります。S3 はこれを hokan のロック用オブジェクトにも適用するため、操作の終了時に削除できなくなります。hokan は各バックアップオブジェクトに自ら保持期間を設定するので、バケットの既定の保持期間を削除してください。",
+            d.days.map(|n| format!("{n} 日")).or(d.years.map(|n| format!("{n} 年"))).unwrap_or_default(),
+            d.mode.map(LockMode::as_str).unwrap_or("")
+            ),
         ));
     }
     if can_bypass_governance == Some(true) {
-        warnings.push(format!(
-            "DANGER: these credentials can bypass GOVERNANCE retention in bucket {bucket} (the canary was deleted with x-amz-bypass-governance-retention). Whoever steals them can delete governance-locked objects. Remove s3:BypassGovernanceRetention from hokan's credentials and write in COMPLIANCE mode."
+        warnings.push(Warning::new(
+            format!(
+                "DANGER: these credentials can bypass GOVERNANCE retention in bucket {bucket} (the canary was deleted with x-amz-bypass-governance-retention). Whoever steals them can delete governance-locked objects. Remove s3:BypassGovernanceRetention from hokan's credentials and write in COMPLIANCE mode."
+            ),
+            format!(
+                "危険: この認証情報でバケット {bucket} の GOVERNANCE 保持を回避できます（x-amz-bypass-governance-retention でカナリアを削除できました）。盗んだ者は governance でロックされたオブジェクトを削除できます。hokan の認証情報から s3:BypassGovernanceRetention を外し、COMPLIANCE モードで書き込んでください。"
+            ),
         ));
     }
     if can_change_lock_config == Some(true) {
-        warnings.push(format!(
-            "DANGER: these credentials can change the object lock configuration of bucket {bucket} (PutObjectLockConfiguration was accepted). Whoever steals them can shorten the default retention. Remove s3:PutBucketObjectLockConfiguration from hokan's credentials."
+        warnings.push(Warning::new(
+            format!(
+                "DANGER: these credentials can change the object lock configuration of bucket {bucket} (PutObjectLockConfiguration was accepted). Whoever steals them can shorten the default retention. Remove s3:PutBucketObjectLockConfiguration from hokan's credentials."
+            ),
+            format!(
+                "危険: この認証情報でバケット {bucket} のオブジェクトロック設定を変更できます（PutObjectLockConfiguration が受け付けられました）。盗んだ者は既定の保持期間を短くできます。hokan の認証情報から s3:PutBucketObjectLockConfiguration を外してください。"
+            ),
         ));
     }
     if lock_visible == Some(false) {
-        warnings.push(format!(
-            "HeadObject does not show the lock of a locked canary in bucket {bucket}: hokan cannot verify or extend retentions. Give the credentials s3:GetObjectRetention (and s3:PutObjectRetention)."
+        warnings.push(Warning::new(
+            format!(
+                "HeadObject does not show the lock of a locked canary in bucket {bucket}: hokan cannot verify or extend retentions. Give the credentials s3:GetObjectRetention (and s3:PutObjectRetention)."
+            ),
+            format!(
+                "バケット {bucket} で、ロックしたカナリアのロックが HeadObject に表示されません。hokan は保持期間を確認も延長もできません。認証情報に s3:GetObjectRetention（と s3:PutObjectRetention）を与えてください。"
+            ),
         ));
     }
     if conditional_put == Some(false) {
-        warnings.push(format!(
-            "Bucket {bucket} ignores If-None-Match on writes: two hokan processes writing the same object at the same moment could both succeed (no data is lost on a versioned bucket). Run one writer per repository, or use a service that supports conditional writes."
+        warnings.push(Warning::new(
+            format!(
+                "Bucket {bucket} ignores If-None-Match on writes: two hokan processes writing the same object at the same moment could both succeed (no data is lost on a versioned bucket). Run one writer per repository, or use a service that supports conditional writes."
+            ),
+            format!(
+                "バケット {bucket} は書き込み時の If-None-Match を無視します。2 つの hokan プロセスが同時に同じオブジェクトを書くと両方成功しうります（バージョニングされたバケットではデータは失われません）。リポジトリごとに書き込みは 1 つにするか、条件付き書き込みに対応したサービスを使ってください。"
+            ),
         ));
     }
     if let Some(skew) = clock_skew_secs.filter(|s| s.abs() > MAX_CLOCK_SKEW_SECS) {
-        warnings.push(format!(
-            "This machine's clock differs from the server of bucket {bucket} by {skew} seconds: retention dates are computed from the local clock and would be off by as much. Synchronise the clock (NTP)."
+        warnings.push(Warning::new(
+            format!(
+                "This machine's clock differs from the server of bucket {bucket} by {skew} seconds: retention dates are computed from the local clock and would be off by as much. Synchronise the clock (NTP)."
+            ),
+            format!(
+                "このマシンの時計がバケット {bucket} のサーバと {skew} 秒ずれています。保持期間の日時はローカルの時計で計算されるため、同じだけずれます。時計を同期してください（NTP）。"
+            ),
         ));
     }
 

@@ -23,18 +23,18 @@ fn bucket_check_on_a_locked_bucket() {
     assert!(report
         .warnings
         .iter()
-        .any(|w| w.contains("DANGER") && w.contains("bypass GOVERNANCE")));
+        .any(|w| w.en.contains("DANGER") && w.en.contains("bypass GOVERNANCE")));
     assert!(report
         .warnings
         .iter()
-        .any(|w| w.contains("DANGER") && w.contains("object lock configuration")));
+        .any(|w| w.en.contains("DANGER") && w.en.contains("object lock configuration")));
     assert!(
         report.clock_skew_secs.is_some_and(|s| s.abs() <= 2),
         "{report:?}"
     );
     assert_eq!(report.conditional_put, Some(true));
     assert_eq!(report.lock_visible, Some(true));
-    assert!(!report.warnings.iter().any(|w| w.contains("not enabled")));
+    assert!(!report.warnings.iter().any(|w| w.en.contains("not enabled")));
     // Canaries stay out of every listing.
     for kind in ObjectKind::ALL {
         assert!(
@@ -57,11 +57,11 @@ fn bucket_check_on_a_plain_bucket_warns() {
     assert!(report
         .warnings
         .iter()
-        .any(|w| w.contains("Object lock is not enabled") && w.contains("plain")));
+        .any(|w| w.en.contains("Object lock is not enabled") && w.en.contains("plain")));
     assert!(report
         .warnings
         .iter()
-        .any(|w| w.contains("Versioning is off")));
+        .any(|w| w.en.contains("Versioning is off")));
     // The unlocked canary was removed again.
     let listed = store
         .block_on(store.client().list_objects_v2().bucket("plain").send())
@@ -89,11 +89,11 @@ fn bucket_check_reports_a_default_retention_and_governance_writes() {
     assert!(report
         .warnings
         .iter()
-        .any(|w| w.contains("GOVERNANCE mode")));
+        .any(|w| w.en.contains("GOVERNANCE mode")));
     assert!(report
         .warnings
         .iter()
-        .any(|w| w.contains("default retention")));
+        .any(|w| w.en.contains("default retention")));
 }
 
 #[test]

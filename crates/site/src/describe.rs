@@ -254,19 +254,19 @@ impl Site {
         );
         for target in &self.targets {
             let kind = target.medium_kind();
-            let koban = match koban_list(target) {
-                k if k.is_empty() => "none".to_owned(),
-                k => k,
+            let (koban_en, koban_ja) = match koban_list(target) {
+                k if k.is_empty() => ("none".to_owned(), "なし".to_owned()),
+                k => (k.clone(), k),
             };
             out.push(
                 format!(
-                    "  {} [{}]: {}; offline under {koban}",
+                    "  {} [{}]: {}; offline under {koban_en}",
                     target.name,
                     target.table(),
                     kind.name_en()
                 ),
                 format!(
-                    "  {} [{}]: {}、オフラインの項番 {koban}",
+                    "  {} [{}]: {}、オフラインの項番 {koban_ja}",
                     target.name,
                     target.table(),
                     kind.name_ja()

@@ -386,7 +386,7 @@ const EXAMPLE_JA: &str = "\
     バケット: hospital-backup（リージョン ap-northeast-1、エンドポイント https://s3.ap-northeast-1.amazonaws.com）
     プレフィックス: hokan/
     オブジェクトロック: compliance（誰も解除できない）、各オブジェクト 30d
-  vault1 [vault]: プル型保管サーバ、オフラインの項番 none
+  vault1 [vault]: プル型保管サーバ、オフラインの項番 なし
     未実装: hokan はまだ保管サーバへコピーできないため、どの項番（⑤-1・④-1 を含む）も満たさず、何も数えません
     アドレス: 10.0.5.20:7443
     保持期間: 各コピー 90d

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use super::{connect, ensure_medium, lock_spec, s3_failure, Target};
 use crate::exit::{self, Failure};
-use crate::i18n::t;
+use crate::i18n::{t, Lang};
 use crate::site::{print_json, SiteCtx};
 use crate::tape::devices::PoolLock;
 
@@ -153,6 +153,7 @@ pub fn check(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> {
             println!("  {}: {skew} s", t(l, "clock skew", "時刻のずれ"));
         }
         for w in &report.warnings {
+            let w = if l == Lang::Ja { &w.ja } else { &w.en };
             println!("  {}: {w}", t(l, "WARNING", "警告"));
         }
         if let Some(p) = &probe {
