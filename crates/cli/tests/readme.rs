@@ -155,6 +155,19 @@ fn every_readme_command_runs_on_the_demo_site() {
         "{}",
         String::from_utf8_lossy(&demo.stderr)
     );
+    // The demo's moto server is stopped once the demo ends: let the S3
+    // commands give up on the dead endpoint in seconds, not minutes of
+    // retries (the defaults suit a real uplink).
+    let conf = dir.join("hokan.toml");
+    let toml = std::fs::read_to_string(&conf).unwrap();
+    if toml.contains("[[s3]]\n") {
+        let toml = toml.replacen(
+            "[[s3]]\n",
+            "[[s3]]\nconnect_timeout_secs = 1\nattempt_timeout_secs = 2\noperation_timeout_secs = 3\n",
+            1,
+        );
+        std::fs::write(&conf, toml).unwrap();
+    }
     let sandbox = tmp.path().join("root");
     std::fs::create_dir_all(&sandbox).unwrap();
     let pw = std::fs::read_to_string(dir.join("password.txt")).unwrap();
