@@ -441,7 +441,7 @@ fn the_documented_error_lines_are_what_hokan_prints() {
     let err = parse(&text, Path::new("/etc/hokan/hokan.toml")).unwrap_err();
     for ja in [false, true] {
         let line = err.render(ja);
-        assert!(line.starts_with("/etc/hokan/hokan.toml:63:27: "), "{line}");
+        assert!(line.starts_with("/etc/hokan/hokan.toml:65:27: "), "{line}");
         assert!(
             doc.contains(&format!("\n{line}\n")),
             "docs/configuration.md lacks:\n{line}"
