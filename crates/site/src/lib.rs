@@ -68,6 +68,7 @@
 //! relative path to back up is a mistake waiting to happen.
 #![deny(missing_docs)]
 
+pub mod calendar;
 mod check;
 mod describe;
 mod model;
@@ -82,6 +83,7 @@ use std::path::{Path, PathBuf};
 use hokan_offline::Text;
 use toml::de::DeTable;
 
+pub use calendar::{Calendar, CalendarError};
 pub use check::{DEFAULT_CATALOG, DEFAULT_PRE_BACKUP_TIMEOUT};
 pub use model::{
     AfterJob, Allocation, Command, DiskAfterJob, DiskCommands, DiskMode, DiskPool, OnFailure,
