@@ -62,7 +62,7 @@ impl Field {
             Field::Any => true,
             Field::List(runs) => runs
                 .iter()
-                .any(|r| v >= r.start && v <= r.end && (v - r.start) % r.step == 0),
+                .any(|r| v >= r.start && v <= r.end && (v - r.start).is_multiple_of(r.step)),
         }
     }
 }
