@@ -286,6 +286,13 @@ impl Calendar {
     }
 }
 
+impl serde::Serialize for Calendar {
+    /// As written, so `config check --json` shows what the person wrote.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
 impl fmt::Display for Calendar {
     /// The expression as written (the normal form is for [`Calendar::normalized`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -110,6 +110,19 @@ impl Site {
                 "タイムゾーン: 未設定（このマシンの時刻）",
             ),
         }
+        if let Some(c) = &self.schedule {
+            out.push(
+                format!("Night schedule: {c} ({})", c.normalized()),
+                format!("夜間ジョブの予定: {c}（{}）", c.normalized()),
+            );
+        }
+        if let Some(t) = self.expect_done_by {
+            let t = format!("{:02}:{:02}", t.hour(), t.minute());
+            out.push(
+                format!("  expected done by {t} (an alert if the night has not finished by then)"),
+                format!("  完了予定 {t}（それまでに終わらなければ通知）"),
+            );
+        }
         let catalog = self.catalog.display();
         out.push(
             format!("Catalog: {catalog}"),
@@ -273,6 +286,12 @@ impl Site {
                 ),
             );
             let retention = d(target.retention);
+            if let Some(c) = &target.schedule {
+                out.push(
+                    format!("    schedule: {c} ({})", c.normalized()),
+                    format!("    予定: {c}（{}）", c.normalized()),
+                );
+            }
             match &target.kind {
                 TargetKind::TapePool(t) => {
                     let (en, ja) = match t.after_job {

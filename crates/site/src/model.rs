@@ -16,7 +16,9 @@ use hokan_offline::{
     SourcePolicyOptions,
 };
 use serde::{Serialize, Serializer};
-use time::{Duration, UtcOffset};
+use time::{Duration, Time, UtcOffset};
+
+use crate::calendar::Calendar;
 
 /// One hospital site, as `hokan.toml` describes it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -26,6 +28,9 @@ pub struct Site {
     #[serde(serialize_with = "offset_opt")]
     pub(crate) timezone: Option<UtcOffset>,
     pub(crate) catalog: PathBuf,
+    pub(crate) schedule: Option<Calendar>,
+    #[serde(serialize_with = "time_opt")]
+    pub(crate) expect_done_by: Option<Time>,
     pub(crate) repository: Repository,
     pub(crate) sources: Vec<Source>,
     pub(crate) policy: PolicySettings,
@@ -125,6 +130,9 @@ pub struct Target {
     /// How long a copy must be kept before its medium may be reused (pools)
     /// or its objects may expire (stores).
     pub retention: Duration,
+    /// When its copy is due (`schedule = "Mon..Fri 22:00"`); without one,
+    /// every run of the night copies to it.
+    pub schedule: Option<Calendar>,
     /// What it is.
     pub kind: TargetKind,
 }
@@ -448,6 +456,13 @@ fn offset_opt<S: Serializer>(o: &Option<UtcOffset>, s: S) -> Result<S::Ok, S::Er
     }
 }
 
+fn time_opt<S: Serializer>(t: &Option<Time>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_some(&format!("{:02}:{:02}", t.hour(), t.minute())),
+        None => s.serialize_none(),
+    }
+}
+
 impl Site {
     /// The configuration file this site was read from.
     pub fn file(&self) -> &Path {
@@ -463,6 +478,17 @@ impl Site {
     /// machine's local offset).
     pub fn timezone(&self) -> Option<UtcOffset> {
         self.timezone
+    }
+
+    /// When the night runs (`[site] schedule`), if the site says.
+    pub fn schedule(&self) -> Option<&Calendar> {
+        self.schedule.as_ref()
+    }
+
+    /// The time of day by which the night's run must have finished
+    /// (`[site] expect_done_by`), for the dead-man's switch.
+    pub fn expect_done_by(&self) -> Option<Time> {
+        self.expect_done_by
     }
 
     /// The catalog database.

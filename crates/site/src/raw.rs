@@ -48,6 +48,8 @@ pub(crate) struct RawSite {
     pub name: Option<Str>,
     pub timezone: Option<Str>,
     pub catalog: Option<Str>,
+    pub schedule: Option<Str>,
+    pub expect_done_by: Option<Str>,
 }
 
 #[derive(Deserialize)]
@@ -102,6 +104,7 @@ pub(crate) struct RawTapePool {
     pub changer: Option<Str>,
     pub drive: Option<Spanned<i64>>,
     pub virtual_library: Option<Str>,
+    pub schedule: Option<Str>,
 }
 
 #[derive(Deserialize)]
@@ -123,6 +126,7 @@ pub(crate) struct RawDiskPool {
     pub deactivate_command: Option<Spanned<Vec<String>>>,
     pub export_command: Option<Spanned<Vec<String>>>,
     pub virtual_device: Option<Str>,
+    pub schedule: Option<Str>,
 }
 
 #[derive(Deserialize)]
@@ -144,6 +148,7 @@ pub(crate) struct RawS3 {
     pub read_timeout_secs: Option<Spanned<i64>>,
     pub attempt_timeout_secs: Option<Spanned<i64>>,
     pub operation_timeout_secs: Option<Spanned<i64>>,
+    pub schedule: Option<Str>,
 }
 
 #[derive(Deserialize)]
@@ -152,6 +157,7 @@ pub(crate) struct RawVault {
     pub name: Option<Str>,
     pub address: Option<Str>,
     pub retention: Option<Spanned<RawSpan>>,
+    pub schedule: Option<Str>,
 }
 
 /// A duration as written: a string for `hokan_offline::span::parse`, or a

@@ -20,9 +20,10 @@ use hokan_offline::policy::{
 };
 use hokan_offline::{span, OfflineError, SourcePolicyOptions, Text, DEFINITION_FLOOR};
 use time::macros::format_description;
-use time::{Duration, UtcOffset};
+use time::{Duration, Time, UtcOffset};
 use toml::Spanned;
 
+use crate::calendar::Calendar;
 use crate::model::*;
 use crate::problem::{self, ConfigProblem, ProblemKind};
 use crate::raw::*;
@@ -58,6 +59,14 @@ pub(crate) fn site(raw: RawFile, text: &str, origin: &Path) -> Result<Site, Vec<
         problems: Vec::new(),
     };
     let (name, timezone, catalog) = c.site_table(raw.site.as_ref());
+    let schedule = raw
+        .site
+        .as_ref()
+        .and_then(|s| c.schedule(s.get_ref().schedule.as_ref(), "site.schedule"));
+    let expect_done_by = raw
+        .site
+        .as_ref()
+        .and_then(|s| c.time_of_day(s.get_ref().expect_done_by.as_ref(), "site.expect_done_by"));
     let repository = c.repository(raw.repository.as_ref());
     let sources = c.sources(&raw.source);
     let policy = c.policy(raw.policy.as_ref());
@@ -67,6 +76,8 @@ pub(crate) fn site(raw: RawFile, text: &str, origin: &Path) -> Result<Site, Vec<
         name,
         timezone,
         catalog,
+        schedule,
+        expect_done_by,
         repository,
         sources,
         policy,
@@ -117,6 +128,57 @@ impl Check<'_> {
             ),
             fix,
         );
+    }
+
+    /// A calendar expression (`schedule = "Mon..Fri 22:00"`).
+    pub(super) fn schedule(&mut self, v: Option<&Str>, key: &str) -> Option<Calendar> {
+        let v = v?;
+        match Calendar::parse(v.get_ref()) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.push(
+                    v.span(),
+                    key,
+                    ProblemKind::BadValue,
+                    t(
+                        format!("{:?} is not a calendar expression: {}.", v.get_ref(), e.en),
+                        format!("{:?} はカレンダー式として読めません: {}。", v.get_ref(), e.ja),
+                    ),
+                    t(
+                        "Write it as systemd timers do, e.g. \"Mon..Fri 22:00\", \"Sun 02:00\" or \"*-*-01 03:00\".",
+                        "systemd のタイマーと同じ書き方にしてください。例: \"Mon..Fri 22:00\"、\"Sun 02:00\"、\"*-*-01 03:00\"。",
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// A time of day `HH:MM`.
+    fn time_of_day(&mut self, v: Option<&Str>, key: &str) -> Option<Time> {
+        let v = v?;
+        let parsed = v.get_ref().split_once(':').and_then(|(h, m)| {
+            let (h, m) = (h.parse::<u8>().ok()?, m.parse::<u8>().ok()?);
+            (h < 24 && m < 60 && v.get_ref().len() <= 5)
+                .then(|| Time::from_hms(h, m, 0).ok())
+                .flatten()
+        });
+        if parsed.is_none() {
+            self.push(
+                v.span(),
+                key,
+                ProblemKind::BadValue,
+                t(
+                    format!("{:?} is not a time of day.", v.get_ref()),
+                    format!("{:?} は時刻として読めません。", v.get_ref()),
+                ),
+                t(
+                    "Write it as HH:MM, e.g. \"06:00\".",
+                    "\"06:00\" のように 時:分 で書いてください。",
+                ),
+            );
+        }
+        parsed
     }
 
     /// A string that must not be empty nor hold control characters.

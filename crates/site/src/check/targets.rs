@@ -22,22 +22,30 @@ impl Check<'_> {
         let mut found = Vec::new();
         for (i, p) in raw.tape_pool.iter().enumerate() {
             let key = format!("tape_pool[{i}]");
-            let target = self.tape_pool(p, &key);
+            let mut target = self.tape_pool(p, &key);
+            target.schedule =
+                self.schedule(p.get_ref().schedule.as_ref(), &format!("{key}.schedule"));
             found.push((p.span().start, key, p.get_ref().name.as_ref(), target));
         }
         for (i, p) in raw.disk_pool.iter().enumerate() {
             let key = format!("disk_pool[{i}]");
-            let target = self.disk_pool(p, &key);
+            let mut target = self.disk_pool(p, &key);
+            target.schedule =
+                self.schedule(p.get_ref().schedule.as_ref(), &format!("{key}.schedule"));
             found.push((p.span().start, key, p.get_ref().name.as_ref(), target));
         }
         for (i, p) in raw.s3.iter().enumerate() {
             let key = format!("s3[{i}]");
-            let target = self.s3(p, &key);
+            let mut target = self.s3(p, &key);
+            target.schedule =
+                self.schedule(p.get_ref().schedule.as_ref(), &format!("{key}.schedule"));
             found.push((p.span().start, key, p.get_ref().name.as_ref(), target));
         }
         for (i, p) in raw.vault.iter().enumerate() {
             let key = format!("vault[{i}]");
-            let target = self.vault(p, &key);
+            let mut target = self.vault(p, &key);
+            target.schedule =
+                self.schedule(p.get_ref().schedule.as_ref(), &format!("{key}.schedule"));
             found.push((p.span().start, key, p.get_ref().name.as_ref(), target));
         }
         found.sort_by_key(|(start, ..)| *start);
@@ -235,6 +243,7 @@ impl Check<'_> {
         Target {
             name: name.into(),
             retention,
+            schedule: None,
             kind: TargetKind::TapePool(TapePool {
                 mode,
                 after_job,
@@ -443,6 +452,7 @@ impl Check<'_> {
         Target {
             name: name.into(),
             retention,
+            schedule: None,
             kind: TargetKind::DiskPool(DiskPool {
                 mode,
                 mount_point,
@@ -661,6 +671,7 @@ impl Check<'_> {
         Target {
             name: name.into(),
             retention,
+            schedule: None,
             kind: TargetKind::S3(S3Bucket {
                 endpoint,
                 region,
@@ -733,6 +744,7 @@ impl Check<'_> {
         Target {
             name: name.into(),
             retention,
+            schedule: None,
             kind: TargetKind::Vault(Vault { address }),
         }
     }
