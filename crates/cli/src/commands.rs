@@ -43,6 +43,10 @@ pub fn run(cli: Cli, lang: Lang) -> Out {
             force,
             time,
         } => ctx.backup(paths, source, tags, force, time),
+        Command::Run { dry_run } => {
+            let ctx = crate::site::SiteCtx::new(&g, lang)?;
+            crate::night::run(&ctx, dry_run)
+        }
         Command::Snapshots { source } => ctx.snapshots(source),
         Command::Ls { snapshot, path } => ctx.ls(&snapshot, path.as_deref().unwrap_or("")),
         Command::Diff { a, b } => ctx.diff(&a, &b),

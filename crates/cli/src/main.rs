@@ -28,6 +28,7 @@ mod disk;
 mod exit;
 mod hooks;
 mod i18n;
+mod night;
 mod out;
 mod progress;
 mod s3;
@@ -131,6 +132,15 @@ pub enum Command {
         /// Snapshot time to record (RFC 3339), e.g. for imports and simulations.
         #[arg(long, hide = true)]
         time: Option<String>,
+    },
+    /// Run the night as hokan.toml describes it: back up every source, copy
+    /// to each offline target due tonight by its schedule, extend S3 locks,
+    /// judge the site. One job in the catalog; a failed step does not stop
+    /// the others (exit 3 when some failed).
+    Run {
+        /// Print tonight's plan (what would run, what is not due) and run nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// List snapshots.
     Snapshots {
@@ -347,6 +357,7 @@ const JA_ABOUT: &[(&str, &str)] = &[
     ("", "hokan (保管) — 病院のためのオフラインバックアップ: 多世代・重複排除・暗号化したバックアップと、オフラインとみなされる媒体へのコピー"),
     ("init", "新しいリポジトリを作成します"),
     ("backup", "パスを新しいスナップショット (世代) にバックアップします"),
+    ("run", "hokan.toml のとおりに夜間ジョブを実行します: 全ソースのバックアップ、今夜予定の各オフライン保管先へのコピー、S3 ロック延長、サイトの判定（一部失敗は終了コード 3）"),
     ("snapshots", "スナップショットを一覧表示します"),
     ("ls", "スナップショット内のファイルを一覧表示します"),
     ("diff", "2 つのスナップショットの違いを表示します"),

@@ -469,6 +469,24 @@ fn parse_field(s: &str, what: &str, range: (u32, u32)) -> Result<Field, Why> {
     Ok(Field::List(runs))
 }
 
+/// Whether a target with `schedule` is due at `now`, its last completed
+/// copy made at `last_done`. Without a schedule: always (every night's run
+/// copies to it). With one: when an occurrence has passed since the last
+/// copy — so a missed night is caught up once, not once per missed night.
+/// A target never copied to counts its last copy as a day ago: due if an
+/// occurrence fell within the last 24 hours.
+pub fn due(
+    schedule: Option<&Calendar>,
+    last_done: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> bool {
+    let Some(c) = schedule else { return true };
+    let since = last_done
+        .unwrap_or(now - Duration::days(1))
+        .to_offset(now.offset());
+    c.next_after(since).is_some_and(|t| t <= now)
+}
+
 /// A weekday's short English name, as expressions write it.
 pub fn weekday_name(d: Weekday) -> &'static str {
     SHORT[d.number_days_from_monday() as usize]
@@ -562,6 +580,42 @@ mod tests {
                 .next_after(SAT_NOON),
             None
         );
+    }
+
+    #[test]
+    fn a_target_is_due_once_per_occurrence() {
+        let rdx = Calendar::parse("Mon..Fri").unwrap();
+        let mon_night = datetime!(2026-12-07 22:00 +09:00);
+        let fri_night = datetime!(2026-12-04 22:05 +09:00);
+        assert!(due(Some(&rdx), Some(fri_night), mon_night));
+        assert!(!due(
+            Some(&rdx),
+            Some(mon_night),
+            mon_night + Duration::hours(1)
+        ));
+        // Saturday's run: the weekday pool is not due.
+        assert!(!due(
+            Some(&rdx),
+            Some(fri_night),
+            datetime!(2026-12-05 22:00 +09:00)
+        ));
+        // Never copied: due if an occurrence fell in the last day.
+        assert!(due(Some(&rdx), None, mon_night));
+        assert!(!due(Some(&rdx), None, datetime!(2026-12-06 22:00 +09:00)));
+        let tape = Calendar::parse("Fri 22:00").unwrap();
+        assert!(!due(Some(&tape), Some(fri_night), mon_night));
+        assert!(due(
+            Some(&tape),
+            Some(fri_night),
+            datetime!(2026-12-11 22:00 +09:00)
+        ));
+        // Server off Friday to Monday: the missed Friday is due on Monday, once.
+        assert!(due(
+            Some(&tape),
+            Some(fri_night),
+            datetime!(2026-12-14 22:00 +09:00)
+        ));
+        assert!(due(None, Some(mon_night), mon_night));
     }
 
     #[test]
