@@ -154,6 +154,7 @@ pub fn run(ctx: &SiteCtx<'_>, dry_run: bool) -> Result<i32, Failure> {
         return print_plan(ctx, &steps);
     }
     let exe = std::env::current_exe().map_err(|e| Failure::new(exit::ERROR, e.to_string()))?;
+    let whole_night = Instant::now();
     let mut results = Vec::new();
     for step in &steps {
         if !step.due {
@@ -182,19 +183,13 @@ pub fn run(ctx: &SiteCtx<'_>, dry_run: bool) -> Result<i32, Failure> {
             exit::PARTIAL => "partial",
             _ => "failed",
         };
-        let tail: Vec<&str> = stderr
-            .lines()
-            .rev()
-            .take(20)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
+        let lines: Vec<&str> = stderr.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(20)..];
         if !ctx.g.json && !ctx.g.quiet {
             eprintln!("   {outcome} (exit {code}, {secs:.1} s)");
         }
         if code != 0 && !ctx.g.json {
-            for line in &tail {
+            for line in tail {
                 eprintln!("   {line}");
             }
         }
@@ -222,8 +217,8 @@ pub fn run(ctx: &SiteCtx<'_>, dry_run: bool) -> Result<i32, Failure> {
         n if n == ran.len() => "failed",
         _ => "partial",
     };
-    let finished_at = started_at
-        + time::Duration::seconds_f64(ran.iter().filter_map(|r| r["seconds"].as_f64()).sum());
+    // Measured, not summed from the steps: the verdict's time counts too.
+    let finished_at = started_at + whole_night.elapsed();
     let detail = json!({
         "started_at": started_at.format(&Rfc3339).unwrap_or_default(),
         "steps": results,

@@ -25,7 +25,7 @@
 
 use std::fmt;
 
-use time::{Date, Duration, OffsetDateTime, Time, Weekday};
+use time::{Date, Duration, OffsetDateTime, Time};
 
 /// A parsed calendar expression.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -485,11 +485,6 @@ pub fn due(
         .unwrap_or(now - Duration::days(1))
         .to_offset(now.offset());
     c.next_after(since).is_some_and(|t| t <= now)
-}
-
-/// A weekday's short English name, as expressions write it.
-pub fn weekday_name(d: Weekday) -> &'static str {
-    SHORT[d.number_days_from_monday() as usize]
 }
 
 #[cfg(test)]
