@@ -16,6 +16,8 @@ use hokan_offline::{
     SourcePolicyOptions,
 };
 use serde::{Serialize, Serializer};
+
+use crate::notify::Notify;
 use time::{Duration, UtcOffset};
 
 /// One hospital site, as `hokan.toml` describes it.
@@ -30,6 +32,8 @@ pub struct Site {
     pub(crate) sources: Vec<Source>,
     pub(crate) policy: PolicySettings,
     pub(crate) targets: Vec<Target>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) notify: Vec<Notify>,
 }
 
 /// The primary repository (`[repository]`).
@@ -503,6 +507,11 @@ impl Site {
     /// The offline targets of every kind, in file order.
     pub fn targets(&self) -> &[Target] {
         &self.targets
+    }
+
+    /// The notification targets (`[[notify]]`), in file order.
+    pub fn notify(&self) -> &[Notify] {
+        &self.notify
     }
 
     /// The target named `name`.
