@@ -120,7 +120,8 @@ pub struct Delivery {
     pub target: String,
     /// Which attempt this was (0 when abandoned without one).
     pub attempt: u32,
-    /// What happened.
+    /// What happened (flattened in JSON: `"outcome": "sent"`, …).
+    #[serde(flatten)]
     pub outcome: Outcome,
 }
 
@@ -129,8 +130,9 @@ pub struct Delivery {
 pub enum Select<'a> {
     /// Those due at `now`.
     Due,
-    /// These ids, due or not (`hokan notify test` sends at once).
-    Only(&'a [String]),
+    /// These ids, at once and once: a failure is abandoned, not retried
+    /// (`hokan notify test`: a test arriving hours later would mislead).
+    Now(&'a [String]),
 }
 
 /// Send what is due at `now` (see the module documentation), recording
@@ -145,7 +147,7 @@ pub fn deliver(
     for row in cat.notifications(true)? {
         let chosen = match select {
             Select::Due => due_at(&row) <= now,
-            Select::Only(ids) => ids.contains(&row.id),
+            Select::Now(ids) => ids.contains(&row.id),
         };
         let too_old = now >= row.queued_at + GIVE_UP_AFTER;
         let target = targets.iter().find(|t| t.name == row.target);
@@ -203,11 +205,16 @@ pub fn deliver(
                         reason: reason.clone(),
                     },
                 )?;
-                if too_old {
-                    let why = format!(
-                        "not delivered within {} h; last error: {reason}",
-                        GIVE_UP_AFTER.whole_hours()
-                    );
+                let once = matches!(select, Select::Now(_));
+                if too_old || once {
+                    let why = if once {
+                        format!("sent once, not retried: {reason}")
+                    } else {
+                        format!(
+                            "not delivered within {} h; last error: {reason}",
+                            GIVE_UP_AFTER.whole_hours()
+                        )
+                    };
                     let mut d = abandon(cat, &row, why, now)?;
                     d.attempt = attempt;
                     out.push(d);
