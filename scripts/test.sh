@@ -4,11 +4,12 @@
 #   scripts/test.sh            lint, short fuzz run, then every test
 #   FUZZ_SECONDS=0 scripts/test.sh   skip fuzzing (e.g. while iterating)
 #
-# Tests need: python3 (for moto), mount/umount and root
+# Tests need: python3 (for moto and aiosmtpd), mount/umount and root
 # for the full-disk tmpfs test, losetup/lsblk/mkfs.ext4 and root for the
 # removable-disk test on a real ext4 image (both say SKIPPED loudly without
 # root), moto's S3 server (`pip install 'moto[server]'`, done below) for
-# hokan-s3, and cargo-nextest (falls back to cargo test). Everything else is
+# hokan-s3, aiosmtpd's SMTP server (`pip install aiosmtpd`, done below) for
+# hokan-notify, and cargo-nextest (falls back to cargo test). Everything else is
 # Rust crates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,8 @@ command -v losetup >/dev/null || need_apt+=(util-linux)
 command -v lsblk >/dev/null || need_apt+=(util-linux)
 command -v mkfs.ext4 >/dev/null || need_apt+=(e2fsprogs)
 # moto's S3 server for hokan-s3's tests comes from PyPI through pip.
-python3 -c 'import moto.server' 2>/dev/null || python3 -m pip --version >/dev/null 2>&1 \
+{ python3 -c 'import moto.server' 2>/dev/null && python3 -c 'import aiosmtpd' 2>/dev/null; } \
+  || python3 -m pip --version >/dev/null 2>&1 \
   || need_apt+=(python3-pip)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing ${need_apt[*]}"
@@ -32,6 +34,12 @@ if ! python3 -c 'import moto.server' 2>/dev/null; then
   python3 -m pip install --quiet 'moto[server]' 2>/dev/null \
     || python3 -m pip install --quiet --break-system-packages 'moto[server]'
   python3 -c 'import moto.server'
+fi
+if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+  echo "== installing aiosmtpd (SMTP test server for hokan-notify)"
+  python3 -m pip install --quiet aiosmtpd 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages aiosmtpd
+  python3 -c 'import aiosmtpd'
 fi
 
 # A one-shot build gains nothing from incremental caches; they cost GBs of disk.

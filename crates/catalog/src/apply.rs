@@ -374,6 +374,10 @@ pub(crate) fn apply(tx: &Transaction<'_>, seq: u64, at: &str, event: &Event) -> 
                 ],
             )?;
         }
+        Event::NotificationQueued { .. }
+        | Event::NotificationFailed { .. }
+        | Event::NotificationSent { .. }
+        | Event::NotificationAbandoned { .. } => crate::notification::apply(tx, at, event)?,
     }
     Ok(())
 }

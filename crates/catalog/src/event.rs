@@ -274,6 +274,47 @@ pub enum Event {
         #[serde(default)]
         detail: Option<String>,
     },
+    /// A notification was put in the outbox for one target (`[[notify]]`
+    /// name). It stays due until a `notification-sent` or
+    /// `notification-abandoned` with the same id.
+    NotificationQueued {
+        /// Its id (`N-000001`, …), one per target.
+        id: String,
+        /// The target's name.
+        target: String,
+        /// What to tell, as data (`hokan-notify`'s `Notice`); rendered into
+        /// words only when sent, in the target's language.
+        notice: serde_json::Value,
+    },
+    /// An attempt to deliver a notification failed; it is retried later.
+    NotificationFailed {
+        /// Which.
+        id: String,
+        /// Its target.
+        target: String,
+        /// Which attempt, from 1.
+        attempt: u32,
+        /// What went wrong (never holds a secret).
+        reason: String,
+    },
+    /// A notification was delivered.
+    NotificationSent {
+        /// Which.
+        id: String,
+        /// Its target.
+        target: String,
+        /// The attempt that delivered it, from 1.
+        attempt: u32,
+    },
+    /// A notification was given up (too old, or its target is gone).
+    NotificationAbandoned {
+        /// Which.
+        id: String,
+        /// Its target.
+        target: String,
+        /// Why (never holds a secret).
+        reason: String,
+    },
 }
 
 impl Event {
@@ -298,6 +339,10 @@ impl Event {
             Event::MediaSetStarted { .. } => "media-set-started",
             Event::CartridgeLabeled { .. } => "cartridge-labeled",
             Event::MediaSetClosed { .. } => "media-set-closed",
+            Event::NotificationQueued { .. } => "notification-queued",
+            Event::NotificationFailed { .. } => "notification-failed",
+            Event::NotificationSent { .. } => "notification-sent",
+            Event::NotificationAbandoned { .. } => "notification-abandoned",
         }
     }
 
@@ -500,6 +545,31 @@ impl Event {
                     short(snapshot),
                     if *ok { "成功" } else { "失敗" }
                 ),
+            ),
+            Event::NotificationQueued { id, target, .. } => Text::new(
+                format!("notification {id} queued for {target}"),
+                format!("通知 {id} を {target} 宛てに登録"),
+            ),
+            Event::NotificationFailed {
+                id,
+                target,
+                attempt,
+                reason,
+            } => Text::new(
+                format!("notification {id} to {target}: attempt {attempt} failed ({reason})"),
+                format!("通知 {id}（{target} 宛て）: {attempt} 回目の送信に失敗（{reason}）"),
+            ),
+            Event::NotificationSent {
+                id,
+                target,
+                attempt,
+            } => Text::new(
+                format!("notification {id} sent to {target} (attempt {attempt})"),
+                format!("通知 {id} を {target} へ送信（{attempt} 回目）"),
+            ),
+            Event::NotificationAbandoned { id, target, reason } => Text::new(
+                format!("notification {id} to {target} abandoned: {reason}"),
+                format!("通知 {id}（{target} 宛て）の送信を断念: {reason}"),
             ),
         }
     }

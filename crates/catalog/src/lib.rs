@@ -3,7 +3,8 @@
 //! This crate owns the site's SQLite database: sources, snapshots mirrored
 //! from repositories, media, copies (which snapshot is completely held by
 //! which medium), where each medium was over time, protections (locks and
-//! their retention), lock tests, attestations, jobs and drills. It leaves
+//! their retention), lock tests, attestations, jobs, drills and the
+//! notification outbox ([`notification`]). It leaves
 //! judging those facts to `hokan-offline` ([`Catalog::facts`] hands them
 //! over) and reading repositories and devices to the binary and later crates.
 //!
@@ -39,6 +40,7 @@
 pub mod anchor;
 mod apply;
 pub mod event;
+pub mod notification;
 pub mod query;
 pub mod schema;
 pub mod verify;
@@ -54,6 +56,7 @@ use time::{OffsetDateTime, UtcOffset};
 pub use anchor::{Anchor, AnchorError, Expected};
 pub use event::{Event, EventRecord};
 pub use hokan_offline::Text;
+pub use notification::{NotificationRow, NotificationState};
 pub use query::{DrillRow, JobRow, MediaSetRow, MediumRow, Retained, SnapshotRow};
 pub use schema::SCHEMA_VERSION;
 use verify::HeadFile;
@@ -199,6 +202,20 @@ pub enum CatalogError {
     /// The attestation was already withdrawn.
     #[error("attestation {0} was already withdrawn")]
     AlreadyWithdrawn(AttestationId),
+    /// A notification with this id is already queued.
+    #[error("notification {0} is already in the outbox")]
+    NotificationExists(String),
+    /// No queued notification with this id for this target.
+    #[error("no notification {id} for target {target} in the outbox")]
+    UnknownNotification {
+        /// The id.
+        id: String,
+        /// The target named.
+        target: String,
+    },
+    /// The notification was already sent or abandoned.
+    #[error("notification {0} was already sent or abandoned")]
+    NotificationClosed(String),
     /// An attestation must expire after it starts.
     #[error("an attestation must expire after it starts ({from} .. {until})")]
     BadPeriod {

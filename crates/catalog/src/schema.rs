@@ -138,6 +138,21 @@ CREATE TABLE set_cartridges (
 );
 CREATE INDEX set_cartridges_by_medium ON set_cartridges (medium);
 "#,
+    // 3: the notification outbox.
+    r#"
+CREATE TABLE notifications (
+    id              TEXT PRIMARY KEY,
+    target          TEXT NOT NULL,
+    notice          TEXT NOT NULL,
+    queued_at       TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at TEXT,
+    last_error      TEXT,
+    state           TEXT NOT NULL,
+    closed_at       TEXT
+);
+CREATE INDEX notifications_open ON notifications (state);
+"#,
 ];
 
 /// The projection tables, in the order `catalog verify` compares them, each
@@ -155,4 +170,5 @@ pub(crate) const PROJECTION: &[(&str, &str)] = &[
     ("drills", "seq"),
     ("media_sets", "id"),
     ("set_cartridges", "media_set, seq"),
+    ("notifications", "id"),
 ];

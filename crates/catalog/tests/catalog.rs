@@ -753,3 +753,72 @@ fn catalog_and_head_file_are_private() {
         assert_eq!(mode, 0o600, "{}", f.display());
     }
 }
+
+/// The notification outbox: queued, a failed attempt, sent; a second
+/// `sent` is refused (a message goes out once), and the table replays.
+#[test]
+fn notifications_move_from_queued_to_sent_once_and_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cat = Catalog::open(&dir.path().join("c.db")).unwrap();
+    let id = cat.next_notification_id().unwrap();
+    assert_eq!(id, "N-000001");
+    let queued = |id: &str, target: &str| Event::NotificationQueued {
+        id: id.into(),
+        target: target.into(),
+        notice: serde_json::json!({"type": "test"}),
+    };
+    cat.record(T0, "notify", queued(&id, "mail")).unwrap();
+    assert!(matches!(
+        cat.record(T0, "notify", queued(&id, "mail")),
+        Err(CatalogError::NotificationExists(_))
+    ));
+    cat.record(
+        T0 + hours(1),
+        "notify",
+        Event::NotificationFailed {
+            id: id.clone(),
+            target: "mail".into(),
+            attempt: 1,
+            reason: "connection refused".into(),
+        },
+    )
+    .unwrap();
+    let open = cat.notifications(true).unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(
+        (open[0].attempts, open[0].last_attempt_at, open[0].state),
+        (1, Some(T0 + hours(1)), NotificationState::Queued)
+    );
+    assert_eq!(open[0].last_error.as_deref(), Some("connection refused"));
+    let sent = Event::NotificationSent {
+        id: id.clone(),
+        target: "mail".into(),
+        attempt: 2,
+    };
+    cat.record(T0 + hours(2), "notify", sent.clone()).unwrap();
+    assert!(matches!(
+        cat.record(T0 + hours(2), "notify", sent),
+        Err(CatalogError::NotificationClosed(_))
+    ));
+    assert!(matches!(
+        cat.record(
+            T0,
+            "notify",
+            Event::NotificationAbandoned {
+                id: id.clone(),
+                target: "other".into(),
+                reason: "x".into()
+            }
+        ),
+        Err(CatalogError::UnknownNotification { .. })
+    ));
+    assert!(cat.notifications(true).unwrap().is_empty());
+    let all = cat.notifications(false).unwrap();
+    assert_eq!(
+        (all[0].state, all[0].attempts, all[0].closed_at),
+        (NotificationState::Sent, 2, Some(T0 + hours(2)))
+    );
+    assert_eq!(cat.next_notification_id().unwrap(), "N-000002");
+    let r = cat.verify(None).unwrap();
+    assert!(r.ok(), "{:?}", r.problems);
+}

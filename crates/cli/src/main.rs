@@ -29,6 +29,7 @@ mod exit;
 mod hooks;
 mod i18n;
 mod night;
+mod notify;
 mod out;
 mod progress;
 mod s3;
@@ -289,6 +290,11 @@ pub enum Command {
     /// Asks the tape and RDX devices where their media are first (see
     /// --no-observe). Exit code 9 when the site is not compliant.
     Status(site::args::StatusArgs),
+    /// Notifications ([[notify]]): send a test, deliver the outbox, list it.
+    Notify {
+        #[command(subcommand)]
+        action: notify::NotifyCmd,
+    },
     /// Write the offline backup status report (オフラインバックアップ状態確認報告書).
     Report(site::args::ReportArgs),
     /// Build a demo site with sample data, back it up over a few nights, restore and compare.
@@ -377,6 +383,10 @@ const JA_ABOUT: &[(&str, &str)] = &[
     ("disk", "リムーバブルディスク (RDX・USB ディスク・NAS): フォーマット、バックアップ、排出、復元"),
     ("copy", "スナップショットを別の保管先へコピーします (`--to s3:名前`)"),
     ("s3", "オブジェクトロック付き S3 バケット: 検査、ロック延長、復元、削除"),
+    ("notify", "通知（[[notify]]）: テスト送信、送信箱の配信、一覧"),
+    ("notify test", "すべての通知先へテスト通知を今すぐ送ります（全件送信できたときだけ終了コード 0）"),
+    ("notify flush", "送信時刻になった通知を配信します（再送は 1 分から 1 時間まで間隔を延ばし、24 時間で断念）"),
+    ("notify list", "送信箱: すべての通知とその状態"),
     ("status", "朝の確認: 対象ごとのオフライン世代数、媒体、問題点 (不適合なら終了コード 9)"),
     ("report", "オフラインバックアップ状態確認報告書を出力します"),
     ("demo", "サンプルデータでデモサイトを作り、数晩分バックアップし、復元して比較します"),

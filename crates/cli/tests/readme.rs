@@ -18,6 +18,10 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     ("hokan copy --to s3:", "needs a live S3 bucket"),
     (
+        "hokan notify test",
+        "the demo site has no [[notify]] targets (exit 10, a configuration error)",
+    ),
+    (
         "hokan backup --source emr /var/lib/emr/dump",
         "placeholder paths that do not exist",
     ),

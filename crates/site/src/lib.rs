@@ -2,8 +2,9 @@
 //!
 //! This crate owns the file that describes one hospital site: its name and
 //! time zone, the catalog, the primary repository, the sources to back up
-//! (with their pre-backup commands), the offline policy, and the offline
-//! targets (tape pools, disk pools, S3 buckets, vaults). It finds the file
+//! (with their pre-backup commands), the offline policy, the offline
+//! targets (tape pools, disk pools, S3 buckets, vaults) and who is told
+//! what (`[[notify]]`, [`Notify`]). It finds the file
 //! ([`locate`]), reads and checks it ([`load`], [`parse`]) into a [`Site`]
 //! with every default applied and every path absolute, hands the offline
 //! evaluator its [`hokan_offline::Policy`] ([`Site::policy`]), and says in
@@ -72,6 +73,7 @@ pub mod calendar;
 mod check;
 mod describe;
 mod model;
+mod notify;
 mod problem;
 mod raw;
 
@@ -89,6 +91,11 @@ pub use model::{
     AfterJob, Allocation, Command, DiskAfterJob, DiskCommands, DiskMode, DiskPool, OnFailure,
     PolicySettings, PreBackup, Repository, Rotation, S3Bucket, S3LockMode, S3Timeouts, Site,
     Source, TapeMode, TapePool, Target, TargetKind, Vault,
+};
+pub use notify::{
+    is_loopback, Email, Notify, NotifyCommand, NotifyEvent, NotifyKind, NotifyLang, SmtpTls,
+    Syslog, Webhook, DEFAULT_NOTIFY_TIMEOUT, DEFAULT_SMTP_PORT, DEFAULT_SYSLOG_SOCKET,
+    MAX_NOTIFY_TIMEOUT,
 };
 pub use problem::{ConfigProblem, ProblemKind};
 

@@ -19,6 +19,7 @@ use serde::{Serialize, Serializer};
 use time::{Duration, Time, UtcOffset};
 
 use crate::calendar::Calendar;
+use crate::notify::Notify;
 
 /// One hospital site, as `hokan.toml` describes it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -35,6 +36,8 @@ pub struct Site {
     pub(crate) sources: Vec<Source>,
     pub(crate) policy: PolicySettings,
     pub(crate) targets: Vec<Target>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) notify: Vec<Notify>,
 }
 
 /// The primary repository (`[repository]`).
@@ -529,6 +532,11 @@ impl Site {
     /// The offline targets of every kind, in file order.
     pub fn targets(&self) -> &[Target] {
         &self.targets
+    }
+
+    /// The notification targets (`[[notify]]`), in file order.
+    pub fn notify(&self) -> &[Notify] {
+        &self.notify
     }
 
     /// The target named `name`.

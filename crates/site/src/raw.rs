@@ -38,6 +38,8 @@ pub(crate) struct RawFile {
     pub s3: Vec<Spanned<RawS3>>,
     #[serde(default)]
     pub vault: Vec<Spanned<RawVault>>,
+    #[serde(default)]
+    pub notify: Vec<Spanned<RawNotify>>,
 }
 
 pub(crate) type Str = Spanned<String>;
@@ -158,6 +160,32 @@ pub(crate) struct RawVault {
     pub address: Option<Str>,
     pub retention: Option<Spanned<RawSpan>>,
     pub schedule: Option<Str>,
+}
+
+/// A notification target. One flat table for every `type`: which keys
+/// apply to which type is checked in `check/notify.rs`, so a key of
+/// another type is reported with the type's allowed keys.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNotify {
+    pub name: Option<Str>,
+    #[serde(rename = "type")]
+    pub kind: Option<Str>,
+    pub lang: Option<Str>,
+    pub events: Option<Spanned<Vec<Str>>>,
+    pub host: Option<Str>,
+    pub port: Option<Spanned<i64>>,
+    pub tls: Option<Str>,
+    pub from: Option<Str>,
+    pub to: Option<Spanned<Vec<Str>>>,
+    pub username: Option<Str>,
+    pub password_file: Option<Str>,
+    pub address: Option<Str>,
+    pub socket: Option<Str>,
+    pub url: Option<Str>,
+    pub secret_file: Option<Str>,
+    pub command: Option<Spanned<Vec<Str>>>,
+    pub timeout: Option<Spanned<RawSpan>>,
 }
 
 /// A duration as written: a string for `hokan_offline::span::parse`, or a

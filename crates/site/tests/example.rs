@@ -76,6 +76,8 @@ fn the_example_parses_with_every_value() {
     assert_eq!(s3.lock_mode, S3LockMode::Compliance);
     assert!(!s3.allow_unlocked);
     assert_eq!(site.target("vault1").unwrap().retention, Duration::days(90));
+    let notify: Vec<&str> = site.notify().iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(notify, ["it-mail", "siem"]);
 }
 
 #[test]

@@ -28,6 +28,7 @@ use crate::model::*;
 use crate::problem::{self, ConfigProblem, ProblemKind};
 use crate::raw::*;
 
+mod notify;
 mod targets;
 
 /// The catalog's file name when `[site] catalog` is left out.
@@ -71,6 +72,7 @@ pub(crate) fn site(raw: RawFile, text: &str, origin: &Path) -> Result<Site, Vec<
     let sources = c.sources(&raw.source);
     let policy = c.policy(raw.policy.as_ref());
     let targets = c.targets(&raw);
+    let notify = c.notify(&raw.notify);
     let site = Site {
         file: origin.to_owned(),
         name,
@@ -82,6 +84,7 @@ pub(crate) fn site(raw: RawFile, text: &str, origin: &Path) -> Result<Site, Vec<
         sources,
         policy,
         targets,
+        notify,
     };
     if c.problems.is_empty() {
         // Every rule of `Policy::new` was checked above with its line; this
