@@ -27,10 +27,10 @@ use super::device::{self, medium_of};
 use super::{attached_location, disk_failure, due, Due, Pool};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
+use crate::job_error::lock_pool;
 use crate::progress::Bar;
 use crate::site::{print_json, SiteCtx};
-use crate::tape::devices::PoolLock;
-use crate::tape::Clock;
+use hokan_jobs::Clock;
 
 /// The actor recorded on the job's events.
 pub const ACTOR: &str = "hokan disk backup";
@@ -377,7 +377,7 @@ pub fn backup(
     let clock = Clock::new(ctx.now);
     let repo = crate::site::primary_repository(ctx)?;
     let mut cat = ctx.catalog()?;
-    let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
+    let _lock = lock_pool(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
     crate::site::sync_catalog(&repo, &mut cat, &ctx.conf, ctx.now).map_err(|e| match e {
         crate::site::SyncError::Repo(e) => exit::from_repo(l, &e),
         crate::site::SyncError::Catalog(e) => ctx.catalog_failure(&e),

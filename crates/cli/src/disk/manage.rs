@@ -16,9 +16,9 @@ use super::job::{after_job, attach_cartridge, record, repository_of, Attached};
 use super::{attached_location, disk_failure, due, Due, Pool};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
+use crate::job_error::lock_pool;
 use crate::site::{print_json, SiteCtx};
-use crate::tape::devices::PoolLock;
-use crate::tape::Clock;
+use hokan_jobs::Clock;
 
 fn pool_media(ctx: &SiteCtx<'_>, cat: &Catalog, pool: &Pool) -> Result<Vec<MediumRow>, Failure> {
     Ok(cat
@@ -91,7 +91,7 @@ pub fn format(
         ));
     }
     let mut cat = ctx.catalog()?;
-    let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
+    let _lock = lock_pool(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
     let id = MediumId::new(medium);
     if let Ok(m) = cat.medium(&id) {
         if m.pool.as_ref() != Some(&pool.name) {
@@ -609,7 +609,7 @@ fn on_cartridge<R>(
 ) -> Result<(Attached, R, Result<String, Failure>), Failure> {
     let clock = Clock::new(ctx.now);
     let mut cat = ctx.catalog()?;
-    let _lock = PoolLock::take(
+    let _lock = lock_pool(
         cat.path().expect("a file catalog"),
         pool.name.as_str(),
         ctx.lang,
@@ -672,7 +672,7 @@ pub fn restore(
     let l = ctx.lang;
     let clock = Clock::new(ctx.now);
     let mut cat = ctx.catalog()?;
-    let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
+    let _lock = lock_pool(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
     let mut dev = device::open(ctx, pool, &cat)?;
     let name = dev.name().to_owned();
     let st = dev.status().map_err(|e| disk_failure(l, &e))?;

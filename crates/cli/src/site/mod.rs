@@ -121,7 +121,7 @@ impl<'a> SiteCtx<'a> {
     pub fn new(g: &'a Global, lang: Lang) -> Result<SiteCtx<'a>, Failure> {
         let conf = load(g, lang, false)?;
         let now = match &g.now {
-            Some(s) => when::parse_instant(s, OffsetDateTime::now_utc()).map_err(|e| {
+            Some(s) => when::parse_instant(s).map_err(|e| {
                 Failure::new(exit::USAGE, format!("--now {s:?}: {}", pick(lang, &e)))
             })?,
             None => OffsetDateTime::now_utc(),
@@ -268,15 +268,7 @@ impl<'a> SiteCtx<'a> {
 
     /// Map a catalog error to an exit code and message.
     pub fn catalog_failure(&self, e: &CatalogError) -> Failure {
-        let code = match e {
-            CatalogError::Busy => exit::LOCKED,
-            CatalogError::NoSpace { .. } => exit::NO_SPACE,
-            CatalogError::NewerSchema { .. } => exit::NEWER_FORMAT,
-            CatalogError::Corrupt { .. } => exit::DAMAGE,
-            CatalogError::Untrusted { .. } | CatalogError::Missing(_) => exit::UNTRUSTED,
-            _ => exit::ERROR,
-        };
-        Failure::new(code, self.pick(&e.text()))
+        catalog_failure(self.lang, e)
     }
 
     /// The kind of medium a pool gives, if the pool is configured.
@@ -416,6 +408,19 @@ pub fn target_of<'c>(
             ),
         )),
     }
+}
+
+/// Map a catalog error to an exit code and message.
+pub fn catalog_failure(lang: Lang, e: &CatalogError) -> Failure {
+    let code = match e {
+        CatalogError::Busy => exit::LOCKED,
+        CatalogError::NoSpace { .. } => exit::NO_SPACE,
+        CatalogError::NewerSchema { .. } => exit::NEWER_FORMAT,
+        CatalogError::Corrupt { .. } => exit::DAMAGE,
+        CatalogError::Untrusted { .. } | CatalogError::Missing(_) => exit::UNTRUSTED,
+        _ => exit::ERROR,
+    };
+    Failure::new(code, pick(lang, &e.text()))
 }
 
 /// Pick the sentence of a bilingual text.

@@ -19,14 +19,16 @@ use hokan_tape::TapeError;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::devices::{Devices, PoolLock};
+use super::devices::Devices;
 use super::inventory::reconcile;
 use super::select::{choose, Candidate, NoCartridge, Place};
-use super::{located, tape_failure, Clock, Pool};
+use super::{located, tape_failure, Pool};
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Bytes, Lang};
+use crate::job_error::lock_pool;
 use crate::progress::Bar;
 use crate::site::SiteCtx;
+use hokan_jobs::Clock;
 
 /// The actor recorded on the job's events.
 pub const ACTOR: &str = "hokan tape backup";
@@ -46,7 +48,7 @@ pub fn backup(
     let now = ctx.now;
     let repo = crate::site::primary_repository(ctx)?;
     let mut cat = ctx.catalog()?;
-    let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
+    let _lock = lock_pool(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
     crate::site::sync_catalog(&repo, &mut cat, &ctx.conf, now).map_err(|e| match e {
         crate::site::SyncError::Repo(e) => crate::exit::from_repo(l, &e),
         crate::site::SyncError::Catalog(e) => ctx.catalog_failure(&e),
