@@ -30,6 +30,26 @@ pub fn failure(lang: Lang, e: &JobError) -> Failure {
         }
         JobError::Repo(e) => exit::from_repo(lang, e),
         JobError::Catalog(e) => crate::site::catalog_failure(lang, e),
+        JobError::NoSnapshotToCopy => Failure::new(
+            exit::ERROR,
+            t(
+                lang,
+                "the repository has no snapshot to copy: run `hokan backup` first",
+                "コピーするスナップショットがありません。先に `hokan backup` を実行してください",
+            ),
+        ),
+        JobError::PaperKey(e) => Failure::new(
+            exit::PASSWORD,
+            format!("{}: {e}", t(lang, "paper key", "ペーパーキー")),
+        ),
+        JobError::LatestUndamagedNeedsLatest { .. } => Failure::new(
+            exit::USAGE,
+            t(
+                lang,
+                "--latest-undamaged goes with `latest` only; a snapshot named by its id is restored as named",
+                "--latest-undamaged は `latest` と一緒にのみ使えます。ID で指定したスナップショットはそのまま復元します",
+            ),
+        ),
         other => Failure::new(exit::ERROR, other.to_string()),
     }
 }

@@ -136,3 +136,60 @@ pub fn sync(
     cat.record_all(now, ACTOR, events)?;
     Ok(stats)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_repo::{backup, new_repo};
+    use time::macros::datetime;
+
+    #[test]
+    fn sync_records_new_snapshots_once_and_forgets_removed_ones() {
+        let (dir, repo) = new_repo();
+        let a = backup(&repo, "a", "2026-11-20T22:00:00Z");
+        let b = backup(&repo, "b", "2026-11-21T22:00:00Z");
+        let mut cat = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+        let sources = vec!["a".to_owned(), "b".to_owned(), "pacs".to_owned()];
+        let opts = SyncOptions {
+            repository: Some(Path::new("/srv/hokan")),
+            sources: &sources,
+        };
+        let now = datetime!(2026-11-22 01:00 UTC);
+        let first = sync(&repo, &mut cat, opts, now).unwrap();
+        assert_eq!(
+            first,
+            SyncStats {
+                recorded: 2,
+                forgotten: 0,
+                sources: 3
+            }
+        );
+        let primary = cat.medium(&MediumId::new(PRIMARY)).unwrap();
+        assert_eq!(primary.label.as_deref(), Some("/srv/hokan"));
+        let copies = cat.copies().unwrap();
+        assert_eq!(copies.len(), 2);
+        let taken = copies
+            .iter()
+            .find(|c| c.snapshot.as_str() == a.to_hex())
+            .unwrap()
+            .since;
+        assert_eq!(taken, datetime!(2026-11-20 22:00 UTC));
+        // Nothing new: nothing recorded.
+        assert_eq!(
+            sync(&repo, &mut cat, opts, now).unwrap(),
+            SyncStats::default()
+        );
+        // A snapshot forgotten in the repository is forgotten in the catalog.
+        repo.store()
+            .delete(hokan_repo::ObjectKind::Snapshot, &b.to_hex())
+            .unwrap();
+        let later = sync(&repo, &mut cat, opts, now + time::Duration::hours(1)).unwrap();
+        assert_eq!(later.forgotten, 1);
+        assert_eq!(later.recorded, 0);
+        assert!(cat
+            .copies()
+            .unwrap()
+            .iter()
+            .all(|c| c.snapshot.as_str() != b.to_hex()));
+    }
+}

@@ -44,6 +44,20 @@ pub enum JobError {
     /// Reading or writing the catalog.
     #[error("catalog")]
     Catalog(#[source] CatalogError),
+    /// A copy job found no snapshot to copy (the repository is empty).
+    #[error("the repository has no snapshot to copy")]
+    NoSnapshotToCopy,
+    /// A paper key that does not decode (a typing mistake; the error names
+    /// the line).
+    #[error("paper key")]
+    PaperKey(#[source] hokan_format::FormatError),
+    /// `latest_undamaged` asked with a snapshot named by its id: a snapshot
+    /// named is restored as named.
+    #[error("latest-undamaged goes with `latest` only, not {spec:?}")]
+    LatestUndamagedNeedsLatest {
+        /// The snapshot asked for.
+        spec: String,
+    },
 }
 
 impl JobError {
@@ -57,6 +71,9 @@ impl JobError {
             JobError::LockFile { .. } => false,
             JobError::Repo(e) => repo_is_transient(e),
             JobError::Catalog(e) => matches!(e, CatalogError::Busy),
+            JobError::NoSnapshotToCopy
+            | JobError::PaperKey(_)
+            | JobError::LatestUndamagedNeedsLatest { .. } => false,
         }
     }
 }

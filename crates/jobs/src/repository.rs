@@ -74,7 +74,9 @@ mod tests {
         let id = repo.config().id;
         let opened = open(store(dir.path()), Key::Passphrase(PW.to_vec())).unwrap();
         assert_eq!(opened.config().id, id);
-        let e = open(store(dir.path()), Key::Passphrase(b"nope".to_vec())).unwrap_err();
+        let e = open(store(dir.path()), Key::Passphrase(b"nope".to_vec()))
+            .err()
+            .expect("wrong passphrase");
         assert!(
             matches!(e, JobError::Repo(RepoError::WrongPassword { .. })),
             "{e:?}"
@@ -93,7 +95,9 @@ mod tests {
     #[test]
     fn a_mistyped_paper_key_is_its_own_error() {
         let (dir, _repo) = new_repo();
-        let e = open(store(dir.path()), Key::PaperKey("K1 nonsense".into())).unwrap_err();
+        let e = open(store(dir.path()), Key::PaperKey("K1 nonsense".into()))
+            .err()
+            .expect("bad paper key");
         assert!(matches!(e, JobError::PaperKey(_)), "{e:?}");
         assert!(std::error::Error::source(&e).is_some());
         assert_eq!(

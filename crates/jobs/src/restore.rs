@@ -6,7 +6,7 @@
 //! snapshot, [`restore`] writes it, reporting through the caller's
 //! [`RestoreProgress`].
 
-use hokan_repo::{FoundSnapshot, RestoreOptions, RestoreProgress, RestoreStats, Repository};
+use hokan_repo::{FoundSnapshot, Repository, RestoreOptions, RestoreProgress, RestoreStats};
 
 use crate::JobError;
 

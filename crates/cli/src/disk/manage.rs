@@ -13,11 +13,12 @@ use time::OffsetDateTime;
 
 use super::device::{self, medium_of, uuid_note};
 use super::job::{after_job, attach_cartridge, record, repository_of, Attached};
-use super::{attached_location, disk_failure, due, Due, Pool};
+use super::{attached_location, disk_failure, Pool};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
 use crate::job_error::lock_pool;
 use crate::site::{print_json, SiteCtx};
+use hokan_jobs::rotation::{RotationPlan, Tonight};
 use hokan_jobs::Clock;
 
 fn pool_media(ctx: &SiteCtx<'_>, cat: &Catalog, pool: &Pool) -> Result<Vec<MediumRow>, Failure> {
@@ -487,7 +488,7 @@ pub fn status(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
         ));
     }
     let local = ctx.now.to_offset(ctx.offset());
-    let want = due(pool.conf.rotation, &pool.conf.cartridges, local);
+    let want = RotationPlan::disk(pool.conf.rotation, &pool.conf.cartridges, local).tonight;
     // The verdicts beside the cartridges are judged ones; the anchors of
     // the cartridges mounted now are checked with the rest.
     let judged = ctx.judge_with(heads)?;
@@ -515,9 +516,9 @@ pub fn status(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
         }));
     }
     let due_text = match &want {
-        Due::Cartridge(c) => c.clone(),
-        Due::NoneToday(d) => format!("- ({d})"),
-        Due::Any => t(l, "any of the pool", "プールのどれでも").to_owned(),
+        Tonight::Cartridge(c) => c.to_string(),
+        Tonight::NoneToday(d) => format!("- ({d})"),
+        Tonight::Any => t(l, "any of the pool", "プールのどれでも").to_owned(),
     };
     if ctx.g.json {
         print_json(&json!({
@@ -621,7 +622,7 @@ fn on_cartridge<R>(
         dev.as_mut(),
         &mut cat,
         &clock,
-        &Due::Any,
+        &Tonight::Any,
         actor,
         known_only,
     )?;

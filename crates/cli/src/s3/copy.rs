@@ -51,10 +51,8 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
     // The head the bucket's anchor names: the catalog as it was before this
     // job recorded anything.
     let head = cat.head().map_err(|e| ctx.catalog_failure(&e))?;
-    crate::site::sync_catalog(&repo, &mut cat, &ctx.conf, ctx.now).map_err(|e| match e {
-        crate::site::SyncError::Repo(e) => exit::from_repo(l, &e),
-        crate::site::SyncError::Catalog(e) => ctx.catalog_failure(&e),
-    })?;
+    crate::site::sync_catalog(&repo, &mut cat, &ctx.conf, ctx.now)
+        .map_err(|e| crate::job_error::failure(l, &e))?;
 
     // The bucket first: without object lock it is not an offline target.
     let probe_store = connect(ctx, &target, false)?;
@@ -97,7 +95,8 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
         ids.sort();
         ids.into_iter().map(|(_, id)| id).collect()
     } else {
-        crate::tape::job::snapshots_to_copy(&repo, specs, l)?
+        hokan_jobs::copy::snapshots_to_copy(&repo, specs)
+            .map_err(|e| crate::job_error::failure(l, &e))?
     };
     if ids.is_empty() {
         if locked {

@@ -27,7 +27,21 @@ use crate::i18n::Lang;
 use crate::Global;
 
 pub use args::{AttestCmd, CatalogCmd, ConfigCmd, MediaCmd};
-pub use catalog::{sync as sync_catalog, SyncError};
+
+/// Mirror the primary repository's snapshots into the catalog
+/// ([`hokan_jobs::catalog::sync`]), with the site's repository and sources.
+pub fn sync_catalog(
+    repo: &hokan_repo::Repository,
+    cat: &mut Catalog,
+    conf: &SiteConf,
+    now: OffsetDateTime,
+) -> Result<hokan_jobs::catalog::SyncStats, hokan_jobs::JobError> {
+    let options = hokan_jobs::catalog::SyncOptions {
+        repository: conf.repository.as_deref(),
+        sources: &conf.sources,
+    };
+    hokan_jobs::catalog::sync(repo, cat, options, now)
+}
 
 /// What the commands need from the site configuration, resolved.
 #[derive(Clone, Debug)]

@@ -4,7 +4,6 @@
 //! - [`anchor`]: the catalog anchor in each set catalog on tape.
 //! - [`args`]: the command line.
 //! - [`devices`]: opening a pool's drive and changer (real or simulated),
-//! - [`select`]: which cartridge a job writes (pure).
 //! - [`inventory`]: what the changer reports, turned into catalog moves (pure).
 //! - [`job`]: `tape backup`: a media set written from the primary repository.
 //! - [`restore`]: `tape restore` from tape alone, and `tape scan`.
@@ -22,7 +21,6 @@ pub mod inventory;
 pub(crate) mod job;
 mod manage;
 mod restore;
-pub mod select;
 mod sim;
 
 use hokan_catalog::Event;
