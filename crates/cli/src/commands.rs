@@ -15,6 +15,7 @@ use serde_json::json;
 
 use crate::exit::{self, from_repo, Failure};
 use crate::i18n::{pad, pad_left, t, Bytes, Lang};
+use crate::job_error::failure as job_failure;
 use crate::progress::Bar;
 use crate::site::{self, args::SiteCommand, SiteConf};
 use crate::{Cli, Command, Global, KeyAction, RepairWhat};
@@ -297,22 +298,24 @@ pub fn open_repository_in(
     store: Arc<dyn Store>,
     conf: &SiteConf,
 ) -> Result<Repository, Failure> {
+    use hokan_jobs::repository::{self as repository, Key};
     // Config first: a newer format or a wrong path is reported before any prompt.
-    Repository::read_config(&*store).map_err(|e| from_repo(lang, &e))?;
-    if let Some(p) = &g.paper_key {
-        warn_if_others_can_read(p, lang, "paper key file", "ペーパーキーのファイル");
-        let text = std::fs::read_to_string(p)
-            .map_err(|e| Failure::new(exit::PASSWORD, format!("{}: {e}", p.display())))?;
-        let secret = hokan_format::paper::decode(&text).map_err(|e| {
-            Failure::new(
-                exit::PASSWORD,
-                format!("{}: {e}", t(lang, "paper key", "ペーパーキー")),
-            )
-        })?;
-        return Repository::open_with_secret(store, secret).map_err(|e| from_repo(lang, &e));
-    }
-    let pw = passphrase_from(g, conf.passphrase_file.as_deref(), lang, false)?;
-    Repository::open(store, &pw).map_err(|e| from_repo(lang, &e))
+    repository::check(&*store).map_err(|e| job_failure(lang, &e))?;
+    let key = match &g.paper_key {
+        Some(p) => {
+            warn_if_others_can_read(p, lang, "paper key file", "ペーパーキーのファイル");
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| Failure::new(exit::PASSWORD, format!("{}: {e}", p.display())))?;
+            Key::PaperKey(text)
+        }
+        None => Key::Passphrase(passphrase_from(
+            g,
+            conf.passphrase_file.as_deref(),
+            lang,
+            false,
+        )?),
+    };
+    repository::unlock(store, key).map_err(|e| job_failure(lang, &e))
 }
 
 impl Ctx<'_> {
@@ -383,8 +386,9 @@ impl Ctx<'_> {
             .map_err(|e| site::pick(self.lang, &e.text()))
             .and_then(|mut cat| {
                 site::sync_catalog(repo, &mut cat, &conf, now).map_err(|e| match e {
-                    site::SyncError::Repo(e) => e.to_string(),
-                    site::SyncError::Catalog(e) => site::pick(self.lang, &e.text()),
+                    hokan_jobs::JobError::Repo(e) => e.to_string(),
+                    hokan_jobs::JobError::Catalog(e) => site::pick(self.lang, &e.text()),
+                    e => e.to_string(),
                 })?;
                 cat.record(
                     now,
@@ -1576,20 +1580,9 @@ pub fn restore_snapshot_with(
     latest_undamaged: bool,
     extra: serde_json::Map<String, serde_json::Value>,
 ) -> Out {
-    if latest_undamaged && snap != "latest" {
-        return Err(Failure::new(
-            exit::USAGE,
-            t(
-                lang,
-                "--latest-undamaged goes with `latest` only; a snapshot named by its id is restored as named",
-                "--latest-undamaged は `latest` と一緒にのみ使えます。ID で指定したスナップショットはそのまま復元します",
-            ),
-        ));
-    }
-    let found = repo
-        .find_snapshot_with(snap, source.as_deref(), latest_undamaged)
-        .map_err(|e| from_repo(lang, &e))?;
-    let (id, s) = (found.id, found.snapshot);
+    let found = hokan_jobs::restore::choose(repo, snap, source.as_deref(), latest_undamaged)
+        .map_err(|e| job_failure(lang, &e))?;
+    let (id, s) = (&found.id, &found.snapshot);
     // Never silent: which damaged snapshots were passed over, and which one
     // is restored instead (stderr, so it shows also with --json).
     for (name, why) in &found.skipped {
@@ -1620,8 +1613,9 @@ pub fn restore_snapshot_with(
         );
     }
     let bar = Bar::new(g.quiet, g.json, lang, "restore");
-    let r = repo.restore(
-        &id,
+    let r = hokan_jobs::restore::restore(
+        repo,
+        &found,
         &RestoreOptions {
             target: target.clone(),
             include,
@@ -1630,7 +1624,7 @@ pub fn restore_snapshot_with(
         &bar,
     );
     bar.finish();
-    let st = r.map_err(|e| from_repo(lang, &e))?;
+    let st = r.map_err(|e| job_failure(lang, &e))?;
     if g.json {
         let skipped: Vec<_> = found
             .skipped

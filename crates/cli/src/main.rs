@@ -28,6 +28,7 @@ mod disk;
 mod exit;
 mod hooks;
 mod i18n;
+mod job_error;
 mod night;
 mod notify;
 mod out;

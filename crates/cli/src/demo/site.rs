@@ -121,8 +121,8 @@ secret_access_key_file = "s3-secret"
         .unwrap_or_else(OffsetDateTime::now_utc);
     let now = last_night + Duration::hours(2);
     site::sync_catalog(repo, &mut cat, &conf, now).map_err(|e| match e {
-        site::SyncError::Repo(e) => crate::exit::from_repo(lang, &e),
-        site::SyncError::Catalog(e) => fail(lang, e),
+        hokan_jobs::JobError::Catalog(e) => fail(lang, e),
+        e => crate::job_error::failure(lang, &e),
     })?;
     say(format!(
         "6. {} {} ({})",

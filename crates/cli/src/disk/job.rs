@@ -24,13 +24,14 @@ use hokan_store::local::LocalStore;
 use serde_json::json;
 
 use super::device::{self, medium_of};
-use super::{attached_location, disk_failure, due, Due, Pool};
+use super::{attached_location, disk_failure, Pool};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
+use crate::job_error::lock_pool;
 use crate::progress::Bar;
 use crate::site::{print_json, SiteCtx};
-use crate::tape::devices::PoolLock;
-use crate::tape::Clock;
+use hokan_jobs::rotation::{RotationPlan, Tonight};
+use hokan_jobs::Clock;
 
 /// The actor recorded on the job's events.
 pub const ACTOR: &str = "hokan disk backup";
@@ -85,7 +86,7 @@ pub fn attach_cartridge(
     dev: &mut dyn DiskDevice,
     cat: &mut Catalog,
     clock: &Clock,
-    want: &Due,
+    want: &Tonight,
     actor: &str,
     known_only: bool,
 ) -> Result<Attached, Failure> {
@@ -114,7 +115,7 @@ pub fn attach_cartridge(
         )
     };
     let wanted = match want {
-        Due::Cartridge(id) => id.clone(),
+        Tonight::Cartridge(id) => id.to_string(),
         _ => t(l, "a formatted cartridge", "フォーマット済みのカートリッジ").to_owned(),
     };
     // The cartridge to attach: the one wanted if the device holds it, else
@@ -125,7 +126,7 @@ pub fn attach_cartridge(
             .find(|c| medium_of(c, &media).is_some_and(|m| m.as_str() == id))
     };
     let chosen = match want {
-        Due::Cartridge(id) => by_medium(id).or_else(|| st.writable()),
+        Tonight::Cartridge(id) => by_medium(id.as_str()).or_else(|| st.writable()),
         _ => st.writable().or_else(|| {
             // An autoloader: the pool cartridge written longest ago.
             let copies = cat.copies().unwrap_or_default();
@@ -219,7 +220,7 @@ pub fn attach_cartridge(
                 lb.medium
             ))
         }
-        (Ok(Some(lb)), Due::Cartridge(id)) if lb.medium != *id => Some(format!(
+        (Ok(Some(lb)), Tonight::Cartridge(id)) if lb.medium != id.as_str() => Some(format!(
             "{}: {} {}, {} {id} {}; {} {id}",
             name,
             t(l, "the cartridge inserted is", "挿入されたカートリッジは"),
@@ -377,16 +378,15 @@ pub fn backup(
     let clock = Clock::new(ctx.now);
     let repo = crate::site::primary_repository(ctx)?;
     let mut cat = ctx.catalog()?;
-    let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
-    crate::site::sync_catalog(&repo, &mut cat, &ctx.conf, ctx.now).map_err(|e| match e {
-        crate::site::SyncError::Repo(e) => exit::from_repo(l, &e),
-        crate::site::SyncError::Catalog(e) => ctx.catalog_failure(&e),
-    })?;
-    let ids = crate::tape::job::snapshots_to_copy(&repo, specs, l)?;
+    let _lock = lock_pool(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
+    crate::site::sync_catalog(&repo, &mut cat, &ctx.conf, ctx.now)
+        .map_err(|e| crate::job_error::failure(l, &e))?;
+    let ids = hokan_jobs::copy::snapshots_to_copy(&repo, specs)
+        .map_err(|e| crate::job_error::failure(l, &e))?;
     let plan = repo.copy_plan(&ids).map_err(|e| exit::from_repo(l, &e))?;
     let local = ctx.now.to_offset(ctx.offset());
-    let want = due(pool.conf.rotation, &pool.conf.cartridges, local);
-    if let Due::NoneToday(day) = want {
+    let want = RotationPlan::disk(pool.conf.rotation, &pool.conf.cartridges, local).tonight;
+    if let Tonight::NoneToday(day) = want {
         let msg = format!(
             "{}: {} {day}",
             pool.name,

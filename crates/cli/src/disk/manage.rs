@@ -13,12 +13,13 @@ use time::OffsetDateTime;
 
 use super::device::{self, medium_of, uuid_note};
 use super::job::{after_job, attach_cartridge, record, repository_of, Attached};
-use super::{attached_location, disk_failure, due, Due, Pool};
+use super::{attached_location, disk_failure, Pool};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
+use crate::job_error::lock_pool;
 use crate::site::{print_json, SiteCtx};
-use crate::tape::devices::PoolLock;
-use crate::tape::Clock;
+use hokan_jobs::rotation::{RotationPlan, Tonight};
+use hokan_jobs::Clock;
 
 fn pool_media(ctx: &SiteCtx<'_>, cat: &Catalog, pool: &Pool) -> Result<Vec<MediumRow>, Failure> {
     Ok(cat
@@ -91,7 +92,7 @@ pub fn format(
         ));
     }
     let mut cat = ctx.catalog()?;
-    let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
+    let _lock = lock_pool(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
     let id = MediumId::new(medium);
     if let Ok(m) = cat.medium(&id) {
         if m.pool.as_ref() != Some(&pool.name) {
@@ -487,7 +488,7 @@ pub fn status(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
         ));
     }
     let local = ctx.now.to_offset(ctx.offset());
-    let want = due(pool.conf.rotation, &pool.conf.cartridges, local);
+    let want = RotationPlan::disk(pool.conf.rotation, &pool.conf.cartridges, local).tonight;
     // The verdicts beside the cartridges are judged ones; the anchors of
     // the cartridges mounted now are checked with the rest.
     let judged = ctx.judge_with(heads)?;
@@ -515,9 +516,9 @@ pub fn status(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
         }));
     }
     let due_text = match &want {
-        Due::Cartridge(c) => c.clone(),
-        Due::NoneToday(d) => format!("- ({d})"),
-        Due::Any => t(l, "any of the pool", "プールのどれでも").to_owned(),
+        Tonight::Cartridge(c) => c.to_string(),
+        Tonight::NoneToday(d) => format!("- ({d})"),
+        Tonight::Any => t(l, "any of the pool", "プールのどれでも").to_owned(),
     };
     if ctx.g.json {
         print_json(&json!({
@@ -609,7 +610,7 @@ fn on_cartridge<R>(
 ) -> Result<(Attached, R, Result<String, Failure>), Failure> {
     let clock = Clock::new(ctx.now);
     let mut cat = ctx.catalog()?;
-    let _lock = PoolLock::take(
+    let _lock = lock_pool(
         cat.path().expect("a file catalog"),
         pool.name.as_str(),
         ctx.lang,
@@ -621,7 +622,7 @@ fn on_cartridge<R>(
         dev.as_mut(),
         &mut cat,
         &clock,
-        &Due::Any,
+        &Tonight::Any,
         actor,
         known_only,
     )?;
@@ -672,7 +673,7 @@ pub fn restore(
     let l = ctx.lang;
     let clock = Clock::new(ctx.now);
     let mut cat = ctx.catalog()?;
-    let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
+    let _lock = lock_pool(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
     let mut dev = device::open(ctx, pool, &cat)?;
     let name = dev.name().to_owned();
     let st = dev.status().map_err(|e| disk_failure(l, &e))?;

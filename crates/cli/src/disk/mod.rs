@@ -26,8 +26,7 @@ mod manage;
 mod sim;
 
 use hokan_offline::{DeviceId, Location};
-use hokan_site::{DiskMode, DiskPool, Rotation, TargetKind};
-use time::{OffsetDateTime, Weekday};
+use hokan_site::{DiskMode, DiskPool, TargetKind};
 
 pub use args::DiskCmd;
 
@@ -86,37 +85,6 @@ pub fn run(cmd: DiskCmd, g: &Global, lang: Lang) -> Result<i32, Failure> {
     }
 }
 
-/// Which cartridge a job wants tonight.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Due {
-    /// This one.
-    Cartridge(String),
-    /// The rotation has no cartridge for this day (a weekday rotation of
-    /// five cartridges on a Saturday).
-    NoneToday(Weekday),
-    /// Any cartridge of the pool.
-    Any,
-}
-
-/// The cartridge due at `now` (in the site's zone): pure.
-pub fn due(rotation: Rotation, cartridges: &[String], now: OffsetDateTime) -> Due {
-    match rotation {
-        Rotation::Any => Due::Any,
-        Rotation::Weekday => {
-            let day = now.weekday();
-            match cartridges.get(day.number_days_from_monday() as usize) {
-                Some(c) => Due::Cartridge(c.clone()),
-                None => Due::NoneToday(day),
-            }
-        }
-        Rotation::Weekly if cartridges.is_empty() => Due::Any,
-        Rotation::Weekly => {
-            let week = now.iso_week() as usize;
-            Due::Cartridge(cartridges[week % cartridges.len()].clone())
-        }
-    }
-}
-
 /// Where a cartridge the host can use is, for the catalog: online.
 fn attached_location(pool: &Pool, device: &str) -> Location {
     let d = DeviceId::new(device);
@@ -155,51 +123,4 @@ fn disk_failure(lang: Lang, e: &hokan_disk::DiskError) -> Failure {
         ),
     };
     Failure::new(exit::ERROR, format!("{e}. {hint}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::datetime;
-    use time::Duration;
-
-    fn five() -> Vec<String> {
-        ["RDX-MON", "RDX-TUE", "RDX-WED", "RDX-THU", "RDX-FRI"]
-            .map(String::from)
-            .to_vec()
-    }
-
-    #[test]
-    fn weekday_rotation_names_the_days_cartridge_and_none_at_the_weekend() {
-        // 2026-11-23 is a Monday.
-        let mon = datetime!(2026-11-23 22:00 +09:00);
-        assert_eq!(
-            due(Rotation::Weekday, &five(), mon),
-            Due::Cartridge("RDX-MON".into())
-        );
-        let fri = mon + Duration::days(4);
-        assert_eq!(
-            due(Rotation::Weekday, &five(), fri),
-            Due::Cartridge("RDX-FRI".into())
-        );
-        let sat = mon + Duration::days(5);
-        assert_eq!(
-            due(Rotation::Weekday, &five(), sat),
-            Due::NoneToday(Weekday::Saturday)
-        );
-    }
-
-    #[test]
-    fn weekly_rotation_moves_on_each_iso_week_and_any_takes_any() {
-        let c: Vec<String> = ["W-A", "W-B", "W-C"].map(String::from).to_vec();
-        let a = due(Rotation::Weekly, &c, datetime!(2026-11-23 22:00 +09:00));
-        let b = due(Rotation::Weekly, &c, datetime!(2026-11-30 22:00 +09:00));
-        let same = due(Rotation::Weekly, &c, datetime!(2026-11-29 22:00 +09:00));
-        assert_ne!(a, b);
-        assert_eq!(a, same, "Sunday is still the same ISO week");
-        assert_eq!(
-            due(Rotation::Any, &c, datetime!(2026-11-23 22:00 +09:00)),
-            Due::Any
-        );
-    }
 }

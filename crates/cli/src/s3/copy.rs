@@ -21,9 +21,9 @@ use time::OffsetDateTime;
 use super::{connect, ensure_medium, lock_spec, s3_failure, target};
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Bytes};
+use crate::job_error::lock_pool;
 use crate::progress::Bar;
 use crate::site::{print_json, SiteCtx};
-use crate::tape::devices::PoolLock;
 
 const ACTOR: &str = "hokan copy";
 
@@ -47,14 +47,12 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
     let target = target(ctx, name)?;
     let repo = crate::site::primary_repository(ctx)?;
     let mut cat = ctx.catalog()?;
-    let _lock = PoolLock::take(cat.path().expect("a file catalog"), target.name.as_str(), l)?;
+    let _lock = lock_pool(cat.path().expect("a file catalog"), target.name.as_str(), l)?;
     // The head the bucket's anchor names: the catalog as it was before this
     // job recorded anything.
     let head = cat.head().map_err(|e| ctx.catalog_failure(&e))?;
-    crate::site::sync_catalog(&repo, &mut cat, &ctx.conf, ctx.now).map_err(|e| match e {
-        crate::site::SyncError::Repo(e) => exit::from_repo(l, &e),
-        crate::site::SyncError::Catalog(e) => ctx.catalog_failure(&e),
-    })?;
+    crate::site::sync_catalog(&repo, &mut cat, &ctx.conf, ctx.now)
+        .map_err(|e| crate::job_error::failure(l, &e))?;
 
     // The bucket first: without object lock it is not an offline target.
     let probe_store = connect(ctx, &target, false)?;
@@ -97,7 +95,8 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
         ids.sort();
         ids.into_iter().map(|(_, id)| id).collect()
     } else {
-        crate::tape::job::snapshots_to_copy(&repo, specs, l)?
+        hokan_jobs::copy::snapshots_to_copy(&repo, specs)
+            .map_err(|e| crate::job_error::failure(l, &e))?
     };
     if ids.is_empty() {
         if locked {

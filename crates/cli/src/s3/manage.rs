@@ -15,8 +15,8 @@ use time::OffsetDateTime;
 use super::{connect, ensure_medium, lock_spec, s3_failure, Target};
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Lang};
+use crate::job_error::lock_pool;
 use crate::site::{print_json, SiteCtx};
-use crate::tape::devices::PoolLock;
 
 /// The bucket's own repository (same passphrase as the primary).
 fn open(ctx: &SiteCtx<'_>, store: &Arc<hokan_s3::S3Store>) -> Result<Repository, Failure> {
@@ -258,7 +258,7 @@ pub fn extend_locks(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> 
     const ACTOR: &str = "hokan s3 extend-locks";
     let l = ctx.lang;
     let mut cat = ctx.catalog()?;
-    let _lock = PoolLock::take(cat.path().expect("a file catalog"), target.name.as_str(), l)?;
+    let _lock = lock_pool(cat.path().expect("a file catalog"), target.name.as_str(), l)?;
     // First versions: the keys, config and objects hokan wrote and locked,
     // whatever was written on top of them since.
     let store = super::connect_as(ctx, target, true, true)?;
@@ -359,7 +359,7 @@ pub fn prune(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> {
     let started = ctx.now;
     let mut cat = ctx.catalog()?;
     // Not while a copy is sending objects its snapshot does not name yet.
-    let _lock = PoolLock::take(cat.path().expect("a file catalog"), target.name.as_str(), l)?;
+    let _lock = lock_pool(cat.path().expect("a file catalog"), target.name.as_str(), l)?;
     // What the snapshots need is read from first versions (what hokan
     // wrote); deletions go through the plain store.
     let originals = super::connect_as(ctx, target, false, true)?;

@@ -1,22 +1,13 @@
-//! `hokan catalog verify|sync|events|export`.
+//! `hokan catalog verify|sync|events|export` (the sync itself is
+//! [`hokan_jobs::catalog::sync`]).
 
-use std::collections::BTreeSet;
-
-use hokan_catalog::{Catalog, Event, Head};
-use hokan_offline::{MediumId, MediumKind, SnapshotId};
-use hokan_repo::Repository;
-use serde::Serialize;
+use hokan_catalog::{Catalog, Head};
 use serde_json::json;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use super::args::CatalogCmd;
-use super::{print_json, SiteConf, SiteCtx};
+use super::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
-
-/// The medium id under which the primary repository's copies are recorded.
-pub const PRIMARY: &str = "primary";
 
 pub fn run(ctx: &SiteCtx<'_>, cmd: CatalogCmd) -> Result<i32, Failure> {
     match cmd {
@@ -34,10 +25,8 @@ pub fn run(ctx: &SiteCtx<'_>, cmd: CatalogCmd) -> Result<i32, Failure> {
             })?;
             let repo = crate::commands::open_repository(ctx.g, ctx.lang, &path, &ctx.conf)?;
             let mut cat = ctx.catalog()?;
-            let stats = sync(&repo, &mut cat, &ctx.conf, ctx.now).map_err(|e| match e {
-                SyncError::Repo(e) => crate::exit::from_repo(ctx.lang, &e),
-                SyncError::Catalog(e) => ctx.catalog_failure(&e),
-            })?;
+            let stats = super::sync_catalog(&repo, &mut cat, &ctx.conf, ctx.now)
+                .map_err(|e| crate::job_error::failure(ctx.lang, &e))?;
             if ctx.g.json {
                 print_json(&stats);
             } else {
@@ -173,117 +162,4 @@ fn events(ctx: &SiteCtx<'_>, limit: usize, only: bool) -> Result<i32, Failure> {
         );
     }
     Ok(exit::OK)
-}
-
-/// What a sync did.
-#[derive(Debug, Default, Serialize)]
-pub struct SyncStats {
-    /// Snapshots newly recorded.
-    pub recorded: usize,
-    /// Snapshots recorded as forgotten.
-    pub forgotten: usize,
-    /// Sources newly declared.
-    pub sources: usize,
-}
-
-/// Why a sync failed.
-pub enum SyncError {
-    /// Reading the repository.
-    Repo(hokan_repo::RepoError),
-    /// Writing the catalog.
-    Catalog(hokan_catalog::CatalogError),
-}
-
-/// Mirror the primary repository's snapshots into the catalog, with a copy
-/// on the `primary` medium each, and declare the configured sources. One
-/// catalog transaction: all or nothing.
-pub fn sync(
-    repo: &Repository,
-    cat: &mut Catalog,
-    conf: &SiteConf,
-    now: OffsetDateTime,
-) -> Result<SyncStats, SyncError> {
-    let (snaps, _damaged) = repo.snapshots().map_err(SyncError::Repo)?;
-    let known = cat.snapshots().map_err(SyncError::Catalog)?;
-    let known_ids: BTreeSet<&str> = known.iter().map(|s| s.id.as_str()).collect();
-    let live: BTreeSet<String> = snaps.iter().map(|(id, _)| id.to_hex()).collect();
-    let mut events = Vec::new();
-    let mut stats = SyncStats::default();
-    let primary = MediumId::new(PRIMARY);
-    if cat.medium(&primary).is_err() {
-        events.push(Event::MediumAdded {
-            medium: primary.clone(),
-            kind: MediumKind::PrimaryDisk,
-            pool: None,
-            label: conf.repository.as_ref().map(|p| p.display().to_string()),
-            capacity: None,
-            note: None,
-        });
-    }
-    let declared: BTreeSet<String> = cat
-        .facts()
-        .map_err(SyncError::Catalog)?
-        .sources
-        .into_iter()
-        .map(|s| s.to_string())
-        .collect();
-    for s in &conf.sources {
-        if !declared.contains(s) {
-            stats.sources += 1;
-            events.push(Event::SourceDeclared {
-                source: s.as_str().into(),
-            });
-        }
-    }
-    for (id, s) in &snaps {
-        let hex = id.to_hex();
-        if known_ids.contains(hex.as_str()) {
-            continue;
-        }
-        let taken_at = OffsetDateTime::parse(&s.time, &Rfc3339).unwrap_or(now);
-        let snapshot = SnapshotId::new(&hex);
-        events.push(Event::SnapshotRecorded {
-            snapshot: snapshot.clone(),
-            source: s.source.as_str().into(),
-            taken_at,
-            hostname: s.hostname.clone(),
-            paths: s.paths.clone(),
-            bytes: s.summary.bytes_total,
-            files: s.summary.files_new + s.summary.files_changed + s.summary.files_unchanged,
-            partial: s.partial,
-        });
-        events.push(Event::CopyRecorded {
-            snapshot,
-            medium: primary.clone(),
-            since: taken_at,
-            complete: true,
-            with: vec![],
-        });
-        stats.recorded += 1;
-    }
-    let on_primary: BTreeSet<String> = cat
-        .copies()
-        .map_err(SyncError::Catalog)?
-        .into_iter()
-        .filter(|c| c.medium == primary)
-        .map(|c| c.snapshot.to_string())
-        .collect();
-    for s in &known {
-        if s.forgotten_at.is_none() && !live.contains(s.id.as_str()) {
-            events.push(Event::SnapshotForgotten {
-                snapshot: s.id.clone(),
-            });
-            stats.forgotten += 1;
-        }
-        if !live.contains(s.id.as_str()) && on_primary.contains(s.id.as_str()) {
-            events.push(Event::CopyRemoved {
-                snapshot: s.id.clone(),
-                medium: primary.clone(),
-                reason: Some("forgotten in the primary repository".into()),
-            });
-        }
-    }
-    cat.record_all(now, "catalog sync", events)
-        .map_err(SyncError::Catalog)?;
-    Ok(stats)
 }

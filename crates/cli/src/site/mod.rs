@@ -27,7 +27,21 @@ use crate::i18n::Lang;
 use crate::Global;
 
 pub use args::{AttestCmd, CatalogCmd, ConfigCmd, MediaCmd};
-pub use catalog::{sync as sync_catalog, SyncError};
+
+/// Mirror the primary repository's snapshots into the catalog
+/// ([`hokan_jobs::catalog::sync`]), with the site's repository and sources.
+pub fn sync_catalog(
+    repo: &hokan_repo::Repository,
+    cat: &mut Catalog,
+    conf: &SiteConf,
+    now: OffsetDateTime,
+) -> Result<hokan_jobs::catalog::SyncStats, hokan_jobs::JobError> {
+    let options = hokan_jobs::catalog::SyncOptions {
+        repository: conf.repository.as_deref(),
+        sources: &conf.sources,
+    };
+    hokan_jobs::catalog::sync(repo, cat, options, now)
+}
 
 /// What the commands need from the site configuration, resolved.
 #[derive(Clone, Debug)]
@@ -121,7 +135,7 @@ impl<'a> SiteCtx<'a> {
     pub fn new(g: &'a Global, lang: Lang) -> Result<SiteCtx<'a>, Failure> {
         let conf = load(g, lang, false)?;
         let now = match &g.now {
-            Some(s) => when::parse_instant(s, OffsetDateTime::now_utc()).map_err(|e| {
+            Some(s) => when::parse_instant(s).map_err(|e| {
                 Failure::new(exit::USAGE, format!("--now {s:?}: {}", pick(lang, &e)))
             })?,
             None => OffsetDateTime::now_utc(),
@@ -268,15 +282,7 @@ impl<'a> SiteCtx<'a> {
 
     /// Map a catalog error to an exit code and message.
     pub fn catalog_failure(&self, e: &CatalogError) -> Failure {
-        let code = match e {
-            CatalogError::Busy => exit::LOCKED,
-            CatalogError::NoSpace { .. } => exit::NO_SPACE,
-            CatalogError::NewerSchema { .. } => exit::NEWER_FORMAT,
-            CatalogError::Corrupt { .. } => exit::DAMAGE,
-            CatalogError::Untrusted { .. } | CatalogError::Missing(_) => exit::UNTRUSTED,
-            _ => exit::ERROR,
-        };
-        Failure::new(code, self.pick(&e.text()))
+        catalog_failure(self.lang, e)
     }
 
     /// The kind of medium a pool gives, if the pool is configured.
@@ -416,6 +422,19 @@ pub fn target_of<'c>(
             ),
         )),
     }
+}
+
+/// Map a catalog error to an exit code and message.
+pub fn catalog_failure(lang: Lang, e: &CatalogError) -> Failure {
+    let code = match e {
+        CatalogError::Busy => exit::LOCKED,
+        CatalogError::NoSpace { .. } => exit::NO_SPACE,
+        CatalogError::NewerSchema { .. } => exit::NEWER_FORMAT,
+        CatalogError::Corrupt { .. } => exit::DAMAGE,
+        CatalogError::Untrusted { .. } | CatalogError::Missing(_) => exit::UNTRUSTED,
+        _ => exit::ERROR,
+    };
+    Failure::new(code, pick(lang, &e.text()))
 }
 
 /// Pick the sentence of a bilingual text.

@@ -33,8 +33,10 @@ use time::OffsetDateTime;
 use super::SiteCtx;
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Lang};
-use crate::tape::devices::{Devices, PoolLock};
+use crate::job_error::lock_pool;
+use crate::tape::devices::Devices;
 use crate::tape::inventory::{self, device_last};
+use hokan_jobs::PoolLock;
 
 /// The actor recorded on the events of an observation.
 pub const ACTOR: &str = "hokan status (observe devices)";
@@ -530,7 +532,7 @@ fn lock(ctx: &SiteCtx<'_>, cat: &Catalog, pool: &PoolName) -> Result<Option<Pool
     let Some(path) = cat.path() else {
         return Ok(None);
     };
-    match PoolLock::take(path, pool.as_str(), ctx.lang) {
+    match lock_pool(path, pool.as_str(), ctx.lang) {
         Ok(l) => Ok(Some(l)),
         Err(f) if f.code == exit::LOCKED => Err(Outcome::Busy),
         Err(f) => Err(Outcome::Failed { reason: f.message }),

@@ -1,9 +1,4 @@
-//! Opening a pool's drive and changer, real or simulated, and the pool's
-//! job lock.
-
-use std::fs::File;
-use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
+//! Opening a pool's drive and changer, real or simulated.
 
 use hokan_offline::{DeviceId, Location};
 use hokan_site::TapeMode;
@@ -170,48 +165,4 @@ fn real(pool: &Pool, _single: bool, lang: Lang) -> Result<Devices, Failure> {
             )
         ),
     ))
-}
-
-/// The pool's job lock: one job per pool (tape or disk) at a time. Released when
-/// dropped (or when the process dies: it is an `flock`).
-pub struct PoolLock {
-    _file: File,
-}
-
-impl PoolLock {
-    /// Take the lock next to the catalog, or fail at once naming the pool.
-    pub fn take(catalog: &Path, pool: &str, lang: Lang) -> Result<PoolLock, Failure> {
-        let path = lock_path(catalog, pool);
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Failure::new(exit::ERROR, format!("{}: {e}", path.display())))?;
-        // SAFETY: flock on a descriptor we own; no memory is involved.
-        let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if r != 0 {
-            return Err(Failure::new(
-                exit::LOCKED,
-                format!(
-                    "{} {pool} ({})",
-                    t(
-                        lang,
-                        "another job is running on pool",
-                        "別のジョブが実行中です: プール"
-                    ),
-                    path.display()
-                ),
-            ));
-        }
-        Ok(PoolLock { _file: file })
-    }
-}
-
-fn lock_path(catalog: &Path, pool: &str) -> PathBuf {
-    let name = catalog
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "catalog".into());
-    catalog.with_file_name(format!("{name}.tape-{pool}.lock"))
 }

@@ -12,21 +12,22 @@ use std::time::Instant;
 use hokan_catalog::{Catalog, Event, MediaSetRow};
 use hokan_format::Id;
 use hokan_offline::{MediumId, MediumKind, SnapshotId};
-use hokan_repo::Repository;
 use hokan_site::{AfterJob, Allocation, TapeMode};
 use hokan_tape::format::{self, Finish, Progress, SetWriter};
 use hokan_tape::TapeError;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::devices::{Devices, PoolLock};
+use super::devices::Devices;
 use super::inventory::reconcile;
-use super::select::{choose, Candidate, NoCartridge, Place};
-use super::{located, tape_failure, Clock, Pool};
+use super::{located, tape_failure, Pool};
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Bytes, Lang};
+use crate::job_error::lock_pool;
 use crate::progress::Bar;
 use crate::site::SiteCtx;
+use hokan_jobs::rotation::tape::{choose, Candidate, NoCartridge, Place};
+use hokan_jobs::Clock;
 
 /// The actor recorded on the job's events.
 pub const ACTOR: &str = "hokan tape backup";
@@ -46,12 +47,11 @@ pub fn backup(
     let now = ctx.now;
     let repo = crate::site::primary_repository(ctx)?;
     let mut cat = ctx.catalog()?;
-    let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
-    crate::site::sync_catalog(&repo, &mut cat, &ctx.conf, now).map_err(|e| match e {
-        crate::site::SyncError::Repo(e) => crate::exit::from_repo(l, &e),
-        crate::site::SyncError::Catalog(e) => ctx.catalog_failure(&e),
-    })?;
-    let ids = snapshots_to_copy(&repo, specs, l)?;
+    let _lock = lock_pool(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
+    crate::site::sync_catalog(&repo, &mut cat, &ctx.conf, now)
+        .map_err(|e| crate::job_error::failure(l, &e))?;
+    let ids = hokan_jobs::copy::snapshots_to_copy(&repo, specs)
+        .map_err(|e| crate::job_error::failure(l, &e))?;
     let plan = repo
         .copy_plan(&ids)
         .map_err(|e| crate::exit::from_repo(l, &e))?;
@@ -294,51 +294,6 @@ pub fn backup(
         }
     }
     Ok(exit::OK)
-}
-
-/// The snapshots named (id, prefix, `latest`), or by default each
-/// source's newest.
-pub(crate) fn snapshots_to_copy(
-    repo: &Repository,
-    specs: &[String],
-    l: Lang,
-) -> Result<Vec<Id>, Failure> {
-    let mut ids = Vec::new();
-    if specs.is_empty() {
-        let (all, _) = repo
-            .snapshots()
-            .map_err(|e| crate::exit::from_repo(l, &e))?;
-        let mut newest: std::collections::BTreeMap<String, (String, Id)> = Default::default();
-        for (id, s) in all {
-            let e = newest
-                .entry(s.source.clone())
-                .or_insert_with(|| (s.time.clone(), id));
-            if s.time > e.0 {
-                *e = (s.time.clone(), id);
-            }
-        }
-        ids.extend(newest.into_values().map(|(_, id)| id));
-    } else {
-        for s in specs {
-            let (id, _) = repo
-                .find_snapshot(s, None)
-                .map_err(|e| crate::exit::from_repo(l, &e))?;
-            if !ids.contains(&id) {
-                ids.push(id);
-            }
-        }
-    }
-    if ids.is_empty() {
-        return Err(Failure::new(
-            exit::ERROR,
-            t(
-                l,
-                "the repository has no snapshot to copy: run `hokan backup` first",
-                "コピーするスナップショットがありません。先に `hokan backup` を実行してください",
-            ),
-        ));
-    }
-    Ok(ids)
 }
 
 struct Job<'a, 'c> {

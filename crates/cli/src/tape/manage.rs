@@ -6,21 +6,22 @@ use hokan_site::TapeMode;
 use hokan_tape::format::{self, Label};
 use serde_json::json;
 
-use super::devices::{Devices, PoolLock};
+use super::devices::Devices;
 use super::inventory::{device_last, reconcile_drive, reconcile_with};
 use super::job::{self, format_failure, kind_of, retained_failure, ACTOR};
 use super::{located, tape_failure, Pool};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
+use crate::job_error::lock_pool;
 use crate::site::{print_json, SiteCtx};
 
 /// `tape label`: erase a cartridge and write this pool's label on it.
 pub fn label(ctx: &SiteCtx<'_>, pool: &Pool, medium: &str) -> Result<i32, Failure> {
     let l = ctx.lang;
-    let clock = super::Clock::new(ctx.now);
+    let clock = hokan_jobs::Clock::new(ctx.now);
     let medium = medium.trim();
     let mut cat = ctx.catalog()?;
-    let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
+    let _lock = lock_pool(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
     let mut dev = Devices::open(pool, l)?;
     let id = MediumId::new(medium);
     let known = cat.medium(&id).ok();
@@ -459,9 +460,9 @@ pub fn status(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
 /// `tape move`: a cartridge to a slot, to the mail slot, or into the drive.
 pub fn move_to(ctx: &SiteCtx<'_>, pool: &Pool, medium: &str, to: &str) -> Result<i32, Failure> {
     let l = ctx.lang;
-    let clock = super::Clock::new(ctx.now);
+    let clock = hokan_jobs::Clock::new(ctx.now);
     let mut cat = ctx.catalog()?;
-    let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
+    let _lock = lock_pool(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
     let mut dev = Devices::open(pool, l)?;
     if dev.changer.is_none() {
         if to != "eject" {

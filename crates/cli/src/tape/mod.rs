@@ -4,8 +4,6 @@
 //! - [`anchor`]: the catalog anchor in each set catalog on tape.
 //! - [`args`]: the command line.
 //! - [`devices`]: opening a pool's drive and changer (real or simulated),
-//!   and the pool's job lock.
-//! - [`select`]: which cartridge a job writes (pure).
 //! - [`inventory`]: what the changer reports, turned into catalog moves (pure).
 //! - [`job`]: `tape backup`: a media set written from the primary repository.
 //! - [`restore`]: `tape restore` from tape alone, and `tape scan`.
@@ -23,13 +21,12 @@ pub mod inventory;
 pub(crate) mod job;
 mod manage;
 mod restore;
-pub mod select;
 mod sim;
 
 use hokan_catalog::Event;
 use hokan_offline::{DeviceId, Location, MediumId, ObservedBy};
 use hokan_site::{TapePool, TargetKind};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 pub use args::TapeCmd;
 
@@ -156,38 +153,4 @@ fn tape_failure(lang: Lang, e: &hokan_tape::TapeError) -> Failure {
         ),
     };
     Failure::new(exit::ERROR, format!("{e}. {hint}"))
-}
-
-/// Event times of a tape command: the command's instant (`--now`, else the
-/// clock) plus the time elapsed since it started, strictly increasing. A
-/// cartridge loaded and unloaded within one job gets two distinct times, so
-/// the evaluator (which, at one instant, believes the more reachable place)
-/// sees the order in which the moves happened.
-pub struct Clock {
-    /// The command's instant.
-    pub start: OffsetDateTime,
-    t0: std::time::Instant,
-    last: std::cell::Cell<OffsetDateTime>,
-}
-
-impl Clock {
-    /// A clock starting at `start`.
-    pub fn new(start: OffsetDateTime) -> Clock {
-        Clock {
-            start,
-            t0: std::time::Instant::now(),
-            last: std::cell::Cell::new(start - Duration::microseconds(1)),
-        }
-    }
-
-    /// Now, later than every instant given before.
-    pub fn at(&self) -> OffsetDateTime {
-        let mut t = self.start + self.t0.elapsed();
-        let min = self.last.get() + Duration::microseconds(1);
-        if t < min {
-            t = min;
-        }
-        self.last.set(t);
-        t
-    }
 }

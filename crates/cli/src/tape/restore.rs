@@ -9,12 +9,13 @@ use hokan_offline::{MediumId, SnapshotId};
 use hokan_tape::format::{self, SetCatalog};
 use serde_json::json;
 
-use super::devices::{Devices, PoolLock};
+use super::devices::Devices;
 use super::inventory::reconcile;
 use super::job::{self, format_failure, kind_of};
 use super::{located, tape_failure, Pool};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
+use crate::job_error::lock_pool;
 use crate::site::{print_json, SiteCtx};
 
 const ACTOR: &str = "hokan tape scan";
@@ -338,7 +339,7 @@ fn mount(
     row: &MediaSetRow,
     medium: &str,
     snapshot: &str,
-    clock: &super::Clock,
+    clock: &hokan_jobs::Clock,
 ) -> Result<(), Failure> {
     if dev.changer.is_some() {
         return job::load(ctx, dev, cat, medium, clock);
@@ -401,10 +402,10 @@ pub fn restore(
 ) -> Result<i32, Failure> {
     let l = ctx.lang;
     let mut cat = ctx.catalog()?;
-    let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
+    let _lock = lock_pool(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
     let (row, snapshot) = find_set(ctx, &cat, pool, set, snapshot)?;
     let snapshot = snapshot.as_str();
-    let clock = super::Clock::new(ctx.now);
+    let clock = hokan_jobs::Clock::new(ctx.now);
     let mut dev = Devices::open(pool, l)?;
     let Some(last) = row.cartridges.last() else {
         return Err(Failure::new(
@@ -515,9 +516,9 @@ struct Found {
 
 pub fn scan(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
     let l = ctx.lang;
-    let clock = super::Clock::new(ctx.now);
+    let clock = hokan_jobs::Clock::new(ctx.now);
     let mut cat = ctx.catalog()?;
-    let _lock = PoolLock::take(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
+    let _lock = lock_pool(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
     let mut dev = Devices::open(pool, l)?;
     let mut found = Vec::new();
     let mut skipped = Vec::new();

@@ -1,5 +1,5 @@
 //! Which cartridge a tape job writes to: pure, so the rotation rules are
-//! tested without devices.
+//! tested without devices (moved from the `hokan` binary's `tape::select`).
 //!
 //! A cartridge may be written when it belongs to the pool, is in the library
 //! (a storage slot or a drive, not the mail slot), is not already part of the

@@ -1,0 +1,61 @@
+//! A job's error ([`hokan_jobs::JobError`]) as the person reads it: the
+//! sentence in their language and the exit code. The library keeps the
+//! data; the words are here, so the messages stay what they were before
+//! the jobs moved out of the binary.
+
+use std::path::Path;
+
+use hokan_jobs::{JobError, PoolLock};
+
+use crate::exit::{self, Failure};
+use crate::i18n::{t, Lang};
+
+/// The failure `hokan` exits with for `e`.
+pub fn failure(lang: Lang, e: &JobError) -> Failure {
+    match e {
+        JobError::PoolBusy { pool, lock } => Failure::new(
+            exit::LOCKED,
+            format!(
+                "{} {pool} ({})",
+                t(
+                    lang,
+                    "another job is running on pool",
+                    "別のジョブが実行中です: プール"
+                ),
+                lock.display()
+            ),
+        ),
+        JobError::LockFile { path, source } => {
+            Failure::new(exit::ERROR, format!("{}: {source}", path.display()))
+        }
+        JobError::Repo(e) => exit::from_repo(lang, e),
+        JobError::Catalog(e) => crate::site::catalog_failure(lang, e),
+        JobError::NoSnapshotToCopy => Failure::new(
+            exit::ERROR,
+            t(
+                lang,
+                "the repository has no snapshot to copy: run `hokan backup` first",
+                "コピーするスナップショットがありません。先に `hokan backup` を実行してください",
+            ),
+        ),
+        JobError::PaperKey(e) => Failure::new(
+            exit::PASSWORD,
+            format!("{}: {e}", t(lang, "paper key", "ペーパーキー")),
+        ),
+        JobError::LatestUndamagedNeedsLatest { .. } => Failure::new(
+            exit::USAGE,
+            t(
+                lang,
+                "--latest-undamaged goes with `latest` only; a snapshot named by its id is restored as named",
+                "--latest-undamaged は `latest` と一緒にのみ使えます。ID で指定したスナップショットはそのまま復元します",
+            ),
+        ),
+        other => Failure::new(exit::ERROR, other.to_string()),
+    }
+}
+
+/// Take the pool's job lock next to the catalog, or fail at once naming the
+/// pool (exit 6).
+pub fn lock_pool(catalog: &Path, pool: &str, lang: Lang) -> Result<PoolLock, Failure> {
+    PoolLock::take(catalog, pool).map_err(|e| failure(lang, &e))
+}

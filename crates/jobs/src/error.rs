@@ -1,0 +1,118 @@
+//! The error of a job.
+//!
+//! Rules (as in rustic_core's `error.rs`):
+//! - anything a caller branches on is a variant; the data a message needs
+//!   is in the variant, never a sentence: the binary writes the ja/en text
+//!   and picks the exit code;
+//! - a cause is kept as a `#[source]`, never flattened into a string;
+//! - [`JobError::is_transient`] says whether running the same job again
+//!   later, unchanged, may succeed (a busy pool, a locked repository, a
+//!   timed-out bucket) or a person must change something first.
+//!
+//! The `Display` texts are short English for logs; people read the
+//! binary's sentences.
+
+use std::path::PathBuf;
+
+use hokan_catalog::CatalogError;
+use hokan_repo::RepoError;
+
+/// Why a job failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JobError {
+    /// Another job holds the pool's lock.
+    #[error("another job is running on pool {pool} ({})", lock.display())]
+    PoolBusy {
+        /// The pool.
+        pool: String,
+        /// Its lock file.
+        lock: PathBuf,
+    },
+    /// The pool's lock file could not be opened.
+    #[error("{}: cannot open the pool's lock file", path.display())]
+    LockFile {
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Reading or writing a repository.
+    #[error("repository")]
+    Repo(#[source] RepoError),
+    /// Reading or writing the catalog.
+    #[error("catalog")]
+    Catalog(#[source] CatalogError),
+    /// A copy job found no snapshot to copy (the repository is empty).
+    #[error("the repository has no snapshot to copy")]
+    NoSnapshotToCopy,
+    /// A paper key that does not decode (a typing mistake; the error names
+    /// the line).
+    #[error("paper key")]
+    PaperKey(#[source] hokan_format::FormatError),
+    /// `latest_undamaged` asked with a snapshot named by its id: a snapshot
+    /// named is restored as named.
+    #[error("latest-undamaged goes with `latest` only, not {spec:?}")]
+    LatestUndamagedNeedsLatest {
+        /// The snapshot asked for.
+        spec: String,
+    },
+}
+
+impl JobError {
+    /// Whether the same job, run again later without any change, may
+    /// succeed: another job or process held a lock, or a store timed out.
+    /// Everything else (damage, a wrong passphrase, a full medium, a
+    /// missing snapshot) needs a person first.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            JobError::PoolBusy { .. } => true,
+            JobError::LockFile { .. } => false,
+            JobError::Repo(e) => repo_is_transient(e),
+            JobError::Catalog(e) => matches!(e, CatalogError::Busy),
+            JobError::NoSnapshotToCopy
+            | JobError::PaperKey(_)
+            | JobError::LatestUndamagedNeedsLatest { .. } => false,
+        }
+    }
+}
+
+fn repo_is_transient(e: &RepoError) -> bool {
+    match e {
+        RepoError::Locked { .. } => true,
+        RepoError::Store(s) => s.is_transient(),
+        _ => false,
+    }
+}
+
+impl From<RepoError> for JobError {
+    fn from(e: RepoError) -> JobError {
+        JobError::Repo(e)
+    }
+}
+
+impl From<CatalogError> for JobError {
+    fn from(e: CatalogError) -> JobError {
+        JobError::Catalog(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_catalog_is_transient_and_a_missing_one_is_not() {
+        assert!(JobError::from(CatalogError::Busy).is_transient());
+        assert!(!JobError::from(CatalogError::Missing("x".into())).is_transient());
+    }
+
+    #[test]
+    fn the_cause_is_kept_as_source() {
+        let e = JobError::from(RepoError::SnapshotNotFound("abc".into()));
+        let src = std::error::Error::source(&e).expect("source");
+        assert!(src.to_string().contains("abc"), "{src}");
+        assert!(!e.is_transient());
+    }
+}

@@ -1,0 +1,44 @@
+//! hokan jobs: what happens in a night and in a drill, as a library.
+//!
+//! This crate owns the logic of the site's jobs that used to live in the
+//! `hokan` binary, so that a daemon, the dashboard or a drill can run a job
+//! without spawning the command line:
+//!
+//! - [`clock`]: event times of a job, strictly increasing.
+//! - [`when`]: times, lengths, capacities and places as people type them,
+//!   checked against their ranges.
+//! - [`lock`]: one job per pool at a time.
+//! - [`catalog`]: the primary repository's snapshots mirrored into the
+//!   catalog (`catalog sync`, and the start of every copy job).
+//! - [`repository`]: opening a repository with a passphrase or paper key.
+//! - [`restore`]: restoring a snapshot of an opened repository, the
+//!   routine every restore (folder, tape, disk, bucket) shares.
+//! - [`copy`]: which snapshots a copy job copies.
+//! - [`rotation`]: tonight's medium of a pool, and what a person must do
+//!   first ([`rotation::RotationPlan`]).
+//!
+//! It leaves to others: arguments, output, the ja/en sentences and exit
+//! codes (the binary turns a [`JobError`] into those); the catalog's schema
+//! (`hokan-catalog`); the offline rules (`hokan-offline`); devices
+//! (`hokan-tape`, `hokan-disk`).
+//!
+//! Nothing here prints. Errors are [`JobError`] (or, for typed input,
+//! [`when::ParseError`]), with their causes kept as sources.
+
+#![deny(missing_docs)]
+
+pub mod catalog;
+pub mod clock;
+pub mod copy;
+mod error;
+pub mod lock;
+pub mod repository;
+pub mod restore;
+pub mod rotation;
+#[cfg(test)]
+mod test_repo;
+pub mod when;
+
+pub use clock::Clock;
+pub use error::JobError;
+pub use lock::PoolLock;

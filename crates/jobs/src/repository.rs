@@ -1,0 +1,108 @@
+//! Opening a repository (a folder, a cartridge's folder, a bucket) with a
+//! passphrase or a paper key.
+//!
+//! Opening is two steps so that a front-end can ask for the passphrase
+//! only when it is needed: [`check`] reads the config (a newer format, a
+//! wrong path or a damaged config is reported before anyone is prompted),
+//! then [`unlock`] opens it with the [`Key`] the caller obtained (from a
+//! file, the environment, a prompt: the caller's business, never read
+//! here). [`open`] does both.
+
+use std::sync::Arc;
+
+use hokan_repo::{Repository, Store};
+
+use crate::JobError;
+
+/// What opens a repository.
+pub enum Key {
+    /// A passphrase (one of the key slots').
+    Passphrase(Vec<u8>),
+    /// The text of a paper key (the K1..K4 lines), opening the repository
+    /// without any key slot.
+    PaperKey(String),
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret itself.
+        match self {
+            Key::Passphrase(_) => f.write_str("Key::Passphrase(..)"),
+            Key::PaperKey(_) => f.write_str("Key::PaperKey(..)"),
+        }
+    }
+}
+
+/// Whether `store` holds a repository this hokan can read: its config is
+/// present, intact and not of a newer format.
+pub fn check(store: &dyn Store) -> Result<(), JobError> {
+    Repository::read_config(store)?;
+    Ok(())
+}
+
+/// Open the repository in `store` with `key`.
+pub fn unlock(store: Arc<dyn Store>, key: Key) -> Result<Repository, JobError> {
+    match key {
+        Key::Passphrase(pw) => Ok(Repository::open(store, &pw)?),
+        Key::PaperKey(text) => {
+            let secret = hokan_format::paper::decode(&text).map_err(JobError::PaperKey)?;
+            Ok(Repository::open_with_secret(store, secret)?)
+        }
+    }
+}
+
+/// [`check`], then [`unlock`].
+pub fn open(store: Arc<dyn Store>, key: Key) -> Result<Repository, JobError> {
+    check(&*store)?;
+    unlock(store, key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_repo::{new_repo, PW};
+    use hokan_repo::RepoError;
+    use hokan_store::LocalStore;
+
+    fn store(dir: &std::path::Path) -> Arc<dyn Store> {
+        Arc::new(LocalStore::new(dir.join("repo")))
+    }
+
+    #[test]
+    fn the_passphrase_opens_and_a_wrong_one_is_permanent() {
+        let (dir, repo) = new_repo();
+        let id = repo.config().id;
+        let opened = open(store(dir.path()), Key::Passphrase(PW.to_vec())).unwrap();
+        assert_eq!(opened.config().id, id);
+        let e = open(store(dir.path()), Key::Passphrase(b"nope".to_vec()))
+            .err()
+            .expect("wrong passphrase");
+        assert!(
+            matches!(e, JobError::Repo(RepoError::WrongPassword { .. })),
+            "{e:?}"
+        );
+        assert!(!e.is_transient());
+    }
+
+    #[test]
+    fn a_folder_without_repository_fails_before_any_key_is_needed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("repo")).unwrap();
+        let e = check(&*store(dir.path())).unwrap_err();
+        assert!(matches!(e, JobError::Repo(_)), "{e:?}");
+    }
+
+    #[test]
+    fn a_mistyped_paper_key_is_its_own_error() {
+        let (dir, _repo) = new_repo();
+        let e = open(store(dir.path()), Key::PaperKey("K1 nonsense".into()))
+            .err()
+            .expect("bad paper key");
+        assert!(matches!(e, JobError::PaperKey(_)), "{e:?}");
+        assert!(std::error::Error::source(&e).is_some());
+        assert_eq!(
+            format!("{:?}", Key::Passphrase(PW.to_vec())),
+            "Key::Passphrase(..)"
+        );
+    }
+}
