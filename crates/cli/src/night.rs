@@ -17,6 +17,12 @@ use std::process::Command as Process;
 use std::time::Instant;
 
 use hokan_catalog::Event;
+use hokan_jobs::notices::{after_night, FailedStep, NextMedium, NightEnd};
+use hokan_jobs::rotation::{FirstStep, RotationPlan, Tonight};
+use hokan_notify::outbox::{self, Select};
+use hokan_notify::Notification;
+use hokan_offline::MediumId;
+use hokan_offline::Problem;
 use hokan_site::calendar::due;
 use hokan_site::{Site, TargetKind};
 use serde_json::{json, Value};
@@ -40,6 +46,18 @@ pub struct Step {
     pub due: bool,
     /// Why not, when not due or not runnable.
     pub skip: Option<(String, String)>,
+}
+
+/// Tonight's cartridge of a disk pool and what a person must do first,
+/// as `--dry-run` and the night's notices say it.
+#[derive(Clone, Debug)]
+pub struct Medium {
+    /// The pool.
+    pub target: String,
+    /// The plan (the device asked when it could be).
+    pub plan: RotationPlan,
+    /// Why the device could not be asked, if it could not.
+    pub unknown: Option<String>,
 }
 
 /// The night's plan at `now`: backup, each target's copy, locks.
@@ -105,9 +123,16 @@ fn sched(target: &hokan_site::Target) -> String {
 }
 
 /// When `target` last got its copy in a night: the newest night job whose
-/// step for it succeeded.
+/// step for it succeeded. A target never copied to since nights began
+/// counts from the first recorded night, so a weekly copy that failed is
+/// caught up the next night rather than a week later.
 fn last_done(history: &[Value], target: &str) -> Option<OffsetDateTime> {
-    history
+    let started = |night: &Value| {
+        night["started_at"]
+            .as_str()
+            .and_then(|at| OffsetDateTime::parse(at, &Rfc3339).ok())
+    };
+    let done = history
         .iter()
         .filter_map(|night| {
             let ok = night["steps"].as_array()?.iter().any(|s| {
@@ -115,10 +140,10 @@ fn last_done(history: &[Value], target: &str) -> Option<OffsetDateTime> {
                     && s["outcome"].as_str() == Some("ok")
                     && s["args"][0].as_str() != Some("s3")
             });
-            let at = night["started_at"].as_str()?;
-            ok.then(|| OffsetDateTime::parse(at, &Rfc3339).ok())?
+            ok.then(|| started(night))?
         })
-        .max()
+        .max();
+    done.or_else(|| history.iter().filter_map(started).min())
 }
 
 /// The night jobs recorded so far (their `detail`s), newest first.
@@ -151,7 +176,8 @@ pub fn run(ctx: &SiteCtx<'_>, dry_run: bool) -> Result<i32, Failure> {
     let started_at = ctx.now;
     let steps = plan(&site, &history(ctx)?, ctx.now.to_offset(ctx.offset()));
     if dry_run {
-        return print_plan(ctx, &steps);
+        let media = media_tonight(ctx, &site, &steps);
+        return print_plan(ctx, &steps, &media);
     }
     let exe = std::env::current_exe().map_err(|e| Failure::new(exit::ERROR, e.to_string()))?;
     let whole_night = Instant::now();
@@ -183,13 +209,12 @@ pub fn run(ctx: &SiteCtx<'_>, dry_run: bool) -> Result<i32, Failure> {
             exit::PARTIAL => "partial",
             _ => "failed",
         };
-        let lines: Vec<&str> = stderr.lines().collect();
-        let tail = &lines[lines.len().saturating_sub(20)..];
+        let tail = tail(&stderr);
         if !ctx.g.json && !ctx.g.quiet {
             eprintln!("   {outcome} (exit {code}, {secs:.1} s)");
         }
         if code != 0 && !ctx.g.json {
-            for line in tail {
+            for line in &tail {
                 eprintln!("   {line}");
             }
         }
@@ -200,12 +225,13 @@ pub fn run(ctx: &SiteCtx<'_>, dry_run: bool) -> Result<i32, Failure> {
     }
     // The site's verdict after the night.
     let status = child(&exe, ctx, &["status".to_owned()]).output();
-    let (status_code, verdict) = match status {
+    let (status_code, verdict, status_tail) = match status {
         Ok(o) => (
             o.status.code().unwrap_or(-1),
             serde_json::from_slice::<Value>(&o.stdout).unwrap_or(Value::Null),
+            tail(&String::from_utf8_lossy(&o.stderr)),
         ),
-        Err(_) => (-1, Value::Null),
+        Err(e) => (-1, Value::Null, vec![e.to_string()]),
     };
     let ran: Vec<&Value> = results
         .iter()
@@ -223,7 +249,10 @@ pub fn run(ctx: &SiteCtx<'_>, dry_run: bool) -> Result<i32, Failure> {
         "started_at": started_at.format(&Rfc3339).unwrap_or_default(),
         "steps": results,
         "status_exit_code": status_code,
+        "status_stderr_tail": status_tail,
         "compliant": verdict["compliant"],
+        "trusted": verdict["trusted"],
+        "anchor_notes": verdict["anchor_notes"],
     });
     let mut cat = ctx.catalog()?;
     cat.record(
@@ -243,13 +272,23 @@ pub fn run(ctx: &SiteCtx<'_>, dry_run: bool) -> Result<i32, Failure> {
         },
     )
     .map_err(|e| ctx.catalog_failure(&e))?;
+    let notices = tell(
+        ctx,
+        &site,
+        &results,
+        failed == ran.len() && failed > 0,
+        &verdict,
+        finished_at,
+    );
     let code = match outcome {
         "ok" => status_code,
         "partial" => exit::PARTIAL,
         _ => exit::ERROR,
     };
     if ctx.g.json {
-        print_json(&json!({"outcome": outcome, "exit_code": code, "night": detail}));
+        print_json(
+            &json!({"outcome": outcome, "exit_code": code, "night": detail, "notices": notices}),
+        );
     } else {
         let (en, ja) = match outcome {
             "ok" => ("every step succeeded", "すべての手順が成功しました"),
@@ -280,8 +319,135 @@ pub fn run(ctx: &SiteCtx<'_>, dry_run: bool) -> Result<i32, Failure> {
             ),
         };
         println!("{}: {c}", t(l, "site", "サイト"));
+        if !notices.is_empty() {
+            println!("{}: {}", t(l, "notices queued", "通知"), notices.join(", "));
+        }
     }
     Ok(code)
+}
+
+/// Queue the notices the night is worth (failed steps, the verdict's
+/// problems, the next night's cartridge) for every `[[notify]]` target and
+/// send what is due now; what cannot be sent stays in the outbox for the
+/// next `hokan notify flush`, run or daemon pass. Returns the kinds queued.
+/// Notifying never changes the night's outcome: a problem here is logged.
+fn tell(
+    ctx: &SiteCtx<'_>,
+    site: &Site,
+    results: &[Value],
+    all_failed: bool,
+    verdict: &Value,
+    at: OffsetDateTime,
+) -> Vec<String> {
+    let failed: Vec<FailedStep> = results
+        .iter()
+        .filter(|r| r["outcome"] != "ok" && r["outcome"] != "skipped")
+        .map(|r| FailedStep {
+            what: r["args"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            exit_code: r["exit_code"].as_i64().unwrap_or(-1) as i32,
+            said: r["stderr_tail"]
+                .as_array()
+                .and_then(|l| l.last())
+                .and_then(|l| l.as_str())
+                .map(str::to_owned),
+        })
+        .collect();
+    let problems: Option<Vec<Problem>> =
+        serde_json::from_value(verdict["evaluation"]["problems"].clone()).ok();
+    let next = next_media(ctx, site, at);
+    let notices = after_night(&NightEnd {
+        site: site.name(),
+        at,
+        failed,
+        all_failed,
+        problems: problems.as_deref(),
+        next: &next,
+    });
+    let kinds: Vec<String> = notices
+        .iter()
+        .filter_map(|n| {
+            serde_json::to_value(n).ok()?["type"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    let targets = site.notify();
+    if targets.is_empty() || notices.is_empty() {
+        return if targets.is_empty() {
+            Vec::new()
+        } else {
+            kinds
+        };
+    }
+    let sent = (|| -> Result<(), String> {
+        let mut cat = ctx.catalog().map_err(|f| f.message)?;
+        for notice in notices {
+            let n = Notification {
+                site: site.name().to_owned(),
+                host: crate::notify::hostname(),
+                raised_at: at.to_offset(ctx.offset()),
+                notice,
+            };
+            outbox::queue(&mut cat, targets, &n, at).map_err(|e| e.to_string())?;
+        }
+        outbox::deliver(&mut cat, targets, Select::Due, at).map_err(|e| e.to_string())?;
+        Ok(())
+    })();
+    if let Err(e) = sent {
+        tracing::error!(error = %e, "the night's notices could not be queued or sent");
+        if !ctx.g.json {
+            eprintln!("{}: {e}", t(ctx.lang, "notices", "通知"));
+        }
+    }
+    kinds
+}
+
+/// The next night's cartridge of every disk pool due then, knowing what
+/// each device reaches now (the person has the day to insert it).
+fn next_media(ctx: &SiteCtx<'_>, site: &Site, now: OffsetDateTime) -> Vec<NextMedium> {
+    let local = now.to_offset(ctx.offset());
+    let next_night = site
+        .schedule()
+        .and_then(|c| c.next_after(local))
+        .unwrap_or(local + time::Duration::days(1));
+    let mut out = Vec::new();
+    for target in site.targets() {
+        let TargetKind::DiskPool(conf) = &target.kind else {
+            continue;
+        };
+        if !due(target.schedule.as_ref(), Some(local), next_night) {
+            continue;
+        }
+        let name = target.name.as_str();
+        let Ok(reach) = reachable(ctx, name) else {
+            continue;
+        };
+        out.push(NextMedium {
+            pool: name.to_owned(),
+            plan: RotationPlan::disk(conf.rotation, &conf.cartridges, next_night).reaching(&reach),
+            into: hokan_offline::Text::new(
+                format!("the drive of disk pool {name}"),
+                format!("ディスクプール {name} のドライブ"),
+            ),
+            before: next_night,
+        });
+    }
+    out
+}
+
+/// The last 20 lines of a step's standard error, kept in the job record.
+fn tail(stderr: &str) -> Vec<String> {
+    let lines: Vec<&str> = stderr.lines().collect();
+    lines[lines.len().saturating_sub(20)..]
+        .iter()
+        .map(|l| l.to_string())
+        .collect()
 }
 
 /// A child `hokan … --json` with this run's site, language, clock and
@@ -311,14 +477,115 @@ fn child(exe: &Path, ctx: &SiteCtx<'_>, args: &[String]) -> Process {
     c
 }
 
-fn print_plan(ctx: &SiteCtx<'_>, steps: &[Step]) -> Result<i32, Failure> {
+/// Tonight's cartridge of every disk pool due tonight, and whether its
+/// device reaches it now (so a person knows what to insert first).
+pub fn media_tonight(ctx: &SiteCtx<'_>, site: &Site, steps: &[Step]) -> Vec<Medium> {
+    let local = ctx.now.to_offset(ctx.offset());
+    let mut out = Vec::new();
+    for target in site.targets() {
+        let TargetKind::DiskPool(conf) = &target.kind else {
+            continue;
+        };
+        let name = target.name.as_str();
+        if !steps
+            .iter()
+            .any(|s| s.due && s.target.as_deref() == Some(name))
+        {
+            continue;
+        }
+        let plan = RotationPlan::disk(conf.rotation, &conf.cartridges, local);
+        match reachable(ctx, name) {
+            Ok(reach) => out.push(Medium {
+                target: name.to_owned(),
+                plan: plan.reaching(&reach),
+                unknown: None,
+            }),
+            Err(e) => out.push(Medium {
+                target: name.to_owned(),
+                plan,
+                unknown: Some(e.message),
+            }),
+        }
+    }
+    out
+}
+
+/// The pool cartridges a disk pool's device reaches now.
+fn reachable(ctx: &SiteCtx<'_>, pool: &str) -> Result<Vec<MediumId>, Failure> {
+    let pool = crate::disk::pool(ctx, pool)?;
+    let cat = ctx.catalog()?;
+    let media = cat.media().map_err(|e| ctx.catalog_failure(&e))?;
+    let mut dev = crate::disk::device::open(ctx, &pool, &cat)?;
+    let st = dev
+        .status()
+        .map_err(|e| crate::disk::disk_failure(ctx.lang, &e))?;
+    Ok(st
+        .cartridges
+        .iter()
+        .filter_map(|c| {
+            crate::disk::device::medium_of(c, &media)
+                .or_else(|| c.fs_label.as_deref().map(MediumId::new))
+        })
+        .collect())
+}
+
+/// What a person must do first for `m`, in the run's language.
+pub fn first_step(l: crate::i18n::Lang, m: &Medium) -> Option<String> {
+    Some(match m.plan.first.as_ref()? {
+        FirstStep::Insert(c) => format!(
+            "{} {c} {}",
+            t(l, "insert", "カートリッジ"),
+            t(
+                l,
+                &format!("into the drive of pool {} before the night's job", m.target),
+                &format!(
+                    "をプール {} のドライブに夜間ジョブの前に挿入してください",
+                    m.target
+                ),
+            )
+        ),
+        FirstStep::InsertAnyOfPool => format!(
+            "{} {}",
+            t(l, "insert a formatted cartridge of pool", "プール"),
+            t(
+                l,
+                &format!("{} before the night's job", m.target),
+                &format!(
+                    "{} のフォーマット済みカートリッジを夜間ジョブの前に挿入してください",
+                    m.target
+                ),
+            )
+        ),
+    })
+}
+
+fn tonight_text(l: crate::i18n::Lang, m: &Medium) -> String {
+    match &m.plan.tonight {
+        Tonight::Cartridge(c) => c.to_string(),
+        Tonight::NoneToday(d) => format!("{} ({d})", t(l, "none today", "本日なし")),
+        Tonight::Any => t(l, "any cartridge of the pool", "プールのどれでも").to_owned(),
+    }
+}
+
+fn print_plan(ctx: &SiteCtx<'_>, steps: &[Step], media: &[Medium]) -> Result<i32, Failure> {
     let l = ctx.lang;
     if ctx.g.json {
         let v: Vec<Value> = steps
             .iter()
             .map(|s| json!({"command": format!("hokan {}", s.args.join(" ")), "target": s.target, "due": s.due, "why_not": s.skip.as_ref().map(|w| &w.0)}))
             .collect();
-        print_json(&json!({"dry_run": true, "steps": v}));
+        let m: Vec<Value> = media
+            .iter()
+            .map(|m| {
+                json!({
+                    "target": m.target,
+                    "tonight": tonight_text(l, m),
+                    "first": first_step(l, m),
+                    "device_unknown": m.unknown,
+                })
+            })
+            .collect();
+        print_json(&json!({"dry_run": true, "steps": v, "media": m}));
         return Ok(exit::OK);
     }
     println!(
@@ -335,6 +602,31 @@ fn print_plan(ctx: &SiteCtx<'_>, steps: &[Step]) -> Result<i32, Failure> {
             (None, true) => println!("  {} {cmd}", t(l, "run ", "実行")),
             (Some((en, ja)), _) => println!("  {} {cmd}: {}", t(l, "skip", "省略"), t(l, en, ja)),
             (None, false) => println!("  {} {cmd}", t(l, "skip", "省略")),
+        }
+    }
+    for m in media {
+        println!(
+            "{} {}: {}",
+            t(l, "Tonight's cartridge of", "今夜のカートリッジ:"),
+            m.target,
+            tonight_text(l, m)
+        );
+        if let Some(why) = &m.unknown {
+            println!(
+                "  {}: {why}",
+                t(
+                    l,
+                    "the device could not be asked",
+                    "装置に問い合わせできません"
+                )
+            );
+        }
+    }
+    let firsts: Vec<String> = media.iter().filter_map(|m| first_step(l, m)).collect();
+    if !firsts.is_empty() {
+        println!("{}", t(l, "A person must first:", "事前に人が行うこと:"));
+        for f in firsts {
+            println!("  - {f}");
         }
     }
     Ok(exit::OK)

@@ -54,7 +54,7 @@ fn targets<'c>(ctx: &'c SiteCtx<'_>) -> Result<&'c [hokan_site::Notify], Failure
 }
 
 /// This machine's name, for "where" in every message.
-fn hostname() -> String {
+pub fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_owned())
         .ok()

@@ -14,6 +14,7 @@
 //! - [`restore`]: restoring a snapshot of an opened repository, the
 //!   routine every restore (folder, tape, disk, bucket) shares.
 //! - [`copy`]: which snapshots a copy job copies.
+//! - [`notices`]: what a night tells people, as notices to queue.
 //! - [`rotation`]: tonight's medium of a pool, and what a person must do
 //!   first ([`rotation::RotationPlan`]).
 //!
@@ -32,6 +33,7 @@ pub mod clock;
 pub mod copy;
 mod error;
 pub mod lock;
+pub mod notices;
 pub mod repository;
 pub mod restore;
 pub mod rotation;

@@ -98,7 +98,7 @@ fn attached_location(pool: &Pool, device: &str) -> Location {
 }
 
 /// A device error as a failure: its sentence, and what to do.
-fn disk_failure(lang: Lang, e: &hokan_disk::DiskError) -> Failure {
+pub(crate) fn disk_failure(lang: Lang, e: &hokan_disk::DiskError) -> Failure {
     use hokan_disk::DiskError as E;
     let hint = match e {
         E::NoCartridge { .. } => t(

@@ -58,6 +58,12 @@ pub enum CatalogCmd {
         #[arg(long)]
         catalog_only: bool,
     },
+    /// List recent jobs (nights, copies, restores) with their outcome and steps.
+    Jobs {
+        /// How many (newest first), 1 to 100000.
+        #[arg(long, default_value_t = 20, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+        limit: usize,
+    },
     /// Export the facts only the catalog holds, as JSON, to keep beside the reports.
     Export {
         /// Write to this file instead of standard output.

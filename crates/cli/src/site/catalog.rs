@@ -45,6 +45,7 @@ pub fn run(ctx: &SiteCtx<'_>, cmd: CatalogCmd) -> Result<i32, Failure> {
             limit,
             catalog_only,
         } => events(ctx, limit, catalog_only),
+        CatalogCmd::Jobs { limit } => jobs(ctx, limit),
         CatalogCmd::Export { output } => {
             let cat = ctx.catalog()?;
             let only = cat
@@ -141,6 +142,40 @@ fn verify(ctx: &SiteCtx<'_>, expect: Option<&str>) -> Result<i32, Failure> {
         }
     }
     Ok(if r.ok() { exit::OK } else { exit::DAMAGE })
+}
+
+fn jobs(ctx: &SiteCtx<'_>, limit: usize) -> Result<i32, Failure> {
+    let cat = ctx.catalog()?;
+    let jobs = cat.jobs(limit).map_err(|e| ctx.catalog_failure(&e))?;
+    if ctx.g.json {
+        print_json(&json!({"jobs": jobs}));
+        return Ok(exit::OK);
+    }
+    for j in jobs.iter().rev() {
+        let secs = (j.finished_at - j.started_at).whole_seconds();
+        println!(
+            "{:>6}  {}  {:<8} {:<8} {} ({secs} s)",
+            j.seq,
+            ctx.when(j.started_at),
+            j.job,
+            j.outcome,
+            j.target
+        );
+        for s in j.detail["steps"].as_array().into_iter().flatten() {
+            let args: Vec<&str> = s["args"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str())
+                .collect();
+            println!(
+                "          {:<8} hokan {}",
+                s["outcome"].as_str().unwrap_or("?"),
+                args.join(" ")
+            );
+        }
+    }
+    Ok(exit::OK)
 }
 
 fn events(ctx: &SiteCtx<'_>, limit: usize, only: bool) -> Result<i32, Failure> {
