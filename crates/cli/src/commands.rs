@@ -44,6 +44,7 @@ pub fn run(cli: Cli, lang: Lang) -> Out {
             force,
             time,
         } => ctx.backup(paths, source, tags, force, time),
+        Command::Daemon => crate::daemon::run(&g, lang),
         Command::Run { dry_run } => {
             let ctx = crate::site::SiteCtx::new(&g, lang)?;
             crate::night::run(&ctx, dry_run)

@@ -23,6 +23,7 @@ macro_rules! eprintln {
 }
 
 mod commands;
+mod daemon;
 mod demo;
 mod disk;
 mod exit;
@@ -144,6 +145,12 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Run the night on the site's schedule ([site] schedule), as a service:
+    /// catches up once after a missed time, one night at a time, records a
+    /// night killed mid-way as interrupted, alerts when a night has not
+    /// finished by [site] expect_done_by; SIGHUP re-reads hokan.toml,
+    /// SIGTERM stops between nights. See packaging/ for the systemd unit.
+    Daemon,
     /// List snapshots.
     Snapshots {
         /// Only this source.
@@ -365,6 +372,7 @@ const JA_ABOUT: &[(&str, &str)] = &[
     ("init", "新しいリポジトリを作成します"),
     ("backup", "パスを新しいスナップショット (世代) にバックアップします"),
     ("run", "hokan.toml のとおりに夜間ジョブを実行します: 全ソースのバックアップ、今夜予定の各オフライン保管先へのコピー、S3 ロック延長、サイトの判定（一部失敗は終了コード 3）"),
+    ("daemon", "サービスとして夜間ジョブを [site] schedule のとおりに実行します（停止中に逃した回は一度だけ実行、同時実行なし、途中で止まった回は中断として記録、expect_done_by までに終わらなければ通知、SIGHUP で再読込、SIGTERM で停止）"),
     ("snapshots", "スナップショットを一覧表示します"),
     ("ls", "スナップショット内のファイルを一覧表示します"),
     ("diff", "2 つのスナップショットの違いを表示します"),
@@ -456,10 +464,16 @@ fn main() {
         }
     };
     let lang = Lang::detect(cli.global.lang);
+    // A service logs what it does; a command only its warnings.
+    let level = if matches!(cli.command, Command::Daemon) {
+        "info"
+    } else {
+        "warn"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("HOKAN_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+                .unwrap_or_else(|_| level.into()),
         )
         .with_writer(std::io::stderr)
         .with_ansi(out::colour_stderr())

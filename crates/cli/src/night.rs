@@ -474,6 +474,16 @@ fn child(exe: &Path, ctx: &SiteCtx<'_>, args: &[String]) -> Process {
         c.env("HOKAN_NOW", ctx.now.format(&Rfc3339).unwrap_or_default());
     }
     c.args(args);
+    // A step dies with the night (a killed `hokan run` or daemon leaves no
+    // step writing on its own); its writes are crash-safe.
+    // SAFETY: prctl between fork and exec is async-signal-safe and touches
+    // no memory of ours.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut c, || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
     c
 }
 

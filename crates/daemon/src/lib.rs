@@ -211,7 +211,10 @@ pub fn serve(night: &mut dyn Night, clock: &dyn Clock, signals: &Signals) -> usi
                 night.finished(due, &outcome);
                 ran += 1;
             }
-            Decision::WaitUntil(t) => clock.wait_until(t, &|| signals.pending()),
+            Decision::WaitUntil(t) => {
+                tracing::info!(next = %t, "waiting for the next night");
+                clock.wait_until(t, &|| signals.pending())
+            }
             Decision::NoSchedule => {
                 tracing::error!(
                     "no [site] schedule in hokan.toml: nothing to run; add one and send SIGHUP"
