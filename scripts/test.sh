@@ -20,6 +20,7 @@ command -v mount >/dev/null || need_apt+=(mount)
 command -v losetup >/dev/null || need_apt+=(util-linux)
 command -v lsblk >/dev/null || need_apt+=(util-linux)
 command -v mkfs.ext4 >/dev/null || need_apt+=(e2fsprogs)
+command -v systemd-analyze >/dev/null || need_apt+=(systemd)   # schedules checked against systemd's own calendar
 # moto's S3 server for hokan-s3's tests comes from PyPI through pip.
 { python3 -c 'import moto.server' 2>/dev/null && python3 -c 'import aiosmtpd' 2>/dev/null; } \
   || python3 -m pip --version >/dev/null 2>&1 \

@@ -18,6 +18,10 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     ("hokan copy --to s3:", "needs a live S3 bucket"),
     (
+        "hokan run",
+        "the night's S3 copy needs a live bucket, and the demo's tapes are all retained (the other steps are done)",
+    ),
+    (
         "hokan notify test",
         "the demo site has no [[notify]] targets (exit 10, a configuration error)",
     ),
