@@ -173,16 +173,28 @@ pub fn run(ctx: &SiteCtx<'_>, dry_run: bool) -> Result<i32, Failure> {
             ),
         ));
     };
-    let started_at = ctx.now;
     let steps = plan(&site, &history(ctx)?, ctx.now.to_offset(ctx.offset()));
     if dry_run {
         let media = media_tonight(ctx, &site, &steps);
         return print_plan(ctx, &steps, &media);
     }
+    let (code, summary) = night(ctx, &site, &steps)?;
+    if ctx.g.json {
+        print_json(&summary);
+    }
+    Ok(code)
+}
+
+/// Run `steps` as the night at `ctx.now`: each due step, the verdict, the
+/// job record, the notices. Prints its text (not its JSON, which it
+/// returns) unless `--json`.
+pub fn night(ctx: &SiteCtx<'_>, site: &Site, steps: &[Step]) -> Result<(i32, Value), Failure> {
+    let l = ctx.lang;
+    let started_at = ctx.now;
     let exe = std::env::current_exe().map_err(|e| Failure::new(exit::ERROR, e.to_string()))?;
     let whole_night = Instant::now();
     let mut results = Vec::new();
-    for step in &steps {
+    for step in steps {
         if !step.due {
             results.push(json!({
                 "args": step.args, "target": step.target, "outcome": "skipped",
@@ -274,7 +286,7 @@ pub fn run(ctx: &SiteCtx<'_>, dry_run: bool) -> Result<i32, Failure> {
     .map_err(|e| ctx.catalog_failure(&e))?;
     let notices = tell(
         ctx,
-        &site,
+        site,
         &results,
         failed == ran.len() && failed > 0,
         &verdict,
@@ -285,11 +297,9 @@ pub fn run(ctx: &SiteCtx<'_>, dry_run: bool) -> Result<i32, Failure> {
         "partial" => exit::PARTIAL,
         _ => exit::ERROR,
     };
-    if ctx.g.json {
-        print_json(
-            &json!({"outcome": outcome, "exit_code": code, "night": detail, "notices": notices}),
-        );
-    } else {
+    let summary =
+        json!({"outcome": outcome, "exit_code": code, "night": detail, "notices": notices});
+    if !ctx.g.json {
         let (en, ja) = match outcome {
             "ok" => ("every step succeeded", "すべての手順が成功しました"),
             "partial" => (
@@ -323,7 +333,7 @@ pub fn run(ctx: &SiteCtx<'_>, dry_run: bool) -> Result<i32, Failure> {
             println!("{}: {}", t(l, "notices queued", "通知"), notices.join(", "));
         }
     }
-    Ok(code)
+    Ok((code, summary))
 }
 
 /// Queue the notices the night is worth (failed steps, the verdict's

@@ -287,3 +287,59 @@ fn each_target_gets_its_copy_on_its_nights_and_a_tape_error_leaves_the_others_do
         "{mon}"
     );
 }
+
+/// The demo (README's first command) runs its last night through `hokan
+/// run`: every step of it succeeds (tape, RDX, and S3 when moto is there)
+/// and the night is one job in the demo site's catalog.
+#[test]
+fn the_demo_runs_a_night_through_hokan_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_hokan"))
+        .args(["--json", "--lang", "en", "demo"])
+        .arg(&dir)
+        .env("LANG", "C")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let night = &v["site"]["night"];
+    assert_eq!(night["outcome"], "ok", "{night}");
+    let steps: Vec<String> = night["night"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}",
+                s["args"][0].as_str().unwrap(),
+                s["outcome"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        steps.starts_with(&[
+            "backup ok".to_owned(),
+            "tape ok".to_owned(),
+            "disk ok".to_owned()
+        ]),
+        "{steps:?}"
+    );
+    let jobs = std::process::Command::new(env!("CARGO_BIN_EXE_hokan"))
+        .arg("--config")
+        .arg(dir.join("hokan.toml"))
+        .args(["--json", "catalog", "jobs"])
+        .output()
+        .unwrap();
+    let jobs: Value = serde_json::from_slice(&jobs.stdout).unwrap();
+    assert_eq!(
+        jobs["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|j| j["job"] == "night")
+            .count(),
+        1,
+        "{jobs}"
+    );
+}

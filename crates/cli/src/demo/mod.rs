@@ -208,6 +208,8 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
         println!("  {site} media move HKN002L9 --to offsite:bank --by YOUR-NAME");
         println!("  {site} report --format html -o report.html");
         println!("  {site} catalog verify");
+        println!("  {site} catalog jobs");
+        println!("  {site} run --dry-run");
     }
     Ok(if ok { exit::OK } else { exit::ERROR })
 }

@@ -464,9 +464,11 @@ secret_access_key_file = "s3-secret"
         t(lang, "inspection report written:", "点検用の報告書を出力:"),
         report.display()
     ));
-    let ok = !before.compliant && after.compliant;
+    let night = tonight(dir, &g2, lang, last_night + Duration::days(1), say)?;
+    let ok = !before.compliant && after.compliant && night["outcome"] == "ok";
     Ok((
         json!({
+            "night": night,
             "config": config,
             "catalog": cat_path,
             "report": report,
@@ -475,6 +477,114 @@ secret_access_key_file = "s3-secret"
         }),
         ok,
     ))
+}
+
+/// The next night, as a site runs it: `hokan run --dry-run` shows the plan
+/// and what a person must do first; the person does it (inserts the RDX
+/// cartridge, adds a fresh tape: the three in the library are retained);
+/// then `hokan run` runs the whole night — backup, tape, RDX, S3 — as one
+/// job. Returns the night's summary (as `hokan run --json` prints it).
+fn tonight(
+    dir: &Path,
+    g: &Global,
+    lang: Lang,
+    at: OffsetDateTime,
+    say: &dyn Fn(String),
+) -> Result<Value, Failure> {
+    let mut g3 = g.clone();
+    g3.now = Some(at.format(&Rfc3339).expect("time"));
+    g3.quiet = true;
+    g3.json = true;
+    let ctx = site::SiteCtx::new(&g3, lang)?;
+    let site = ctx.conf.loaded.clone().expect("the demo config loads");
+    let steps = crate::night::plan(&site, &[], at.to_offset(ctx.offset()));
+    let media = crate::night::media_tonight(&ctx, &site, &steps);
+    say(format!(
+        "\n11. {}",
+        t(
+            lang,
+            "the next night — `hokan run --dry-run`, then `hokan run`:",
+            "次の夜 — `hokan run --dry-run`、続いて `hokan run`:"
+        )
+    ));
+    for s in steps.iter().filter(|s| s.due) {
+        say(format!(
+            "  {} hokan {}",
+            t(lang, "plan:", "予定:"),
+            s.args.join(" ")
+        ));
+    }
+    for m in &media {
+        if let Some(f) = crate::night::first_step(lang, m) {
+            say(format!(
+                "  {} {f}",
+                t(lang, "a person must first:", "事前作業:")
+            ));
+        }
+    }
+    // The person: the RDX cartridge into the drive, a fresh tape into the
+    // library.
+    let before = at - Duration::hours(2);
+    let mut g4 = g3.clone();
+    g4.now = Some(before.format(&Rfc3339).expect("time"));
+    g4.json = false;
+    use crate::disk::args::{DiskCmd, SimCmd as DiskSim};
+    crate::disk::run(
+        DiskCmd::Sim(DiskSim::Insert {
+            pool: "rdx".into(),
+            medium: "RDX-1".into(),
+            slot: None,
+        }),
+        &g4,
+        lang,
+    )?;
+    let tape = |cmd: TapeCmd| crate::tape::run(cmd, &g4, lang);
+    tape(TapeCmd::Sim(SimCmd::Insert {
+        pool: "weekday".into(),
+        barcode: "HKN004L9".into(),
+        capacity: "12TiB".into(),
+        write_protected: false,
+    }))?;
+    tape(TapeCmd::Label {
+        pool: "weekday".into(),
+        medium: "HKN004L9".into(),
+    })?;
+    say(format!(
+        "  {}",
+        t(
+            lang,
+            "done: RDX-1 inserted, a fresh tape HKN004L9 added (the three others are retained for 28 days)",
+            "実施: RDX-1 を挿入、新しいテープ HKN004L9 を追加（他の3本は28日間保持中）"
+        )
+    ));
+    let data = dir.join("data").join("tonight.txt");
+    fs::write(&data, format!("night of {at}\n")).map_err(|e| super::io(lang, &data, e))?;
+    let (_, summary) = crate::night::night(&ctx, &site, &steps)?;
+    for s in summary["night"]["steps"].as_array().into_iter().flatten() {
+        let args: Vec<&str> = s["args"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.as_str())
+            .collect();
+        say(format!(
+            "  {:<8} hokan {} ({:.1} s)",
+            s["outcome"].as_str().unwrap_or("?"),
+            args.join(" "),
+            s["seconds"].as_f64().unwrap_or(0.0)
+        ));
+    }
+    say(format!(
+        "  {}: {} ({})",
+        t(lang, "the night", "夜間ジョブ"),
+        summary["outcome"].as_str().unwrap_or("?"),
+        t(
+            lang,
+            "one job in the catalog: hokan catalog jobs",
+            "カタログに1件のジョブとして記録: hokan catalog jobs"
+        )
+    ));
+    Ok(summary)
 }
 
 fn fail(lang: Lang, e: hokan_catalog::CatalogError) -> Failure {
