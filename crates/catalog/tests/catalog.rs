@@ -822,3 +822,47 @@ fn notifications_move_from_queued_to_sent_once_and_replay() {
     let r = cat.verify(None).unwrap();
     assert!(r.ok(), "{:?}", r.problems);
 }
+
+/// A job's figures are JSON with floats (seconds, rates). The tables are
+/// checked against a replay of the log, so every float must come back from
+/// the stored text exactly: a last-digit difference would make an honest
+/// catalog look edited (found by `hokan run`, whose steps record seconds).
+#[test]
+fn job_details_with_floats_replay_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("catalog.db");
+    let mut cat = Catalog::open(&path).unwrap();
+    // Values whose shortest representation is long, and which a fast
+    // (not correctly rounded) parser reads one unit off.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut floats = vec![
+        1.678_191_636_999_999_8,
+        0.1 + 0.2,
+        5e-324,
+        1.7976931348623157e308,
+    ];
+    for _ in 0..2000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        floats.push((x % 10_000_000_000) as f64 / 1e9 + 1e-7 * ((x >> 40) as f64));
+    }
+    for (i, chunk) in floats.chunks(50).enumerate() {
+        let at = T0 + time::Duration::minutes(i as i64);
+        cat.record(
+            at,
+            "test",
+            Event::JobFinished {
+                job: "night".into(),
+                target: "site".into(),
+                started_at: at,
+                finished_at: at,
+                outcome: "ok".into(),
+                detail: serde_json::json!({ "seconds": chunk }),
+            },
+        )
+        .unwrap();
+    }
+    let report = cat.verify(None).unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}

@@ -175,7 +175,7 @@ pub fn run(ctx: &SiteCtx<'_>, dry_run: bool) -> Result<i32, Failure> {
     };
     let steps = plan(&site, &history(ctx)?, ctx.now.to_offset(ctx.offset()));
     if dry_run {
-        let media = media_tonight(ctx, &site, &steps);
+        let media = media_tonight(ctx, &site, &steps, ctx.now);
         return print_plan(ctx, &steps, &media);
     }
     let (code, summary) = night(ctx, &site, &steps)?;
@@ -265,6 +265,12 @@ pub fn night(ctx: &SiteCtx<'_>, site: &Site, steps: &[Step]) -> Result<(i32, Val
         "compliant": verdict["compliant"],
         "trusted": verdict["trusted"],
         "anchor_notes": verdict["anchor_notes"],
+        // Why the site could not be judged, when it could not.
+        "untrusted_because": if verdict["trusted"] == false {
+            verdict["evaluation"]["problems"].clone()
+        } else {
+            Value::Null
+        },
     });
     let mut cat = ctx.catalog()?;
     cat.record(
@@ -484,6 +490,12 @@ fn child(exe: &Path, ctx: &SiteCtx<'_>, args: &[String]) -> Process {
         c.env("HOKAN_NOW", ctx.now.format(&Rfc3339).unwrap_or_default());
     }
     c.args(args);
+    // A night run at a given instant backs up as of that instant too.
+    if g.now.is_some() && args.first().map(String::as_str) == Some("backup") {
+        let utc = ctx.now.to_offset(time::UtcOffset::UTC);
+        c.arg("--time")
+            .arg(utc.format(&Rfc3339).unwrap_or_default());
+    }
     // A step dies with the night (a killed `hokan run` or daemon leaves no
     // step writing on its own); its writes are crash-safe.
     // SAFETY: prctl between fork and exec is async-signal-safe and touches
@@ -497,10 +509,94 @@ fn child(exe: &Path, ctx: &SiteCtx<'_>, args: &[String]) -> Process {
     c
 }
 
+/// Tonight's plan as `status` shows it: the steps due tonight and each
+/// disk pool's cartridge, with what a person must do first (`observe`:
+/// ask the devices what they reach; otherwise the plan alone). `None`
+/// without a hokan.toml.
+///
+/// "Tonight" is the coming night: the next time of `[site] schedule` after
+/// the last night started (now, when that time has passed and the night has
+/// not run), or without a site schedule the end of today.
+pub fn tonight(ctx: &SiteCtx<'_>, observe: bool) -> Option<(Vec<Step>, Vec<Medium>)> {
+    let site = ctx.conf.loaded.as_ref()?;
+    let history = history(ctx).ok()?;
+    let now = ctx.now.to_offset(ctx.offset());
+    let last = history
+        .iter()
+        .filter_map(|n| n["started_at"].as_str())
+        .filter_map(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
+        .max();
+    let at = match site.schedule() {
+        Some(c) => c
+            .next_after(last.unwrap_or(now).to_offset(now.offset()))
+            .map_or(now, |t| t.max(now)),
+        None => now.replace_time(time::Time::from_hms(23, 59, 59).expect("a time")),
+    };
+    let steps = plan(site, &history, at);
+    let media = if observe {
+        media_tonight(ctx, site, &steps, at)
+    } else {
+        Vec::new()
+    };
+    Some((steps, media))
+}
+
+/// The JSON of tonight's plan (`run --dry-run --json`, `status --json`).
+pub fn plan_json(l: crate::i18n::Lang, steps: &[Step], media: &[Medium]) -> Value {
+    let v: Vec<Value> = steps
+        .iter()
+        .map(|s| json!({"command": format!("hokan {}", s.args.join(" ")), "target": s.target, "due": s.due, "why_not": s.skip.as_ref().map(|w| &w.0)}))
+        .collect();
+    let m: Vec<Value> = media
+        .iter()
+        .map(|m| {
+            json!({
+                "target": m.target,
+                "tonight": tonight_text(l, m),
+                "first": first_step(l, m),
+                "device_unknown": m.unknown,
+            })
+        })
+        .collect();
+    json!({"steps": v, "media": m})
+}
+
+/// Tonight's plan in a few lines (`status`).
+pub fn render_tonight(l: crate::i18n::Lang, steps: &[Step], media: &[Medium]) -> String {
+    let mut o = String::new();
+    let due: Vec<String> = steps
+        .iter()
+        .filter(|s| s.due)
+        .map(|s| format!("hokan {}", s.args.join(" ")))
+        .collect();
+    o.push_str(&format!(
+        "\n{}\n  {}\n",
+        t(l, "Tonight (hokan run):", "今夜（hokan run）:"),
+        due.join(", ")
+    ));
+    for m in media {
+        o.push_str(&format!(
+            "  {} {}: {}\n",
+            t(l, "cartridge of", "カートリッジ"),
+            m.target,
+            tonight_text(l, m)
+        ));
+        if let Some(f) = first_step(l, m) {
+            o.push_str(&format!("  → {f}\n"));
+        }
+    }
+    o
+}
+
 /// Tonight's cartridge of every disk pool due tonight, and whether its
 /// device reaches it now (so a person knows what to insert first).
-pub fn media_tonight(ctx: &SiteCtx<'_>, site: &Site, steps: &[Step]) -> Vec<Medium> {
-    let local = ctx.now.to_offset(ctx.offset());
+pub fn media_tonight(
+    ctx: &SiteCtx<'_>,
+    site: &Site,
+    steps: &[Step],
+    at: OffsetDateTime,
+) -> Vec<Medium> {
+    let local = at.to_offset(ctx.offset());
     let mut out = Vec::new();
     for target in site.targets() {
         let TargetKind::DiskPool(conf) = &target.kind else {
@@ -590,22 +686,9 @@ fn tonight_text(l: crate::i18n::Lang, m: &Medium) -> String {
 fn print_plan(ctx: &SiteCtx<'_>, steps: &[Step], media: &[Medium]) -> Result<i32, Failure> {
     let l = ctx.lang;
     if ctx.g.json {
-        let v: Vec<Value> = steps
-            .iter()
-            .map(|s| json!({"command": format!("hokan {}", s.args.join(" ")), "target": s.target, "due": s.due, "why_not": s.skip.as_ref().map(|w| &w.0)}))
-            .collect();
-        let m: Vec<Value> = media
-            .iter()
-            .map(|m| {
-                json!({
-                    "target": m.target,
-                    "tonight": tonight_text(l, m),
-                    "first": first_step(l, m),
-                    "device_unknown": m.unknown,
-                })
-            })
-            .collect();
-        print_json(&json!({"dry_run": true, "steps": v, "media": m}));
+        let mut v = plan_json(l, steps, media);
+        v["dry_run"] = json!(true);
+        print_json(&v);
         return Ok(exit::OK);
     }
     println!(

@@ -195,6 +195,19 @@ fn each_target_gets_its_copy_on_its_nights_and_a_tape_error_leaves_the_others_do
     // Tuesday to Thursday: the person inserts the day's cartridge; the
     // night copies to RDX and S3, not to tape.
     for (day, c) in [(0, "RDX-TUE"), (1, "RDX-WED"), (2, "RDX-THU")] {
+        if day > 0 {
+            // The morning's status already says what tonight needs.
+            let o = s.run(at_23h(day) - 600, &["--json", "status"]);
+            let st: Value = serde_json::from_slice(&o.stdout).unwrap();
+            let first = &st["tonight"]["media"][0]["first"];
+            assert!(
+                first
+                    .as_str()
+                    .is_some_and(|f| f.contains(&format!("insert {c}"))),
+                "day {day}: {}",
+                st["tonight"]
+            );
+        }
         s.ok(
             at_23h(day) - 60,
             &["disk", "sim", "insert", "--pool", "rdx", c],

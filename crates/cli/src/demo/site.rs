@@ -498,7 +498,7 @@ fn tonight(
     let ctx = site::SiteCtx::new(&g3, lang)?;
     let site = ctx.conf.loaded.clone().expect("the demo config loads");
     let steps = crate::night::plan(&site, &[], at.to_offset(ctx.offset()));
-    let media = crate::night::media_tonight(&ctx, &site, &steps);
+    let media = crate::night::media_tonight(&ctx, &site, &steps, at);
     say(format!(
         "\n11. {}",
         t(

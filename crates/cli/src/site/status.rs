@@ -36,6 +36,13 @@ pub fn run(ctx: &SiteCtx<'_>, args: &super::args::StatusArgs) -> Result<i32, Fai
     let judged = ctx.judge()?;
     let ev = &judged.evaluation;
     let code = judged.exit_code();
+    // Tonight's plan and what a person must do first (a trusted catalog's
+    // night history decides what is due).
+    let tonight = if judged.trusted() {
+        crate::night::tonight(ctx, observed)
+    } else {
+        None
+    };
     if ctx.g.json {
         print_json(&json!({
             "site": ctx.conf.name,
@@ -48,6 +55,7 @@ pub fn run(ctx: &SiteCtx<'_>, args: &super::args::StatusArgs) -> Result<i32, Fai
             "not_implemented": ctx.not_implemented(),
             "catalog_head": judged.report.as_ref().map(|r| r.head.to_string()),
             "evaluation": ev,
+            "tonight": tonight.as_ref().map(|(s, m)| crate::night::plan_json(ctx.lang, s, m)),
         }));
         return Ok(code);
     }
@@ -58,6 +66,9 @@ pub fn run(ctx: &SiteCtx<'_>, args: &super::args::StatusArgs) -> Result<i32, Fai
     };
     print!("{}", super::observe::render(ctx, &devices));
     print!("{}", render(ctx, ev, &media));
+    if let Some((steps, media)) = &tonight {
+        print!("{}", crate::night::render_tonight(ctx.lang, steps, media));
+    }
     for n in judged.anchor_notes.iter().chain(&ctx.not_implemented()) {
         println!("  [{}] {}", t(ctx.lang, "note", "注意"), ctx.pick(n));
     }
