@@ -15,6 +15,8 @@
 use std::path::PathBuf;
 
 use hokan_catalog::CatalogError;
+use hokan_offline::{MediumId, PoolName};
+use hokan_repo::store::StoreError;
 use hokan_repo::RepoError;
 
 /// Why a job failed.
@@ -51,6 +53,65 @@ pub enum JobError {
     /// the line).
     #[error("paper key")]
     PaperKey(#[source] hokan_format::FormatError),
+    /// Listing or writing the store a copy goes to (a disk cartridge, a
+    /// bucket) failed; a full medium is [`StoreError::NoSpace`] inside.
+    #[error("the copy's destination")]
+    Destination(#[source] StoreError),
+    /// An object read back from a copy is missing or differs from the
+    /// repository's (a failing medium).
+    #[error("read-back differs for {path}")]
+    ReadBackDiffers {
+        /// The object's path in the repository folder.
+        path: String,
+    },
+    /// A removable disk device failed (or the cartridge went away).
+    #[error("disk device")]
+    Disk(#[source] hokan_disk::DiskError),
+    /// The device holds no cartridge the job could write (none inserted,
+    /// or on an autoloader none of the pool's).
+    #[error("{device}: no cartridge of pool {pool} to write")]
+    NoCartridge {
+        /// The drive or autoloader.
+        device: String,
+        /// The pool.
+        pool: PoolName,
+        /// The cartridge the rotation wants, if it wants one.
+        wanted: Option<MediumId>,
+    },
+    /// The cartridge the device holds is not the one to write (it was
+    /// detached again, nothing written).
+    #[error("{device}: cartridge refused")]
+    CartridgeRefused {
+        /// The drive or autoloader.
+        device: String,
+        /// Why.
+        #[source]
+        refusal: crate::disk::Refusal,
+    },
+    /// Writing the copy onto a disk cartridge failed (nothing recorded;
+    /// what was written stays valid and the next job completes it).
+    #[error("{medium}: writing the copy failed")]
+    CartridgeWrite {
+        /// The cartridge.
+        medium: MediumId,
+        /// Whether the cartridge had gone away (pulled out, unplugged)
+        /// when the write failed.
+        gone: bool,
+        /// What the store said; a full cartridge is
+        /// [`StoreError::NoSpace`].
+        #[source]
+        source: StoreError,
+    },
+    /// Taking the cartridge out of reach of the host failed: it stays
+    /// recorded where the host can reach it, so its copies are online.
+    #[error("{medium}: the eject failed")]
+    EjectFailed {
+        /// The cartridge.
+        medium: MediumId,
+        /// What the device said.
+        #[source]
+        source: hokan_disk::DiskError,
+    },
     /// `latest_undamaged` asked with a snapshot named by its id: a snapshot
     /// named is restored as named.
     #[error("latest-undamaged goes with `latest` only, not {spec:?}")]
@@ -70,6 +131,13 @@ impl JobError {
             JobError::PoolBusy { .. } => true,
             JobError::LockFile { .. } => false,
             JobError::Repo(e) => repo_is_transient(e),
+            JobError::Destination(e) => e.is_transient(),
+            JobError::CartridgeWrite { source, .. } => source.is_transient(),
+            JobError::ReadBackDiffers { .. }
+            | JobError::Disk(_)
+            | JobError::NoCartridge { .. }
+            | JobError::CartridgeRefused { .. }
+            | JobError::EjectFailed { .. } => false,
             JobError::Catalog(e) => matches!(e, CatalogError::Busy),
             JobError::NoSnapshotToCopy
             | JobError::PaperKey(_)

@@ -13,9 +13,14 @@
 //! - [`repository`]: opening a repository with a passphrase or paper key.
 //! - [`restore`]: restoring a snapshot of an opened repository, the
 //!   routine every restore (folder, tape, disk, bucket) shares.
-//! - [`copy`]: which snapshots a copy job copies.
+//! - [`copy`]: which snapshots a copy job copies, and copying them into
+//!   a store (a disk cartridge, a bucket) resumably.
+//! - [`disk`]: removable-disk jobs: attaching tonight's cartridge after
+//!   checking its label, and putting it away after the job.
 //! - [`rotation`]: tonight's medium of a pool, and what a person must do
 //!   first ([`rotation::RotationPlan`]).
+//! - [`tape`]: what the catalog records around writing a tape media set
+//!   (open sets settled, cartridges started, the set recorded).
 //!
 //! It leaves to others: arguments, output, the ja/en sentences and exit
 //! codes (the binary turns a [`JobError`] into those); the catalog's schema
@@ -30,11 +35,13 @@
 pub mod catalog;
 pub mod clock;
 pub mod copy;
+pub mod disk;
 mod error;
 pub mod lock;
 pub mod repository;
 pub mod restore;
 pub mod rotation;
+pub mod tape;
 #[cfg(test)]
 mod test_repo;
 pub mod when;

@@ -25,8 +25,8 @@ mod job;
 mod manage;
 mod sim;
 
-use hokan_offline::{DeviceId, Location};
-use hokan_site::{DiskMode, DiskPool, TargetKind};
+use hokan_offline::Location;
+use hokan_site::{DiskPool, TargetKind};
 
 pub use args::DiskCmd;
 
@@ -87,14 +87,7 @@ pub fn run(cmd: DiskCmd, g: &Global, lang: Lang) -> Result<i32, Failure> {
 
 /// Where a cartridge the host can use is, for the catalog: online.
 fn attached_location(pool: &Pool, device: &str) -> Location {
-    let d = DeviceId::new(device);
-    match pool.conf.mode {
-        DiskMode::RdxAutoloader => Location::ActiveSlot { autoloader: d },
-        DiskMode::RdxSingleDrive => Location::InDrive { drive: d },
-        DiskMode::RemovableDisk | DiskMode::Nas => Location::Connected {
-            host: Some(device.to_owned()),
-        },
-    }
+    hokan_jobs::disk::attached_location(&pool.conf, device)
 }
 
 /// A device error as a failure: its sentence, and what to do.

@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use hokan_catalog::{Catalog, Event, MediaSetRow};
 use hokan_format::Id;
-use hokan_offline::{MediumId, MediumKind, SnapshotId};
-use hokan_site::{AfterJob, Allocation, TapeMode};
+use hokan_offline::{MediumId, MediumKind};
+use hokan_site::{AfterJob, TapeMode};
 use hokan_tape::format::{self, Finish, Progress, SetWriter};
 use hokan_tape::TapeError;
 use serde_json::json;
@@ -192,44 +192,20 @@ pub fn backup(
     bar.finish();
 
     // The set is on tape: record the copies, and close the set.
-    let cartridges: Vec<MediumId> = job.used.iter().map(|m| MediumId::new(m.as_str())).collect();
-    let mut events = Vec::new();
-    for id in &ids {
-        let snapshot = SnapshotId::new(id.to_hex());
-        for m in &cartridges {
-            events.push(Event::CopyRecorded {
-                snapshot: snapshot.clone(),
-                medium: m.clone(),
-                since: job.clock.at(),
-                complete: true,
-                with: cartridges.iter().filter(|c| *c != m).cloned().collect(),
-            });
-            if verify {
-                events.push(Event::CopyVerified {
-                    snapshot: snapshot.clone(),
-                    medium: m.clone(),
-                    at: job.clock.at(),
-                    ok: true,
-                    detail: Some("read back after writing".into()),
-                });
-            }
-        }
-    }
-    if pool.conf.allocation == Allocation::Weekday {
-        // One set per job: closed now, kept for the retention.
-        events.push(Event::MediaSetClosed {
-            set: job.set.clone(),
-            at: job.clock.at(),
-            complete: true,
-            snapshots: set_catalog
-                .snapshots
-                .iter()
-                .map(|s| SnapshotId::new(s.as_str()))
-                .collect(),
-            retained_until: job.clock.at() + pool.retention,
-        });
-    }
-    job.record(events)?;
+    hokan_jobs::tape::record_set(
+        job.cat,
+        &job.clock,
+        ACTOR,
+        pool_ref(pool),
+        hokan_jobs::tape::WrittenSet {
+            set: &job.set,
+            snapshots: &ids,
+            cartridges: &job.used,
+            verified: verify,
+            in_set_catalog: &set_catalog.snapshots,
+        },
+    )
+    .map_err(|e| crate::job_error::failure(l, &e))?;
 
     let after = job.after_job(&mut dev)?;
     let seconds = clock.elapsed().as_secs_f64();
@@ -344,58 +320,14 @@ impl Job<'_, '_> {
     /// sets hold one per finished job) is closed complete, kept for the
     /// retention from now.
     fn settle_open_sets(&mut self) -> Result<Option<MediaSetRow>, Failure> {
-        let sets = self
-            .cat
-            .media_sets(Some(self.pool.name.as_str()))
-            .map_err(|e| self.ctx.catalog_failure(&e))?;
-        let copies = self
-            .cat
-            .copies()
-            .map_err(|e| self.ctx.catalog_failure(&e))?;
-        let now = self.clock.at();
-        let offset = self.ctx.offset();
-        let mut keep = None;
-        let mut events = Vec::new();
-        for s in sets.into_iter().filter(|s| s.closed_at.is_none()) {
-            let mut snaps: Vec<SnapshotId> = copies
-                .iter()
-                .filter(|c| s.cartridges.contains(&c.medium) && c.since >= s.started_at)
-                .map(|c| c.snapshot.clone())
-                .collect();
-            snaps.sort();
-            snaps.dedup();
-            let has_job = !snaps.is_empty();
-            let go_on = has_job
-                && keep.is_none()
-                && match self.pool.conf.allocation {
-                    Allocation::Weekday => false,
-                    Allocation::Weekly => same_week(s.started_at, now, offset),
-                    Allocation::Continue => true,
-                };
-            if go_on {
-                keep = Some(s);
-                continue;
-            }
-            if !has_job {
-                tracing::warn!(
-                    "media set {} was left open by an interrupted job: closed as partial",
-                    s.id
-                );
-            }
-            events.push(Event::MediaSetClosed {
-                set: s.id,
-                at: now,
-                complete: has_job,
-                snapshots: snaps,
-                retained_until: if has_job {
-                    now + self.pool.retention
-                } else {
-                    now
-                },
-            });
-        }
-        self.record(events)?;
-        Ok(keep)
+        hokan_jobs::tape::settle_open_sets(
+            self.cat,
+            &self.clock,
+            ACTOR,
+            pool_ref(self.pool),
+            self.ctx.offset(),
+        )
+        .map_err(|e| crate::job_error::failure(self.lang(), &e))
     }
 
     /// Continue `open` on its last cartridge. `None` (with the set closed)
@@ -432,15 +364,14 @@ impl Job<'_, '_> {
                 ),
                 open.id
             ));
-            let snaps = catalog_snapshots(self.cat, open)?;
-            let now = self.clock.at();
-            self.record(vec![Event::MediaSetClosed {
-                set: open.id.clone(),
-                at: now,
-                complete: !snaps.is_empty(),
-                snapshots: snaps,
-                retained_until: now + self.pool.retention,
-            }])?;
+            hokan_jobs::tape::close_lost_set(
+                self.cat,
+                &self.clock,
+                ACTOR,
+                open,
+                self.pool.retention,
+            )
+            .map_err(|e| crate::job_error::failure(l, &e))?;
             return Ok(None);
         };
         // Nothing is written to the set while the catalog lacks the head
@@ -455,26 +386,8 @@ impl Job<'_, '_> {
     }
 
     fn new_set_id(&self) -> Result<String, Failure> {
-        let stamp = self
-            .clock
-            .start
-            .to_offset(time::UtcOffset::UTC)
-            .format(time::macros::format_description!(
-                "[year][month][day]T[hour][minute][second]Z"
-            ))
-            .expect("format");
-        let base = format!("{}-{stamp}", self.pool.name);
-        let sets = self
-            .cat
-            .media_sets(None)
-            .map_err(|e| self.ctx.catalog_failure(&e))?;
-        let mut id = base.clone();
-        let mut n = 1;
-        while sets.iter().any(|s| s.id == id) {
-            n += 1;
-            id = format!("{base}-{n}");
-        }
-        Ok(id)
+        hokan_jobs::tape::new_set_id(self.cat, &self.clock, self.pool.name.as_str())
+            .map_err(|e| crate::job_error::failure(self.lang(), &e))
     }
 
     /// Bring the next usable cartridge into the drive: chosen by the
@@ -825,28 +738,16 @@ impl Job<'_, '_> {
         writer: &mut SetWriter,
         medium: &str,
     ) -> Result<(), Failure> {
-        let id = MediumId::new(medium);
-        let copies = self
-            .cat
-            .copies()
-            .map_err(|e| self.ctx.catalog_failure(&e))?;
-        let mut events: Vec<Event> = copies
-            .into_iter()
-            .filter(|c| c.medium == id)
-            .map(|c| Event::CopyRemoved {
-                snapshot: c.snapshot,
-                medium: id.clone(),
-                reason: Some(format!("overwritten by media set {}", self.set)),
-            })
-            .collect();
         self.used.push(medium.to_owned());
-        events.push(Event::CartridgeLabeled {
-            medium: id,
-            set: self.set.clone(),
-            seq: self.used.len() as u32,
-            at: self.clock.at(),
-        });
-        self.record(events)?;
+        hokan_jobs::tape::start_cartridge(
+            self.cat,
+            &self.clock,
+            ACTOR,
+            &self.set,
+            medium,
+            self.used.len() as u32,
+        )
+        .map_err(|e| crate::job_error::failure(self.lang(), &e))?;
         writer
             .start_cartridge(&mut *dev.drive, medium, self.clock.at())
             .map_err(|e| format_failure(self.lang(), &e))
@@ -1042,14 +943,8 @@ fn record_move(
     clock: &Clock,
     ev: Event,
 ) -> Result<(), Failure> {
-    if let Event::MediumLocated { medium, .. } = &ev {
-        if cat.medium(medium).is_err() {
-            return Ok(());
-        }
-    }
-    cat.record(clock.at(), ACTOR, ev)
-        .map(|_| ())
-        .map_err(|e| ctx.catalog_failure(&e))
+    hokan_jobs::tape::record_move(cat, clock, ACTOR, ev)
+        .map_err(|e| crate::job_error::failure(ctx.lang, &e))
 }
 
 /// Unload the drive's cartridge to its home slot (or any free one), and
@@ -1203,58 +1098,14 @@ pub fn format_failure(l: Lang, e: &format::FormatError) -> Failure {
 
 /// The medium kind of a pool's cartridges.
 pub fn kind_of(pool: &Pool) -> MediumKind {
-    match pool.conf.mode {
-        TapeMode::SingleDrive => MediumKind::LtoSingleDrive,
-        TapeMode::Library => MediumKind::LtoLibrary,
-    }
+    hokan_jobs::tape::kind_of(pool.conf.mode)
 }
 
-/// Whether two instants fall in the same ISO week in the site's time zone.
-fn same_week(a: OffsetDateTime, b: OffsetDateTime, offset: time::UtcOffset) -> bool {
-    let (a, b) = (a.to_offset(offset), b.to_offset(offset));
-    a.to_iso_week_date().0 == b.to_iso_week_date().0 && a.iso_week() == b.iso_week()
-}
-
-/// The snapshots with copies on a set's cartridges, from the catalog.
-fn catalog_snapshots(cat: &Catalog, set: &MediaSetRow) -> Result<Vec<SnapshotId>, Failure> {
-    let copies = cat
-        .copies()
-        .map_err(|e| Failure::new(exit::ERROR, format!("{e}")))?;
-    let mut snaps: Vec<SnapshotId> = copies
-        .into_iter()
-        .filter(|c| set.cartridges.contains(&c.medium) && c.since >= set.started_at)
-        .map(|c| c.snapshot)
-        .collect();
-    snaps.sort();
-    snaps.dedup();
-    Ok(snaps)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::{datetime, offset};
-
-    #[test]
-    fn weeks_are_iso_weeks_in_the_site_zone() {
-        let jst = offset!(+9);
-        // Sunday 23:30 JST and Monday 00:30 JST: different weeks, although
-        // both are Sunday in UTC.
-        assert!(!same_week(
-            datetime!(2026-11-22 14:30 UTC),
-            datetime!(2026-11-22 15:30 UTC),
-            jst
-        ));
-        assert!(same_week(
-            datetime!(2026-11-23 00:00 +9),
-            datetime!(2026-11-29 23:59 +9),
-            jst
-        ));
-        // The same week number of another year is another week.
-        assert!(!same_week(
-            datetime!(2025-11-24 12:00 +9),
-            datetime!(2026-11-23 12:00 +9),
-            jst
-        ));
+/// The pool as the jobs library takes it.
+fn pool_ref(pool: &Pool) -> hokan_jobs::tape::PoolRef<'_> {
+    hokan_jobs::tape::PoolRef {
+        name: pool.name.as_str(),
+        allocation: pool.conf.allocation,
+        retention: pool.retention,
     }
 }
