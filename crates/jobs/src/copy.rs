@@ -215,7 +215,10 @@ pub fn verify_copy(repo: &Repository, plan: &CopyPlan, store: &dyn Store) -> Res
         let want = repo.copy_object_bytes(obj)?;
         let got = store.get(obj.kind, &obj.name);
         if got.as_deref().ok() != Some(&want[..]) {
-            return Err(JobError::ReadBackDiffers { path: obj.path() });
+            return Err(JobError::ReadBackDiffers {
+                medium: None,
+                path: obj.path(),
+            });
         }
     }
     Ok(())
@@ -395,7 +398,7 @@ mod copy_tests {
         store.delete(snap.kind, &snap.name).unwrap();
         store.put(snap.kind, &snap.name, b"garbage").unwrap();
         match verify_copy(&repo, &plan, &store) {
-            Err(JobError::ReadBackDiffers { path }) => assert_eq!(path, snap.path()),
+            Err(JobError::ReadBackDiffers { path, .. }) => assert_eq!(path, snap.path()),
             other => panic!("{other:?}"),
         }
     }

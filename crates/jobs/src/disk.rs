@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use hokan_catalog::anchor::{Anchor, AnchorError, MAX_ANCHOR_BYTES};
 use hokan_catalog::{Catalog, Event, MediumRow};
 use hokan_disk::{read_label, Cartridge, DiskDevice, DiskError, Place, REPOSITORY_DIR};
 use hokan_format::Id;
@@ -352,7 +353,13 @@ pub fn write_copy(
     if verify {
         if let Err(e) = verify_copy(repo, plan, &store) {
             let _ = dev.detach(&a.root);
-            return Err(e);
+            return Err(match e {
+                JobError::ReadBackDiffers { path, .. } => JobError::ReadBackDiffers {
+                    medium: Some(a.medium.clone()),
+                    path,
+                },
+                e => e,
+            });
         }
     }
     Ok(stats)
@@ -391,6 +398,149 @@ pub fn record_copies(
     }
     cat.record_all(at, actor, events)?;
     Ok(())
+}
+
+/// Why the catalog anchor on a cartridge cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AnchorProblem {
+    /// Reading the file failed (or it is too large, or not a file).
+    #[error(transparent)]
+    Read(DiskError),
+    /// The file is not an anchor (damaged, a newer format).
+    #[error("{file}: {0}", file = hokan_disk::ANCHOR_FILE)]
+    Parse(AnchorError),
+}
+
+/// Before anything is written to the cartridge of `medium` attached at
+/// `root`: the catalog must contain the head its anchor names, or the
+/// catalog was rolled back since the cartridge was last written (and
+/// writing now would cover that): [`JobError::CatalogRolledBack`]. The
+/// anchor found, if any.
+pub fn check_anchor(cat: &Catalog, medium: &str, root: &Path) -> Result<Option<Anchor>, JobError> {
+    let unreadable = |source| JobError::AnchorUnreadable {
+        medium: MediumId::new(medium),
+        source,
+    };
+    let bytes = match hokan_disk::read_anchor(root, MAX_ANCHOR_BYTES) {
+        Ok(None) => return Ok(None),
+        Ok(Some(b)) => b,
+        Err(e) => return Err(unreadable(AnchorProblem::Read(e))),
+    };
+    let anchor = Anchor::parse(&bytes).map_err(|e| unreadable(AnchorProblem::Parse(e)))?;
+    match cat.check_anchor(medium, &anchor)? {
+        Ok(()) => Ok(Some(anchor)),
+        Err(rolled_back) => Err(JobError::CatalogRolledBack(rolled_back)),
+    }
+}
+
+/// Write the catalog's head as the anchor of the cartridge of `medium`
+/// attached at `root` (site `site`, at `at`).
+pub fn write_anchor(
+    cat: &Catalog,
+    site: &str,
+    medium: &str,
+    root: &Path,
+    at: time::OffsetDateTime,
+) -> Result<Anchor, JobError> {
+    let head = cat.head()?;
+    let anchor = Anchor::new(site, &head, medium, at);
+    hokan_disk::write_anchor(root, &anchor.to_bytes()).map_err(|source| JobError::AnchorWrite {
+        medium: MediumId::new(medium),
+        source,
+    })?;
+    Ok(anchor)
+}
+
+/// A disk backup job: what to copy, where, and how.
+#[derive(Clone, Copy, Debug)]
+pub struct BackupJob<'a> {
+    /// The pool.
+    pub pool: PoolRef<'a>,
+    /// Tonight's cartridge by the rotation (not [`Tonight::NoneToday`]:
+    /// there is no job then).
+    pub want: &'a Tonight,
+    /// The snapshots copied.
+    pub snapshots: &'a [Id],
+    /// Their copy plan.
+    pub plan: &'a CopyPlan,
+    /// Read every object back after writing.
+    pub verify: bool,
+    /// The site's name, carried by the anchor.
+    pub site: &'a str,
+    /// The actor recorded on the job's events.
+    pub actor: &'a str,
+}
+
+/// What a disk backup job did.
+#[derive(Clone, Debug)]
+pub struct DiskBackup {
+    /// The cartridge written.
+    pub medium: MediumId,
+    /// What the copy wrote.
+    pub copy: CopyStats,
+    /// Whether every object was read back.
+    pub verified: bool,
+    /// The anchor written on the cartridge.
+    pub anchor: Anchor,
+    /// The anchor the cartridge carried before.
+    pub previous_anchor: Option<Anchor>,
+    /// Where the cartridge went.
+    pub put_away: PutAway,
+}
+
+/// A disk backup job after the plan: attach tonight's cartridge (checking
+/// its label), check its anchor against the catalog, copy (and with
+/// `verify` read back), record the copies, write the catalog's new head as
+/// the anchor, and put the cartridge away as the pool says.
+///
+/// The copies are recorded before the eject, which may fail
+/// ([`JobError::EjectFailed`]: the copies stay recorded, the cartridge
+/// online). On any failure before that, nothing is recorded and the
+/// cartridge is detached. `progress` is told of each object copied.
+pub fn backup(
+    repo: &Repository,
+    cat: &mut Catalog,
+    dev: &mut dyn DiskDevice,
+    clock: &Clock,
+    job: &BackupJob<'_>,
+    progress: &dyn CopyProgress,
+) -> Result<DiskBackup, JobError> {
+    let a = attach_cartridge(dev, cat, clock, job.pool, job.want, job.actor, true)?;
+    let previous_anchor = match check_anchor(cat, a.medium.as_str(), &a.root) {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = dev.detach(&a.root);
+            return Err(e);
+        }
+    };
+    let copy = write_copy(repo, job.plan, dev, &a, job.verify, progress)?;
+    // The copy is on the cartridge: record it before the eject, which may
+    // fail.
+    record_copies(cat, clock, job.actor, job.snapshots, &a.medium, job.verify)?;
+    // The head, copies included, goes on the cartridge before it is put
+    // away: a catalog rolled back to before this job will not contain it.
+    let anchor =
+        write_anchor(cat, job.site, a.medium.as_str(), &a.root, clock.at()).and_then(|an| {
+            dev.sync(&a.root).map_err(JobError::Disk)?;
+            Ok(an)
+        });
+    let anchor = match anchor {
+        Ok(an) => an,
+        Err(e) => {
+            let _ = dev.detach(&a.root);
+            return Err(e);
+        }
+    };
+    let put_away = after_job(dev, cat, clock, job.pool, &a, job.actor)?;
+    Ok(DiskBackup {
+        medium: a.medium,
+        copy,
+        verified: job.verify,
+        anchor,
+        previous_anchor,
+        put_away,
+    })
 }
 
 /// Where [`after_job`] put the cartridge.

@@ -61,6 +61,8 @@ pub enum JobError {
     /// repository's (a failing medium).
     #[error("read-back differs for {path}")]
     ReadBackDiffers {
+        /// The medium read back, when the caller named it.
+        medium: Option<MediumId>,
         /// The object's path in the repository folder.
         path: String,
     },
@@ -102,6 +104,31 @@ pub enum JobError {
         #[source]
         source: StoreError,
     },
+    /// The catalog anchor on a medium cannot be read: nothing was
+    /// written to the medium.
+    #[error("{medium}: the catalog anchor cannot be read")]
+    AnchorUnreadable {
+        /// The medium.
+        medium: MediumId,
+        /// Why.
+        #[source]
+        source: crate::disk::AnchorProblem,
+    },
+    /// The catalog does not contain the head a medium's anchor names: it
+    /// was rolled back or replaced since the medium was written. Nothing
+    /// was written to the medium.
+    #[error("the catalog was rolled back")]
+    CatalogRolledBack(#[source] hokan_catalog::anchor::RolledBack),
+    /// Writing the catalog anchor on a medium failed (the copy is
+    /// recorded).
+    #[error("{medium}: writing the catalog anchor failed")]
+    AnchorWrite {
+        /// The medium.
+        medium: MediumId,
+        /// What the device said.
+        #[source]
+        source: hokan_disk::DiskError,
+    },
     /// Taking the cartridge out of reach of the host failed: it stays
     /// recorded where the host can reach it, so its copies are online.
     #[error("{medium}: the eject failed")]
@@ -137,7 +164,10 @@ impl JobError {
             | JobError::Disk(_)
             | JobError::NoCartridge { .. }
             | JobError::CartridgeRefused { .. }
-            | JobError::EjectFailed { .. } => false,
+            | JobError::EjectFailed { .. }
+            | JobError::AnchorUnreadable { .. }
+            | JobError::CatalogRolledBack(_)
+            | JobError::AnchorWrite { .. } => false,
             JobError::Catalog(e) => matches!(e, CatalogError::Busy),
             JobError::NoSnapshotToCopy
             | JobError::PaperKey(_)

@@ -15,7 +15,7 @@
 
 use hokan_catalog::Catalog;
 use hokan_disk::DiskDevice;
-use hokan_jobs::disk::{PoolRef, PutAway, Refusal};
+use hokan_jobs::disk::{BackupJob, PoolRef, PutAway, Refusal};
 use hokan_jobs::JobError;
 use hokan_offline::{Location, MediumId};
 use hokan_repo::store::StoreError;
@@ -223,7 +223,12 @@ pub fn after_job(
     let l = ctx.lang;
     let done = hokan_jobs::disk::after_job(dev, cat, clock, pool_ref(pool), a, actor)
         .map_err(|e| disk_job_failure(l, &e))?;
-    Ok(match done {
+    Ok(put_away_text(l, done))
+}
+
+/// What the after-job step did, in a sentence.
+fn put_away_text(l: crate::i18n::Lang, done: PutAway) -> String {
+    match done {
         PutAway::Unmounted => t(
             l,
             "unmounted; still connected, so its copies are ONLINE until it is taken away and recorded",
@@ -241,48 +246,102 @@ pub fn after_job(
             "アンマウントしてオートローダから搬出しました（②-2-2）",
         ),
     }
-    .to_owned())
+    .to_owned()
 }
 
-/// A failed write of the copy, as the person reads it.
-fn copy_failure(l: crate::i18n::Lang, e: &JobError) -> Failure {
-    let JobError::CartridgeWrite {
-        medium,
-        gone,
-        source: e,
-    } = e
-    else {
-        return disk_job_failure(l, e);
-    };
-    let code = match e {
-        StoreError::NoSpace { .. } => exit::NO_SPACE,
-        _ => exit::ERROR,
-    };
-    let what = if *gone {
-        t(
-            l,
-            "the cartridge went away during the copy (pulled out, unplugged?)",
-            "コピー中にカートリッジが外れました（引き抜き、接続断?）",
-        )
-    } else {
-        t(
-            l,
-            "writing to the cartridge failed",
-            "カートリッジへの書き込みに失敗しました",
-        )
-    };
-    Failure::new(
-        code,
-        format!(
-            "{}: {what}: {e}. {}",
-            medium,
-            t(
-                l,
-                "Nothing was recorded as copied; what was written stays valid and the next job completes it. Insert the cartridge and run the command again",
-                "コピーとしては何も記録していません。書き込んだ分は有効なまま残り、次のジョブで完了します。カートリッジを挿入して、もう一度実行してください"
-            )
+/// A failed disk backup job, as the person reads it.
+fn backup_failure(ctx: &SiteCtx<'_>, pool: &Pool, want: &Tonight, e: &JobError) -> Failure {
+    let l = ctx.lang;
+    match e {
+        JobError::CartridgeRefused { device, refusal } => {
+            Failure::new(exit::ERROR, refusal_text(l, pool, want, device, refusal))
+        }
+        JobError::CatalogRolledBack(rolled_back) => {
+            Failure::new(exit::UNTRUSTED, ctx.pick(&rolled_back.text()))
+        }
+        JobError::AnchorUnreadable { medium, source } => Failure::new(
+            exit::ERROR,
+            format!(
+                "{medium}: {} ({source}). {}",
+                t(
+                    l,
+                    "the catalog anchor on the cartridge cannot be read",
+                    "カートリッジのカタログアンカーを読めません"
+                ),
+                t(
+                    l,
+                    "Nothing was written to the cartridge. Keep it as it is, run `hokan catalog verify`, and see docs/catalog.md \"When the catalog cannot be trusted\"",
+                    "カートリッジには何も書き込んでいません。そのまま保管し、`hokan catalog verify` を実行して、docs/catalog.md の「カタログが信頼できないとき」を参照してください"
+                )
+            ),
         ),
-    )
+        JobError::AnchorWrite { medium, source } => Failure::new(
+            exit::ERROR,
+            format!(
+                "{medium}: {} ({source}). {}",
+                t(
+                    l,
+                    "writing the catalog anchor failed",
+                    "カタログアンカーの書き込みに失敗しました"
+                ),
+                t(
+                    l,
+                    "The copy is recorded; check the cartridge and run the job again so that it carries the catalog's head",
+                    "コピーは記録済みです。カートリッジを確認し、カタログのヘッドが記録されるようにもう一度ジョブを実行してください"
+                )
+            ),
+        ),
+        JobError::ReadBackDiffers { medium, path } => Failure::new(
+            exit::DAMAGE,
+            format!(
+                "{}: {} {}: {}",
+                medium.as_ref().map(|m| m.as_str()).unwrap_or("-"),
+                t(l, "read-back differs for", "読み戻しが一致しません:"),
+                path,
+                t(
+                    l,
+                    "the copy is not recorded; check the cartridge (it may be failing) and run again",
+                    "コピーは記録していません。カートリッジを確認して（故障の可能性）、もう一度実行してください"
+                )
+            ),
+        ),
+        JobError::CartridgeWrite {
+            medium,
+            gone,
+            source: e,
+        } => {
+            let code = match e {
+                StoreError::NoSpace { .. } => exit::NO_SPACE,
+                _ => exit::ERROR,
+            };
+            let what = if *gone {
+                t(
+                    l,
+                    "the cartridge went away during the copy (pulled out, unplugged?)",
+                    "コピー中にカートリッジが外れました（引き抜き、接続断?）",
+                )
+            } else {
+                t(
+                    l,
+                    "writing to the cartridge failed",
+                    "カートリッジへの書き込みに失敗しました",
+                )
+            };
+            Failure::new(
+                code,
+                format!(
+                    "{}: {what}: {e}. {}",
+                    medium,
+                    t(
+                        l,
+                        "Nothing was recorded as copied; what was written stays valid and the next job completes it. Insert the cartridge and run the command again",
+                        "コピーとしては何も記録していません。書き込んだ分は有効なまま残り、次のジョブで完了します。カートリッジを挿入して、もう一度実行してください"
+                    )
+                ),
+            )
+        }
+        e => disk_job_failure(l, e),
+    }
 }
 
 pub fn backup(
@@ -322,81 +381,41 @@ pub fn backup(
         return Ok(exit::OK);
     }
     let mut dev = device::open(ctx, pool, &cat)?;
-    let a = attach_cartridge(
-        ctx,
-        pool,
-        dev.as_mut(),
-        &mut cat,
-        &clock,
-        &want,
-        ACTOR,
-        true,
-    )?;
-    // Before anything is written: the catalog must contain the head this
-    // cartridge carries, or it was rolled back since the cartridge was last
-    // written (and writing now would cover that).
-    let previous = match super::anchor::check(ctx, &cat, a.medium.as_str(), &a.root) {
-        Ok(p) => p,
-        Err(f) => {
-            let _ = dev.detach(&a.root);
-            return Err(f);
-        }
-    };
     let bar = Bar::new(ctx.g.quiet, ctx.g.json, l, "disk");
     bar.set_total(plan.bytes());
-    let copied =
-        hokan_jobs::disk::write_copy(&repo, &plan, dev.as_mut(), &a, verify, &BarProgress(&bar));
+    let job = BackupJob {
+        pool: pool_ref(pool),
+        want: &want,
+        snapshots: &ids,
+        plan: &plan,
+        verify,
+        site: &ctx.conf.name,
+        actor: ACTOR,
+    };
+    let done = hokan_jobs::disk::backup(
+        &repo,
+        &mut cat,
+        dev.as_mut(),
+        &clock,
+        &job,
+        &BarProgress(&bar),
+    );
     bar.finish();
-    let (written, skipped) = match copied {
-        Ok(s) => (s.written, s.already_there),
-        Err(JobError::ReadBackDiffers { path }) => {
-            return Err(Failure::new(
-                exit::DAMAGE,
-                format!(
-                    "{}: {} {}: {}",
-                    a.medium,
-                    t(l, "read-back differs for", "読み戻しが一致しません:"),
-                    path,
-                    t(
-                        l,
-                        "the copy is not recorded; check the cartridge (it may be failing) and run again",
-                        "コピーは記録していません。カートリッジを確認して（故障の可能性）、もう一度実行してください"
-                    )
-                ),
-            ))
-        }
-        Err(e) => return Err(copy_failure(l, &e)),
-    };
-    let verified = verify.then_some(true);
-    // The copy is on the cartridge: record it before the eject, which may fail.
-    hokan_jobs::disk::record_copies(&mut cat, &clock, ACTOR, &ids, &a.medium, verify)
-        .map_err(|e| disk_job_failure(l, &e))?;
-    // The head, copies included, goes on the cartridge before it is put
-    // away: a catalog rolled back to before this job will not contain it.
-    let written_anchor = super::anchor::write(ctx, &cat, a.medium.as_str(), &a.root, clock.at())
-        .and_then(|an| {
-            dev.sync(&a.root).map_err(|e| disk_failure(l, &e))?;
-            Ok(an)
-        });
-    let written_anchor = match written_anchor {
-        Ok(an) => an,
-        Err(f) => {
-            let _ = dev.detach(&a.root);
-            return Err(f);
-        }
-    };
-    let after = after_job(ctx, pool, dev.as_mut(), &mut cat, &clock, &a, ACTOR)?;
+    let done = done.map_err(|e| backup_failure(ctx, pool, &want, &e))?;
+    let after = put_away_text(l, done.put_away);
+    let (written, skipped) = (done.copy.written, done.copy.already_there);
+    let verified = done.verified.then_some(true);
     let snap_ids: Vec<String> = ids.iter().map(|i| i.to_hex()).collect();
     if ctx.g.json {
         print_json(&json!({
             "pool": pool.name,
-            "medium": a.medium,
+            "medium": done.medium,
             "snapshots": snap_ids,
             "bytes_written": written,
             "bytes_already_there": skipped,
             "verified": verified,
-            "anchor": {"seq": written_anchor.seq, "hash": written_anchor.hash},
-            "previous_anchor": previous.as_ref().map(|p| json!({"seq": p.seq, "hash": p.hash})),
+            "anchor": {"seq": done.anchor.seq, "hash": done.anchor.hash},
+            "previous_anchor": done.previous_anchor.as_ref().map(|p| json!({"seq": p.seq, "hash": p.hash})),
             "after_job": after,
             "seconds": started.elapsed().as_secs_f64(),
             "simulated": dev.simulated(),
@@ -406,7 +425,7 @@ pub fn backup(
             "{} {} → {}: {} {}, {} {}, {} {}",
             t(l, "copied", "コピーしました:"),
             snap_ids.len(),
-            a.medium,
+            done.medium,
             crate::i18n::Bytes(written),
             t(l, "written", "書き込み"),
             crate::i18n::Bytes(skipped),
