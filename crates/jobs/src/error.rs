@@ -139,6 +139,103 @@ pub enum JobError {
         #[source]
         source: hokan_disk::DiskError,
     },
+    /// A tape drive or changer failed.
+    #[error("tape device")]
+    Tape(#[source] hokan_tape::TapeError),
+    /// Bad data on tape, or the drive's error underneath.
+    #[error("tape format")]
+    TapeFormat(#[source] hokan_tape::format::FormatError),
+    /// The cartridge to load is in another drive of the library.
+    #[error("{barcode} is in drive {drive}")]
+    CartridgeInDrive {
+        /// The cartridge.
+        barcode: String,
+        /// The drive holding it.
+        drive: u32,
+    },
+    /// The changer does not report the cartridge.
+    #[error("{barcode} is not in the library")]
+    NotInLibrary {
+        /// The cartridge.
+        barcode: String,
+        /// Whether it was to be exported (else loaded).
+        exporting: bool,
+    },
+    /// The cartridge is neither in the drive nor in a slot.
+    #[error("{barcode} is neither in the drive nor in a slot of {library}")]
+    NotInDriveOrSlot {
+        /// The cartridge.
+        barcode: String,
+        /// The library.
+        library: String,
+    },
+    /// No free storage slot to unload the drive to.
+    #[error("{barcode}: no free storage slot")]
+    NoFreeSlot {
+        /// The cartridge in the drive.
+        barcode: String,
+    },
+    /// No free mail slot to export to.
+    #[error("{barcode}: the mail slot is full")]
+    MailSlotFull {
+        /// The cartridge.
+        barcode: String,
+    },
+    /// No cartridge of the pool can be written (retained, in an open
+    /// set, in the mail slot, or refused on the way).
+    #[error("no cartridge of pool {pool} can be written")]
+    NoTapeCartridge {
+        /// The pool.
+        pool: String,
+        /// Why each candidate could not be used (boxed: the error stays
+        /// small for the functions that never return this).
+        why: Box<crate::rotation::tape::NoCartridge>,
+        /// Cartridges refused in this job, with why.
+        refused: Vec<(String, crate::tape::backup::TapeRefusal)>,
+    },
+    /// The single drive's cartridge cannot be used: a person must insert
+    /// a labelled cartridge of the pool.
+    #[error("{drive}: insert a labelled cartridge of pool {pool}")]
+    InsertCartridge {
+        /// The drive.
+        drive: String,
+        /// The pool.
+        pool: String,
+        /// What is wrong with the one there.
+        problem: crate::tape::backup::DriveProblem,
+    },
+    /// The single drive holds another cartridge than the one the open
+    /// set continues on.
+    #[error("{drive} holds {holds}; media set {set} continues on {want}")]
+    WrongCartridgeForSet {
+        /// The drive.
+        drive: String,
+        /// The cartridge in it.
+        holds: String,
+        /// The open set.
+        set: String,
+        /// The cartridge it continues on.
+        want: String,
+    },
+    /// The cartridge holds a media set whose retention has not passed: it
+    /// is never overwritten before.
+    #[error("{medium} is retained until {until}")]
+    Retained {
+        /// The cartridge.
+        medium: String,
+        /// Until when.
+        until: time::OffsetDateTime,
+    },
+    /// Reading a media set back found fewer whole objects than it holds.
+    #[error("verify of media set {set}: {whole}/{objects} objects read back whole")]
+    SetVerifyIncomplete {
+        /// The set.
+        set: String,
+        /// Objects read back whole.
+        whole: usize,
+        /// Objects in the set.
+        objects: usize,
+    },
     /// `latest_undamaged` asked with a snapshot named by its id: a snapshot
     /// named is restored as named.
     #[error("latest-undamaged goes with `latest` only, not {spec:?}")]
@@ -168,6 +265,18 @@ impl JobError {
             | JobError::AnchorUnreadable { .. }
             | JobError::CatalogRolledBack(_)
             | JobError::AnchorWrite { .. } => false,
+            JobError::Tape(_)
+            | JobError::TapeFormat(_)
+            | JobError::CartridgeInDrive { .. }
+            | JobError::NotInLibrary { .. }
+            | JobError::NotInDriveOrSlot { .. }
+            | JobError::NoFreeSlot { .. }
+            | JobError::MailSlotFull { .. }
+            | JobError::NoTapeCartridge { .. }
+            | JobError::InsertCartridge { .. }
+            | JobError::WrongCartridgeForSet { .. }
+            | JobError::Retained { .. }
+            | JobError::SetVerifyIncomplete { .. } => false,
             JobError::Catalog(e) => matches!(e, CatalogError::Busy),
             JobError::NoSnapshotToCopy
             | JobError::PaperKey(_)

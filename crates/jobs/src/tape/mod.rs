@@ -8,16 +8,28 @@
 //! killed job leaves an open set without copies, which the next job closes
 //! as partial ([`settle_open_sets`]).
 //!
-//! Driving the drive and the changer, and what a person is told, stay with
-//! the caller; nothing here prints.
+//! - [`library`]: the pool's drive and changer, and moving cartridges
+//!   (load, put away, export, after the job);
+//! - [`inventory`]: what the changer reports, turned into catalog moves
+//!   (pure);
+//! - [`backup`]: the whole `tape backup` job.
+//!
+//! Opening the devices and what a person is told stay with the caller;
+//! nothing here prints.
+
+pub mod backup;
+pub mod inventory;
+pub mod library;
 
 use hokan_catalog::{Catalog, Event, MediaSetRow};
 use hokan_format::Id;
 use hokan_offline::{MediumId, MediumKind, SnapshotId};
-use hokan_site::{Allocation, TapeMode};
+use hokan_site::{AfterJob, Allocation, TapeMode};
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::{Clock, JobError};
+
+pub use library::record_move;
 
 /// The medium kind of a tape pool's cartridges.
 pub fn kind_of(mode: TapeMode) -> MediumKind {
@@ -56,6 +68,10 @@ pub struct PoolRef<'a> {
     pub allocation: Allocation,
     /// How long a closed set is kept before its cartridges may be reused.
     pub retention: time::Duration,
+    /// A single drive or a library.
+    pub mode: TapeMode,
+    /// Where the cartridges go after a job.
+    pub after_job: AfterJob,
 }
 
 /// Close the pool's open sets but the one this job continues (by the
@@ -260,24 +276,6 @@ pub fn record_set(
         });
     }
     cat.record_all(clock.at(), actor, events)?;
-    Ok(())
-}
-
-/// Record a move of a cartridge the catalog knows (a cartridge not yet in
-/// the catalog, e.g. one being labelled or scanned, is recorded when
-/// added).
-pub fn record_move(
-    cat: &mut Catalog,
-    clock: &Clock,
-    actor: &str,
-    ev: Event,
-) -> Result<(), JobError> {
-    if let Event::MediumLocated { medium, .. } = &ev {
-        if cat.medium(medium).is_err() {
-            return Ok(());
-        }
-    }
-    cat.record(clock.at(), actor, ev)?;
     Ok(())
 }
 
