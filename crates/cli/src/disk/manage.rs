@@ -820,7 +820,7 @@ pub fn restore(
                 let _ = dev.detach(&root);
                 continue;
             }
-            let repo = crate::commands::open_repository(ctx.g, l, &repository_of(&root), &ctx.conf);
+            let repo = crate::site::open_repository(ctx.g, l, &repository_of(&root), &ctx.conf);
             let list: Vec<(String, String)> =
                 match repo.and_then(|r| r.snapshots().map_err(|e| exit::from_repo(l, &e))) {
                     Ok((ok, _)) => ok
@@ -924,7 +924,7 @@ pub fn restore(
             .map(|(_, lb, list)| json!({"medium": lb.medium, "snapshots": list.iter().map(|(id, time)| json!({"id": id, "time": time})).collect::<Vec<_>>()}))
             .collect::<Vec<_>>()),
     );
-    let restored = crate::commands::restore_from_with(
+    let restored = crate::site::restore::restore_from_with(
         ctx.g,
         l,
         &repository_of(&a.root),

@@ -12,7 +12,9 @@ mod catalog;
 mod config;
 mod media;
 pub mod observe;
+pub mod open;
 mod report;
+pub mod restore;
 mod status;
 pub mod when;
 
@@ -27,6 +29,7 @@ use crate::i18n::Lang;
 use crate::Global;
 
 pub use args::{AttestCmd, CatalogCmd, ConfigCmd, MediaCmd};
+pub use open::{open_repository, open_repository_in};
 
 /// Mirror the primary repository's snapshots into the catalog
 /// ([`hokan_jobs::catalog::sync`]), with the site's repository and sources.
@@ -344,7 +347,7 @@ pub fn primary_repository(ctx: &SiteCtx<'_>) -> Result<hokan_repo::Repository, F
             ),
         )
     })?;
-    crate::commands::open_repository(ctx.g, ctx.lang, &path, &ctx.conf)
+    crate::site::open_repository(ctx.g, ctx.lang, &path, &ctx.conf)
 }
 
 /// A configured pool of one kind of target (`T`: its settings), resolved.

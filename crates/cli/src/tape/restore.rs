@@ -499,7 +499,7 @@ pub fn restore(
                 job::put_away(ctx, &mut dev, &mut cat, m.as_str(), &clock)?;
             }
         }
-        crate::commands::restore_from(ctx.g, l, &dir, snapshot, target.to_owned())
+        crate::site::restore::restore_from(ctx.g, l, &dir, snapshot, target.to_owned())
     })();
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);
