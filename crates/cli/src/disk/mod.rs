@@ -9,7 +9,8 @@
 //!   what it reports.
 //! - [`job`]: `disk backup`: snapshots copied into the cartridge's own
 //!   repository, then unmount and eject.
-//! - [`manage`]: `disk format|status|eject|restore`.
+//! - [`manage`]: `disk format|status|eject`.
+//! - [`restore`]: `disk restore`, from a cartridge alone.
 //! - [`sim`]: `disk sim`: what a person does with a simulated device.
 //!
 //! Each cartridge holds a self-contained hokan repository (the primary's
@@ -23,6 +24,7 @@ pub mod args;
 pub(crate) mod device;
 mod job;
 mod manage;
+mod restore;
 mod sim;
 
 use hokan_offline::Location;
@@ -73,7 +75,7 @@ pub fn run(cmd: DiskCmd, g: &Global, lang: Lang) -> Result<i32, Failure> {
             latest_undamaged,
             overwrite,
             cartridge,
-        } => manage::restore(
+        } => restore::restore(
             &ctx,
             &pool(&ctx, &p)?,
             &snapshot,
