@@ -675,4 +675,115 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+
+    fn disk_pool(after_job: DiskAfterJob) -> DiskPool {
+        DiskPool {
+            mode: DiskMode::RdxSingleDrive,
+            mount_point: None,
+            rotation: hokan_site::Rotation::Any,
+            cartridges: Vec::new(),
+            after_job,
+            device: None,
+            slots: Vec::new(),
+            commands: Default::default(),
+            virtual_device: None,
+        }
+    }
+
+    #[test]
+    fn an_unformatted_cartridge_is_refused_and_detached() {
+        let dir = tempfile::tempdir().unwrap();
+        let sim = Sim::create(&dir.path().join("sim"), "rdx0", Shape::Drive).unwrap();
+        sim.insert("RDX-1", None).unwrap();
+        let mut dev = sim.device().unwrap();
+        let mut cat = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+        let name = PoolName::new("p");
+        let conf = disk_pool(DiskAfterJob::Eject);
+        let pool = PoolRef {
+            name: &name,
+            conf: &conf,
+        };
+        let clock = Clock::new(time::OffsetDateTime::now_utc());
+        let e = attach_cartridge(&mut dev, &mut cat, &clock, pool, &Tonight::Any, "t", true)
+            .unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                JobError::CartridgeRefused {
+                    refusal: Refusal::NotFormatted,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(std::error::Error::source(&e).is_some());
+        let st = dev.status().unwrap();
+        assert!(
+            st.cartridges.iter().all(|c| c.mounted_at.is_none()),
+            "{st:?}"
+        );
+    }
+
+    #[test]
+    fn a_failed_eject_is_its_own_error_naming_the_cartridge() {
+        let dir = tempfile::tempdir().unwrap();
+        let (sim, mut dev, a) = attached(dir.path());
+        hokan_disk::write_label(
+            &a.root,
+            &hokan_disk::DiskLabel {
+                format: 1,
+                medium: "RDX-1".into(),
+                pool: "p".into(),
+                created: time::OffsetDateTime::now_utc(),
+                fs_uuid: None,
+            },
+        )
+        .unwrap();
+        let mut cat = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+        let name = PoolName::new("p");
+        let conf = disk_pool(DiskAfterJob::Eject);
+        let pool = PoolRef {
+            name: &name,
+            conf: &conf,
+        };
+        let clock = Clock::new(time::OffsetDateTime::now_utc());
+        // Attached again by the job, found by its label.
+        let a = attach_cartridge(
+            dev.as_mut(),
+            &mut cat,
+            &clock,
+            pool,
+            &Tonight::Any,
+            "t",
+            false,
+        )
+        .unwrap();
+        assert_eq!(a.medium.as_str(), "RDX-1");
+        sim.fail_next_eject().unwrap();
+        let e = after_job(dev.as_mut(), &mut cat, &clock, pool, &a, "t").unwrap_err();
+        assert!(
+            matches!(&e, JobError::EjectFailed { medium, .. } if medium.as_str() == "RDX-1"),
+            "{e:?}"
+        );
+        // Unmount only: nothing to eject, nothing to fail.
+        let conf = disk_pool(DiskAfterJob::Unmount);
+        let pool = PoolRef {
+            name: &name,
+            conf: &conf,
+        };
+        let a = attach_cartridge(
+            dev.as_mut(),
+            &mut cat,
+            &clock,
+            pool,
+            &Tonight::Any,
+            "t",
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            after_job(dev.as_mut(), &mut cat, &clock, pool, &a, "t").unwrap(),
+            PutAway::Unmounted
+        );
+    }
 }
