@@ -14,13 +14,20 @@
 //! - [`restore`]: restoring a snapshot of an opened repository, the
 //!   routine every restore (folder, tape, disk, bucket) shares.
 //! - [`copy`]: which snapshots a copy job copies, and copying them into
-//!   a store (a disk cartridge, a bucket) resumably.
-//! - [`disk`]: removable-disk jobs: attaching tonight's cartridge after
-//!   checking its label, and putting it away after the job.
+//!   a store (a disk cartridge, a bucket) resumably ([`copy::copy_plan`],
+//!   one routine for every random-access store).
+//! - [`disk`]: the removable-disk job ([`disk::backup`]): tonight's
+//!   cartridge attached after its label and anchor are checked, the copy,
+//!   the new anchor, and the cartridge put out of reach after the job.
 //! - [`rotation`]: tonight's medium of a pool, and what a person must do
 //!   first ([`rotation::RotationPlan`]).
-//! - [`tape`]: what the catalog records around writing a tape media set
-//!   (open sets settled, cartridges started, the set recorded).
+//! - [`tape`]: the tape media-set job ([`tape::backup`]), moving
+//!   cartridges in a library and putting them offline after a job
+//!   ([`tape::library`]), and what the catalog records around a set.
+//!
+//! Long jobs take a progress handle from the caller
+//! ([`copy::CopyProgress`], [`tape::backup::TapeProgress`]): the caller
+//! draws the bar and writes the notes in its words.
 //!
 //! It leaves to others: arguments, output, the ja/en sentences and exit
 //! codes (the binary turns a [`JobError`] into those); the catalog's schema

@@ -14,7 +14,7 @@ use crate::site::SiteCtx;
 /// The anchor a set catalog carries: `None` for catalogs written before
 /// anchors existed, `Some(Err)` when the field is not an anchor.
 pub fn in_catalog(c: &SetCatalog) -> Option<Result<Anchor, String>> {
-    hokan_jobs::tape::backup::anchor_in(c).map(|r| r.map_err(|e| e.to_string()))
+    hokan_jobs::tape::anchor::anchor_in(c).map(|r| r.map_err(|e| e.to_string()))
 }
 
 /// Check the anchor of a set catalog read from cartridge `medium`: a
@@ -27,7 +27,7 @@ pub fn check(
     medium: &str,
     c: &SetCatalog,
 ) -> Result<Option<RolledBack>, Failure> {
-    hokan_jobs::tape::backup::check_anchor(cat, medium, c)
+    hokan_jobs::tape::anchor::check_anchor(cat, medium, c)
         .map_err(|e| crate::job_error::failure(ctx.lang, &e))
 }
 

@@ -12,11 +12,13 @@
 //!   (load, put away, export, after the job);
 //! - [`inventory`]: what the changer reports, turned into catalog moves
 //!   (pure);
-//! - [`backup`]: the whole `tape backup` job.
+//! - [`backup`]: the whole `tape backup` job;
+//! - [`anchor`]: the catalog anchor in each set catalog on tape.
 //!
 //! Opening the devices and what a person is told stay with the caller;
 //! nothing here prints.
 
+pub mod anchor;
 pub mod backup;
 pub mod inventory;
 pub mod library;
