@@ -28,6 +28,8 @@ use crate::exit::{self, Failure};
 use crate::i18n::Lang;
 use crate::Global;
 
+pub use crate::i18n::pick;
+pub use crate::job_error::catalog_failure;
 pub use args::{AttestCmd, CatalogCmd, ConfigCmd, MediaCmd};
 pub use open::{open_repository, open_repository_in};
 
@@ -424,27 +426,6 @@ pub fn target_of<'c>(
                 crate::i18n::t(l, "configured", "設定済み"),
             ),
         )),
-    }
-}
-
-/// Map a catalog error to an exit code and message.
-pub fn catalog_failure(lang: Lang, e: &CatalogError) -> Failure {
-    let code = match e {
-        CatalogError::Busy => exit::LOCKED,
-        CatalogError::NoSpace { .. } => exit::NO_SPACE,
-        CatalogError::NewerSchema { .. } => exit::NEWER_FORMAT,
-        CatalogError::Corrupt { .. } => exit::DAMAGE,
-        CatalogError::Untrusted { .. } | CatalogError::Missing(_) => exit::UNTRUSTED,
-        _ => exit::ERROR,
-    };
-    Failure::new(code, pick(lang, &e.text()))
-}
-
-/// Pick the sentence of a bilingual text.
-pub fn pick(lang: Lang, t: &Text) -> String {
-    match lang {
-        Lang::En => t.en.clone(),
-        Lang::Ja => t.ja.clone(),
     }
 }
 
