@@ -102,6 +102,14 @@ pub fn pad_left(s: &str, width: usize) -> String {
     format!("{}{s}", " ".repeat(width.saturating_sub(display_width(s))))
 }
 
+/// Pick the sentence of a bilingual text.
+pub fn pick(lang: Lang, t: &hokan_offline::Text) -> String {
+    match lang {
+        Lang::En => t.en.clone(),
+        Lang::Ja => t.ja.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

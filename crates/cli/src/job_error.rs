@@ -5,10 +5,11 @@
 
 use std::path::Path;
 
+use hokan_catalog::CatalogError;
 use hokan_jobs::{JobError, PoolLock};
 
 use crate::exit::{self, Failure};
-use crate::i18n::{t, Lang};
+use crate::i18n::{pick, t, Lang};
 
 /// The failure `hokan` exits with for `e`.
 pub fn failure(lang: Lang, e: &JobError) -> Failure {
@@ -29,7 +30,7 @@ pub fn failure(lang: Lang, e: &JobError) -> Failure {
             Failure::new(exit::ERROR, format!("{}: {source}", path.display()))
         }
         JobError::Repo(e) => exit::from_repo(lang, e),
-        JobError::Catalog(e) => crate::site::catalog_failure(lang, e),
+        JobError::Catalog(e) => catalog_failure(lang, e),
         JobError::NoSnapshotToCopy => Failure::new(
             exit::ERROR,
             t(
@@ -58,4 +59,17 @@ pub fn failure(lang: Lang, e: &JobError) -> Failure {
 /// pool (exit 6).
 pub fn lock_pool(catalog: &Path, pool: &str, lang: Lang) -> Result<PoolLock, Failure> {
     PoolLock::take(catalog, pool).map_err(|e| failure(lang, &e))
+}
+
+/// Map a catalog error to an exit code and message.
+pub fn catalog_failure(lang: Lang, e: &CatalogError) -> Failure {
+    let code = match e {
+        CatalogError::Busy => exit::LOCKED,
+        CatalogError::NoSpace { .. } => exit::NO_SPACE,
+        CatalogError::NewerSchema { .. } => exit::NEWER_FORMAT,
+        CatalogError::Corrupt { .. } => exit::DAMAGE,
+        CatalogError::Untrusted { .. } | CatalogError::Missing(_) => exit::UNTRUSTED,
+        _ => exit::ERROR,
+    };
+    Failure::new(code, pick(lang, &e.text()))
 }

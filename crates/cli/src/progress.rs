@@ -10,6 +10,21 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::i18n::{t, Lang};
 
+/// A bar as the progress handle of a copy ([`hokan_jobs::copy::copy_plan`]):
+/// it counts each object's bytes once the object is in the store.
+pub struct BarProgress<'a>(pub &'a Bar);
+
+impl hokan_jobs::copy::CopyProgress for BarProgress<'_> {
+    fn copied(
+        &self,
+        obj: &hokan_repo::copy::CopyObject,
+        _: hokan_jobs::copy::Outcome,
+    ) -> Result<(), hokan_jobs::JobError> {
+        self.0.add(obj.size);
+        Ok(())
+    }
+}
+
 /// A byte-counting bar shown on stderr when it is a terminal.
 pub struct Bar {
     bar: Option<ProgressBar>,

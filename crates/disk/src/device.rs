@@ -130,7 +130,10 @@ pub enum DiskError {
 /// (unmount) → `eject` (the cartridge leaves the drive, the disk is powered
 /// off, or the autoloader's slot goes inactive / the cartridge is
 /// exported).
-pub trait DiskDevice {
+///
+/// `Send`, so that a job can hand the device to the copy's progress handle,
+/// which the copy may call from its worker threads.
+pub trait DiskDevice: Send {
     /// The device's name in messages and in the catalog (`rdx0`).
     fn name(&self) -> &str;
 

@@ -15,6 +15,8 @@
 use std::path::PathBuf;
 
 use hokan_catalog::CatalogError;
+use hokan_offline::{MediumId, PoolName};
+use hokan_repo::store::StoreError;
 use hokan_repo::RepoError;
 
 /// Why a job failed.
@@ -51,6 +53,189 @@ pub enum JobError {
     /// the line).
     #[error("paper key")]
     PaperKey(#[source] hokan_format::FormatError),
+    /// Listing or writing the store a copy goes to (a disk cartridge, a
+    /// bucket) failed; a full medium is [`StoreError::NoSpace`] inside.
+    #[error("the copy's destination")]
+    Destination(#[source] StoreError),
+    /// An object read back from a copy is missing or differs from the
+    /// repository's (a failing medium).
+    #[error("read-back differs for {path}")]
+    ReadBackDiffers {
+        /// The medium read back, when the caller named it.
+        medium: Option<MediumId>,
+        /// The object's path in the repository folder.
+        path: String,
+    },
+    /// A removable disk device failed (or the cartridge went away).
+    #[error("disk device")]
+    Disk(#[source] hokan_disk::DiskError),
+    /// The device holds no cartridge the job could write (none inserted,
+    /// or on an autoloader none of the pool's).
+    #[error("{device}: no cartridge of pool {pool} to write")]
+    NoCartridge {
+        /// The drive or autoloader.
+        device: String,
+        /// The pool.
+        pool: PoolName,
+        /// The cartridge the rotation wants, if it wants one.
+        wanted: Option<MediumId>,
+    },
+    /// The cartridge the device holds is not the one to write (it was
+    /// detached again, nothing written).
+    #[error("{device}: cartridge refused")]
+    CartridgeRefused {
+        /// The drive or autoloader.
+        device: String,
+        /// Why.
+        #[source]
+        refusal: crate::disk::Refusal,
+    },
+    /// Writing the copy onto a disk cartridge failed (nothing recorded;
+    /// what was written stays valid and the next job completes it).
+    #[error("{medium}: writing the copy failed")]
+    CartridgeWrite {
+        /// The cartridge.
+        medium: MediumId,
+        /// Whether the cartridge had gone away (pulled out, unplugged)
+        /// when the write failed.
+        gone: bool,
+        /// What the store said; a full cartridge is
+        /// [`StoreError::NoSpace`].
+        #[source]
+        source: StoreError,
+    },
+    /// The catalog anchor on a medium cannot be read: nothing was
+    /// written to the medium.
+    #[error("{medium}: the catalog anchor cannot be read")]
+    AnchorUnreadable {
+        /// The medium.
+        medium: MediumId,
+        /// Why.
+        #[source]
+        source: crate::disk::AnchorProblem,
+    },
+    /// The catalog does not contain the head a medium's anchor names: it
+    /// was rolled back or replaced since the medium was written. Nothing
+    /// was written to the medium.
+    #[error("the catalog was rolled back")]
+    CatalogRolledBack(#[source] hokan_catalog::anchor::RolledBack),
+    /// Writing the catalog anchor on a medium failed (the copy is
+    /// recorded).
+    #[error("{medium}: writing the catalog anchor failed")]
+    AnchorWrite {
+        /// The medium.
+        medium: MediumId,
+        /// What the device said.
+        #[source]
+        source: hokan_disk::DiskError,
+    },
+    /// Taking the cartridge out of reach of the host failed: it stays
+    /// recorded where the host can reach it, so its copies are online.
+    #[error("{medium}: the eject failed")]
+    EjectFailed {
+        /// The cartridge.
+        medium: MediumId,
+        /// What the device said.
+        #[source]
+        source: hokan_disk::DiskError,
+    },
+    /// A tape drive or changer failed.
+    #[error("tape device")]
+    Tape(#[source] hokan_tape::TapeError),
+    /// Bad data on tape, or the drive's error underneath.
+    #[error("tape format")]
+    TapeFormat(#[source] hokan_tape::format::FormatError),
+    /// The cartridge to load is in another drive of the library.
+    #[error("{barcode} is in drive {drive}")]
+    CartridgeInDrive {
+        /// The cartridge.
+        barcode: String,
+        /// The drive holding it.
+        drive: u32,
+    },
+    /// The changer does not report the cartridge.
+    #[error("{barcode} is not in the library")]
+    NotInLibrary {
+        /// The cartridge.
+        barcode: String,
+        /// Whether it was to be exported (else loaded).
+        exporting: bool,
+    },
+    /// The cartridge is neither in the drive nor in a slot.
+    #[error("{barcode} is neither in the drive nor in a slot of {library}")]
+    NotInDriveOrSlot {
+        /// The cartridge.
+        barcode: String,
+        /// The library.
+        library: String,
+    },
+    /// No free storage slot to unload the drive to.
+    #[error("{barcode}: no free storage slot")]
+    NoFreeSlot {
+        /// The cartridge in the drive.
+        barcode: String,
+    },
+    /// No free mail slot to export to.
+    #[error("{barcode}: the mail slot is full")]
+    MailSlotFull {
+        /// The cartridge.
+        barcode: String,
+    },
+    /// No cartridge of the pool can be written (retained, in an open
+    /// set, in the mail slot, or refused on the way).
+    #[error("no cartridge of pool {pool} can be written")]
+    NoTapeCartridge {
+        /// The pool.
+        pool: String,
+        /// Why each candidate could not be used (boxed: the error stays
+        /// small for the functions that never return this).
+        why: Box<crate::rotation::tape::NoCartridge>,
+        /// Cartridges refused in this job, with why.
+        refused: Vec<(String, crate::tape::backup::TapeRefusal)>,
+    },
+    /// The single drive's cartridge cannot be used: a person must insert
+    /// a labelled cartridge of the pool.
+    #[error("{drive}: insert a labelled cartridge of pool {pool}")]
+    InsertCartridge {
+        /// The drive.
+        drive: String,
+        /// The pool.
+        pool: String,
+        /// What is wrong with the one there.
+        problem: crate::tape::backup::DriveProblem,
+    },
+    /// The single drive holds another cartridge than the one the open
+    /// set continues on.
+    #[error("{drive} holds {holds}; media set {set} continues on {want}")]
+    WrongCartridgeForSet {
+        /// The drive.
+        drive: String,
+        /// The cartridge in it.
+        holds: String,
+        /// The open set.
+        set: String,
+        /// The cartridge it continues on.
+        want: String,
+    },
+    /// The cartridge holds a media set whose retention has not passed: it
+    /// is never overwritten before.
+    #[error("{medium} is retained until {until}")]
+    Retained {
+        /// The cartridge.
+        medium: String,
+        /// Until when.
+        until: time::OffsetDateTime,
+    },
+    /// Reading a media set back found fewer whole objects than it holds.
+    #[error("verify of media set {set}: {whole}/{objects} objects read back whole")]
+    SetVerifyIncomplete {
+        /// The set.
+        set: String,
+        /// Objects read back whole.
+        whole: usize,
+        /// Objects in the set.
+        objects: usize,
+    },
     /// `latest_undamaged` asked with a snapshot named by its id: a snapshot
     /// named is restored as named.
     #[error("latest-undamaged goes with `latest` only, not {spec:?}")]
@@ -70,6 +255,28 @@ impl JobError {
             JobError::PoolBusy { .. } => true,
             JobError::LockFile { .. } => false,
             JobError::Repo(e) => repo_is_transient(e),
+            JobError::Destination(e) => e.is_transient(),
+            JobError::CartridgeWrite { source, .. } => source.is_transient(),
+            JobError::ReadBackDiffers { .. }
+            | JobError::Disk(_)
+            | JobError::NoCartridge { .. }
+            | JobError::CartridgeRefused { .. }
+            | JobError::EjectFailed { .. }
+            | JobError::AnchorUnreadable { .. }
+            | JobError::CatalogRolledBack(_)
+            | JobError::AnchorWrite { .. } => false,
+            JobError::Tape(_)
+            | JobError::TapeFormat(_)
+            | JobError::CartridgeInDrive { .. }
+            | JobError::NotInLibrary { .. }
+            | JobError::NotInDriveOrSlot { .. }
+            | JobError::NoFreeSlot { .. }
+            | JobError::MailSlotFull { .. }
+            | JobError::NoTapeCartridge { .. }
+            | JobError::InsertCartridge { .. }
+            | JobError::WrongCartridgeForSet { .. }
+            | JobError::Retained { .. }
+            | JobError::SetVerifyIncomplete { .. } => false,
             JobError::Catalog(e) => matches!(e, CatalogError::Busy),
             JobError::NoSnapshotToCopy
             | JobError::PaperKey(_)

@@ -13,10 +13,22 @@
 //! - [`repository`]: opening a repository with a passphrase or paper key.
 //! - [`restore`]: restoring a snapshot of an opened repository, the
 //!   routine every restore (folder, tape, disk, bucket) shares.
-//! - [`copy`]: which snapshots a copy job copies.
+//! - [`copy`]: which snapshots a copy job copies, and copying them into
+//!   a store (a disk cartridge, a bucket) resumably ([`copy::copy_plan`],
+//!   one routine for every random-access store).
+//! - [`disk`]: the removable-disk job ([`disk::backup`]): tonight's
+//!   cartridge attached after its label and anchor are checked, the copy,
+//!   the new anchor, and the cartridge put out of reach after the job.
 //! - [`notices`]: what a night tells people, as notices to queue.
 //! - [`rotation`]: tonight's medium of a pool, and what a person must do
 //!   first ([`rotation::RotationPlan`]).
+//! - [`tape`]: the tape media-set job ([`tape::backup`]), moving
+//!   cartridges in a library and putting them offline after a job
+//!   ([`tape::library`]), and what the catalog records around a set.
+//!
+//! Long jobs take a progress handle from the caller
+//! ([`copy::CopyProgress`], [`tape::backup::TapeProgress`]): the caller
+//! draws the bar and writes the notes in its words.
 //!
 //! It leaves to others: arguments, output, the ja/en sentences and exit
 //! codes (the binary turns a [`JobError`] into those); the catalog's schema
@@ -31,12 +43,14 @@
 pub mod catalog;
 pub mod clock;
 pub mod copy;
+pub mod disk;
 mod error;
 pub mod lock;
 pub mod notices;
 pub mod repository;
 pub mod restore;
 pub mod rotation;
+pub mod tape;
 #[cfg(test)]
 mod test_repo;
 pub mod when;

@@ -1,8 +1,7 @@
 //! The catalog anchor on a cartridge (`HOKAN-ANCHOR.json`, see
-//! `hokan_catalog::anchor` and docs/disk-format.md): read and checked before
-//! a job writes anything to the cartridge, written at the end of the job
-//! before the cartridge is put away, and reported by `disk status` and
-//! `disk restore`.
+//! `hokan_catalog::anchor` and docs/disk-format.md), as `disk status` and
+//! `disk restore` report it. A backup job checks and writes it through
+//! `hokan_jobs::disk::{check_anchor, write_anchor}`.
 
 use std::path::Path;
 
@@ -10,7 +9,6 @@ use hokan_catalog::anchor::{Anchor, MAX_ANCHOR_BYTES};
 use hokan_catalog::Catalog;
 use serde_json::{json, Value};
 
-use crate::exit::{self, Failure};
 use crate::i18n::t;
 use crate::site::SiteCtx;
 
@@ -34,48 +32,6 @@ pub fn read(root: &Path) -> OnCartridge {
             Err(e) => OnCartridge::Unreadable(format!("{}: {e}", hokan_disk::ANCHOR_FILE)),
         },
         Err(e) => OnCartridge::Unreadable(e.to_string()),
-    }
-}
-
-/// Check the anchor on cartridge `medium` against the catalog, before
-/// anything is written to the cartridge. A catalog that does not contain
-/// it was rolled back: exit 12 ([`exit::UNTRUSTED`]). An anchor that cannot
-/// be read is refused too (exit 1): it may be the only evidence.
-pub fn check(
-    ctx: &SiteCtx<'_>,
-    cat: &Catalog,
-    medium: &str,
-    root: &Path,
-) -> Result<Option<Anchor>, Failure> {
-    let l = ctx.lang;
-    match read(root) {
-        OnCartridge::None => Ok(None),
-        OnCartridge::Found(a) => match cat
-            .check_anchor(medium, &a)
-            .map_err(|e| ctx.catalog_failure(&e))?
-        {
-            Ok(()) => Ok(Some(a)),
-            Err(rolled_back) => Err(Failure::new(
-                exit::UNTRUSTED,
-                ctx.pick(&rolled_back.text()),
-            )),
-        },
-        OnCartridge::Unreadable(why) => Err(Failure::new(
-            exit::ERROR,
-            format!(
-                "{medium}: {} ({why}). {}",
-                t(
-                    l,
-                    "the catalog anchor on the cartridge cannot be read",
-                    "カートリッジのカタログアンカーを読めません"
-                ),
-                t(
-                    l,
-                    "Nothing was written to the cartridge. Keep it as it is, run `hokan catalog verify`, and see docs/catalog.md \"When the catalog cannot be trusted\"",
-                    "カートリッジには何も書き込んでいません。そのまま保管し、`hokan catalog verify` を実行して、docs/catalog.md の「カタログが信頼できないとき」を参照してください"
-                )
-            ),
-        )),
     }
 }
 
@@ -131,39 +87,6 @@ pub fn describe(ctx: &SiteCtx<'_>, found: &OnCartridge, cat: Option<&Catalog>) -
             )
         ),
     }
-}
-
-/// Write the anchor of the catalog's head now on the cartridge attached at
-/// `root` (atomically: see [`hokan_disk::write_anchor`]).
-pub fn write(
-    ctx: &SiteCtx<'_>,
-    cat: &Catalog,
-    medium: &str,
-    root: &Path,
-    at: time::OffsetDateTime,
-) -> Result<Anchor, Failure> {
-    let l = ctx.lang;
-    let head = cat.head().map_err(|e| ctx.catalog_failure(&e))?;
-    let anchor = Anchor::new(&ctx.conf.name, &head, medium, at);
-    hokan_disk::write_anchor(root, &anchor.to_bytes()).map_err(|e| {
-        Failure::new(
-            exit::ERROR,
-            format!(
-                "{medium}: {} ({e}). {}",
-                t(
-                    l,
-                    "writing the catalog anchor failed",
-                    "カタログアンカーの書き込みに失敗しました"
-                ),
-                t(
-                    l,
-                    "The copy is recorded; check the cartridge and run the job again so that it carries the catalog's head",
-                    "コピーは記録済みです。カートリッジを確認し、カタログのヘッドが記録されるようにもう一度ジョブを実行してください"
-                )
-            ),
-        )
-    })?;
-    Ok(anchor)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use hokan_catalog::{Catalog, MediumRow};
 use hokan_disk::linux::{Commands, LinuxDisk, LinuxDiskConfig, SlotDevice};
-use hokan_disk::{Cartridge, DiskDevice, Place, Status};
+use hokan_disk::{DiskDevice, Place, Status};
 use hokan_offline::{DeviceId, Location, MediumId};
 
 use super::{attached_location, disk_failure, Pool};
@@ -14,11 +14,7 @@ use crate::exit::{self, Failure};
 use crate::i18n::t;
 use crate::site::SiteCtx;
 
-/// The note a formatted cartridge's medium carries in the catalog, so that
-/// a device that reports filesystem UUIDs can be matched to it.
-pub fn uuid_note(uuid: &str) -> String {
-    format!("{UUID_NOTE}{uuid}")
-}
+pub use hokan_jobs::disk::{medium_of, recorded_uuid, uuid_note};
 
 /// The pool's device: the simulation in `virtual_device`, else the Linux
 /// device set up from the pool (mount point, selectors, slots, commands)
@@ -76,12 +72,7 @@ pub fn spec(ctx: &SiteCtx<'_>, pool: &Pool, cat: &Catalog) -> Result<Spec, Failu
     conf.select.uuids = media
         .iter()
         .filter(|m| m.pool.as_ref() == Some(&pool.name))
-        .filter_map(|m| {
-            m.note
-                .as_deref()?
-                .strip_prefix(UUID_NOTE)
-                .map(str::to_owned)
-        })
+        .filter_map(|m| recorded_uuid(m).map(str::to_owned))
         .collect();
     conf.select.devices = pool.conf.device.iter().map(PathBuf::from).collect();
     conf.select.labels = pool.conf.cartridges.clone();
@@ -111,30 +102,6 @@ pub fn spec(ctx: &SiteCtx<'_>, pool: &Pool, cat: &Catalog) -> Result<Spec, Failu
     commands.export = c.export.clone();
     conf.commands = commands;
     Ok(Spec::Linux(Box::new(conf)))
-}
-
-const UUID_NOTE: &str = "filesystem UUID ";
-
-/// The filesystem UUID recorded for a medium when it was formatted.
-pub fn recorded_uuid(m: &MediumRow) -> Option<&str> {
-    m.note.as_deref()?.strip_prefix(UUID_NOTE)
-}
-
-/// Which of the pool's media `c` is: the filesystem label names it (the
-/// simulation, and sites that label their filesystems with the cartridge
-/// id), or its filesystem UUID is the one recorded when it was formatted.
-pub fn medium_of(c: &Cartridge, media: &[MediumRow]) -> Option<MediumId> {
-    if let Some(l) = &c.fs_label {
-        if let Some(m) = media.iter().find(|m| m.id.as_str() == l) {
-            return Some(m.id.clone());
-        }
-    }
-    let uuid = c.uuid.as_deref()?;
-    let note = uuid_note(uuid);
-    media
-        .iter()
-        .find(|m| m.note.as_deref() == Some(note.as_str()))
-        .map(|m| m.id.clone())
 }
 
 /// Where a cartridge the device reports is, for the catalog.

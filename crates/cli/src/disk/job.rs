@@ -13,22 +13,20 @@
 //! 12 (the catalog was rolled back); after the copies are recorded, the
 //! catalog's new head is written there as the anchor, before the eject.
 
-use std::path::{Path, PathBuf};
-
-use hokan_catalog::{Catalog, Event};
-use hokan_disk::{read_label, Cartridge, DiskDevice, Place, REPOSITORY_DIR};
-use hokan_offline::{DeviceId, Location, MediumId, SnapshotId};
-use hokan_repo::store::{Store, StoreError};
-use hokan_site::DiskAfterJob;
-use hokan_store::local::LocalStore;
+use hokan_catalog::Catalog;
+use hokan_disk::DiskDevice;
+use hokan_jobs::disk::{BackupJob, PoolRef, PutAway, Refusal};
+use hokan_jobs::JobError;
+use hokan_offline::{Location, MediumId};
+use hokan_repo::store::StoreError;
 use serde_json::json;
 
-use super::device::{self, medium_of};
-use super::{attached_location, disk_failure, Pool};
+use super::device;
+use super::{disk_failure, Pool};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
 use crate::job_error::lock_pool;
-use crate::progress::Bar;
+use crate::progress::{Bar, BarProgress};
 use crate::site::{print_json, SiteCtx};
 use hokan_jobs::rotation::{RotationPlan, Tonight};
 use hokan_jobs::Clock;
@@ -36,14 +34,14 @@ use hokan_jobs::Clock;
 /// The actor recorded on the job's events.
 pub const ACTOR: &str = "hokan disk backup";
 
-/// A pool cartridge the host can read and write now.
-pub struct Attached {
-    /// What the device reports.
-    pub cartridge: Cartridge,
-    /// Which medium it is.
-    pub medium: MediumId,
-    /// Where its files are.
-    pub root: PathBuf,
+pub use hokan_jobs::disk::Attached;
+
+/// The pool as the jobs library takes it.
+fn pool_ref(pool: &Pool) -> PoolRef<'_> {
+    PoolRef {
+        name: &pool.name,
+        conf: &pool.conf,
+    }
 }
 
 /// Record a move the device reported.
@@ -56,29 +54,13 @@ pub fn record(
     location: Location,
     device: &str,
 ) -> Result<(), Failure> {
-    if cat.medium(medium).is_err() {
-        // Not in this catalog (a restore after the catalog was lost).
-        return Ok(());
-    }
-    let at = clock.at();
-    let ev = Event::MediumLocated {
-        medium: medium.clone(),
-        at,
-        location,
-        by: hokan_offline::ObservedBy::Device {
-            device: DeviceId::new(device),
-        },
-        note: None,
-    };
-    cat.record(at, actor, ev)
-        .map_err(|e| ctx.catalog_failure(&e))
-        .map(|_| ())
+    hokan_jobs::disk::record(cat, clock, actor, medium, location, device)
+        .map_err(|e| disk_job_failure(ctx.lang, &e))
 }
 
 /// Find the cartridge the job wants (`want`), attach it, and check its
-/// label. A wrong cartridge is detached again and refused, naming both.
-/// `known_only`: refuse a pool cartridge this catalog does not know (a
-/// restore allows it: the catalog may be the thing that was lost).
+/// label (see [`hokan_jobs::disk::attach_cartridge`]); a refusal names
+/// both cartridges.
 #[allow(clippy::too_many_arguments)] // each is a separate input of the check
 pub fn attach_cartridge(
     ctx: &SiteCtx<'_>,
@@ -90,81 +72,76 @@ pub fn attach_cartridge(
     actor: &str,
     known_only: bool,
 ) -> Result<Attached, Failure> {
-    let l = ctx.lang;
-    let name = dev.name().to_owned();
-    let st = dev.status().map_err(|e| disk_failure(l, &e))?;
-    let media: Vec<_> = cat
-        .media()
-        .map_err(|e| ctx.catalog_failure(&e))?
-        .into_iter()
-        .filter(|m| m.pool.as_ref() == Some(&pool.name))
-        .collect();
-    let insert = |what: &str| -> Failure {
-        Failure::new(
+    hokan_jobs::disk::attach_cartridge(dev, cat, clock, pool_ref(pool), want, actor, known_only)
+        .map_err(|e| match e {
+            JobError::CartridgeRefused { device, refusal } => Failure::new(
+                exit::ERROR,
+                refusal_text(ctx.lang, pool, want, &device, &refusal),
+            ),
+            e => disk_job_failure(ctx.lang, &e),
+        })
+}
+
+/// A disk job's error as the person reads it.
+fn disk_job_failure(l: crate::i18n::Lang, e: &JobError) -> Failure {
+    match e {
+        JobError::Disk(e) => disk_failure(l, e),
+        JobError::NoCartridge {
+            device: name,
+            pool,
+            wanted,
+        } => {
+            let what = match wanted {
+                Some(id) => id.to_string(),
+                None => wanted_any(l).to_owned(),
+            };
+            Failure::new(
+                exit::ERROR,
+                match l {
+                    crate::i18n::Lang::Ja => format!(
+                        "{name}: 書き込むカートリッジがありません。{what} を挿入してください（プール {pool}）"
+                    ),
+                    _ => format!("{name}: no cartridge to write; insert {what} (pool {pool})"),
+                },
+            )
+        }
+        JobError::EjectFailed { medium, source } => Failure::new(
             exit::ERROR,
-            match l {
-                crate::i18n::Lang::Ja => format!(
-                    "{name}: 書き込むカートリッジがありません。{what} を挿入してください（プール {}）",
-                    pool.name
-                ),
-                _ => format!(
-                    "{name}: no cartridge to write; insert {what} (pool {})",
-                    pool.name
-                ),
-            },
-        )
-    };
+            format!(
+                "{}: {} ({source}). {}",
+                medium,
+                t(l, "the eject failed", "排出に失敗しました"),
+                t(
+                    l,
+                    "The cartridge is still where the host can reach it, so its copies count as ONLINE. Eject it by hand (or fix the device) and run `hokan disk status` so hokan sees it gone",
+                    "カートリッジはまだホストから届く場所にあり、コピーはオンライン扱いです。手で排出する（または装置を直す）と、`hokan disk status` で確認できます"
+                )
+            ),
+        ),
+        e => crate::job_error::failure(l, e),
+    }
+}
+
+/// "a formatted cartridge", when the rotation wants none in particular.
+fn wanted_any(l: crate::i18n::Lang) -> &'static str {
+    t(l, "a formatted cartridge", "フォーマット済みのカートリッジ")
+}
+
+/// Why the cartridge in `name` is not written to, in a sentence.
+fn refusal_text(
+    l: crate::i18n::Lang,
+    pool: &Pool,
+    want: &Tonight,
+    name: &str,
+    refusal: &Refusal,
+) -> String {
     let wanted = match want {
         Tonight::Cartridge(id) => id.to_string(),
-        _ => t(l, "a formatted cartridge", "フォーマット済みのカートリッジ").to_owned(),
+        _ => wanted_any(l).to_owned(),
     };
-    // The cartridge to attach: the one wanted if the device holds it, else
-    // the one the host can reach now (checked below, and refused if wrong).
-    let by_medium = |id: &str| {
-        st.cartridges
-            .iter()
-            .find(|c| medium_of(c, &media).is_some_and(|m| m.as_str() == id))
-    };
-    let chosen = match want {
-        Tonight::Cartridge(id) => by_medium(id.as_str()).or_else(|| st.writable()),
-        _ => st.writable().or_else(|| {
-            // An autoloader: the pool cartridge written longest ago.
-            let copies = cat.copies().unwrap_or_default();
-            let last = |c: &&Cartridge| {
-                medium_of(c, &media).map(|m| {
-                    copies
-                        .iter()
-                        .filter(|x| x.medium == m)
-                        .map(|x| x.since)
-                        .max()
-                })
-            };
-            st.cartridges
-                .iter()
-                .filter(|c| medium_of(c, &media).is_some())
-                .min_by_key(|c| last(c))
-        }),
-    };
-    let Some(cartridge) = chosen.cloned() else {
-        return Err(insert(&wanted));
-    };
-    let root = dev.attach(&cartridge).map_err(|e| disk_failure(l, &e))?;
-    let known = medium_of(&cartridge, &media);
-    if let Some(m) = &known {
-        record(
-            ctx,
-            cat,
-            clock,
-            actor,
-            m,
-            attached_location(pool, &name),
-            &name,
-        )?;
-    }
-    let label = read_label(&root);
-    let refusal = match (&label, want) {
-        (Err(e), _) => Some(e.to_string()),
-        (Ok(None), _) => Some(format!(
+    match refusal {
+        Refusal::Unreadable(e) => e.to_string(),
+        Refusal::NotFormatted => format!(
             "{}: {} `hokan disk format --pool {} <ID>`{}",
             name,
             t(
@@ -174,90 +151,66 @@ pub fn attach_cartridge(
             ),
             pool.name,
             t(l, "", " を実行してください")
-        )),
-        (Ok(Some(lb)), _) if lb.pool != pool.name.as_str() => Some(format!(
+        ),
+        Refusal::OtherPool {
+            medium,
+            pool: other,
+        } => format!(
             "{}: {} {} {} {}, {} {}; {} {wanted}",
             name,
             t(l, "the cartridge inserted is", "挿入されたカートリッジは"),
-            lb.medium,
+            medium,
             t(l, "of pool", "（プール"),
-            lb.pool,
+            other,
             t(l, "not of pool", "）で、プール"),
             pool.name,
             t(l, "insert", "のものではありません。挿入してください:"),
-        )),
-        (Ok(Some(lb)), _)
-            if known_only && !media.iter().any(|m| m.id.as_str() == lb.medium) =>
-        {
-            Some(format!(
-                "{}: {} {}",
-                name,
-                lb.medium,
-                t(
-                    l,
-                    "is labelled for this pool but is not in this site's catalog (a catalog rebuilt or from another site): `hokan disk restore` can still read it; it is not written to. `hokan disk format` adds it, erasing it",
-                    "はこのプールのラベルがありますが、このサイトのカタログにありません（カタログの再作成か別サイトのもの）。`hokan disk restore` で読めますが、書き込みはしません。`hokan disk format` で追加できますが、内容は消去されます"
-                ),
-            ))
-        }
-        (Ok(Some(lb)), _) if uuid_differs(&media, &lb.medium, cartridge.uuid.as_deref()) => {
-            Some(format!(
-                "{}: {} {} {} {}; {} {}",
-                name,
-                t(l, "the cartridge labelled", "ラベル"),
-                lb.medium,
-                t(
-                    l,
-                    "has another filesystem UUID than when it was formatted:",
-                    "のカートリッジは、フォーマット時と異なるファイルシステム UUID です:"
-                ),
-                cartridge.uuid.as_deref().unwrap_or("-"),
-                t(
-                    l,
-                    "it is another disk carrying a copy of its label (or it was reformatted outside hokan); it is not written to. Insert",
-                    "ラベルを複製した別のディスク（または hokan 以外で再フォーマットされたもの）なので書き込みません。挿入してください:"
-                ),
-                lb.medium
-            ))
-        }
-        (Ok(Some(lb)), Tonight::Cartridge(id)) if lb.medium != id.as_str() => Some(format!(
+        ),
+        Refusal::NotInCatalog { medium } => format!(
+            "{}: {} {}",
+            name,
+            medium,
+            t(
+                l,
+                "is labelled for this pool but is not in this site's catalog (a catalog rebuilt or from another site): `hokan disk restore` can still read it; it is not written to. `hokan disk format` adds it, erasing it",
+                "はこのプールのラベルがありますが、このサイトのカタログにありません（カタログの再作成か別サイトのもの）。`hokan disk restore` で読めますが、書き込みはしません。`hokan disk format` で追加できますが、内容は消去されます"
+            ),
+        ),
+        Refusal::UuidDiffers { medium, uuid } => format!(
+            "{}: {} {} {} {}; {} {}",
+            name,
+            t(l, "the cartridge labelled", "ラベル"),
+            medium,
+            t(
+                l,
+                "has another filesystem UUID than when it was formatted:",
+                "のカートリッジは、フォーマット時と異なるファイルシステム UUID です:"
+            ),
+            uuid.as_deref().unwrap_or("-"),
+            t(
+                l,
+                "it is another disk carrying a copy of its label (or it was reformatted outside hokan); it is not written to. Insert",
+                "ラベルを複製した別のディスク（または hokan 以外で再フォーマットされたもの）なので書き込みません。挿入してください:"
+            ),
+            medium
+        ),
+        Refusal::NotTonight { inserted, due: id } => format!(
             "{}: {} {}, {} {id} {}; {} {id}",
             name,
             t(l, "the cartridge inserted is", "挿入されたカートリッジは"),
-            lb.medium,
+            inserted,
             t(l, "but", "ですが、今夜は"),
             t(l, "is due tonight", "の番です"),
             t(l, "insert", "挿入してください:"),
-        )),
-        _ => None,
-    };
-    if let Some(why) = refusal {
-        let _ = dev.detach(&root);
-        return Err(Failure::new(exit::ERROR, why));
+        ),
+        other => format!("{name}: {other}"),
     }
-    let label = label.ok().flatten().expect("checked above");
-    Ok(Attached {
-        cartridge,
-        medium: MediumId::new(label.medium),
-        root,
-    })
 }
 
-/// Whether the catalog recorded another filesystem UUID for `medium` than
-/// the device reports now.
-fn uuid_differs(media: &[hokan_catalog::MediumRow], medium: &str, now: Option<&str>) -> bool {
-    let Some(now) = now else { return false };
-    media
-        .iter()
-        .find(|m| m.id.as_str() == medium)
-        .and_then(|m| device::recorded_uuid(m))
-        .is_some_and(|was| was != now)
-}
-
-/// Unmount, then eject / deactivate / export as the pool says, recording
-/// where the cartridge went from what the device did. `Err` when the eject
-/// failed: the cartridge stays recorded where the host can reach it
-/// (online), and the message says so.
+/// Unmount, then eject / deactivate / export as the pool says (see
+/// [`hokan_jobs::disk::after_job`]); what was done, in a sentence. `Err`
+/// when the eject failed: the cartridge stays recorded where the host can
+/// reach it (online), and the message says so.
 pub fn after_job(
     ctx: &SiteCtx<'_>,
     pool: &Pool,
@@ -268,103 +221,127 @@ pub fn after_job(
     actor: &str,
 ) -> Result<String, Failure> {
     let l = ctx.lang;
-    let name = dev.name().to_owned();
-    dev.detach(&a.root).map_err(|e| disk_failure(l, &e))?;
-    let (export, location, said) = match pool.conf.after_job {
-        DiskAfterJob::Unmount => {
-            return Ok(t(
-                l,
-                "unmounted; still connected, so its copies are ONLINE until it is taken away and recorded",
-                "アンマウントしました。接続されたままなので、取り外して記録するまでコピーはオンラインです",
-            )
-            .to_owned())
-        }
-        DiskAfterJob::Eject => (
-            false,
-            Location::Ejected {
-                drive: Some(DeviceId::new(&name)),
-            },
-            t(l, "unmounted and ejected (②-1-1)", "アンマウントして排出しました（②-1-1）"),
-        ),
-        DiskAfterJob::Deactivate => (
-            false,
-            Location::InactiveSlot {
-                autoloader: DeviceId::new(&name),
-                slot: match a.cartridge.place {
-                    Place::Slot { slot, .. } => Some(slot),
-                    Place::Drive => None,
-                },
-            },
-            t(
-                l,
-                "unmounted, slot made inactive (②-2-1 with an attested network segmentation)",
-                "アンマウントし、スロットを非アクティブにしました（ネットワーク分離の証明があれば ②-2-1）",
-            ),
-        ),
-        DiskAfterJob::Export => (
-            true,
-            Location::Exported {
-                changer: DeviceId::new(&name),
-            },
-            t(
-                l,
-                "unmounted and exported from the autoloader (②-2-2)",
-                "アンマウントしてオートローダから搬出しました（②-2-2）",
-            ),
-        ),
-    };
-    if let Err(e) = dev.eject(&a.cartridge, export) {
-        return Err(Failure::new(
-            exit::ERROR,
-            format!(
-                "{}: {} ({e}). {}",
-                a.medium,
-                t(l, "the eject failed", "排出に失敗しました"),
-                t(
-                    l,
-                    "The cartridge is still where the host can reach it, so its copies count as ONLINE. Eject it by hand (or fix the device) and run `hokan disk status` so hokan sees it gone",
-                    "カートリッジはまだホストから届く場所にあり、コピーはオンライン扱いです。手で排出する（または装置を直す）と、`hokan disk status` で確認できます"
-                )
-            ),
-        ));
-    }
-    record(ctx, cat, clock, actor, &a.medium, location, &name)?;
-    Ok(said.to_owned())
+    let done = hokan_jobs::disk::after_job(dev, cat, clock, pool_ref(pool), a, actor)
+        .map_err(|e| disk_job_failure(l, &e))?;
+    Ok(put_away_text(l, done))
 }
 
-/// What a store error during the copy means for the person.
-fn copy_failure(ctx: &SiteCtx<'_>, a: &Attached, e: &StoreError) -> Failure {
-    let l = ctx.lang;
-    let gone = !a.root.exists();
-    let code = match e {
-        StoreError::NoSpace { .. } => exit::NO_SPACE,
-        _ => exit::ERROR,
-    };
-    let what = if gone {
-        t(
+/// What the after-job step did, in a sentence.
+fn put_away_text(l: crate::i18n::Lang, done: PutAway) -> String {
+    match done {
+        PutAway::Unmounted => t(
             l,
-            "the cartridge went away during the copy (pulled out, unplugged?)",
-            "コピー中にカートリッジが外れました（引き抜き、接続断?）",
-        )
-    } else {
-        t(
-            l,
-            "writing to the cartridge failed",
-            "カートリッジへの書き込みに失敗しました",
-        )
-    };
-    Failure::new(
-        code,
-        format!(
-            "{}: {what}: {e}. {}",
-            a.medium,
-            t(
-                l,
-                "Nothing was recorded as copied; what was written stays valid and the next job completes it. Insert the cartridge and run the command again",
-                "コピーとしては何も記録していません。書き込んだ分は有効なまま残り、次のジョブで完了します。カートリッジを挿入して、もう一度実行してください"
-            )
+            "unmounted; still connected, so its copies are ONLINE until it is taken away and recorded",
+            "アンマウントしました。接続されたままなので、取り外して記録するまでコピーはオンラインです",
         ),
-    )
+        PutAway::Ejected => t(l, "unmounted and ejected (②-1-1)", "アンマウントして排出しました（②-1-1）"),
+        PutAway::Deactivated => t(
+            l,
+            "unmounted, slot made inactive (②-2-1 with an attested network segmentation)",
+            "アンマウントし、スロットを非アクティブにしました（ネットワーク分離の証明があれば ②-2-1）",
+        ),
+        PutAway::Exported => t(
+            l,
+            "unmounted and exported from the autoloader (②-2-2)",
+            "アンマウントしてオートローダから搬出しました（②-2-2）",
+        ),
+    }
+    .to_owned()
+}
+
+/// A failed disk backup job, as the person reads it.
+fn backup_failure(ctx: &SiteCtx<'_>, pool: &Pool, want: &Tonight, e: &JobError) -> Failure {
+    let l = ctx.lang;
+    match e {
+        JobError::CartridgeRefused { device, refusal } => {
+            Failure::new(exit::ERROR, refusal_text(l, pool, want, device, refusal))
+        }
+        JobError::CatalogRolledBack(rolled_back) => {
+            Failure::new(exit::UNTRUSTED, ctx.pick(&rolled_back.text()))
+        }
+        JobError::AnchorUnreadable { medium, source } => Failure::new(
+            exit::ERROR,
+            format!(
+                "{medium}: {} ({source}). {}",
+                t(
+                    l,
+                    "the catalog anchor on the cartridge cannot be read",
+                    "カートリッジのカタログアンカーを読めません"
+                ),
+                t(
+                    l,
+                    "Nothing was written to the cartridge. Keep it as it is, run `hokan catalog verify`, and see docs/catalog.md \"When the catalog cannot be trusted\"",
+                    "カートリッジには何も書き込んでいません。そのまま保管し、`hokan catalog verify` を実行して、docs/catalog.md の「カタログが信頼できないとき」を参照してください"
+                )
+            ),
+        ),
+        JobError::AnchorWrite { medium, source } => Failure::new(
+            exit::ERROR,
+            format!(
+                "{medium}: {} ({source}). {}",
+                t(
+                    l,
+                    "writing the catalog anchor failed",
+                    "カタログアンカーの書き込みに失敗しました"
+                ),
+                t(
+                    l,
+                    "The copy is recorded; check the cartridge and run the job again so that it carries the catalog's head",
+                    "コピーは記録済みです。カートリッジを確認し、カタログのヘッドが記録されるようにもう一度ジョブを実行してください"
+                )
+            ),
+        ),
+        JobError::ReadBackDiffers { medium, path } => Failure::new(
+            exit::DAMAGE,
+            format!(
+                "{}: {} {}: {}",
+                medium.as_ref().map(|m| m.as_str()).unwrap_or("-"),
+                t(l, "read-back differs for", "読み戻しが一致しません:"),
+                path,
+                t(
+                    l,
+                    "the copy is not recorded; check the cartridge (it may be failing) and run again",
+                    "コピーは記録していません。カートリッジを確認して（故障の可能性）、もう一度実行してください"
+                )
+            ),
+        ),
+        JobError::CartridgeWrite {
+            medium,
+            gone,
+            source: e,
+        } => {
+            let code = match e {
+                StoreError::NoSpace { .. } => exit::NO_SPACE,
+                _ => exit::ERROR,
+            };
+            let what = if *gone {
+                t(
+                    l,
+                    "the cartridge went away during the copy (pulled out, unplugged?)",
+                    "コピー中にカートリッジが外れました（引き抜き、接続断?）",
+                )
+            } else {
+                t(
+                    l,
+                    "writing to the cartridge failed",
+                    "カートリッジへの書き込みに失敗しました",
+                )
+            };
+            Failure::new(
+                code,
+                format!(
+                    "{}: {what}: {e}. {}",
+                    medium,
+                    t(
+                        l,
+                        "Nothing was recorded as copied; what was written stays valid and the next job completes it. Insert the cartridge and run the command again",
+                        "コピーとしては何も記録していません。書き込んだ分は有効なまま残り、次のジョブで完了します。カートリッジを挿入して、もう一度実行してください"
+                    )
+                ),
+            )
+        }
+        e => disk_job_failure(l, e),
+    }
 }
 
 pub fn backup(
@@ -404,140 +381,41 @@ pub fn backup(
         return Ok(exit::OK);
     }
     let mut dev = device::open(ctx, pool, &cat)?;
-    let a = attach_cartridge(
-        ctx,
-        pool,
-        dev.as_mut(),
-        &mut cat,
-        &clock,
-        &want,
-        ACTOR,
-        true,
-    )?;
-    // Before anything is written: the catalog must contain the head this
-    // cartridge carries, or it was rolled back since the cartridge was last
-    // written (and writing now would cover that).
-    let previous = match super::anchor::check(ctx, &cat, a.medium.as_str(), &a.root) {
-        Ok(p) => p,
-        Err(f) => {
-            let _ = dev.detach(&a.root);
-            return Err(f);
-        }
-    };
-    let store = LocalStore::new(a.root.join(REPOSITORY_DIR));
     let bar = Bar::new(ctx.g.quiet, ctx.g.json, l, "disk");
     bar.set_total(plan.bytes());
-    let mut copy = || -> Result<(u64, u64), Failure> {
-        let have =
-            hokan_repo::copy::objects_present(&store).map_err(|e| copy_failure(ctx, &a, &e))?;
-        let (mut written, mut skipped) = (0u64, 0u64);
-        for obj in &plan.objects {
-            if have.get(&(obj.kind, obj.name.clone())) == Some(&obj.size) {
-                skipped += obj.size;
-                bar.add(obj.size);
-                continue;
-            }
-            let bytes = repo
-                .copy_object_bytes(obj)
-                .map_err(|e| exit::from_repo(l, &e))?;
-            match store.put(obj.kind, &obj.name, &bytes) {
-                Ok(()) | Err(StoreError::AlreadyExists { .. }) => {}
-                Err(e) => return Err(copy_failure(ctx, &a, &e)),
-            }
-            dev.written(&a.root, obj.size)
-                .map_err(|e| disk_failure(l, &e))?;
-            written += obj.size;
-            bar.add(obj.size);
-        }
-        Ok((written, skipped))
+    let job = BackupJob {
+        pool: pool_ref(pool),
+        want: &want,
+        snapshots: &ids,
+        plan: &plan,
+        verify,
+        site: &ctx.conf.name,
+        actor: ACTOR,
     };
-    let copied = copy();
+    let done = hokan_jobs::disk::backup(
+        &repo,
+        &mut cat,
+        dev.as_mut(),
+        &clock,
+        &job,
+        &BarProgress(&bar),
+    );
     bar.finish();
-    let (written, skipped) = match copied {
-        Ok(x) => x,
-        Err(f) => {
-            let _ = dev.detach(&a.root);
-            return Err(f);
-        }
-    };
-    dev.sync(&a.root).map_err(|e| disk_failure(l, &e))?;
-    let mut verified = None;
-    if verify {
-        for obj in &plan.objects {
-            let want = repo
-                .copy_object_bytes(obj)
-                .map_err(|e| exit::from_repo(l, &e))?;
-            let got = store.get(obj.kind, &obj.name);
-            if got.as_deref().ok() != Some(&want[..]) {
-                let _ = dev.detach(&a.root);
-                return Err(Failure::new(
-                    exit::DAMAGE,
-                    format!(
-                        "{}: {} {}: {}",
-                        a.medium,
-                        t(l, "read-back differs for", "読み戻しが一致しません:"),
-                        obj.path(),
-                        t(
-                            l,
-                            "the copy is not recorded; check the cartridge (it may be failing) and run again",
-                            "コピーは記録していません。カートリッジを確認して（故障の可能性）、もう一度実行してください"
-                        )
-                    ),
-                ));
-            }
-        }
-        verified = Some(true);
-    }
-    // The copy is on the cartridge: record it before the eject, which may fail.
-    let at = clock.at();
-    let mut events = Vec::new();
-    for id in &ids {
-        let snapshot = SnapshotId::new(id.to_hex());
-        events.push(Event::CopyRecorded {
-            snapshot: snapshot.clone(),
-            medium: a.medium.clone(),
-            since: at,
-            complete: true,
-            with: Vec::new(),
-        });
-        if verify {
-            events.push(Event::CopyVerified {
-                snapshot,
-                medium: a.medium.clone(),
-                at,
-                ok: true,
-                detail: Some("read back after writing".into()),
-            });
-        }
-    }
-    cat.record_all(at, ACTOR, events)
-        .map_err(|e| ctx.catalog_failure(&e))?;
-    // The head, copies included, goes on the cartridge before it is put
-    // away: a catalog rolled back to before this job will not contain it.
-    let written_anchor = super::anchor::write(ctx, &cat, a.medium.as_str(), &a.root, clock.at())
-        .and_then(|an| {
-            dev.sync(&a.root).map_err(|e| disk_failure(l, &e))?;
-            Ok(an)
-        });
-    let written_anchor = match written_anchor {
-        Ok(an) => an,
-        Err(f) => {
-            let _ = dev.detach(&a.root);
-            return Err(f);
-        }
-    };
-    let after = after_job(ctx, pool, dev.as_mut(), &mut cat, &clock, &a, ACTOR)?;
+    let done = done.map_err(|e| backup_failure(ctx, pool, &want, &e))?;
+    let after = put_away_text(l, done.put_away);
+    let (written, skipped) = (done.copy.written, done.copy.already_there);
+    let verified = done.verified.then_some(true);
     let snap_ids: Vec<String> = ids.iter().map(|i| i.to_hex()).collect();
     if ctx.g.json {
         print_json(&json!({
             "pool": pool.name,
-            "medium": a.medium,
+            "medium": done.medium,
             "snapshots": snap_ids,
             "bytes_written": written,
             "bytes_already_there": skipped,
             "verified": verified,
-            "anchor": {"seq": written_anchor.seq, "hash": written_anchor.hash},
-            "previous_anchor": previous.as_ref().map(|p| json!({"seq": p.seq, "hash": p.hash})),
+            "anchor": {"seq": done.anchor.seq, "hash": done.anchor.hash},
+            "previous_anchor": done.previous_anchor.as_ref().map(|p| json!({"seq": p.seq, "hash": p.hash})),
             "after_job": after,
             "seconds": started.elapsed().as_secs_f64(),
             "simulated": dev.simulated(),
@@ -547,7 +425,7 @@ pub fn backup(
             "{} {} → {}: {} {}, {} {}, {} {}",
             t(l, "copied", "コピーしました:"),
             snap_ids.len(),
-            a.medium,
+            done.medium,
             crate::i18n::Bytes(written),
             t(l, "written", "書き込み"),
             crate::i18n::Bytes(skipped),
@@ -569,7 +447,4 @@ pub fn backup(
     Ok(exit::OK)
 }
 
-/// The repository folder of an attached cartridge.
-pub fn repository_of(root: &Path) -> PathBuf {
-    root.join(REPOSITORY_DIR)
-}
+pub use hokan_jobs::disk::repository_of;

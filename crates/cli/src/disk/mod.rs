@@ -9,7 +9,8 @@
 //!   what it reports.
 //! - [`job`]: `disk backup`: snapshots copied into the cartridge's own
 //!   repository, then unmount and eject.
-//! - [`manage`]: `disk format|status|eject|restore`.
+//! - [`manage`]: `disk format|status|eject`.
+//! - [`restore`]: `disk restore`, from a cartridge alone.
 //! - [`sim`]: `disk sim`: what a person does with a simulated device.
 //!
 //! Each cartridge holds a self-contained hokan repository (the primary's
@@ -23,10 +24,11 @@ pub mod args;
 pub(crate) mod device;
 mod job;
 mod manage;
+mod restore;
 mod sim;
 
-use hokan_offline::{DeviceId, Location};
-use hokan_site::{DiskMode, DiskPool, TargetKind};
+use hokan_offline::Location;
+use hokan_site::{DiskPool, TargetKind};
 
 pub use args::DiskCmd;
 
@@ -73,7 +75,7 @@ pub fn run(cmd: DiskCmd, g: &Global, lang: Lang) -> Result<i32, Failure> {
             latest_undamaged,
             overwrite,
             cartridge,
-        } => manage::restore(
+        } => restore::restore(
             &ctx,
             &pool(&ctx, &p)?,
             &snapshot,
@@ -87,14 +89,7 @@ pub fn run(cmd: DiskCmd, g: &Global, lang: Lang) -> Result<i32, Failure> {
 
 /// Where a cartridge the host can use is, for the catalog: online.
 fn attached_location(pool: &Pool, device: &str) -> Location {
-    let d = DeviceId::new(device);
-    match pool.conf.mode {
-        DiskMode::RdxAutoloader => Location::ActiveSlot { autoloader: d },
-        DiskMode::RdxSingleDrive => Location::InDrive { drive: d },
-        DiskMode::RemovableDisk | DiskMode::Nas => Location::Connected {
-            host: Some(device.to_owned()),
-        },
-    }
+    hokan_jobs::disk::attached_location(&pool.conf, device)
 }
 
 /// A device error as a failure: its sentence, and what to do.

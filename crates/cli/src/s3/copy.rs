@@ -8,12 +8,12 @@
 //! copy. Each copy is recorded with its protection: the earliest lock among
 //! the objects it needs.
 
-use std::sync::Mutex;
-
 use hokan_catalog::Event;
 use hokan_format::Id;
+use hokan_jobs::copy::CopyOptions;
+use hokan_jobs::JobError;
 use hokan_offline::{LockMode as CatLockMode, Retention, SnapshotId};
-use hokan_repo::store::{ObjectKind, Store, StoreError};
+use hokan_repo::store::{ObjectKind, StoreError};
 use hokan_s3::LockMode;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -22,7 +22,7 @@ use super::{connect, ensure_medium, lock_spec, s3_failure, target};
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Bytes};
 use crate::job_error::lock_pool;
-use crate::progress::Bar;
+use crate::progress::{Bar, BarProgress};
 use crate::site::{print_json, SiteCtx};
 
 const ACTOR: &str = "hokan copy";
@@ -118,74 +118,26 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
     }
     let plan = repo.copy_plan(&ids).map_err(|e| exit::from_repo(l, &e))?;
 
-    // What is there already (size by key), to resume.
-    let have =
-        hokan_repo::copy::objects_present(&*store).map_err(|e| store_failure(ctx, name, &e))?;
-    let bar = Bar::new(ctx.g.quiet, ctx.g.json, l, "s3");
-    bar.set_total(plan.bytes());
-    let (rest, snapshots): (Vec<_>, Vec<_>) = plan
-        .objects
-        .iter()
-        .partition(|o| o.kind != ObjectKind::Snapshot);
     // Every object sent from here on is locked until at least this plus
     // the retention: the copy's recorded lock never exceeds its objects'.
     let upload_started = OffsetDateTime::now_utc();
-    let sent = Mutex::new(0u64);
-    let kept = Mutex::new(Vec::new());
-    let send = |obj: &hokan_repo::copy::CopyObject| -> Result<(), Failure> {
-        if have.get(&(obj.kind, obj.name.clone())) == Some(&obj.size) {
-            kept.lock()
-                .expect("kept")
-                .push((obj.kind, obj.name.clone()));
-            bar.add(obj.size);
-            return Ok(());
-        }
-        let bytes = repo
-            .copy_object_bytes(obj)
-            .map_err(|e| exit::from_repo(l, &e))?;
-        match store.put(obj.kind, &obj.name, &bytes) {
-            Ok(()) => *sent.lock().expect("sent") += obj.size,
-            // Sent by an earlier, interrupted run after we listed.
-            Err(StoreError::AlreadyExists { .. }) => kept
-                .lock()
-                .expect("kept")
-                .push((obj.kind, obj.name.clone())),
-            Err(e) => return Err(store_failure(ctx, name, &e)),
-        }
-        bar.add(obj.size);
-        Ok(())
-    };
+    let bar = Bar::new(ctx.g.quiet, ctx.g.json, l, "s3");
+    bar.set_total(plan.bytes());
     // Everything but the snapshots, a few at a time; then the snapshots.
-    let workers = (target.conf.concurrency as usize).clamp(1, 64);
-    let next = Mutex::new(rest.iter());
-    let failed: Mutex<Option<Failure>> = Mutex::new(None);
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                if failed.lock().expect("failed").is_some() {
-                    return;
-                }
-                let Some(obj) = next.lock().expect("next").next().copied() else {
-                    return;
-                };
-                if let Err(f) = send(obj) {
-                    failed.lock().expect("failed").get_or_insert(f);
-                    return;
-                }
-            });
-        }
-    });
-    if let Some(f) = failed.into_inner().expect("failed") {
-        bar.finish();
-        return Err(f);
-    }
-    for obj in snapshots {
-        if let Err(f) = send(obj) {
-            bar.finish();
-            return Err(f);
-        }
-    }
+    let copied = hokan_jobs::copy::copy_plan(
+        &repo,
+        &plan,
+        &store,
+        &CopyOptions {
+            workers: target.conf.concurrency as usize,
+        },
+        &BarProgress(&bar),
+    );
     bar.finish();
+    let stats = copied.map_err(|e| copy_failure(ctx, name, &e))?;
+    // What was there before (size by key): every index, key and config
+    // object of the bucket is locked again below.
+    let have = &stats.present;
 
     // The protection of the copy: the earliest lock among its objects.
     // Objects sent now are locked from about now; objects already there are
@@ -201,7 +153,7 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
         // The objects already there that the copy needs, and every index,
         // key and config object of the bucket (a restore reads them all).
         let mut relock: std::collections::BTreeSet<(ObjectKind, String)> =
-            kept.into_inner().expect("kept").into_iter().collect();
+            stats.kept.iter().cloned().collect();
         relock.extend(
             have.keys()
                 .filter(|(k, _)| {
@@ -256,7 +208,7 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
     }
     cat.record_all(at, ACTOR, events)
         .map_err(|e| ctx.catalog_failure(&e))?;
-    let sent = sent.into_inner().expect("sent");
+    let sent = stats.written;
     let snap_ids: Vec<String> = ids.iter().map(Id::to_hex).collect();
     if ctx.g.json {
         print_json(&json!({
@@ -293,6 +245,14 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
         );
     }
     Ok(exit::OK)
+}
+
+/// A failed copy into the bucket.
+fn copy_failure(ctx: &SiteCtx<'_>, name: &str, e: &JobError) -> Failure {
+    match e {
+        JobError::Destination(e) => store_failure(ctx, name, e),
+        e => crate::job_error::failure(ctx.lang, e),
+    }
 }
 
 fn store_failure(ctx: &SiteCtx<'_>, name: &str, e: &StoreError) -> Failure {

@@ -21,7 +21,7 @@ use crate::site::{print_json, SiteCtx};
 /// The bucket's own repository (same passphrase as the primary).
 fn open(ctx: &SiteCtx<'_>, store: &Arc<hokan_s3::S3Store>) -> Result<Repository, Failure> {
     let store: Arc<dyn Store> = store.clone();
-    crate::commands::open_repository_in(ctx.g, ctx.lang, store, &ctx.conf)
+    crate::site::open_repository_in(ctx.g, ctx.lang, store, &ctx.conf)
 }
 
 pub fn check(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> {
@@ -340,7 +340,7 @@ pub fn restore(
     // if someone wrote or deleted on top of it since.
     let store = super::connect_as(ctx, target, false, true)?;
     let repo = open(ctx, &store)?;
-    crate::commands::restore_snapshot(
+    crate::site::restore::restore_snapshot(
         ctx.g,
         ctx.lang,
         &repo,

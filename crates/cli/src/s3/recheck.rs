@@ -216,7 +216,7 @@ fn names_under(store: &S3Store, listed: &hokan_s3::FirstVersions, folder: &str) 
 /// The bucket's repository, read from first versions.
 fn open(ctx: &SiteCtx<'_>, store: &Arc<S3Store>) -> Result<hokan_repo::Repository, Failure> {
     let store: Arc<dyn Store> = store.clone();
-    crate::commands::open_repository_in(ctx.g, ctx.lang, store, &ctx.conf)
+    crate::site::open_repository_in(ctx.g, ctx.lang, store, &ctx.conf)
 }
 
 /// A finding as one line for people (English or Japanese).

@@ -23,7 +23,7 @@ pub fn run(ctx: &SiteCtx<'_>, cmd: CatalogCmd) -> Result<i32, Failure> {
                     ),
                 )
             })?;
-            let repo = crate::commands::open_repository(ctx.g, ctx.lang, &path, &ctx.conf)?;
+            let repo = crate::site::open_repository(ctx.g, ctx.lang, &path, &ctx.conf)?;
             let mut cat = ctx.catalog()?;
             let stats = super::sync_catalog(&repo, &mut cat, &ctx.conf, ctx.now)
                 .map_err(|e| crate::job_error::failure(ctx.lang, &e))?;

@@ -12,7 +12,9 @@ mod catalog;
 mod config;
 mod media;
 pub mod observe;
+pub mod open;
 mod report;
+pub mod restore;
 mod status;
 pub mod when;
 
@@ -26,7 +28,10 @@ use crate::exit::{self, Failure};
 use crate::i18n::Lang;
 use crate::Global;
 
+pub use crate::i18n::pick;
+pub use crate::job_error::catalog_failure;
 pub use args::{AttestCmd, CatalogCmd, ConfigCmd, MediaCmd};
+pub use open::{open_repository, open_repository_in};
 
 /// Mirror the primary repository's snapshots into the catalog
 /// ([`hokan_jobs::catalog::sync`]), with the site's repository and sources.
@@ -344,7 +349,7 @@ pub fn primary_repository(ctx: &SiteCtx<'_>) -> Result<hokan_repo::Repository, F
             ),
         )
     })?;
-    crate::commands::open_repository(ctx.g, ctx.lang, &path, &ctx.conf)
+    crate::site::open_repository(ctx.g, ctx.lang, &path, &ctx.conf)
 }
 
 /// A configured pool of one kind of target (`T`: its settings), resolved.
@@ -421,27 +426,6 @@ pub fn target_of<'c>(
                 crate::i18n::t(l, "configured", "設定済み"),
             ),
         )),
-    }
-}
-
-/// Map a catalog error to an exit code and message.
-pub fn catalog_failure(lang: Lang, e: &CatalogError) -> Failure {
-    let code = match e {
-        CatalogError::Busy => exit::LOCKED,
-        CatalogError::NoSpace { .. } => exit::NO_SPACE,
-        CatalogError::NewerSchema { .. } => exit::NEWER_FORMAT,
-        CatalogError::Corrupt { .. } => exit::DAMAGE,
-        CatalogError::Untrusted { .. } | CatalogError::Missing(_) => exit::UNTRUSTED,
-        _ => exit::ERROR,
-    };
-    Failure::new(code, pick(lang, &e.text()))
-}
-
-/// Pick the sentence of a bilingual text.
-pub fn pick(lang: Lang, t: &Text) -> String {
-    match lang {
-        Lang::En => t.en.clone(),
-        Lang::Ja => t.ja.clone(),
     }
 }
 

@@ -34,7 +34,7 @@ use super::SiteCtx;
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Lang};
 use crate::job_error::lock_pool;
-use crate::tape::devices::Devices;
+use crate::tape::devices::{Devices, DevicesExt};
 use crate::tape::inventory::{self, device_last};
 use hokan_jobs::PoolLock;
 
@@ -338,7 +338,7 @@ fn observe_tape(
     let read = within(timeout(ctx), move || -> Result<TapeReading, Failure> {
         let mut dev = Devices::open(&pool, lang)?;
         if dev.changer.is_some() {
-            let status = dev.changer_status(lang)?;
+            let status = dev.status_in(lang)?;
             return Ok(TapeReading::Changer {
                 library: dev.library.clone(),
                 status,

@@ -11,19 +11,10 @@ use serde_json::{json, Value};
 use crate::exit::{self, Failure};
 use crate::site::SiteCtx;
 
-/// The anchor for a set catalog of `set`: the catalog's head now.
-pub fn of_head(ctx: &SiteCtx<'_>, cat: &Catalog, set: &str) -> Result<Value, Failure> {
-    let head = cat.head().map_err(|e| ctx.catalog_failure(&e))?;
-    let a = Anchor::new(&ctx.conf.name, &head, set, ctx.now);
-    Ok(serde_json::to_value(&a).expect("anchors serialise"))
-}
-
 /// The anchor a set catalog carries: `None` for catalogs written before
 /// anchors existed, `Some(Err)` when the field is not an anchor.
 pub fn in_catalog(c: &SetCatalog) -> Option<Result<Anchor, String>> {
-    let v = c.anchor.as_ref()?;
-    let bytes = serde_json::to_vec(v).expect("json values serialise");
-    Some(Anchor::parse(&bytes).map_err(|e| e.to_string()))
+    hokan_jobs::tape::anchor::anchor_in(c).map(|r| r.map_err(|e| e.to_string()))
 }
 
 /// Check the anchor of a set catalog read from cartridge `medium`: a
@@ -36,16 +27,8 @@ pub fn check(
     medium: &str,
     c: &SetCatalog,
 ) -> Result<Option<RolledBack>, Failure> {
-    let Some(Ok(a)) = in_catalog(c) else {
-        return Ok(None);
-    };
-    let head = cat.head().map_err(|e| ctx.catalog_failure(&e))?;
-    if head.seq == 0 {
-        return Ok(None);
-    }
-    cat.check_anchor(medium, &a)
-        .map(|r| r.err())
-        .map_err(|e| ctx.catalog_failure(&e))
+    hokan_jobs::tape::anchor::check_anchor(cat, medium, c)
+        .map_err(|e| crate::job_error::failure(ctx.lang, &e))
 }
 
 /// The refusal for one or more rollbacks found: the first named in full.

@@ -1,35 +1,27 @@
 //! Opening a pool's drive and changer, real or simulated.
 
-use hokan_offline::{DeviceId, Location};
 use hokan_site::TapeMode;
 use hokan_tape::virt::VirtualLibrary;
-use hokan_tape::{Changer, ChangerStatus, TapeDrive};
+use hokan_tape::{Changer, ChangerStatus};
 
 use super::inventory::drive_name;
 use super::{tape_failure, Pool};
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Lang};
 
-/// A pool's devices.
-pub struct Devices {
-    /// The library's name in the catalog's locations (the changer device,
-    /// or the simulated library's name); for a single drive, the drive's.
-    pub library: String,
-    /// The drive's name in locations (`lib-drive0`, or the single drive).
-    pub drive_id: String,
-    /// Simulated hardware.
-    pub simulated: bool,
-    /// Which drive of the library.
-    pub drive_index: u32,
-    /// The changer; `None` for a single drive.
-    pub changer: Option<Box<dyn Changer>>,
-    /// The drive.
-    pub drive: Box<dyn TapeDrive>,
+pub use hokan_jobs::tape::library::Devices;
+
+/// Opening a pool's devices, and their status as a failure in the
+/// person's words.
+pub trait DevicesExt: Sized {
+    /// Open the devices of `pool`.
+    fn open(pool: &Pool, lang: Lang) -> Result<Self, Failure>;
+    /// What the changer reports (an empty status for a single drive).
+    fn status_in(&mut self, lang: Lang) -> Result<ChangerStatus, Failure>;
 }
 
-impl Devices {
-    /// Open the devices of `pool`.
-    pub fn open(pool: &Pool, lang: Lang) -> Result<Devices, Failure> {
+impl DevicesExt for Devices {
+    fn open(pool: &Pool, lang: Lang) -> Result<Devices, Failure> {
         let single = pool.conf.mode == TapeMode::SingleDrive;
         if let Some(dir) = &pool.conf.virtual_library {
             let lib = VirtualLibrary::open(dir).map_err(|e| tape_failure(lang, &e))?;
@@ -59,41 +51,11 @@ impl Devices {
         real(pool, single, lang)
     }
 
-    /// What the changer reports (an empty status for a single drive).
-    pub fn changer_status(&mut self, lang: Lang) -> Result<ChangerStatus, Failure> {
-        match &mut self.changer {
-            Some(c) => c.status().map_err(|e| tape_failure(lang, &e)),
-            None => Ok(ChangerStatus::default()),
-        }
-    }
-
-    /// The location of a cartridge in this pool's drive.
-    pub fn in_drive(&self) -> Location {
-        Location::InDrive {
-            drive: DeviceId::new(self.drive_id.as_str()),
-        }
-    }
-
-    /// The location of a cartridge in storage slot `slot`.
-    pub fn in_slot(&self, slot: u32) -> Location {
-        Location::LibrarySlot {
-            library: DeviceId::new(self.library.as_str()),
-            slot: Some(slot),
-        }
-    }
-
-    /// The location of a cartridge in the mail slot.
-    pub fn in_mail_slot(&self) -> Location {
-        Location::MailSlot {
-            library: DeviceId::new(self.library.as_str()),
-        }
-    }
-
-    /// The location of a cartridge ejected from the single drive.
-    pub fn ejected(&self) -> Location {
-        Location::Ejected {
-            drive: Some(DeviceId::new(self.drive_id.as_str())),
-        }
+    fn status_in(&mut self, lang: Lang) -> Result<ChangerStatus, Failure> {
+        self.changer_status().map_err(|e| match e {
+            hokan_jobs::JobError::Tape(e) => tape_failure(lang, &e),
+            e => crate::job_error::failure(lang, &e),
+        })
     }
 }
 

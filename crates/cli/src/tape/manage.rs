@@ -6,7 +6,7 @@ use hokan_site::TapeMode;
 use hokan_tape::format::{self, Label};
 use serde_json::json;
 
-use super::devices::Devices;
+use super::devices::{Devices, DevicesExt};
 use super::inventory::{device_last, reconcile_drive, reconcile_with};
 use super::job::{self, format_failure, kind_of, retained_failure, ACTOR};
 use super::{located, tape_failure, Pool};
@@ -40,7 +40,7 @@ pub fn label(ctx: &SiteCtx<'_>, pool: &Pool, medium: &str) -> Result<i32, Failur
     }
     let single = pool.conf.mode == TapeMode::SingleDrive;
     if !single {
-        let status = dev.changer_status(l)?;
+        let status = dev.status_in(l)?;
         match status.find(medium) {
             None => {
                 return Err(Failure::new(
@@ -212,7 +212,7 @@ pub fn inventory(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
         if let Some(c) = dev.changer.as_mut() {
             c.inventory().map_err(|e| tape_failure(l, &e))?;
         }
-        let status = dev.changer_status(l)?;
+        let status = dev.status_in(l)?;
         let media = cat.media().map_err(|e| ctx.catalog_failure(&e))?;
         let history = cat.locations(None).map_err(|e| ctx.catalog_failure(&e))?;
         let inv = reconcile_with(
@@ -312,7 +312,7 @@ pub fn status(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
     let l = ctx.lang;
     let cat = ctx.catalog()?;
     let mut dev = Devices::open(pool, l)?;
-    let library = dev.changer_status(l)?;
+    let library = dev.status_in(l)?;
     let drive = dev.drive.status().ok();
     let sets = cat
         .media_sets(Some(pool.name.as_str()))
@@ -481,7 +481,7 @@ pub fn move_to(ctx: &SiteCtx<'_>, pool: &Pool, medium: &str, to: &str) -> Result
             .map_err(|e| ctx.catalog_failure(&e))?;
         return Ok(exit::OK);
     }
-    let status = dev.changer_status(l)?;
+    let status = dev.status_in(l)?;
     let place = status.find(medium).ok_or_else(|| {
         Failure::new(
             exit::ERROR,

@@ -4,8 +4,10 @@
 //! - [`anchor`]: the catalog anchor in each set catalog on tape.
 //! - [`args`]: the command line.
 //! - [`devices`]: opening a pool's drive and changer (real or simulated),
-//! - [`inventory`]: what the changer reports, turned into catalog moves (pure).
-//! - [`job`]: `tape backup`: a media set written from the primary repository.
+//! - [`inventory`]: what the changer reports, turned into catalog moves
+//!   (pure; in `hokan_jobs::tape::inventory`).
+//! - [`job`]: `tape backup` (the job is `hokan_jobs::tape::backup`): its
+//!   progress, results and errors in the person's words.
 //! - [`restore`]: `tape restore` from tape alone, and `tape scan`.
 //! - [`manage`]: `tape label|inventory|status|move`.
 //! - [`sim`]: `tape sim`: what a person does with a simulated library.
@@ -23,10 +25,7 @@ mod manage;
 mod restore;
 mod sim;
 
-use hokan_catalog::Event;
-use hokan_offline::{DeviceId, Location, MediumId, ObservedBy};
 use hokan_site::{TapePool, TargetKind};
-use time::OffsetDateTime;
 
 pub use args::TapeCmd;
 
@@ -109,18 +108,7 @@ pub fn run(cmd: TapeCmd, g: &Global, lang: Lang) -> Result<i32, Failure> {
     }
 }
 
-/// A move the device reported, as a catalog event.
-fn located(medium: &str, at: OffsetDateTime, location: Location, device: &str) -> Event {
-    Event::MediumLocated {
-        medium: MediumId::new(medium),
-        at,
-        location,
-        by: ObservedBy::Device {
-            device: DeviceId::new(device),
-        },
-        note: None,
-    }
-}
+use hokan_jobs::tape::library::located;
 
 /// A tape error as a failure: the device's sentence, and what to do.
 fn tape_failure(lang: Lang, e: &hokan_tape::TapeError) -> Failure {

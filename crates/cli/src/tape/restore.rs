@@ -9,7 +9,7 @@ use hokan_offline::{MediumId, SnapshotId};
 use hokan_tape::format::{self, SetCatalog};
 use serde_json::json;
 
-use super::devices::Devices;
+use super::devices::{Devices, DevicesExt};
 use super::inventory::reconcile;
 use super::job::{self, format_failure, kind_of};
 use super::{located, tape_failure, Pool};
@@ -300,7 +300,7 @@ fn all_in_library(
     snapshot: &str,
 ) -> Result<(), Failure> {
     let l = ctx.lang;
-    let status = dev.changer_status(l)?;
+    let status = dev.status_in(l)?;
     let away: Vec<String> = row
         .cartridges
         .iter()
@@ -499,7 +499,7 @@ pub fn restore(
                 job::put_away(ctx, &mut dev, &mut cat, m.as_str(), &clock)?;
             }
         }
-        crate::commands::restore_from(ctx.g, l, &dir, snapshot, target.to_owned())
+        crate::site::restore::restore_from(ctx.g, l, &dir, snapshot, target.to_owned())
     })();
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);
@@ -523,7 +523,7 @@ pub fn scan(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
     let mut found = Vec::new();
     let mut skipped = Vec::new();
     let barcodes: Vec<String> = if dev.changer.is_some() {
-        let st = dev.changer_status(l)?;
+        let st = dev.status_in(l)?;
         st.drives
             .iter()
             .filter_map(|d| d.loaded.as_ref())
@@ -708,7 +708,7 @@ pub fn scan(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
     // for cartridges the catalog did not know yet.
     let media = cat.media().map_err(|e| ctx.catalog_failure(&e))?;
     let moves = if dev.changer.is_some() {
-        let status = dev.changer_status(l)?;
+        let status = dev.status_in(l)?;
         reconcile(&dev.library, &status, &media, clock.at()).events
     } else {
         let here = dev.in_drive();

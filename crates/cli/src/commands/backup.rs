@@ -1,0 +1,312 @@
+//! `hokan backup`: the site's sources (with their pre-backup commands) or
+//! the paths given, into the primary repository.
+
+use super::*;
+
+impl Ctx<'_> {
+    pub(super) fn backup(
+        &self,
+        paths: Vec<PathBuf>,
+        source: Option<String>,
+        tags: Vec<String>,
+        force: bool,
+        time: Option<String>,
+    ) -> Out {
+        if let Some(s) = &time {
+            // The snapshot time is recorded as given and later compared and
+            // added to; it must be an RFC 3339 instant in hokan's range.
+            let parsed =
+                time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                    .ok()
+                    .filter(|t| hokan_offline::limits::instant_in_range(*t));
+            if parsed.is_none() {
+                return Err(Failure::new(
+                    exit::USAGE,
+                    format!(
+                        "--time {s:?}: {}",
+                        t(
+                            self.lang,
+                            "write an RFC 3339 time between 2000-01-01 and 2200-01-01, e.g. 2026-11-23T02:00:00+09:00",
+                            "2000-01-01 から 2200-01-01 までの RFC 3339 形式の日時を指定してください（例: 2026-11-23T02:00:00+09:00）"
+                        )
+                    ),
+                ));
+            }
+        }
+        if !paths.is_empty() {
+            let repo = self.open()?;
+            let source = source.unwrap_or_else(|| "default".to_owned());
+            let (code, doc) = self.backup_paths(&repo, paths, source, tags, force, time)?;
+            if self.g.json {
+                print_json(&doc);
+            }
+            return Ok(code);
+        }
+        self.backup_sources(source, tags, force, time)
+    }
+
+    /// `hokan backup` without paths: every source of the site configuration
+    /// (or the one `--source` names), each after its pre-backup command.
+    pub(super) fn backup_sources(
+        &self,
+        only: Option<String>,
+        tags: Vec<String>,
+        force: bool,
+        time: Option<String>,
+    ) -> Out {
+        let l = self.lang;
+        let conf = site::load(self.g, l, false)?;
+        let Some(loaded) = conf.loaded.clone() else {
+            return Err(Failure::new(
+                exit::USAGE,
+                t(
+                    l,
+                    "nothing to back up: give the paths (hokan backup --source NAME PATH...), or use a hokan.toml with [[source]] tables (--config FILE, HOKAN_CONFIG, or ./hokan.toml)",
+                    "バックアップ対象がありません: パスを指定する (hokan backup --source 名前 パス...) か、[[source]] を書いた hokan.toml を使ってください (--config、HOKAN_CONFIG、またはカレントフォルダの hokan.toml)",
+                ),
+            ));
+        };
+        let sources: Vec<&hokan_site::Source> = loaded
+            .sources()
+            .iter()
+            .filter(|s| only.as_ref().is_none_or(|o| s.name.as_str() == o))
+            .collect();
+        if sources.is_empty() {
+            return Err(Failure::new(
+                exit::USAGE,
+                format!(
+                    "{} {:?} {} {}: {}",
+                    t(l, "no source", "バックアップ対象"),
+                    only.unwrap_or_default(),
+                    t(l, "in", "は"),
+                    conf.config.as_deref().unwrap_or(Path::new("")).display(),
+                    t(
+                        l,
+                        &format!("configured sources are {}", conf.sources.join(", ")),
+                        &format!("にありません。設定済み: {}", conf.sources.join(", "))
+                    )
+                ),
+            ));
+        }
+        let repo = open_repository(self.g, l, &repo_path(l, &conf)?, &conf)?;
+        let mut code = exit::OK;
+        let mut docs = Vec::new();
+        for src in sources {
+            let name = src.name.as_str().to_owned();
+            let mut tags = tags.clone();
+            let mut hook_doc = serde_json::Value::Null;
+            if let Some(pre) = &src.pre_backup {
+                if !self.g.json && !self.g.quiet {
+                    println!(
+                        "{} {name}: {}",
+                        t(l, "pre-backup of", "事前処理"),
+                        crate::hooks::show(&pre.command)
+                    );
+                }
+                let timeout = pre.timeout.try_into().unwrap_or(std::time::Duration::MAX);
+                let started = time::OffsetDateTime::now_utc();
+                let o = crate::hooks::run(&pre.command, timeout);
+                hook_doc = json!(o);
+                if !o.ok {
+                    let abort = pre.on_failure == hokan_site::OnFailure::Abort;
+                    eprintln!("{}", hook_failure(l, &name, &o, pre.timeout, abort));
+                    self.record_in_catalog(&repo, "pre-backup", &name, started, "failed", |_| {
+                        json!(o)
+                    });
+                    if abort {
+                        code = code.max(exit::PRE_BACKUP);
+                        docs.push(json!({"source": name, "pre_backup": hook_doc,
+                            "backup": null, "skipped": true}));
+                        continue;
+                    }
+                    tags.push("pre-backup-failed".to_owned());
+                }
+            }
+            match self.backup_paths(
+                &repo,
+                src.paths.clone(),
+                name.clone(),
+                tags,
+                force,
+                time.clone(),
+            ) {
+                Ok((c, doc)) => {
+                    code = code.max(c);
+                    docs.push(
+                        json!({"source": name, "pre_backup": hook_doc, "backup": doc,
+                        "skipped": false}),
+                    );
+                }
+                Err(f) => {
+                    eprintln!("{name}: {}", f.message);
+                    code = code.max(f.code);
+                    docs.push(
+                        json!({"source": name, "pre_backup": hook_doc, "backup": null,
+                        "skipped": false, "error": f.message, "exit_code": f.code}),
+                    );
+                }
+            }
+        }
+        if self.g.json {
+            print_json(&json!({"sources": docs, "exit_code": code}));
+        }
+        Ok(code)
+    }
+
+    /// Back up `paths` as `source`; prints the human summary, returns the
+    /// exit code and the `--json` document.
+    pub(super) fn backup_paths(
+        &self,
+        repo: &Repository,
+        paths: Vec<PathBuf>,
+        source: String,
+        tags: Vec<String>,
+        force: bool,
+        time: Option<String>,
+    ) -> Result<(i32, serde_json::Value), Failure> {
+        self.clean_temp()?;
+        let bar = Bar::new(self.g.quiet, self.g.json, self.lang, "backup");
+        let opts = BackupOptions {
+            source,
+            tags,
+            paths,
+            parent: if force {
+                ParentChoice::None
+            } else {
+                ParentChoice::Auto
+            },
+            time,
+        };
+        let started = time::OffsetDateTime::now_utc();
+        let r = repo.backup(&opts, &bar);
+        bar.finish();
+        let r = r.map_err(|e| self.fail(e))?;
+        let outcome = if r.snapshot.partial { "partial" } else { "ok" };
+        self.record_in_catalog(repo, "backup", &r.snapshot.source, started, outcome, |_| {
+            json!({"snapshot": r.id, "summary": r.snapshot.summary, "partial": r.snapshot.partial})
+        });
+        let s = &r.snapshot;
+        let m = &s.summary;
+        let doc = json!({"snapshot": r.id, "snapshot_short": r.id.short(), "time": s.time,
+            "source": s.source, "partial": s.partial, "errors": s.errors, "summary": m,
+            "packs": r.packs});
+        let code = if s.partial { exit::PARTIAL } else { exit::OK };
+        let l = self.lang;
+        if !r.packs.missing_packs.is_empty() {
+            // Also with --json (on stderr): an operator reading the log must see it.
+            eprintln!("{}", missing_packs_warning(l, &r.packs));
+        }
+        if self.g.json {
+            return Ok((code, doc));
+        }
+        // `-q`: no summary (as --help says); the PARTIAL warning below stays.
+        if !self.g.quiet {
+            self.print_backup_summary(&r.id, s);
+        }
+        if s.partial {
+            eprintln!(
+                "{} {} {}",
+                t(l, "PARTIAL snapshot:", "部分的なスナップショット:"),
+                s.errors.len(),
+                t(
+                    l,
+                    "path(s) could not be read (listed above; recorded in the snapshot)",
+                    "件のパスを読めませんでした (上記参照。スナップショットに記録済み)"
+                )
+            );
+        }
+        Ok((code, doc))
+    }
+
+    /// The human summary of one backup (not with `--json` or `-q`).
+    pub(super) fn print_backup_summary(&self, id: &Id, s: &hokan_format::Snapshot) {
+        let l = self.lang;
+        let m = &s.summary;
+        println!(
+            "{} {} ({})",
+            t(l, "snapshot", "スナップショット"),
+            id.short(),
+            show_time(&s.time, self.offset())
+        );
+        println!(
+            "  {}: {} {} / {} {} / {} {}",
+            t(l, "files", "ファイル"),
+            m.files_new,
+            t(l, "new", "新規"),
+            m.files_changed,
+            t(l, "changed", "変更"),
+            m.files_unchanged,
+            t(l, "unchanged", "変更なし")
+        );
+        println!(
+            "  {}: {}   {}: {}   {}: {}",
+            t(l, "read", "読み込み"),
+            Bytes(m.bytes_read),
+            t(l, "total", "合計"),
+            Bytes(m.bytes_total),
+            t(l, "added to repository", "リポジトリへの追加"),
+            Bytes(m.bytes_added)
+        );
+        println!(
+            "  {}: {:.1}s",
+            t(l, "duration", "所要時間"),
+            m.duration_secs
+        );
+    }
+}
+
+/// What a failed pre-backup command did, and what follows for the backup.
+pub(super) fn hook_failure(
+    l: Lang,
+    source: &str,
+    o: &crate::hooks::HookOutcome,
+    timeout: time::Duration,
+    abort: bool,
+) -> String {
+    let span = site::pick(l, &hokan_offline::text::span(timeout));
+    let what = match (l, &o.spawn_error, o.timed_out, o.signal) {
+        (Lang::En, Some(e), _, _) => format!("could not be started ({e})"),
+        (Lang::Ja, Some(e), _, _) => format!("を起動できませんでした ({e})"),
+        (Lang::En, None, true, _) => format!("was stopped after its timeout of {span}"),
+        (Lang::Ja, None, true, _) => format!("はタイムアウト ({span}) で停止しました"),
+        (Lang::En, None, false, Some(sig)) => format!("was killed by signal {sig}"),
+        (Lang::Ja, None, false, Some(sig)) => format!("はシグナル {sig} で終了しました"),
+        (Lang::En, None, false, None) => {
+            format!("failed with exit code {}", o.exit_code.unwrap_or(-1))
+        }
+        (Lang::Ja, None, false, None) => {
+            format!("が失敗しました (終了コード {})", o.exit_code.unwrap_or(-1))
+        }
+    };
+    let next = match (l, abort) {
+        (Lang::En, true) => format!(
+            "{source} was NOT backed up (on_failure = \"abort\"). Fix the command, then run `hokan backup --source {source}`."
+        ),
+        (Lang::Ja, true) => format!(
+            "{source} はバックアップしていません (on_failure = \"abort\")。コマンドを直してから `hokan backup --source {source}` を実行してください。"
+        ),
+        (Lang::En, false) => format!(
+            "{source} was backed up anyway (on_failure = \"continue\"); its snapshot is tagged pre-backup-failed, because the dump in it may be stale."
+        ),
+        (Lang::Ja, false) => format!(
+            "設定 (on_failure = \"continue\") により {source} のバックアップは実施し、スナップショットに pre-backup-failed のタグを付けました。中のダンプは古い可能性があります。"
+        ),
+    };
+    let tail = if o.output_tail.is_empty() {
+        String::new()
+    } else {
+        let last: Vec<&str> = o.output_tail.lines().rev().take(5).collect();
+        let last: Vec<&str> = last.into_iter().rev().collect();
+        format!("\n  | {}", last.join("\n  | "))
+    };
+    match l {
+        Lang::En => format!(
+            "error: the pre-backup command of {source} ({}) {what}.{tail}\n  {next}",
+            o.command
+        ),
+        Lang::Ja => format!(
+            "エラー: {source} の事前処理コマンド ({}) {what}。{tail}\n  {next}",
+            o.command
+        ),
+    }
+}

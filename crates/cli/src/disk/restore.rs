@@ -1,0 +1,316 @@
+//! `hokan disk restore`: a snapshot restored from the repository on a
+//! cartridge alone (the catalog may be the thing that was lost).
+
+use std::path::PathBuf;
+
+use hokan_disk::{read_label, Cartridge, DiskLabel};
+use hokan_offline::MediumId;
+use serde_json::json;
+
+use super::device::{self, medium_of};
+use super::job::{after_job, record, repository_of, Attached};
+use super::manage::pool_media;
+use super::{attached_location, disk_failure, Pool};
+use crate::exit::{self, Failure};
+use crate::i18n::t;
+use crate::job_error::lock_pool;
+use crate::site::SiteCtx;
+use hokan_jobs::Clock;
+
+/// Attach `c` and read its label.
+fn attach_read(
+    l: crate::i18n::Lang,
+    dev: &mut dyn hokan_disk::DiskDevice,
+    c: &Cartridge,
+) -> Result<(PathBuf, Option<DiskLabel>), Failure> {
+    let root = dev.attach(c).map_err(|e| disk_failure(l, &e))?;
+    match read_label(&root) {
+        Ok(lb) => Ok((root, lb)),
+        Err(e) => {
+            let _ = dev.detach(&root);
+            Err(disk_failure(l, &e))
+        }
+    }
+}
+
+pub fn restore(
+    ctx: &SiteCtx<'_>,
+    pool: &Pool,
+    snapshot: &str,
+    target: PathBuf,
+    (latest_undamaged, overwrite): (bool, bool),
+    cartridge: Option<&str>,
+) -> Result<i32, Failure> {
+    const ACTOR: &str = "hokan disk restore";
+    let l = ctx.lang;
+    let clock = Clock::new(ctx.now);
+    let mut cat = ctx.catalog()?;
+    let _lock = lock_pool(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
+    let mut dev = device::open(ctx, pool, &cat)?;
+    let name = dev.name().to_owned();
+    let st = dev.status().map_err(|e| disk_failure(l, &e))?;
+    let media = pool_media(ctx, &cat, pool)?;
+    let mut order: Vec<Cartridge> = st.cartridges.clone();
+    order.sort_by_key(|c| st.writable() != Some(c));
+    let inside: Vec<String> = order
+        .iter()
+        .map(|c| {
+            medium_of(c, &media)
+                .map(|m| m.to_string())
+                .or_else(|| c.fs_label.clone())
+                .unwrap_or_else(|| "?".into())
+        })
+        .collect();
+    let inside_text = if inside.is_empty() {
+        t(l, "no cartridge is inside", "カートリッジは入っていません").to_owned()
+    } else {
+        format!("{} {}", t(l, "inside:", "装置内:"), inside.join(", "))
+    };
+    // Which generation, and which cartridges hold it, per the catalog.
+    let mut spec = snapshot.to_owned();
+    let mut holders: Vec<MediumId> = Vec::new();
+    let mut wanted = String::new();
+    if cartridge.is_none() {
+        let snaps = cat.snapshots().map_err(|e| ctx.catalog_failure(&e))?;
+        let copies = cat.copies().map_err(|e| ctx.catalog_failure(&e))?;
+        let rows: Vec<(&hokan_catalog::SnapshotRow, MediumId)> = copies
+            .iter()
+            .filter(|c| c.complete && media.iter().any(|m| m.id == c.medium))
+            .filter_map(|c| {
+                snaps
+                    .iter()
+                    .find(|s| s.id == c.snapshot)
+                    .map(|s| (s, c.medium.clone()))
+            })
+            .collect();
+        let pick = if snapshot == "latest" {
+            rows.iter().map(|r| r.0).max_by_key(|s| s.taken_at)
+        } else {
+            rows.iter()
+                .map(|r| r.0)
+                .find(|s| s.id.as_str().starts_with(snapshot))
+        };
+        if let Some(s) = pick {
+            spec = s.id.to_string();
+            holders = rows
+                .iter()
+                .filter(|r| r.0.id == s.id)
+                .map(|r| r.1.clone())
+                .collect();
+            holders.sort();
+            holders.dedup();
+            wanted = format!(
+                "{} {} {} {}",
+                t(l, "snapshot", "スナップショット"),
+                &spec[..spec.len().min(8)],
+                t(l, "of", "、"),
+                ctx.when(s.taken_at)
+            );
+        }
+    }
+    let mut read = Vec::new();
+    // A cartridge the device cannot name (no filesystem label or UUID
+    // reported): its label says which it is.
+    let mut by_label = None;
+    if !holders.is_empty()
+        && !order
+            .iter()
+            .any(|c| medium_of(c, &media).is_some_and(|m| holders.contains(&m)))
+    {
+        for c in order.iter().filter(|c| medium_of(c, &media).is_none()) {
+            let (root, lb) = attach_read(l, dev.as_mut(), c)?;
+            match lb {
+                Some(lb)
+                    if lb.pool == pool.name.as_str()
+                        && holders.iter().any(|m| m.as_str() == lb.medium) =>
+                {
+                    by_label = Some((c.clone(), root, lb));
+                    break;
+                }
+                _ => {
+                    let _ = dev.detach(&root);
+                }
+            }
+        }
+    }
+    let chosen: (Cartridge, PathBuf, DiskLabel) = if let Some(found) = by_label {
+        found
+    } else if !holders.is_empty() {
+        let Some(c) = order
+            .iter()
+            .find(|c| medium_of(c, &media).is_some_and(|m| holders.contains(&m)))
+        else {
+            let who = holders
+                .iter()
+                .map(|m| m.to_string())
+                .collect::<Vec<_>>()
+                .join(t(l, " or ", " または "));
+            return Err(Failure::new(
+                exit::ERROR,
+                match l {
+                    crate::i18n::Lang::Ja => format!(
+                        "{name}: {who} を挿入してください（{wanted} を保持）。{inside_text}。別のカートリッジから復元するには --cartridge NAME を指定してください"
+                    ),
+                    _ => format!(
+                        "{name}: insert {who} (holds {wanted}); {inside_text}. To restore from another cartridge, pass --cartridge NAME"
+                    ),
+                },
+            ));
+        };
+        let (root, lb) = attach_read(l, dev.as_mut(), c)?;
+        match lb {
+            Some(lb) if lb.pool == pool.name.as_str() => (c.clone(), root, lb),
+            _ => {
+                let _ = dev.detach(&root);
+                return Err(Failure::new(
+                    exit::ERROR,
+                    format!(
+                        "{name}: {} {}",
+                        inside.first().cloned().unwrap_or_default(),
+                        t(
+                            l,
+                            "carries no label of this pool; check the cartridge",
+                            "にこのプールのラベルがありません。カートリッジを確認してください"
+                        )
+                    ),
+                ));
+            }
+        }
+    } else {
+        // The catalog cannot say (lost, or --cartridge): read what the
+        // cartridges inside hold.
+        for c in &order {
+            let (root, lb) = attach_read(l, dev.as_mut(), c)?;
+            let lb = match lb {
+                Some(lb) if lb.pool == pool.name.as_str() => lb,
+                _ => {
+                    let _ = dev.detach(&root);
+                    continue;
+                }
+            };
+            if cartridge.is_some_and(|w| w != lb.medium) {
+                let _ = dev.detach(&root);
+                continue;
+            }
+            let repo = crate::site::open_repository(ctx.g, l, &repository_of(&root), &ctx.conf);
+            let list: Vec<(String, String)> =
+                match repo.and_then(|r| r.snapshots().map_err(|e| exit::from_repo(l, &e))) {
+                    Ok((ok, _)) => ok
+                        .iter()
+                        .map(|(id, s)| (id.to_hex(), s.time.clone()))
+                        .collect(),
+                    Err(f) => {
+                        let _ = dev.detach(&root);
+                        return Err(f);
+                    }
+                };
+            let _ = dev.detach(&root);
+            read.push((c.clone(), lb, list));
+        }
+        for (_, lb, list) in &read {
+            if !ctx.g.json && !ctx.g.quiet {
+                println!(
+                    "{} {} {}",
+                    lb.medium,
+                    t(l, "holds", "が保持するスナップショット:"),
+                    if list.is_empty() {
+                        t(l, "no snapshot", "なし").to_owned()
+                    } else {
+                        list.iter()
+                            .map(|(id, time)| format!("{} ({time})", &id[..8.min(id.len())]))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                );
+            }
+        }
+        let pick = if let Some(w) = cartridge {
+            read.iter().find(|r| r.1.medium == w)
+        } else if snapshot == "latest" {
+            read.iter()
+                .filter(|r| !r.2.is_empty())
+                .max_by(|a, b| a.2.last().map(|x| &x.1).cmp(&b.2.last().map(|x| &x.1)))
+        } else {
+            read.iter()
+                .find(|r| r.2.iter().any(|(id, _)| id.starts_with(snapshot)))
+        };
+        let Some((c, _, _)) = pick else {
+            let what = match cartridge {
+                Some(w) => w.to_owned(),
+                None => format!(
+                    "{} {snapshot}",
+                    t(
+                        l,
+                        "a cartridge of the pool holding",
+                        "次を保持するプールのカートリッジ:"
+                    )
+                ),
+            };
+            return Err(Failure::new(
+                exit::ERROR,
+                match l {
+                    crate::i18n::Lang::Ja => format!(
+                        "{name}: {what} が装置内にありません（{inside_text}）。挿入して、もう一度実行してください"
+                    ),
+                    _ => format!(
+                        "{name}: {what} is not inside ({inside_text}); insert it and run again"
+                    ),
+                },
+            ));
+        };
+        let (root, lb) = attach_read(l, dev.as_mut(), c)?;
+        (c.clone(), root, lb.expect("read above"))
+    };
+    let (cart, root, label) = chosen;
+    let a = Attached {
+        cartridge: cart,
+        medium: MediumId::new(label.medium.as_str()),
+        root,
+    };
+    record(
+        ctx,
+        &mut cat,
+        &clock,
+        ACTOR,
+        &a.medium,
+        attached_location(pool, &name),
+        &name,
+    )?;
+    // The catalog anchor is reported, whether or not this catalog holds it
+    // (a restore after the catalog was lost or rolled back still reads).
+    let found = super::anchor::read(&a.root);
+    if !ctx.g.json && !ctx.g.quiet {
+        println!(
+            "{}: {}",
+            a.medium,
+            super::anchor::describe(ctx, &found, Some(&cat))
+        );
+    }
+    let mut extra = serde_json::Map::new();
+    extra.insert("medium".into(), json!(a.medium));
+    extra.insert("anchor".into(), super::anchor::to_json(&found, Some(&cat)));
+    extra.insert(
+        "cartridges_read".into(),
+        json!(read
+            .iter()
+            .map(|(_, lb, list)| json!({"medium": lb.medium, "snapshots": list.iter().map(|(id, time)| json!({"id": id, "time": time})).collect::<Vec<_>>()}))
+            .collect::<Vec<_>>()),
+    );
+    let restored = crate::site::restore::restore_from_with(
+        ctx.g,
+        l,
+        &repository_of(&a.root),
+        &spec,
+        target,
+        latest_undamaged,
+        overwrite,
+        extra,
+    );
+    let said = after_job(ctx, pool, dev.as_mut(), &mut cat, &clock, &a, ACTOR);
+    let code = restored?;
+    let said = said?;
+    if !ctx.g.json && !ctx.g.quiet {
+        println!("{}: {said}", a.medium);
+    }
+    Ok(code)
+}
