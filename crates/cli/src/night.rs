@@ -56,6 +56,8 @@ pub struct Medium {
     pub target: String,
     /// The plan (the device asked when it could be).
     pub plan: RotationPlan,
+    /// A tape pool (else a disk pool).
+    pub tape: bool,
     /// Why the device could not be asked, if it could not.
     pub unknown: Option<String>,
 }
@@ -434,23 +436,30 @@ fn next_media(ctx: &SiteCtx<'_>, site: &Site, now: OffsetDateTime) -> Vec<NextMe
         .unwrap_or(local + time::Duration::days(1));
     let mut out = Vec::new();
     for target in site.targets() {
-        let TargetKind::DiskPool(conf) = &target.kind else {
-            continue;
-        };
         if !due(target.schedule.as_ref(), Some(local), next_night) {
             continue;
         }
-        let name = target.name.as_str();
-        let Ok(reach) = reachable(ctx, name) else {
+        let Some(m) = medium_plan(ctx, target, next_night) else {
             continue;
         };
+        if m.unknown.is_some() {
+            continue;
+        }
+        let name = &m.target;
         out.push(NextMedium {
-            pool: name.to_owned(),
-            plan: RotationPlan::disk(conf.rotation, &conf.cartridges, next_night).reaching(&reach),
-            into: hokan_offline::Text::new(
-                format!("the drive of disk pool {name}"),
-                format!("ディスクプール {name} のドライブ"),
-            ),
+            pool: name.clone(),
+            plan: m.plan,
+            into: if m.tape {
+                hokan_offline::Text::new(
+                    format!("the tape library of pool {name}"),
+                    format!("プール {name} のテープライブラリ"),
+                )
+            } else {
+                hokan_offline::Text::new(
+                    format!("the drive of disk pool {name}"),
+                    format!("ディスクプール {name} のドライブ"),
+                )
+            },
             before: next_night,
         });
     }
@@ -596,12 +605,8 @@ pub fn media_tonight(
     steps: &[Step],
     at: OffsetDateTime,
 ) -> Vec<Medium> {
-    let local = at.to_offset(ctx.offset());
     let mut out = Vec::new();
     for target in site.targets() {
-        let TargetKind::DiskPool(conf) = &target.kind else {
-            continue;
-        };
         let name = target.name.as_str();
         if !steps
             .iter()
@@ -609,21 +614,65 @@ pub fn media_tonight(
         {
             continue;
         }
-        let plan = RotationPlan::disk(conf.rotation, &conf.cartridges, local);
-        match reachable(ctx, name) {
-            Ok(reach) => out.push(Medium {
-                target: name.to_owned(),
-                plan: plan.reaching(&reach),
-                unknown: None,
-            }),
-            Err(e) => out.push(Medium {
-                target: name.to_owned(),
-                plan,
-                unknown: Some(e.message),
-            }),
+        if let Some(m) = medium_plan(ctx, target, at) {
+            out.push(m);
         }
     }
     out
+}
+
+/// The rotation plan of a disk pool or a tape library's pool at `at`,
+/// asking its device what it reaches now (a tape library: which pool
+/// cartridges it holds and whether one may be written). `None` for other
+/// targets.
+fn medium_plan(
+    ctx: &SiteCtx<'_>,
+    target: &hokan_site::Target,
+    at: OffsetDateTime,
+) -> Option<Medium> {
+    let name = target.name.as_str().to_owned();
+    let local = at.to_offset(ctx.offset());
+    let (plan, tape, asked) = match &target.kind {
+        TargetKind::DiskPool(conf) => {
+            let plan = RotationPlan::disk(conf.rotation, &conf.cartridges, local);
+            let asked = reachable(ctx, &name).map(|r| plan.clone().reaching(&r));
+            (plan, false, asked)
+        }
+        TargetKind::TapePool(conf) if conf.mode == hokan_site::TapeMode::Library => {
+            let plan = RotationPlan {
+                tonight: Tonight::Any,
+                first: None,
+            };
+            (plan, true, tape_plan(ctx, &name, local))
+        }
+        _ => return None,
+    };
+    Some(match asked {
+        Ok(plan) => Medium {
+            target: name,
+            plan,
+            tape,
+            unknown: None,
+        },
+        Err(e) => Medium {
+            target: name,
+            plan,
+            tape,
+            unknown: Some(e.message),
+        },
+    })
+}
+
+/// A tape library pool's plan from what the library holds now.
+fn tape_plan(ctx: &SiteCtx<'_>, pool: &str, at: OffsetDateTime) -> Result<RotationPlan, Failure> {
+    use crate::tape::devices::DevicesExt;
+    let p = crate::tape::pool(ctx, pool)?;
+    let cat = ctx.catalog()?;
+    let mut dev = hokan_jobs::tape::library::Devices::open(&p, ctx.lang)?;
+    let status = dev.status_in(ctx.lang)?;
+    let cands = hokan_jobs::rotation::tape::candidates(&cat, pool, &status)
+        .map_err(|e| crate::job_error::failure(ctx.lang, &e))?;
+    Ok(RotationPlan::tape(&cands, at))
 }
 
 /// The pool cartridges a disk pool's device reaches now.
@@ -660,6 +709,12 @@ pub fn first_step(l: crate::i18n::Lang, m: &Medium) -> Option<String> {
                 ),
             )
         ),
+        FirstStep::InsertAnyOfPool if m.tape => t(
+            l,
+            &format!("put a labelled cartridge of pool {} whose retention has passed (or a new one, then hokan tape label) into the library before the night's job: the ones there are retained", m.target),
+            &format!("夜間ジョブの前に、保持期間が過ぎたプール {} のラベル付きカートリッジ（または新しいものに hokan tape label）をライブラリに入れてください。中にあるものは保持期間中です", m.target),
+        )
+        .to_owned(),
         FirstStep::InsertAnyOfPool => format!(
             "{} {}",
             t(l, "insert a formatted cartridge of pool", "プール"),

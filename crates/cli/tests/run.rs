@@ -356,3 +356,38 @@ fn the_demo_runs_a_night_through_hokan_run() {
         "{jobs}"
     );
 }
+
+/// A tape library whose only cartridge is retained after tonight's set:
+/// the next morning, `status` and `run --dry-run` say a person must put a
+/// usable cartridge into the library before the night (the 2018 incident:
+/// nobody inserted the tape).
+#[test]
+fn a_library_with_every_cartridge_retained_asks_for_one_before_the_night() {
+    let s = library_with(&["WK0001L9"], "100GiB");
+    // Done, the site not yet compliant (one generation): exit 9.
+    let night = s.json(60, &["run"], 9);
+    assert_eq!(night["outcome"], "ok", "{night}");
+    // The next morning.
+    let o = s.run(60 + 10 * 60, &["--json", "status"]);
+    let st: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let media = &st["tonight"]["media"];
+    assert_eq!(media[0]["target"], "weekday", "{st}");
+    assert!(
+        media[0]["first"]
+            .as_str()
+            .is_some_and(|f| f.contains("put a labelled cartridge of pool weekday")),
+        "{media}"
+    );
+    // Once a fresh one is in, the plan names it and asks nothing.
+    s.ok(
+        60 + 11 * 60,
+        &["tape", "sim", "insert", "--pool", "weekday", "WK0002L9"],
+    );
+    s.ok(
+        60 + 11 * 60,
+        &["tape", "label", "--pool", "weekday", "WK0002L9"],
+    );
+    let plan = s.json(60 + 12 * 60, &["run", "--dry-run"], 0);
+    assert_eq!(plan["media"][0]["tonight"], "WK0002L9", "{plan}");
+    assert!(plan["media"][0]["first"].is_null(), "{plan}");
+}

@@ -100,29 +100,33 @@ pub fn after_night(end: &NightEnd<'_>) -> Vec<Notice> {
         out.push(Notice::NotCompliant { findings });
     }
     for n in end.next {
-        let medium = match &n.plan.first {
-            Some(FirstStep::Insert(c)) => c.to_string(),
-            Some(FirstStep::InsertAnyOfPool) => n.pool.clone(),
-            None => continue,
-        };
-        out.push(Notice::ActionNeeded {
-            action: Action::InsertCartridge {
-                medium,
+        let action = match &n.plan.first {
+            Some(FirstStep::Insert(c)) => Action::InsertCartridge {
+                medium: c.to_string(),
                 into: n.into.clone(),
                 before: n.before,
             },
-        });
+            Some(FirstStep::InsertAnyOfPool) => Action::InsertAnyOf {
+                pool: n.pool.clone(),
+                into: n.into.clone(),
+                before: n.before,
+            },
+            None => continue,
+        };
+        out.push(Notice::ActionNeeded { action });
     }
     let mut to_safe = Vec::new();
     for p in problems {
         let medium = p.medium.as_ref().map(|m| m.to_string());
         match (p.code, medium, p.date) {
             (ProblemCode::MediumInDrive | ProblemCode::MediumConnected, Some(m), _) => {
+                let from = if p.code == ProblemCode::MediumInDrive {
+                    Text::new("the drive", "ドライブ")
+                } else {
+                    Text::new("the computer it is connected to", "接続先のコンピュータ")
+                };
                 out.push(Notice::ActionNeeded {
-                    action: Action::RemoveMedium {
-                        medium: m,
-                        from: p.next_step.clone(),
-                    },
+                    action: Action::RemoveMedium { medium: m, from },
                 })
             }
             (ProblemCode::MediumInMailSlot | ProblemCode::ExportNotRecorded, Some(m), _)

@@ -75,6 +75,22 @@ impl RotationPlan {
         }
     }
 
+    /// The plan of a tape library's pool: the cartridge the next set would
+    /// start on ([`tape::choose`] among those the library holds now), or,
+    /// when none may be written, that a person must first put one in.
+    pub fn tape(candidates: &[tape::Candidate], now: OffsetDateTime) -> RotationPlan {
+        match tape::choose(candidates, &[], now) {
+            Ok(c) => RotationPlan {
+                tonight: Tonight::Cartridge(c.medium.clone()),
+                first: None,
+            },
+            Err(_) => RotationPlan {
+                tonight: Tonight::Any,
+                first: Some(FirstStep::InsertAnyOfPool),
+            },
+        }
+    }
+
     /// The plan, knowing the pool cartridges the device reaches now: the
     /// first step is to insert tonight's cartridge when it is not among
     /// them (or any pool cartridge when none is).
@@ -189,5 +205,34 @@ mod tests {
             Some(FirstStep::InsertAnyOfPool)
         );
         assert_eq!(any.reaching(&[MediumId::new("RDX-WED")]).first, None);
+    }
+
+    #[test]
+    fn a_tape_pool_names_the_next_cartridge_or_asks_for_one() {
+        use hokan_catalog::Retained;
+        use tape::{Candidate, Place};
+        let now = datetime!(2026-11-24 22:00 +09:00);
+        let cand = |id: &str, retained| Candidate {
+            medium: MediumId::new(id),
+            place: Place::Slot(1),
+            retained,
+            last_labeled: None,
+        };
+        let free = [cand("T1", Retained::Free)];
+        assert_eq!(RotationPlan::tape(&free, now).tonight, cartridge("T1"));
+        assert_eq!(RotationPlan::tape(&free, now).first, None);
+        let kept = [cand(
+            "T1",
+            Retained::Until {
+                at: now + time::Duration::days(3),
+            },
+        )];
+        let plan = RotationPlan::tape(&kept, now);
+        assert_eq!(plan.tonight, Tonight::Any);
+        assert_eq!(plan.first, Some(FirstStep::InsertAnyOfPool));
+        assert_eq!(
+            RotationPlan::tape(&[], now).first,
+            Some(FirstStep::InsertAnyOfPool)
+        );
     }
 }

@@ -44,6 +44,17 @@ pub enum Action {
         #[serde(with = "time::serde::rfc3339")]
         before: OffsetDateTime,
     },
+    /// Put in any cartridge of a pool that may be written (the device
+    /// holds none: all are retained, or none is there).
+    InsertAnyOf {
+        /// The pool.
+        pool: String,
+        /// Where to put it, in both languages.
+        into: Text,
+        /// The job that needs it starts at this time.
+        #[serde(with = "time::serde::rfc3339")]
+        before: OffsetDateTime,
+    },
     /// Take a medium out of a drive (a medium left in a drive is online).
     RemoveMedium {
         /// Which.
@@ -316,6 +327,17 @@ impl Notification {
                     vec![tr(
                         format!("Insert cartridge {medium} into {} before {}, and record it with `hokan media move`.", into.en, when(*before)),
                         format!("{} までにカートリッジ {medium} を {} に挿入し、`hokan media move` で記録してください。", when(*before), into.ja),
+                    )],
+                ),
+                Action::InsertAnyOf { pool, into, before } => (
+                    tr(format!("insert a usable cartridge of pool {pool}"), format!("プール {pool} の使用可能なカートリッジを挿入してください")),
+                    tr(
+                        format!("The next job of pool {pool} finds no cartridge it may write in {} (the ones there are retained, or there are none); it starts before {}.", into.en, when(*before)),
+                        format!("プール {pool} の次のジョブが {} に書き込めるカートリッジを見つけられません（保持期間中か、ありません）。ジョブは {} までに始まります。", into.ja, when(*before)),
+                    ),
+                    vec![tr(
+                        format!("Put a labelled cartridge of pool {pool} whose retention has passed (or a new one, then `hokan tape label`) into {} before {}.", into.en, when(*before)),
+                        format!("{} までに、保持期間が過ぎたプール {pool} のラベル付きカートリッジ（または新しいものに `hokan tape label`）を {} に入れてください。", when(*before), into.ja),
                     )],
                 ),
                 Action::RemoveMedium { medium, from } => (

@@ -8,9 +8,45 @@
 //! used before all), so the pool rotates through its cartridges and each
 //! generation lands on a different one.
 
-use hokan_catalog::Retained;
+use hokan_catalog::{Catalog, Retained};
 use hokan_offline::MediumId;
+use hokan_tape::ChangerStatus;
 use time::OffsetDateTime;
+
+use crate::JobError;
+
+/// The pool's cartridges the library holds now (as its changer reports
+/// them), with their retention and last use from the catalog.
+pub fn candidates(
+    cat: &Catalog,
+    pool: &str,
+    status: &ChangerStatus,
+) -> Result<Vec<Candidate>, JobError> {
+    let mut cands = Vec::new();
+    for m in cat
+        .media()?
+        .iter()
+        .filter(|m| m.pool.as_ref().is_some_and(|p| p.as_str() == pool))
+    {
+        let Some(place) = status.find(m.id.as_str()) else {
+            continue;
+        };
+        let place = match place {
+            Ok(d) => Place::Drive(d),
+            Err(s) => match status.slots.iter().find(|x| x.number == s) {
+                Some(x) if x.import_export => Place::MailSlot(s),
+                _ => Place::Slot(s),
+            },
+        };
+        cands.push(Candidate {
+            medium: m.id.clone(),
+            place,
+            retained: cat.retention_of(&m.id)?,
+            last_labeled: cat.sets_of(&m.id)?.iter().map(|s| s.started_at).max(),
+        });
+    }
+    Ok(cands)
+}
 
 /// Where a candidate cartridge is in the library.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -28,7 +28,7 @@ use super::anchor::{anchor_of_head, check_anchor};
 use super::inventory::reconcile;
 use super::library::{self, located, record_move, Devices, Moved};
 use super::{PoolRef, WrittenSet};
-use crate::rotation::tape::{choose, Candidate, Place};
+use crate::rotation::tape::{candidates, choose};
 use crate::{Clock, JobError};
 
 /// Largest tape-file segment of one object (see docs/tape-format.md).
@@ -464,31 +464,7 @@ impl Job<'_, '_> {
             .collect();
         loop {
             let status = dev.changer_status()?;
-            let media = self.cat.media()?;
-            let mut cands = Vec::new();
-            for m in media
-                .iter()
-                .filter(|m| m.pool.as_ref().is_some_and(|p| p.as_str() == pool))
-            {
-                let Some(place) = status.find(m.id.as_str()) else {
-                    continue;
-                };
-                let place = match place {
-                    Ok(d) => Place::Drive(d),
-                    Err(s) => match status.slots.iter().find(|x| x.number == s) {
-                        Some(x) if x.import_export => Place::MailSlot(s),
-                        _ => Place::Slot(s),
-                    },
-                };
-                let retained = self.cat.retention_of(&m.id)?;
-                let last_labeled = self.cat.sets_of(&m.id)?.iter().map(|s| s.started_at).max();
-                cands.push(Candidate {
-                    medium: m.id.clone(),
-                    place,
-                    retained,
-                    last_labeled,
-                });
-            }
+            let cands = candidates(self.cat, pool, &status)?;
             let chosen = match choose(&cands, &exclude, self.clock.at()) {
                 Ok(c) => c.clone(),
                 Err(why) => {
