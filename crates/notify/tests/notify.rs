@@ -522,6 +522,32 @@ fn every_notice_renders_what_where_and_what_to_do_in_both_languages() {
                 to: Text::new("the safe", "金庫"),
             },
         },
+        Notice::ActionNeeded {
+            action: Action::InsertCartridge {
+                medium: "RDX-TUE".into(),
+                into: Text::new(
+                    "the drive of disk pool rdx",
+                    "ディスクプール rdx のドライブ",
+                ),
+                before: T0,
+            },
+        },
+        Notice::ActionNeeded {
+            action: Action::InsertAnyOf {
+                pool: "weekly".into(),
+                into: Text::new(
+                    "the tape library of pool weekly",
+                    "プール weekly のテープライブラリ",
+                ),
+                before: T0,
+            },
+        },
+        Notice::ActionNeeded {
+            action: Action::RemoveMedium {
+                medium: "HKN003L9".into(),
+                from: Text::new("the drive", "ドライブ"),
+            },
+        },
         Notice::Expiring {
             what: Expiring::Attestation,
             subject: "A-0001".into(),
