@@ -12,6 +12,7 @@
 //! fails or panics cannot take the night down with it, and its JSON report
 //! lands in the job record as it is.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command as Process;
 use std::time::Instant;
@@ -63,7 +64,7 @@ pub struct Medium {
 }
 
 /// The night's plan at `now`: backup, each target's copy, locks.
-pub fn plan(site: &Site, history: &[Value], now: OffsetDateTime) -> Vec<Step> {
+pub fn plan(site: &Site, history: &History, now: OffsetDateTime) -> Vec<Step> {
     let mut steps = vec![Step {
         args: vec!["backup".into()],
         target: None,
@@ -72,7 +73,7 @@ pub fn plan(site: &Site, history: &[Value], now: OffsetDateTime) -> Vec<Step> {
     }];
     for target in site.targets() {
         let name = target.name.as_str().to_owned();
-        let last = last_done(history, &name);
+        let last = history.last_done(&name);
         let is_due = due(target.schedule.as_ref(), last, now);
         let not_due = || {
             let next = target
@@ -124,42 +125,63 @@ fn sched(target: &hokan_site::Target) -> String {
         .unwrap_or_default()
 }
 
-/// When `target` last got its copy in a night: the newest night job whose
-/// step for it succeeded. A target never copied to since nights began
-/// counts from the first recorded night, so a weekly copy that failed is
-/// caught up the next night rather than a week later.
-fn last_done(history: &[Value], target: &str) -> Option<OffsetDateTime> {
-    let started = |night: &Value| {
-        night["started_at"]
-            .as_str()
-            .and_then(|at| OffsetDateTime::parse(at, &Rfc3339).ok())
-    };
-    let done = history
-        .iter()
-        .filter_map(|night| {
-            let ok = night["steps"].as_array()?.iter().any(|s| {
-                s["target"].as_str() == Some(target)
-                    && s["outcome"].as_str() == Some("ok")
-                    && s["args"][0].as_str() != Some("s3")
-            });
-            ok.then(|| started(night))?
-        })
-        .max();
-    done.or_else(|| history.iter().filter_map(started).min())
+/// What the plan needs from the catalog: each target's newest complete
+/// copy and when nights began.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    /// Target name → when its newest complete copy was made (from the
+    /// copies the catalog records on the target's media, not from what a
+    /// night's record says it did).
+    pub newest_copy: BTreeMap<String, OffsetDateTime>,
+    /// When the first and the last recorded night started.
+    pub first_night: Option<OffsetDateTime>,
+    /// When the last recorded night started.
+    pub last_night: Option<OffsetDateTime>,
 }
 
-/// The night jobs recorded so far (their `detail`s), newest first.
-fn history(ctx: &SiteCtx<'_>) -> Result<Vec<Value>, Failure> {
+impl History {
+    /// When `target` last got its copy. A target never copied to since
+    /// nights began counts from the first recorded night, so a weekly copy
+    /// that failed is caught up the next night rather than a week later.
+    fn last_done(&self, target: &str) -> Option<OffsetDateTime> {
+        self.newest_copy.get(target).copied().or(self.first_night)
+    }
+}
+
+/// The catalog's copies per target and the nights' times. A target's
+/// media: a pool's cartridges (by their pool), a bucket's medium (its
+/// name).
+fn history(ctx: &SiteCtx<'_>) -> Result<History, Failure> {
+    let mut h = History::default();
     if !ctx.catalog_path()?.is_file() {
-        return Ok(Vec::new());
+        return Ok(h);
     }
     let cat = ctx.catalog()?;
-    let jobs = cat.jobs(500).map_err(|e| ctx.catalog_failure(&e))?;
-    Ok(jobs
-        .into_iter()
-        .filter(|j| j.job == "night")
-        .map(|j| j.detail)
-        .collect())
+    let fail = |e| ctx.catalog_failure(&e);
+    let media = cat.media().map_err(fail)?;
+    let target_of = |medium: &MediumId| -> Option<String> {
+        let row = media.iter().find(|m| &m.id == medium)?;
+        Some(match &row.pool {
+            Some(p) => p.as_str().to_owned(),
+            None => row.id.as_str().to_owned(),
+        })
+    };
+    for c in cat.copies().map_err(fail)? {
+        if !c.complete {
+            continue;
+        }
+        if let Some(t) = target_of(&c.medium) {
+            let e = h.newest_copy.entry(t).or_insert(c.since);
+            *e = (*e).max(c.since);
+        }
+    }
+    for j in cat.jobs(500).map_err(fail)? {
+        if j.job == "night" {
+            h.first_night = Some(h.first_night.map_or(j.started_at, |f| f.min(j.started_at)));
+            h.last_night = Some(h.last_night.map_or(j.started_at, |f| f.max(j.started_at)));
+        }
+    }
+    Ok(h)
 }
 
 /// `hokan run [--dry-run]`.
@@ -530,14 +552,9 @@ pub fn tonight(ctx: &SiteCtx<'_>, observe: bool) -> Option<(Vec<Step>, Vec<Mediu
     let site = ctx.conf.loaded.as_ref()?;
     let history = history(ctx).ok()?;
     let now = ctx.now.to_offset(ctx.offset());
-    let last = history
-        .iter()
-        .filter_map(|n| n["started_at"].as_str())
-        .filter_map(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
-        .max();
     let at = match site.schedule() {
         Some(c) => c
-            .next_after(last.unwrap_or(now).to_offset(now.offset()))
+            .next_after(history.last_night.unwrap_or(now).to_offset(now.offset()))
             .map_or(now, |t| t.max(now)),
         None => now.replace_time(time::Time::from_hms(23, 59, 59).expect("a time")),
     };

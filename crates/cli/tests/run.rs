@@ -8,6 +8,8 @@
 //! - a tape library that cannot be reached on Friday leaves the S3 and
 //!   RDX copies of that night done, the night recorded as partial (exit 3)
 //!   with the tape step failed, and the tape copy is caught up on Saturday;
+//! - a forged night record claiming the tape copy was done does not make
+//!   the night skip it (what is due rests on the catalog's copies);
 //! - `--dry-run` runs nothing and says which cartridge is due and that a
 //!   person must insert it first;
 //! - the night tells its `[[notify]]` target (a command here) that the tape
@@ -138,6 +140,31 @@ fn told(s: &Site) -> Vec<(String, String)> {
         .collect()
 }
 
+fn forge_night_with_tape_done(s: &Site, minutes: i64) {
+    let at = time::OffsetDateTime::parse(
+        &s.at(minutes),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let mut cat = hokan_catalog::Catalog::open(&s.dir.join("catalog.db")).unwrap();
+    cat.record(
+        at,
+        "attacker",
+        hokan_catalog::Event::JobFinished {
+            job: "night".into(),
+            target: "テープ病院".into(),
+            started_at: at,
+            finished_at: at,
+            outcome: "ok".into(),
+            detail: serde_json::json!({
+                "started_at": s.at(minutes),
+                "steps": [{"args": ["tape", "backup", "--pool", "weekly"], "target": "weekly", "outcome": "ok"}],
+            }),
+        },
+    )
+    .unwrap();
+}
+
 #[test]
 fn each_target_gets_its_copy_on_its_nights_and_a_tape_error_leaves_the_others_done() {
     let m = MotoServer::start().unwrap_or_else(|e| {
@@ -236,6 +263,10 @@ fn each_target_gets_its_copy_on_its_nights_and_a_tape_error_leaves_the_others_do
         &["disk", "sim", "insert", "--pool", "rdx", "RDX-FRI"],
     );
     fs::rename(s.dir.join("vtl"), s.dir.join("vtl-away")).unwrap();
+    // The attacker (hokan's own access) appends a night record claiming
+    // tonight's tape copy was done: what is due rests on the copies the
+    // catalog records, not on what a night says, so the tape step still runs.
+    forge_night_with_tape_done(&s, at_23h(3) - 30);
     let fri = run_night(&s, 3, 3);
     assert_eq!(fri["outcome"], "partial");
     assert_eq!(

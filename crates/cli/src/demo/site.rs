@@ -497,7 +497,11 @@ fn tonight(
     g3.json = true;
     let ctx = site::SiteCtx::new(&g3, lang)?;
     let site = ctx.conf.loaded.clone().expect("the demo config loads");
-    let steps = crate::night::plan(&site, &[], at.to_offset(ctx.offset()));
+    let steps = crate::night::plan(
+        &site,
+        &crate::night::History::default(),
+        at.to_offset(ctx.offset()),
+    );
     let media = crate::night::media_tonight(&ctx, &site, &steps, at);
     say(format!(
         "\n11. {}",
