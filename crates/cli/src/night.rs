@@ -247,7 +247,10 @@ pub fn night(ctx: &SiteCtx<'_>, site: &Site, steps: &[Step]) -> Result<(i32, Val
         };
         let tail = tail(&stderr);
         if !ctx.g.json && !ctx.g.quiet {
-            eprintln!("   {outcome} (exit {code}, {secs:.1} s)");
+            eprintln!(
+                "   {} (exit {code}, {secs:.1} s)",
+                crate::site::catalog::outcome_word(l, outcome)
+            );
         }
         if code != 0 && !ctx.g.json {
             for line in &tail {

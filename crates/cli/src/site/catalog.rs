@@ -7,7 +7,7 @@ use serde_json::json;
 use super::args::CatalogCmd;
 use super::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
-use crate::i18n::t;
+use crate::i18n::{pad, t, Lang};
 
 pub fn run(ctx: &SiteCtx<'_>, cmd: CatalogCmd) -> Result<i32, Failure> {
     match cmd {
@@ -154,11 +154,11 @@ fn jobs(ctx: &SiteCtx<'_>, limit: usize) -> Result<i32, Failure> {
     for j in jobs.iter().rev() {
         let secs = (j.finished_at - j.started_at).whole_seconds();
         println!(
-            "{:>6}  {}  {:<8} {:<8} {} ({secs} s)",
+            "{:>6}  {}  {:<12} {} {} ({secs} s)",
             j.seq,
             ctx.when(j.started_at),
             j.job,
-            j.outcome,
+            pad(outcome_word(ctx.lang, &j.outcome), 10),
             j.target
         );
         for s in j.detail["steps"].as_array().into_iter().flatten() {
@@ -169,13 +169,28 @@ fn jobs(ctx: &SiteCtx<'_>, limit: usize) -> Result<i32, Failure> {
                 .filter_map(|a| a.as_str())
                 .collect();
             println!(
-                "          {:<8} hokan {}",
-                s["outcome"].as_str().unwrap_or("?"),
+                "          {} hokan {}",
+                pad(
+                    outcome_word(ctx.lang, s["outcome"].as_str().unwrap_or("?")),
+                    10
+                ),
                 args.join(" ")
             );
         }
     }
     Ok(exit::OK)
+}
+
+/// A job's or step's outcome in the reader's language.
+pub fn outcome_word(l: Lang, outcome: &str) -> &str {
+    match outcome {
+        "ok" => t(l, "ok", "成功"),
+        "partial" => t(l, "partial", "一部失敗"),
+        "failed" => t(l, "failed", "失敗"),
+        "skipped" => t(l, "skipped", "省略"),
+        "interrupted" => t(l, "interrupted", "中断"),
+        other => other,
+    }
 }
 
 fn events(ctx: &SiteCtx<'_>, limit: usize, only: bool) -> Result<i32, Failure> {

@@ -8,7 +8,7 @@
 pub mod anchors;
 pub mod args;
 mod attest;
-mod catalog;
+pub mod catalog;
 mod config;
 mod media;
 pub mod observe;
