@@ -202,6 +202,23 @@ pub fn run(ctx: &SiteCtx<'_>, dry_run: bool) -> Result<i32, Failure> {
         let media = media_tonight(ctx, &site, &steps, ctx.now);
         return print_plan(ctx, &steps, &media);
     }
+    // One night at a time on a catalog, whoever started it (a person, the
+    // daemon, a timer): the lock dies with the process.
+    let _night = hokan_jobs::PoolLock::take(&ctx.catalog_path()?, ".night").map_err(|e| match e {
+        hokan_jobs::JobError::PoolBusy { lock, .. } => Failure::new(
+            exit::LOCKED,
+            format!(
+                "{} ({})",
+                t(
+                    l,
+                    "another night is running on this catalog (hokan run or hokan daemon): wait for it to end; hokan catalog jobs shows when it has",
+                    "このカタログでは別の夜間ジョブが実行中です（hokan run または hokan daemon）。終わるまで待ってください。終了は hokan catalog jobs で確認できます",
+                ),
+                lock.display()
+            ),
+        ),
+        e => crate::job_error::failure(l, &e),
+    })?;
     let (code, summary) = night(ctx, &site, &steps)?;
     if ctx.g.json {
         print_json(&summary);

@@ -13,7 +13,8 @@
 //!   one the new schedule is used;
 //! - the dead-man alert: a night still running at `expect_done_by` is told
 //!   to the `[[notify]]` target;
-//! - a second daemon on the same catalog is refused.
+//! - a second daemon on the same catalog is refused, and so is a night
+//!   started by hand while the daemon's runs.
 
 mod common;
 
@@ -74,7 +75,7 @@ name = "emr"
 paths = ["{dir}/data"]
 
 [source.pre_backup]
-command = ["/bin/sh", "-c", "while [ -e {dir}/{HANG} ]; do sleep 0.1; done"]
+command = ["/bin/sh", "-c", "if [ -e {dir}/{HANG} ]; then touch {dir}/hanging; fi; while [ -e {dir}/{HANG} ]; do sleep 0.1; done"]
 timeout = "1h"
 "#
             ),
@@ -338,6 +339,21 @@ fn a_night_still_running_at_expect_done_by_is_told() {
     s.set_clock("2026-11-16T22:00:05+09:00");
     s.wait_log("starting the night");
     assert!(!s.dir.join("notices.jsonl").exists());
+    // A person starting a night by hand meanwhile is refused: one night at
+    // a time on a catalog.
+    let t = Instant::now();
+    while !s.dir.join("hanging").exists() {
+        assert!(t.elapsed() < Duration::from_secs(30), "{}", s.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let manual = s.hokan(&["--now", "2026-11-16T22:10:00+09:00", "run"]);
+    assert_eq!(
+        manual.status.code(),
+        Some(6),
+        "{}",
+        String::from_utf8_lossy(&manual.stderr)
+    );
+    assert!(String::from_utf8_lossy(&manual.stderr).contains("another night is running"));
     s.set_clock("2026-11-16T22:31:00+09:00");
     s.wait_log("has not finished by the expected time");
     let t = Instant::now();
