@@ -1,0 +1,424 @@
+//! The night's plan: which steps run tonight and which are not due, each
+//! pool's cartridge for tonight and what a person must do first (asked
+//! from the devices), as `run --dry-run`, `status` and the notices show it.
+
+use std::collections::BTreeMap;
+
+use hokan_jobs::rotation::{FirstStep, RotationPlan, Tonight};
+use hokan_offline::MediumId;
+use hokan_site::calendar::due;
+use hokan_site::{Site, TargetKind};
+use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::Step;
+use crate::exit::{self, Failure};
+use crate::i18n::t;
+use crate::site::{print_json, SiteCtx};
+
+/// Tonight's cartridge of a disk pool and what a person must do first,
+/// as `--dry-run` and the night's notices say it.
+#[derive(Clone, Debug)]
+pub struct Medium {
+    /// The pool.
+    pub target: String,
+    /// The plan (the device asked when it could be).
+    pub plan: RotationPlan,
+    /// A tape pool (else a disk pool).
+    pub tape: bool,
+    /// Why the device could not be asked, if it could not.
+    pub unknown: Option<String>,
+}
+
+/// The night's plan at `now`: backup, each target's copy, locks.
+pub fn plan(site: &Site, history: &History, now: OffsetDateTime) -> Vec<Step> {
+    let mut steps = vec![Step {
+        args: vec!["backup".into()],
+        target: None,
+        due: true,
+        skip: None,
+    }];
+    for target in site.targets() {
+        let name = target.name.as_str().to_owned();
+        let last = history.last_done(&name);
+        let is_due = due(target.schedule.as_ref(), last, now);
+        let not_due = || {
+            let next = target
+                .schedule
+                .as_ref()
+                .and_then(|c| c.next_after(now))
+                .map(|t| t.format(&Rfc3339).unwrap_or_default())
+                .unwrap_or_default();
+            Some((
+                format!("not due tonight (schedule {}; next {next})", sched(target)),
+                format!("今夜は予定外（予定 {}、次回 {next}）", sched(target)),
+            ))
+        };
+        let mut push = |args: Vec<&str>| {
+            steps.push(Step {
+                args: args.into_iter().map(str::to_owned).collect(),
+                target: Some(name.clone()),
+                due: is_due,
+                skip: if is_due { None } else { not_due() },
+            })
+        };
+        match &target.kind {
+            TargetKind::TapePool(_) => push(vec!["tape", "backup", "--pool", &name]),
+            TargetKind::DiskPool(_) => push(vec!["disk", "backup", "--pool", &name]),
+            TargetKind::S3(_) => {
+                let to = format!("s3:{name}");
+                push(vec!["copy", "--to", &to]);
+                push(vec!["s3", "extend-locks", &name]);
+            }
+            TargetKind::Vault(_) => steps.push(Step {
+                args: vec!["vault".into(), name.clone()],
+                target: Some(name.clone()),
+                due: false,
+                skip: Some((
+                    "not implemented yet: nothing is copied to a vault".into(),
+                    "未実装: 保管サーバへはまだコピーしません".into(),
+                )),
+            }),
+        }
+    }
+    steps
+}
+
+fn sched(target: &hokan_site::Target) -> String {
+    target
+        .schedule
+        .as_ref()
+        .map(|c| c.to_string())
+        .unwrap_or_default()
+}
+
+/// What the plan needs from the catalog: each target's newest complete
+/// copy and when nights began.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    /// Target name → when its newest complete copy was made (from the
+    /// copies the catalog records on the target's media, not from what a
+    /// night's record says it did).
+    pub newest_copy: BTreeMap<String, OffsetDateTime>,
+    /// When the first and the last recorded night started.
+    pub first_night: Option<OffsetDateTime>,
+    /// When the last recorded night started.
+    pub last_night: Option<OffsetDateTime>,
+}
+
+impl History {
+    /// When `target` last got its copy. A target never copied to since
+    /// nights began counts from the first recorded night, so a weekly copy
+    /// that failed is caught up the next night rather than a week later.
+    fn last_done(&self, target: &str) -> Option<OffsetDateTime> {
+        self.newest_copy.get(target).copied().or(self.first_night)
+    }
+}
+
+/// The catalog's copies per target and the nights' times. A target's
+/// media: a pool's cartridges (by their pool), a bucket's medium (its
+/// name).
+pub(super) fn history(ctx: &SiteCtx<'_>) -> Result<History, Failure> {
+    let mut h = History::default();
+    if !ctx.catalog_path()?.is_file() {
+        return Ok(h);
+    }
+    let cat = ctx.catalog()?;
+    let fail = |e| ctx.catalog_failure(&e);
+    let media = cat.media().map_err(fail)?;
+    let target_of = |medium: &MediumId| -> Option<String> {
+        let row = media.iter().find(|m| &m.id == medium)?;
+        Some(match &row.pool {
+            Some(p) => p.as_str().to_owned(),
+            None => row.id.as_str().to_owned(),
+        })
+    };
+    for c in cat.copies().map_err(fail)? {
+        if !c.complete {
+            continue;
+        }
+        if let Some(t) = target_of(&c.medium) {
+            let e = h.newest_copy.entry(t).or_insert(c.since);
+            *e = (*e).max(c.since);
+        }
+    }
+    for j in cat.jobs(500).map_err(fail)? {
+        if j.job == "night" {
+            h.first_night = Some(h.first_night.map_or(j.started_at, |f| f.min(j.started_at)));
+            h.last_night = Some(h.last_night.map_or(j.started_at, |f| f.max(j.started_at)));
+        }
+    }
+    Ok(h)
+}
+
+/// Tonight's plan as `status` shows it: the steps due tonight and each
+/// disk pool's cartridge, with what a person must do first (`observe`:
+/// ask the devices what they reach; otherwise the plan alone). `None`
+/// without a hokan.toml.
+///
+/// "Tonight" is the coming night: the next time of `[site] schedule` after
+/// the last night started (now, when that time has passed and the night has
+/// not run), or without a site schedule the end of today.
+pub fn tonight(ctx: &SiteCtx<'_>, observe: bool) -> Option<(Vec<Step>, Vec<Medium>)> {
+    let site = ctx.conf.loaded.as_ref()?;
+    let history = history(ctx).ok()?;
+    let now = ctx.now.to_offset(ctx.offset());
+    let at = match site.schedule() {
+        Some(c) => c
+            .next_after(history.last_night.unwrap_or(now).to_offset(now.offset()))
+            .map_or(now, |t| t.max(now)),
+        None => now.replace_time(time::Time::from_hms(23, 59, 59).expect("a time")),
+    };
+    let steps = plan(site, &history, at);
+    let media = if observe {
+        media_tonight(ctx, site, &steps, at)
+    } else {
+        Vec::new()
+    };
+    Some((steps, media))
+}
+
+/// The JSON of tonight's plan (`run --dry-run --json`, `status --json`).
+pub fn plan_json(l: crate::i18n::Lang, steps: &[Step], media: &[Medium]) -> Value {
+    let v: Vec<Value> = steps
+        .iter()
+        .map(|s| json!({"command": format!("hokan {}", s.args.join(" ")), "target": s.target, "due": s.due, "why_not": s.skip.as_ref().map(|w| &w.0)}))
+        .collect();
+    let m: Vec<Value> = media
+        .iter()
+        .map(|m| {
+            json!({
+                "target": m.target,
+                "tonight": tonight_text(l, m),
+                "first": first_step(l, m),
+                "device_unknown": m.unknown,
+            })
+        })
+        .collect();
+    json!({"steps": v, "media": m})
+}
+
+/// Tonight's plan in a few lines (`status`).
+pub fn render_tonight(l: crate::i18n::Lang, steps: &[Step], media: &[Medium]) -> String {
+    let mut o = String::new();
+    let due: Vec<String> = steps
+        .iter()
+        .filter(|s| s.due)
+        .map(|s| format!("hokan {}", s.args.join(" ")))
+        .collect();
+    o.push_str(&format!(
+        "\n{}\n  {}\n",
+        t(l, "Tonight (hokan run):", "今夜（hokan run）:"),
+        due.join(", ")
+    ));
+    for m in media {
+        o.push_str(&format!(
+            "  {} {}: {}\n",
+            t(l, "cartridge of", "カートリッジ"),
+            m.target,
+            tonight_text(l, m)
+        ));
+        if let Some(f) = first_step(l, m) {
+            o.push_str(&format!("  → {f}\n"));
+        }
+    }
+    o
+}
+
+/// Tonight's cartridge of every disk pool due tonight, and whether its
+/// device reaches it now (so a person knows what to insert first).
+pub fn media_tonight(
+    ctx: &SiteCtx<'_>,
+    site: &Site,
+    steps: &[Step],
+    at: OffsetDateTime,
+) -> Vec<Medium> {
+    let mut out = Vec::new();
+    for target in site.targets() {
+        let name = target.name.as_str();
+        if !steps
+            .iter()
+            .any(|s| s.due && s.target.as_deref() == Some(name))
+        {
+            continue;
+        }
+        if let Some(m) = medium_plan(ctx, target, at) {
+            out.push(m);
+        }
+    }
+    out
+}
+
+/// The rotation plan of a disk pool or a tape library's pool at `at`,
+/// asking its device what it reaches now (a tape library: which pool
+/// cartridges it holds and whether one may be written). `None` for other
+/// targets.
+pub(super) fn medium_plan(
+    ctx: &SiteCtx<'_>,
+    target: &hokan_site::Target,
+    at: OffsetDateTime,
+) -> Option<Medium> {
+    let name = target.name.as_str().to_owned();
+    let local = at.to_offset(ctx.offset());
+    let (plan, tape, asked) = match &target.kind {
+        TargetKind::DiskPool(conf) => {
+            let plan = RotationPlan::disk(conf.rotation, &conf.cartridges, local);
+            let asked = reachable(ctx, &name).map(|r| plan.clone().reaching(&r));
+            (plan, false, asked)
+        }
+        TargetKind::TapePool(conf) if conf.mode == hokan_site::TapeMode::Library => {
+            let plan = RotationPlan {
+                tonight: Tonight::Any,
+                first: None,
+            };
+            (plan, true, tape_plan(ctx, &name, local))
+        }
+        _ => return None,
+    };
+    Some(match asked {
+        Ok(plan) => Medium {
+            target: name,
+            plan,
+            tape,
+            unknown: None,
+        },
+        Err(e) => Medium {
+            target: name,
+            plan,
+            tape,
+            unknown: Some(e.message),
+        },
+    })
+}
+
+/// A tape library pool's plan from what the library holds now.
+fn tape_plan(ctx: &SiteCtx<'_>, pool: &str, at: OffsetDateTime) -> Result<RotationPlan, Failure> {
+    use crate::tape::devices::DevicesExt;
+    let p = crate::tape::pool(ctx, pool)?;
+    let cat = ctx.catalog()?;
+    let mut dev = hokan_jobs::tape::library::Devices::open(&p, ctx.lang)?;
+    let status = dev.status_in(ctx.lang)?;
+    let cands = hokan_jobs::rotation::tape::candidates(&cat, pool, &status)
+        .map_err(|e| crate::job_error::failure(ctx.lang, &e))?;
+    Ok(RotationPlan::tape(&cands, at))
+}
+
+/// The pool cartridges a disk pool's device reaches now.
+fn reachable(ctx: &SiteCtx<'_>, pool: &str) -> Result<Vec<MediumId>, Failure> {
+    let pool = crate::disk::pool(ctx, pool)?;
+    let cat = ctx.catalog()?;
+    let media = cat.media().map_err(|e| ctx.catalog_failure(&e))?;
+    let mut dev = crate::disk::device::open(ctx, &pool, &cat)?;
+    let st = dev
+        .status()
+        .map_err(|e| crate::disk::disk_failure(ctx.lang, &e))?;
+    Ok(st
+        .cartridges
+        .iter()
+        .filter_map(|c| {
+            crate::disk::device::medium_of(c, &media)
+                .or_else(|| c.fs_label.as_deref().map(MediumId::new))
+        })
+        .collect())
+}
+
+/// What a person must do first for `m`, in the run's language.
+pub fn first_step(l: crate::i18n::Lang, m: &Medium) -> Option<String> {
+    Some(match m.plan.first.as_ref()? {
+        FirstStep::Insert(c) => format!(
+            "{} {c} {}",
+            t(l, "insert", "カートリッジ"),
+            t(
+                l,
+                &format!("into the drive of pool {} before the night's job", m.target),
+                &format!(
+                    "をプール {} のドライブに夜間ジョブの前に挿入してください",
+                    m.target
+                ),
+            )
+        ),
+        FirstStep::InsertAnyOfPool if m.tape => t(
+            l,
+            &format!("put a labelled cartridge of pool {} whose retention has passed (or a new one, then hokan tape label) into the library before the night's job: the ones there are retained", m.target),
+            &format!("夜間ジョブの前に、保持期間が過ぎたプール {} のラベル付きカートリッジ（または新しいものに hokan tape label）をライブラリに入れてください。中にあるものは保持期間中です", m.target),
+        )
+        .to_owned(),
+        FirstStep::InsertAnyOfPool => format!(
+            "{} {}",
+            t(l, "insert a formatted cartridge of pool", "プール"),
+            t(
+                l,
+                &format!("{} before the night's job", m.target),
+                &format!(
+                    "{} のフォーマット済みカートリッジを夜間ジョブの前に挿入してください",
+                    m.target
+                ),
+            )
+        ),
+    })
+}
+
+fn tonight_text(l: crate::i18n::Lang, m: &Medium) -> String {
+    match &m.plan.tonight {
+        Tonight::Cartridge(c) => c.to_string(),
+        Tonight::NoneToday(d) => format!("{} ({d})", t(l, "none today", "本日なし")),
+        Tonight::Any => t(l, "any cartridge of the pool", "プールのどれでも").to_owned(),
+    }
+}
+
+pub(super) fn print_plan(
+    ctx: &SiteCtx<'_>,
+    steps: &[Step],
+    media: &[Medium],
+) -> Result<i32, Failure> {
+    let l = ctx.lang;
+    if ctx.g.json {
+        let mut v = plan_json(l, steps, media);
+        v["dry_run"] = json!(true);
+        print_json(&v);
+        return Ok(exit::OK);
+    }
+    println!(
+        "{}",
+        t(
+            l,
+            "Tonight's plan (nothing was run):",
+            "今夜の予定（何も実行していません）:"
+        )
+    );
+    for s in steps {
+        let cmd = format!("hokan {}", s.args.join(" "));
+        match (&s.skip, s.due) {
+            (None, true) => println!("  {} {cmd}", t(l, "run ", "実行")),
+            (Some((en, ja)), _) => println!("  {} {cmd}: {}", t(l, "skip", "省略"), t(l, en, ja)),
+            (None, false) => println!("  {} {cmd}", t(l, "skip", "省略")),
+        }
+    }
+    for m in media {
+        println!(
+            "{} {}: {}",
+            t(l, "Tonight's cartridge of", "今夜のカートリッジ:"),
+            m.target,
+            tonight_text(l, m)
+        );
+        if let Some(why) = &m.unknown {
+            println!(
+                "  {}: {why}",
+                t(
+                    l,
+                    "the device could not be asked",
+                    "装置に問い合わせできません"
+                )
+            );
+        }
+    }
+    let firsts: Vec<String> = media.iter().filter_map(|m| first_step(l, m)).collect();
+    if !firsts.is_empty() {
+        println!("{}", t(l, "A person must first:", "事前に人が行うこと:"));
+        for f in firsts {
+            println!("  - {f}");
+        }
+    }
+    Ok(exit::OK)
+}
