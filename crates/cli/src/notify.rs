@@ -15,7 +15,7 @@ use crate::Global;
 /// `hokan notify …`.
 #[derive(Subcommand, Debug)]
 pub enum NotifyCmd {
-    /// Send a test message to every [[notify]] target now; exit 0 only if
+    /// Send a test message to every notification target now; exit 0 only if
     /// every one was sent.
     Test,
     /// Deliver the queued notifications that are due (retries back off
