@@ -502,7 +502,7 @@ fn tonight(
         &crate::night::History::default(),
         at.to_offset(ctx.offset()),
     );
-    let media = crate::night::media_tonight(&ctx, &site, &steps, at);
+    let media = crate::night::media_tonight(&ctx, &site, &steps, at, &|_| true);
     say(format!(
         "\n11. {}",
         t(

@@ -65,7 +65,7 @@ pub fn run(ctx: &SiteCtx<'_>, dry_run: bool) -> Result<i32, Failure> {
     };
     let steps = plan(&site, &history(ctx)?, ctx.now.to_offset(ctx.offset()));
     if dry_run {
-        let media = media_tonight(ctx, &site, &steps, ctx.now);
+        let media = media_tonight(ctx, &site, &steps, ctx.now, &|_| true);
         return print_plan(ctx, &steps, &media);
     }
     // One night at a time on a catalog, whoever started it (a person, the
@@ -347,7 +347,7 @@ fn next_media(ctx: &SiteCtx<'_>, site: &Site, now: OffsetDateTime) -> Vec<NextMe
         if !due(target.schedule.as_ref(), Some(local), next_night) {
             continue;
         }
-        let Some(m) = medium_plan(ctx, target, next_night) else {
+        let Some(m) = medium_plan(ctx, target, next_night, true) else {
             continue;
         };
         if m.unknown.is_some() {

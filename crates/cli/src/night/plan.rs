@@ -153,14 +153,16 @@ pub(super) fn history(ctx: &SiteCtx<'_>) -> Result<History, Failure> {
 }
 
 /// Tonight's plan as `status` shows it: the steps due tonight and each
-/// disk pool's cartridge, with what a person must do first (`observe`:
-/// ask the devices what they reach; otherwise the plan alone). `None`
-/// without a hokan.toml.
+/// pool's cartridge, with what a person must do first. Only the devices of
+/// the pools `ask` names are asked what they reach (`status` asks those
+/// that answered its observation within the time limit, so a hanging
+/// device cannot hold it); the others get the plan alone, marked unknown.
+/// `None` without a hokan.toml.
 ///
 /// "Tonight" is the coming night: the next time of `[site] schedule` after
 /// the last night started (now, when that time has passed and the night has
 /// not run), or without a site schedule the end of today.
-pub fn tonight(ctx: &SiteCtx<'_>, observe: bool) -> Option<(Vec<Step>, Vec<Medium>)> {
+pub fn tonight(ctx: &SiteCtx<'_>, ask: &dyn Fn(&str) -> bool) -> Option<(Vec<Step>, Vec<Medium>)> {
     let site = ctx.conf.loaded.as_ref()?;
     let history = history(ctx).ok()?;
     let now = ctx.now.to_offset(ctx.offset());
@@ -171,11 +173,7 @@ pub fn tonight(ctx: &SiteCtx<'_>, observe: bool) -> Option<(Vec<Step>, Vec<Mediu
         None => now.replace_time(time::Time::from_hms(23, 59, 59).expect("a time")),
     };
     let steps = plan(site, &history, at);
-    let media = if observe {
-        media_tonight(ctx, site, &steps, at)
-    } else {
-        Vec::new()
-    };
+    let media = media_tonight(ctx, site, &steps, at, ask);
     Some((steps, media))
 }
 
@@ -226,13 +224,15 @@ pub fn render_tonight(l: crate::i18n::Lang, steps: &[Step], media: &[Medium]) ->
     o
 }
 
-/// Tonight's cartridge of every disk pool due tonight, and whether its
-/// device reaches it now (so a person knows what to insert first).
+/// Tonight's cartridge of every tape library and disk pool due tonight,
+/// and whether its device reaches one it may write now (so a person knows
+/// what to insert first); only the devices of pools `ask` names are asked.
 pub fn media_tonight(
     ctx: &SiteCtx<'_>,
     site: &Site,
     steps: &[Step],
     at: OffsetDateTime,
+    ask: &dyn Fn(&str) -> bool,
 ) -> Vec<Medium> {
     let mut out = Vec::new();
     for target in site.targets() {
@@ -243,7 +243,7 @@ pub fn media_tonight(
         {
             continue;
         }
-        if let Some(m) = medium_plan(ctx, target, at) {
+        if let Some(m) = medium_plan(ctx, target, at, ask(name)) {
             out.push(m);
         }
     }
@@ -253,18 +253,34 @@ pub fn media_tonight(
 /// The rotation plan of a disk pool or a tape library's pool at `at`,
 /// asking its device what it reaches now (a tape library: which pool
 /// cartridges it holds and whether one may be written). `None` for other
-/// targets.
+/// targets. `ask`: whether to ask the device (else the plan alone, marked
+/// unknown).
 pub(super) fn medium_plan(
     ctx: &SiteCtx<'_>,
     target: &hokan_site::Target,
     at: OffsetDateTime,
+    ask: bool,
 ) -> Option<Medium> {
     let name = target.name.as_str().to_owned();
     let local = at.to_offset(ctx.offset());
+    let not_asked = || {
+        Err(Failure::new(
+            exit::ERROR,
+            t(
+                ctx.lang,
+                "its device was not asked (it did not answer in time, or devices were not observed)",
+                "装置に問い合わせていません（時間内に応答がないか、装置を確認していません）",
+            ),
+        ))
+    };
     let (plan, tape, asked) = match &target.kind {
         TargetKind::DiskPool(conf) => {
             let plan = RotationPlan::disk(conf.rotation, &conf.cartridges, local);
-            let asked = reachable(ctx, &name).map(|r| plan.clone().reaching(&r));
+            let asked = if ask {
+                reachable(ctx, &name).map(|r| plan.clone().reaching(&r))
+            } else {
+                not_asked()
+            };
             (plan, false, asked)
         }
         TargetKind::TapePool(conf) if conf.mode == hokan_site::TapeMode::Library => {
@@ -272,7 +288,12 @@ pub(super) fn medium_plan(
                 tonight: Tonight::Any,
                 first: None,
             };
-            (plan, true, tape_plan(ctx, &name, local))
+            let asked = if ask {
+                tape_plan(ctx, &name, local)
+            } else {
+                not_asked()
+            };
+            (plan, true, asked)
         }
         _ => return None,
     };

@@ -38,8 +38,13 @@ pub fn run(ctx: &SiteCtx<'_>, args: &super::args::StatusArgs) -> Result<i32, Fai
     let code = judged.exit_code();
     // Tonight's plan and what a person must do first (a trusted catalog's
     // night history decides what is due).
+    // Only devices that answered just now are asked again.
     let tonight = if judged.trusted() {
-        crate::night::tonight(ctx, observed)
+        crate::night::tonight(ctx, &|pool| {
+            devices
+                .iter()
+                .any(|d| d.pool.as_str() == pool && d.observed())
+        })
     } else {
         None
     };
