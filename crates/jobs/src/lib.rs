@@ -19,6 +19,8 @@
 //! - [`disk`]: the removable-disk job ([`disk::backup`]): tonight's
 //!   cartridge attached after its label and anchor are checked, the copy,
 //!   the new anchor, and the cartridge put out of reach after the job.
+//! - [`hooks`]: the command a source runs before its backup (a database
+//!   dump), stopped with everything it started after its timeout.
 //! - [`notices`]: what a night tells people, as notices to queue.
 //! - [`rotation`]: tonight's medium of a pool, and what a person must do
 //!   first ([`rotation::RotationPlan`]).
@@ -48,6 +50,7 @@ pub mod clock;
 pub mod copy;
 pub mod disk;
 mod error;
+pub mod hooks;
 pub mod lock;
 pub mod notices;
 pub mod repository;
