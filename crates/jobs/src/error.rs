@@ -237,9 +237,10 @@ pub enum JobError {
         objects: usize,
     },
     /// Reaching, checking or locking objects of an S3 bucket failed (a
-    /// timeout is [`hokan_s3::S3Error::Timeout`] inside).
+    /// timeout is [`hokan_s3::S3Error::Timeout`] inside; boxed: the
+    /// error stays small for the functions that never return this).
     #[error("S3 bucket")]
-    Bucket(#[source] hokan_s3::S3Error),
+    Bucket(#[source] Box<hokan_s3::S3Error>),
     /// The bucket has no object lock and the target does not allow
     /// copying there anyway: copies in it could be deleted by anyone
     /// holding the credentials. Nothing was copied.
@@ -256,9 +257,9 @@ pub enum JobError {
     BucketAnchorWrite {
         /// The anchor's object name.
         object: String,
-        /// What the bucket said.
+        /// What the bucket said (boxed, as in [`JobError::Bucket`]).
         #[source]
-        source: hokan_s3::S3Error,
+        source: Box<hokan_s3::S3Error>,
     },
     /// `latest_undamaged` asked with a snapshot named by its id: a snapshot
     /// named is restored as named.
@@ -328,6 +329,12 @@ impl From<RepoError> for JobError {
 impl From<CatalogError> for JobError {
     fn from(e: CatalogError) -> JobError {
         JobError::Catalog(e)
+    }
+}
+
+impl From<hokan_s3::S3Error> for JobError {
+    fn from(e: hokan_s3::S3Error) -> JobError {
+        JobError::Bucket(Box::new(e))
     }
 }
 

@@ -54,7 +54,7 @@ pub struct BucketRef<'a> {
     /// `lock` and `original_versions` are ignored: the job sets them.
     pub config: &'a S3Config,
     /// The network limits.
-    pub network: &'a NetworkOptions,
+    pub network: NetworkOptions,
     /// The lock every object is written (or locked again) with.
     pub lock: LockSpec,
     /// Copy into a bucket without object lock anyway (never offline).
@@ -70,7 +70,7 @@ impl BucketRef<'_> {
             original_versions,
             ..self.config.clone()
         };
-        S3Store::connect_with(cfg, self.network.clone()).map_err(JobError::Bucket)
+        S3Store::connect_with(cfg, self.network).map_err(JobError::from)
     }
 }
 
@@ -147,7 +147,7 @@ pub fn copy<P: S3Progress>(
 
     // The bucket first: without object lock it is not an offline target.
     let probe = job.bucket.connect(false, false)?;
-    let report = hokan_s3::bucket_check(&probe).map_err(JobError::Bucket)?;
+    let report = hokan_s3::bucket_check(&probe).map_err(JobError::from)?;
     let locked = report.object_lock_enabled;
     if !locked && !job.bucket.allow_unlocked {
         return Err(JobError::BucketUnlocked {
@@ -208,13 +208,13 @@ pub fn copy<P: S3Progress>(
                 .cloned(),
         );
         for (kind, key) in relock {
-            let state = store.object_lock(kind, &key).map_err(JobError::Bucket)?;
+            let state = store.object_lock(kind, &key).map_err(JobError::from)?;
             let until = match state.retain_until {
                 Some(u) if u > now && state.mode.is_some() => u,
                 _ if state.legal_hold => continue,
                 _ => match store
                     .extend_lock(kind, &key, now + retention)
-                    .map_err(JobError::Bucket)?
+                    .map_err(JobError::from)?
                 {
                     hokan_s3::Extended::Extended { to, .. } => to,
                     hokan_s3::Extended::AlreadyLater { until } => until,
@@ -349,6 +349,6 @@ pub fn write_anchor(
         .map(|_| ())
         .map_err(|source| JobError::BucketAnchorWrite {
             object: anchor.object_name(),
-            source,
+            source: Box::new(source),
         })
 }

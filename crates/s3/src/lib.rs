@@ -11,9 +11,9 @@
 //! - proof that the bucket is what it claims: [`bucket_check`] (versioning,
 //!   object lock, default retention, what the credentials may do, clock skew)
 //!   and [`probe`] (does the server *enforce* the lock?);
-//! - with the `local-server` feature, [`local`]: a local moto server process
+//! - with the `local-server` feature, `local`: a local moto server process
 //!   and its locked bucket (`hokan demo`);
-//! - with the `testing` feature (tests only), [`testing`]: that server's
+//! - with the `testing` feature (tests only), `testing`: that server's
 //!   test set-ups and a TCP proxy that cuts the network, for tests here and
 //!   in the binary.
 //!

@@ -43,7 +43,7 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
     let config = super::config(ctx, &target)?;
     let network = super::network(&target);
     let job = CopyJob {
-        bucket: bucket_ref(&target, &config, &network),
+        bucket: bucket_ref(&target, &config, network),
         specs,
         sync: hokan_jobs::catalog::SyncOptions {
             repository: ctx.conf.repository.as_deref(),

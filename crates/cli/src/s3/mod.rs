@@ -254,8 +254,7 @@ fn ensure_medium(
         prefix: b.prefix.clone(),
         ..S3Config::new(b.region.clone(), b.bucket.clone())
     };
-    let network = hokan_s3::NetworkOptions::default();
-    let bucket = bucket_ref(target, &config, &network);
+    let bucket = bucket_ref(target, &config, hokan_s3::NetworkOptions::default());
     hokan_jobs::s3::ensure_medium(cat, &bucket, ctx.now, actor)
         .map_err(|e| crate::job_error::failure(ctx.lang, &e))
 }
@@ -264,7 +263,7 @@ fn ensure_medium(
 fn bucket_ref<'a>(
     target: &'a Target,
     config: &'a S3Config,
-    network: &'a hokan_s3::NetworkOptions,
+    network: hokan_s3::NetworkOptions,
 ) -> hokan_jobs::s3::BucketRef<'a> {
     hokan_jobs::s3::BucketRef {
         name: &target.name,
