@@ -27,7 +27,6 @@ mod daemon;
 mod demo;
 mod disk;
 mod exit;
-mod hooks;
 mod i18n;
 mod job_error;
 mod night;

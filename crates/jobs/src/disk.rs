@@ -9,6 +9,8 @@
 //! Nothing here prints: a refused cartridge is a [`Refusal`] inside
 //! [`JobError::CartridgeRefused`], with the data the sentence needs.
 
+pub mod inventory;
+
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 

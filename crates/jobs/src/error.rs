@@ -236,6 +236,31 @@ pub enum JobError {
         /// Objects in the set.
         objects: usize,
     },
+    /// Reaching, checking or locking objects of an S3 bucket failed (a
+    /// timeout is [`hokan_s3::S3Error::Timeout`] inside; boxed: the
+    /// error stays small for the functions that never return this).
+    #[error("S3 bucket")]
+    Bucket(#[source] Box<hokan_s3::S3Error>),
+    /// The bucket has no object lock and the target does not allow
+    /// copying there anyway: copies in it could be deleted by anyone
+    /// holding the credentials. Nothing was copied.
+    #[error("s3:{target} ({bucket}): the bucket has no object lock")]
+    BucketUnlocked {
+        /// The target.
+        target: PoolName,
+        /// The bucket.
+        bucket: String,
+    },
+    /// Writing the catalog anchor into a bucket failed (the objects are
+    /// in the bucket; the copies are not recorded).
+    #[error("{object}: writing the catalog anchor failed")]
+    BucketAnchorWrite {
+        /// The anchor's object name.
+        object: String,
+        /// What the bucket said (boxed, as in [`JobError::Bucket`]).
+        #[source]
+        source: Box<hokan_s3::S3Error>,
+    },
     /// `latest_undamaged` asked with a snapshot named by its id: a snapshot
     /// named is restored as named.
     #[error("latest-undamaged goes with `latest` only, not {spec:?}")]
@@ -277,6 +302,8 @@ impl JobError {
             | JobError::WrongCartridgeForSet { .. }
             | JobError::Retained { .. }
             | JobError::SetVerifyIncomplete { .. } => false,
+            JobError::Bucket(e) | JobError::BucketAnchorWrite { source: e, .. } => e.is_transient(),
+            JobError::BucketUnlocked { .. } => false,
             JobError::Catalog(e) => matches!(e, CatalogError::Busy),
             JobError::NoSnapshotToCopy
             | JobError::PaperKey(_)
@@ -302,6 +329,12 @@ impl From<RepoError> for JobError {
 impl From<CatalogError> for JobError {
     fn from(e: CatalogError) -> JobError {
         JobError::Catalog(e)
+    }
+}
+
+impl From<hokan_s3::S3Error> for JobError {
+    fn from(e: hokan_s3::S3Error) -> JobError {
+        JobError::Bucket(Box::new(e))
     }
 }
 

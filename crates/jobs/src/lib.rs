@@ -19,9 +19,14 @@
 //! - [`disk`]: the removable-disk job ([`disk::backup`]): tonight's
 //!   cartridge attached after its label and anchor are checked, the copy,
 //!   the new anchor, and the cartridge put out of reach after the job.
+//! - [`hooks`]: the command a source runs before its backup (a database
+//!   dump), stopped with everything it started after its timeout.
 //! - [`notices`]: what a night tells people, as notices to queue.
 //! - [`rotation`]: tonight's medium of a pool, and what a person must do
 //!   first ([`rotation::RotationPlan`]).
+//! - [`s3`]: the S3 copy job ([`s3::copy`]): the bucket checked for
+//!   object lock, the copy, objects it relies on locked again, the copies
+//!   recorded with their protection, and the catalog anchor in the bucket.
 //! - [`tape`]: the tape media-set job ([`tape::backup`]), moving
 //!   cartridges in a library and putting them offline after a job
 //!   ([`tape::library`]), and what the catalog records around a set.
@@ -33,7 +38,7 @@
 //! It leaves to others: arguments, output, the ja/en sentences and exit
 //! codes (the binary turns a [`JobError`] into those); the catalog's schema
 //! (`hokan-catalog`); the offline rules (`hokan-offline`); devices
-//! (`hokan-tape`, `hokan-disk`).
+//! (`hokan-tape`, `hokan-disk`, `hokan-s3`).
 //!
 //! Nothing here prints. Errors are [`JobError`] (or, for typed input,
 //! [`when::ParseError`]), with their causes kept as sources.
@@ -45,11 +50,13 @@ pub mod clock;
 pub mod copy;
 pub mod disk;
 mod error;
+pub mod hooks;
 pub mod lock;
 pub mod notices;
 pub mod repository;
 pub mod restore;
 pub mod rotation;
+pub mod s3;
 pub mod tape;
 #[cfg(test)]
 mod test_repo;

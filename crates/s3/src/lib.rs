@@ -11,8 +11,11 @@
 //! - proof that the bucket is what it claims: [`bucket_check`] (versioning,
 //!   object lock, default retention, what the credentials may do, clock skew)
 //!   and [`probe`] (does the server *enforce* the lock?);
-//! - with the `testing` feature, [`testing`]: a moto server process and a TCP
-//!   proxy that cuts the network, for tests here and in the binary.
+//! - with the `local-server` feature, `local`: a local moto server process
+//!   and its locked bucket (`hokan demo`);
+//! - with the `testing` feature (tests only), `testing`: that server's
+//!   test set-ups and a TCP proxy that cuts the network, for tests here and
+//!   in the binary.
 //!
 //! **Leaves to others**: which objects exist and when they may go
 //! (`hokan-repo`), how long a pool keeps copies and whether a copy counts as
@@ -58,6 +61,8 @@ use std::time::Duration;
 
 mod check;
 mod error;
+#[cfg(feature = "local-server")]
+pub mod local;
 mod multipart;
 mod name;
 mod objects;

@@ -100,12 +100,12 @@ impl Ctx<'_> {
                     println!(
                         "{} {name}: {}",
                         t(l, "pre-backup of", "事前処理"),
-                        crate::hooks::show(&pre.command)
+                        hokan_jobs::hooks::show(&pre.command)
                     );
                 }
                 let timeout = pre.timeout.try_into().unwrap_or(std::time::Duration::MAX);
                 let started = time::OffsetDateTime::now_utc();
-                let o = crate::hooks::run(&pre.command, timeout);
+                let o = hokan_jobs::hooks::run(&pre.command, timeout);
                 hook_doc = json!(o);
                 if !o.ok {
                     let abort = pre.on_failure == hokan_site::OnFailure::Abort;
@@ -259,7 +259,7 @@ impl Ctx<'_> {
 pub(super) fn hook_failure(
     l: Lang,
     source: &str,
-    o: &crate::hooks::HookOutcome,
+    o: &hokan_jobs::hooks::HookOutcome,
     timeout: time::Duration,
     abort: bool,
 ) -> String {

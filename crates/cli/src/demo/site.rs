@@ -95,7 +95,7 @@ access_key_id = "{}"
 secret_access_key_file = "s3-secret"
 "#,
             m.endpoint(),
-            hokan_s3::testing::TEST_ACCESS_KEY
+            hokan_s3::local::ACCESS_KEY
         ));
     }
     fs::write(&config, text).map_err(|e| super::io(lang, &config, e))?;
@@ -613,7 +613,7 @@ fn cat_media_with_copy(cat_path: &Path, snapshot: &str, lang: Lang) -> Result<St
 
 /// Start a local S3 server with object lock for the demo (moto, when it is
 /// installed) and its locked bucket; the secret goes beside hokan.toml.
-fn local_s3(dir: &Path) -> Result<hokan_s3::testing::MotoServer, String> {
+fn local_s3(dir: &Path) -> Result<hokan_s3::local::MotoServer, String> {
     let ok = std::process::Command::new("python3")
         .args(["-c", "import moto.server"])
         .stdout(std::process::Stdio::null())
@@ -624,11 +624,11 @@ fn local_s3(dir: &Path) -> Result<hokan_s3::testing::MotoServer, String> {
     if !ok {
         return Err("python3 -c 'import moto.server' failed".into());
     }
-    let m = hokan_s3::testing::MotoServer::start()?;
+    let m = hokan_s3::local::MotoServer::start()?;
     m.create_locked_bucket("hokan-demo")?;
     fs::write(
         dir.join("s3-secret"),
-        format!("{}\n", hokan_s3::testing::TEST_SECRET),
+        format!("{}\n", hokan_s3::local::SECRET),
     )
     .map_err(|e| e.to_string())?;
     Ok(m)

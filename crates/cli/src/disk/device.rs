@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use hokan_catalog::{Catalog, MediumRow};
 use hokan_disk::linux::{Commands, LinuxDisk, LinuxDiskConfig, SlotDevice};
-use hokan_disk::{DiskDevice, Place, Status};
-use hokan_offline::{DeviceId, Location, MediumId};
+use hokan_disk::{DiskDevice, Status};
+use hokan_offline::{Location, MediumId};
 
-use super::{attached_location, disk_failure, Pool};
+use super::{disk_failure, Pool};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
 use crate::site::SiteCtx;
@@ -104,60 +104,8 @@ pub fn spec(ctx: &SiteCtx<'_>, pool: &Pool, cat: &Catalog) -> Result<Spec, Failu
     Ok(Spec::Linux(Box::new(conf)))
 }
 
-/// Where a cartridge the device reports is, for the catalog.
-pub fn reported_location(pool: &Pool, name: &str, place: &Place) -> Location {
-    match place {
-        Place::Drive => attached_location(pool, name),
-        Place::Slot { active: true, .. } => Location::ActiveSlot {
-            autoloader: DeviceId::new(name),
-        },
-        Place::Slot {
-            slot,
-            active: false,
-        } => Location::InactiveSlot {
-            autoloader: DeviceId::new(name),
-            slot: Some(*slot),
-        },
-    }
-}
-
-/// Whether a location puts a medium inside this device.
-pub fn inside(location: &Location, name: &str) -> bool {
-    match location {
-        Location::InDrive { drive } => drive.as_str() == name,
-        Location::ActiveSlot { autoloader } | Location::InactiveSlot { autoloader, .. } => {
-            autoloader.as_str() == name
-        }
-        Location::Connected { host } => host.as_deref() == Some(name),
-        _ => false,
-    }
-}
-
-/// Where the device `name` sees each of the pool's media (`media`).
-pub fn places(
-    pool: &Pool,
-    name: &str,
-    st: &Status,
-    media: &[MediumRow],
-) -> Vec<(MediumId, Location)> {
-    st.cartridges
-        .iter()
-        .filter_map(|c| {
-            Some((
-                medium_of(c, media)?,
-                reported_location(pool, name, &c.place),
-            ))
-        })
-        .collect()
-}
-
-/// The moves to record from what the device `name` reports (`st`), against
-/// the pool's media (`media`, their latest records) and where a device last
-/// saw each (`device_last`): every reported cartridge where its record
-/// differs, and every medium that was inside the device (by its record, or
-/// by the device's last report even if a person recorded it elsewhere
-/// since) and is not any more: exported from an autoloader's slot, ejected
-/// from a drive.
+/// The moves to record from what the device `name` reports
+/// ([`hokan_jobs::disk::inventory::reconcile`]).
 pub fn reconcile(
     pool: &Pool,
     name: &str,
@@ -165,37 +113,5 @@ pub fn reconcile(
     media: &[MediumRow],
     device_last: &HashMap<MediumId, Location>,
 ) -> Vec<(MediumId, Location)> {
-    let mut moves = Vec::new();
-    let seen = places(pool, name, st, media);
-    for (m, loc) in &seen {
-        let last = media
-            .iter()
-            .find(|x| &x.id == m)
-            .and_then(|x| x.location.as_ref())
-            .map(|o| &o.location);
-        if last != Some(loc) {
-            moves.push((m.clone(), loc.clone()));
-        }
-    }
-    for m in media {
-        if seen.iter().any(|(s, _)| s == &m.id) {
-            continue;
-        }
-        let recorded = m.location.as_ref().map(|o| &o.location);
-        let was = match (recorded, device_last.get(&m.id)) {
-            (Some(r), _) if inside(r, name) => r,
-            (_, Some(d)) if inside(d, name) => d,
-            _ => continue,
-        };
-        let gone = match was {
-            Location::InactiveSlot { .. } | Location::ActiveSlot { .. } => Location::Exported {
-                changer: DeviceId::new(name),
-            },
-            _ => Location::Ejected {
-                drive: Some(DeviceId::new(name)),
-            },
-        };
-        moves.push((m.id.clone(), gone));
-    }
-    moves
+    hokan_jobs::disk::inventory::reconcile(&pool.conf, name, st, media, device_last)
 }

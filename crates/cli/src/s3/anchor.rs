@@ -1,6 +1,6 @@
 //! Catalog anchors in S3 buckets: each `copy --to s3` job writes the
 //! catalog's head as a locked object `anchors/<seq>-<hash>.json`
-//! ([`hokan_catalog::anchor`]), and [`bucket_anchors`] reads them back so
+//! ([`hokan_catalog::anchor`], [`hokan_jobs::s3::write_anchor`]), and [`bucket_anchors`] reads them back so
 //! that `status` and `catalog verify` can tell a rolled-back catalog.
 //!
 //! The anchor object is written under the same lock as the copy's objects
@@ -10,59 +10,16 @@
 //! anchor is never read.
 
 use hokan_catalog::anchor::{Anchor, Expected, MAX_ANCHOR_BYTES, STORE_ANCHOR_PREFIX};
-use hokan_catalog::Head;
-use hokan_offline::{MediumId, Text};
-use hokan_s3::S3Store;
+use hokan_offline::Text;
 use hokan_site::TargetKind;
 
 use super::Target;
-use crate::exit::{self, Failure};
-use crate::i18n::t;
 use crate::site::SiteCtx;
 
 /// How many anchors of a bucket are read, newest first: the newest genuine
 /// anchor already pins the whole chain before it (each event's hash covers
 /// the one before), so older ones add little but requests.
 const ANCHORS_READ: usize = 16;
-
-/// Write the anchor of `head` into the bucket (locked as the store writes
-/// everything; an existing object of that name is left as it is).
-pub(super) fn write(
-    ctx: &SiteCtx<'_>,
-    store: &S3Store,
-    medium: &MediumId,
-    head: &Head,
-) -> Result<(), Failure> {
-    if head.seq == 0 {
-        // An empty chain has nothing to pin.
-        return Ok(());
-    }
-    let anchor = Anchor::new(
-        &ctx.conf.name,
-        head,
-        medium.as_str(),
-        time::OffsetDateTime::now_utc(),
-    );
-    store
-        .put_once_at(&anchor.object_name(), &anchor.to_bytes())
-        .map(|_| ())
-        .map_err(|e| {
-            let f = super::s3_failure(ctx.lang, &e);
-            Failure::new(
-                exit::ERROR,
-                format!(
-                    "{} {}: {}",
-                    t(
-                        ctx.lang,
-                        "could not write the catalog anchor",
-                        "カタログのアンカーを書けませんでした"
-                    ),
-                    anchor.object_name(),
-                    f.message
-                ),
-            )
-        })
-}
 
 /// The network limits for reading anchors: short, so that `status` is not
 /// held up for long by a bucket that does not answer.
@@ -187,6 +144,7 @@ mod tests {
     use hokan_s3::testing::{MotoServer, TEST_ACCESS_KEY, TEST_SECRET};
 
     use super::*;
+    use crate::exit;
     use crate::i18n::Lang;
 
     fn cli(dir: &Path, args: &[&str]) -> crate::Cli {

@@ -21,8 +21,8 @@ pub mod recheck;
 
 use std::sync::Arc;
 
-use hokan_catalog::{Catalog, Event};
-use hokan_offline::{MediumId, MediumKind};
+use hokan_catalog::Catalog;
+use hokan_offline::MediumId;
 use hokan_s3::{LockMode, LockSpec, S3Config, S3Store};
 use hokan_site::{S3Bucket, S3LockMode, TargetKind};
 
@@ -126,6 +126,20 @@ fn connect_with(
     original_versions: bool,
     net: hokan_s3::NetworkOptions,
 ) -> Result<Arc<S3Store>, Failure> {
+    let cfg = S3Config {
+        lock: lock.then(|| lock_spec(target)),
+        original_versions,
+        ..config(ctx, target)?
+    };
+    S3Store::connect_with(cfg, net)
+        .map(Arc::new)
+        .map_err(|e| s3_failure(ctx.lang, &e))
+}
+
+/// Where and how to reach the target's bucket, its secret read from the
+/// file the configuration names; writing without lock, reading the
+/// newest versions.
+fn config(ctx: &SiteCtx<'_>, target: &Target) -> Result<S3Config, Failure> {
     let l = ctx.lang;
     let b = &target.conf;
     let credentials = match (&b.access_key_id, &b.secret_access_key_file) {
@@ -149,21 +163,18 @@ fn connect_with(
         }
         _ => None,
     };
-    let cfg = S3Config {
+    Ok(S3Config {
         endpoint: b.endpoint.clone(),
         region: b.region.clone(),
         bucket: b.bucket.clone(),
         prefix: b.prefix.clone(),
         path_style: b.path_style,
         credentials,
-        lock: lock.then(|| lock_spec(target)),
+        lock: None,
         concurrency: b.concurrency as usize,
-        original_versions,
+        original_versions: false,
         ..S3Config::new(b.region.clone(), b.bucket.clone())
-    };
-    S3Store::connect_with(cfg, net)
-        .map(Arc::new)
-        .map_err(|e| s3_failure(l, &e))
+    })
 }
 
 /// An S3 error as a failure.
@@ -228,33 +239,37 @@ pub(crate) fn s3_error_of(e: &hokan_repo::store::StoreError) -> Option<&hokan_s3
     None
 }
 
-/// Add the bucket to the catalog's media if it is not there yet.
+/// Add the bucket to the catalog's media if it is not there yet
+/// ([`hokan_jobs::s3::ensure_medium`]).
 fn ensure_medium(
     ctx: &SiteCtx<'_>,
     cat: &mut Catalog,
     target: &Target,
     actor: &str,
 ) -> Result<MediumId, Failure> {
-    let id = MediumId::new(target.name.as_str());
-    if cat.medium(&id).is_err() {
-        let b = &target.conf;
-        cat.record(
-            ctx.now,
-            actor,
-            Event::MediumAdded {
-                medium: id.clone(),
-                kind: MediumKind::ObjectStore,
-                pool: Some(target.name.clone()),
-                label: Some(format!(
-                    "s3://{}/{}",
-                    b.bucket,
-                    b.prefix.as_deref().unwrap_or("")
-                )),
-                capacity: None,
-                note: b.endpoint.clone(),
-            },
-        )
-        .map_err(|e| ctx.catalog_failure(&e))?;
+    let b = &target.conf;
+    // What the medium's label and note name; no credentials needed.
+    let config = S3Config {
+        endpoint: b.endpoint.clone(),
+        prefix: b.prefix.clone(),
+        ..S3Config::new(b.region.clone(), b.bucket.clone())
+    };
+    let bucket = bucket_ref(target, &config, hokan_s3::NetworkOptions::default());
+    hokan_jobs::s3::ensure_medium(cat, &bucket, ctx.now, actor)
+        .map_err(|e| crate::job_error::failure(ctx.lang, &e))
+}
+
+/// The target as the S3 jobs take it.
+fn bucket_ref<'a>(
+    target: &'a Target,
+    config: &'a S3Config,
+    network: hokan_s3::NetworkOptions,
+) -> hokan_jobs::s3::BucketRef<'a> {
+    hokan_jobs::s3::BucketRef {
+        name: &target.name,
+        config,
+        network,
+        lock: lock_spec(target),
+        allow_unlocked: target.conf.allow_unlocked,
     }
-    Ok(id)
 }

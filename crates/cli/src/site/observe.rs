@@ -480,9 +480,14 @@ fn observe_disk(
             .filter(|m| m.pool.as_ref() == Some(&pool.name))
             .collect();
         let history = cat.locations(None).map_err(|e| ctx.catalog_failure(&e))?;
-        let moves =
-            crate::disk::device::reconcile(&pool, &name, &status, &media, &device_last(&history));
-        let seen = crate::disk::device::places(&pool, &name, &status, &media)
+        let moves = hokan_jobs::disk::inventory::reconcile(
+            &pool.conf,
+            &name,
+            &status,
+            &media,
+            &device_last(&history),
+        );
+        let seen = hokan_jobs::disk::inventory::places(&pool.conf, &name, &status, &media)
             .into_iter()
             .map(|(medium, location)| Seen { medium, location })
             .collect();

@@ -6,6 +6,10 @@
 //! first SIGTERM, then SIGKILL after a grace period. Its output is kept (the
 //! last few KiB of stdout and stderr together) for the message, the `--json`
 //! answer and the catalog's job record.
+//!
+//! A command that fails is an outcome ([`HookOutcome`]), not an error: the
+//! source's `on_failure` decides whether its backup goes on, and the caller
+//! says so in its words.
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
