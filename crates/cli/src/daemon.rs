@@ -174,6 +174,10 @@ fn take_in_force(g: &Global, lang: Lang, original: &Path) -> Result<(SiteConf, P
         let conf = load(&g, lang, true).map_err(|f| f.message)?;
         return Ok((conf, original.to_owned()));
     }
+    // The copy is as private as the file people edit.
+    if let Ok(meta) = fs::metadata(original) {
+        let _ = fs::set_permissions(&candidate, meta.permissions());
+    }
     let mut g = g.clone();
     g.config = Some(candidate.clone());
     match load(&g, lang, true) {
