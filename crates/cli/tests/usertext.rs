@@ -434,7 +434,10 @@ fn times_are_shown_in_the_site_zone_and_json_stays_utc() {
     );
     for r in &rows {
         assert!(r.contains(" +09:00 "), "not in the site's zone: {r}");
-        assert!(!r.contains('Z'), "UTC shown: {r}");
+        // The time column only: the data path is a temporary folder whose
+        // random name may hold a 'Z'.
+        let time_column = r.split(" emr").next().unwrap();
+        assert!(!time_column.contains('Z'), "UTC shown: {r}");
     }
     let o = in_demo(&dir, &["backup"]);
     let out = String::from_utf8_lossy(&o.stdout);
