@@ -15,7 +15,6 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::io::AsRawFd;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::sync::Arc;
@@ -292,14 +291,7 @@ impl SiteNight {
                 .arg(self.clock.now().format(&Rfc3339).unwrap_or_default());
         }
         c.arg("run");
-        // SAFETY: prctl in the child between fork and exec is
-        // async-signal-safe; it touches no memory of ours.
-        unsafe {
-            c.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
+        crate::night::die_with_parent(&mut c);
         c
     }
 }

@@ -415,13 +415,19 @@ fn child(exe: &Path, ctx: &SiteCtx<'_>, args: &[String]) -> Process {
     }
     // A step dies with the night (a killed `hokan run` or daemon leaves no
     // step writing on its own); its writes are crash-safe.
+    die_with_parent(&mut c);
+    c
+}
+
+/// Make `c`'s process be killed when the thread that started it ends
+/// (PR_SET_PDEATHSIG): the night's steps, and the daemon's nights.
+pub fn die_with_parent(c: &mut Process) {
     // SAFETY: prctl between fork and exec is async-signal-safe and touches
     // no memory of ours.
     unsafe {
-        std::os::unix::process::CommandExt::pre_exec(&mut c, || {
+        std::os::unix::process::CommandExt::pre_exec(c, || {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
             Ok(())
         });
     }
-    c
 }
