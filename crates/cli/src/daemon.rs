@@ -29,9 +29,9 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
+use crate::ctx::{load, SiteConf};
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Lang};
-use crate::site::{load, SiteConf};
 use crate::Global;
 
 /// The file beside the catalog that says a night is running (written when

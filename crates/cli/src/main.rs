@@ -23,6 +23,7 @@ macro_rules! eprintln {
 }
 
 mod commands;
+mod ctx;
 mod daemon;
 mod demo;
 mod disk;

@@ -7,9 +7,9 @@ use hokan_catalog::{NotificationRow, NotificationState};
 use hokan_notify::{outbox, Delivery, Notice, Notification, Outcome, Select};
 use serde_json::json;
 
+use crate::ctx::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Lang};
-use crate::site::{print_json, SiteCtx};
 use crate::Global;
 
 /// `hokan notify …`.

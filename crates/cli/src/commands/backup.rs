@@ -55,7 +55,7 @@ impl Ctx<'_> {
         time: Option<String>,
     ) -> Out {
         let l = self.lang;
-        let conf = site::load(self.g, l, false)?;
+        let conf = ctx::load(self.g, l, false)?;
         let Some(loaded) = conf.loaded.clone() else {
             return Err(Failure::new(
                 exit::USAGE,
@@ -263,7 +263,7 @@ pub(super) fn hook_failure(
     timeout: time::Duration,
     abort: bool,
 ) -> String {
-    let span = site::pick(l, &hokan_offline::text::span(timeout));
+    let span = ctx::pick(l, &hokan_offline::text::span(timeout));
     let what = match (l, &o.spawn_error, o.timed_out, o.signal) {
         (Lang::En, Some(e), _, _) => format!("could not be started ({e})"),
         (Lang::Ja, Some(e), _, _) => format!("を起動できませんでした ({e})"),

@@ -4,8 +4,8 @@
 //! ([`backup`], [`key`] (init and keys), [`browse`] (snapshots, ls, diff,
 //! restore), [`maintain`] (verify, forget, prune, repair, unlock)), each
 //! adding methods to [`Ctx`]. Nothing outside this module imports it but
-//! `main` (opening a repository and restoring are in `site::open` and
-//! `site::restore`, which the tape, disk and S3 commands use too).
+//! `main` (opening a repository and restoring are in `ctx::open` and
+//! `ctx::restore`, which the tape, disk and S3 commands use too).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,12 +18,13 @@ use hokan_repo::{
 use hokan_store::local::LocalStore;
 use serde_json::json;
 
+use crate::ctx::open::{open_repository, passphrase, passphrase_from, repo_path};
+use crate::ctx::restore::restore_snapshot;
+use crate::ctx::{self, SiteConf};
 use crate::exit::{self, from_repo, Failure};
 use crate::i18n::{pad, pad_left, t, Bytes, Lang};
 use crate::progress::Bar;
-use crate::site::open::{open_repository, passphrase, passphrase_from, repo_path};
-use crate::site::restore::restore_snapshot;
-use crate::site::{self, args::SiteCommand, SiteConf};
+use crate::site::{self, args::SiteCommand};
 use crate::{Cli, Command, Global, KeyAction, RepairWhat};
 
 mod backup;
@@ -37,7 +38,7 @@ type Out = Result<i32, Failure>;
 pub fn run(cli: Cli, lang: Lang) -> Out {
     let g = cli.global;
     // Read the display offset now, while the process has one thread.
-    let offset = display_offset(site::load(&g, lang, false).ok().as_ref());
+    let offset = display_offset(ctx::load(&g, lang, false).ok().as_ref());
     let ctx = Ctx {
         g: &g,
         lang,
@@ -57,7 +58,7 @@ pub fn run(cli: Cli, lang: Lang) -> Out {
         } => ctx.backup(paths, source, tags, force, time),
         Command::Daemon => crate::daemon::run(&g, lang),
         Command::Run { dry_run } => {
-            let ctx = crate::site::SiteCtx::new(&g, lang)?;
+            let ctx = crate::ctx::SiteCtx::new(&g, lang)?;
             crate::night::run(&ctx, dry_run)
         }
         Command::Snapshots { source } => ctx.snapshots(source),
@@ -124,7 +125,7 @@ pub fn run(cli: Cli, lang: Lang) -> Out {
         Command::Tape { action } => crate::tape::run(action, &g, lang),
         Command::Disk { action } => crate::disk::run(action, &g, lang),
         Command::Copy { to, snapshots } => {
-            let ctx = crate::site::SiteCtx::new(&g, lang)?;
+            let ctx = crate::ctx::SiteCtx::new(&g, lang)?;
             crate::s3::copy(&ctx, &to, &snapshots)
         }
         Command::S3 { action } => crate::s3::run(action, &g, lang),
@@ -193,7 +194,7 @@ impl Ctx<'_> {
     /// The site configuration, if any (its repository and passphrase file
     /// are the defaults for `--repo` and `--password-file`).
     fn site(&self) -> Result<SiteConf, Failure> {
-        site::load(self.g, self.lang, false)
+        ctx::load(self.g, self.lang, false)
     }
 
     fn repo_path(&self) -> Result<PathBuf, Failure> {
@@ -233,11 +234,11 @@ impl Ctx<'_> {
         };
         let now = time::OffsetDateTime::now_utc();
         let result = hokan_catalog::Catalog::open(&path)
-            .map_err(|e| site::pick(self.lang, &e.text()))
+            .map_err(|e| ctx::pick(self.lang, &e.text()))
             .and_then(|mut cat| {
-                site::sync_catalog(repo, &mut cat, &conf, now).map_err(|e| match e {
+                ctx::sync_catalog(repo, &mut cat, &conf, now).map_err(|e| match e {
                     hokan_jobs::JobError::Repo(e) => e.to_string(),
-                    hokan_jobs::JobError::Catalog(e) => site::pick(self.lang, &e.text()),
+                    hokan_jobs::JobError::Catalog(e) => ctx::pick(self.lang, &e.text()),
                     e => e.to_string(),
                 })?;
                 cat.record(
@@ -252,7 +253,7 @@ impl Ctx<'_> {
                         detail: detail(()),
                     },
                 )
-                .map_err(|e| site::pick(self.lang, &e.text()))
+                .map_err(|e| ctx::pick(self.lang, &e.text()))
             });
         if let Err(e) = result {
             eprintln!(

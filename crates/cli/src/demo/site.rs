@@ -103,7 +103,7 @@ secret_access_key_file = "s3-secret"
     g2.config = Some(config.clone());
     g2.repo = None;
     g2.catalog = None;
-    let conf = site::load(&g2, lang, true)?;
+    let conf = crate::ctx::load(&g2, lang, true)?;
     let cat_path = conf
         .catalog
         .clone()
@@ -120,7 +120,7 @@ secret_access_key_file = "s3-secret"
         })
         .unwrap_or_else(OffsetDateTime::now_utc);
     let now = last_night + Duration::hours(2);
-    site::sync_catalog(repo, &mut cat, &conf, now).map_err(|e| match e {
+    crate::ctx::sync_catalog(repo, &mut cat, &conf, now).map_err(|e| match e {
         hokan_jobs::JobError::Catalog(e) => fail(lang, e),
         e => crate::job_error::failure(lang, &e),
     })?;
@@ -333,7 +333,7 @@ secret_access_key_file = "s3-secret"
         );
         g3.quiet = true;
         g3.json = false;
-        let ctx = site::SiteCtx::new(&g3, lang)?;
+        let ctx = crate::ctx::SiteCtx::new(&g3, lang)?;
         crate::s3::copy(&ctx, "s3:cloud", &[first_id.to_hex()])?;
         // moto lets a compliance retention be shortened: the check says so
         // (exit 1) and the copy counts only as weaker.
@@ -495,7 +495,7 @@ fn tonight(
     g3.now = Some(at.format(&Rfc3339).expect("time"));
     g3.quiet = true;
     g3.json = true;
-    let ctx = site::SiteCtx::new(&g3, lang)?;
+    let ctx = crate::ctx::SiteCtx::new(&g3, lang)?;
     let site = ctx.conf.loaded.clone().expect("the demo config loads");
     let steps = crate::night::plan(
         &site,
@@ -592,7 +592,7 @@ fn tonight(
 }
 
 fn fail(lang: Lang, e: hokan_catalog::CatalogError) -> Failure {
-    Failure::new(crate::exit::ERROR, site::pick(lang, &e.text()))
+    Failure::new(crate::exit::ERROR, crate::ctx::pick(lang, &e.text()))
 }
 
 /// The cartridge holding the copy of `snapshot` (hex), from the catalog.

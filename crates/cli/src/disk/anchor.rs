@@ -9,8 +9,8 @@ use hokan_catalog::anchor::{Anchor, MAX_ANCHOR_BYTES};
 use hokan_catalog::Catalog;
 use serde_json::{json, Value};
 
+use crate::ctx::SiteCtx;
 use crate::i18n::t;
-use crate::site::SiteCtx;
 
 /// What a cartridge holds as its anchor.
 pub enum OnCartridge {

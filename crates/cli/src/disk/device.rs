@@ -10,9 +10,9 @@ use hokan_disk::{DiskDevice, Status};
 use hokan_offline::{Location, MediumId};
 
 use super::{disk_failure, Pool};
+use crate::ctx::SiteCtx;
 use crate::exit::{self, Failure};
 use crate::i18n::t;
-use crate::site::SiteCtx;
 
 pub use hokan_jobs::disk::{medium_of, recorded_uuid, uuid_note};
 

@@ -23,11 +23,11 @@ use serde_json::json;
 
 use super::device;
 use super::{disk_failure, Pool};
+use crate::ctx::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
 use crate::job_error::lock_pool;
 use crate::progress::{Bar, BarProgress};
-use crate::site::{print_json, SiteCtx};
 use hokan_jobs::rotation::{RotationPlan, Tonight};
 use hokan_jobs::Clock;
 
@@ -353,10 +353,10 @@ pub fn backup(
     let l = ctx.lang;
     let started = std::time::Instant::now();
     let clock = Clock::new(ctx.now);
-    let repo = crate::site::primary_repository(ctx)?;
+    let repo = crate::ctx::primary_repository(ctx)?;
     let mut cat = ctx.catalog()?;
     let _lock = lock_pool(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
-    crate::site::sync_catalog(&repo, &mut cat, &ctx.conf, ctx.now)
+    crate::ctx::sync_catalog(&repo, &mut cat, &ctx.conf, ctx.now)
         .map_err(|e| crate::job_error::failure(l, &e))?;
     let ids = hokan_jobs::copy::snapshots_to_copy(&repo, specs)
         .map_err(|e| crate::job_error::failure(l, &e))?;

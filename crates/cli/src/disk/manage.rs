@@ -12,10 +12,10 @@ use time::OffsetDateTime;
 use super::device::{self, medium_of, uuid_note};
 use super::job::{after_job, attach_cartridge, record, Attached};
 use super::{attached_location, disk_failure, Pool};
+use crate::ctx::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
 use crate::job_error::lock_pool;
-use crate::site::{print_json, SiteCtx};
 use hokan_jobs::rotation::{RotationPlan, Tonight};
 use hokan_jobs::Clock;
 

@@ -32,13 +32,13 @@ use hokan_site::{DiskPool, TargetKind};
 
 pub use args::DiskCmd;
 
+use crate::ctx::SiteCtx;
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Lang};
-use crate::site::SiteCtx;
 use crate::Global;
 
 /// A configured disk pool, resolved.
-pub type Pool = crate::site::Pool<DiskPool>;
+pub type Pool = crate::ctx::Pool<DiskPool>;
 
 /// Find `[[disk_pool]] name = …` in the site configuration.
 pub fn pool(ctx: &SiteCtx<'_>, name: &str) -> Result<Pool, Failure> {
@@ -48,7 +48,7 @@ pub fn pool(ctx: &SiteCtx<'_>, name: &str) -> Result<Pool, Failure> {
             _ => None,
         }
     }
-    crate::site::pool_of(ctx, name, pick, t(ctx.lang, "disk pool", "ディスクプール"))
+    crate::ctx::pool_of(ctx, name, pick, t(ctx.lang, "disk pool", "ディスクプール"))
 }
 
 /// Run `hokan disk …`.

@@ -11,10 +11,10 @@ use super::device::{self, medium_of};
 use super::job::{after_job, record, repository_of, Attached};
 use super::manage::pool_media;
 use super::{attached_location, disk_failure, Pool};
+use crate::ctx::SiteCtx;
 use crate::exit::{self, Failure};
 use crate::i18n::t;
 use crate::job_error::lock_pool;
-use crate::site::SiteCtx;
 use hokan_jobs::Clock;
 
 /// Attach `c` and read its label.
@@ -192,7 +192,7 @@ pub fn restore(
                 let _ = dev.detach(&root);
                 continue;
             }
-            let repo = crate::site::open_repository(ctx.g, l, &repository_of(&root), &ctx.conf);
+            let repo = crate::ctx::open_repository(ctx.g, l, &repository_of(&root), &ctx.conf);
             let list: Vec<(String, String)> =
                 match repo.and_then(|r| r.snapshots().map_err(|e| exit::from_repo(l, &e))) {
                     Ok((ok, _)) => ok
@@ -296,7 +296,7 @@ pub fn restore(
             .map(|(_, lb, list)| json!({"medium": lb.medium, "snapshots": list.iter().map(|(id, time)| json!({"id": id, "time": time})).collect::<Vec<_>>()}))
             .collect::<Vec<_>>()),
     );
-    let restored = crate::site::restore::restore_from_with(
+    let restored = crate::ctx::restore::restore_from_with(
         ctx.g,
         l,
         &repository_of(&a.root),

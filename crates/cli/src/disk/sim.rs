@@ -6,9 +6,9 @@ use serde_json::json;
 
 use super::args::SimCmd;
 use super::{disk_failure, pool, Pool};
+use crate::ctx::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
-use crate::site::{print_json, SiteCtx};
 
 fn dir(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<std::path::PathBuf, Failure> {
     pool.conf.virtual_device.clone().ok_or_else(|| {

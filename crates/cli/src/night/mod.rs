@@ -27,9 +27,9 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::ctx::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
-use crate::site::{print_json, SiteCtx};
 
 mod plan;
 

@@ -13,9 +13,9 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::Step;
+use crate::ctx::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
-use crate::site::{print_json, SiteCtx};
 
 /// Tonight's cartridge of a disk pool and what a person must do first,
 /// as `--dry-run` and the night's notices say it.

@@ -14,7 +14,7 @@ use hokan_offline::Text;
 use hokan_site::TargetKind;
 
 use super::Target;
-use crate::site::SiteCtx;
+use crate::ctx::SiteCtx;
 
 /// How many anchors of a bucket are read, newest first: the newest genuine
 /// anchor already pins the whole chain before it (each event's hash covers

@@ -11,11 +11,11 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::{bucket_ref, s3_failure, target};
+use crate::ctx::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Bytes, Lang};
 use crate::job_error::lock_pool;
 use crate::progress::{Bar, BarProgress};
-use crate::site::{print_json, SiteCtx};
 
 const ACTOR: &str = "hokan copy";
 
@@ -37,7 +37,7 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
         ));
     };
     let target = target(ctx, name)?;
-    let repo = crate::site::primary_repository(ctx)?;
+    let repo = crate::ctx::primary_repository(ctx)?;
     let mut cat = ctx.catalog()?;
     let _lock = lock_pool(cat.path().expect("a file catalog"), target.name.as_str(), l)?;
     let config = super::config(ctx, &target)?;

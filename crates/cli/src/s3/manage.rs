@@ -13,15 +13,15 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::{connect, ensure_medium, lock_spec, s3_failure, Target};
+use crate::ctx::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Lang};
 use crate::job_error::lock_pool;
-use crate::site::{print_json, SiteCtx};
 
 /// The bucket's own repository (same passphrase as the primary).
 fn open(ctx: &SiteCtx<'_>, store: &Arc<hokan_s3::S3Store>) -> Result<Repository, Failure> {
     let store: Arc<dyn Store> = store.clone();
-    crate::site::open_repository_in(ctx.g, ctx.lang, store, &ctx.conf)
+    crate::ctx::open_repository_in(ctx.g, ctx.lang, store, &ctx.conf)
 }
 
 pub fn check(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> {
@@ -340,7 +340,7 @@ pub fn restore(
     // if someone wrote or deleted on top of it since.
     let store = super::connect_as(ctx, target, false, true)?;
     let repo = open(ctx, &store)?;
-    crate::site::restore::restore_snapshot(
+    crate::ctx::restore::restore_snapshot(
         ctx.g,
         ctx.lang,
         &repo,

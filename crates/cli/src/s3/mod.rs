@@ -29,13 +29,13 @@ use hokan_site::{S3Bucket, S3LockMode, TargetKind};
 pub use args::S3Cmd;
 pub use copy::copy;
 
+use crate::ctx::SiteCtx;
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Lang};
-use crate::site::SiteCtx;
 use crate::Global;
 
 /// A configured S3 target, resolved.
-pub type Target = crate::site::Pool<S3Bucket>;
+pub type Target = crate::ctx::Pool<S3Bucket>;
 
 /// Find `[[s3]] name = …` in the site configuration.
 pub fn target(ctx: &SiteCtx<'_>, name: &str) -> Result<Target, Failure> {
@@ -45,7 +45,7 @@ pub fn target(ctx: &SiteCtx<'_>, name: &str) -> Result<Target, Failure> {
             _ => None,
         }
     }
-    crate::site::pool_of(ctx, name, pick, t(ctx.lang, "S3 target", "S3 保管先"))
+    crate::ctx::pool_of(ctx, name, pick, t(ctx.lang, "S3 target", "S3 保管先"))
 }
 
 /// Run `hokan s3 …`.

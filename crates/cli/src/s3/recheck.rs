@@ -24,8 +24,8 @@ use hokan_s3::{LockExpectation, LockMode, ObjectFinding, S3Store};
 use time::OffsetDateTime;
 
 use super::{s3_failure, Target};
+use crate::ctx::SiteCtx;
 use crate::exit::Failure;
-use crate::site::SiteCtx;
 
 /// What re-checking one recorded copy found.
 #[derive(Clone, Debug)]
@@ -98,7 +98,7 @@ pub fn recheck_copies(
             Err(why) => {
                 unplannable = Some(why);
                 primary
-                    .get_or_insert_with(|| crate::site::primary_repository(ctx).ok())
+                    .get_or_insert_with(|| crate::ctx::primary_repository(ctx).ok())
                     .as_ref()
                     .and_then(|p| p.copy_plan(&[id]).ok())
             }
@@ -216,7 +216,7 @@ fn names_under(store: &S3Store, listed: &hokan_s3::FirstVersions, folder: &str) 
 /// The bucket's repository, read from first versions.
 fn open(ctx: &SiteCtx<'_>, store: &Arc<S3Store>) -> Result<hokan_repo::Repository, Failure> {
     let store: Arc<dyn Store> = store.clone();
-    crate::site::open_repository_in(ctx.g, ctx.lang, store, &ctx.conf)
+    crate::ctx::open_repository_in(ctx.g, ctx.lang, store, &ctx.conf)
 }
 
 /// A finding as one line for people (English or Japanese).

@@ -10,7 +10,7 @@
 use hokan_catalog::Expected;
 use hokan_offline::Text;
 
-use super::SiteCtx;
+use crate::ctx::SiteCtx;
 
 /// The heads to check, and notes on the anchors that could not be read
 /// (rollback detection is then incomplete, and the notes say so).

@@ -7,7 +7,7 @@ use hokan_offline::{Attestation, Claim, MediumId};
 use serde_json::json;
 
 use super::args::{AttestCmd, AttestCommon};
-use super::{print_json, when, SiteCtx};
+use crate::ctx::{print_json, when, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
 

@@ -5,7 +5,7 @@ use hokan_catalog::{Catalog, Head};
 use serde_json::json;
 
 use super::args::CatalogCmd;
-use super::{print_json, SiteCtx};
+use crate::ctx::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::{pad, t, Lang};
 
@@ -23,9 +23,9 @@ pub fn run(ctx: &SiteCtx<'_>, cmd: CatalogCmd) -> Result<i32, Failure> {
                     ),
                 )
             })?;
-            let repo = crate::site::open_repository(ctx.g, ctx.lang, &path, &ctx.conf)?;
+            let repo = crate::ctx::open_repository(ctx.g, ctx.lang, &path, &ctx.conf)?;
             let mut cat = ctx.catalog()?;
-            let stats = super::sync_catalog(&repo, &mut cat, &ctx.conf, ctx.now)
+            let stats = crate::ctx::sync_catalog(&repo, &mut cat, &ctx.conf, ctx.now)
                 .map_err(|e| crate::job_error::failure(ctx.lang, &e))?;
             if ctx.g.json {
                 print_json(&stats);

@@ -1,7 +1,7 @@
 //! `hokan config check`: validate hokan.toml and print the resolved site.
 
 use super::args::ConfigCmd;
-use super::{load, print_json, SiteCtx};
+use crate::ctx::{load, print_json, SiteCtx};
 use crate::exit::{self, Failure};
 
 pub fn run(ctx: &SiteCtx<'_>, cmd: ConfigCmd) -> Result<i32, Failure> {

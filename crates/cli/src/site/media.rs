@@ -6,7 +6,7 @@ use hokan_offline::{Condition, Location, MediumId, MediumKind, ObservedBy, PoolN
 use serde_json::json;
 
 use super::args::MediaCmd;
-use super::{print_json, when, SiteCtx};
+use crate::ctx::{print_json, when, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::{pad, t, Bytes};
 

@@ -30,7 +30,7 @@ use hokan_site::{DiskPool, TapeMode, TapePool, Target, TargetKind};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::SiteCtx;
+use crate::ctx::SiteCtx;
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Lang};
 use crate::job_error::lock_pool;

@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use super::args::{ReportArgs, ReportFormat};
-use super::SiteCtx;
+use crate::ctx::SiteCtx;
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Lang};
 

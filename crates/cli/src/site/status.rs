@@ -12,7 +12,7 @@ use hokan_catalog::MediumRow;
 use hokan_offline::{Evaluation, ObservedBy, Severity, Strength, Verdict};
 use serde_json::json;
 
-use super::{print_json, SiteCtx};
+use crate::ctx::{print_json, SiteCtx};
 use crate::exit::Failure;
 use crate::i18n::{display_width, pad, t, Lang};
 

@@ -8,8 +8,8 @@ use hokan_catalog::Catalog;
 use hokan_tape::format::SetCatalog;
 use serde_json::{json, Value};
 
+use crate::ctx::SiteCtx;
 use crate::exit::{self, Failure};
-use crate::site::SiteCtx;
 
 /// The anchor a set catalog carries: `None` for catalogs written before
 /// anchors existed, `Some(Err)` when the field is not an anchor.

@@ -16,11 +16,11 @@ use time::OffsetDateTime;
 
 use super::devices::{Devices, DevicesExt};
 use super::{tape_failure, Pool};
+use crate::ctx::SiteCtx;
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Bytes, Lang};
 use crate::job_error::lock_pool;
 use crate::progress::Bar;
-use crate::site::SiteCtx;
 
 /// The actor recorded on the job's events.
 pub const ACTOR: &str = "hokan tape backup";
@@ -35,10 +35,10 @@ pub fn backup(
     let l = ctx.lang;
     let started = Instant::now();
     let now = ctx.now;
-    let repo = crate::site::primary_repository(ctx)?;
+    let repo = crate::ctx::primary_repository(ctx)?;
     let mut cat = ctx.catalog()?;
     let _lock = lock_pool(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
-    crate::site::sync_catalog(&repo, &mut cat, &ctx.conf, now)
+    crate::ctx::sync_catalog(&repo, &mut cat, &ctx.conf, now)
         .map_err(|e| crate::job_error::failure(l, &e))?;
     let ids = hokan_jobs::copy::snapshots_to_copy(&repo, specs)
         .map_err(|e| crate::job_error::failure(l, &e))?;
@@ -72,7 +72,7 @@ pub fn backup(
     let snap_ids: Vec<String> = ids.iter().map(|i| i.to_hex()).collect();
     let mib_per_s = done.bytes as f64 / done.write_seconds.max(1e-9) / 1048576.0;
     if ctx.g.json {
-        crate::site::print_json(&json!({
+        crate::ctx::print_json(&json!({
             "pool": pool.name,
             "set": done.set,
             "appended": done.appended,

@@ -10,10 +10,10 @@ use super::devices::{Devices, DevicesExt};
 use super::inventory::{device_last, reconcile_drive, reconcile_with};
 use super::job::{self, format_failure, kind_of, retained_failure, ACTOR};
 use super::{located, tape_failure, Pool};
+use crate::ctx::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
 use crate::job_error::lock_pool;
-use crate::site::{print_json, SiteCtx};
 
 /// `tape label`: erase a cartridge and write this pool's label on it.
 pub fn label(ctx: &SiteCtx<'_>, pool: &Pool, medium: &str) -> Result<i32, Failure> {

@@ -29,13 +29,13 @@ use hokan_site::{TapePool, TargetKind};
 
 pub use args::TapeCmd;
 
+use crate::ctx::SiteCtx;
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Lang};
-use crate::site::SiteCtx;
 use crate::Global;
 
 /// A configured tape pool, resolved.
-pub type Pool = crate::site::Pool<TapePool>;
+pub type Pool = crate::ctx::Pool<TapePool>;
 
 /// Find `[[tape_pool]] name = …` in the site configuration.
 pub fn pool(ctx: &SiteCtx<'_>, name: &str) -> Result<Pool, Failure> {
@@ -45,7 +45,7 @@ pub fn pool(ctx: &SiteCtx<'_>, name: &str) -> Result<Pool, Failure> {
             _ => None,
         }
     }
-    crate::site::pool_of(ctx, name, pick, t(ctx.lang, "tape pool", "テーププール"))
+    crate::ctx::pool_of(ctx, name, pick, t(ctx.lang, "tape pool", "テーププール"))
 }
 
 /// Run `hokan tape …`.
@@ -69,7 +69,7 @@ pub fn run(cmd: TapeCmd, g: &Global, lang: Lang) -> Result<i32, Failure> {
             let wait = match wait_for_cartridge {
                 None => std::time::Duration::ZERO,
                 Some(w) => {
-                    crate::site::when::parse_length(&w, hokan_offline::limits::MAX_CARTRIDGE_WAIT)
+                    crate::ctx::when::parse_length(&w, hokan_offline::limits::MAX_CARTRIDGE_WAIT)
                         .ok()
                         .and_then(|d| std::time::Duration::try_from(d).ok())
                         .ok_or_else(|| {

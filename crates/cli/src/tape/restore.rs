@@ -13,10 +13,10 @@ use super::devices::{Devices, DevicesExt};
 use super::inventory::reconcile;
 use super::job::{self, format_failure, kind_of};
 use super::{located, tape_failure, Pool};
+use crate::ctx::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
 use crate::job_error::lock_pool;
-use crate::site::{print_json, SiteCtx};
 
 const ACTOR: &str = "hokan tape scan";
 
@@ -499,7 +499,7 @@ pub fn restore(
                 job::put_away(ctx, &mut dev, &mut cat, m.as_str(), &clock)?;
             }
         }
-        crate::site::restore::restore_from(ctx.g, l, &dir, snapshot, target.to_owned())
+        crate::ctx::restore::restore_from(ctx.g, l, &dir, snapshot, target.to_owned())
     })();
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);

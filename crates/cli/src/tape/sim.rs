@@ -9,9 +9,9 @@ use serde_json::json;
 
 use super::args::SimCmd;
 use super::{pool, tape_failure, Pool};
+use crate::ctx::{print_json, when, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Lang};
-use crate::site::{print_json, when, SiteCtx};
 
 pub fn run(ctx: &SiteCtx<'_>, cmd: SimCmd) -> Result<i32, Failure> {
     let l = ctx.lang;
