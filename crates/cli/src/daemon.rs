@@ -12,9 +12,7 @@
 //! (RFC 3339): the daemon reads its clock from it and passes that time to
 //! the nights it runs, so a simulated week takes seconds.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::os::unix::io::AsRawFd;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::sync::Arc;
@@ -23,7 +21,7 @@ use std::time::Duration as StdDuration;
 use hokan_catalog::{Catalog, Event};
 use hokan_daemon::{serve, Clock, FileClock, Job, Night, Outcome, Settings, Signals, SystemClock};
 use hokan_notify::outbox::{self, Select};
-use hokan_notify::{Notice, Notification};
+use hokan_notify::Notice;
 use hokan_site::Site;
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
@@ -120,36 +118,28 @@ fn loaded(conf: &SiteConf, lang: Lang) -> Result<Site, Failure> {
 
 /// Hold `hokan-daemon.lock` beside the catalog for as long as the daemon
 /// runs; a second daemon on the same catalog is refused (exit 6).
-fn single_instance(dir: &Path, lang: Lang) -> Result<File, Failure> {
+fn single_instance(dir: &Path, lang: Lang) -> Result<hokan_jobs::PoolLock, Failure> {
     let path = dir.join("hokan-daemon.lock");
-    let mut f = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Failure::new(exit::ERROR, format!("{}: {e}", path.display())))?;
-    // SAFETY: flock on a file descriptor we own; no memory is involved.
-    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        let holder = fs::read_to_string(&path).unwrap_or_default();
-        return Err(Failure::new(
-            exit::LOCKED,
-            format!(
-                "{} ({}: {}, pid {})",
-                t(
-                    lang,
-                    "another hokan daemon is running on this catalog; stop it first (systemctl stop hokan)",
-                    "このカタログでは別の hokan daemon が動いています。先に停止してください（systemctl stop hokan）",
+    hokan_jobs::PoolLock::take_file(&path, "daemon").map_err(|e| match e {
+        hokan_jobs::JobError::PoolBusy { .. } => {
+            let holder = fs::read_to_string(&path).unwrap_or_default();
+            Failure::new(
+                exit::LOCKED,
+                format!(
+                    "{} ({}: {}, pid {})",
+                    t(
+                        lang,
+                        "another hokan daemon is running on this catalog; stop it first (systemctl stop hokan)",
+                        "このカタログでは別の hokan daemon が動いています。先に停止してください（systemctl stop hokan）",
+                    ),
+                    t(lang, "lock", "ロック"),
+                    path.display(),
+                    holder.trim()
                 ),
-                t(lang, "lock", "ロック"),
-                path.display(),
-                holder.trim()
-            ),
-        ));
-    }
-    f.set_len(0).ok();
-    let _ = writeln!(f, "{}", std::process::id());
-    Ok(f)
+            )
+        }
+        e => crate::job_error::failure(lang, &e),
+    })
 }
 
 /// Read the configuration in `original` and keep a copy of it in force
@@ -251,23 +241,16 @@ impl SiteNight {
 
     /// Queue a notice for every target and send what is due.
     fn tell(&self, notice: Notice) {
-        let targets = self.site.notify();
-        if targets.is_empty() {
+        if self.site.notify().is_empty() {
             return;
         }
         let now = self.clock.now();
         let Some(mut cat) = self.open_catalog(true) else {
             return;
         };
-        let n = Notification {
-            site: self.site.name().to_owned(),
-            host: crate::notify::hostname(),
-            raised_at: now.to_offset(self.offset()),
-            notice,
-        };
-        if let Err(e) = outbox::queue(&mut cat, targets, &n, now)
-            .and_then(|_| outbox::deliver(&mut cat, targets, Select::Due, now))
-        {
+        let raised =
+            hokan_jobs::notices::raise(&mut cat, &self.site, vec![notice], now, self.offset());
+        if let Err(e) = raised {
             tracing::error!(error = %e, "a notice could not be queued or sent");
         }
     }

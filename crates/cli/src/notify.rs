@@ -53,14 +53,7 @@ fn targets<'c>(ctx: &'c SiteCtx<'_>) -> Result<&'c [hokan_site::Notify], Failure
     Ok(found)
 }
 
-/// This machine's name, for "where" in every message.
-pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned())
-}
+pub use hokan_jobs::notices::hostname;
 
 fn test(ctx: &SiteCtx<'_>) -> Result<i32, Failure> {
     let targets = targets(ctx)?;

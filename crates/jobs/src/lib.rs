@@ -21,6 +21,8 @@
 //!   the new anchor, and the cartridge put out of reach after the job.
 //! - [`hooks`]: the command a source runs before its backup (a database
 //!   dump), stopped with everything it started after its timeout.
+//! - [`night`]: the night's plan: which steps are due tonight by each
+//!   target's schedule and the copies the catalog records.
 //! - [`notices`]: what a night tells people, as notices to queue.
 //! - [`rotation`]: tonight's medium of a pool, and what a person must do
 //!   first ([`rotation::RotationPlan`]).
@@ -52,6 +54,7 @@ pub mod disk;
 mod error;
 pub mod hooks;
 pub mod lock;
+pub mod night;
 pub mod notices;
 pub mod repository;
 pub mod restore;

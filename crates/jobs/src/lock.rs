@@ -7,6 +7,7 @@
 //! leaves a pool locked.
 
 use std::fs::File;
+use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
@@ -21,8 +22,16 @@ impl PoolLock {
     /// Take the lock of `pool` next to the catalog at `catalog`, or fail at
     /// once ([`JobError::PoolBusy`]) when another job holds it.
     pub fn take(catalog: &Path, pool: &str) -> Result<PoolLock, JobError> {
-        let path = lock_path(catalog, pool);
-        let file = File::options()
+        PoolLock::take_file(&lock_path(catalog, pool), pool)
+    }
+
+    /// Take the lock held in the file `path` (`what` names it in the
+    /// error), or fail at once when another process holds it. The holder's
+    /// process id is written into the file, for the message a second
+    /// taker shows.
+    pub fn take_file(path: &Path, what: &str) -> Result<PoolLock, JobError> {
+        let path = path.to_owned();
+        let mut file = File::options()
             .create(true)
             .truncate(false)
             .write(true)
@@ -35,10 +44,14 @@ impl PoolLock {
         let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
         if r != 0 {
             return Err(JobError::PoolBusy {
-                pool: pool.to_owned(),
+                pool: what.to_owned(),
                 lock: path,
             });
         }
+        // Only the holder writes it; a failure to say who holds it does not
+        // make the lock less held.
+        let _ = file.set_len(0);
+        let _ = writeln!(file, "{}", std::process::id());
         Ok(PoolLock { _file: file })
     }
 }

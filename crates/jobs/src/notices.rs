@@ -14,10 +14,16 @@
 //!   a mail slot or exported to the safe;
 //! - what runs out soon: an attestation, a lock's retention, a person's
 //!   record of where a medium is.
+//!
+//! [`raise`] queues notices for every `[[notify]]` target in the catalog's
+//! durable outbox and sends what is due (the night, the daemon's dead-man
+//! alert, a drill all raise through it).
 
-use hokan_notify::{Action, Expiring, Finding, JobOutcome, Notice};
+use hokan_catalog::Catalog;
+use hokan_notify::outbox::{self, Select};
+use hokan_notify::{Action, Expiring, Finding, JobOutcome, Notice, Notification, NotifyError};
 use hokan_offline::{Problem, ProblemCode, Severity, Text};
-use time::OffsetDateTime;
+use time::{OffsetDateTime, UtcOffset};
 
 use crate::rotation::{FirstStep, RotationPlan};
 
@@ -60,6 +66,44 @@ pub struct NightEnd<'a> {
     pub problems: Option<&'a [Problem]>,
     /// The next night's cartridges.
     pub next: &'a [NextMedium],
+}
+
+/// Queue `notices` for every notification target of `site` in the
+/// catalog's outbox (raised at `at`, shown in `offset`), then send what is
+/// due now. What cannot be sent stays queued for the next flush; each sent
+/// or abandoned notice is an event in the catalog. Without targets,
+/// nothing is queued.
+pub fn raise(
+    cat: &mut Catalog,
+    site: &hokan_site::Site,
+    notices: Vec<Notice>,
+    at: OffsetDateTime,
+    offset: UtcOffset,
+) -> Result<(), NotifyError> {
+    let targets = site.notify();
+    if targets.is_empty() || notices.is_empty() {
+        return Ok(());
+    }
+    for notice in notices {
+        let n = Notification {
+            site: site.name().to_owned(),
+            host: hostname(),
+            raised_at: at.to_offset(offset),
+            notice,
+        };
+        outbox::queue(cat, targets, &n, at)?;
+    }
+    outbox::deliver(cat, targets, Select::Due, at)?;
+    Ok(())
+}
+
+/// This machine's name, for "where" in every message.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
 }
 
 /// The notices worth sending after a night.

@@ -497,9 +497,9 @@ fn tonight(
     g3.json = true;
     let ctx = crate::ctx::SiteCtx::new(&g3, lang)?;
     let site = ctx.conf.loaded.clone().expect("the demo config loads");
-    let steps = crate::night::plan(
+    let steps = hokan_jobs::night::plan(
         &site,
-        &crate::night::History::default(),
+        &hokan_jobs::night::History::default(),
         at.to_offset(ctx.offset()),
     );
     let media = crate::night::media_tonight(&ctx, &site, &steps, at, &|_| true);
@@ -511,11 +511,11 @@ fn tonight(
             "次の夜 — `hokan run --dry-run`、続いて `hokan run`:"
         )
     ));
-    for s in steps.iter().filter(|s| s.due) {
+    for s in steps.iter().filter(|s| s.due()) {
         say(format!(
             "  {} hokan {}",
             t(lang, "plan:", "予定:"),
-            s.args.join(" ")
+            crate::night::args(s).join(" ")
         ));
     }
     for m in &media {

@@ -17,11 +17,9 @@ use std::process::Command as Process;
 use std::time::Instant;
 
 use hokan_catalog::Event;
+use hokan_jobs::night::{Outcome, Skip, Step, StepKind};
 use hokan_jobs::notices::{after_night, FailedStep, NextMedium, NightEnd};
-use hokan_notify::outbox::{self, Select};
-use hokan_notify::Notification;
 use hokan_offline::Problem;
-use hokan_site::calendar::due;
 use hokan_site::Site;
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
@@ -37,17 +35,41 @@ pub use plan::*;
 
 const ACTOR: &str = "run";
 
-/// One step of the night.
-#[derive(Clone, Debug)]
-pub struct Step {
-    /// What it does, as a hokan command line after `hokan`.
-    pub args: Vec<String>,
-    /// The target it copies to, if any.
-    pub target: Option<String>,
-    /// Due tonight (otherwise shown in the plan, not run).
-    pub due: bool,
-    /// Why not, when not due or not runnable.
-    pub skip: Option<(String, String)>,
+/// A step as the hokan command line (after `hokan`) that runs it.
+pub fn args(step: &Step) -> Vec<String> {
+    let target = step.target.clone().unwrap_or_default();
+    let v: Vec<String> = match step.kind {
+        StepKind::Backup => vec!["backup".into()],
+        StepKind::TapeBackup => vec!["tape".into(), "backup".into(), "--pool".into(), target],
+        StepKind::DiskBackup => vec!["disk".into(), "backup".into(), "--pool".into(), target],
+        StepKind::S3Copy => vec!["copy".into(), "--to".into(), format!("s3:{target}")],
+        StepKind::S3ExtendLocks => vec!["s3".into(), "extend-locks".into(), target],
+        _ => vec!["vault".into(), target],
+    };
+    v
+}
+
+/// Why a step does not run tonight, in `l`.
+pub fn why_not(l: crate::i18n::Lang, skip: &Skip) -> String {
+    match skip {
+        Skip::NotDue { schedule, next } => {
+            let next = next
+                .map(|t| t.format(&Rfc3339).unwrap_or_default())
+                .unwrap_or_default();
+            t(
+                l,
+                &format!("not due tonight (schedule {schedule}; next {next})"),
+                &format!("今夜は予定外（予定 {schedule}、次回 {next}）"),
+            )
+            .to_owned()
+        }
+        _ => t(
+            l,
+            "not implemented yet: nothing is copied to a vault",
+            "未実装: 保管サーバへはまだコピーしません",
+        )
+        .to_owned(),
+    }
 }
 
 /// `hokan run [--dry-run]`.
@@ -63,7 +85,7 @@ pub fn run(ctx: &SiteCtx<'_>, dry_run: bool) -> Result<i32, Failure> {
             ),
         ));
     };
-    let steps = plan(&site, &history(ctx)?, ctx.now.to_offset(ctx.offset()));
+    let steps = hokan_jobs::night::plan(&site, &history(ctx)?, ctx.now.to_offset(ctx.offset()));
     if dry_run {
         let media = media_tonight(ctx, &site, &steps, ctx.now, &|_| true);
         return print_plan(ctx, &steps, &media);
@@ -102,18 +124,19 @@ pub fn night(ctx: &SiteCtx<'_>, site: &Site, steps: &[Step]) -> Result<(i32, Val
     let whole_night = Instant::now();
     let mut results = Vec::new();
     for step in steps {
-        if !step.due {
+        let step_args = args(step);
+        if let Some(skip) = &step.skip {
             results.push(json!({
-                "args": step.args, "target": step.target, "outcome": "skipped",
-                "why": step.skip.as_ref().map(|s| &s.0),
+                "args": step_args, "target": step.target, "outcome": "skipped",
+                "why": why_not(crate::i18n::Lang::En, skip),
             }));
             continue;
         }
         if !ctx.g.json && !ctx.g.quiet {
-            eprintln!("== hokan {}", step.args.join(" "));
+            eprintln!("== hokan {}", step_args.join(" "));
         }
         let clock = Instant::now();
-        let out = child(&exe, ctx, &step.args).output();
+        let out = child(&exe, ctx, &step_args).output();
         let secs = clock.elapsed().as_secs_f64();
         let (code, report, stderr) = match out {
             Ok(o) => (
@@ -141,7 +164,7 @@ pub fn night(ctx: &SiteCtx<'_>, site: &Site, steps: &[Step]) -> Result<(i32, Val
             }
         }
         results.push(json!({
-            "args": step.args, "target": step.target, "outcome": outcome,
+            "args": step_args, "target": step.target, "outcome": outcome,
             "exit_code": code, "seconds": secs, "report": report, "stderr_tail": tail,
         }));
     }
@@ -160,11 +183,7 @@ pub fn night(ctx: &SiteCtx<'_>, site: &Site, steps: &[Step]) -> Result<(i32, Val
         .filter(|r| r["outcome"] != "skipped")
         .collect();
     let failed = ran.iter().filter(|r| r["outcome"] != "ok").count();
-    let outcome = match failed {
-        0 => "ok",
-        n if n == ran.len() => "failed",
-        _ => "partial",
-    };
+    let outcome = Outcome::of(ran.len(), failed).as_str();
     // Measured, not summed from the steps: the verdict's time counts too.
     let finished_at = started_at + whole_night.elapsed();
     let detail = json!({
@@ -303,28 +322,13 @@ fn tell(
                 .map(str::to_owned)
         })
         .collect();
-    let targets = site.notify();
-    if targets.is_empty() || notices.is_empty() {
-        return if targets.is_empty() {
-            Vec::new()
-        } else {
-            kinds
-        };
+    if site.notify().is_empty() {
+        return Vec::new();
     }
-    let sent = (|| -> Result<(), String> {
-        let mut cat = ctx.catalog().map_err(|f| f.message)?;
-        for notice in notices {
-            let n = Notification {
-                site: site.name().to_owned(),
-                host: crate::notify::hostname(),
-                raised_at: at.to_offset(ctx.offset()),
-                notice,
-            };
-            outbox::queue(&mut cat, targets, &n, at).map_err(|e| e.to_string())?;
-        }
-        outbox::deliver(&mut cat, targets, Select::Due, at).map_err(|e| e.to_string())?;
-        Ok(())
-    })();
+    let sent = ctx.catalog().map_err(|f| f.message).and_then(|mut cat| {
+        hokan_jobs::notices::raise(&mut cat, site, notices, at, ctx.offset())
+            .map_err(|e| e.to_string())
+    });
     if let Err(e) = sent {
         tracing::error!(error = %e, "the night's notices could not be queued or sent");
         if !ctx.g.json {
@@ -338,13 +342,10 @@ fn tell(
 /// each device reaches now (the person has the day to insert it).
 fn next_media(ctx: &SiteCtx<'_>, site: &Site, now: OffsetDateTime) -> Vec<NextMedium> {
     let local = now.to_offset(ctx.offset());
-    let next_night = site
-        .schedule()
-        .and_then(|c| c.next_after(local))
-        .unwrap_or(local + time::Duration::days(1));
+    let next_night = hokan_jobs::night::next_night(site, local);
     let mut out = Vec::new();
     for target in site.targets() {
-        if !due(target.schedule.as_ref(), Some(local), next_night) {
+        if !hokan_jobs::night::due_at(target, local, next_night) {
             continue;
         }
         let Some(m) = medium_plan(ctx, target, next_night, true) else {

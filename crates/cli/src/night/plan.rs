@@ -2,17 +2,14 @@
 //! pool's cartridge for tonight and what a person must do first (asked
 //! from the devices), as `run --dry-run`, `status` and the notices show it.
 
-use std::collections::BTreeMap;
-
+use hokan_jobs::night::{plan, History, Step};
 use hokan_jobs::rotation::{FirstStep, RotationPlan, Tonight};
 use hokan_offline::MediumId;
-use hokan_site::calendar::due;
 use hokan_site::{Site, TargetKind};
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::Step;
+use super::{args, why_not};
 use crate::ctx::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
@@ -31,125 +28,14 @@ pub struct Medium {
     pub unknown: Option<String>,
 }
 
-/// The night's plan at `now`: backup, each target's copy, locks.
-pub fn plan(site: &Site, history: &History, now: OffsetDateTime) -> Vec<Step> {
-    let mut steps = vec![Step {
-        args: vec!["backup".into()],
-        target: None,
-        due: true,
-        skip: None,
-    }];
-    for target in site.targets() {
-        let name = target.name.as_str().to_owned();
-        let last = history.last_done(&name);
-        let is_due = due(target.schedule.as_ref(), last, now);
-        let not_due = || {
-            let next = target
-                .schedule
-                .as_ref()
-                .and_then(|c| c.next_after(now))
-                .map(|t| t.format(&Rfc3339).unwrap_or_default())
-                .unwrap_or_default();
-            Some((
-                format!("not due tonight (schedule {}; next {next})", sched(target)),
-                format!("今夜は予定外（予定 {}、次回 {next}）", sched(target)),
-            ))
-        };
-        let mut push = |args: Vec<&str>| {
-            steps.push(Step {
-                args: args.into_iter().map(str::to_owned).collect(),
-                target: Some(name.clone()),
-                due: is_due,
-                skip: if is_due { None } else { not_due() },
-            })
-        };
-        match &target.kind {
-            TargetKind::TapePool(_) => push(vec!["tape", "backup", "--pool", &name]),
-            TargetKind::DiskPool(_) => push(vec!["disk", "backup", "--pool", &name]),
-            TargetKind::S3(_) => {
-                let to = format!("s3:{name}");
-                push(vec!["copy", "--to", &to]);
-                push(vec!["s3", "extend-locks", &name]);
-            }
-            TargetKind::Vault(_) => steps.push(Step {
-                args: vec!["vault".into(), name.clone()],
-                target: Some(name.clone()),
-                due: false,
-                skip: Some((
-                    "not implemented yet: nothing is copied to a vault".into(),
-                    "未実装: 保管サーバへはまだコピーしません".into(),
-                )),
-            }),
-        }
-    }
-    steps
-}
-
-fn sched(target: &hokan_site::Target) -> String {
-    target
-        .schedule
-        .as_ref()
-        .map(|c| c.to_string())
-        .unwrap_or_default()
-}
-
-/// What the plan needs from the catalog: each target's newest complete
-/// copy and when nights began.
-#[derive(Clone, Debug, Default)]
-pub struct History {
-    /// Target name → when its newest complete copy was made (from the
-    /// copies the catalog records on the target's media, not from what a
-    /// night's record says it did).
-    pub newest_copy: BTreeMap<String, OffsetDateTime>,
-    /// When the first and the last recorded night started.
-    pub first_night: Option<OffsetDateTime>,
-    /// When the last recorded night started.
-    pub last_night: Option<OffsetDateTime>,
-}
-
-impl History {
-    /// When `target` last got its copy. A target never copied to since
-    /// nights began counts from the first recorded night, so a weekly copy
-    /// that failed is caught up the next night rather than a week later.
-    fn last_done(&self, target: &str) -> Option<OffsetDateTime> {
-        self.newest_copy.get(target).copied().or(self.first_night)
-    }
-}
-
-/// The catalog's copies per target and the nights' times. A target's
-/// media: a pool's cartridges (by their pool), a bucket's medium (its
-/// name).
+/// The catalog's copies per target and the nights' times (an empty
+/// history before the catalog exists).
 pub(super) fn history(ctx: &SiteCtx<'_>) -> Result<History, Failure> {
-    let mut h = History::default();
     if !ctx.catalog_path()?.is_file() {
-        return Ok(h);
+        return Ok(History::default());
     }
     let cat = ctx.catalog()?;
-    let fail = |e| ctx.catalog_failure(&e);
-    let media = cat.media().map_err(fail)?;
-    let target_of = |medium: &MediumId| -> Option<String> {
-        let row = media.iter().find(|m| &m.id == medium)?;
-        Some(match &row.pool {
-            Some(p) => p.as_str().to_owned(),
-            None => row.id.as_str().to_owned(),
-        })
-    };
-    for c in cat.copies().map_err(fail)? {
-        if !c.complete {
-            continue;
-        }
-        if let Some(t) = target_of(&c.medium) {
-            let e = h.newest_copy.entry(t).or_insert(c.since);
-            *e = (*e).max(c.since);
-        }
-    }
-    for j in cat.jobs(500).map_err(fail)? {
-        if j.job == "night" {
-            h.first_night = Some(h.first_night.map_or(j.started_at, |f| f.min(j.started_at)));
-            h.last_night = Some(h.last_night.map_or(j.started_at, |f| f.max(j.started_at)));
-        }
-    }
-    Ok(h)
+    History::from_catalog(&cat).map_err(|e| crate::job_error::failure(ctx.lang, &e))
 }
 
 /// Tonight's plan as `status` shows it: the steps due tonight and each
@@ -166,12 +52,7 @@ pub fn tonight(ctx: &SiteCtx<'_>, ask: &dyn Fn(&str) -> bool) -> Option<(Vec<Ste
     let site = ctx.conf.loaded.as_ref()?;
     let history = history(ctx).ok()?;
     let now = ctx.now.to_offset(ctx.offset());
-    let at = match site.schedule() {
-        Some(c) => c
-            .next_after(history.last_night.unwrap_or(now).to_offset(now.offset()))
-            .map_or(now, |t| t.max(now)),
-        None => now.replace_time(time::Time::from_hms(23, 59, 59).expect("a time")),
-    };
+    let at = hokan_jobs::night::coming_night(site, &history, now);
     let steps = plan(site, &history, at);
     let media = media_tonight(ctx, site, &steps, at, ask);
     Some((steps, media))
@@ -181,7 +62,7 @@ pub fn tonight(ctx: &SiteCtx<'_>, ask: &dyn Fn(&str) -> bool) -> Option<(Vec<Ste
 pub fn plan_json(l: crate::i18n::Lang, steps: &[Step], media: &[Medium]) -> Value {
     let v: Vec<Value> = steps
         .iter()
-        .map(|s| json!({"command": format!("hokan {}", s.args.join(" ")), "target": s.target, "due": s.due, "why_not": s.skip.as_ref().map(|w| &w.0)}))
+        .map(|s| json!({"command": format!("hokan {}", args(s).join(" ")), "target": s.target, "due": s.due(), "why_not": s.skip.as_ref().map(|w| why_not(crate::i18n::Lang::En, w))}))
         .collect();
     let m: Vec<Value> = media
         .iter()
@@ -202,8 +83,8 @@ pub fn render_tonight(l: crate::i18n::Lang, steps: &[Step], media: &[Medium]) ->
     let mut o = String::new();
     let due: Vec<String> = steps
         .iter()
-        .filter(|s| s.due)
-        .map(|s| format!("hokan {}", s.args.join(" ")))
+        .filter(|s| s.due())
+        .map(|s| format!("hokan {}", args(s).join(" ")))
         .collect();
     o.push_str(&format!(
         "\n{}\n  {}\n",
@@ -239,7 +120,7 @@ pub fn media_tonight(
         let name = target.name.as_str();
         if !steps
             .iter()
-            .any(|s| s.due && s.target.as_deref() == Some(name))
+            .any(|s| s.due() && s.target.as_deref() == Some(name))
         {
             continue;
         }
@@ -409,11 +290,10 @@ pub(super) fn print_plan(
         )
     );
     for s in steps {
-        let cmd = format!("hokan {}", s.args.join(" "));
-        match (&s.skip, s.due) {
-            (None, true) => println!("  {} {cmd}", t(l, "run ", "実行")),
-            (Some((en, ja)), _) => println!("  {} {cmd}: {}", t(l, "skip", "省略"), t(l, en, ja)),
-            (None, false) => println!("  {} {cmd}", t(l, "skip", "省略")),
+        let cmd = format!("hokan {}", args(s).join(" "));
+        match &s.skip {
+            None => println!("  {} {cmd}", t(l, "run ", "実行")),
+            Some(skip) => println!("  {} {cmd}: {}", t(l, "skip", "省略"), why_not(l, skip)),
         }
     }
     for m in media {

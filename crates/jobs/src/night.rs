@@ -1,0 +1,383 @@
+//! The night's plan: which steps run tonight and which are not due.
+//!
+//! A night backs up the sources, then gives every offline target **due by
+//! its `schedule`** its copy (tape pools, disk pools, S3 buckets, whose
+//! locks are then extended). What is due rests on the copies the catalog
+//! records on each target's media ([`History::from_catalog`]), never on
+//! what an earlier night's record says it did: a forged or mistaken night
+//! record cannot make a night skip a copy.
+//!
+//! [`plan`] is pure: the same site, history and instant give the same
+//! steps, so `run --dry-run`, `status`, the daemon and the dashboard show
+//! what the night will do. Running the steps and judging the site are the
+//! caller's.
+
+use std::collections::BTreeMap;
+
+use hokan_catalog::Catalog;
+use hokan_offline::MediumId;
+use hokan_site::calendar::due;
+use hokan_site::{Site, TargetKind};
+use time::{Duration, OffsetDateTime, Time};
+
+use crate::JobError;
+
+/// What a step does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StepKind {
+    /// Back up every source (after its pre-backup command).
+    Backup,
+    /// A tape pool's media-set job.
+    TapeBackup,
+    /// A disk pool's copy to tonight's cartridge.
+    DiskBackup,
+    /// The copy into an S3 bucket.
+    S3Copy,
+    /// The bucket's object locks extended.
+    S3ExtendLocks,
+    /// A vault's pull (not implemented yet: never due).
+    Vault,
+}
+
+/// Why a step does not run tonight.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Skip {
+    /// Its target's schedule does not make it due.
+    NotDue {
+        /// The schedule, as written in hokan.toml.
+        schedule: String,
+        /// When it is next due, if ever.
+        next: Option<OffsetDateTime>,
+    },
+    /// hokan does not implement this kind of target yet.
+    NotImplemented,
+}
+
+/// One step of the night.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// What it does.
+    pub kind: StepKind,
+    /// The target it copies to (none for the backup).
+    pub target: Option<String>,
+    /// Why it does not run tonight; `None` when it is due.
+    pub skip: Option<Skip>,
+}
+
+impl Step {
+    /// Whether it runs tonight.
+    pub fn due(&self) -> bool {
+        self.skip.is_none()
+    }
+}
+
+/// What the plan needs from the catalog: each target's newest complete
+/// copy and when nights ran.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct History {
+    /// Target name → when its newest complete copy was made (from the
+    /// copies the catalog records on the target's media).
+    pub newest_copy: BTreeMap<String, OffsetDateTime>,
+    /// When the first recorded night started.
+    pub first_night: Option<OffsetDateTime>,
+    /// When the last recorded night started.
+    pub last_night: Option<OffsetDateTime>,
+}
+
+/// How many recent jobs [`History::from_catalog`] reads for the nights'
+/// times.
+const JOBS_READ: usize = 500;
+
+impl History {
+    /// The catalog's complete copies per target and the nights' times. A
+    /// target's media: a pool's cartridges (by their pool), a bucket's
+    /// medium (its name).
+    pub fn from_catalog(cat: &Catalog) -> Result<History, JobError> {
+        let mut h = History::default();
+        let media = cat.media().map_err(JobError::Catalog)?;
+        let target_of = |medium: &MediumId| -> Option<String> {
+            let row = media.iter().find(|m| &m.id == medium)?;
+            Some(match &row.pool {
+                Some(p) => p.as_str().to_owned(),
+                None => row.id.as_str().to_owned(),
+            })
+        };
+        for c in cat.copies().map_err(JobError::Catalog)? {
+            if !c.complete {
+                continue;
+            }
+            if let Some(t) = target_of(&c.medium) {
+                let e = h.newest_copy.entry(t).or_insert(c.since);
+                *e = (*e).max(c.since);
+            }
+        }
+        for j in cat.jobs(JOBS_READ).map_err(JobError::Catalog)? {
+            if j.job == "night" {
+                h.first_night = Some(h.first_night.map_or(j.started_at, |f| f.min(j.started_at)));
+                h.last_night = Some(h.last_night.map_or(j.started_at, |f| f.max(j.started_at)));
+            }
+        }
+        Ok(h)
+    }
+
+    /// When `target` last got its copy. A target never copied to since
+    /// nights began counts from the first recorded night, so a weekly copy
+    /// that failed is caught up the next night rather than a week later.
+    pub fn last_done(&self, target: &str) -> Option<OffsetDateTime> {
+        self.newest_copy.get(target).copied().or(self.first_night)
+    }
+}
+
+/// The night's steps at `now`: the backup, then each target's copy (and an
+/// S3 bucket's locks), each due or not by its schedule.
+pub fn plan(site: &Site, history: &History, now: OffsetDateTime) -> Vec<Step> {
+    let mut steps = vec![Step {
+        kind: StepKind::Backup,
+        target: None,
+        skip: None,
+    }];
+    for target in site.targets() {
+        let name = target.name.as_str().to_owned();
+        let skip = if due(target.schedule.as_ref(), history.last_done(&name), now) {
+            None
+        } else {
+            Some(Skip::NotDue {
+                schedule: target
+                    .schedule
+                    .as_ref()
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
+                next: target.schedule.as_ref().and_then(|c| c.next_after(now)),
+            })
+        };
+        let mut push = |kind| {
+            steps.push(Step {
+                kind,
+                target: Some(name.clone()),
+                skip: skip.clone(),
+            })
+        };
+        match &target.kind {
+            TargetKind::TapePool(_) => push(StepKind::TapeBackup),
+            TargetKind::DiskPool(_) => push(StepKind::DiskBackup),
+            TargetKind::S3(_) => {
+                push(StepKind::S3Copy);
+                push(StepKind::S3ExtendLocks);
+            }
+            TargetKind::Vault(_) => steps.push(Step {
+                kind: StepKind::Vault,
+                target: Some(name.clone()),
+                skip: Some(Skip::NotImplemented),
+            }),
+        }
+    }
+    steps
+}
+
+/// The coming night's instant, for plans shown before it runs (`status`,
+/// the dashboard): the next time of `[site] schedule` after the last night
+/// started (`now`, when that time has passed and the night has not run);
+/// without a site schedule, the end of today. `now` is in the site's zone.
+pub fn coming_night(site: &Site, history: &History, now: OffsetDateTime) -> OffsetDateTime {
+    match site.schedule() {
+        Some(c) => c
+            .next_after(history.last_night.unwrap_or(now).to_offset(now.offset()))
+            .map_or(now, |t| t.max(now)),
+        None => now.replace_time(Time::from_hms(23, 59, 59).expect("a time")),
+    }
+}
+
+/// The night after the one ending at `now` (in the site's zone): the next
+/// time of `[site] schedule`, else a day later.
+pub fn next_night(site: &Site, now: OffsetDateTime) -> OffsetDateTime {
+    site.schedule()
+        .and_then(|c| c.next_after(now))
+        .unwrap_or(now + Duration::days(1))
+}
+
+/// Whether a target's copy is due at `at` when it was last done at
+/// `since` (the notices' look at the next night).
+pub fn due_at(target: &hokan_site::Target, since: OffsetDateTime, at: OffsetDateTime) -> bool {
+    due(target.schedule.as_ref(), Some(since), at)
+}
+
+/// A night's outcome from its steps' outcomes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every step that ran succeeded (or none ran).
+    Ok,
+    /// Some steps failed, others succeeded.
+    Partial,
+    /// Every step that ran failed.
+    Failed,
+}
+
+impl Outcome {
+    /// The word the catalog records (`ok`, `partial`, `failed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Partial => "partial",
+            Outcome::Failed => "failed",
+        }
+    }
+
+    /// The night's outcome when `failed` of `ran` steps failed.
+    pub fn of(ran: usize, failed: usize) -> Outcome {
+        match failed {
+            0 => Outcome::Ok,
+            n if n == ran => Outcome::Failed,
+            _ => Outcome::Partial,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn site(toml_targets: &str) -> Site {
+        site_with("", toml_targets)
+    }
+
+    fn site_with(site_extra: &str, toml_targets: &str) -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hokan.toml");
+        std::fs::write(
+            &path,
+            format!(
+                r#"
+[site]
+name = "test"
+catalog = "catalog.db"
+{site_extra}
+
+[repository]
+path = "repo"
+
+[[source]]
+name = "emr"
+paths = ["/srv/emr"]
+
+{toml_targets}
+"#
+            ),
+        )
+        .unwrap();
+        hokan_site::load(&path).unwrap()
+    }
+
+    const TARGETS: &str = r#"
+[[tape_pool]]
+name = "weekly"
+schedule = "Fri 22:00"
+retention = "28d"
+mode = "single-drive"
+device = "/dev/nst0"
+
+[[s3]]
+name = "bucket"
+endpoint = "http://127.0.0.1:9"
+bucket = "b"
+region = "us-east-1"
+retention = "30d"
+"#;
+
+    #[test]
+    fn a_weekly_pool_is_due_on_its_day_and_a_nightly_bucket_every_night() {
+        let site = site(TARGETS);
+        let h = History {
+            newest_copy: [
+                ("weekly".to_owned(), datetime!(2026-11-20 22:30 UTC)),
+                ("bucket".to_owned(), datetime!(2026-11-25 22:30 UTC)),
+            ]
+            .into(),
+            first_night: Some(datetime!(2026-11-01 22:00 UTC)),
+            last_night: Some(datetime!(2026-11-25 22:00 UTC)),
+        };
+        // Thursday: the bucket, not the tape.
+        let thu = plan(&site, &h, datetime!(2026-11-26 22:00 UTC));
+        let kinds: Vec<(StepKind, bool)> = thu.iter().map(|s| (s.kind, s.due())).collect();
+        assert_eq!(
+            kinds,
+            [
+                (StepKind::Backup, true),
+                (StepKind::TapeBackup, false),
+                (StepKind::S3Copy, true),
+                (StepKind::S3ExtendLocks, true),
+            ]
+        );
+        match &thu[1].skip {
+            Some(Skip::NotDue { schedule, next }) => {
+                assert_eq!(schedule, "Fri 22:00");
+                assert_eq!(*next, Some(datetime!(2026-11-27 22:00 UTC)));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Friday: the tape too.
+        let fri = plan(&site, &h, datetime!(2026-11-27 22:00 UTC));
+        assert!(fri.iter().all(Step::due));
+    }
+
+    #[test]
+    fn a_failed_weekly_copy_is_caught_up_the_next_night() {
+        let site = site(TARGETS);
+        // The last tape copy is from two Fridays ago: last Friday failed.
+        let h = History {
+            newest_copy: [("weekly".to_owned(), datetime!(2026-11-20 22:30 UTC))].into(),
+            first_night: Some(datetime!(2026-11-01 22:00 UTC)),
+            last_night: Some(datetime!(2026-11-27 22:00 UTC)),
+        };
+        let sat = plan(&site, &h, datetime!(2026-11-28 22:00 UTC));
+        assert!(sat[1].due(), "{sat:?}");
+    }
+
+    #[test]
+    fn a_target_never_copied_counts_from_the_first_night() {
+        let site = site(TARGETS);
+        let h = History {
+            first_night: Some(datetime!(2026-11-24 22:00 UTC)),
+            ..History::default()
+        };
+        // Wednesday after a first night on Tuesday: the Friday pool is not due.
+        let wed = plan(&site, &h, datetime!(2026-11-25 22:00 UTC));
+        assert!(!wed[1].due());
+        let none = plan(&site, &History::default(), datetime!(2026-11-25 22:00 UTC));
+        assert!(!none[1].due(), "no history: due only on its day");
+    }
+
+    #[test]
+    fn outcomes_roll_up() {
+        assert_eq!(Outcome::of(0, 0), Outcome::Ok);
+        assert_eq!(Outcome::of(3, 0), Outcome::Ok);
+        assert_eq!(Outcome::of(3, 1), Outcome::Partial);
+        assert_eq!(Outcome::of(3, 3), Outcome::Failed);
+    }
+
+    #[test]
+    fn the_coming_night_is_the_next_scheduled_time_after_the_last_night() {
+        let mut s = site(TARGETS);
+        // No site schedule: the end of today.
+        let now = datetime!(2026-11-26 09:00 UTC);
+        assert_eq!(
+            coming_night(&s, &History::default(), now),
+            datetime!(2026-11-26 23:59:59 UTC)
+        );
+        s = site_with("schedule = \"*-*-* 22:00\"", TARGETS);
+        let h = History {
+            last_night: Some(datetime!(2026-11-25 22:00 UTC)),
+            ..History::default()
+        };
+        assert_eq!(coming_night(&s, &h, now), datetime!(2026-11-26 22:00 UTC));
+        // Last night did not run (the server was off): the night is now.
+        let h = History {
+            last_night: Some(datetime!(2026-11-24 22:00 UTC)),
+            ..History::default()
+        };
+        assert_eq!(coming_night(&s, &h, now), now);
+        assert_eq!(next_night(&s, now), datetime!(2026-11-26 22:00 UTC));
+    }
+}
