@@ -4,6 +4,8 @@
 //! `hokan` binary, so that a daemon, the dashboard or a drill can run a job
 //! without spawning the command line:
 //!
+//! - [`backup`]: the site's sources backed up (each after its
+//!   pre-backup command) and recorded in the catalog.
 //! - [`clock`]: event times of a job, strictly increasing.
 //! - [`when`]: times, lengths, capacities and places as people type them,
 //!   checked against their ranges.
@@ -47,6 +49,7 @@
 
 #![deny(missing_docs)]
 
+pub mod backup;
 pub mod catalog;
 pub mod clock;
 pub mod copy;

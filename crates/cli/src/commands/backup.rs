@@ -1,6 +1,9 @@
 //! `hokan backup`: the site's sources (with their pre-backup commands) or
 //! the paths given, into the primary repository.
 
+use hokan_jobs::backup::{Recording, SourceEvents};
+use hokan_repo::BackupResult;
+
 use super::*;
 
 impl Ctx<'_> {
@@ -89,61 +92,39 @@ impl Ctx<'_> {
             ));
         }
         let repo = open_repository(self.g, l, &repo_path(l, &conf)?, &conf)?;
+        self.clean_temp()?;
+        let options = hokan_jobs::backup::Options { tags, force, time };
+        let recording = conf.catalog.as_deref().map(|c| Recording {
+            catalog: c,
+            repository: conf.repository.as_deref(),
+            sources: &conf.sources,
+        });
+        let runs = hokan_jobs::backup::sources(&repo, &sources, &options, recording, self);
         let mut code = exit::OK;
         let mut docs = Vec::new();
-        for src in sources {
-            let name = src.name.as_str().to_owned();
-            let mut tags = tags.clone();
-            let mut hook_doc = serde_json::Value::Null;
-            if let Some(pre) = &src.pre_backup {
-                if !self.g.json && !self.g.quiet {
-                    println!(
-                        "{} {name}: {}",
-                        t(l, "pre-backup of", "事前処理"),
-                        hokan_jobs::hooks::show(&pre.command)
-                    );
+        for run in runs {
+            let hook = run
+                .pre_backup
+                .as_ref()
+                .map_or(serde_json::Value::Null, |o| json!(o));
+            let name = run.source;
+            match run.backup {
+                None => {
+                    code = code.max(exit::PRE_BACKUP);
+                    docs.push(json!({"source": name, "pre_backup": hook,
+                        "backup": null, "skipped": true}));
                 }
-                let timeout = pre.timeout.try_into().unwrap_or(std::time::Duration::MAX);
-                let started = time::OffsetDateTime::now_utc();
-                let o = hokan_jobs::hooks::run(&pre.command, timeout);
-                hook_doc = json!(o);
-                if !o.ok {
-                    let abort = pre.on_failure == hokan_site::OnFailure::Abort;
-                    eprintln!("{}", hook_failure(l, &name, &o, pre.timeout, abort));
-                    self.record_in_catalog(&repo, "pre-backup", &name, started, "failed", |_| {
-                        json!(o)
-                    });
-                    if abort {
-                        code = code.max(exit::PRE_BACKUP);
-                        docs.push(json!({"source": name, "pre_backup": hook_doc,
-                            "backup": null, "skipped": true}));
-                        continue;
-                    }
-                    tags.push("pre-backup-failed".to_owned());
-                }
-            }
-            match self.backup_paths(
-                &repo,
-                src.paths.clone(),
-                name.clone(),
-                tags,
-                force,
-                time.clone(),
-            ) {
-                Ok((c, doc)) => {
+                Some(Ok(r)) => {
+                    let (c, doc) = backup_doc(&r);
                     code = code.max(c);
-                    docs.push(
-                        json!({"source": name, "pre_backup": hook_doc, "backup": doc,
-                        "skipped": false}),
-                    );
+                    docs.push(json!({"source": name, "pre_backup": hook, "backup": doc,
+                        "skipped": false}));
                 }
-                Err(f) => {
-                    eprintln!("{name}: {}", f.message);
+                Some(Err(e)) => {
+                    let f = self.job_fail(e);
                     code = code.max(f.code);
-                    docs.push(
-                        json!({"source": name, "pre_backup": hook_doc, "backup": null,
-                        "skipped": false, "error": f.message, "exit_code": f.code}),
-                    );
+                    docs.push(json!({"source": name, "pre_backup": hook, "backup": null,
+                        "skipped": false, "error": f.message, "exit_code": f.code}));
                 }
             }
         }
@@ -151,6 +132,13 @@ impl Ctx<'_> {
             print_json(&json!({"sources": docs, "exit_code": code}));
         }
         Ok(code)
+    }
+
+    fn job_fail(&self, e: hokan_jobs::JobError) -> Failure {
+        match e {
+            hokan_jobs::JobError::Repo(e) => self.fail(e),
+            e => crate::job_error::failure(self.lang, &e),
+        }
     }
 
     /// Back up `paths` as `source`; prints the human summary, returns the
@@ -165,39 +153,33 @@ impl Ctx<'_> {
         time: Option<String>,
     ) -> Result<(i32, serde_json::Value), Failure> {
         self.clean_temp()?;
-        let bar = Bar::new(self.g.quiet, self.g.json, self.lang, "backup");
-        let opts = BackupOptions {
-            source,
-            tags,
-            paths,
-            parent: if force {
-                ParentChoice::None
-            } else {
-                ParentChoice::Auto
-            },
-            time,
-        };
-        let started = time::OffsetDateTime::now_utc();
-        let r = repo.backup(&opts, &bar);
-        bar.finish();
-        let r = r.map_err(|e| self.fail(e))?;
-        let outcome = if r.snapshot.partial { "partial" } else { "ok" };
-        self.record_in_catalog(repo, "backup", &r.snapshot.source, started, outcome, |_| {
-            json!({"snapshot": r.id, "summary": r.snapshot.summary, "partial": r.snapshot.partial})
+        let conf = self.site()?;
+        let recording = conf.catalog.as_deref().map(|c| Recording {
+            catalog: c,
+            repository: conf.repository.as_deref(),
+            sources: &conf.sources,
         });
-        let s = &r.snapshot;
-        let m = &s.summary;
-        let doc = json!({"snapshot": r.id, "snapshot_short": r.id.short(), "time": s.time,
-            "source": s.source, "partial": s.partial, "errors": s.errors, "summary": m,
-            "packs": r.packs});
-        let code = if s.partial { exit::PARTIAL } else { exit::OK };
+        let options = hokan_jobs::backup::Options { tags, force, time };
+        let bar = SourceEvents::progress(self, &source);
+        let r = hokan_jobs::backup::paths(repo, paths, &source, &options, &*bar, recording, self);
+        drop(bar);
+        let r = r.map_err(|e| self.job_fail(e))?;
+        self.show_backup(&r);
+        Ok(backup_doc(&r))
+    }
+
+    /// What people see of one finished backup: a warning about missing
+    /// packs (also with `--json`, on stderr), the summary (not with
+    /// `--json` or `-q`), the PARTIAL warning.
+    fn show_backup(&self, r: &BackupResult) {
         let l = self.lang;
+        let s = &r.snapshot;
         if !r.packs.missing_packs.is_empty() {
             // Also with --json (on stderr): an operator reading the log must see it.
             eprintln!("{}", missing_packs_warning(l, &r.packs));
         }
         if self.g.json {
-            return Ok((code, doc));
+            return;
         }
         // `-q`: no summary (as --help says); the PARTIAL warning below stays.
         if !self.g.quiet {
@@ -215,7 +197,6 @@ impl Ctx<'_> {
                 )
             );
         }
-        Ok((code, doc))
     }
 
     /// The human summary of one backup (not with `--json` or `-q`).
@@ -252,6 +233,88 @@ impl Ctx<'_> {
             t(l, "duration", "所要時間"),
             m.duration_secs
         );
+    }
+}
+
+/// The exit code and `--json` document of one backup.
+fn backup_doc(r: &BackupResult) -> (i32, serde_json::Value) {
+    let s = &r.snapshot;
+    let doc = json!({"snapshot": r.id, "snapshot_short": r.id.short(), "time": s.time,
+        "source": s.source, "partial": s.partial, "errors": s.errors, "summary": s.summary,
+        "packs": r.packs});
+    (if s.partial { exit::PARTIAL } else { exit::OK }, doc)
+}
+
+/// The progress bar of one backup, cleared when the backup ends.
+struct BackupBar(Bar);
+
+impl hokan_repo::BackupProgress for BackupBar {
+    fn to_read(&self, files: u64, bytes: u64) {
+        self.0.to_read(files, bytes)
+    }
+    fn read(&self, bytes: u64) {
+        self.0.read(bytes)
+    }
+    fn warn(&self, path: &Path, error: &str) {
+        self.0.warn(path, error)
+    }
+}
+
+impl Drop for BackupBar {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
+}
+
+impl SourceEvents for Ctx<'_> {
+    fn pre_backup(&self, source: &str, command: &hokan_site::Command) {
+        if !self.g.json && !self.g.quiet {
+            println!(
+                "{} {source}: {}",
+                t(self.lang, "pre-backup of", "事前処理"),
+                hokan_jobs::hooks::show(command)
+            );
+        }
+    }
+
+    fn pre_backup_failed(
+        &self,
+        source: &str,
+        outcome: &hokan_jobs::hooks::HookOutcome,
+        timeout: std::time::Duration,
+        abort: bool,
+    ) {
+        let timeout = time::Duration::try_from(timeout).unwrap_or(time::Duration::MAX);
+        eprintln!(
+            "{}",
+            hook_failure(self.lang, source, outcome, timeout, abort)
+        );
+    }
+
+    fn progress(&self, _source: &str) -> Box<dyn hokan_repo::BackupProgress + '_> {
+        Box::new(BackupBar(Bar::new(
+            self.g.quiet,
+            self.g.json,
+            self.lang,
+            "backup",
+        )))
+    }
+
+    fn backed_up(&self, source: &str, result: &Result<BackupResult, hokan_jobs::JobError>) {
+        match result {
+            Ok(r) => self.show_backup(r),
+            Err(hokan_jobs::JobError::Repo(e)) => {
+                eprintln!("{source}: {}", from_repo(self.lang, e).message)
+            }
+            Err(e) => eprintln!(
+                "{source}: {}",
+                crate::job_error::failure(self.lang, e).message
+            ),
+        }
+    }
+
+    fn not_recorded(&self, catalog: &Path, error: &hokan_jobs::JobError) {
+        catalog_warning(self.lang, catalog, error);
     }
 }
 

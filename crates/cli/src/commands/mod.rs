@@ -12,9 +12,7 @@ use std::sync::Arc;
 
 use hokan_format::{Id, NodeKind};
 use hokan_repo::prune::{KeepPolicy, PruneOptions};
-use hokan_repo::{
-    BackupOptions, InitOptions, KdfStrength, ParentChoice, RepoError, Repository, Store,
-};
+use hokan_repo::{InitOptions, KdfStrength, RepoError, Repository, Store};
 use hokan_store::local::LocalStore;
 use serde_json::json;
 
@@ -232,42 +230,37 @@ impl Ctx<'_> {
         let Some(path) = conf.catalog.clone() else {
             return;
         };
-        let now = time::OffsetDateTime::now_utc();
-        let result = hokan_catalog::Catalog::open(&path)
-            .map_err(|e| ctx::pick(self.lang, &e.text()))
-            .and_then(|mut cat| {
-                ctx::sync_catalog(repo, &mut cat, &conf, now).map_err(|e| match e {
-                    hokan_jobs::JobError::Repo(e) => e.to_string(),
-                    hokan_jobs::JobError::Catalog(e) => ctx::pick(self.lang, &e.text()),
-                    e => e.to_string(),
-                })?;
-                cat.record(
-                    now,
-                    job,
-                    hokan_catalog::Event::JobFinished {
-                        job: job.to_owned(),
-                        target: target.to_owned(),
-                        started_at: started,
-                        finished_at: now,
-                        outcome: outcome.to_owned(),
-                        detail: detail(()),
-                    },
-                )
-                .map_err(|e| ctx::pick(self.lang, &e.text()))
-            });
-        if let Err(e) = result {
-            eprintln!(
-                "{} {}: {e}. {}",
-                t(self.lang, "warning: catalog", "警告: カタログ"),
-                path.display(),
-                t(
-                    self.lang,
-                    "The backup itself is complete; run `hokan catalog sync` later",
-                    "バックアップ自体は完了しています。後で `hokan catalog sync` を実行してください"
-                )
-            );
+        let recording = hokan_jobs::backup::Recording {
+            catalog: &path,
+            repository: conf.repository.as_deref(),
+            sources: &conf.sources,
+        };
+        let detail = detail(());
+        if let Err(e) =
+            hokan_jobs::backup::record(repo, recording, job, target, started, outcome, detail)
+        {
+            catalog_warning(self.lang, &path, &e);
         }
     }
+}
+
+/// A job is done but the catalog could not record it.
+fn catalog_warning(l: Lang, path: &Path, e: &hokan_jobs::JobError) {
+    let e = match e {
+        hokan_jobs::JobError::Repo(e) => e.to_string(),
+        hokan_jobs::JobError::Catalog(e) => ctx::pick(l, &e.text()),
+        e => e.to_string(),
+    };
+    eprintln!(
+        "{} {}: {e}. {}",
+        t(l, "warning: catalog", "警告: カタログ"),
+        path.display(),
+        t(
+            l,
+            "The backup itself is complete; run `hokan catalog sync` later",
+            "バックアップ自体は完了しています。後で `hokan catalog sync` を実行してください"
+        )
+    );
 }
 
 /// The warning when the index listed packs that are gone (a backup, `repair
