@@ -162,7 +162,7 @@ fn copy_failure(l: Lang, name: &str, e: &JobError) -> Failure {
 }
 
 fn store_failure(l: Lang, name: &str, e: &StoreError) -> Failure {
-    if let Some(text) = super::s3_error_of(e).and_then(|s3| super::timeout_text(l, s3)) {
+    if let Some(text) = hokan_jobs::s3::s3_error_of(e).and_then(|s3| super::timeout_text(l, s3)) {
         return Failure::new(exit::ERROR, format!("s3:{name}: {text}"));
     }
     Failure::new(

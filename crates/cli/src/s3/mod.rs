@@ -171,25 +171,6 @@ pub(crate) fn timeout_text(lang: Lang, e: &hokan_s3::S3Error) -> Option<String> 
     ).to_string())
 }
 
-/// The S3 error inside a store error, if there is one.
-pub(crate) fn s3_error_of(e: &hokan_repo::store::StoreError) -> Option<&hokan_s3::S3Error> {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(s3) = err.downcast_ref::<hokan_s3::S3Error>() {
-            return Some(s3);
-        }
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if let Some(inner) = io.get_ref() {
-                if let Some(s3) = inner.downcast_ref::<hokan_s3::S3Error>() {
-                    return Some(s3);
-                }
-            }
-        }
-        cur = err.source();
-    }
-    None
-}
-
 /// The target as the S3 jobs take it.
 fn bucket_ref<'a>(
     target: &'a Target,

@@ -62,6 +62,7 @@ use std::path::PathBuf;
 use hokan_catalog::anchor::Anchor;
 use hokan_catalog::{Catalog, Event, Head};
 use hokan_offline::{LockMode as CatLockMode, MediumId, MediumKind, PoolName};
+use hokan_repo::store::StoreError;
 use hokan_s3::{LockMode, LockSpec, NetworkOptions, S3Config, S3Store};
 use hokan_site::{S3Bucket, S3LockMode};
 use time::OffsetDateTime;
@@ -220,6 +221,26 @@ pub fn write_anchor(
             object: anchor.object_name(),
             source: Box::new(source),
         })
+}
+
+/// The S3 error inside a store error (a copy's [`JobError::Destination`]),
+/// if there is one: a timeout is then named with the server.
+pub fn s3_error_of(e: &StoreError) -> Option<&hokan_s3::S3Error> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(s3) = err.downcast_ref::<hokan_s3::S3Error>() {
+            return Some(s3);
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if let Some(inner) = io.get_ref() {
+                if let Some(s3) = inner.downcast_ref::<hokan_s3::S3Error>() {
+                    return Some(s3);
+                }
+            }
+        }
+        cur = err.source();
+    }
+    None
 }
 
 /// An instant as RFC 3339 text (what the catalog's job details carry).
