@@ -261,6 +261,20 @@ pub enum JobError {
         #[source]
         source: Box<hokan_s3::S3Error>,
     },
+    /// The file holding an `[[s3]]` target's secret access key cannot be
+    /// read (nothing was sent to the bucket).
+    #[error("{}: cannot read the S3 secret access key file", path.display())]
+    S3SecretFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Listing, asking for the lock of, or deleting objects of a bucket
+    /// through its store failed (`s3 extend-locks`, `s3 prune`).
+    #[error("S3 bucket objects")]
+    BucketObjects(#[source] StoreError),
     /// `latest_undamaged` asked with a snapshot named by its id: a snapshot
     /// named is restored as named.
     #[error("latest-undamaged goes with `latest` only, not {spec:?}")]
@@ -303,7 +317,8 @@ impl JobError {
             | JobError::Retained { .. }
             | JobError::SetVerifyIncomplete { .. } => false,
             JobError::Bucket(e) | JobError::BucketAnchorWrite { source: e, .. } => e.is_transient(),
-            JobError::BucketUnlocked { .. } => false,
+            JobError::BucketUnlocked { .. } | JobError::S3SecretFile { .. } => false,
+            JobError::BucketObjects(e) => e.is_transient(),
             JobError::Catalog(e) => matches!(e, CatalogError::Busy),
             JobError::NoSnapshotToCopy
             | JobError::PaperKey(_)

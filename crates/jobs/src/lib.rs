@@ -30,7 +30,10 @@
 //!   first ([`rotation::RotationPlan`]).
 //! - [`s3`]: the S3 copy job ([`s3::copy`]): the bucket checked for
 //!   object lock, the copy, objects it relies on locked again, the copies
-//!   recorded with their protection, and the catalog anchor in the bucket.
+//!   recorded with their protection, and the catalog anchor in the bucket;
+//!   the bucket's check and enforcement probe with a re-check of every
+//!   recorded copy ([`s3::check`], [`s3::recheck`]), lock extension and
+//!   prune ([`s3::locks`]), and the anchors read back ([`s3::anchor`]).
 //! - [`tape`]: the tape media-set job ([`tape::backup`]), moving
 //!   cartridges in a library and putting them offline after a job
 //!   ([`tape::library`]), and what the catalog records around a set.

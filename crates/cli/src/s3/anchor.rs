@@ -1,40 +1,12 @@
-//! Catalog anchors in S3 buckets: each `copy --to s3` job writes the
-//! catalog's head as a locked object `anchors/<seq>-<hash>.json`
-//! ([`hokan_catalog::anchor`], [`hokan_jobs::s3::write_anchor`]), and [`bucket_anchors`] reads them back so
-//! that `status` and `catalog verify` can tell a rolled-back catalog.
-//!
-//! The anchor object is written under the same lock as the copy's objects
-//! and never replaces an object: once written, nobody holding hokan's
-//! credentials can change or remove it until its lock ends. Reading takes
-//! each object's first version, so what an attacker writes on top of an
-//! anchor is never read.
+//! Catalog anchors in S3 buckets ([`hokan_jobs::s3::anchor`]), as `status`
+//! and `catalog verify` check the catalog against them: each anchor read
+//! named, and each bucket or anchor that could not be read a note.
 
-use hokan_catalog::anchor::{Anchor, Expected, MAX_ANCHOR_BYTES, STORE_ANCHOR_PREFIX};
+use hokan_catalog::anchor::Expected;
+use hokan_jobs::s3::anchor::AnchorProblem;
 use hokan_offline::Text;
-use hokan_site::TargetKind;
 
-use super::Target;
 use crate::ctx::SiteCtx;
-
-/// How many anchors of a bucket are read, newest first: the newest genuine
-/// anchor already pins the whole chain before it (each event's hash covers
-/// the one before), so older ones add little but requests.
-const ANCHORS_READ: usize = 16;
-
-/// The network limits for reading anchors: short, so that `status` is not
-/// held up for long by a bucket that does not answer.
-fn quick_network() -> hokan_s3::NetworkOptions {
-    let s = std::time::Duration::from_secs;
-    hokan_s3::NetworkOptions {
-        max_attempts: 2,
-        initial_backoff: std::time::Duration::from_millis(200),
-        max_backoff: s(1),
-        connect_timeout: s(5),
-        read_timeout: s(10),
-        attempt_timeout: s(10),
-        operation_timeout: s(20),
-    }
-}
 
 /// The heads anchored in every configured `[[s3]]` bucket, to check the
 /// catalog against (`Catalog::evidence`), and a note for each bucket (or
@@ -46,91 +18,56 @@ pub fn bucket_anchors(ctx: &SiteCtx<'_>) -> (Vec<Expected>, Vec<Text>) {
     let Some(site) = &ctx.conf.loaded else {
         return (expected, notes);
     };
-    for target in site.targets() {
-        let TargetKind::S3(b) = &target.kind else {
-            continue;
-        };
-        let pool = Target {
-            name: target.name.clone(),
-            conf: b.clone(),
-            retention: target.retention,
-        };
-        let endpoint = b
-            .endpoint
-            .clone()
-            .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", b.region));
-        let bucket = &b.bucket;
-        let unreadable = |why: &str| {
-            Text::new(
-                format!("could not read anchors from bucket {bucket} at {endpoint}: {why}; rollback detection incomplete"),
-                format!("バケット {bucket}（{endpoint}）のアンカーを読めませんでした: {why}。巻き戻しの検出は不完全です"),
-            )
-        };
-        let store = match super::connect_with(ctx, &pool, false, true, quick_network()) {
-            Ok(s) => s,
-            Err(f) => {
-                notes.push(unreadable(&f.message));
-                continue;
-            }
-        };
-        let mut listed = match store.list_first_at(STORE_ANCHOR_PREFIX) {
-            Ok(l) => l,
-            Err(e) => {
-                notes.push(unreadable(&e.to_string()));
-                continue;
-            }
-        };
-        // Names carry the seq with 20 digits: name order is chain order.
-        listed.retain(|(path, _)| Anchor::is_object_name(path));
-        listed.sort();
-        for (path, size) in listed.iter().rev().take(ANCHORS_READ) {
-            let bad = |why: String| {
-                Text::new(
-                    format!("anchor {path} in bucket {bucket} at {endpoint} was ignored: {why}"),
-                    format!(
-                        "バケット {bucket}（{endpoint}）のアンカー {path} を無視しました: {why}"
-                    ),
-                )
-            };
-            if *size > MAX_ANCHOR_BYTES as u64 {
-                notes.push(bad(format!("{size} bytes is more than an anchor can be")));
-                continue;
-            }
-            let bytes = match store.get_first_at(path, MAX_ANCHOR_BYTES as u64) {
-                Ok(b) => b,
-                Err(e) => {
-                    notes.push(unreadable(&e.to_string()));
-                    continue;
-                }
-            };
-            let anchor = match Anchor::parse(&bytes) {
-                Ok(a) => a,
-                Err(e) => {
-                    notes.push(bad(e.to_string()));
-                    continue;
-                }
-            };
-            if anchor.object_name() != *path {
-                notes.push(bad(format!(
-                    "its content names head {}:{}, not its object name",
-                    anchor.seq, anchor.hash
-                )));
-                continue;
-            }
-            if anchor.site != ctx.conf.name {
-                notes.push(bad(format!(
-                    "it was written by site {:?}, not {:?} (two sites share the bucket and prefix?)",
-                    anchor.site, ctx.conf.name
-                )));
-                continue;
-            }
+    for found in hokan_jobs::s3::anchor::bucket_anchors(site, &ctx.conf.name) {
+        let (bucket, endpoint) = (&found.bucket, &found.endpoint);
+        for (path, anchor) in &found.anchors {
             expected.push(anchor.expected(Text::new(
                 format!("anchor {path} in S3 bucket {bucket} at {endpoint}"),
                 format!("S3 バケット {bucket}（{endpoint}）のアンカー {path}"),
             )));
         }
+        for problem in &found.problems {
+            notes.push(note(ctx, bucket, endpoint, problem));
+        }
     }
     (expected, notes)
+}
+
+/// A bucket or anchor that could not be read, or an anchor ignored.
+fn note(ctx: &SiteCtx<'_>, bucket: &str, endpoint: &str, problem: &AnchorProblem) -> Text {
+    let unreadable = |why: &str| {
+        Text::new(
+            format!("could not read anchors from bucket {bucket} at {endpoint}: {why}; rollback detection incomplete"),
+            format!("バケット {bucket}（{endpoint}）のアンカーを読めませんでした: {why}。巻き戻しの検出は不完全です"),
+        )
+    };
+    let bad = |path: &str, why: String| {
+        Text::new(
+            format!("anchor {path} in bucket {bucket} at {endpoint} was ignored: {why}"),
+            format!("バケット {bucket}（{endpoint}）のアンカー {path} を無視しました: {why}"),
+        )
+    };
+    match problem {
+        AnchorProblem::Unreachable(e) => unreadable(&super::fail(ctx.lang, e).message),
+        AnchorProblem::Unlisted(e) => unreadable(&e.to_string()),
+        AnchorProblem::Unread { error, .. } => unreadable(&error.to_string()),
+        AnchorProblem::TooLarge { path, size } => {
+            bad(path, format!("{size} bytes is more than an anchor can be"))
+        }
+        AnchorProblem::Unparsable { path, error } => bad(path, error.to_string()),
+        AnchorProblem::Misnamed { path, anchor } => bad(
+            path,
+            format!(
+                "its content names head {}:{}, not its object name",
+                anchor.seq, anchor.hash
+            ),
+        ),
+        AnchorProblem::OtherSite { path, site } => bad(
+            path,
+            format!("it was written by site {site:?}, not {:?} (two sites share the bucket and prefix?)", ctx.conf.name),
+        ),
+        other => unreadable(&format!("{other:?}")),
+    }
 }
 
 #[cfg(test)]

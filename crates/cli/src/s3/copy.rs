@@ -10,7 +10,7 @@ use hokan_repo::store::StoreError;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::{bucket_ref, s3_failure, target};
+use super::{bucket_ref, fail, s3_failure, target};
 use crate::ctx::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Bytes, Lang};
@@ -157,12 +157,12 @@ fn copy_failure(l: Lang, name: &str, e: &JobError) -> Failure {
                 s3_failure(l, source).message
             ),
         ),
-        e => crate::job_error::failure(l, e),
+        e => fail(l, e),
     }
 }
 
 fn store_failure(l: Lang, name: &str, e: &StoreError) -> Failure {
-    if let Some(text) = super::s3_error_of(e).and_then(|s3| super::timeout_text(l, s3)) {
+    if let Some(text) = hokan_jobs::s3::s3_error_of(e).and_then(|s3| super::timeout_text(l, s3)) {
         return Failure::new(exit::ERROR, format!("s3:{name}: {text}"));
     }
     Failure::new(

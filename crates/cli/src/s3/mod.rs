@@ -6,6 +6,11 @@
 //!   not sent again, snapshots go last.
 //! - [`manage`]: the bucket check and enforcement probe, lock extension,
 //!   restore and prune.
+//! - [`recheck`]: a re-checked copy's findings in words.
+//! - [`anchor`]: the buckets' catalog anchors, as `status` checks them.
+//!
+//! The jobs are [`hokan_jobs::s3`]'s; here are their arguments, output,
+//! messages and exit codes.
 //!
 //! The bucket is one medium in the catalog, named after the target. Each
 //! copy is recorded with its protection: the earliest lock among the
@@ -21,10 +26,10 @@ pub mod recheck;
 
 use std::sync::Arc;
 
-use hokan_catalog::Catalog;
-use hokan_offline::MediumId;
-use hokan_s3::{LockMode, LockSpec, S3Config, S3Store};
-use hokan_site::{S3Bucket, S3LockMode, TargetKind};
+use hokan_jobs::s3::{self as jobs, BucketRef};
+use hokan_jobs::JobError;
+use hokan_s3::{S3Config, S3Store};
+use hokan_site::{S3Bucket, TargetKind};
 
 pub use args::S3Cmd;
 pub use copy::copy;
@@ -64,49 +69,18 @@ pub fn run(cmd: S3Cmd, g: &Global, lang: Lang) -> Result<i32, Failure> {
     }
 }
 
-/// The lock hokan asks for on this target.
-fn lock_spec(target: &Target) -> LockSpec {
-    LockSpec {
-        mode: match target.conf.lock_mode {
-            S3LockMode::Compliance => LockMode::Compliance,
-            S3LockMode::Governance => LockMode::Governance,
-        },
-        retention: std::time::Duration::try_from(target.retention)
-            .unwrap_or(std::time::Duration::from_secs(86_400)),
-    }
+/// Where and how to reach the target's bucket, its secret read from the
+/// file the configuration names ([`hokan_jobs::s3::config`]).
+fn config(ctx: &SiteCtx<'_>, target: &Target) -> Result<S3Config, Failure> {
+    jobs::config(&target.conf).map_err(|e| fail(ctx.lang, &e))
 }
 
-/// Connect to the target's bucket; `lock`: write new objects under the
-/// target's lock.
-fn connect(ctx: &SiteCtx<'_>, target: &Target, lock: bool) -> Result<Arc<S3Store>, Failure> {
-    connect_as(ctx, target, lock, false)
-}
-
-/// [`connect`], reading each object's first version (restores: whatever
-/// was written on top since, the locked original is read).
-fn connect_as(
-    ctx: &SiteCtx<'_>,
-    target: &Target,
-    lock: bool,
-    original_versions: bool,
-) -> Result<Arc<S3Store>, Failure> {
-    connect_with(ctx, target, lock, original_versions, network(target))
-}
-
-/// The network limits of a target: its `[[s3]]` timeouts, and
+/// The network limits of a target ([`hokan_jobs::s3::network`]), and
 /// `HOKAN_S3_ATTEMPTS` (attempts per request before giving up; default 8
 /// with backoff up to 20 s, about two minutes of outage; fewer with a short
 /// backoff for diagnosis and tests).
 fn network(target: &Target) -> hokan_s3::NetworkOptions {
-    let secs = |s: u32| std::time::Duration::from_secs(u64::from(s));
-    let to = target.conf.timeouts;
-    let mut net = hokan_s3::NetworkOptions {
-        connect_timeout: secs(to.connect_secs),
-        read_timeout: secs(to.read_secs),
-        attempt_timeout: secs(to.attempt_secs),
-        operation_timeout: secs(to.operation_secs.max(to.attempt_secs)),
-        ..hokan_s3::NetworkOptions::default()
-    };
+    let mut net = jobs::network(&target.conf);
     if let Some(n) = std::env::var("HOKAN_S3_ATTEMPTS")
         .ok()
         .and_then(|v| v.parse::<u32>().ok())
@@ -118,63 +92,40 @@ fn network(target: &Target) -> hokan_s3::NetworkOptions {
     net
 }
 
-/// [`connect_as`] with explicit network limits.
-fn connect_with(
-    ctx: &SiteCtx<'_>,
-    target: &Target,
+/// Connect to the bucket (see [`BucketRef::connect`]), shared as a store
+/// a repository can be opened in.
+fn connect(
+    bucket: &BucketRef<'_>,
+    l: Lang,
     lock: bool,
-    original_versions: bool,
-    net: hokan_s3::NetworkOptions,
+    originals: bool,
 ) -> Result<Arc<S3Store>, Failure> {
-    let cfg = S3Config {
-        lock: lock.then(|| lock_spec(target)),
-        original_versions,
-        ..config(ctx, target)?
-    };
-    S3Store::connect_with(cfg, net)
+    bucket
+        .connect(lock, originals)
         .map(Arc::new)
-        .map_err(|e| s3_failure(ctx.lang, &e))
+        .map_err(|e| fail(l, &e))
 }
 
-/// Where and how to reach the target's bucket, its secret read from the
-/// file the configuration names; writing without lock, reading the
-/// newest versions.
-fn config(ctx: &SiteCtx<'_>, target: &Target) -> Result<S3Config, Failure> {
-    let l = ctx.lang;
-    let b = &target.conf;
-    let credentials = match (&b.access_key_id, &b.secret_access_key_file) {
-        (Some(id), Some(file)) => {
-            let secret = std::fs::read_to_string(file).map_err(|e| {
-                Failure::new(
-                    exit::CONFIG,
-                    format!(
-                        "{}: {e} ({})",
-                        file.display(),
-                        t(
-                            l,
-                            "the S3 secret access key file",
-                            "S3 シークレットキーのファイル"
-                        )
-                    ),
+/// A failed S3 job: bucket errors named with what to check, the rest as
+/// every job's ([`crate::job_error::failure`]).
+pub(crate) fn fail(l: Lang, e: &JobError) -> Failure {
+    match e {
+        JobError::Bucket(e) => s3_failure(l, e),
+        JobError::BucketObjects(e) => Failure::new(exit::ERROR, format!("s3: {e}")),
+        JobError::S3SecretFile { path, source } => Failure::new(
+            exit::CONFIG,
+            format!(
+                "{}: {source} ({})",
+                path.display(),
+                t(
+                    l,
+                    "the S3 secret access key file",
+                    "S3 シークレットキーのファイル"
                 )
-            })?;
-            let secret = secret.lines().next().unwrap_or("").trim().to_owned();
-            Some((id.clone(), secret))
-        }
-        _ => None,
-    };
-    Ok(S3Config {
-        endpoint: b.endpoint.clone(),
-        region: b.region.clone(),
-        bucket: b.bucket.clone(),
-        prefix: b.prefix.clone(),
-        path_style: b.path_style,
-        credentials,
-        lock: None,
-        concurrency: b.concurrency as usize,
-        original_versions: false,
-        ..S3Config::new(b.region.clone(), b.bucket.clone())
-    })
+            ),
+        ),
+        e => crate::job_error::failure(l, e),
+    }
 }
 
 /// An S3 error as a failure.
@@ -220,56 +171,17 @@ pub(crate) fn timeout_text(lang: Lang, e: &hokan_s3::S3Error) -> Option<String> 
     ).to_string())
 }
 
-/// The S3 error inside a store error, if there is one.
-pub(crate) fn s3_error_of(e: &hokan_repo::store::StoreError) -> Option<&hokan_s3::S3Error> {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(s3) = err.downcast_ref::<hokan_s3::S3Error>() {
-            return Some(s3);
-        }
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if let Some(inner) = io.get_ref() {
-                if let Some(s3) = inner.downcast_ref::<hokan_s3::S3Error>() {
-                    return Some(s3);
-                }
-            }
-        }
-        cur = err.source();
-    }
-    None
-}
-
-/// Add the bucket to the catalog's media if it is not there yet
-/// ([`hokan_jobs::s3::ensure_medium`]).
-fn ensure_medium(
-    ctx: &SiteCtx<'_>,
-    cat: &mut Catalog,
-    target: &Target,
-    actor: &str,
-) -> Result<MediumId, Failure> {
-    let b = &target.conf;
-    // What the medium's label and note name; no credentials needed.
-    let config = S3Config {
-        endpoint: b.endpoint.clone(),
-        prefix: b.prefix.clone(),
-        ..S3Config::new(b.region.clone(), b.bucket.clone())
-    };
-    let bucket = bucket_ref(target, &config, hokan_s3::NetworkOptions::default());
-    hokan_jobs::s3::ensure_medium(cat, &bucket, ctx.now, actor)
-        .map_err(|e| crate::job_error::failure(ctx.lang, &e))
-}
-
 /// The target as the S3 jobs take it.
 fn bucket_ref<'a>(
     target: &'a Target,
     config: &'a S3Config,
     network: hokan_s3::NetworkOptions,
-) -> hokan_jobs::s3::BucketRef<'a> {
-    hokan_jobs::s3::BucketRef {
+) -> BucketRef<'a> {
+    BucketRef {
         name: &target.name,
         config,
         network,
-        lock: lock_spec(target),
+        lock: jobs::lock_spec(&target.conf, target.retention),
         allow_unlocked: target.conf.allow_unlocked,
     }
 }

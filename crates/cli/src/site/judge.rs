@@ -10,7 +10,7 @@ use crate::exit::{self, Failure};
 impl SiteCtx<'_> {
     /// Judge the site on its catalog as evidence: the catalog must exist,
     /// its chain verify, its tables equal the replay, and every anchor read
-    /// from offline media ([`anchors::gather`]) lie on its chain. The facts
+    /// from offline media ([`super::anchors::gather`]) lie on its chain. The facts
     /// judged are the replayed ones, with every source of hokan.toml added
     /// (a configured source without generations is a finding, not
     /// silence). Anything less gives [`Evaluation::untrusted`]: never

@@ -1,78 +1,22 @@
 //! The S3 copy job ([`copy`]): the snapshots not yet in a bucket, their
 //! objects sent under object lock, the copies recorded with their
-//! protection, and the catalog's head written into the bucket as an anchor.
-//!
-//! # Why the bucket is checked first
-//! A bucket without object lock can be emptied by anyone holding the
-//! credentials: copies there never count as offline. The job refuses such a
-//! bucket ([`JobError::BucketUnlocked`]) unless the target allows it, and
-//! then records the copies as unlocked.
-//!
-//! # Crash semantics
-//! The copy is [`copy_plan`]'s (resumable, snapshots last); nothing is
-//! recorded until every object is in the bucket and every object the copy
-//! relies on is locked. Objects already there are judged by their first
-//! version, the one hokan wrote and locked, whatever was written on top.
-//!
-//! # What a copy's protection is
-//! The earliest lock among the objects it needs: objects sent now are
-//! locked from about the start of the upload plus the retention; objects
-//! already there are asked for their lock, and locked again if it has run
-//! out (an index, key or config object of the bucket always: a restore
-//! reads them all). The recorded lock never exceeds any object's.
-//!
-//! # The anchor
-//! The head the anchor names is the catalog's before the job recorded
-//! anything (before the catalog sync at its start): it is written, locked,
-//! as `anchors/<seq>-<hash>.json` and never replaces an object, so a
-//! catalog rolled back to before it is caught by `status`.
+//! protection, and the catalog's head written into the bucket as an anchor
+//! (see [the module docs](super) for why and how).
 
 use std::collections::BTreeSet;
 
-use hokan_catalog::anchor::Anchor;
-use hokan_catalog::{Catalog, Event, Head};
+use hokan_catalog::{Catalog, Event};
 use hokan_format::Id;
-use hokan_offline::{
-    LockMode as CatLockMode, MediumId, MediumKind, PoolName, Retention, SnapshotId,
-};
+use hokan_offline::{MediumId, Retention, SnapshotId};
 use hokan_repo::store::ObjectKind;
 use hokan_repo::Repository;
-use hokan_s3::{LockMode, LockSpec, NetworkOptions, S3Config, S3Store};
 use time::OffsetDateTime;
+
+use super::{catalog_mode, ensure_medium, write_anchor, BucketRef};
 
 use crate::catalog::SyncOptions;
 use crate::copy::{copy_plan, CopyOptions, CopyProgress, CopyStats};
 use crate::JobError;
-
-/// The bucket a job copies into, as configured (`[[s3]]`).
-#[derive(Clone, Copy, Debug)]
-pub struct BucketRef<'a> {
-    /// The target's name: its pool, and the medium the catalog knows the
-    /// bucket as.
-    pub name: &'a PoolName,
-    /// Where and how to reach the bucket (credentials included). Its
-    /// `lock` and `original_versions` are ignored: the job sets them.
-    pub config: &'a S3Config,
-    /// The network limits.
-    pub network: NetworkOptions,
-    /// The lock every object is written (or locked again) with.
-    pub lock: LockSpec,
-    /// Copy into a bucket without object lock anyway (never offline).
-    pub allow_unlocked: bool,
-}
-
-impl BucketRef<'_> {
-    /// Connect to the bucket; `lock`: write new objects under the target's
-    /// lock; `original_versions`: read each object's first version.
-    pub fn connect(&self, lock: bool, original_versions: bool) -> Result<S3Store, JobError> {
-        let cfg = S3Config {
-            lock: lock.then_some(self.lock),
-            original_versions,
-            ..self.config.clone()
-        };
-        S3Store::connect_with(cfg, self.network).map_err(JobError::from)
-    }
-}
 
 /// An S3 copy job: what to copy, where, and how.
 #[derive(Clone, Copy, Debug)]
@@ -271,10 +215,7 @@ fn record(
     until: Option<OffsetDateTime>,
 ) -> Result<(), JobError> {
     let at = job.now;
-    let mode = match job.bucket.lock.mode {
-        LockMode::Compliance => CatLockMode::Compliance,
-        LockMode::Governance => CatLockMode::Governance,
-    };
+    let mode = catalog_mode(job.bucket.lock.mode);
     let mut events = Vec::new();
     for id in ids {
         let snapshot = SnapshotId::new(id.to_hex());
@@ -298,57 +239,4 @@ fn record(
     }
     cat.record_all(at, job.actor, events)?;
     Ok(())
-}
-
-/// Add the bucket to the catalog's media if it is not there yet; the
-/// medium is named after the target.
-pub fn ensure_medium(
-    cat: &mut Catalog,
-    bucket: &BucketRef<'_>,
-    at: OffsetDateTime,
-    actor: &str,
-) -> Result<MediumId, JobError> {
-    let id = MediumId::new(bucket.name.as_str());
-    if cat.medium(&id).is_err() {
-        let b = bucket.config;
-        cat.record(
-            at,
-            actor,
-            Event::MediumAdded {
-                medium: id.clone(),
-                kind: MediumKind::ObjectStore,
-                pool: Some(bucket.name.clone()),
-                label: Some(format!(
-                    "s3://{}/{}",
-                    b.bucket,
-                    b.prefix.as_deref().unwrap_or("")
-                )),
-                capacity: None,
-                note: b.endpoint.clone(),
-            },
-        )?;
-    }
-    Ok(id)
-}
-
-/// Write the anchor of `head` into the bucket (locked as the store writes
-/// everything; an existing object of that name is left as it is). An empty
-/// chain has nothing to pin: nothing is written.
-pub fn write_anchor(
-    store: &S3Store,
-    site: &str,
-    medium: &MediumId,
-    head: &Head,
-) -> Result<(), JobError> {
-    if head.seq == 0 {
-        return Ok(());
-    }
-    let anchor = Anchor::new(site, head, medium.as_str(), OffsetDateTime::now_utc());
-    store
-        .put_once_at(&anchor.object_name(), &anchor.to_bytes())
-        .map(|_| ())
-        .map_err(|source| JobError::BucketAnchorWrite {
-            object: anchor.object_name(),
-            source: Box::new(source),
-        })
 }
