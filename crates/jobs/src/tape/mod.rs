@@ -32,6 +32,8 @@ pub mod library;
 pub mod manage;
 pub mod restore;
 pub mod scan;
+#[cfg(test)]
+mod sim_tests;
 
 use hokan_catalog::{Catalog, Event, MediaSetRow};
 use hokan_format::Id;
