@@ -236,6 +236,112 @@ pub enum JobError {
         /// Objects in the set.
         objects: usize,
     },
+    /// A tape pool's settings name no device that can be opened.
+    #[error("[[tape_pool]] {pool}: {problem}")]
+    TapePoolSettings {
+        /// The pool.
+        pool: String,
+        /// What is missing.
+        problem: crate::tape::devices::SettingsProblem,
+    },
+    /// The medium belongs to another pool.
+    #[error("{medium} belongs to another pool")]
+    OtherPoolsMedium {
+        /// The cartridge.
+        medium: String,
+        /// The pool it belongs to, if any.
+        pool: Option<String>,
+    },
+    /// The cartridge is part of a media set still open (being written,
+    /// or left open by an interrupted job).
+    #[error("{medium} is part of the open media set {set}")]
+    InOpenSet {
+        /// The cartridge.
+        medium: String,
+        /// The set.
+        set: String,
+    },
+    /// The cartridge carries the label of another hokan cartridge, of
+    /// another pool.
+    #[error("{medium} carries the label of {label} of pool {pool}")]
+    OtherCartridgesLabel {
+        /// The cartridge.
+        medium: String,
+        /// The cartridge its label names.
+        label: String,
+        /// The pool its label names.
+        pool: String,
+    },
+    /// No free storage slot to move a cartridge to from the mail slot.
+    #[error("no free storage slot")]
+    NoStorageSlot,
+    /// No complete media set of the pool to restore from.
+    #[error("pool {pool}: no media set to restore from ({why:?})")]
+    NoSetToRestore {
+        /// The pool.
+        pool: String,
+        /// What was asked that no set answers.
+        why: crate::tape::restore::NoSet,
+        /// The pool's sets in the catalog (newest first), for the person
+        /// to choose from; empty when not looked at.
+        known: Vec<hokan_catalog::MediaSetRow>,
+    },
+    /// The media set does not hold the snapshot asked for.
+    #[error("media set {set} of pool {pool} holds no snapshot {snapshot}")]
+    SnapshotNotInSet {
+        /// The pool.
+        pool: String,
+        /// The set.
+        set: String,
+        /// The snapshot asked for.
+        snapshot: String,
+        /// The snapshots it holds.
+        holds: Vec<String>,
+    },
+    /// Cartridges of the set to restore from are not in the library.
+    #[error("library {library} lacks {} cartridge(s) of the set", away.len())]
+    SetCartridgesAway {
+        /// The library.
+        library: String,
+        /// The pool.
+        pool: String,
+        /// The cartridges not in the library.
+        away: Vec<crate::tape::restore::SetCartridge>,
+        /// The snapshot being restored (`latest` when not resolved).
+        snapshot: String,
+    },
+    /// The single drive does not hold the cartridge of the set to read
+    /// next: a person must insert it.
+    #[error("{drive}: insert {}", want.medium)]
+    InsertSetCartridge {
+        /// The drive.
+        drive: String,
+        /// What the drive holds now.
+        holds: crate::tape::restore::InDrive,
+        /// The cartridge to insert (boxed: the error stays small).
+        want: Box<crate::tape::restore::SetCartridge>,
+        /// The snapshot being restored (`latest` when not resolved).
+        snapshot: String,
+    },
+    /// The set's last cartridge holds no complete catalog of the set
+    /// (damaged or rewritten).
+    #[error("{medium} holds no complete catalog of media set {set}")]
+    SetCatalogMissing {
+        /// The pool.
+        pool: String,
+        /// The cartridge.
+        medium: String,
+        /// The set.
+        set: String,
+    },
+    /// Objects still incomplete after every cartridge of a set was read.
+    #[error("objects incomplete after reading every cartridge of set {set}")]
+    SetObjectsIncomplete {
+        /// The set.
+        set: String,
+        /// The objects.
+        objects: Vec<String>,
+    },
     /// Reaching, checking or locking objects of an S3 bucket failed (a
     /// timeout is [`hokan_s3::S3Error::Timeout`] inside; boxed: the
     /// error stays small for the functions that never return this).
@@ -315,7 +421,18 @@ impl JobError {
             | JobError::InsertCartridge { .. }
             | JobError::WrongCartridgeForSet { .. }
             | JobError::Retained { .. }
-            | JobError::SetVerifyIncomplete { .. } => false,
+            | JobError::SetVerifyIncomplete { .. }
+            | JobError::TapePoolSettings { .. }
+            | JobError::OtherPoolsMedium { .. }
+            | JobError::InOpenSet { .. }
+            | JobError::OtherCartridgesLabel { .. }
+            | JobError::NoStorageSlot
+            | JobError::NoSetToRestore { .. }
+            | JobError::SnapshotNotInSet { .. }
+            | JobError::SetCartridgesAway { .. }
+            | JobError::InsertSetCartridge { .. }
+            | JobError::SetCatalogMissing { .. }
+            | JobError::SetObjectsIncomplete { .. } => false,
             JobError::Bucket(e) | JobError::BucketAnchorWrite { source: e, .. } => e.is_transient(),
             JobError::BucketUnlocked { .. } | JobError::S3SecretFile { .. } => false,
             JobError::BucketObjects(e) => e.is_transient(),

@@ -36,7 +36,11 @@
 //!   prune ([`s3::locks`]), and the anchors read back ([`s3::anchor`]).
 //! - [`tape`]: the tape media-set job ([`tape::backup`]), moving
 //!   cartridges in a library and putting them offline after a job
-//!   ([`tape::library`]), and what the catalog records around a set.
+//!   ([`tape::library`]), what the catalog records around a set, opening
+//!   a pool's devices ([`tape::devices`]), restoring from tape alone
+//!   ([`tape::restore`]), rebuilding the catalog from tape
+//!   ([`tape::scan`]) and a person's label, inventory, status and moves
+//!   ([`tape::manage`]).
 //!
 //! Long jobs take a progress handle from the caller
 //! ([`copy::CopyProgress`], [`tape::backup::TapeProgress`]): the caller

@@ -1,15 +1,15 @@
-//! `hokan tape label|inventory|status|move`.
+//! `hokan tape label|inventory|status|move`: the work is
+//! [`hokan_jobs::tape::manage`]; here the output and the errors in the
+//! person's words.
 
-use hokan_catalog::{Event, Retained};
-use hokan_offline::{MediumId, ObservedBy};
-use hokan_site::TapeMode;
-use hokan_tape::format::{self, Label};
+use hokan_jobs::tape::manage::{self, MoveTo, MovedTo};
+use hokan_jobs::{Clock, JobError};
 use serde_json::json;
 
 use super::devices::{Devices, DevicesExt};
-use super::inventory::{device_last, reconcile_drive, reconcile_with};
-use super::job::{self, format_failure, kind_of, retained_failure, ACTOR};
-use super::{located, tape_failure, Pool};
+use super::failure::job_failure;
+use super::job::{pool_ref, ACTOR};
+use super::Pool;
 use crate::ctx::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
@@ -18,149 +18,30 @@ use crate::job_error::lock_pool;
 /// `tape label`: erase a cartridge and write this pool's label on it.
 pub fn label(ctx: &SiteCtx<'_>, pool: &Pool, medium: &str) -> Result<i32, Failure> {
     let l = ctx.lang;
-    let clock = hokan_jobs::Clock::new(ctx.now);
+    let clock = Clock::new(ctx.now);
     let medium = medium.trim();
     let mut cat = ctx.catalog()?;
     let _lock = lock_pool(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
     let mut dev = Devices::open(pool, l)?;
-    let id = MediumId::new(medium);
-    let known = cat.medium(&id).ok();
-    if let Some(m) = &known {
-        if m.pool.as_ref() != Some(&pool.name) {
-            return Err(Failure::new(
+    let done = manage::label(&mut dev, &mut cat, &clock, ACTOR, pool_ref(pool), medium).map_err(
+        |e| match e {
+            JobError::NotInLibrary { barcode, .. } => Failure::new(
                 exit::ERROR,
                 format!(
-                    "{medium}: {} {}",
-                    t(l, "belongs to another pool:", "は別のプールの媒体です:"),
-                    m.pool.as_ref().map(|p| p.as_str()).unwrap_or("-")
+                    "{barcode}: {}",
+                    t(
+                        l,
+                        "is not in the library: put it in (through the mail slot) and run `hokan tape inventory`",
+                        "はライブラリにありません。メールスロットから入れて `hokan tape inventory` を実行してください"
+                    )
                 ),
-            ));
-        }
-        check_free(ctx, &cat, medium)?;
-    }
-    let single = pool.conf.mode == TapeMode::SingleDrive;
-    if !single {
-        let status = dev.status_in(l)?;
-        match status.find(medium) {
-            None => {
-                return Err(Failure::new(
-                    exit::ERROR,
-                    format!(
-                        "{medium}: {}",
-                        t(
-                            l,
-                            "is not in the library: put it in (through the mail slot) and run `hokan tape inventory`",
-                            "はライブラリにありません。メールスロットから入れて `hokan tape inventory` を実行してください"
-                        )
-                    ),
-                ))
-            }
-            Some(Err(slot)) if status.slots.iter().any(|s| s.number == slot && s.import_export) => {
-                let to = status.free_storage().ok_or_else(|| {
-                    Failure::new(exit::ERROR, t(l, "no free storage slot", "空きスロットがありません"))
-                })?;
-                let changer = dev.changer.as_mut().expect("a library");
-                changer.transfer(slot, to).map_err(|e| tape_failure(l, &e))?;
-            }
-            _ => {}
-        }
-        job::load(ctx, &mut dev, &mut cat, medium, &clock)?;
-    }
-    let st = dev.drive.status().map_err(|e| tape_failure(l, &e))?;
-    let result = (|| {
-        if !st.loaded {
-            return Err(tape_failure(
-                l,
-                &hokan_tape::TapeError::NotLoaded {
-                    device: dev.drive_id.clone(),
-                },
-            ));
-        }
-        if st.write_protected {
-            return Err(tape_failure(
-                l,
-                &hokan_tape::TapeError::WriteProtected {
-                    device: dev.drive_id.clone(),
-                    cartridge: medium.to_owned(),
-                },
-            ));
-        }
-        // What is on it now: another hokan cartridge may still be retained.
-        match format::read_label(&mut *dev.drive) {
-            Ok(Some(old)) if old.medium != medium => {
-                if old.pool != pool.name.as_str() {
-                    return Err(Failure::new(
-                        exit::ERROR,
-                        format!(
-                            "{medium}: {} {} / {}",
-                            t(
-                                l,
-                                "carries the label of another hokan cartridge:",
-                                "には別の hokan カートリッジのラベルがあります:"
-                            ),
-                            old.medium,
-                            old.pool
-                        ),
-                    ));
-                }
-                check_free(ctx, &cat, &old.medium)?;
-            }
-            _ => {}
-        }
-        format::write_label(
-            &mut *dev.drive,
-            &Label {
-                format: format::FORMAT_VERSION,
-                medium: medium.to_owned(),
-                pool: pool.name.to_string(),
-                // Not in a set yet (docs/tape-format.md: a free cartridge).
-                set: String::new(),
-                seq: 0,
-                created: clock.at(),
-                set_started: clock.at(),
-            },
-        )
-        .map_err(|e| format_failure(l, &e))
-    })();
-    let mut events = Vec::new();
-    if result.is_ok() {
-        if known.is_none() {
-            events.push(Event::MediumAdded {
-                medium: id.clone(),
-                kind: kind_of(pool),
-                pool: Some(pool.name.clone()),
-                label: Some(medium.to_owned()),
-                capacity: st.capacity,
-                note: dev.simulated.then(|| "simulated cartridge".to_owned()),
-            });
-        }
-        for c in cat
-            .copies()
-            .map_err(|e| ctx.catalog_failure(&e))?
-            .into_iter()
-            .filter(|c| c.medium == id)
-        {
-            events.push(Event::CopyRemoved {
-                snapshot: c.snapshot,
-                medium: id.clone(),
-                reason: Some("erased by `hokan tape label`".into()),
-            });
-        }
-    }
-    cat.record_all(clock.at(), ACTOR, events)
-        .map_err(|e| ctx.catalog_failure(&e))?;
-    let home = if single {
-        let ev = located(medium, clock.at(), dev.in_drive(), &dev.drive_id);
-        cat.record(clock.at(), ACTOR, ev)
-            .map_err(|e| ctx.catalog_failure(&e))?;
-        None
-    } else {
-        Some(job::put_away(ctx, &mut dev, &mut cat, medium, &clock)?)
-    };
-    result?;
+            ),
+            e => job_failure(ctx, &e),
+        },
+    )?;
     if ctx.g.json {
         print_json(
-            &json!({"medium": medium, "pool": pool.name, "slot": home, "simulated": dev.simulated}),
+            &json!({"medium": medium, "pool": pool.name, "slot": done.slot, "simulated": dev.simulated}),
         );
     } else if !ctx.g.quiet {
         println!(
@@ -173,98 +54,27 @@ pub fn label(ctx: &SiteCtx<'_>, pool: &Pool, medium: &str) -> Result<i32, Failur
     Ok(exit::OK)
 }
 
-/// Refuse a cartridge whose retention has not passed, or that is part of
-/// an open set.
-fn check_free(
-    ctx: &SiteCtx<'_>,
-    cat: &hokan_catalog::Catalog,
-    medium: &str,
-) -> Result<(), Failure> {
-    match cat
-        .retention_of(&MediumId::new(medium))
-        .map_err(|e| ctx.catalog_failure(&e))?
-    {
-        Retained::Until { at } if at > ctx.now => Err(retained_failure(ctx, medium, at)),
-        Retained::OpenSet { set } => Err(Failure::new(
-            exit::ERROR,
-            format!(
-                "{medium}: {} {set}",
-                t(
-                    ctx.lang,
-                    "is part of a media set still being written (or left open by an interrupted job; the next `hokan tape backup` closes it):",
-                    "は書き込み中のメディアセットの一部です（中断したジョブの場合は次の `hokan tape backup` で閉じられます）:"
-                )
-            ),
-        )),
-        _ => Ok(()),
-    }
-}
-
 /// `tape inventory`: where the library says each cartridge is.
 pub fn inventory(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
     let l = ctx.lang;
     let mut cat = ctx.catalog()?;
     let mut dev = Devices::open(pool, l)?;
-    let mut moves = Vec::new();
-    let unknown;
-    let mut unlabelled = Vec::new();
-    if dev.changer.is_some() {
-        if let Some(c) = dev.changer.as_mut() {
-            c.inventory().map_err(|e| tape_failure(l, &e))?;
-        }
-        let status = dev.status_in(l)?;
-        let media = cat.media().map_err(|e| ctx.catalog_failure(&e))?;
-        let history = cat.locations(None).map_err(|e| ctx.catalog_failure(&e))?;
-        let inv = reconcile_with(
-            &dev.library,
-            &status,
-            &media,
-            &device_last(&history),
-            ctx.now,
-        );
-        for e in &inv.events {
-            if let Event::MediumLocated {
-                medium, location, ..
-            } = e
-            {
-                moves.push(json!({"medium": medium, "location": location, "text": ctx.pick(&location.describe())}));
-            }
-        }
-        cat.record_all(ctx.now, "hokan tape inventory", inv.events)
-            .map_err(|e| ctx.catalog_failure(&e))?;
-        unknown = inv.unknown;
-        unlabelled = inv.unlabelled;
-    } else {
-        let st = dev.drive.status().map_err(|e| tape_failure(l, &e))?;
-        let media = cat.media().map_err(|e| ctx.catalog_failure(&e))?;
-        let history = cat.locations(None).map_err(|e| ctx.catalog_failure(&e))?;
-        let inside = if st.loaded {
-            format::read_label(&mut *dev.drive)
-                .map_err(|e| format_failure(l, &e))?
-                .map(|lb| lb.medium)
-        } else {
-            None
-        };
-        let inv = reconcile_drive(
-            &pool.name,
-            &dev.drive_id,
-            inside.as_deref(),
-            &media,
-            &device_last(&history),
-            ctx.now,
-        );
-        for e in &inv.events {
-            if let Event::MediumLocated {
-                medium, location, ..
-            } = e
-            {
-                moves.push(json!({"medium": medium, "location": location, "text": ctx.pick(&location.describe())}));
-            }
-        }
-        cat.record_all(ctx.now, "hokan tape inventory", inv.events)
-            .map_err(|e| ctx.catalog_failure(&e))?;
-        unknown = inv.unknown;
-    }
+    let inv = manage::inventory(
+        &mut dev,
+        &mut cat,
+        ctx.now,
+        "hokan tape inventory",
+        pool.name.as_str(),
+    )
+    .map_err(|e| job_failure(ctx, &e))?;
+    let moves: Vec<serde_json::Value> = inv
+        .moves
+        .iter()
+        .map(|(medium, location)| {
+            json!({"medium": medium, "location": location, "text": ctx.pick(&location.describe())})
+        })
+        .collect();
+    let (unknown, unlabelled) = (inv.unknown, inv.unlabelled);
     if ctx.g.json {
         print_json(
             &json!({"pool": pool.name, "moves": moves, "unknown": unknown, "unlabelled": unlabelled}),
@@ -312,36 +122,26 @@ pub fn status(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
     let l = ctx.lang;
     let cat = ctx.catalog()?;
     let mut dev = Devices::open(pool, l)?;
-    let library = dev.status_in(l)?;
-    let drive = dev.drive.status().ok();
-    let sets = cat
-        .media_sets(Some(pool.name.as_str()))
-        .map_err(|e| ctx.catalog_failure(&e))?;
-    let mut carts = Vec::new();
-    for m in cat
-        .media()
-        .map_err(|e| ctx.catalog_failure(&e))?
-        .into_iter()
-        .filter(|m| m.pool.as_ref() == Some(&pool.name))
-    {
-        let retained = cat
-            .retention_of(&m.id)
-            .map_err(|e| ctx.catalog_failure(&e))?;
-        let where_ = m
-            .location
-            .as_ref()
-            .map(|o| ctx.pick(&o.location.describe()))
-            .unwrap_or_else(|| t(l, "not seen yet", "未確認").to_owned());
-        let by_device = m
-            .location
-            .as_ref()
-            .is_some_and(|o| matches!(o.by, ObservedBy::Device { .. }));
-        carts.push(json!({
-            "medium": m.id, "location": m.location, "where": where_, "by_device": by_device,
-            "retained": retained, "copies": m.copies, "capacity": m.capacity,
-            "sets": sets.iter().filter(|s| s.cartridges.contains(&m.id)).map(|s| s.id.clone()).collect::<Vec<_>>(),
-        }));
-    }
+    let st =
+        manage::status(&mut dev, &cat, pool.name.as_str()).map_err(|e| job_failure(ctx, &e))?;
+    let carts: Vec<serde_json::Value> = st
+        .cartridges
+        .iter()
+        .map(|c| {
+            let m = &c.medium;
+            let where_ = m
+                .location
+                .as_ref()
+                .map(|o| ctx.pick(&o.location.describe()))
+                .unwrap_or_else(|| t(l, "not seen yet", "未確認").to_owned());
+            json!({
+                "medium": m.id, "location": m.location, "where": where_, "by_device": c.by_device,
+                "retained": c.retained, "copies": m.copies, "capacity": m.capacity,
+                "sets": c.sets,
+            })
+        })
+        .collect();
+    let (library, drive, sets) = (st.library, st.drive, st.sets);
     if ctx.g.json {
         print_json(&json!({
             "pool": pool.name, "simulated": dev.simulated, "library": library, "drive": drive,
@@ -460,10 +260,20 @@ pub fn status(ctx: &SiteCtx<'_>, pool: &Pool) -> Result<i32, Failure> {
 /// `tape move`: a cartridge to a slot, to the mail slot, or into the drive.
 pub fn move_to(ctx: &SiteCtx<'_>, pool: &Pool, medium: &str, to: &str) -> Result<i32, Failure> {
     let l = ctx.lang;
-    let clock = hokan_jobs::Clock::new(ctx.now);
+    let clock = Clock::new(ctx.now);
     let mut cat = ctx.catalog()?;
     let _lock = lock_pool(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
     let mut dev = Devices::open(pool, l)?;
+    let fail = |e: JobError| match e {
+        JobError::NotInLibrary { barcode, .. } => Failure::new(
+            exit::ERROR,
+            format!(
+                "{barcode}: {}",
+                t(l, "is not in the library", "はライブラリにありません")
+            ),
+        ),
+        e => job_failure(ctx, &e),
+    };
     if dev.changer.is_none() {
         if to != "eject" {
             return Err(Failure::new(
@@ -475,61 +285,16 @@ pub fn move_to(ctx: &SiteCtx<'_>, pool: &Pool, medium: &str, to: &str) -> Result
                 ),
             ));
         }
-        dev.drive.unload().map_err(|e| tape_failure(l, &e))?;
-        let ev = located(medium, clock.at(), dev.ejected(), &dev.drive_id);
-        cat.record(clock.at(), ACTOR, ev)
-            .map_err(|e| ctx.catalog_failure(&e))?;
+        manage::eject(&mut dev, &mut cat, &clock, ACTOR, medium).map_err(fail)?;
         return Ok(exit::OK);
     }
-    let status = dev.status_in(l)?;
-    let place = status.find(medium).ok_or_else(|| {
-        Failure::new(
-            exit::ERROR,
-            format!(
-                "{medium}: {}",
-                t(l, "is not in the library", "はライブラリにありません")
-            ),
-        )
-    })?;
-    let text = match (to, place) {
-        ("drive", _) => {
-            job::load(ctx, &mut dev, &mut cat, medium, &clock)?;
-            t(
-                l,
-                "in the drive: its copies are ONLINE until it is unloaded",
-                "ドライブ内: アンロードするまでコピーはオンラインです",
-            )
-            .to_owned()
-        }
-        ("slot", Ok(_)) => {
-            let s = job::put_away(ctx, &mut dev, &mut cat, medium, &clock)?;
-            format!("{} {s}", t(l, "in storage slot", "格納スロット"))
-        }
-        ("slot", Err(from)) => {
-            let to = status.free_storage().ok_or_else(|| {
-                Failure::new(
-                    exit::ERROR,
-                    t(l, "no free storage slot", "空きスロットがありません"),
-                )
-            })?;
-            if let Some(c) = dev.changer.as_mut() {
-                c.transfer(from, to).map_err(|e| tape_failure(l, &e))?;
-            }
-            let ev = located(medium, clock.at(), dev.in_slot(to), &dev.library);
-            cat.record(clock.at(), ACTOR, ev)
-                .map_err(|e| ctx.catalog_failure(&e))?;
-            format!("{} {to}", t(l, "in storage slot", "格納スロット"))
-        }
-        ("export", _) => {
-            job::export(ctx, &mut dev, &mut cat, medium, &clock)?;
-            t(
-                l,
-                "in the mail slot: take it out of the library",
-                "メールスロット: ライブラリから取り出してください",
-            )
-            .to_owned()
-        }
+    let dest = match to {
+        "drive" => MoveTo::Drive,
+        "slot" => MoveTo::Slot,
+        "export" => MoveTo::Export,
         _ => {
+            // Where the cartridge is is told first, as for a valid --to.
+            manage::check_in_library(&mut dev, medium).map_err(fail)?;
             return Err(Failure::new(
                 exit::USAGE,
                 format!(
@@ -540,8 +305,26 @@ pub fn move_to(ctx: &SiteCtx<'_>, pool: &Pool, medium: &str, to: &str) -> Result
                         "slot、export、drive のいずれかです"
                     )
                 ),
-            ))
+            ));
         }
+    };
+    let moved =
+        manage::move_in_library(&mut dev, &mut cat, &clock, ACTOR, medium, dest).map_err(fail)?;
+    let text = match moved {
+        MovedTo::Drive => t(
+            l,
+            "in the drive: its copies are ONLINE until it is unloaded",
+            "ドライブ内: アンロードするまでコピーはオンラインです",
+        )
+        .to_owned(),
+        MovedTo::Slot(s) => format!("{} {s}", t(l, "in storage slot", "格納スロット")),
+        MovedTo::MailSlot => t(
+            l,
+            "in the mail slot: take it out of the library",
+            "メールスロット: ライブラリから取り出してください",
+        )
+        .to_owned(),
+        other => format!("{other:?}"),
     };
     if ctx.g.json {
         print_json(&json!({"medium": medium, "to": to}));

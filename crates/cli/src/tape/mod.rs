@@ -1,15 +1,20 @@
 //! `hokan tape`: LTO cartridges, libraries and media pools (項番 ①-1-1,
 //! ①-2-1, ①-2-2).
 //!
-//! - [`anchor`]: the catalog anchor in each set catalog on tape.
+//! - [`anchor`]: the catalog anchor in a set catalog on tape, for `--json`.
 //! - [`args`]: the command line.
-//! - [`devices`]: opening a pool's drive and changer (real or simulated),
+//! - [`devices`]: opening a pool's drive and changer (real or simulated;
+//!   in `hokan_jobs::tape::devices`), errors in the person's words.
+//! - [`failure`]: tape job errors as the person reads them, with exit
+//!   codes.
 //! - [`inventory`]: what the changer reports, turned into catalog moves
 //!   (pure; in `hokan_jobs::tape::inventory`).
 //! - [`job`]: `tape backup` (the job is `hokan_jobs::tape::backup`): its
 //!   progress, results and errors in the person's words.
-//! - [`restore`]: `tape restore` from tape alone, and `tape scan`.
-//! - [`manage`]: `tape label|inventory|status|move`.
+//! - [`restore`]: `tape restore` from tape alone, and `tape scan` (in
+//!   `hokan_jobs::tape::restore` and `hokan_jobs::tape::scan`).
+//! - [`manage`]: `tape label|inventory|status|move` (in
+//!   `hokan_jobs::tape::manage`).
 //! - [`sim`]: `tape sim`: what a person does with a simulated library.
 //!
 //! Every move of a cartridge is recorded in the catalog as it happens, from
@@ -19,6 +24,7 @@
 mod anchor;
 pub mod args;
 pub(crate) mod devices;
+mod failure;
 pub mod inventory;
 pub(crate) mod job;
 mod manage;
@@ -106,39 +112,4 @@ pub fn run(cmd: TapeCmd, g: &Global, lang: Lang) -> Result<i32, Failure> {
         TapeCmd::Scan { pool: p } => restore::scan(&ctx, &pool(&ctx, &p)?),
         TapeCmd::Sim(c) => sim::run(&ctx, c),
     }
-}
-
-use hokan_jobs::tape::library::located;
-
-/// A tape error as a failure: the device's sentence, and what to do.
-fn tape_failure(lang: Lang, e: &hokan_tape::TapeError) -> Failure {
-    use hokan_tape::TapeError as E;
-    let hint = match e {
-        E::NotLoaded { .. } => t(
-            lang,
-            "insert or load a cartridge, then run the command again",
-            "カートリッジを挿入（ロード）してから、もう一度実行してください",
-        ),
-        E::WriteProtected { .. } => t(
-            lang,
-            "slide the cartridge's write-protect tab off, or use another cartridge",
-            "カートリッジの書き込み禁止タブを解除するか、別のカートリッジを使ってください",
-        ),
-        E::EndOfMedium { .. } => t(
-            lang,
-            "the cartridge is full: load the next cartridge",
-            "カートリッジが一杯です。次のカートリッジを入れてください",
-        ),
-        E::Move { .. } => t(
-            lang,
-            "check the library with `hokan tape status`",
-            "`hokan tape status` でライブラリの状態を確認してください",
-        ),
-        _ => t(
-            lang,
-            "check the drive and cartridge (cleaning, cabling, the drive's display), then run the command again",
-            "ドライブとカートリッジ（クリーニング、ケーブル、ドライブの表示）を確認してから、もう一度実行してください",
-        ),
-    };
-    Failure::new(exit::ERROR, format!("{e}. {hint}"))
 }

@@ -8,7 +8,8 @@ use hokan_tape::Changer;
 use serde_json::json;
 
 use super::args::SimCmd;
-use super::{pool, tape_failure, Pool};
+use super::failure::tape_failure;
+use super::{pool, Pool};
 use crate::ctx::{print_json, when, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Lang};

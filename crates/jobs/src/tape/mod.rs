@@ -13,15 +13,27 @@
 //! - [`inventory`]: what the changer reports, turned into catalog moves
 //!   (pure);
 //! - [`backup`]: the whole `tape backup` job;
-//! - [`anchor`]: the catalog anchor in each set catalog on tape.
+//! - [`anchor`]: the catalog anchor in each set catalog on tape;
+//! - [`devices`]: opening a pool's drive and changer (real or SIMULATED)
+//!   from its settings;
+//! - [`restore`]: finding the set that holds a snapshot and reading it
+//!   back from its cartridges;
+//! - [`scan`]: the catalog rebuilt from what is on the cartridges;
+//! - [`manage`]: labelling, inventory, a pool's status, moving a
+//!   cartridge.
 //!
-//! Opening the devices and what a person is told stay with the caller;
-//! nothing here prints.
+//! What a person is told stays with the caller; nothing here prints.
 
 pub mod anchor;
 pub mod backup;
+pub mod devices;
 pub mod inventory;
 pub mod library;
+pub mod manage;
+pub mod restore;
+pub mod scan;
+#[cfg(test)]
+mod sim_tests;
 
 use hokan_catalog::{Catalog, Event, MediaSetRow};
 use hokan_format::Id;
