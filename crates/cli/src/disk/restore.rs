@@ -3,14 +3,14 @@
 
 use std::path::PathBuf;
 
-use hokan_disk::{read_label, Cartridge, DiskLabel};
+use hokan_disk::{Cartridge, DiskLabel};
+use hokan_jobs::disk::restore as disk;
 use hokan_offline::MediumId;
 use serde_json::json;
 
 use super::device::{self, medium_of};
 use super::job::{after_job, record, repository_of, Attached};
-use super::manage::pool_media;
-use super::{attached_location, disk_failure, Pool};
+use super::{attached_location, disk_failure, disk_job_failure, Pool};
 use crate::ctx::SiteCtx;
 use crate::exit::{self, Failure};
 use crate::i18n::t;
@@ -23,14 +23,7 @@ fn attach_read(
     dev: &mut dyn hokan_disk::DiskDevice,
     c: &Cartridge,
 ) -> Result<(PathBuf, Option<DiskLabel>), Failure> {
-    let root = dev.attach(c).map_err(|e| disk_failure(l, &e))?;
-    match read_label(&root) {
-        Ok(lb) => Ok((root, lb)),
-        Err(e) => {
-            let _ = dev.detach(&root);
-            Err(disk_failure(l, &e))
-        }
-    }
+    disk::attach_read(dev, c).map_err(|e| disk_job_failure(l, &e))
 }
 
 pub fn restore(
@@ -49,9 +42,9 @@ pub fn restore(
     let mut dev = device::open(ctx, pool, &cat)?;
     let name = dev.name().to_owned();
     let st = dev.status().map_err(|e| disk_failure(l, &e))?;
-    let media = pool_media(ctx, &cat, pool)?;
-    let mut order: Vec<Cartridge> = st.cartridges.clone();
-    order.sort_by_key(|c| st.writable() != Some(c));
+    let fail = |e| disk_job_failure(l, &e);
+    let media = hokan_jobs::disk::status::pool_media(&cat, &pool.name).map_err(fail)?;
+    let order = disk::order(&st);
     let inside: Vec<String> = order
         .iter()
         .map(|c| {
@@ -71,68 +64,23 @@ pub fn restore(
     let mut holders: Vec<MediumId> = Vec::new();
     let mut wanted = String::new();
     if cartridge.is_none() {
-        let snaps = cat.snapshots().map_err(|e| ctx.catalog_failure(&e))?;
-        let copies = cat.copies().map_err(|e| ctx.catalog_failure(&e))?;
-        let rows: Vec<(&hokan_catalog::SnapshotRow, MediumId)> = copies
-            .iter()
-            .filter(|c| c.complete && media.iter().any(|m| m.id == c.medium))
-            .filter_map(|c| {
-                snaps
-                    .iter()
-                    .find(|s| s.id == c.snapshot)
-                    .map(|s| (s, c.medium.clone()))
-            })
-            .collect();
-        let pick = if snapshot == "latest" {
-            rows.iter().map(|r| r.0).max_by_key(|s| s.taken_at)
-        } else {
-            rows.iter()
-                .map(|r| r.0)
-                .find(|s| s.id.as_str().starts_with(snapshot))
-        };
-        if let Some(s) = pick {
-            spec = s.id.to_string();
-            holders = rows
-                .iter()
-                .filter(|r| r.0.id == s.id)
-                .map(|r| r.1.clone())
-                .collect();
-            holders.sort();
-            holders.dedup();
+        if let Some(held) = disk::held(&cat, &media, snapshot).map_err(fail)? {
+            spec = held.snapshot;
+            holders = held.holders;
             wanted = format!(
                 "{} {} {} {}",
                 t(l, "snapshot", "スナップショット"),
                 &spec[..spec.len().min(8)],
                 t(l, "of", "、"),
-                ctx.when(s.taken_at)
+                ctx.when(held.taken_at)
             );
         }
     }
     let mut read = Vec::new();
     // A cartridge the device cannot name (no filesystem label or UUID
     // reported): its label says which it is.
-    let mut by_label = None;
-    if !holders.is_empty()
-        && !order
-            .iter()
-            .any(|c| medium_of(c, &media).is_some_and(|m| holders.contains(&m)))
-    {
-        for c in order.iter().filter(|c| medium_of(c, &media).is_none()) {
-            let (root, lb) = attach_read(l, dev.as_mut(), c)?;
-            match lb {
-                Some(lb)
-                    if lb.pool == pool.name.as_str()
-                        && holders.iter().any(|m| m.as_str() == lb.medium) =>
-                {
-                    by_label = Some((c.clone(), root, lb));
-                    break;
-                }
-                _ => {
-                    let _ = dev.detach(&root);
-                }
-            }
-        }
-    }
+    let by_label =
+        disk::by_label(dev.as_mut(), &order, &media, &pool.name, &holders).map_err(fail)?;
     let chosen: (Cartridge, PathBuf, DiskLabel) = if let Some(found) = by_label {
         found
     } else if !holders.is_empty() {
@@ -278,7 +226,7 @@ pub fn restore(
     )?;
     // The catalog anchor is reported, whether or not this catalog holds it
     // (a restore after the catalog was lost or rolled back still reads).
-    let found = super::anchor::read(&a.root);
+    let found = hokan_jobs::disk::anchor::read(&a.root);
     if !ctx.g.json && !ctx.g.quiet {
         println!(
             "{}: {}",

@@ -111,7 +111,13 @@ mod tests {
         match read(dir.path()) {
             OnCartridge::Found(a) => {
                 assert_eq!((a.seq, &a.hash), (written.seq, &written.hash));
-                assert_eq!(check_anchor(&cat, "RDX-1", dir.path()).unwrap().unwrap().seq, a.seq);
+                assert_eq!(
+                    check_anchor(&cat, "RDX-1", dir.path())
+                        .unwrap()
+                        .unwrap()
+                        .seq,
+                    a.seq
+                );
             }
             other => panic!("{other:?}"),
         }

@@ -45,9 +45,12 @@ pub fn spec(pool: PoolRef<'_>, cat: &Catalog) -> Result<Spec, JobError> {
     if let Some(dir) = &conf.virtual_device {
         return Ok(Spec::Virtual(dir.clone()));
     }
-    let mount_point = conf.mount_point.clone().ok_or_else(|| JobError::NoMountPoint {
-        pool: pool.name.clone(),
-    })?;
+    let mount_point = conf
+        .mount_point
+        .clone()
+        .ok_or_else(|| JobError::NoMountPoint {
+            pool: pool.name.clone(),
+        })?;
     let mut linux = LinuxDiskConfig::new(pool.name.as_str(), mount_point);
     let media = cat.media()?;
     linux.select.uuids = media
@@ -107,7 +110,10 @@ mod tests {
             conf: &conf,
         };
         let e = spec(pool, &cat).unwrap_err();
-        assert!(matches!(&e, JobError::NoMountPoint { pool } if pool.as_str() == "p"), "{e:?}");
+        assert!(
+            matches!(&e, JobError::NoMountPoint { pool } if pool.as_str() == "p"),
+            "{e:?}"
+        );
         // SIMULATED: the simulation in `virtual_device`.
         let sim = dir.path().join("sim");
         hokan_disk::virt::Sim::create(&sim, "rdx0", hokan_disk::virt::Shape::Drive).unwrap();

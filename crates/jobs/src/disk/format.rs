@@ -12,8 +12,8 @@
 use std::path::{Path, PathBuf};
 
 use hokan_catalog::{Catalog, Event, MediumRow};
-use hokan_disk::{read_label, write_label, Cartridge, DiskDevice, DiskError, DiskLabel, Place};
 use hokan_disk::REPOSITORY_DIR;
+use hokan_disk::{read_label, write_label, Cartridge, DiskDevice, DiskError, DiskLabel, Place};
 use hokan_offline::{Condition, MediumId, MediumKind, PoolName};
 use hokan_repo::store::{Store, StoreError};
 use hokan_store::local::LocalStore;

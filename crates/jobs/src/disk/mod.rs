@@ -14,6 +14,7 @@ mod backup;
 pub mod device;
 pub mod format;
 pub mod inventory;
+pub mod restore;
 pub mod status;
 
 pub use anchor::{check_anchor, write_anchor, AnchorProblem};
@@ -360,11 +361,11 @@ pub fn after_job(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use hokan_store::LocalStore;
     use crate::copy::{snapshots_to_copy, NoCopyProgress};
     use crate::test_repo::{backup, new_repo};
     use hokan_disk::virt::{Shape, Sim};
     use hokan_repo::store::StoreError;
+    use hokan_store::LocalStore;
 
     /// A simulated drive holding cartridge `RDX-1`, attached.
     pub(crate) fn attached(dir: &Path) -> (Sim, Box<dyn DiskDevice>, Attached) {

@@ -1,0 +1,124 @@
+//! `disk restore`: which cartridge holds the snapshot asked for, by the
+//! catalog when it can say, else by the cartridges' labels. Restoring
+//! from the cartridge's repository is [`crate::restore`]; opening it (a
+//! passphrase, a paper key) is the caller's.
+
+use std::path::PathBuf;
+
+use hokan_catalog::{Catalog, MediumRow};
+use hokan_disk::{read_label, Cartridge, DiskDevice, DiskLabel, Status};
+use hokan_offline::{MediumId, PoolName};
+use time::OffsetDateTime;
+
+use super::medium_of;
+use crate::JobError;
+
+/// The device's cartridges in the order a restore tries them: the one the
+/// host reaches first.
+pub fn order(st: &Status) -> Vec<Cartridge> {
+    let mut order: Vec<Cartridge> = st.cartridges.clone();
+    order.sort_by_key(|c| st.writable() != Some(c));
+    order
+}
+
+/// A snapshot the catalog records complete copies of on the pool's media.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Held {
+    /// The snapshot's full id.
+    pub snapshot: String,
+    /// When it was taken.
+    pub taken_at: OffsetDateTime,
+    /// The pool's media holding a complete copy, sorted.
+    pub holders: Vec<MediumId>,
+}
+
+/// Which snapshot `snapshot` (`latest`, or an id prefix) is among those
+/// the catalog records complete copies of on `media`, and which of them
+/// hold it. `None` when the catalog records none.
+pub fn held(cat: &Catalog, media: &[MediumRow], snapshot: &str) -> Result<Option<Held>, JobError> {
+    let snaps = cat.snapshots()?;
+    let copies = cat.copies()?;
+    let rows: Vec<(&hokan_catalog::SnapshotRow, MediumId)> = copies
+        .iter()
+        .filter(|c| c.complete && media.iter().any(|m| m.id == c.medium))
+        .filter_map(|c| {
+            snaps
+                .iter()
+                .find(|s| s.id == c.snapshot)
+                .map(|s| (s, c.medium.clone()))
+        })
+        .collect();
+    let pick = if snapshot == "latest" {
+        rows.iter().map(|r| r.0).max_by_key(|s| s.taken_at)
+    } else {
+        rows.iter()
+            .map(|r| r.0)
+            .find(|s| s.id.as_str().starts_with(snapshot))
+    };
+    Ok(pick.map(|s| {
+        let mut holders: Vec<MediumId> = rows
+            .iter()
+            .filter(|r| r.0.id == s.id)
+            .map(|r| r.1.clone())
+            .collect();
+        holders.sort();
+        holders.dedup();
+        Held {
+            snapshot: s.id.to_string(),
+            taken_at: s.taken_at,
+            holders,
+        }
+    }))
+}
+
+/// Attach `c` and read its label (detached again when the label cannot
+/// be read).
+pub fn attach_read(
+    dev: &mut dyn DiskDevice,
+    c: &Cartridge,
+) -> Result<(PathBuf, Option<DiskLabel>), JobError> {
+    let root = dev.attach(c).map_err(JobError::Disk)?;
+    match read_label(&root) {
+        Ok(lb) => Ok((root, lb)),
+        Err(e) => {
+            let _ = dev.detach(&root);
+            Err(JobError::Disk(e))
+        }
+    }
+}
+
+/// A cartridge attached for a restore, with its label.
+pub type Found = (Cartridge, PathBuf, DiskLabel);
+
+/// When none of the cartridges inside is named by the device as one of
+/// `holders`: the first unnamed one whose label says it is one of them,
+/// attached. The others tried are detached again.
+pub fn by_label(
+    dev: &mut dyn DiskDevice,
+    order: &[Cartridge],
+    media: &[MediumRow],
+    pool: &PoolName,
+    holders: &[MediumId],
+) -> Result<Option<Found>, JobError> {
+    if holders.is_empty()
+        || order
+            .iter()
+            .any(|c| medium_of(c, media).is_some_and(|m| holders.contains(&m)))
+    {
+        return Ok(None);
+    }
+    for c in order.iter().filter(|c| medium_of(c, media).is_none()) {
+        let (root, lb) = attach_read(dev, c)?;
+        match lb {
+            Some(lb)
+                if lb.pool == pool.as_str() && holders.iter().any(|m| m.as_str() == lb.medium) =>
+            {
+                return Ok(Some((c.clone(), root, lb)));
+            }
+            _ => {
+                let _ = dev.detach(&root);
+            }
+        }
+    }
+    Ok(None)
+}
