@@ -105,8 +105,11 @@ mod tests {
     fn no_anchor_a_written_one_and_a_damaged_one() {
         let dir = tempfile::tempdir().unwrap();
         assert!(matches!(read(dir.path()), OnCartridge::None));
-        let cat = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+        let (_repo_dir, repo) = crate::test_repo::new_repo();
+        let mut cat = Catalog::open(&dir.path().join("catalog.db")).unwrap();
         let at = time::macros::datetime!(2026-11-20 22:00 UTC);
+        // A catalog with one event: its head can be an anchor.
+        crate::catalog::sync(&repo, &mut cat, Default::default(), at).unwrap();
         let written = write_anchor(&cat, "site", "RDX-1", dir.path(), at).unwrap();
         match read(dir.path()) {
             OnCartridge::Found(a) => {

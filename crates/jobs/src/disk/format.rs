@@ -487,3 +487,216 @@ fn write(
     dev.sync(root).map_err(JobError::Disk)?;
     Ok(events)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::disk::tests::disk_pool;
+    use crate::test_repo::{backup, new_repo};
+    use hokan_disk::virt::{Shape, Sim};
+    use hokan_offline::Location;
+    use hokan_site::DiskAfterJob;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-20 22:00 UTC);
+
+    fn request(medium: &str) -> FormatRequest<'_> {
+        FormatRequest {
+            medium,
+            force: false,
+            relabel: None,
+            kind: MediumKind::RdxSingleDrive,
+            retention: time::Duration::days(28),
+            now: NOW,
+            actor: "t",
+        }
+    }
+
+    fn problem(e: &JobError) -> &FormatProblem {
+        match e {
+            JobError::Format { problem, .. } => problem,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_cartridge_id_is_checked_before_anything_else() {
+        let mut conf = disk_pool(DiskAfterJob::Eject);
+        assert!(check_id(&conf, " RDX-TUE ").is_ok());
+        for bad in ["", "RDX TUE", "RDX/1", &"x".repeat(65)] {
+            let e = check_id(&conf, bad).unwrap_err();
+            assert!(matches!(problem(&e), FormatProblem::InvalidId), "{bad:?}");
+        }
+        conf.cartridges = vec!["RDX-MON".into()];
+        let e = check_id(&conf, "RDX-TUE").unwrap_err();
+        assert!(
+            matches!(problem(&e), FormatProblem::NotInPool { cartridges } if cartridges == &conf.cartridges),
+            "{e:?}"
+        );
+    }
+
+    /// A SIMULATED drive with a blank cartridge `RDX-1` in it, a catalog
+    /// with one snapshot, and the pool `p`.
+    struct Site {
+        _dir: tempfile::TempDir,
+        sim: Sim,
+        dev: Box<dyn DiskDevice>,
+        cat: Catalog,
+        name: PoolName,
+        conf: hokan_site::DiskPool,
+        snapshot: hokan_format::Id,
+    }
+
+    fn site() -> Site {
+        let (dir, repo) = new_repo();
+        let snapshot = backup(&repo, "a", "2026-11-20T21:00:00Z");
+        let mut cat = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+        crate::catalog::sync(&repo, &mut cat, Default::default(), NOW).unwrap();
+        let sim = Sim::create(&dir.path().join("sim"), "rdx0", Shape::Drive).unwrap();
+        sim.insert("RDX-1", None).unwrap();
+        let dev: Box<dyn DiskDevice> = Box::new(sim.device().unwrap());
+        Site {
+            _dir: dir,
+            sim,
+            dev,
+            cat,
+            name: PoolName::new("p"),
+            conf: disk_pool(DiskAfterJob::Eject),
+            snapshot,
+        }
+    }
+
+    impl Site {
+        fn format(&mut self, req: &FormatRequest<'_>) -> Result<Formatted, JobError> {
+            let pool = PoolRef {
+                name: &self.name,
+                conf: &self.conf,
+            };
+            format(
+                self.dev.as_mut(),
+                &mut self.cat,
+                &Clock::new(req.now),
+                pool,
+                req,
+            )
+        }
+    }
+
+    #[test]
+    fn a_blank_cartridge_in_a_simulated_drive_is_formatted_and_recorded_online() {
+        let mut s = site();
+        let done = s.format(&request("RDX-1")).unwrap();
+        assert_eq!(done.medium.as_str(), "RDX-1");
+        assert_eq!(done.device, "rdx0");
+        assert!(done.simulated);
+        let row = s.cat.medium(&MediumId::new("RDX-1")).unwrap();
+        assert_eq!(row.pool, Some(s.name.clone()));
+        assert_eq!(
+            row.location.map(|o| o.location),
+            Some(Location::InDrive {
+                drive: hokan_offline::DeviceId::new("rdx0")
+            })
+        );
+        // The label and an empty repository are on the cartridge, which is
+        // detached again.
+        let folder = s.sim.folder("RDX-1").unwrap();
+        let label = read_label(&folder).unwrap().unwrap();
+        assert_eq!((label.medium.as_str(), label.pool.as_str()), ("RDX-1", "p"));
+        assert!(folder.join(REPOSITORY_DIR).is_dir());
+        // The same cartridge formatted again: it carries its own id.
+        s.format(&request("RDX-1")).unwrap();
+        // …but not as another id without --relabel.
+        let e = s.format(&request("RDX-2")).unwrap_err();
+        match problem(&e) {
+            FormatProblem::NoBlank { passed } => {
+                assert!(
+                    matches!(&passed[..], [Passed::CarriesAnotherId(seen)] if seen.id.as_deref() == Some("RDX-1")),
+                    "{passed:?}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn copies_under_retention_keep_a_simulated_cartridge_from_being_formatted() {
+        let mut s = site();
+        s.format(&request("RDX-1")).unwrap();
+        let clock = Clock::new(NOW + time::Duration::minutes(1));
+        crate::disk::record_copies(
+            &mut s.cat,
+            &clock,
+            "t",
+            &[s.snapshot],
+            &MediumId::new("RDX-1"),
+            false,
+        )
+        .unwrap();
+        let mut req = request("RDX-1");
+        req.now = NOW + time::Duration::days(1);
+        let e = s.format(&req).unwrap_err();
+        assert!(
+            matches!(problem(&e), FormatProblem::Retained { medium, .. } if medium.as_str() == "RDX-1"),
+            "{e:?}"
+        );
+        assert_eq!(s.cat.copies().unwrap().len(), 2, "nothing changed");
+        // Past retention, relabelled: the copy is erased, the old id retired.
+        req.now = NOW + time::Duration::days(30);
+        req.medium = "RDX-9";
+        req.relabel = Some("RDX-1");
+        s.format(&req).unwrap();
+        let copies = s.cat.copies().unwrap();
+        assert!(
+            copies.iter().all(|c| c.medium.as_str() == "primary"),
+            "{copies:?}"
+        );
+        assert_eq!(
+            s.cat.medium(&MediumId::new("RDX-1")).unwrap().condition,
+            Condition::Retired
+        );
+    }
+
+    #[test]
+    fn files_hokan_did_not_write_are_erased_only_with_force() {
+        let mut s = site();
+        let folder = s.sim.folder("RDX-1").unwrap();
+        std::fs::write(folder.join("holiday.jpg"), b"x").unwrap();
+        let e = s.format(&request("RDX-1")).unwrap_err();
+        assert!(
+            matches!(problem(&e), FormatProblem::ForeignFiles { files } if files == &["holiday.jpg".to_owned()]),
+            "{e:?}"
+        );
+        assert!(
+            s.cat.medium(&MediumId::new("RDX-1")).is_err(),
+            "not recorded"
+        );
+        let mut req = request("RDX-1");
+        req.force = true;
+        s.format(&req).unwrap();
+        assert!(!folder.join("holiday.jpg").exists());
+    }
+
+    #[test]
+    fn no_cartridge_in_the_simulated_drive_names_nothing_passed_over() {
+        let mut s = site();
+        s.sim.pull("RDX-1").unwrap();
+        let e = s.format(&request("RDX-1")).unwrap_err();
+        assert!(
+            matches!(&e, JobError::Format { device: Some(d), problem: FormatProblem::NoBlank { passed }, .. } if d == "rdx0" && passed.is_empty()),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_medium_of_another_pool_is_not_formatted_into_this_one() {
+        let mut s = site();
+        s.format(&request("RDX-1")).unwrap();
+        let e = check_owner(&s.cat, &PoolName::new("other"), "RDX-1").unwrap_err();
+        assert!(
+            matches!(problem(&e), FormatProblem::OtherPool { pool: Some(p) } if p.as_str() == "p"),
+            "{e:?}"
+        );
+        assert!(check_owner(&s.cat, &s.name, "RDX-1").is_ok());
+        assert!(check_owner(&s.cat, &s.name, "RDX-NEW").is_ok());
+    }
+}

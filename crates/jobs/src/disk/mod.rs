@@ -8,6 +8,14 @@
 //!
 //! Nothing here prints: a refused cartridge is a [`Refusal`] inside
 //! [`JobError::CartridgeRefused`], with the data the sentence needs.
+//!
+//! - [`anchor`]: the catalog anchor on a cartridge, checked, written, read.
+//! - [`device`]: opening a pool's device (real or SIMULATED).
+//! - [`format`]: `disk format`.
+//! - [`inventory`]: what a device's report means for the catalog.
+//! - [`restore`]: which cartridge holds the snapshot a restore wants.
+//! - [`status`]: `disk status` and `disk eject`.
+//! - the backup job itself: [`backup`], [`write_copy`], [`record_copies`].
 
 pub mod anchor;
 mod backup;

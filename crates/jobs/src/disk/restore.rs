@@ -122,3 +122,70 @@ pub fn by_label(
     }
     Ok(None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::disk::format::{format, FormatRequest};
+    use crate::disk::status::pool_media;
+    use crate::disk::tests::disk_pool;
+    use crate::disk::PoolRef;
+    use crate::test_repo::{backup, new_repo};
+    use crate::Clock;
+    use hokan_disk::virt::{Shape, Sim};
+    use hokan_offline::MediumKind;
+    use hokan_site::DiskAfterJob;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-20 22:00 UTC);
+
+    #[test]
+    fn the_catalog_names_the_simulated_cartridge_holding_the_snapshot() {
+        let (dir, repo) = new_repo();
+        let id = backup(&repo, "a", "2026-11-20T21:00:00Z");
+        let mut cat = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+        crate::catalog::sync(&repo, &mut cat, Default::default(), NOW).unwrap();
+        let sim = Sim::create(&dir.path().join("sim"), "rdx0", Shape::Drive).unwrap();
+        sim.insert("RDX-1", None).unwrap();
+        let mut dev: Box<dyn DiskDevice> = Box::new(sim.device().unwrap());
+        let name = PoolName::new("p");
+        let conf = disk_pool(DiskAfterJob::Eject);
+        let pool = PoolRef {
+            name: &name,
+            conf: &conf,
+        };
+        let req = FormatRequest {
+            medium: "RDX-1",
+            force: false,
+            relabel: None,
+            kind: MediumKind::RdxSingleDrive,
+            retention: time::Duration::days(28),
+            now: NOW,
+            actor: "t",
+        };
+        let clock = Clock::new(NOW);
+        format(dev.as_mut(), &mut cat, &clock, pool, &req).unwrap();
+        let media = pool_media(&cat, &name).unwrap();
+        assert_eq!(held(&cat, &media, "latest").unwrap(), None);
+        let rdx1 = MediumId::new("RDX-1");
+        crate::disk::record_copies(&mut cat, &clock, "t", &[id], &rdx1, false).unwrap();
+        let want = Held {
+            snapshot: id.to_hex(),
+            taken_at: datetime!(2026-11-20 21:00 UTC),
+            holders: vec![rdx1.clone()],
+        };
+        assert_eq!(held(&cat, &media, "latest").unwrap().as_ref(), Some(&want));
+        assert_eq!(held(&cat, &media, &id.to_hex()[..8]).unwrap(), Some(want));
+        assert_eq!(held(&cat, &media, "ffffffff").unwrap(), None);
+        // The device names it, so no label is read to find it.
+        let st = dev.status().unwrap();
+        let order = order(&st);
+        assert_eq!(order.len(), 1);
+        assert!(by_label(dev.as_mut(), &order, &media, &name, &[rdx1])
+            .unwrap()
+            .is_none());
+        let (root, label) = attach_read(dev.as_mut(), &order[0]).unwrap();
+        assert_eq!(label.unwrap().medium, "RDX-1");
+        dev.detach(&root).unwrap();
+    }
+}

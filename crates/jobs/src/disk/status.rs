@@ -132,3 +132,111 @@ pub fn eject(
         put_away,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::disk::format::{format, FormatRequest};
+    use crate::disk::tests::disk_pool;
+    use hokan_disk::virt::{Shape, Sim, Where};
+    use hokan_offline::{DeviceId, MediumKind};
+    use hokan_site::DiskAfterJob;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-20 22:00 UTC);
+
+    /// A SIMULATED drive whose cartridge `RDX-1` was formatted for pool
+    /// `p` (so it is recorded in the drive).
+    fn formatted(dir: &std::path::Path) -> (Sim, Box<dyn DiskDevice>, Catalog) {
+        let sim = Sim::create(&dir.join("sim"), "rdx0", Shape::Drive).unwrap();
+        sim.insert("RDX-1", None).unwrap();
+        let mut dev: Box<dyn DiskDevice> = Box::new(sim.device().unwrap());
+        let mut cat = Catalog::open(&dir.join("catalog.db")).unwrap();
+        let name = PoolName::new("p");
+        let conf = disk_pool(DiskAfterJob::Eject);
+        let req = FormatRequest {
+            medium: "RDX-1",
+            force: false,
+            relabel: None,
+            kind: MediumKind::RdxSingleDrive,
+            retention: time::Duration::days(28),
+            now: NOW,
+            actor: "t",
+        };
+        let pool = PoolRef {
+            name: &name,
+            conf: &conf,
+        };
+        format(dev.as_mut(), &mut cat, &Clock::new(NOW), pool, &req).unwrap();
+        (sim, dev, cat)
+    }
+
+    fn location(cat: &Catalog, m: &str) -> Option<Location> {
+        cat.medium(&MediumId::new(m))
+            .unwrap()
+            .location
+            .map(|o| o.location)
+    }
+
+    #[test]
+    fn status_of_a_simulated_drive_records_only_what_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (sim, mut dev, mut cat) = formatted(dir.path());
+        let name = PoolName::new("p");
+        let conf = disk_pool(DiskAfterJob::Eject);
+        let pool = PoolRef {
+            name: &name,
+            conf: &conf,
+        };
+        let clock = Clock::new(NOW + time::Duration::hours(1));
+        // In the drive, as recorded: nothing to record, no anchor mounted.
+        let seen = observe(dev.as_mut(), &mut cat, &clock, pool, "t").unwrap();
+        assert_eq!(seen.device, "rdx0");
+        assert!(seen.simulated);
+        assert_eq!(seen.status.cartridges.len(), 1);
+        assert!(seen.moves.is_empty(), "{:?}", seen.moves);
+        assert!(seen.anchors.is_empty());
+        // Pulled out by hand: it has left the drive.
+        sim.pull("RDX-1").unwrap();
+        let seen = observe(dev.as_mut(), &mut cat, &clock, pool, "t").unwrap();
+        let ejected = Location::Ejected {
+            drive: Some(DeviceId::new("rdx0")),
+        };
+        assert_eq!(seen.moves, vec![(MediumId::new("RDX-1"), ejected.clone())]);
+        assert_eq!(location(&cat, "RDX-1"), Some(ejected));
+        assert_eq!(pool_media(&cat, &name).unwrap().len(), 1);
+        assert!(pool_media(&cat, &PoolName::new("other"))
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            retained_until(&cat, time::Duration::days(28), &MediumId::new("RDX-1")).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn eject_puts_the_simulated_cartridge_away_and_records_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (sim, mut dev, mut cat) = formatted(dir.path());
+        let name = PoolName::new("p");
+        let conf = disk_pool(DiskAfterJob::Eject);
+        let pool = PoolRef {
+            name: &name,
+            conf: &conf,
+        };
+        let clock = Clock::new(NOW + time::Duration::hours(1));
+        let done = eject(dev.as_mut(), &mut cat, &clock, pool, "t").unwrap();
+        assert_eq!(done.medium.as_str(), "RDX-1");
+        assert_eq!(done.put_away, PutAway::Ejected);
+        assert_eq!(sim.where_is("RDX-1").unwrap(), Some(Where::Outside));
+        assert_eq!(
+            location(&cat, "RDX-1"),
+            Some(Location::Ejected {
+                drive: Some(DeviceId::new("rdx0"))
+            })
+        );
+        // Nothing left to eject.
+        let e = eject(dev.as_mut(), &mut cat, &clock, pool, "t").unwrap_err();
+        assert!(matches!(e, JobError::NoCartridge { .. }), "{e:?}");
+    }
+}
