@@ -154,9 +154,10 @@ pub enum JobError {
         medium: String,
         /// The device, once it was opened.
         device: Option<String>,
-        /// Why.
+        /// Why (boxed: the error stays small for the functions that
+        /// never return this).
         #[source]
-        problem: crate::disk::format::FormatProblem,
+        problem: Box<crate::disk::format::FormatProblem>,
     },
     /// A tape drive or changer failed.
     #[error("tape device")]

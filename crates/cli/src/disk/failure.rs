@@ -169,7 +169,7 @@ pub(super) fn format_failure(
         return disk_job_failure(l, e);
     };
     let name = device.as_deref().unwrap_or("-");
-    match problem {
+    match &**problem {
         FormatProblem::InvalidId => Failure::new(
             exit::USAGE,
             format!(

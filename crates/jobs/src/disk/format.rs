@@ -159,7 +159,7 @@ fn refused(medium: &str, device: Option<&str>, problem: FormatProblem) -> JobErr
     JobError::Format {
         medium: medium.to_owned(),
         device: device.map(str::to_owned),
-        problem,
+        problem: Box::new(problem),
     }
 }
 
@@ -682,7 +682,7 @@ mod tests {
         s.sim.pull("RDX-1").unwrap();
         let e = s.format(&request("RDX-1")).unwrap_err();
         assert!(
-            matches!(&e, JobError::Format { device: Some(d), problem: FormatProblem::NoBlank { passed }, .. } if d == "rdx0" && passed.is_empty()),
+            matches!(&e, JobError::Format { device: Some(d), problem, .. } if d == "rdx0" && matches!(&**problem, FormatProblem::NoBlank { passed } if passed.is_empty())),
             "{e:?}"
         );
     }
