@@ -43,7 +43,7 @@ pub struct FormatRequest<'a> {
     pub actor: &'a str,
 }
 
-/// What [`format`] did.
+/// What [`format()`] did.
 #[derive(Clone, Debug)]
 pub struct Formatted {
     /// The cartridge's id.

@@ -11,7 +11,7 @@
 //!
 //! - [`anchor`]: the catalog anchor on a cartridge, checked, written, read.
 //! - [`device`]: opening a pool's device (real or SIMULATED).
-//! - [`format`]: `disk format`.
+//! - [`format`](mod@format): `disk format`.
 //! - [`inventory`]: what a device's report means for the catalog.
 //! - [`restore`]: which cartridge holds the snapshot a restore wants.
 //! - [`status`]: `disk status` and `disk eject`.
