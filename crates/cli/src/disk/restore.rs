@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use hokan_disk::{Cartridge, DiskLabel};
-use hokan_jobs::disk::restore as disk;
+use hokan_jobs::disk::restore::{self as disk, FromHolders};
 use hokan_offline::MediumId;
 use serde_json::json;
 
@@ -81,35 +81,14 @@ pub fn restore(
     // reported): its label says which it is.
     let by_label =
         disk::by_label(dev.as_mut(), &order, &media, &pool.name, &holders).map_err(fail)?;
-    let chosen: (Cartridge, PathBuf, DiskLabel) = if let Some(found) = by_label {
+    let chosen: disk::Found = if let Some(found) = by_label {
         found
     } else if !holders.is_empty() {
-        let Some(c) = order
-            .iter()
-            .find(|c| medium_of(c, &media).is_some_and(|m| holders.contains(&m)))
-        else {
-            let who = holders
-                .iter()
-                .map(|m| m.to_string())
-                .collect::<Vec<_>>()
-                .join(t(l, " or ", " または "));
-            return Err(Failure::new(
-                exit::ERROR,
-                match l {
-                    crate::i18n::Lang::Ja => format!(
-                        "{name}: {who} を挿入してください（{wanted} を保持）。{inside_text}。別のカートリッジから復元するには --cartridge NAME を指定してください"
-                    ),
-                    _ => format!(
-                        "{name}: insert {who} (holds {wanted}); {inside_text}. To restore from another cartridge, pass --cartridge NAME"
-                    ),
-                },
-            ));
-        };
-        let (root, lb) = attach_read(l, dev.as_mut(), c)?;
-        match lb {
-            Some(lb) if lb.pool == pool.name.as_str() => (c.clone(), root, lb),
-            _ => {
-                let _ = dev.detach(&root);
+        match disk::from_holders(dev.as_mut(), &order, &media, &pool.name, &holders)
+            .map_err(fail)?
+        {
+            FromHolders::Found(found) => *found,
+            FromHolders::NoPoolLabel => {
                 return Err(Failure::new(
                     exit::ERROR,
                     format!(
@@ -123,48 +102,49 @@ pub fn restore(
                     ),
                 ));
             }
+            _ => {
+                let who = holders
+                    .iter()
+                    .map(|m| m.to_string())
+                    .collect::<Vec<_>>()
+                    .join(t(l, " or ", " または "));
+                return Err(Failure::new(
+                    exit::ERROR,
+                    match l {
+                        crate::i18n::Lang::Ja => format!(
+                            "{name}: {who} を挿入してください（{wanted} を保持）。{inside_text}。別のカートリッジから復元するには --cartridge NAME を指定してください"
+                        ),
+                        _ => format!(
+                            "{name}: insert {who} (holds {wanted}); {inside_text}. To restore from another cartridge, pass --cartridge NAME"
+                        ),
+                    },
+                ));
+            }
         }
     } else {
         // The catalog cannot say (lost, or --cartridge): read what the
         // cartridges inside hold.
-        for c in &order {
-            let (root, lb) = attach_read(l, dev.as_mut(), c)?;
-            let lb = match lb {
-                Some(lb) if lb.pool == pool.name.as_str() => lb,
-                _ => {
-                    let _ = dev.detach(&root);
-                    continue;
-                }
-            };
-            if cartridge.is_some_and(|w| w != lb.medium) {
-                let _ = dev.detach(&root);
-                continue;
-            }
-            let repo = crate::ctx::open_repository(ctx.g, l, &repository_of(&root), &ctx.conf);
-            let list: Vec<(String, String)> =
-                match repo.and_then(|r| r.snapshots().map_err(|e| exit::from_repo(l, &e))) {
-                    Ok((ok, _)) => ok
-                        .iter()
-                        .map(|(id, s)| (id.to_hex(), s.time.clone()))
-                        .collect(),
-                    Err(f) => {
-                        let _ = dev.detach(&root);
-                        return Err(f);
-                    }
-                };
-            let _ = dev.detach(&root);
-            read.push((c.clone(), lb, list));
-        }
-        for (_, lb, list) in &read {
+        read = disk::read_cartridges(dev.as_mut(), &order, &pool.name, cartridge, |repo| {
+            let (ok, _) = crate::ctx::open_repository(ctx.g, l, repo, &ctx.conf)?
+                .snapshots()
+                .map_err(|e| exit::from_repo(l, &e))?;
+            Ok(ok
+                .iter()
+                .map(|(id, s)| (id.to_hex(), s.time.clone()))
+                .collect())
+        })
+        .map_err(fail)??;
+        for r in &read {
             if !ctx.g.json && !ctx.g.quiet {
                 println!(
                     "{} {} {}",
-                    lb.medium,
+                    r.label.medium,
                     t(l, "holds", "が保持するスナップショット:"),
-                    if list.is_empty() {
+                    if r.snapshots.is_empty() {
                         t(l, "no snapshot", "なし").to_owned()
                     } else {
-                        list.iter()
+                        r.snapshots
+                            .iter()
                             .map(|(id, time)| format!("{} ({time})", &id[..8.min(id.len())]))
                             .collect::<Vec<_>>()
                             .join(", ")
@@ -172,17 +152,7 @@ pub fn restore(
                 );
             }
         }
-        let pick = if let Some(w) = cartridge {
-            read.iter().find(|r| r.1.medium == w)
-        } else if snapshot == "latest" {
-            read.iter()
-                .filter(|r| !r.2.is_empty())
-                .max_by(|a, b| a.2.last().map(|x| &x.1).cmp(&b.2.last().map(|x| &x.1)))
-        } else {
-            read.iter()
-                .find(|r| r.2.iter().any(|(id, _)| id.starts_with(snapshot)))
-        };
-        let Some((c, _, _)) = pick else {
+        let Some(r) = disk::pick(&read, cartridge, snapshot) else {
             let what = match cartridge {
                 Some(w) => w.to_owned(),
                 None => format!(
@@ -206,8 +176,8 @@ pub fn restore(
                 },
             ));
         };
-        let (root, lb) = attach_read(l, dev.as_mut(), c)?;
-        (c.clone(), root, lb.expect("read above"))
+        let (root, lb) = attach_read(l, dev.as_mut(), &r.cartridge)?;
+        (r.cartridge.clone(), root, lb.expect("read above"))
     };
     let (cart, root, label) = chosen;
     let a = Attached {
@@ -241,7 +211,7 @@ pub fn restore(
         "cartridges_read".into(),
         json!(read
             .iter()
-            .map(|(_, lb, list)| json!({"medium": lb.medium, "snapshots": list.iter().map(|(id, time)| json!({"id": id, "time": time})).collect::<Vec<_>>()}))
+            .map(|r| json!({"medium": r.label.medium, "snapshots": r.snapshots.iter().map(|(id, time)| json!({"id": id, "time": time})).collect::<Vec<_>>()}))
             .collect::<Vec<_>>()),
     );
     let restored = crate::ctx::restore::restore_from_with(

@@ -123,6 +123,120 @@ pub fn by_label(
     Ok(None)
 }
 
+/// What [`from_holders`] found.
+#[derive(Debug)]
+pub enum FromHolders {
+    /// A cartridge holding the snapshot, attached (boxed: the others are
+    /// small).
+    Found(Box<Found>),
+    /// None of the holders is inside.
+    NotInside,
+    /// The device names a holder, but the cartridge carries no label of
+    /// the pool (it was detached again).
+    NoPoolLabel,
+}
+
+/// The first cartridge inside that the device names as one of `holders`,
+/// attached, its label checked.
+pub fn from_holders(
+    dev: &mut dyn DiskDevice,
+    order: &[Cartridge],
+    media: &[MediumRow],
+    pool: &PoolName,
+    holders: &[MediumId],
+) -> Result<FromHolders, JobError> {
+    let Some(c) = order
+        .iter()
+        .find(|c| medium_of(c, media).is_some_and(|m| holders.contains(&m)))
+    else {
+        return Ok(FromHolders::NotInside);
+    };
+    let (root, lb) = attach_read(dev, c)?;
+    match lb {
+        Some(lb) if lb.pool == pool.as_str() => {
+            Ok(FromHolders::Found(Box::new((c.clone(), root, lb))))
+        }
+        _ => {
+            let _ = dev.detach(&root);
+            Ok(FromHolders::NoPoolLabel)
+        }
+    }
+}
+
+/// A cartridge of the pool read when the catalog cannot say which holds
+/// what: its label and its snapshots.
+#[derive(Clone, Debug)]
+pub struct ReadCartridge {
+    /// The cartridge.
+    pub cartridge: Cartridge,
+    /// Its label.
+    pub label: DiskLabel,
+    /// Its repository's snapshots: full id and time, oldest first.
+    pub snapshots: Vec<(String, String)>,
+}
+
+/// Read every cartridge of the pool inside (only `cartridge` when named):
+/// `list` lists the snapshots of the repository at the folder it is given
+/// (opening it is the caller's: a passphrase, a paper key). Each is
+/// detached again. `Ok(Err(e))` when `list` failed.
+pub fn read_cartridges<E>(
+    dev: &mut dyn DiskDevice,
+    order: &[Cartridge],
+    pool: &PoolName,
+    cartridge: Option<&str>,
+    mut list: impl FnMut(&std::path::Path) -> Result<Vec<(String, String)>, E>,
+) -> Result<Result<Vec<ReadCartridge>, E>, JobError> {
+    let mut read = Vec::new();
+    for c in order {
+        let (root, lb) = attach_read(dev, c)?;
+        let lb = match lb {
+            Some(lb) if lb.pool == pool.as_str() => lb,
+            _ => {
+                let _ = dev.detach(&root);
+                continue;
+            }
+        };
+        if cartridge.is_some_and(|w| w != lb.medium) {
+            let _ = dev.detach(&root);
+            continue;
+        }
+        let listed = list(&super::repository_of(&root));
+        let _ = dev.detach(&root);
+        match listed {
+            Ok(snapshots) => read.push(ReadCartridge {
+                cartridge: c.clone(),
+                label: lb,
+                snapshots,
+            }),
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    Ok(Ok(read))
+}
+
+/// Among the cartridges read, the one to restore from: the one named, else
+/// the one with the newest snapshot (`latest`), else the first holding a
+/// snapshot whose id starts with `snapshot`.
+pub fn pick<'a>(
+    read: &'a [ReadCartridge],
+    cartridge: Option<&str>,
+    snapshot: &str,
+) -> Option<&'a ReadCartridge> {
+    if let Some(w) = cartridge {
+        read.iter().find(|r| r.label.medium == w)
+    } else if snapshot == "latest" {
+        read.iter()
+            .filter(|r| !r.snapshots.is_empty())
+            .max_by(|a, b| {
+                let newest = |r: &ReadCartridge| r.snapshots.last().map(|x| x.1.clone());
+                newest(a).cmp(&newest(b))
+            })
+    } else {
+        read.iter()
+            .find(|r| r.snapshots.iter().any(|(id, _)| id.starts_with(snapshot)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +247,7 @@ mod tests {
     use crate::test_repo::{backup, new_repo};
     use crate::Clock;
     use hokan_disk::virt::{Shape, Sim};
+    use hokan_disk::REPOSITORY_DIR;
     use hokan_offline::MediumKind;
     use hokan_site::DiskAfterJob;
     use time::macros::datetime;
@@ -187,5 +302,55 @@ mod tests {
         let (root, label) = attach_read(dev.as_mut(), &order[0]).unwrap();
         assert_eq!(label.unwrap().medium, "RDX-1");
         dev.detach(&root).unwrap();
+        match from_holders(
+            dev.as_mut(),
+            &order,
+            &media,
+            &name,
+            &[MediumId::new("RDX-1")],
+        )
+        .unwrap()
+        {
+            FromHolders::Found(found) => {
+                let (_, root, label) = *found;
+                assert_eq!(label.medium, "RDX-1");
+                dev.detach(&root).unwrap();
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            from_holders(
+                dev.as_mut(),
+                &order,
+                &media,
+                &name,
+                &[MediumId::new("RDX-2")]
+            )
+            .unwrap(),
+            FromHolders::NotInside
+        ));
+        // Without the catalog: every pool cartridge inside is read.
+        let read = read_cartridges(dev.as_mut(), &order, &name, None, |repo| {
+            assert!(repo.ends_with(REPOSITORY_DIR), "{}", repo.display());
+            Ok::<_, ()>(vec![(
+                "abcdef12".to_owned(),
+                "2026-11-20T21:00:00Z".to_owned(),
+            )])
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(read.len(), 1);
+        assert!(pick(&read, None, "latest").is_some());
+        assert!(pick(&read, None, "abcd").is_some());
+        assert!(pick(&read, None, "ffff").is_none());
+        assert!(pick(&read, Some("RDX-2"), "latest").is_none());
+        let failed = read_cartridges(dev.as_mut(), &order, &name, None, |_| Err("no key"));
+        assert_eq!(failed.unwrap().unwrap_err(), "no key");
+        // Nothing stays attached.
+        let st = dev.status().unwrap();
+        assert!(
+            st.cartridges.iter().all(|c| c.mounted_at.is_none()),
+            "{st:?}"
+        );
     }
 }
