@@ -139,6 +139,26 @@ pub enum JobError {
         #[source]
         source: hokan_disk::DiskError,
     },
+    /// A disk pool without `virtual_device` has no `mount_point`: hokan
+    /// does not know where to mount its cartridges.
+    #[error("disk pool {pool}: no mount_point")]
+    NoMountPoint {
+        /// The pool.
+        pool: PoolName,
+    },
+    /// `disk format` refused or failed (see
+    /// [`crate::disk::format::FormatProblem`]).
+    #[error("{medium}: format")]
+    Format {
+        /// The id the cartridge was to be given.
+        medium: String,
+        /// The device, once it was opened.
+        device: Option<String>,
+        /// Why (boxed: the error stays small for the functions that
+        /// never return this).
+        #[source]
+        problem: Box<crate::disk::format::FormatProblem>,
+    },
     /// A tape drive or changer failed.
     #[error("tape device")]
     Tape(#[source] hokan_tape::TapeError),
@@ -409,7 +429,9 @@ impl JobError {
             | JobError::EjectFailed { .. }
             | JobError::AnchorUnreadable { .. }
             | JobError::CatalogRolledBack(_)
-            | JobError::AnchorWrite { .. } => false,
+            | JobError::AnchorWrite { .. }
+            | JobError::NoMountPoint { .. }
+            | JobError::Format { .. } => false,
             JobError::Tape(_)
             | JobError::TapeFormat(_)
             | JobError::CartridgeInDrive { .. }

@@ -20,7 +20,11 @@
 //!   one routine for every random-access store).
 //! - [`disk`]: the removable-disk job ([`disk::backup`]): tonight's
 //!   cartridge attached after its label and anchor are checked, the copy,
-//!   the new anchor, and the cartridge put out of reach after the job.
+//!   the new anchor, and the cartridge put out of reach after the job;
+//!   opening a pool's device ([`disk::device`]), formatting a cartridge
+//!   ([`disk::format`]), what the device holds and ejecting
+//!   ([`disk::status`]), and which cartridge a restore reads
+//!   ([`disk::restore`]).
 //! - [`hooks`]: the command a source runs before its backup (a database
 //!   dump), stopped with everything it started after its timeout.
 //! - [`night`]: the night's plan: which steps are due tonight by each

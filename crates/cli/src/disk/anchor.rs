@@ -1,39 +1,15 @@
 //! The catalog anchor on a cartridge (`HOKAN-ANCHOR.json`, see
 //! `hokan_catalog::anchor` and docs/disk-format.md), as `disk status` and
 //! `disk restore` report it. A backup job checks and writes it through
-//! `hokan_jobs::disk::{check_anchor, write_anchor}`.
+//! `hokan_jobs::disk::{check_anchor, write_anchor}`, and reads it with
+//! [`hokan_jobs::disk::anchor::read`].
 
-use std::path::Path;
-
-use hokan_catalog::anchor::{Anchor, MAX_ANCHOR_BYTES};
 use hokan_catalog::Catalog;
+use hokan_jobs::disk::anchor::OnCartridge;
 use serde_json::{json, Value};
 
 use crate::ctx::SiteCtx;
 use crate::i18n::t;
-
-/// What a cartridge holds as its anchor.
-pub enum OnCartridge {
-    /// No anchor (formatted, never written by a backup job of this
-    /// version).
-    None,
-    /// An anchor.
-    Found(Anchor),
-    /// A file that is not an anchor (damaged, too large, a newer format).
-    Unreadable(String),
-}
-
-/// Read the anchor at the root `root` of an attached cartridge.
-pub fn read(root: &Path) -> OnCartridge {
-    match hokan_disk::read_anchor(root, MAX_ANCHOR_BYTES) {
-        Ok(None) => OnCartridge::None,
-        Ok(Some(b)) => match Anchor::parse(&b) {
-            Ok(a) => OnCartridge::Found(a),
-            Err(e) => OnCartridge::Unreadable(format!("{}: {e}", hokan_disk::ANCHOR_FILE)),
-        },
-        Err(e) => OnCartridge::Unreadable(e.to_string()),
-    }
-}
 
 /// The anchor for `--json` reports: its head, when and where it was
 /// written, and whether the catalog contains it (`null` without a catalog
@@ -51,7 +27,7 @@ pub fn to_json(found: &OnCartridge, cat: Option<&Catalog>) -> Value {
             "medium": a.medium,
             "in_catalog": cat.and_then(|c| c.contains(&a.head()).ok()),
         }),
-        OnCartridge::Unreadable(why) => json!({ "unreadable": why }),
+        OnCartridge::Unreadable(why) => json!({ "unreadable": why.to_string() }),
     }
 }
 
@@ -86,16 +62,5 @@ pub fn describe(ctx: &SiteCtx<'_>, found: &OnCartridge, cat: Option<&Catalog>) -
                 "カタログアンカーを読めません"
             )
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_disk_crate_and_the_catalog_name_the_same_file() {
-        assert_eq!(
-            hokan_disk::ANCHOR_FILE,
-            hokan_catalog::anchor::DISK_ANCHOR_FILE
-        );
     }
 }

@@ -7,6 +7,8 @@
 //! - [`args`]: the command line.
 //! - [`device`]: opening a pool's device (real or simulated), and naming
 //!   what it reports.
+//! - [`failure`]: a disk job's error as the person reads it, and its exit
+//!   code.
 //! - [`job`]: `disk backup`: snapshots copied into the cartridge's own
 //!   repository, then unmount and eject.
 //! - [`manage`]: `disk format|status|eject`.
@@ -22,18 +24,21 @@
 mod anchor;
 pub mod args;
 pub(crate) mod device;
+mod failure;
 mod job;
 mod manage;
 mod restore;
 mod sim;
 
+use hokan_jobs::disk::PoolRef;
 use hokan_offline::Location;
 use hokan_site::{DiskPool, TargetKind};
 
 pub use args::DiskCmd;
+pub(crate) use failure::{disk_failure, disk_job_failure};
 
 use crate::ctx::SiteCtx;
-use crate::exit::{self, Failure};
+use crate::exit::Failure;
 use crate::i18n::{t, Lang};
 use crate::Global;
 
@@ -87,35 +92,15 @@ pub fn run(cmd: DiskCmd, g: &Global, lang: Lang) -> Result<i32, Failure> {
     }
 }
 
+/// The pool as the jobs library takes it.
+fn pool_ref(pool: &Pool) -> PoolRef<'_> {
+    PoolRef {
+        name: &pool.name,
+        conf: &pool.conf,
+    }
+}
+
 /// Where a cartridge the host can use is, for the catalog: online.
 fn attached_location(pool: &Pool, device: &str) -> Location {
     hokan_jobs::disk::attached_location(&pool.conf, device)
-}
-
-/// A device error as a failure: its sentence, and what to do.
-pub(crate) fn disk_failure(lang: Lang, e: &hokan_disk::DiskError) -> Failure {
-    use hokan_disk::DiskError as E;
-    let hint = match e {
-        E::NoCartridge { .. } => t(
-            lang,
-            "insert the cartridge, then run the command again",
-            "カートリッジを挿入してから、もう一度実行してください",
-        ),
-        E::Gone { .. } => t(
-            lang,
-            "the cartridge went away while in use: nothing was recorded as copied, and its repository stays usable; insert it and run the command again",
-            "使用中にカートリッジが外れました。コピーは記録していません。カートリッジのリポジトリはそのまま使えます。挿入して、もう一度実行してください",
-        ),
-        E::Command { .. } => t(
-            lang,
-            "check the device and the command in hokan.toml ([[disk_pool]] *_command), then run again",
-            "装置と hokan.toml のコマンド（[[disk_pool]] の *_command）を確認して、もう一度実行してください",
-        ),
-        _ => t(
-            lang,
-            "check the device and the cartridge, then run the command again",
-            "装置とカートリッジを確認して、もう一度実行してください",
-        ),
-    };
-    Failure::new(exit::ERROR, format!("{e}. {hint}"))
 }

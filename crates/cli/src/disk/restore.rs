@@ -3,14 +3,14 @@
 
 use std::path::PathBuf;
 
-use hokan_disk::{read_label, Cartridge, DiskLabel};
+use hokan_disk::{Cartridge, DiskLabel};
+use hokan_jobs::disk::restore::{self as disk, FromHolders};
 use hokan_offline::MediumId;
 use serde_json::json;
 
 use super::device::{self, medium_of};
 use super::job::{after_job, record, repository_of, Attached};
-use super::manage::pool_media;
-use super::{attached_location, disk_failure, Pool};
+use super::{attached_location, disk_failure, disk_job_failure, Pool};
 use crate::ctx::SiteCtx;
 use crate::exit::{self, Failure};
 use crate::i18n::t;
@@ -23,14 +23,7 @@ fn attach_read(
     dev: &mut dyn hokan_disk::DiskDevice,
     c: &Cartridge,
 ) -> Result<(PathBuf, Option<DiskLabel>), Failure> {
-    let root = dev.attach(c).map_err(|e| disk_failure(l, &e))?;
-    match read_label(&root) {
-        Ok(lb) => Ok((root, lb)),
-        Err(e) => {
-            let _ = dev.detach(&root);
-            Err(disk_failure(l, &e))
-        }
-    }
+    disk::attach_read(dev, c).map_err(|e| disk_job_failure(l, &e))
 }
 
 pub fn restore(
@@ -49,9 +42,9 @@ pub fn restore(
     let mut dev = device::open(ctx, pool, &cat)?;
     let name = dev.name().to_owned();
     let st = dev.status().map_err(|e| disk_failure(l, &e))?;
-    let media = pool_media(ctx, &cat, pool)?;
-    let mut order: Vec<Cartridge> = st.cartridges.clone();
-    order.sort_by_key(|c| st.writable() != Some(c));
+    let fail = |e| disk_job_failure(l, &e);
+    let media = hokan_jobs::disk::status::pool_media(&cat, &pool.name).map_err(fail)?;
+    let order = disk::order(&st);
     let inside: Vec<String> = order
         .iter()
         .map(|c| {
@@ -71,97 +64,31 @@ pub fn restore(
     let mut holders: Vec<MediumId> = Vec::new();
     let mut wanted = String::new();
     if cartridge.is_none() {
-        let snaps = cat.snapshots().map_err(|e| ctx.catalog_failure(&e))?;
-        let copies = cat.copies().map_err(|e| ctx.catalog_failure(&e))?;
-        let rows: Vec<(&hokan_catalog::SnapshotRow, MediumId)> = copies
-            .iter()
-            .filter(|c| c.complete && media.iter().any(|m| m.id == c.medium))
-            .filter_map(|c| {
-                snaps
-                    .iter()
-                    .find(|s| s.id == c.snapshot)
-                    .map(|s| (s, c.medium.clone()))
-            })
-            .collect();
-        let pick = if snapshot == "latest" {
-            rows.iter().map(|r| r.0).max_by_key(|s| s.taken_at)
-        } else {
-            rows.iter()
-                .map(|r| r.0)
-                .find(|s| s.id.as_str().starts_with(snapshot))
-        };
-        if let Some(s) = pick {
-            spec = s.id.to_string();
-            holders = rows
-                .iter()
-                .filter(|r| r.0.id == s.id)
-                .map(|r| r.1.clone())
-                .collect();
-            holders.sort();
-            holders.dedup();
+        if let Some(held) = disk::held(&cat, &media, snapshot).map_err(fail)? {
+            spec = held.snapshot;
+            holders = held.holders;
             wanted = format!(
                 "{} {} {} {}",
                 t(l, "snapshot", "スナップショット"),
                 &spec[..spec.len().min(8)],
                 t(l, "of", "、"),
-                ctx.when(s.taken_at)
+                ctx.when(held.taken_at)
             );
         }
     }
     let mut read = Vec::new();
     // A cartridge the device cannot name (no filesystem label or UUID
     // reported): its label says which it is.
-    let mut by_label = None;
-    if !holders.is_empty()
-        && !order
-            .iter()
-            .any(|c| medium_of(c, &media).is_some_and(|m| holders.contains(&m)))
-    {
-        for c in order.iter().filter(|c| medium_of(c, &media).is_none()) {
-            let (root, lb) = attach_read(l, dev.as_mut(), c)?;
-            match lb {
-                Some(lb)
-                    if lb.pool == pool.name.as_str()
-                        && holders.iter().any(|m| m.as_str() == lb.medium) =>
-                {
-                    by_label = Some((c.clone(), root, lb));
-                    break;
-                }
-                _ => {
-                    let _ = dev.detach(&root);
-                }
-            }
-        }
-    }
-    let chosen: (Cartridge, PathBuf, DiskLabel) = if let Some(found) = by_label {
+    let by_label =
+        disk::by_label(dev.as_mut(), &order, &media, &pool.name, &holders).map_err(fail)?;
+    let chosen: disk::Found = if let Some(found) = by_label {
         found
     } else if !holders.is_empty() {
-        let Some(c) = order
-            .iter()
-            .find(|c| medium_of(c, &media).is_some_and(|m| holders.contains(&m)))
-        else {
-            let who = holders
-                .iter()
-                .map(|m| m.to_string())
-                .collect::<Vec<_>>()
-                .join(t(l, " or ", " または "));
-            return Err(Failure::new(
-                exit::ERROR,
-                match l {
-                    crate::i18n::Lang::Ja => format!(
-                        "{name}: {who} を挿入してください（{wanted} を保持）。{inside_text}。別のカートリッジから復元するには --cartridge NAME を指定してください"
-                    ),
-                    _ => format!(
-                        "{name}: insert {who} (holds {wanted}); {inside_text}. To restore from another cartridge, pass --cartridge NAME"
-                    ),
-                },
-            ));
-        };
-        let (root, lb) = attach_read(l, dev.as_mut(), c)?;
-        match lb {
-            Some(lb) if lb.pool == pool.name.as_str() => (c.clone(), root, lb),
-            _ => {
-                let _ = dev.detach(&root);
+        match disk::from_holders(dev.as_mut(), &order, &media, &pool.name, &holders)
+            .map_err(fail)?
+        {
+            FromHolders::Found(found) => *found,
+            FromHolders::NoPoolLabel => {
                 return Err(Failure::new(
                     exit::ERROR,
                     format!(
@@ -175,48 +102,49 @@ pub fn restore(
                     ),
                 ));
             }
+            _ => {
+                let who = holders
+                    .iter()
+                    .map(|m| m.to_string())
+                    .collect::<Vec<_>>()
+                    .join(t(l, " or ", " または "));
+                return Err(Failure::new(
+                    exit::ERROR,
+                    match l {
+                        crate::i18n::Lang::Ja => format!(
+                            "{name}: {who} を挿入してください（{wanted} を保持）。{inside_text}。別のカートリッジから復元するには --cartridge NAME を指定してください"
+                        ),
+                        _ => format!(
+                            "{name}: insert {who} (holds {wanted}); {inside_text}. To restore from another cartridge, pass --cartridge NAME"
+                        ),
+                    },
+                ));
+            }
         }
     } else {
         // The catalog cannot say (lost, or --cartridge): read what the
         // cartridges inside hold.
-        for c in &order {
-            let (root, lb) = attach_read(l, dev.as_mut(), c)?;
-            let lb = match lb {
-                Some(lb) if lb.pool == pool.name.as_str() => lb,
-                _ => {
-                    let _ = dev.detach(&root);
-                    continue;
-                }
-            };
-            if cartridge.is_some_and(|w| w != lb.medium) {
-                let _ = dev.detach(&root);
-                continue;
-            }
-            let repo = crate::ctx::open_repository(ctx.g, l, &repository_of(&root), &ctx.conf);
-            let list: Vec<(String, String)> =
-                match repo.and_then(|r| r.snapshots().map_err(|e| exit::from_repo(l, &e))) {
-                    Ok((ok, _)) => ok
-                        .iter()
-                        .map(|(id, s)| (id.to_hex(), s.time.clone()))
-                        .collect(),
-                    Err(f) => {
-                        let _ = dev.detach(&root);
-                        return Err(f);
-                    }
-                };
-            let _ = dev.detach(&root);
-            read.push((c.clone(), lb, list));
-        }
-        for (_, lb, list) in &read {
+        read = disk::read_cartridges(dev.as_mut(), &order, &pool.name, cartridge, |repo| {
+            let (ok, _) = crate::ctx::open_repository(ctx.g, l, repo, &ctx.conf)?
+                .snapshots()
+                .map_err(|e| exit::from_repo(l, &e))?;
+            Ok(ok
+                .iter()
+                .map(|(id, s)| (id.to_hex(), s.time.clone()))
+                .collect())
+        })
+        .map_err(fail)??;
+        for r in &read {
             if !ctx.g.json && !ctx.g.quiet {
                 println!(
                     "{} {} {}",
-                    lb.medium,
+                    r.label.medium,
                     t(l, "holds", "が保持するスナップショット:"),
-                    if list.is_empty() {
+                    if r.snapshots.is_empty() {
                         t(l, "no snapshot", "なし").to_owned()
                     } else {
-                        list.iter()
+                        r.snapshots
+                            .iter()
                             .map(|(id, time)| format!("{} ({time})", &id[..8.min(id.len())]))
                             .collect::<Vec<_>>()
                             .join(", ")
@@ -224,17 +152,7 @@ pub fn restore(
                 );
             }
         }
-        let pick = if let Some(w) = cartridge {
-            read.iter().find(|r| r.1.medium == w)
-        } else if snapshot == "latest" {
-            read.iter()
-                .filter(|r| !r.2.is_empty())
-                .max_by(|a, b| a.2.last().map(|x| &x.1).cmp(&b.2.last().map(|x| &x.1)))
-        } else {
-            read.iter()
-                .find(|r| r.2.iter().any(|(id, _)| id.starts_with(snapshot)))
-        };
-        let Some((c, _, _)) = pick else {
+        let Some(r) = disk::pick(&read, cartridge, snapshot) else {
             let what = match cartridge {
                 Some(w) => w.to_owned(),
                 None => format!(
@@ -258,8 +176,8 @@ pub fn restore(
                 },
             ));
         };
-        let (root, lb) = attach_read(l, dev.as_mut(), c)?;
-        (c.clone(), root, lb.expect("read above"))
+        let (root, lb) = attach_read(l, dev.as_mut(), &r.cartridge)?;
+        (r.cartridge.clone(), root, lb.expect("read above"))
     };
     let (cart, root, label) = chosen;
     let a = Attached {
@@ -278,7 +196,7 @@ pub fn restore(
     )?;
     // The catalog anchor is reported, whether or not this catalog holds it
     // (a restore after the catalog was lost or rolled back still reads).
-    let found = super::anchor::read(&a.root);
+    let found = hokan_jobs::disk::anchor::read(&a.root);
     if !ctx.g.json && !ctx.g.quiet {
         println!(
             "{}: {}",
@@ -293,7 +211,7 @@ pub fn restore(
         "cartridges_read".into(),
         json!(read
             .iter()
-            .map(|(_, lb, list)| json!({"medium": lb.medium, "snapshots": list.iter().map(|(id, time)| json!({"id": id, "time": time})).collect::<Vec<_>>()}))
+            .map(|r| json!({"medium": r.label.medium, "snapshots": r.snapshots.iter().map(|(id, time)| json!({"id": id, "time": time})).collect::<Vec<_>>()}))
             .collect::<Vec<_>>()),
     );
     let restored = crate::ctx::restore::restore_from_with(

@@ -113,3 +113,191 @@ pub fn reconcile(
     }
     moves
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::disk::tests::disk_pool;
+    use hokan_disk::Cartridge;
+    use hokan_offline::{Condition, MediumKind, Observation, ObservedBy};
+    use hokan_site::DiskAfterJob;
+    use time::macros::datetime;
+
+    const AT: time::OffsetDateTime = datetime!(2026-11-20 22:00 UTC);
+
+    fn autoloader() -> DiskPool {
+        DiskPool {
+            mode: hokan_site::DiskMode::RdxAutoloader,
+            ..disk_pool(DiskAfterJob::Deactivate)
+        }
+    }
+
+    fn medium(id: &str, at: Option<Location>, by_device: bool) -> MediumRow {
+        MediumRow {
+            id: MediumId::new(id),
+            kind: MediumKind::RdxAutoloader,
+            pool: None,
+            label: None,
+            capacity: None,
+            note: None,
+            condition: Condition::Writable,
+            added_at: AT,
+            location: at.map(|location| Observation {
+                medium: MediumId::new(id),
+                at: AT,
+                location,
+                by: if by_device {
+                    ObservedBy::Device {
+                        device: DeviceId::new("rdx0"),
+                    }
+                } else {
+                    ObservedBy::Person {
+                        person: "Sato".into(),
+                    }
+                },
+                note: None,
+            }),
+            copies: 0,
+        }
+    }
+
+    fn cart(label: &str, place: Place) -> Cartridge {
+        Cartridge {
+            place,
+            device: None,
+            uuid: None,
+            fs_label: Some(label.into()),
+            mounted_at: None,
+        }
+    }
+
+    fn slot(slot: u32, active: bool) -> Place {
+        Place::Slot { slot, active }
+    }
+
+    #[test]
+    fn where_a_reported_cartridge_is_follows_the_pool_and_the_slot() {
+        let drive = disk_pool(DiskAfterJob::Eject);
+        assert_eq!(
+            reported_location(&drive, "rdx0", &Place::Drive),
+            Location::InDrive {
+                drive: DeviceId::new("rdx0")
+            }
+        );
+        let al = autoloader();
+        assert_eq!(
+            reported_location(&al, "rdx0", &slot(2, true)),
+            Location::ActiveSlot {
+                autoloader: DeviceId::new("rdx0")
+            }
+        );
+        assert_eq!(
+            reported_location(&al, "rdx0", &slot(2, false)),
+            Location::InactiveSlot {
+                autoloader: DeviceId::new("rdx0"),
+                slot: Some(2)
+            }
+        );
+        let usb = DiskPool {
+            mode: hokan_site::DiskMode::RemovableDisk,
+            ..disk_pool(DiskAfterJob::Unmount)
+        };
+        let here = reported_location(&usb, "usb0", &Place::Drive);
+        assert_eq!(
+            here,
+            Location::Connected {
+                host: Some("usb0".into())
+            }
+        );
+        assert!(inside(&here, "usb0"));
+        assert!(!inside(&here, "usb1"));
+        assert!(!inside(&Location::Ejected { drive: None }, "usb0"));
+    }
+
+    #[test]
+    fn only_the_pools_cartridges_are_placed_and_only_changes_are_moves() {
+        let al = autoloader();
+        let st = Status {
+            cartridges: vec![
+                cart("RDX-1", slot(1, true)),
+                cart("RDX-2", slot(2, false)),
+                cart("STRANGER", slot(3, false)),
+            ],
+            slots: Vec::new(),
+        };
+        let active = Location::ActiveSlot {
+            autoloader: DeviceId::new("rdx0"),
+        };
+        let media = vec![
+            medium("RDX-1", Some(active.clone()), true),
+            medium("RDX-2", None, false),
+        ];
+        let seen = places(&al, "rdx0", &st, &media);
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        // RDX-1 is recorded where it is: no move; RDX-2 is new in slot 2.
+        let moves = reconcile(&al, "rdx0", &st, &media, &HashMap::new());
+        assert_eq!(
+            moves,
+            vec![(
+                MediumId::new("RDX-2"),
+                Location::InactiveSlot {
+                    autoloader: DeviceId::new("rdx0"),
+                    slot: Some(2)
+                }
+            )]
+        );
+    }
+
+    #[test]
+    fn a_cartridge_no_longer_reported_has_left_the_device() {
+        let al = autoloader();
+        let st = Status::default();
+        let media = vec![
+            // Recorded in a slot of this autoloader: exported.
+            medium(
+                "RDX-1",
+                Some(Location::InactiveSlot {
+                    autoloader: DeviceId::new("rdx0"),
+                    slot: Some(1),
+                }),
+                true,
+            ),
+            // In another device: not this device's business.
+            medium(
+                "RDX-2",
+                Some(Location::InDrive {
+                    drive: DeviceId::new("rdx9"),
+                }),
+                true,
+            ),
+            // A person recorded it on a shelf, but the device last saw it
+            // in its drive: it has left the drive.
+            medium("RDX-3", Some(Location::Ejected { drive: None }), false),
+        ];
+        let mut last = HashMap::new();
+        last.insert(
+            MediumId::new("RDX-3"),
+            Location::InDrive {
+                drive: DeviceId::new("rdx0"),
+            },
+        );
+        let moves = reconcile(&al, "rdx0", &st, &media, &last);
+        assert_eq!(
+            moves,
+            vec![
+                (
+                    MediumId::new("RDX-1"),
+                    Location::Exported {
+                        changer: DeviceId::new("rdx0")
+                    }
+                ),
+                (
+                    MediumId::new("RDX-3"),
+                    Location::Ejected {
+                        drive: Some(DeviceId::new("rdx0"))
+                    }
+                ),
+            ]
+        );
+    }
+}

@@ -8,23 +8,33 @@
 //!
 //! Nothing here prints: a refused cartridge is a [`Refusal`] inside
 //! [`JobError::CartridgeRefused`], with the data the sentence needs.
+//!
+//! - [`anchor`]: the catalog anchor on a cartridge, checked, written, read.
+//! - [`device`]: opening a pool's device (real or SIMULATED).
+//! - [`format`](mod@format): `disk format`.
+//! - [`inventory`]: what a device's report means for the catalog.
+//! - [`restore`]: which cartridge holds the snapshot a restore wants.
+//! - [`status`]: `disk status` and `disk eject`.
+//! - the backup job itself: [`backup`], [`write_copy`], [`record_copies`].
 
+pub mod anchor;
+mod backup;
+pub mod device;
+pub mod format;
 pub mod inventory;
+pub mod restore;
+pub mod status;
+
+pub use anchor::{check_anchor, write_anchor, AnchorProblem};
+pub use backup::{backup, record_copies, write_copy, BackupJob, DiskBackup};
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
-use hokan_catalog::anchor::{Anchor, AnchorError, MAX_ANCHOR_BYTES};
 use hokan_catalog::{Catalog, Event, MediumRow};
 use hokan_disk::{read_label, Cartridge, DiskDevice, DiskError, Place, REPOSITORY_DIR};
-use hokan_format::Id;
-use hokan_offline::{DeviceId, Location, MediumId, ObservedBy, PoolName, SnapshotId};
-use hokan_repo::copy::{CopyObject, CopyPlan};
-use hokan_repo::Repository;
+use hokan_offline::{DeviceId, Location, MediumId, ObservedBy, PoolName};
 use hokan_site::{DiskAfterJob, DiskMode, DiskPool};
-use hokan_store::LocalStore;
 
-use crate::copy::{copy_plan, verify_copy, CopyOptions, CopyProgress, CopyStats, Outcome};
 use crate::rotation::Tonight;
 use crate::{Clock, JobError};
 
@@ -289,262 +299,6 @@ pub fn repository_of(root: &Path) -> PathBuf {
     root.join(REPOSITORY_DIR)
 }
 
-/// The caller's progress handle, and the device told of each object
-/// written (a simulated cartridge can be pulled out in the middle).
-struct DeviceProgress<'a> {
-    inner: &'a dyn CopyProgress,
-    dev: Mutex<&'a mut dyn DiskDevice>,
-    root: &'a Path,
-}
-
-impl CopyProgress for DeviceProgress<'_> {
-    fn copied(&self, obj: &CopyObject, outcome: Outcome) -> Result<(), JobError> {
-        if outcome == Outcome::Written {
-            self.dev
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .written(self.root, obj.size)
-                .map_err(JobError::Disk)?;
-        }
-        self.inner.copied(obj, outcome)
-    }
-}
-
-/// Copy `plan` into the repository of the attached cartridge (see
-/// [`copy_plan`]: resumable, snapshots last), make it durable, and with
-/// `verify` read every object back.
-///
-/// A failed write is [`JobError::CartridgeWrite`] (whether the cartridge
-/// went away is judged before it is detached); a read-back that differs is
-/// [`JobError::ReadBackDiffers`]. After a failed copy or read-back the
-/// cartridge is detached; nothing is recorded either way (the caller
-/// records the copy once this returned `Ok`).
-pub fn write_copy(
-    repo: &Repository,
-    plan: &CopyPlan,
-    dev: &mut dyn DiskDevice,
-    a: &Attached,
-    verify: bool,
-    progress: &dyn CopyProgress,
-) -> Result<CopyStats, JobError> {
-    let store = LocalStore::new(repository_of(&a.root));
-    let copied = {
-        let hook = DeviceProgress {
-            inner: progress,
-            dev: Mutex::new(&mut *dev),
-            root: &a.root,
-        };
-        copy_plan(repo, plan, &store, &CopyOptions::default(), &hook)
-    };
-    let stats = match copied {
-        Ok(s) => s,
-        Err(e) => {
-            let e = match e {
-                JobError::Destination(source) => JobError::CartridgeWrite {
-                    medium: a.medium.clone(),
-                    gone: !a.root.exists(),
-                    source,
-                },
-                e => e,
-            };
-            let _ = dev.detach(&a.root);
-            return Err(e);
-        }
-    };
-    dev.sync(&a.root).map_err(JobError::Disk)?;
-    if verify {
-        if let Err(e) = verify_copy(repo, plan, &store) {
-            let _ = dev.detach(&a.root);
-            return Err(match e {
-                JobError::ReadBackDiffers { path, .. } => JobError::ReadBackDiffers {
-                    medium: Some(a.medium.clone()),
-                    path,
-                },
-                e => e,
-            });
-        }
-    }
-    Ok(stats)
-}
-
-/// Record the copies of `ids` on `medium` (and, when `verified`, that they
-/// were read back), all at one instant.
-pub fn record_copies(
-    cat: &mut Catalog,
-    clock: &Clock,
-    actor: &str,
-    ids: &[Id],
-    medium: &MediumId,
-    verified: bool,
-) -> Result<(), JobError> {
-    let at = clock.at();
-    let mut events = Vec::new();
-    for id in ids {
-        let snapshot = SnapshotId::new(id.to_hex());
-        events.push(Event::CopyRecorded {
-            snapshot: snapshot.clone(),
-            medium: medium.clone(),
-            since: at,
-            complete: true,
-            with: Vec::new(),
-        });
-        if verified {
-            events.push(Event::CopyVerified {
-                snapshot,
-                medium: medium.clone(),
-                at,
-                ok: true,
-                detail: Some("read back after writing".into()),
-            });
-        }
-    }
-    cat.record_all(at, actor, events)?;
-    Ok(())
-}
-
-/// Why the catalog anchor on a cartridge cannot be read.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum AnchorProblem {
-    /// Reading the file failed (or it is too large, or not a file).
-    #[error(transparent)]
-    Read(DiskError),
-    /// The file is not an anchor (damaged, a newer format).
-    #[error("{file}: {0}", file = hokan_disk::ANCHOR_FILE)]
-    Parse(AnchorError),
-}
-
-/// Before anything is written to the cartridge of `medium` attached at
-/// `root`: the catalog must contain the head its anchor names, or the
-/// catalog was rolled back since the cartridge was last written (and
-/// writing now would cover that): [`JobError::CatalogRolledBack`]. The
-/// anchor found, if any.
-pub fn check_anchor(cat: &Catalog, medium: &str, root: &Path) -> Result<Option<Anchor>, JobError> {
-    let unreadable = |source| JobError::AnchorUnreadable {
-        medium: MediumId::new(medium),
-        source,
-    };
-    let bytes = match hokan_disk::read_anchor(root, MAX_ANCHOR_BYTES) {
-        Ok(None) => return Ok(None),
-        Ok(Some(b)) => b,
-        Err(e) => return Err(unreadable(AnchorProblem::Read(e))),
-    };
-    let anchor = Anchor::parse(&bytes).map_err(|e| unreadable(AnchorProblem::Parse(e)))?;
-    match cat.check_anchor(medium, &anchor)? {
-        Ok(()) => Ok(Some(anchor)),
-        Err(rolled_back) => Err(JobError::CatalogRolledBack(rolled_back)),
-    }
-}
-
-/// Write the catalog's head as the anchor of the cartridge of `medium`
-/// attached at `root` (site `site`, at `at`).
-pub fn write_anchor(
-    cat: &Catalog,
-    site: &str,
-    medium: &str,
-    root: &Path,
-    at: time::OffsetDateTime,
-) -> Result<Anchor, JobError> {
-    let head = cat.head()?;
-    let anchor = Anchor::new(site, &head, medium, at);
-    hokan_disk::write_anchor(root, &anchor.to_bytes()).map_err(|source| JobError::AnchorWrite {
-        medium: MediumId::new(medium),
-        source,
-    })?;
-    Ok(anchor)
-}
-
-/// A disk backup job: what to copy, where, and how.
-#[derive(Clone, Copy, Debug)]
-pub struct BackupJob<'a> {
-    /// The pool.
-    pub pool: PoolRef<'a>,
-    /// Tonight's cartridge by the rotation (not [`Tonight::NoneToday`]:
-    /// there is no job then).
-    pub want: &'a Tonight,
-    /// The snapshots copied.
-    pub snapshots: &'a [Id],
-    /// Their copy plan.
-    pub plan: &'a CopyPlan,
-    /// Read every object back after writing.
-    pub verify: bool,
-    /// The site's name, carried by the anchor.
-    pub site: &'a str,
-    /// The actor recorded on the job's events.
-    pub actor: &'a str,
-}
-
-/// What a disk backup job did.
-#[derive(Clone, Debug)]
-pub struct DiskBackup {
-    /// The cartridge written.
-    pub medium: MediumId,
-    /// What the copy wrote.
-    pub copy: CopyStats,
-    /// Whether every object was read back.
-    pub verified: bool,
-    /// The anchor written on the cartridge.
-    pub anchor: Anchor,
-    /// The anchor the cartridge carried before.
-    pub previous_anchor: Option<Anchor>,
-    /// Where the cartridge went.
-    pub put_away: PutAway,
-}
-
-/// A disk backup job after the plan: attach tonight's cartridge (checking
-/// its label), check its anchor against the catalog, copy (and with
-/// `verify` read back), record the copies, write the catalog's new head as
-/// the anchor, and put the cartridge away as the pool says.
-///
-/// The copies are recorded before the eject, which may fail
-/// ([`JobError::EjectFailed`]: the copies stay recorded, the cartridge
-/// online). On any failure before that, nothing is recorded and the
-/// cartridge is detached. `progress` is told of each object copied.
-pub fn backup(
-    repo: &Repository,
-    cat: &mut Catalog,
-    dev: &mut dyn DiskDevice,
-    clock: &Clock,
-    job: &BackupJob<'_>,
-    progress: &dyn CopyProgress,
-) -> Result<DiskBackup, JobError> {
-    let a = attach_cartridge(dev, cat, clock, job.pool, job.want, job.actor, true)?;
-    let previous_anchor = match check_anchor(cat, a.medium.as_str(), &a.root) {
-        Ok(p) => p,
-        Err(e) => {
-            let _ = dev.detach(&a.root);
-            return Err(e);
-        }
-    };
-    let copy = write_copy(repo, job.plan, dev, &a, job.verify, progress)?;
-    // The copy is on the cartridge: record it before the eject, which may
-    // fail.
-    record_copies(cat, clock, job.actor, job.snapshots, &a.medium, job.verify)?;
-    // The head, copies included, goes on the cartridge before it is put
-    // away: a catalog rolled back to before this job will not contain it.
-    let anchor =
-        write_anchor(cat, job.site, a.medium.as_str(), &a.root, clock.at()).and_then(|an| {
-            dev.sync(&a.root).map_err(JobError::Disk)?;
-            Ok(an)
-        });
-    let anchor = match anchor {
-        Ok(an) => an,
-        Err(e) => {
-            let _ = dev.detach(&a.root);
-            return Err(e);
-        }
-    };
-    let put_away = after_job(dev, cat, clock, job.pool, &a, job.actor)?;
-    Ok(DiskBackup {
-        medium: a.medium,
-        copy,
-        verified: job.verify,
-        anchor,
-        previous_anchor,
-        put_away,
-    })
-}
-
 /// Where [`after_job`] put the cartridge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PutAway {
@@ -613,15 +367,16 @@ pub fn after_job(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::copy::{snapshots_to_copy, NoCopyProgress};
     use crate::test_repo::{backup, new_repo};
     use hokan_disk::virt::{Shape, Sim};
     use hokan_repo::store::StoreError;
+    use hokan_store::LocalStore;
 
     /// A simulated drive holding cartridge `RDX-1`, attached.
-    fn attached(dir: &Path) -> (Sim, Box<dyn DiskDevice>, Attached) {
+    pub(crate) fn attached(dir: &Path) -> (Sim, Box<dyn DiskDevice>, Attached) {
         let sim = Sim::create(&dir.join("sim"), "rdx0", Shape::Drive).unwrap();
         sim.insert("RDX-1", None).unwrap();
         let mut dev: Box<dyn DiskDevice> = Box::new(sim.device().unwrap());
@@ -678,7 +433,7 @@ mod tests {
         }
     }
 
-    fn disk_pool(after_job: DiskAfterJob) -> DiskPool {
+    pub(crate) fn disk_pool(after_job: DiskAfterJob) -> DiskPool {
         DiskPool {
             mode: DiskMode::RdxSingleDrive,
             mount_point: None,
