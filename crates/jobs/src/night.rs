@@ -9,17 +9,30 @@
 //!
 //! [`plan`] is pure: the same site, history and instant give the same
 //! steps, so `run --dry-run`, `status`, the daemon and the dashboard show
-//! what the night will do. Running the steps and judging the site are the
-//! caller's.
+//! what the night will do.
+//!
+//! [`run`] runs a plan: every due step through a [`StepRunner`] (the
+//! binary's runs each as a child process, so a step that panics or hangs
+//! cannot take the night down; a dashboard may run them in-process), a
+//! failed step never stopping the others, then the verdict, then one
+//! `job-finished {job: "night"}` record in the catalog (docs/night.md). The
+//! notices it is worth are [`NightRecord::failed_steps`] and
+//! [`NightRecord::problems`] handed to [`crate::notices::after_night`].
 
 use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
 
-use hokan_catalog::Catalog;
-use hokan_offline::MediumId;
+use hokan_catalog::{Catalog, Event};
+use hokan_offline::{MediumId, Problem};
 use hokan_site::calendar::due;
 use hokan_site::{Site, TargetKind};
+use serde::Serialize;
+use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, Time};
 
+use crate::notices::FailedStep;
 use crate::JobError;
 
 /// What a step does.
@@ -234,6 +247,163 @@ impl Outcome {
     }
 }
 
+/// How a step that ran ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepOutcome {
+    /// It did all it had to.
+    Ok,
+    /// It did part (a partial backup, some copies).
+    Partial,
+    /// It failed.
+    Failed,
+}
+
+/// What a [`StepRunner`] reports of one step (or of the verdict).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepReport {
+    /// How it ended.
+    pub outcome: StepOutcome,
+    /// Its exit status, as `hokan` would exit (0 ok, 3 partial, 9 not
+    /// compliant, 12 untrusted…; -1 when it could not run at all).
+    pub exit_code: i32,
+    /// How long it took.
+    pub seconds: f64,
+    /// Its report, as the command's `--json` prints it (`null` when none).
+    pub report: Value,
+    /// The last lines it said on standard error (at most 20).
+    pub said: Vec<String>,
+}
+
+/// Runs the night's steps for [`run`].
+pub trait StepRunner {
+    /// The step as the hokan command line (after `hokan`) that runs it,
+    /// for the record.
+    fn command(&self, step: &Step) -> Vec<String>;
+    /// Run one due step.
+    fn run(&self, step: &Step) -> StepReport;
+    /// Judge the site after the steps (`hokan status --json`'s report).
+    fn verdict(&self) -> StepReport;
+    /// Why a skipped step is skipped, for the record.
+    fn why_not(&self, skip: &Skip) -> String;
+}
+
+/// A night as it was recorded.
+#[derive(Clone, Debug)]
+pub struct NightRecord {
+    /// How it went.
+    pub outcome: Outcome,
+    /// Steps that ran.
+    pub ran: usize,
+    /// Steps that ran and did not end ok.
+    pub failed: usize,
+    /// The failed steps, for the notices.
+    pub failed_steps: Vec<FailedStep>,
+    /// The verdict after the night.
+    pub verdict: StepReport,
+    /// The verdict's problems, when its report has them.
+    pub problems: Option<Vec<Problem>>,
+    /// When it ended (started + measured time, verdict included).
+    pub finished_at: OffsetDateTime,
+    /// The record's `detail` (docs/night.md).
+    pub detail: Value,
+}
+
+/// The actor of the night's record.
+pub const ACTOR: &str = "run";
+
+/// Run `steps` as the night that started at `started_at` (in the site's
+/// offset): each due step through `runner` (one failing does not stop the
+/// others), the verdict, and the night's record in the catalog at
+/// `catalog`. An error only when the record cannot be written; the steps'
+/// failures are in the [`NightRecord`].
+pub fn run(
+    catalog: &Path,
+    site: &Site,
+    steps: &[Step],
+    started_at: OffsetDateTime,
+    runner: &dyn StepRunner,
+) -> Result<NightRecord, JobError> {
+    let whole_night = Instant::now();
+    let mut results = Vec::new();
+    let mut failed_steps = Vec::new();
+    let mut ran = 0;
+    for step in steps {
+        let args = runner.command(step);
+        if let Some(skip) = &step.skip {
+            results.push(json!({
+                "args": args, "target": step.target, "outcome": "skipped",
+                "why": runner.why_not(skip),
+            }));
+            continue;
+        }
+        ran += 1;
+        let r = runner.run(step);
+        if r.outcome != StepOutcome::Ok {
+            failed_steps.push(FailedStep {
+                what: args.join(" "),
+                exit_code: r.exit_code,
+                said: r.said.last().cloned(),
+            });
+        }
+        results.push(json!({
+            "args": args, "target": step.target, "outcome": r.outcome,
+            "exit_code": r.exit_code, "seconds": r.seconds, "report": r.report,
+            "stderr_tail": r.said,
+        }));
+    }
+    let verdict = runner.verdict();
+    let v = &verdict.report;
+    let failed = failed_steps.len();
+    let outcome = Outcome::of(ran, failed);
+    // Measured, not summed from the steps: the verdict's time counts too.
+    let finished_at = started_at + whole_night.elapsed();
+    let detail = json!({
+        "started_at": started_at.format(&Rfc3339).unwrap_or_default(),
+        "steps": results,
+        "status_exit_code": verdict.exit_code,
+        "status_stderr_tail": verdict.said,
+        "compliant": v["compliant"],
+        "trusted": v["trusted"],
+        "anchor_notes": v["anchor_notes"],
+        // Why the site could not be judged, when it could not.
+        "untrusted_because": if v["trusted"] == false {
+            v["evaluation"]["problems"].clone()
+        } else {
+            Value::Null
+        },
+    });
+    let mut cat = Catalog::open(catalog).map_err(JobError::Catalog)?;
+    cat.record(
+        finished_at,
+        ACTOR,
+        Event::JobFinished {
+            job: "night".into(),
+            target: if site.name().is_empty() {
+                "site".into()
+            } else {
+                site.name().to_owned()
+            },
+            started_at,
+            finished_at,
+            outcome: outcome.as_str().into(),
+            detail: detail.clone(),
+        },
+    )
+    .map_err(JobError::Catalog)?;
+    let problems = serde_json::from_value(v["evaluation"]["problems"].clone()).ok();
+    Ok(NightRecord {
+        outcome,
+        ran,
+        failed,
+        failed_steps,
+        verdict,
+        problems,
+        finished_at,
+        detail,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,5 +549,105 @@ retention = "30d"
         };
         assert_eq!(coming_night(&s, &h, now), now);
         assert_eq!(next_night(&s, now), datetime!(2026-11-26 22:00 UTC));
+    }
+
+    struct Scripted {
+        fail: StepKind,
+    }
+
+    impl StepRunner for Scripted {
+        fn command(&self, step: &Step) -> Vec<String> {
+            vec![format!("{:?}", step.kind)]
+        }
+        fn run(&self, step: &Step) -> StepReport {
+            let bad = step.kind == self.fail;
+            StepReport {
+                outcome: if bad {
+                    StepOutcome::Failed
+                } else {
+                    StepOutcome::Ok
+                },
+                exit_code: if bad { 13 } else { 0 },
+                seconds: 0.1,
+                report: Value::Null,
+                said: if bad {
+                    vec!["first".into(), "the drive is offline".into()]
+                } else {
+                    vec![]
+                },
+            }
+        }
+        fn verdict(&self) -> StepReport {
+            StepReport {
+                outcome: StepOutcome::Ok,
+                exit_code: 0,
+                seconds: 0.1,
+                report: json!({"compliant": true, "trusted": true, "evaluation": {"problems": []}}),
+                said: vec![],
+            }
+        }
+        fn why_not(&self, _skip: &Skip) -> String {
+            "not due".into()
+        }
+    }
+
+    #[test]
+    fn a_failed_step_leaves_the_others_run_and_the_night_partial_in_the_catalog() {
+        let site = site(TARGETS);
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = dir.path().join("catalog.db");
+        let steps = plan(&site, &History::default(), datetime!(2026-11-27 22:00 UTC));
+        assert!(steps.iter().all(Step::due), "Friday: all due");
+        let runner = Scripted {
+            fail: StepKind::TapeBackup,
+        };
+        let started = datetime!(2026-11-27 22:00 +09:00);
+        let night = run(&catalog, &site, &steps, started, &runner).unwrap();
+        assert_eq!(
+            (night.outcome, night.ran, night.failed),
+            (Outcome::Partial, 4, 1)
+        );
+        assert_eq!(night.failed_steps[0].what, "TapeBackup");
+        assert_eq!(
+            night.failed_steps[0].said.as_deref(),
+            Some("the drive is offline")
+        );
+        assert_eq!(night.problems, Some(Vec::new()));
+        let outcomes: Vec<&str> = night.detail["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["outcome"].as_str().unwrap())
+            .collect();
+        assert_eq!(outcomes, ["ok", "failed", "ok", "ok"]);
+        // One record in the catalog, which verifies.
+        let cat = Catalog::open_existing(&catalog).unwrap();
+        let jobs = cat.jobs(10).unwrap();
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(
+            (jobs[0].job.as_str(), jobs[0].outcome.as_str()),
+            ("night", "partial")
+        );
+        assert_eq!(jobs[0].started_at, started);
+        assert!(cat.verify(None).unwrap().problems.is_empty());
+    }
+
+    #[test]
+    fn a_night_whose_every_step_fails_is_failed() {
+        let site = site("");
+        let dir = tempfile::tempdir().unwrap();
+        let steps = plan(&site, &History::default(), datetime!(2026-11-27 22:00 UTC));
+        let runner = Scripted {
+            fail: StepKind::Backup,
+        };
+        let night = run(
+            &dir.path().join("c.db"),
+            &site,
+            &steps,
+            datetime!(2026-11-27 22:00 UTC),
+            &runner,
+        )
+        .unwrap();
+        assert_eq!(night.outcome, Outcome::Failed);
     }
 }

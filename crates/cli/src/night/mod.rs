@@ -16,10 +16,10 @@ use std::path::Path;
 use std::process::Command as Process;
 use std::time::Instant;
 
-use hokan_catalog::Event;
-use hokan_jobs::night::{Outcome, Skip, Step, StepKind};
-use hokan_jobs::notices::{after_night, FailedStep, NextMedium, NightEnd};
-use hokan_offline::Problem;
+use hokan_jobs::night::{
+    NightRecord, Outcome, Skip, Step, StepKind, StepOutcome, StepReport, StepRunner,
+};
+use hokan_jobs::notices::{after_night, NextMedium, NightEnd};
 use hokan_site::Site;
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
@@ -32,8 +32,6 @@ use crate::i18n::t;
 mod plan;
 
 pub use plan::*;
-
-const ACTOR: &str = "run";
 
 /// A step as the hokan command line (after `hokan`) that runs it.
 pub fn args(step: &Step) -> Vec<String> {
@@ -114,143 +112,43 @@ pub fn run(ctx: &SiteCtx<'_>, dry_run: bool) -> Result<i32, Failure> {
     Ok(code)
 }
 
-/// Run `steps` as the night at `ctx.now`: each due step, the verdict, the
-/// job record, the notices. Prints its text (not its JSON, which it
-/// returns) unless `--json`.
+/// Run `steps` as the night at `ctx.now` ([`hokan_jobs::night::run`], each
+/// step a child process): each due step, the verdict, the job record, the
+/// notices. Prints its text (not its JSON, which it returns) unless
+/// `--json`.
 pub fn night(ctx: &SiteCtx<'_>, site: &Site, steps: &[Step]) -> Result<(i32, Value), Failure> {
     let l = ctx.lang;
-    let started_at = ctx.now;
     let exe = std::env::current_exe().map_err(|e| Failure::new(exit::ERROR, e.to_string()))?;
-    let whole_night = Instant::now();
-    let mut results = Vec::new();
-    for step in steps {
-        let step_args = args(step);
-        if let Some(skip) = &step.skip {
-            results.push(json!({
-                "args": step_args, "target": step.target, "outcome": "skipped",
-                "why": why_not(crate::i18n::Lang::En, skip),
-            }));
-            continue;
-        }
-        if !ctx.g.json && !ctx.g.quiet {
-            eprintln!("== hokan {}", step_args.join(" "));
-        }
-        let clock = Instant::now();
-        let out = child(&exe, ctx, &step_args).output();
-        let secs = clock.elapsed().as_secs_f64();
-        let (code, report, stderr) = match out {
-            Ok(o) => (
-                o.status.code().unwrap_or(-1),
-                serde_json::from_slice::<Value>(&o.stdout).unwrap_or(Value::Null),
-                String::from_utf8_lossy(&o.stderr).into_owned(),
-            ),
-            Err(e) => (-1, Value::Null, e.to_string()),
-        };
-        let outcome = match code {
-            0 => "ok",
-            exit::PARTIAL => "partial",
-            _ => "failed",
-        };
-        let tail = tail(&stderr);
-        if !ctx.g.json && !ctx.g.quiet {
-            eprintln!(
-                "   {} (exit {code}, {secs:.1} s)",
-                crate::site::catalog::outcome_word(l, outcome)
-            );
-        }
-        if code != 0 && !ctx.g.json {
-            for line in &tail {
-                eprintln!("   {line}");
-            }
-        }
-        results.push(json!({
-            "args": step_args, "target": step.target, "outcome": outcome,
-            "exit_code": code, "seconds": secs, "report": report, "stderr_tail": tail,
-        }));
-    }
-    // The site's verdict after the night.
-    let status = child(&exe, ctx, &["status".to_owned()]).output();
-    let (status_code, verdict, status_tail) = match status {
-        Ok(o) => (
-            o.status.code().unwrap_or(-1),
-            serde_json::from_slice::<Value>(&o.stdout).unwrap_or(Value::Null),
-            tail(&String::from_utf8_lossy(&o.stderr)),
-        ),
-        Err(e) => (-1, Value::Null, vec![e.to_string()]),
-    };
-    let ran: Vec<&Value> = results
-        .iter()
-        .filter(|r| r["outcome"] != "skipped")
-        .collect();
-    let failed = ran.iter().filter(|r| r["outcome"] != "ok").count();
-    let outcome = Outcome::of(ran.len(), failed).as_str();
-    // Measured, not summed from the steps: the verdict's time counts too.
-    let finished_at = started_at + whole_night.elapsed();
-    let detail = json!({
-        "started_at": started_at.format(&Rfc3339).unwrap_or_default(),
-        "steps": results,
-        "status_exit_code": status_code,
-        "status_stderr_tail": status_tail,
-        "compliant": verdict["compliant"],
-        "trusted": verdict["trusted"],
-        "anchor_notes": verdict["anchor_notes"],
-        // Why the site could not be judged, when it could not.
-        "untrusted_because": if verdict["trusted"] == false {
-            verdict["evaluation"]["problems"].clone()
-        } else {
-            Value::Null
-        },
-    });
-    let mut cat = ctx.catalog()?;
-    cat.record(
-        finished_at,
-        ACTOR,
-        Event::JobFinished {
-            job: "night".into(),
-            target: if site.name().is_empty() {
-                "site".into()
-            } else {
-                site.name().to_owned()
-            },
-            started_at,
-            finished_at,
-            outcome: outcome.into(),
-            detail: detail.clone(),
-        },
-    )
-    .map_err(|e| ctx.catalog_failure(&e))?;
-    let notices = tell(
-        ctx,
-        site,
-        &results,
-        failed == ran.len() && failed > 0,
-        &verdict,
-        finished_at,
-    );
-    let code = match outcome {
-        "ok" => status_code,
-        "partial" => exit::PARTIAL,
+    let runner = Children { ctx, exe };
+    let record = hokan_jobs::night::run(&ctx.catalog_path()?, site, steps, ctx.now, &runner)
+        .map_err(|e| crate::job_error::failure(l, &e))?;
+    let notices = tell(ctx, site, &record);
+    let outcome = record.outcome.as_str();
+    let code = match record.outcome {
+        Outcome::Ok => record.verdict.exit_code,
+        Outcome::Partial => exit::PARTIAL,
         _ => exit::ERROR,
     };
     let summary =
-        json!({"outcome": outcome, "exit_code": code, "night": detail, "notices": notices});
+        json!({"outcome": outcome, "exit_code": code, "night": record.detail, "notices": notices});
     if !ctx.g.json {
-        let (en, ja) = match outcome {
-            "ok" => ("every step succeeded", "すべての手順が成功しました"),
-            "partial" => (
+        let (en, ja) = match record.outcome {
+            Outcome::Ok => ("every step succeeded", "すべての手順が成功しました"),
+            Outcome::Partial => (
                 "some steps failed (see above); the others are done",
                 "一部の手順が失敗しました（上記参照）。他の手順は完了しています",
             ),
             _ => ("every step failed", "すべての手順が失敗しました"),
         };
         println!(
-            "{}: {} ({failed}/{} {})",
+            "{}: {} ({}/{} {})",
             t(l, "night", "夜間ジョブ"),
             t(l, en, ja),
-            ran.len(),
+            record.failed,
+            record.ran,
             t(l, "failed", "失敗")
         );
-        let c = match &verdict["compliant"] {
+        let c = match &record.verdict.report["compliant"] {
             Value::Bool(true) => t(l, "compliant", "適合"),
             Value::Bool(false) => t(
                 l,
@@ -271,47 +169,98 @@ pub fn night(ctx: &SiteCtx<'_>, site: &Site, steps: &[Step]) -> Result<(i32, Val
     Ok((code, summary))
 }
 
+/// The night's steps as child `hokan --json -q …` processes of this binary:
+/// a step that fails, panics or hangs cannot take the night down, and its
+/// JSON report lands in the record as it is.
+struct Children<'a, 'g> {
+    ctx: &'a SiteCtx<'g>,
+    exe: std::path::PathBuf,
+}
+
+impl Children<'_, '_> {
+    fn spawn(&self, args: &[String]) -> StepReport {
+        let clock = Instant::now();
+        let out = child(&self.exe, self.ctx, args).output();
+        let seconds = clock.elapsed().as_secs_f64();
+        let (exit_code, report, stderr) = match out {
+            Ok(o) => (
+                o.status.code().unwrap_or(-1),
+                serde_json::from_slice::<Value>(&o.stdout).unwrap_or(Value::Null),
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            ),
+            Err(e) => (-1, Value::Null, e.to_string()),
+        };
+        let outcome = match exit_code {
+            0 => StepOutcome::Ok,
+            exit::PARTIAL => StepOutcome::Partial,
+            _ => StepOutcome::Failed,
+        };
+        StepReport {
+            outcome,
+            exit_code,
+            seconds,
+            report,
+            said: tail(&stderr),
+        }
+    }
+}
+
+impl StepRunner for Children<'_, '_> {
+    fn command(&self, step: &Step) -> Vec<String> {
+        args(step)
+    }
+
+    fn run(&self, step: &Step) -> StepReport {
+        let (l, g) = (self.ctx.lang, self.ctx.g);
+        let args = args(step);
+        if !g.json && !g.quiet {
+            eprintln!("== hokan {}", args.join(" "));
+        }
+        let r = self.spawn(&args);
+        if !g.json && !g.quiet {
+            let word = match r.outcome {
+                StepOutcome::Ok => "ok",
+                StepOutcome::Partial => "partial",
+                _ => "failed",
+            };
+            eprintln!(
+                "   {} (exit {}, {:.1} s)",
+                crate::site::catalog::outcome_word(l, word),
+                r.exit_code,
+                r.seconds
+            );
+        }
+        if r.exit_code != 0 && !g.json {
+            for line in &r.said {
+                eprintln!("   {line}");
+            }
+        }
+        r
+    }
+
+    fn verdict(&self) -> StepReport {
+        self.spawn(&["status".to_owned()])
+    }
+
+    fn why_not(&self, skip: &Skip) -> String {
+        why_not(crate::i18n::Lang::En, skip)
+    }
+}
+
 /// Queue the notices the night is worth (failed steps, the verdict's
 /// problems, the next night's cartridge) for every `[[notify]]` target and
 /// send what is due now; what cannot be sent stays in the outbox for the
 /// next `hokan notify flush`, run or daemon pass. Returns the kinds queued.
 /// Notifying never changes the night's outcome: a problem here is logged.
-fn tell(
-    ctx: &SiteCtx<'_>,
-    site: &Site,
-    results: &[Value],
-    all_failed: bool,
-    verdict: &Value,
-    at: OffsetDateTime,
-) -> Vec<String> {
-    let failed: Vec<FailedStep> = results
-        .iter()
-        .filter(|r| r["outcome"] != "ok" && r["outcome"] != "skipped")
-        .map(|r| FailedStep {
-            what: r["args"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|a| a.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
-            exit_code: r["exit_code"].as_i64().unwrap_or(-1) as i32,
-            said: r["stderr_tail"]
-                .as_array()
-                .and_then(|l| l.last())
-                .and_then(|l| l.as_str())
-                .map(str::to_owned),
-        })
-        .collect();
-    let problems: Option<Vec<Problem>> =
-        serde_json::from_value(verdict["evaluation"]["problems"].clone()).ok();
+fn tell(ctx: &SiteCtx<'_>, site: &Site, record: &NightRecord) -> Vec<String> {
+    let at = record.finished_at;
     let next = next_media(ctx, site, at);
     let notices = after_night(&NightEnd {
         site: site.name(),
         at,
-        failed,
-        all_failed,
-        problems: problems.as_deref(),
+        failed: record.failed_steps.clone(),
+        all_failed: record.failed == record.ran && record.failed > 0,
+        problems: record.problems.as_deref(),
         next: &next,
     });
     let kinds: Vec<String> = notices
