@@ -260,21 +260,12 @@ impl SiteNight {
     /// with the daemon (PR_SET_PDEATHSIG), as an in-process job would.
     fn child(&self) -> Process {
         let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("hokan"));
-        let mut c = Process::new(exe);
-        c.args(["--lang", t(self.lang, "en", "ja")]);
-        c.arg("--config").arg(&self.in_force);
-        if let Some(p) = &self.g.catalog {
-            c.arg("--catalog").arg(p);
-        }
-        if let Some(p) = &self.g.password_file {
-            c.arg("--password-file").arg(p);
-        }
+        let mut c = crate::night::hokan_child(&exe, &self.g, self.lang, Some(&self.in_force));
         if self.file_clock {
             c.arg("--now")
                 .arg(self.clock.now().format(&Rfc3339).unwrap_or_default());
         }
         c.arg("run");
-        crate::night::die_with_parent(&mut c);
         c
     }
 }

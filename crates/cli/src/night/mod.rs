@@ -27,7 +27,7 @@ use time::OffsetDateTime;
 
 use crate::ctx::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
-use crate::i18n::t;
+use crate::i18n::{t, Lang};
 
 mod plan;
 
@@ -336,11 +336,30 @@ fn tail(stderr: &str) -> Vec<String> {
 /// A child `hokan … --json` with this run's site, language, clock and
 /// passphrase settings.
 fn child(exe: &Path, ctx: &SiteCtx<'_>, args: &[String]) -> Process {
-    let mut c = Process::new(exe);
-    let g = ctx.g;
+    let mut c = hokan_child(exe, ctx.g, ctx.lang, ctx.conf.config.as_deref());
     c.arg("--json").arg("-q");
-    c.args(["--lang", t(ctx.lang, "en", "ja")]);
-    if let Some(p) = &ctx.conf.config {
+    // The same instant for every step, as the night is judged at one.
+    if ctx.g.now.is_some() {
+        c.env("HOKAN_NOW", ctx.now.format(&Rfc3339).unwrap_or_default());
+    }
+    c.args(args);
+    // A night run at a given instant backs up as of that instant too.
+    if ctx.g.now.is_some() && args.first().map(String::as_str) == Some("backup") {
+        let utc = ctx.now.to_offset(time::UtcOffset::UTC);
+        c.arg("--time")
+            .arg(utc.format(&Rfc3339).unwrap_or_default());
+    }
+    c
+}
+
+/// A child `hokan` of the night (a step) or of the daemon (a night): this
+/// binary with the same language, configuration, catalog, passphrase file
+/// and repository, killed when its parent dies (its writes are
+/// crash-safe; a killed night or daemon leaves nothing writing on its own).
+pub fn hokan_child(exe: &Path, g: &crate::Global, lang: Lang, config: Option<&Path>) -> Process {
+    let mut c = Process::new(exe);
+    c.args(["--lang", t(lang, "en", "ja")]);
+    if let Some(p) = config {
         c.arg("--config").arg(p);
     }
     if let Some(p) = &g.catalog {
@@ -352,26 +371,13 @@ fn child(exe: &Path, ctx: &SiteCtx<'_>, args: &[String]) -> Process {
     if let Some(p) = &g.repo {
         c.arg("--repo").arg(p);
     }
-    // The same instant for every step, as the night is judged at one.
-    if g.now.is_some() {
-        c.env("HOKAN_NOW", ctx.now.format(&Rfc3339).unwrap_or_default());
-    }
-    c.args(args);
-    // A night run at a given instant backs up as of that instant too.
-    if g.now.is_some() && args.first().map(String::as_str) == Some("backup") {
-        let utc = ctx.now.to_offset(time::UtcOffset::UTC);
-        c.arg("--time")
-            .arg(utc.format(&Rfc3339).unwrap_or_default());
-    }
-    // A step dies with the night (a killed `hokan run` or daemon leaves no
-    // step writing on its own); its writes are crash-safe.
     die_with_parent(&mut c);
     c
 }
 
 /// Make `c`'s process be killed when the thread that started it ends
 /// (PR_SET_PDEATHSIG): the night's steps, and the daemon's nights.
-pub fn die_with_parent(c: &mut Process) {
+fn die_with_parent(c: &mut Process) {
     // SAFETY: prctl between fork and exec is async-signal-safe and touches
     // no memory of ours.
     unsafe {
