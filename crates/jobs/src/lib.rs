@@ -46,6 +46,12 @@
 //!   ([`tape::scan`]) and a person's label, inventory, status and moves
 //!   ([`tape::manage`]).
 //!
+//! Each copy step of a night is one call that takes the catalog's path,
+//! the opened primary repository, the pool's or target's settings and the
+//! time, takes the pool's lock and returns a `Serialize` result:
+//! [`tape::run_pool`], [`disk::run_pool`], [`s3::run_copy`] and
+//! [`s3::run_extend_locks`].
+//!
 //! Long jobs take a progress handle from the caller
 //! ([`copy::CopyProgress`], [`tape::backup::TapeProgress`]): the caller
 //! draws the bar and writes the notes in its words.

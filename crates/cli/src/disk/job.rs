@@ -12,21 +12,22 @@
 //! any) must be in the catalog's chain, else the job is refused with exit
 //! 12 (the catalog was rolled back); after the copies are recorded, the
 //! catalog's new head is written there as the anchor, before the eject.
+//!
+//! The job is [`hokan_jobs::disk::run_pool`]; here are its arguments, its
+//! bar, and its results and errors in the person's words.
 
 use hokan_catalog::Catalog;
 use hokan_disk::DiskDevice;
-use hokan_jobs::disk::BackupJob;
+use hokan_jobs::disk::{PoolJob, PoolRun};
 use hokan_offline::{Location, MediumId};
 use serde_json::json;
 
 use super::failure::{backup_failure, disk_job_failure, put_away_text};
-use super::{device, pool_ref, Pool};
+use super::{pool_ref, Pool};
 use crate::ctx::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::t;
-use crate::job_error::lock_pool;
 use crate::progress::{Bar, BarProgress};
-use hokan_jobs::rotation::{RotationPlan, Tonight};
 use hokan_jobs::Clock;
 
 /// The actor recorded on the job's events.
@@ -75,60 +76,55 @@ pub fn backup(
 ) -> Result<i32, Failure> {
     let l = ctx.lang;
     let started = std::time::Instant::now();
-    let clock = Clock::new(ctx.now);
     let repo = crate::ctx::primary_repository(ctx)?;
-    let mut cat = ctx.catalog()?;
-    let _lock = lock_pool(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
-    crate::ctx::sync_catalog(&repo, &mut cat, &ctx.conf, ctx.now)
-        .map_err(|e| crate::job_error::failure(l, &e))?;
-    let ids = hokan_jobs::copy::snapshots_to_copy(&repo, specs)
-        .map_err(|e| crate::job_error::failure(l, &e))?;
-    let plan = repo.copy_plan(&ids).map_err(|e| exit::from_repo(l, &e))?;
-    let local = ctx.now.to_offset(ctx.offset());
-    let want = RotationPlan::disk(pool.conf.rotation, &pool.conf.cartridges, local).tonight;
-    if let Tonight::NoneToday(day) = want {
-        let msg = format!(
-            "{}: {} {day}",
-            pool.name,
-            t(
-                l,
-                "the rotation has no cartridge for",
-                "ローテーションにカートリッジがない曜日です:"
-            ),
-        );
-        if ctx.g.json {
-            print_json(&json!({"pool": pool.name, "skipped": msg}));
-        } else if !ctx.g.quiet {
-            println!("{msg}");
-        }
-        return Ok(exit::OK);
-    }
-    let mut dev = device::open(ctx, pool, &cat)?;
-    let bar = Bar::new(ctx.g.quiet, ctx.g.json, l, "disk");
-    bar.set_total(plan.bytes());
-    let job = BackupJob {
+    let catalog = ctx.catalog_path()?;
+    let job = PoolJob {
         pool: pool_ref(pool),
-        want: &want,
-        snapshots: &ids,
-        plan: &plan,
+        catalog: &catalog,
+        sync: hokan_jobs::catalog::SyncOptions {
+            repository: ctx.conf.repository.as_deref(),
+            sources: &ctx.conf.sources,
+        },
+        specs,
         verify,
         site: &ctx.conf.name,
+        offset: ctx.offset(),
         actor: ACTOR,
+        now: ctx.now,
     };
-    let done = hokan_jobs::disk::backup(
-        &repo,
-        &mut cat,
-        dev.as_mut(),
-        &clock,
-        &job,
-        &BarProgress(&bar),
-    );
+    let bar = Bar::new(ctx.g.quiet, ctx.g.json, l, "disk");
+    let done = hokan_jobs::disk::run_pool(&repo, &job, &Shown(&bar));
     bar.finish();
-    let done = done.map_err(|e| backup_failure(ctx, pool, &want, &e))?;
+    let done = match done {
+        Ok(PoolRun::Copied(done)) => done,
+        Ok(PoolRun::Skipped { day, .. }) => {
+            let msg = format!(
+                "{}: {} {day}",
+                pool.name,
+                t(
+                    l,
+                    "the rotation has no cartridge for",
+                    "ローテーションにカートリッジがない曜日です:"
+                ),
+            );
+            if ctx.g.json {
+                print_json(&json!({"pool": pool.name, "skipped": msg}));
+            } else if !ctx.g.quiet {
+                println!("{msg}");
+            }
+            return Ok(exit::OK);
+        }
+        Err(e) => {
+            // The refusal names tonight's cartridge: the rotation's, as the
+            // job chose it.
+            let want = hokan_jobs::disk::tonight(job.pool, job.now, job.offset);
+            return Err(backup_failure(ctx, pool, &want, &e));
+        }
+    };
     let after = put_away_text(l, done.put_away);
-    let (written, skipped) = (done.copy.written, done.copy.already_there);
+    let (written, skipped) = (done.bytes_written, done.bytes_already_there);
     let verified = done.verified.then_some(true);
-    let snap_ids: Vec<String> = ids.iter().map(|i| i.to_hex()).collect();
+    let snap_ids: Vec<&str> = done.snapshots.iter().map(|i| i.as_str()).collect();
     if ctx.g.json {
         print_json(&json!({
             "pool": pool.name,
@@ -141,7 +137,7 @@ pub fn backup(
             "previous_anchor": done.previous_anchor.as_ref().map(|p| json!({"seq": p.seq, "hash": p.hash})),
             "after_job": after,
             "seconds": started.elapsed().as_secs_f64(),
-            "simulated": dev.simulated(),
+            "simulated": done.simulated,
         }));
     } else if !ctx.g.quiet {
         println!(
@@ -160,7 +156,7 @@ pub fn backup(
             },
             after
         );
-        if dev.simulated() {
+        if done.simulated {
             println!(
                 "  ({})",
                 t(l, "simulated device", "模擬装置（実機ではありません）")
@@ -168,6 +164,25 @@ pub fn backup(
         }
     }
     Ok(exit::OK)
+}
+
+/// The bar, sized once the job knows what it copies.
+struct Shown<'a>(&'a Bar);
+
+impl hokan_jobs::copy::CopyProgress for Shown<'_> {
+    fn copied(
+        &self,
+        obj: &hokan_repo::copy::CopyObject,
+        outcome: hokan_jobs::copy::Outcome,
+    ) -> Result<(), hokan_jobs::JobError> {
+        BarProgress(self.0).copied(obj, outcome)
+    }
+}
+
+impl hokan_jobs::disk::PoolProgress for Shown<'_> {
+    fn total(&self, bytes: u64) {
+        self.0.set_total(bytes);
+    }
 }
 
 pub use hokan_jobs::disk::repository_of;

@@ -1,20 +1,19 @@
 //! `hokan copy --to s3:NAME [SNAP...]`: the snapshots not yet in the bucket
 //! (default: every snapshot of the primary repository without a complete
 //! copy there), their objects sent under object lock. The job is
-//! [`hokan_jobs::s3::copy`]; here are its arguments, output and messages.
+//! [`hokan_jobs::s3::run_copy`]; here are its arguments, output and
+//! messages.
 
-use hokan_format::Id;
-use hokan_jobs::s3::{CopyJob, S3Progress};
+use hokan_jobs::s3::{CopyRun, S3Progress};
 use hokan_jobs::JobError;
 use hokan_repo::store::StoreError;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::{bucket_ref, fail, s3_failure, target};
+use super::{fail, s3_failure, target};
 use crate::ctx::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Bytes, Lang};
-use crate::job_error::lock_pool;
 use crate::progress::{Bar, BarProgress};
 
 const ACTOR: &str = "hokan copy";
@@ -38,12 +37,10 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
     };
     let target = target(ctx, name)?;
     let repo = crate::ctx::primary_repository(ctx)?;
-    let mut cat = ctx.catalog()?;
-    let _lock = lock_pool(cat.path().expect("a file catalog"), target.name.as_str(), l)?;
-    let config = super::config(ctx, &target)?;
-    let network = super::network(&target);
-    let job = CopyJob {
-        bucket: bucket_ref(&target, &config, network),
+    let catalog = ctx.catalog_path()?;
+    let job = CopyRun {
+        target: super::target_ref(&target),
+        catalog: &catalog,
         specs,
         sync: hokan_jobs::catalog::SyncOptions {
             repository: ctx.conf.repository.as_deref(),
@@ -54,7 +51,7 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
         now: ctx.now,
     };
     let bar = Bar::new(ctx.g.quiet, ctx.g.json, l, "s3");
-    let done = hokan_jobs::s3::copy(&repo, &mut cat, &job, &BucketProgress(&bar));
+    let done = hokan_jobs::s3::run_copy(&repo, &job, &BucketProgress(&bar));
     bar.finish();
     let done = done.map_err(|e| copy_failure(l, name, &e))?;
     if done.snapshots.is_empty() {
@@ -72,15 +69,15 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
         }
         return Ok(exit::OK);
     }
-    let sent = done.copy.written;
-    let snap_ids: Vec<String> = done.snapshots.iter().map(Id::to_hex).collect();
+    let sent = done.bytes_sent;
+    let snap_ids: Vec<&str> = done.snapshots.iter().map(|i| i.as_str()).collect();
     if ctx.g.json {
         print_json(&json!({
             "to": to,
-            "bucket": target.conf.bucket,
+            "bucket": done.bucket,
             "snapshots": snap_ids,
             "bytes_sent": sent,
-            "bytes_already_there": done.already_there(),
+            "bytes_already_there": done.bytes_already_there,
             "locked": done.locked,
             "locked_until": done.locked_until.map(rfc3339),
             "seconds": started.elapsed().as_secs_f64(),
@@ -92,7 +89,7 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
             snap_ids.len(),
             Bytes(sent),
             t(l, "sent", "送信"),
-            Bytes(done.already_there()),
+            Bytes(done.bytes_already_there),
             t(l, "already there", "既存"),
             match done.locked_until {
                 Some(u) => format!("; {} {}", t(l, "locked until", "ロック期限"), ctx.when(u)),

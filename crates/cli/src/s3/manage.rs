@@ -208,16 +208,28 @@ pub fn check(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> {
 pub fn extend_locks(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> {
     const ACTOR: &str = "hokan s3 extend-locks";
     let l = ctx.lang;
-    let mut cat = ctx.catalog()?;
-    let _lock = lock_pool(cat.path().expect("a file catalog"), target.name.as_str(), l)?;
-    let config = super::config(ctx, target)?;
-    let bucket = bucket_ref(target, &config, super::network(target));
-    // First versions: the keys, config and objects hokan wrote and locked,
-    // whatever was written on top of them since.
-    let store = connect(&bucket, l, true, true)?;
-    let repo = open(ctx, store.clone())?;
-    let done = jobs::locks::extend_locks(&bucket, &store, &repo, &mut cat, ctx.now, ACTOR)
-        .map_err(|e| fail(l, &e))?;
+    let catalog = ctx.catalog_path()?;
+    /// A failure of the job, or of opening the bucket's repository.
+    enum Failed {
+        Job(hokan_jobs::JobError),
+        Open(Failure),
+    }
+    impl From<hokan_jobs::JobError> for Failed {
+        fn from(e: hokan_jobs::JobError) -> Failed {
+            Failed::Job(e)
+        }
+    }
+    let done = jobs::run_extend_locks(
+        &super::target_ref(target),
+        &catalog,
+        ctx.now,
+        ACTOR,
+        |store| open(ctx, store).map_err(Failed::Open),
+    )
+    .map_err(|e| match e {
+        Failed::Job(e) => fail(l, &e),
+        Failed::Open(f) => f,
+    })?;
     if ctx.g.json {
         print_json(&json!({
             "target": target.name, "objects": done.extended, "snapshots": done.snapshots,

@@ -171,6 +171,16 @@ pub(crate) fn timeout_text(lang: Lang, e: &hokan_s3::S3Error) -> Option<String> 
     ).to_string())
 }
 
+/// The target as the S3 jobs that connect by themselves take it.
+fn target_ref(target: &Target) -> jobs::Target<'_> {
+    jobs::Target {
+        name: &target.name,
+        conf: &target.conf,
+        retention: target.retention,
+        network: network(target),
+    }
+}
+
 /// The target as the S3 jobs take it.
 fn bucket_ref<'a>(
     target: &'a Target,

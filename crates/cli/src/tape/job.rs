@@ -1,22 +1,21 @@
 //! `hokan tape backup`: copy snapshots from the primary repository to a new
-//! media set of a pool. The job itself is [`hokan_jobs::tape::backup`];
+//! media set of a pool. The job itself is [`hokan_jobs::tape::run_pool`];
 //! here are its arguments, its progress on the terminal, and its results
 //! and errors in the person's words.
 
 use std::time::Instant;
 
-use hokan_jobs::tape::backup::{BackupJob, Note, TapeProgress};
+use hokan_jobs::tape::backup::{Note, TapeProgress};
 use hokan_jobs::tape::library::Moved;
-use hokan_jobs::{Clock, JobError};
+use hokan_jobs::tape::PoolJob;
+use hokan_jobs::JobError;
 use serde_json::json;
 
-use super::devices::{Devices, DevicesExt};
 use super::failure::{job_failure, refused_line};
 use super::Pool;
 use crate::ctx::SiteCtx;
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Bytes};
-use crate::job_error::lock_pool;
 use crate::progress::Bar;
 
 /// The actor recorded on the job's events.
@@ -31,42 +30,38 @@ pub fn backup(
 ) -> Result<i32, Failure> {
     let l = ctx.lang;
     let started = Instant::now();
-    let now = ctx.now;
     let repo = crate::ctx::primary_repository(ctx)?;
-    let mut cat = ctx.catalog()?;
-    let _lock = lock_pool(cat.path().expect("a file catalog"), pool.name.as_str(), l)?;
-    crate::ctx::sync_catalog(&repo, &mut cat, &ctx.conf, now)
-        .map_err(|e| crate::job_error::failure(l, &e))?;
-    let ids = hokan_jobs::copy::snapshots_to_copy(&repo, specs)
-        .map_err(|e| crate::job_error::failure(l, &e))?;
-    let plan = repo
-        .copy_plan(&ids)
-        .map_err(|e| crate::exit::from_repo(l, &e))?;
-    let mut dev = Devices::open(pool, l)?;
-    let bar = Bar::new(ctx.g.quiet, ctx.g.json, l, "tape");
-    let job = BackupJob {
+    let catalog = ctx.catalog_path()?;
+    let job = PoolJob {
         pool: pool_ref(pool),
-        snapshots: &ids,
-        plan: &plan,
+        conf: &pool.conf,
+        catalog: &catalog,
+        sync: hokan_jobs::catalog::SyncOptions {
+            repository: ctx.conf.repository.as_deref(),
+            sources: &ctx.conf.sources,
+        },
+        specs,
         verify,
         wait,
         site: &ctx.conf.name,
         offset: ctx.offset(),
         started,
         actor: ACTOR,
+        now: ctx.now,
     };
+    let bar = Bar::new(ctx.g.quiet, ctx.g.json, l, "tape");
     let shown = Shown { ctx, bar: &bar };
-    let done =
-        hokan_jobs::tape::backup::backup(&repo, &mut cat, &mut dev, Clock::new(now), &job, &shown);
+    let run = hokan_jobs::tape::run_pool(&repo, &job, &shown);
     bar.finish();
-    let done = done.map_err(|e| job_failure(ctx, &e))?;
+    let run = run.map_err(|e| job_failure(ctx, &e))?;
+    let done = &run.backup;
     let after: Vec<String> = done.after_job.iter().map(|m| moved_text(ctx, m)).collect();
     let refused: Vec<String> = done
         .refused
         .iter()
         .map(|(m, why)| refused_line(l, m, why))
         .collect();
-    let snap_ids: Vec<String> = ids.iter().map(|i| i.to_hex()).collect();
+    let snap_ids: Vec<&str> = run.snapshots.iter().map(|i| i.as_str()).collect();
     let mib_per_s = done.bytes as f64 / done.write_seconds.max(1e-9) / 1048576.0;
     if ctx.g.json {
         crate::ctx::print_json(&json!({
@@ -75,14 +70,14 @@ pub fn backup(
             "appended": done.appended,
             "cartridges": done.cartridges,
             "snapshots": snap_ids,
-            "objects": plan.objects.len(),
+            "objects": run.objects,
             "bytes": done.bytes,
             "seconds": done.seconds,
             "write_mib_per_s": mib_per_s,
             "verified": done.verified,
             "refused": refused,
             "after_job": after,
-            "simulated": dev.simulated,
+            "simulated": run.simulated,
         }));
     } else if !ctx.g.quiet {
         println!(
@@ -105,7 +100,7 @@ pub fn backup(
         for line in &after {
             println!("  {line}");
         }
-        if dev.simulated {
+        if run.simulated {
             println!(
                 "  ({})",
                 t(

@@ -15,7 +15,9 @@
 //! - [`inventory`]: what a device's report means for the catalog.
 //! - [`restore`]: which cartridge holds the snapshot a restore wants.
 //! - [`status`]: `disk status` and `disk eject`.
-//! - the backup job itself: [`backup`], [`write_copy`], [`record_copies`].
+//! - the backup job itself: [`backup`], [`write_copy`], [`record_copies`];
+//!   and a pool's whole job in one call, from the catalog's path and the
+//!   opened primary repository to the cartridge put away: [`run_pool`].
 
 pub mod anchor;
 mod backup;
@@ -23,10 +25,12 @@ pub mod device;
 pub mod format;
 pub mod inventory;
 pub mod restore;
+mod run;
 pub mod status;
 
 pub use anchor::{check_anchor, write_anchor, AnchorProblem};
 pub use backup::{backup, record_copies, write_copy, BackupJob, DiskBackup};
+pub use run::{run_pool, tonight, PoolCopy, PoolJob, PoolProgress, PoolRun};
 
 use std::path::{Path, PathBuf};
 
@@ -300,7 +304,8 @@ pub fn repository_of(root: &Path) -> PathBuf {
 }
 
 /// Where [`after_job`] put the cartridge.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PutAway {
     /// Unmounted only: still connected, so its copies are online until a
     /// person takes it away and records that.

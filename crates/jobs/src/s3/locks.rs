@@ -46,7 +46,7 @@ fn needed(repo: &Repository, store: &S3Store) -> Result<(Vec<Id>, Objects), JobE
 }
 
 /// What [`extend_locks`] did.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct ExtendedLocks {
     /// The bucket's medium in the catalog.
     pub medium: MediumId,
@@ -57,6 +57,7 @@ pub struct ExtendedLocks {
     pub extended: usize,
     /// The earliest lock among the objects the snapshots need now; `None`
     /// when they need none.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub locked_until: Option<OffsetDateTime>,
 }
 

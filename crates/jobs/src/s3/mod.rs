@@ -11,6 +11,9 @@
 //! - [`locks`]: extending the locks of what the bucket's snapshots need
 //!   ([`locks::extend_locks`]), and deleting packs nothing needs whose lock
 //!   ran out ([`locks::prune`]).
+//! - [`run_copy`] and [`run_extend_locks`]: the copy and the lock
+//!   extension as one call each, from the catalog's path and the target's
+//!   settings ([`Target`]): the lock, the secret, the connection.
 //! - [`anchor`]: the catalog anchors of every configured bucket
 //!   ([`anchor::bucket_anchors`]), for `status` and `catalog verify`.
 //!
@@ -54,6 +57,7 @@ pub mod check;
 mod copy;
 pub mod locks;
 pub mod recheck;
+mod run;
 #[cfg(test)]
 mod tests;
 
@@ -68,6 +72,7 @@ use hokan_site::{S3Bucket, S3LockMode};
 use time::OffsetDateTime;
 
 pub use copy::{copy, CopyJob, S3Copy, S3Progress};
+pub use run::{run_copy, run_extend_locks, CopyDone, CopyRun, Target};
 
 use crate::JobError;
 

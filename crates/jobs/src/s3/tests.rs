@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hokan_catalog::Catalog;
-use hokan_offline::{MediumId, PoolName, ProbeOutcome};
+use hokan_offline::{MediumId, PoolName, ProbeOutcome, SnapshotId};
 use hokan_repo::copy::CopyObject;
 use hokan_repo::store::{ObjectKind, Store};
 use hokan_repo::Repository;
@@ -455,4 +455,76 @@ fn an_unreadable_secret_file_is_a_config_error_naming_the_file() {
         super::lock_spec(conf, time::Duration::days(7)).retention,
         Duration::from_secs(7 * 86_400)
     );
+}
+
+#[test]
+fn run_copy_takes_the_lock_reads_the_secret_copies_and_extend_locks_relocks() {
+    let m = moto();
+    m.create_locked_bucket("hospital").unwrap();
+    let (dir, repo) = new_repo();
+    let id = backup(&repo, "emr", "2026-11-20T21:00:00Z");
+    let secret = dir.path().join("s3-secret");
+    std::fs::write(&secret, format!("{TEST_SECRET}\n")).unwrap();
+    let toml = site_toml(SITE, &m.endpoint(), &secret);
+    let site = hokan_site::parse(&toml, &dir.path().join("hokan.toml")).unwrap();
+    let t = &site.targets()[0];
+    let hokan_site::TargetKind::S3(conf) = &t.kind else {
+        panic!("an s3 target");
+    };
+    let target = Target {
+        name: &t.name,
+        conf,
+        retention: t.retention,
+        network: net(),
+    };
+    let catalog = dir.path().join("catalog.db");
+    let sources = vec!["emr".to_owned()];
+    let job = CopyRun {
+        target,
+        catalog: &catalog,
+        specs: &[],
+        sync: SyncOptions {
+            repository: None,
+            sources: &sources,
+        },
+        site: SITE,
+        actor: "test",
+        now: OffsetDateTime::now_utc(),
+    };
+    // Another job holds the target: refused before anything is sent.
+    {
+        let _held = crate::PoolLock::take(&catalog, "cloud").unwrap();
+        let e = super::run_copy(&repo, &job, &Counted::default()).unwrap_err();
+        assert!(matches!(e, JobError::PoolBusy { .. }), "{e:?}");
+    }
+    let progress = Counted::default();
+    let done = super::run_copy(&repo, &job, &progress).unwrap();
+    assert_eq!(done.snapshots, vec![SnapshotId::new(id.to_hex())]);
+    assert!(done.locked && done.bytes_sent > 0);
+    assert_eq!(done.bucket, "hospital");
+    assert_eq!(
+        progress.total.load(Ordering::Relaxed),
+        done.bytes_sent + done.bytes_already_there
+    );
+    let json = serde_json::to_value(&done).unwrap();
+    assert_eq!(json["medium"], "cloud");
+    assert!(json["locked_until"].is_string(), "{json}");
+    let cat = Catalog::open(&catalog).unwrap();
+    assert_eq!(complete_on(&cat, &done.medium), vec![true]);
+    drop(cat);
+
+    // The locks extended, the bucket's repository opened by the caller.
+    let later = OffsetDateTime::now_utc() + time::Duration::minutes(1);
+    let ext = run_extend_locks(&target, &catalog, later, "test", |store| {
+        repository::open(store, Key::Passphrase(PW.to_vec()))
+    })
+    .unwrap();
+    assert_eq!(ext.snapshots, 1);
+    assert!(ext.locked_until.is_some());
+    // A caller's own error comes back as it was.
+    let e = run_extend_locks(&target, &catalog, later, "test", |_| {
+        Err::<Repository, _>(JobError::NoSnapshotToCopy)
+    })
+    .unwrap_err();
+    assert!(matches!(e, JobError::NoSnapshotToCopy), "{e:?}");
 }

@@ -155,7 +155,7 @@ pub struct BackupJob<'a> {
 }
 
 /// What a tape backup job did.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize)]
 pub struct TapeBackup {
     /// The set written.
     pub set: String,
@@ -175,6 +175,14 @@ pub struct TapeBackup {
     pub refused: Vec<(String, TapeRefusal)>,
     /// Where the cartridges went after the job.
     pub after_job: Vec<Moved>,
+}
+
+/// A refusal is serialized as its short English text (for logs and
+/// `--json` consumers; people read the binary's sentences).
+impl serde::Serialize for TapeRefusal {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// Run a tape backup job on `dev` (see the module docs).

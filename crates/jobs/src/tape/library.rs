@@ -233,7 +233,8 @@ pub fn export(
 }
 
 /// A cartridge moved by [`after_job`].
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize)]
+#[serde(tag = "moved", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Moved {
     /// Ejected from the single drive, for a person to take and store
@@ -259,9 +260,14 @@ pub enum Moved {
     NotExported {
         /// The cartridge.
         medium: String,
-        /// Why.
+        /// Why (serialized as its short English text).
+        #[serde(serialize_with = "error_text")]
         error: JobError,
     },
+}
+
+fn error_text<S: serde::Serializer>(e: &JobError, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(e)
 }
 
 /// Where a job's cartridges go after it, by the pool's policy: the single

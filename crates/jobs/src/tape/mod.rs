@@ -12,7 +12,10 @@
 //!   (load, put away, export, after the job);
 //! - [`inventory`]: what the changer reports, turned into catalog moves
 //!   (pure);
-//! - [`backup`]: the whole `tape backup` job;
+//! - [`backup`]: the whole `tape backup` job once its snapshots are
+//!   chosen; [`run_pool`]: a pool's whole job in one call, from the
+//!   catalog's path and the opened primary repository (lock, sync, plan,
+//!   devices) to the cartridges put away;
 //! - [`anchor`]: the catalog anchor in each set catalog on tape;
 //! - [`devices`]: opening a pool's drive and changer (real or SIMULATED)
 //!   from its settings;
@@ -31,6 +34,7 @@ pub mod inventory;
 pub mod library;
 pub mod manage;
 pub mod restore;
+mod run;
 pub mod scan;
 #[cfg(test)]
 mod sim_tests;
@@ -44,6 +48,7 @@ use time::{OffsetDateTime, UtcOffset};
 use crate::{Clock, JobError};
 
 pub use library::record_move;
+pub use run::{run_pool, PoolJob, PoolRun};
 
 /// The medium kind of a tape pool's cartridges.
 pub fn kind_of(mode: TapeMode) -> MediumKind {

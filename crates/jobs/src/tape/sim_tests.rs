@@ -218,3 +218,71 @@ fn a_set_is_restored_from_tape_and_scanned_into_a_lost_catalog() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_pool_run_writes_a_set_onto_a_simulated_library_and_unloads_it() {
+    let (dir, repo) = new_repo();
+    let id = snap(&repo, "a", "2026-11-23T20:00:00Z");
+    library(dir.path(), &["T1"]);
+    let catalog = dir.path().join("catalog.db");
+    let conf = TapePool {
+        mode: TapeMode::Library,
+        after_job: AfterJob::Unload,
+        allocation: Allocation::Weekday,
+        device: None,
+        changer: None,
+        drive: 0,
+        virtual_library: Some(dir.path().join("lib")),
+    };
+    {
+        let mut cat = Catalog::open(&catalog).unwrap();
+        let mut dev = open(dir.path());
+        manage::label(&mut dev, &mut cat, &Clock::new(NOW), "test", pool(), "T1").unwrap();
+    }
+    let job = super::PoolJob {
+        pool: pool(),
+        conf: &conf,
+        catalog: &catalog,
+        sync: SyncOptions::default(),
+        specs: &[],
+        verify: true,
+        wait: Duration::ZERO,
+        site: "test",
+        offset: UtcOffset::UTC,
+        started: Instant::now(),
+        actor: "test",
+        now: NOW + time::Duration::minutes(5),
+    };
+    let done = super::run_pool(&repo, &job, &Quiet).unwrap();
+    assert_eq!(done.pool, "p");
+    assert_eq!(
+        done.snapshots,
+        vec![hokan_offline::SnapshotId::new(id.to_hex())]
+    );
+    assert!(done.simulated && done.objects > 0 && done.backup.bytes > 0);
+    assert_eq!(done.backup.cartridges, vec!["T1".to_owned()]);
+    assert_eq!(done.backup.verified, Some(true));
+    assert!(
+        matches!(&done.backup.after_job[..], [super::library::Moved::Unloaded { medium, .. }] if medium == "T1"),
+        "{:?}",
+        done.backup.after_job
+    );
+    let json = serde_json::to_value(&done).unwrap();
+    assert_eq!(json["set"], done.backup.set.as_str());
+    assert_eq!(json["after_job"][0]["moved"], "unloaded");
+    // Recorded: the copy on the set's cartridge.
+    let cat = Catalog::open(&catalog).unwrap();
+    assert!(cat
+        .copies()
+        .unwrap()
+        .iter()
+        .any(|c| c.medium.as_str() == "T1" && c.snapshot.as_str() == id.to_hex()));
+    // The pool's lock is released with the job: a second run takes it,
+    // and finds the only cartridge retained.
+    let again = super::PoolJob {
+        now: NOW + time::Duration::minutes(30),
+        ..job
+    };
+    let e = super::run_pool(&repo, &again, &Quiet).unwrap_err();
+    assert!(matches!(e, JobError::NoTapeCartridge { .. }), "{e:?}");
+}
