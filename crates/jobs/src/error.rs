@@ -401,6 +401,14 @@ pub enum JobError {
     /// through its store failed (`s3 extend-locks`, `s3 prune`).
     #[error("S3 bucket objects")]
     BucketObjects(#[source] StoreError),
+    /// The thread that reads a device (`hokan status` asks each device
+    /// on its own thread, with a time limit) could not be started.
+    #[error("cannot start the thread that reads the device")]
+    DeviceReaderSpawn(#[source] std::io::Error),
+    /// The thread that read a device stopped without an answer (it
+    /// panicked).
+    #[error("the device reader stopped without an answer")]
+    DeviceReaderStopped,
     /// `latest_undamaged` asked with a snapshot named by its id: a snapshot
     /// named is restored as named.
     #[error("latest-undamaged goes with `latest` only, not {spec:?}")]
@@ -458,6 +466,9 @@ impl JobError {
             JobError::Bucket(e) | JobError::BucketAnchorWrite { source: e, .. } => e.is_transient(),
             JobError::BucketUnlocked { .. } | JobError::S3SecretFile { .. } => false,
             JobError::BucketObjects(e) => e.is_transient(),
+            // The machine was short of threads or memory for a moment.
+            JobError::DeviceReaderSpawn(_) => true,
+            JobError::DeviceReaderStopped => false,
             JobError::Catalog(e) => matches!(e, CatalogError::Busy),
             JobError::NoSnapshotToCopy
             | JobError::PaperKey(_)

@@ -45,6 +45,9 @@
 //!   ([`tape::restore`]), rebuilding the catalog from tape
 //!   ([`tape::scan`]) and a person's label, inventory, status and moves
 //!   ([`tape::manage`]).
+//! - [`site`]: every configured device asked where its media are before
+//!   the site is judged ([`site::observe`]), and the site judged on its
+//!   catalog with the anchors read from offline media ([`site::judge`]).
 //!
 //! Long jobs take a progress handle from the caller
 //! ([`copy::CopyProgress`], [`tape::backup::TapeProgress`]): the caller
@@ -74,6 +77,7 @@ pub mod repository;
 pub mod restore;
 pub mod rotation;
 pub mod s3;
+pub mod site;
 pub mod tape;
 #[cfg(test)]
 mod test_repo;
