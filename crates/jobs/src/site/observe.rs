@@ -434,7 +434,12 @@ fn lock(cat: &Catalog, pool: &PoolName) -> Result<Option<PoolLock>, Outcome> {
 
 /// The note, with the newest device observation of the pool's media when
 /// the device was not observed.
-fn finish(cat: &Catalog, mut note: DeviceNote, outcome: Outcome, now: OffsetDateTime) -> DeviceNote {
+fn finish(
+    cat: &Catalog,
+    mut note: DeviceNote,
+    outcome: Outcome,
+    now: OffsetDateTime,
+) -> DeviceNote {
     note.outcome = outcome;
     if !note.observed() {
         note.last_observed = (|| {

@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 
 use hokan_catalog::{Catalog, Event, Expected};
 use hokan_disk::virt::{Shape, Sim};
-use hokan_offline::{
-    DeviceId, Location, MediumId, MediumKind, ObservedBy, Policy, PoolName, Text,
-};
+use hokan_offline::{DeviceId, Location, MediumId, MediumKind, ObservedBy, Policy, PoolName, Text};
 use hokan_site::{
     AfterJob, Allocation, DiskAfterJob, DiskPool, TapeMode, TapePool, Target, TargetKind,
 };
@@ -62,8 +60,8 @@ fn disk_target(dir: &Path) -> Target {
 /// A SIMULATED library holding cartridge `T1`, labelled for pool
 /// `weekday` (so recorded in its slot by the device), and the catalog.
 fn labelled_library(dir: &Path) -> (VirtualLibrary, Catalog) {
-    let lib = VirtualLibrary::create(&dir.join("vtl"), "vtl-w", LibraryShape::library(1, 4, 1))
-        .unwrap();
+    let lib =
+        VirtualLibrary::create(&dir.join("vtl"), "vtl-w", LibraryShape::library(1, 4, 1)).unwrap();
     lib.insert("T1", 64 << 20, false).unwrap();
     let mut cat = Catalog::open(&dir.join("catalog.db")).unwrap();
     let TargetKind::TapePool(conf) = tape_target(dir).kind else {
@@ -201,7 +199,13 @@ fn a_simulated_library_and_drive_are_believed_over_a_persons_word() {
         matches!(&again.outcome, Outcome::Observed { moved, .. } if moved.is_empty()),
         "{again:?}"
     );
-    assert!(observe_pool(&targets, &mut cat, &PoolName::new("nope"), how(Duration::ZERO)).is_none());
+    assert!(observe_pool(
+        &targets,
+        &mut cat,
+        &PoolName::new("nope"),
+        how(Duration::ZERO)
+    )
+    .is_none());
 }
 
 /// Holds the SIMULATED library's lock (on an open file of its own, as
