@@ -409,6 +409,32 @@ pub enum JobError {
     /// panicked).
     #[error("the device reader stopped without an answer")]
     DeviceReaderStopped,
+    /// A person's move of a medium out of a device, while the device
+    /// reports holding it right now: a person's record cannot take a
+    /// medium out of a device (nothing recorded).
+    #[error("{medium}: {device} holds it; a person's move out of it is not recorded")]
+    DeviceHoldsMedium {
+        /// The medium.
+        medium: MediumId,
+        /// Where the person said it is.
+        said: hokan_offline::Location,
+        /// Where the device sees it.
+        seen: hokan_offline::Location,
+        /// The pool the device serves.
+        pool: PoolName,
+        /// What kind of device.
+        kind: crate::site::observe::DeviceKind,
+        /// The device's name.
+        device: String,
+        /// Whether it is a SIMULATED device.
+        simulated: bool,
+    },
+    /// The medium is retired already.
+    #[error("{medium} is retired already")]
+    AlreadyRetired {
+        /// The medium.
+        medium: MediumId,
+    },
     /// `latest_undamaged` asked with a snapshot named by its id: a snapshot
     /// named is restored as named.
     #[error("latest-undamaged goes with `latest` only, not {spec:?}")]
@@ -469,6 +495,7 @@ impl JobError {
             // The machine was short of threads or memory for a moment.
             JobError::DeviceReaderSpawn(_) => true,
             JobError::DeviceReaderStopped => false,
+            JobError::DeviceHoldsMedium { .. } | JobError::AlreadyRetired { .. } => false,
             JobError::Catalog(e) => matches!(e, CatalogError::Busy),
             JobError::NoSnapshotToCopy
             | JobError::PaperKey(_)

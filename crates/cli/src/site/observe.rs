@@ -15,7 +15,7 @@ use std::time::Duration as StdDuration;
 use hokan_catalog::Catalog;
 use hokan_jobs::site::observe::{self, Step};
 use hokan_jobs::JobError;
-use hokan_offline::{Location, MediumId, PoolName, Text};
+use hokan_offline::{PoolName, Text};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -85,33 +85,9 @@ impl DeviceNote {
         matches!(self.outcome, Outcome::Observed { .. })
     }
 
-    /// Where the device saw `medium`, if it answered and holds it.
-    pub fn sees(&self, medium: &MediumId) -> Option<&Location> {
-        match &self.outcome {
-            Outcome::Observed { seen, .. } => seen
-                .iter()
-                .find(|s| &s.medium == medium)
-                .map(|s| &s.location),
-            _ => None,
-        }
-    }
-
     /// What the device is, in both languages (`tape library vtl (pool p)`).
     pub fn name(&self) -> Text {
-        let (en, ja) = match self.kind {
-            DeviceKind::TapeLibrary => ("tape library", "テープライブラリ"),
-            DeviceKind::TapeDrive => ("tape drive", "テープドライブ"),
-            DeviceKind::Disk => ("disk device", "ディスク装置"),
-        };
-        let (sen, sja) = if self.simulated {
-            (" (SIMULATED)", "（模擬）")
-        } else {
-            ("", "")
-        };
-        Text::new(
-            format!("{en} {}{sen} of pool {}", self.device, self.pool),
-            format!("プール {} の{ja} {}{sja}", self.pool, self.device),
-        )
+        device_name(self.kind, &self.device, self.simulated, &self.pool)
     }
 
     /// One line in both languages: what was observed, or why not and how
@@ -219,6 +195,24 @@ impl DeviceNote {
     }
 }
 
+/// What a device is, in both languages (`tape library vtl of pool p`).
+pub fn device_name(kind: DeviceKind, device: &str, simulated: bool, pool: &PoolName) -> Text {
+    let (en, ja) = match kind {
+        DeviceKind::TapeLibrary => ("tape library", "テープライブラリ"),
+        DeviceKind::TapeDrive => ("tape drive", "テープドライブ"),
+        DeviceKind::Disk => ("disk device", "ディスク装置"),
+    };
+    let (sen, sja) = if simulated {
+        (" (SIMULATED)", "（模擬）")
+    } else {
+        ("", "")
+    };
+    Text::new(
+        format!("{en} {device}{sen} of pool {pool}"),
+        format!("プール {pool} の{ja} {device}{sja}"),
+    )
+}
+
 /// Ask every configured tape and disk pool's device where its media are,
 /// and record what they report (only changes) in `cat`
 /// ([`hokan_jobs::site::observe_devices`]). Never fails: a device that
@@ -234,14 +228,8 @@ pub fn observe_devices(ctx: &SiteCtx<'_>, cat: &mut Catalog) -> Vec<DeviceNote> 
         .collect()
 }
 
-/// Ask the device of pool `pool` only (`None` when the pool is not a
-/// configured tape or disk pool).
-pub fn observe_pool(ctx: &SiteCtx<'_>, cat: &mut Catalog, pool: &PoolName) -> Option<DeviceNote> {
-    let site = ctx.conf.loaded.as_ref()?;
-    observe::observe_pool(site.targets(), cat, pool, how(ctx)).map(|n| note(ctx, n))
-}
-
-fn how(ctx: &SiteCtx<'_>) -> observe::Observe {
+/// How `ctx` observes: at its instant, within `--observe-timeout`.
+pub(super) fn how(ctx: &SiteCtx<'_>) -> observe::Observe {
     observe::Observe {
         now: ctx.now,
         timeout: timeout(ctx),
@@ -250,7 +238,7 @@ fn how(ctx: &SiteCtx<'_>) -> observe::Observe {
 
 /// The library's note, with the reason a device was not observed in the
 /// person's words.
-fn note(ctx: &SiteCtx<'_>, n: observe::DeviceNote) -> DeviceNote {
+pub(super) fn note(ctx: &SiteCtx<'_>, n: observe::DeviceNote) -> DeviceNote {
     let outcome = match n.outcome {
         observe::Outcome::Observed {
             seen,

@@ -367,3 +367,74 @@ fn a_catalog_rolled_back_past_an_anchor_is_untrusted() {
     let j = judge(judge_at(&path, &policy, Vec::new()), &no_name).unwrap();
     assert!(j.trusted(), "{:?}", j.evaluation.problems);
 }
+
+#[test]
+fn a_persons_move_out_of_a_device_that_holds_the_medium_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_lib, mut cat) = labelled_library(dir.path());
+    let before = location(&cat, "T1");
+    let targets = [tape_target(dir.path())];
+    let t1 = MediumId::new("T1");
+    let mv = |to: Location| media::PersonMove {
+        medium: &t1,
+        to,
+        person: "sato",
+        at: LATER,
+        note: None,
+        actor: "media move --by sato",
+    };
+    let safe = Location::Offsite {
+        site: "safe".into(),
+    };
+    let e = media::record_move(
+        &mut cat,
+        &targets,
+        how(Duration::from_secs(30)),
+        mv(safe.clone()),
+    )
+    .unwrap_err();
+    match &e {
+        JobError::DeviceHoldsMedium {
+            said,
+            seen,
+            kind,
+            device,
+            ..
+        } => {
+            assert_eq!(said, &safe);
+            assert_eq!(Some(seen), before.as_ref());
+            assert_eq!((*kind, device.as_str()), (DeviceKind::TapeLibrary, "vtl-w"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!e.is_transient());
+    assert_eq!(location(&cat, "T1"), before);
+
+    // The library cannot be asked: the person's word is recorded, with
+    // the note saying why the device was not heard.
+    let _hang = Hang::library(dir.path());
+    let moved = media::record_move(
+        &mut cat,
+        &targets,
+        how(Duration::from_millis(300)),
+        mv(safe.clone()),
+    )
+    .unwrap();
+    assert!(matches!(
+        moved.device.as_ref().map(|n| &n.outcome),
+        Some(Outcome::TimedOut { .. })
+    ));
+    assert_eq!(location(&cat, "T1"), Some(safe));
+}
+
+#[test]
+fn a_medium_is_retired_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_lib, mut cat) = labelled_library(dir.path());
+    let t1 = MediumId::new("T1");
+    media::retire(&mut cat, LATER, "t", &t1, false, Some("worn".into())).unwrap();
+    let e = media::retire(&mut cat, LATER, "t", &t1, true, None).unwrap_err();
+    assert!(matches!(e, JobError::AlreadyRetired { .. }), "{e:?}");
+    let e = media::retire(&mut cat, LATER, "t", &MediumId::new("NOPE"), false, None).unwrap_err();
+    assert!(matches!(e, JobError::Catalog(_)), "{e:?}");
+}
