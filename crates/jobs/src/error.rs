@@ -412,22 +412,11 @@ pub enum JobError {
     /// A person's move of a medium out of a device, while the device
     /// reports holding it right now: a person's record cannot take a
     /// medium out of a device (nothing recorded).
-    #[error("{medium}: {device} holds it; a person's move out of it is not recorded")]
+    #[error("{}: {} holds it; a person's move out of it is not recorded", held.medium, held.device)]
     DeviceHoldsMedium {
-        /// The medium.
-        medium: MediumId,
-        /// Where the person said it is.
-        said: hokan_offline::Location,
-        /// Where the device sees it.
-        seen: hokan_offline::Location,
-        /// The pool the device serves.
-        pool: PoolName,
-        /// What kind of device.
-        kind: crate::site::observe::DeviceKind,
-        /// The device's name.
-        device: String,
-        /// Whether it is a SIMULATED device.
-        simulated: bool,
+        /// The medium, the device and both places (boxed: the error stays
+        /// small for the functions that never return this).
+        held: Box<crate::site::media::HeldByDevice>,
     },
     /// The medium is retired already.
     #[error("{medium} is retired already")]

@@ -1,8 +1,7 @@
 //! `hokan media add|list|show|move|retire`.
 
 use hokan_catalog::event::{condition_en, condition_ja};
-use hokan_catalog::Event;
-use hokan_jobs::site::media::PersonMove;
+use hokan_jobs::site::media::{NewMedium, PersonMove};
 use hokan_jobs::JobError;
 use hokan_offline::{Condition, MediumId, MediumKind, ObservedBy, PoolName};
 use serde_json::json;
@@ -133,41 +132,38 @@ fn add(
         .map(|c| when::parse_capacity(&c))
         .transpose()
         .map_err(|e| usage_of(ctx, "--capacity", e))?;
-    let medium = MediumId::new(&id);
-    let mut events = vec![Event::MediumAdded {
-        medium: medium.clone(),
+    let location = match location {
+        Some(loc) => {
+            let by = person(
+                ctx,
+                by.as_deref().ok_or_else(|| {
+                    Failure::new(
+                        exit::USAGE,
+                        t(
+                            l,
+                            "--location needs --by (who put it there)",
+                            "--location には --by（置いた人）が必要です",
+                        ),
+                    )
+                })?,
+            )?;
+            let place = when::parse_location(&loc).map_err(|e| usage_of(ctx, "--location", e))?;
+            Some((place, by))
+        }
+        None => None,
+    };
+    let new = NewMedium {
+        id: MediumId::new(&id),
         kind,
         pool,
         label,
         capacity,
         note,
-    }];
-    if let Some(loc) = location {
-        let by = person(
-            ctx,
-            by.as_deref().ok_or_else(|| {
-                Failure::new(
-                    exit::USAGE,
-                    t(
-                        l,
-                        "--location needs --by (who put it there)",
-                        "--location には --by（置いた人）が必要です",
-                    ),
-                )
-            })?,
-        )?;
-        events.push(Event::MediumLocated {
-            medium: medium.clone(),
-            at: ctx.now,
-            location: when::parse_location(&loc).map_err(|e| usage_of(ctx, "--location", e))?,
-            by: ObservedBy::Person { person: by.into() },
-            note: None,
-        });
-    }
+        location,
+    };
     let mut cat = ctx.catalog()?;
-    let recs = cat
-        .record_all(ctx.now, "media add", events)
-        .map_err(|e| ctx.catalog_failure(&e))?;
+    let recs = hokan_jobs::site::media::add(&mut cat, ctx.now, "media add", new)
+        .map_err(|e| media_failure(ctx, &id, &e))?;
     if ctx.g.json {
         print_json(&json!({"added": id, "kind": kind, "events": recs}));
     } else {
@@ -398,24 +394,17 @@ fn move_to(
 /// what to do.
 fn media_failure(ctx: &SiteCtx<'_>, id: &str, e: &JobError) -> Failure {
     match e {
-        JobError::DeviceHoldsMedium {
-            said,
-            seen,
-            pool,
-            kind,
-            device,
-            simulated,
-            ..
-        } => {
-            let how = match kind {
+        JobError::DeviceHoldsMedium { held } => {
+            let (pool, device) = (&held.pool, &held.device);
+            let how = match held.kind {
                 DeviceKind::TapeLibrary => {
                     format!("`hokan tape move --pool {pool} {id} --to export`")
                 }
                 DeviceKind::TapeDrive => format!("`hokan tape move --pool {pool} {id} --to eject`"),
                 DeviceKind::Disk => format!("`hokan disk eject --pool {pool}`"),
             };
-            let name = super::observe::device_name(*kind, device, *simulated, pool);
-            let (seen, said) = (seen.describe(), said.describe());
+            let name = super::observe::device_name(held.kind, device, held.simulated, pool);
+            let (seen, said) = (held.seen.describe(), held.said.describe());
             Failure::new(
                 exit::ERROR,
                 ctx.pick(&hokan_offline::Text::new(

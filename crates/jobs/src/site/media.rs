@@ -1,5 +1,6 @@
-//! A person's records about a medium: where it was put ([`record_move`]),
-//! and that it was retired or damaged ([`retire`]).
+//! A person's records about a medium: that it exists ([`add`]), where it
+//! was put ([`record_move`]), and that it was retired or damaged
+//! ([`retire`]).
 //!
 //! Devices over words: before a person's move is recorded, the medium's
 //! device is asked where it is ([`super::observe`]); a person cannot record
@@ -9,12 +10,63 @@
 //! last report.
 
 use hokan_catalog::{Catalog, Event, EventRecord};
-use hokan_offline::{Condition, Location, MediumId, ObservedBy};
+use hokan_offline::{Condition, Location, MediumId, MediumKind, ObservedBy, PoolName};
 use hokan_site::Target;
 use time::OffsetDateTime;
 
-use super::observe::{observe_pool, DeviceNote, Observe};
+use super::observe::{observe_pool, DeviceKind, DeviceNote, Observe};
 use crate::JobError;
+
+/// A medium a person adds to the catalog.
+#[derive(Clone, Debug)]
+pub struct NewMedium {
+    /// Its id (the barcode, the cartridge's label).
+    pub id: MediumId,
+    /// What it is.
+    pub kind: MediumKind,
+    /// The pool it belongs to.
+    pub pool: Option<PoolName>,
+    /// Its label, when other than its id.
+    pub label: Option<String>,
+    /// Its capacity in bytes.
+    pub capacity: Option<u64>,
+    /// The person's note.
+    pub note: Option<String>,
+    /// Where it is now, and who put it there.
+    pub location: Option<(Location, String)>,
+}
+
+/// Record a new medium at `now`, and where it is when the person says so,
+/// in one transaction.
+///
+/// Errors: the catalog cannot record it ([`JobError::Catalog`]).
+pub fn add(
+    cat: &mut Catalog,
+    now: OffsetDateTime,
+    actor: &str,
+    m: NewMedium,
+) -> Result<Vec<EventRecord>, JobError> {
+    let mut events = vec![Event::MediumAdded {
+        medium: m.id.clone(),
+        kind: m.kind,
+        pool: m.pool,
+        label: m.label,
+        capacity: m.capacity,
+        note: m.note,
+    }];
+    if let Some((location, person)) = m.location {
+        events.push(Event::MediumLocated {
+            medium: m.id,
+            at: now,
+            location,
+            by: ObservedBy::Person {
+                person: person.into(),
+            },
+            note: None,
+        });
+    }
+    Ok(cat.record_all(now, actor, events)?)
+}
 
 /// Where a person says a medium was put.
 #[derive(Clone, Debug)]
@@ -31,6 +83,26 @@ pub struct PersonMove<'a> {
     pub note: Option<String>,
     /// The actor recorded on the event (the command that recorded it).
     pub actor: &'a str,
+}
+
+/// A person's move refused because the medium's device holds it
+/// ([`JobError::DeviceHoldsMedium`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldByDevice {
+    /// The medium.
+    pub medium: MediumId,
+    /// Where the person said it is.
+    pub said: Location,
+    /// Where the device sees it.
+    pub seen: Location,
+    /// The pool the device serves.
+    pub pool: PoolName,
+    /// What kind of device.
+    pub kind: DeviceKind,
+    /// The device's name.
+    pub device: String,
+    /// Whether it is a SIMULATED device.
+    pub simulated: bool,
 }
 
 /// A person's move, recorded.
@@ -64,13 +136,15 @@ pub fn record_move(
         if let Some(seen) = note.sees(mv.medium) {
             if !mv.to.inside_a_device() && mv.to != Location::Unknown {
                 return Err(JobError::DeviceHoldsMedium {
-                    medium: mv.medium.clone(),
-                    said: mv.to,
-                    seen: seen.clone(),
-                    pool: note.pool.clone(),
-                    kind: note.kind,
-                    device: note.device.clone(),
-                    simulated: note.simulated,
+                    held: Box::new(HeldByDevice {
+                        medium: mv.medium.clone(),
+                        said: mv.to,
+                        seen: seen.clone(),
+                        pool: note.pool.clone(),
+                        kind: note.kind,
+                        device: note.device.clone(),
+                        simulated: note.simulated,
+                    }),
                 });
             }
         }

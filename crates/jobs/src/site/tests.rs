@@ -210,7 +210,9 @@ fn a_simulated_library_and_drive_are_believed_over_a_persons_word() {
 
 /// Holds the SIMULATED library's lock (on an open file of its own, as
 /// another process would), as a robot that never answers, until dropped.
-struct Hang(std::fs::File);
+struct Hang {
+    _locked: std::fs::File,
+}
 
 impl Hang {
     fn library(dir: &Path) -> Hang {
@@ -218,7 +220,7 @@ impl Hang {
         let f = std::fs::File::open(dir.join("vtl").join("lock")).unwrap();
         // SAFETY: flock on a descriptor this test owns; no memory involved.
         assert_eq!(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) }, 0);
-        Hang(f)
+        Hang { _locked: f }
     }
 }
 
@@ -394,16 +396,13 @@ fn a_persons_move_out_of_a_device_that_holds_the_medium_is_refused() {
     )
     .unwrap_err();
     match &e {
-        JobError::DeviceHoldsMedium {
-            said,
-            seen,
-            kind,
-            device,
-            ..
-        } => {
-            assert_eq!(said, &safe);
-            assert_eq!(Some(seen), before.as_ref());
-            assert_eq!((*kind, device.as_str()), (DeviceKind::TapeLibrary, "vtl-w"));
+        JobError::DeviceHoldsMedium { held } => {
+            assert_eq!(held.said, safe);
+            assert_eq!(Some(&held.seen), before.as_ref());
+            assert_eq!(
+                (held.kind, held.device.as_str()),
+                (DeviceKind::TapeLibrary, "vtl-w")
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -428,9 +427,26 @@ fn a_persons_move_out_of_a_device_that_holds_the_medium_is_refused() {
 }
 
 #[test]
-fn a_medium_is_retired_once() {
+fn a_medium_is_added_where_a_person_put_it_and_retired_once() {
     let dir = tempfile::tempdir().unwrap();
-    let (_lib, mut cat) = labelled_library(dir.path());
+    let mut cat = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+    let safe = Location::Offsite {
+        site: "safe".into(),
+    };
+    let new = media::NewMedium {
+        id: MediumId::new("T1"),
+        kind: MediumKind::LtoLibrary,
+        pool: Some(PoolName::new("weekday")),
+        label: None,
+        capacity: Some(64 << 20),
+        note: None,
+        location: Some((safe.clone(), "sato".into())),
+    };
+    assert_eq!(
+        media::add(&mut cat, NOW, "media add", new).unwrap().len(),
+        2
+    );
+    assert_eq!(location(&cat, "T1"), Some(safe));
     let t1 = MediumId::new("T1");
     media::retire(&mut cat, LATER, "t", &t1, false, Some("worn".into())).unwrap();
     let e = media::retire(&mut cat, LATER, "t", &t1, true, None).unwrap_err();
