@@ -46,8 +46,10 @@
 //!   ([`tape::scan`]) and a person's label, inventory, status and moves
 //!   ([`tape::manage`]).
 //! - [`site`]: every configured device asked where its media are before
-//!   the site is judged ([`site::observe`]), and the site judged on its
-//!   catalog with the anchors read from offline media ([`site::judge`]).
+//!   the site is judged ([`site::observe`]), the site judged on its
+//!   catalog with the anchors read from offline media
+//!   ([`site::judge()`]), and a person's records about a medium checked
+//!   against its device ([`site::media`]).
 //!
 //! Long jobs take a progress handle from the caller
 //! ([`copy::CopyProgress`], [`tape::backup::TapeProgress`]): the caller

@@ -1,5 +1,5 @@
 //! Judging the site on its catalog as evidence
-//! ([`hokan_jobs::site::judge`]), with the notes on anchors that could not
+//! ([`hokan_jobs::site::judge()`]), with the notes on anchors that could not
 //! be read in the person's words, and the exit code of a verdict.
 
 use hokan_catalog::{Catalog, VerifyReport};
@@ -11,7 +11,7 @@ use crate::s3::anchor::{anchor_name, notes};
 
 impl SiteCtx<'_> {
     /// Judge the site on its catalog as evidence
-    /// ([`hokan_jobs::site::judge`]): the catalog must exist, its chain
+    /// ([`hokan_jobs::site::judge()`]): the catalog must exist, its chain
     /// verify, its tables equal the replay, and every anchor read from
     /// offline media (the configured buckets') lie on its chain. The facts
     /// judged are the replayed ones, with every source of hokan.toml added
