@@ -401,6 +401,29 @@ pub enum JobError {
     /// through its store failed (`s3 extend-locks`, `s3 prune`).
     #[error("S3 bucket objects")]
     BucketObjects(#[source] StoreError),
+    /// The thread that reads a device (`hokan status` asks each device
+    /// on its own thread, with a time limit) could not be started.
+    #[error("cannot start the thread that reads the device")]
+    DeviceReaderSpawn(#[source] std::io::Error),
+    /// The thread that read a device stopped without an answer (it
+    /// panicked).
+    #[error("the device reader stopped without an answer")]
+    DeviceReaderStopped,
+    /// A person's move of a medium out of a device, while the device
+    /// reports holding it right now: a person's record cannot take a
+    /// medium out of a device (nothing recorded).
+    #[error("{}: {} holds it; a person's move out of it is not recorded", held.medium, held.device)]
+    DeviceHoldsMedium {
+        /// The medium, the device and both places (boxed: the error stays
+        /// small for the functions that never return this).
+        held: Box<crate::site::media::HeldByDevice>,
+    },
+    /// The medium is retired already.
+    #[error("{medium} is retired already")]
+    AlreadyRetired {
+        /// The medium.
+        medium: MediumId,
+    },
     /// `latest_undamaged` asked with a snapshot named by its id: a snapshot
     /// named is restored as named.
     #[error("latest-undamaged goes with `latest` only, not {spec:?}")]
@@ -458,6 +481,10 @@ impl JobError {
             JobError::Bucket(e) | JobError::BucketAnchorWrite { source: e, .. } => e.is_transient(),
             JobError::BucketUnlocked { .. } | JobError::S3SecretFile { .. } => false,
             JobError::BucketObjects(e) => e.is_transient(),
+            // The machine was short of threads or memory for a moment.
+            JobError::DeviceReaderSpawn(_) => true,
+            JobError::DeviceReaderStopped => false,
+            JobError::DeviceHoldsMedium { .. } | JobError::AlreadyRetired { .. } => false,
             JobError::Catalog(e) => matches!(e, CatalogError::Busy),
             JobError::NoSnapshotToCopy
             | JobError::PaperKey(_)

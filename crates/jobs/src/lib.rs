@@ -45,6 +45,11 @@
 //!   ([`tape::restore`]), rebuilding the catalog from tape
 //!   ([`tape::scan`]) and a person's label, inventory, status and moves
 //!   ([`tape::manage`]).
+//! - [`site`]: every configured device asked where its media are before
+//!   the site is judged ([`site::observe`]), the site judged on its
+//!   catalog with the anchors read from offline media
+//!   ([`site::judge()`]), and a person's records about a medium checked
+//!   against its device ([`site::media`]).
 //!
 //! Each copy step of a night is one call that takes the catalog's path,
 //! the opened primary repository, the pool's or target's settings and the
@@ -80,6 +85,7 @@ pub mod repository;
 pub mod restore;
 pub mod rotation;
 pub mod s3;
+pub mod site;
 pub mod tape;
 #[cfg(test)]
 mod test_repo;

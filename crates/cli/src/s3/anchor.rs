@@ -3,7 +3,7 @@
 //! named, and each bucket or anchor that could not be read a note.
 
 use hokan_catalog::anchor::Expected;
-use hokan_jobs::s3::anchor::AnchorProblem;
+use hokan_jobs::s3::anchor::{AnchorProblem, BucketAnchors};
 use hokan_offline::Text;
 
 use crate::ctx::SiteCtx;
@@ -13,24 +13,37 @@ use crate::ctx::SiteCtx;
 /// anchor) that could not be read: rollback detection is then incomplete.
 /// Prints nothing.
 pub fn bucket_anchors(ctx: &SiteCtx<'_>) -> (Vec<Expected>, Vec<Text>) {
-    let mut expected = Vec::new();
-    let mut notes = Vec::new();
     let Some(site) = &ctx.conf.loaded else {
-        return (expected, notes);
+        return (Vec::new(), Vec::new());
     };
-    for found in hokan_jobs::s3::anchor::bucket_anchors(site, &ctx.conf.name) {
-        let (bucket, endpoint) = (&found.bucket, &found.endpoint);
-        for (path, anchor) in &found.anchors {
-            expected.push(anchor.expected(Text::new(
-                format!("anchor {path} in S3 bucket {bucket} at {endpoint}"),
-                format!("S3 バケット {bucket}（{endpoint}）のアンカー {path}"),
-            )));
-        }
-        for problem in &found.problems {
-            notes.push(note(ctx, bucket, endpoint, problem));
-        }
-    }
-    (expected, notes)
+    let found = hokan_jobs::s3::anchor::bucket_anchors(site, &ctx.conf.name);
+    (
+        hokan_jobs::site::judge::bucket_heads(&found, &anchor_name),
+        notes(ctx, &found),
+    )
+}
+
+/// Where a head was read: the anchor `path` in bucket `found`, as the
+/// catalog's findings name it.
+pub fn anchor_name(found: &BucketAnchors, path: &str) -> Text {
+    let (bucket, endpoint) = (&found.bucket, &found.endpoint);
+    Text::new(
+        format!("anchor {path} in S3 bucket {bucket} at {endpoint}"),
+        format!("S3 バケット {bucket}（{endpoint}）のアンカー {path}"),
+    )
+}
+
+/// A note for each bucket (or anchor) of `found` that could not be read
+/// or was ignored.
+pub fn notes(ctx: &SiteCtx<'_>, found: &[BucketAnchors]) -> Vec<Text> {
+    found
+        .iter()
+        .flat_map(|b| {
+            b.problems
+                .iter()
+                .map(|p| note(ctx, &b.bucket, &b.endpoint, p))
+        })
+        .collect()
 }
 
 /// A bucket or anchor that could not be read, or an anchor ignored.

@@ -1,16 +1,19 @@
-//! Judging the site on its catalog as evidence, with the anchors read
-//! from offline media ([`super::anchors::gather`]).
+//! Judging the site on its catalog as evidence
+//! ([`hokan_jobs::site::judge()`]), with the notes on anchors that could not
+//! be read in the person's words, and the exit code of a verdict.
 
-use hokan_catalog::{Catalog, CatalogError, VerifyReport};
-use hokan_offline::{evaluate, Evaluation, SourceName, Text};
+use hokan_catalog::{Catalog, VerifyReport};
+use hokan_offline::{Evaluation, Text};
 
 use crate::ctx::SiteCtx;
 use crate::exit::{self, Failure};
+use crate::s3::anchor::{anchor_name, notes};
 
 impl SiteCtx<'_> {
-    /// Judge the site on its catalog as evidence: the catalog must exist,
-    /// its chain verify, its tables equal the replay, and every anchor read
-    /// from offline media ([`super::anchors::gather`]) lie on its chain. The facts
+    /// Judge the site on its catalog as evidence
+    /// ([`hokan_jobs::site::judge()`]): the catalog must exist, its chain
+    /// verify, its tables equal the replay, and every anchor read from
+    /// offline media (the configured buckets') lie on its chain. The facts
     /// judged are the replayed ones, with every source of hokan.toml added
     /// (a configured source without generations is a finding, not
     /// silence). Anything less gives [`Evaluation::untrusted`]: never
@@ -22,51 +25,29 @@ impl SiteCtx<'_> {
     /// [`SiteCtx::judge`], with heads the caller has already read from
     /// media at hand (the anchor of a mounted cartridge) added to the ones
     /// gathered.
-    pub fn judge_with(&self, mut extra: Vec<hokan_catalog::Expected>) -> Result<Judged, Failure> {
+    pub fn judge_with(&self, extra: Vec<hokan_catalog::Expected>) -> Result<Judged, Failure> {
         let path = self.catalog_path()?;
-        let cat = match Catalog::open_existing(&path) {
-            Ok(c) => c,
-            Err(e @ CatalogError::Missing(_)) => {
-                let text = e.text();
-                return Ok(Judged {
-                    evaluation: Evaluation::untrusted(self.now, std::slice::from_ref(&text)),
-                    catalog: None,
-                    report: None,
-                    anchor_notes: Vec::new(),
-                });
-            }
-            Err(e) => return Err(self.catalog_failure(&e)),
+        let what = hokan_jobs::site::Judge {
+            catalog: &path,
+            policy: &self.conf.policy,
+            sources: &self.conf.sources,
+            now: self.now,
+            site: self
+                .conf
+                .loaded
+                .as_ref()
+                .map(|s| (s, self.conf.name.as_str())),
+            extra,
         };
-        let (mut expected, anchor_notes) = super::anchors::gather(self);
-        expected.append(&mut extra);
-        let evidence = cat
-            .evidence(&expected)
-            .map_err(|e| self.catalog_failure(&e))?;
-        let evaluation = match evidence.facts {
-            Some(mut facts) => {
-                for s in &self.conf.sources {
-                    let name = SourceName::new(s.as_str());
-                    if !facts.sources.contains(&name) {
-                        facts.sources.push(name);
-                    }
-                }
-                evaluate(&facts, &self.conf.policy, self.now)
-            }
-            None => {
-                let findings: Vec<Text> = evidence
-                    .report
-                    .problems
-                    .iter()
-                    .map(|p| p.message.clone())
-                    .collect();
-                Evaluation::untrusted(self.now, &findings)
-            }
-        };
+        let judged = hokan_jobs::site::judge(what, &anchor_name).map_err(|e| match e {
+            hokan_jobs::JobError::Catalog(c) => self.catalog_failure(&c),
+            e => crate::job_error::failure(self.lang, &e),
+        })?;
         Ok(Judged {
-            evaluation,
-            catalog: Some(cat),
-            report: Some(evidence.report),
-            anchor_notes,
+            anchor_notes: notes(self, &judged.buckets),
+            evaluation: judged.evaluation,
+            catalog: judged.catalog,
+            report: judged.report,
         })
     }
 }

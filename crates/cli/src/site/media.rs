@@ -1,11 +1,13 @@
 //! `hokan media add|list|show|move|retire`.
 
 use hokan_catalog::event::{condition_en, condition_ja};
-use hokan_catalog::Event;
-use hokan_offline::{Condition, Location, MediumId, MediumKind, ObservedBy, PoolName};
+use hokan_jobs::site::media::{NewMedium, PersonMove};
+use hokan_jobs::JobError;
+use hokan_offline::{Condition, MediumId, MediumKind, ObservedBy, PoolName};
 use serde_json::json;
 
 use super::args::MediaCmd;
+use super::observe::DeviceKind;
 use crate::ctx::{print_json, when, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::{pad, t, Bytes};
@@ -130,41 +132,38 @@ fn add(
         .map(|c| when::parse_capacity(&c))
         .transpose()
         .map_err(|e| usage_of(ctx, "--capacity", e))?;
-    let medium = MediumId::new(&id);
-    let mut events = vec![Event::MediumAdded {
-        medium: medium.clone(),
+    let location = match location {
+        Some(loc) => {
+            let by = person(
+                ctx,
+                by.as_deref().ok_or_else(|| {
+                    Failure::new(
+                        exit::USAGE,
+                        t(
+                            l,
+                            "--location needs --by (who put it there)",
+                            "--location には --by（置いた人）が必要です",
+                        ),
+                    )
+                })?,
+            )?;
+            let place = when::parse_location(&loc).map_err(|e| usage_of(ctx, "--location", e))?;
+            Some((place, by))
+        }
+        None => None,
+    };
+    let new = NewMedium {
+        id: MediumId::new(&id),
         kind,
         pool,
         label,
         capacity,
         note,
-    }];
-    if let Some(loc) = location {
-        let by = person(
-            ctx,
-            by.as_deref().ok_or_else(|| {
-                Failure::new(
-                    exit::USAGE,
-                    t(
-                        l,
-                        "--location needs --by (who put it there)",
-                        "--location には --by（置いた人）が必要です",
-                    ),
-                )
-            })?,
-        )?;
-        events.push(Event::MediumLocated {
-            medium: medium.clone(),
-            at: ctx.now,
-            location: when::parse_location(&loc).map_err(|e| usage_of(ctx, "--location", e))?,
-            by: ObservedBy::Person { person: by.into() },
-            note: None,
-        });
-    }
+        location,
+    };
     let mut cat = ctx.catalog()?;
-    let recs = cat
-        .record_all(ctx.now, "media add", events)
-        .map_err(|e| ctx.catalog_failure(&e))?;
+    let recs = hokan_jobs::site::media::add(&mut cat, ctx.now, "media add", new)
+        .map_err(|e| media_failure(ctx, &id, &e))?;
     if ctx.g.json {
         print_json(&json!({"added": id, "kind": kind, "events": recs}));
     } else {
@@ -347,34 +346,23 @@ fn move_to(
     }
     let mut cat = ctx.catalog()?;
     let medium = MediumId::new(id);
-    // Devices over words: ask the medium's device first; a person cannot
-    // move out of a device what the device holds.
-    let device = match cat.medium(&medium).ok().and_then(|m| m.pool) {
-        Some(pool) => super::observe::observe_pool(ctx, &mut cat, &pool),
-        None => None,
+    // Devices over words: the medium's device is asked first; a person
+    // cannot move out of a device what the device holds.
+    let targets = ctx.conf.loaded.as_ref().map_or(&[][..], |s| s.targets());
+    let actor = format!("media move --by {by}");
+    let mv = PersonMove {
+        medium: &medium,
+        to: location.clone(),
+        person: &by,
+        at,
+        note,
+        actor: &actor,
     };
-    if let Some(note) = &device {
-        if let Some(seen) = note.sees(&medium) {
-            if !location.inside_a_device() && location != Location::Unknown {
-                return Err(contradicts(ctx, id, &location, note, seen));
-            }
-        }
-    }
-    let rec = cat
-        .record(
-            ctx.now,
-            &format!("media move --by {by}"),
-            Event::MediumLocated {
-                medium: medium.clone(),
-                at,
-                location: location.clone(),
-                by: ObservedBy::Person {
-                    person: by.clone().into(),
-                },
-                note,
-            },
-        )
-        .map_err(|e| ctx.catalog_failure(&e))?;
+    let moved =
+        hokan_jobs::site::media::record_move(&mut cat, targets, super::observe::how(ctx), mv)
+            .map_err(|e| media_failure(ctx, id, &e))?;
+    let rec = moved.record;
+    let device = moved.device.map(|n| super::observe::note(ctx, n));
     // Say at once what the move means for the copies on it.
     let (ev, _untrusted) = judged_or_warn(ctx)?;
     let state = ev.medium(&medium);
@@ -401,36 +389,46 @@ fn move_to(
     Ok(exit::OK)
 }
 
-/// The refusal of a person's move that the device contradicts: names the
-/// device, where it sees the medium, and what to do.
-fn contradicts(
-    ctx: &SiteCtx<'_>,
-    id: &str,
-    said: &Location,
-    note: &super::observe::DeviceNote,
-    seen: &Location,
-) -> Failure {
-    use super::observe::DeviceKind;
-    let pool = &note.pool;
-    let how = match note.kind {
-        DeviceKind::TapeLibrary => format!("`hokan tape move --pool {pool} {id} --to export`"),
-        DeviceKind::TapeDrive => format!("`hokan tape move --pool {pool} {id} --to eject`"),
-        DeviceKind::Disk => format!("`hokan disk eject --pool {pool}`"),
-    };
-    let (name, seen, said) = (note.name(), seen.describe(), said.describe());
-    Failure::new(
-        exit::ERROR,
-        ctx.pick(&hokan_offline::Text::new(
+/// A person's record refused or failed, in the person's words: the move
+/// the device contradicts names the device, where it sees the medium, and
+/// what to do.
+fn media_failure(ctx: &SiteCtx<'_>, id: &str, e: &JobError) -> Failure {
+    match e {
+        JobError::DeviceHoldsMedium { held } => {
+            let (pool, device) = (&held.pool, &held.device);
+            let how = match held.kind {
+                DeviceKind::TapeLibrary => {
+                    format!("`hokan tape move --pool {pool} {id} --to export`")
+                }
+                DeviceKind::TapeDrive => format!("`hokan tape move --pool {pool} {id} --to eject`"),
+                DeviceKind::Disk => format!("`hokan disk eject --pool {pool}`"),
+            };
+            let name = super::observe::device_name(held.kind, device, held.simulated, pool);
+            let (seen, said) = (held.seen.describe(), held.said.describe());
+            Failure::new(
+                exit::ERROR,
+                ctx.pick(&hokan_offline::Text::new(
+                    format!(
+                        "{id}: not recorded: the {} reports it {} right now, not {}. A person's record cannot take a medium out of a device. Take it out with the device first ({how}), then record where it is kept.",
+                        name.en, seen.en, said.en
+                    ),
+                    format!(
+                        "{id}: 記録しませんでした。{} が今「{}」にあると報告しており、「{}」ではありません。人の記録で装置内の媒体を装置外に移すことはできません。先に装置から取り出し（{how}）、その後で保管場所を記録してください。",
+                        name.ja, seen.ja, said.ja
+                    ),
+                )),
+            )
+        }
+        JobError::AlreadyRetired { .. } => Failure::new(
+            exit::ERROR,
             format!(
-                "{id}: not recorded: the {} reports it {} right now, not {}. A person's record cannot take a medium out of a device. Take it out with the device first ({how}), then record where it is kept.",
-                name.en, seen.en, said.en
+                "{id}: {}",
+                t(ctx.lang, "already retired", "既に廃棄済みです")
             ),
-            format!(
-                "{id}: 記録しませんでした。{} が今「{}」にあると報告しており、「{}」ではありません。人の記録で装置内の媒体を装置外に移すことはできません。先に装置から取り出し（{how}）、その後で保管場所を記録してください。",
-                name.ja, seen.ja, said.ja
-            ),
-        )),
-    )
+        ),
+        JobError::Catalog(c) => ctx.catalog_failure(c),
+        e => crate::job_error::failure(ctx.lang, e),
+    }
 }
 
 fn retire(
@@ -448,27 +446,9 @@ fn retire(
     } else {
         Condition::Retired
     };
-    let current = cat.medium(&medium).map_err(|e| ctx.catalog_failure(&e))?;
-    if current.condition == Condition::Retired {
-        return Err(Failure::new(
-            exit::ERROR,
-            format!(
-                "{id}: {}",
-                t(ctx.lang, "already retired", "既に廃棄済みです")
-            ),
-        ));
-    }
-    let rec = cat
-        .record(
-            ctx.now,
-            &format!("media retire --by {by}"),
-            Event::MediumCondition {
-                medium,
-                condition,
-                reason,
-            },
-        )
-        .map_err(|e| ctx.catalog_failure(&e))?;
+    let actor = format!("media retire --by {by}");
+    let rec = hokan_jobs::site::media::retire(&mut cat, ctx.now, &actor, &medium, damaged, reason)
+        .map_err(|e| media_failure(ctx, id, &e))?;
     if ctx.g.json {
         print_json(&json!({"event": rec}));
     } else {

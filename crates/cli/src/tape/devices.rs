@@ -4,7 +4,7 @@
 
 use hokan_tape::ChangerStatus;
 
-use super::failure::device_failure;
+pub(crate) use super::failure::device_failure;
 use super::Pool;
 use crate::exit::Failure;
 use crate::i18n::Lang;

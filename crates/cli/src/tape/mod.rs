@@ -7,8 +7,6 @@
 //!   in `hokan_jobs::tape::devices`), errors in the person's words.
 //! - [`failure`]: tape job errors as the person reads them, with exit
 //!   codes.
-//! - [`inventory`]: what the changer reports, turned into catalog moves
-//!   (pure; in `hokan_jobs::tape::inventory`).
 //! - [`job`]: `tape backup` (the job is `hokan_jobs::tape::backup`): its
 //!   progress, results and errors in the person's words.
 //! - [`restore`]: `tape restore` from tape alone, and `tape scan` (in
@@ -25,7 +23,6 @@ mod anchor;
 pub mod args;
 pub(crate) mod devices;
 mod failure;
-pub mod inventory;
 pub(crate) mod job;
 mod manage;
 mod restore;
