@@ -110,6 +110,18 @@ pub fn pick(lang: Lang, t: &hokan_offline::Text) -> String {
     }
 }
 
+/// A job's or step's outcome in the reader's language.
+pub fn outcome_word(l: Lang, outcome: &str) -> &str {
+    match outcome {
+        "ok" => t(l, "ok", "成功"),
+        "partial" => t(l, "partial", "一部失敗"),
+        "failed" => t(l, "failed", "失敗"),
+        "skipped" => t(l, "skipped", "省略"),
+        "interrupted" => t(l, "interrupted", "中断"),
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

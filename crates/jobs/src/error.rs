@@ -49,6 +49,10 @@ pub enum JobError {
     /// A copy job found no snapshot to copy (the repository is empty).
     #[error("the repository has no snapshot to copy")]
     NoSnapshotToCopy,
+    /// A night's step names a target hokan.toml does not define (or not
+    /// of the step's kind), or a kind of step hokan cannot run yet.
+    #[error("no runnable target {0} in hokan.toml")]
+    NoSuchTarget(String),
     /// A paper key that does not decode (a typing mistake; the error names
     /// the line).
     #[error("paper key")]
@@ -487,6 +491,7 @@ impl JobError {
             JobError::DeviceHoldsMedium { .. } | JobError::AlreadyRetired { .. } => false,
             JobError::Catalog(e) => matches!(e, CatalogError::Busy),
             JobError::NoSnapshotToCopy
+            | JobError::NoSuchTarget(_)
             | JobError::PaperKey(_)
             | JobError::LatestUndamagedNeedsLatest { .. } => false,
         }

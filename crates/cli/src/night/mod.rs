@@ -16,9 +16,7 @@ use std::path::Path;
 use std::process::Command as Process;
 use std::time::Instant;
 
-use hokan_jobs::night::{
-    NightRecord, Outcome, Skip, Step, StepKind, StepOutcome, StepReport, StepRunner,
-};
+use hokan_jobs::night::{NightRecord, Outcome, Skip, Step, StepOutcome, StepReport, StepRunner};
 use hokan_jobs::notices::{after_night, NextMedium, NightEnd};
 use hokan_site::Site;
 use serde_json::{json, Value};
@@ -35,16 +33,7 @@ pub use plan::*;
 
 /// A step as the hokan command line (after `hokan`) that runs it.
 pub fn args(step: &Step) -> Vec<String> {
-    let target = step.target.clone().unwrap_or_default();
-    let v: Vec<String> = match step.kind {
-        StepKind::Backup => vec!["backup".into()],
-        StepKind::TapeBackup => vec!["tape".into(), "backup".into(), "--pool".into(), target],
-        StepKind::DiskBackup => vec!["disk".into(), "backup".into(), "--pool".into(), target],
-        StepKind::S3Copy => vec!["copy".into(), "--to".into(), format!("s3:{target}")],
-        StepKind::S3ExtendLocks => vec!["s3".into(), "extend-locks".into(), target],
-        _ => vec!["vault".into(), target],
-    };
-    v
+    step.command()
 }
 
 /// Why a step does not run tonight, in `l`.
@@ -225,7 +214,7 @@ impl StepRunner for Children<'_, '_> {
             };
             eprintln!(
                 "   {} (exit {}, {:.1} s)",
-                crate::site::catalog::outcome_word(l, word),
+                crate::i18n::outcome_word(l, word),
                 r.exit_code,
                 r.seconds
             );

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::args::CatalogCmd;
 use crate::ctx::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
-use crate::i18n::{pad, t, Lang};
+use crate::i18n::{pad, t};
 
 pub fn run(ctx: &SiteCtx<'_>, cmd: CatalogCmd) -> Result<i32, Failure> {
     match cmd {
@@ -158,7 +158,7 @@ fn jobs(ctx: &SiteCtx<'_>, limit: usize) -> Result<i32, Failure> {
             j.seq,
             ctx.when(j.started_at),
             j.job,
-            pad(outcome_word(ctx.lang, &j.outcome), 10),
+            pad(crate::i18n::outcome_word(ctx.lang, &j.outcome), 10),
             j.target
         );
         for s in j.detail["steps"].as_array().into_iter().flatten() {
@@ -171,7 +171,7 @@ fn jobs(ctx: &SiteCtx<'_>, limit: usize) -> Result<i32, Failure> {
             println!(
                 "          {} hokan {}",
                 pad(
-                    outcome_word(ctx.lang, s["outcome"].as_str().unwrap_or("?")),
+                    crate::i18n::outcome_word(ctx.lang, s["outcome"].as_str().unwrap_or("?")),
                     10
                 ),
                 args.join(" ")
@@ -179,18 +179,6 @@ fn jobs(ctx: &SiteCtx<'_>, limit: usize) -> Result<i32, Failure> {
         }
     }
     Ok(exit::OK)
-}
-
-/// A job's or step's outcome in the reader's language.
-pub fn outcome_word(l: Lang, outcome: &str) -> &str {
-    match outcome {
-        "ok" => t(l, "ok", "成功"),
-        "partial" => t(l, "partial", "一部失敗"),
-        "failed" => t(l, "failed", "失敗"),
-        "skipped" => t(l, "skipped", "省略"),
-        "interrupted" => t(l, "interrupted", "中断"),
-        other => other,
-    }
 }
 
 fn events(ctx: &SiteCtx<'_>, limit: usize, only: bool) -> Result<i32, Failure> {

@@ -33,7 +33,10 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, Time};
 
 use crate::notices::FailedStep;
+
+mod in_process;
 use crate::JobError;
+pub use in_process::InProcess;
 
 /// What a step does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,6 +86,36 @@ impl Step {
     /// Whether it runs tonight.
     pub fn due(&self) -> bool {
         self.skip.is_none()
+    }
+
+    /// The `hokan` command line (after `hokan`) that runs it by hand.
+    pub fn command(&self) -> Vec<String> {
+        let target = self.target.clone().unwrap_or_default();
+        match self.kind {
+            StepKind::Backup => vec!["backup".into()],
+            StepKind::TapeBackup => vec!["tape".into(), "backup".into(), "--pool".into(), target],
+            StepKind::DiskBackup => vec!["disk".into(), "backup".into(), "--pool".into(), target],
+            StepKind::S3Copy => vec!["copy".into(), "--to".into(), format!("s3:{target}")],
+            StepKind::S3ExtendLocks => vec!["s3".into(), "extend-locks".into(), target],
+            StepKind::Vault => vec!["vault".into(), target],
+        }
+    }
+}
+
+/// Short English for logs and records; people read the binary's words.
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Skip::NotDue { schedule, next } => {
+                let next = next
+                    .map(|t| t.format(&Rfc3339).unwrap_or_default())
+                    .unwrap_or_default();
+                write!(f, "not due tonight (schedule {schedule}; next {next})")
+            }
+            Skip::NotImplemented => {
+                write!(f, "not implemented yet: nothing is copied to a vault")
+            }
+        }
     }
 }
 
