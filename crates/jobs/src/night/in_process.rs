@@ -452,25 +452,30 @@ virtual_device = "sim"
         (site, repo)
     }
 
+    /// Friday's night of `site`, run in this process (no bucket is used).
+    fn friday(site: &Site, repo: &Repository, catalog: &Path) -> crate::night::NightRecord {
+        let open = |_: Arc<dyn Store>| -> Result<Repository, JobError> { unreachable!() };
+        let policy = site.policy().unwrap();
+        let runner = InProcess {
+            site,
+            catalog,
+            repo,
+            open_bucket: &open,
+            policy: &policy,
+            now: NOW,
+            offset: UtcOffset::UTC,
+        };
+        let steps = plan(site, &History::default(), NOW);
+        crate::night::run(catalog, site, &steps, NOW, &runner).unwrap()
+    }
+
     #[test]
     fn a_night_runs_in_process_without_the_binary_and_records_every_copy() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
         let (site, repo) = site(dir);
         let catalog = dir.join("catalog.db");
-        let open = |_: Arc<dyn Store>| -> Result<Repository, JobError> { unreachable!() };
-        let policy = site.policy().unwrap();
-        let runner = InProcess {
-            site: &site,
-            catalog: &catalog,
-            repo: &repo,
-            open_bucket: &open,
-            policy: &policy,
-            now: NOW,
-            offset: UtcOffset::UTC,
-        };
-        let steps = plan(&site, &History::default(), NOW);
-        let night = crate::night::run(&catalog, &site, &steps, NOW, &runner).unwrap();
+        let night = friday(&site, &repo, &catalog);
         assert_eq!(night.outcome, Outcome::Ok, "{:#}", night.detail);
         assert_eq!(night.ran, 3);
         let cat = Catalog::open_existing(&catalog).unwrap();
@@ -505,19 +510,7 @@ virtual_device = "sim"
         // The library is gone: the tape step fails, the disk copy is done.
         std::fs::remove_dir_all(dir.join("vtl")).unwrap();
         let catalog = dir.join("catalog.db");
-        let open = |_: Arc<dyn Store>| -> Result<Repository, JobError> { unreachable!() };
-        let policy = site.policy().unwrap();
-        let runner = InProcess {
-            site: &site,
-            catalog: &catalog,
-            repo: &repo,
-            open_bucket: &open,
-            policy: &policy,
-            now: NOW,
-            offset: UtcOffset::UTC,
-        };
-        let steps = plan(&site, &History::default(), NOW);
-        let night = crate::night::run(&catalog, &site, &steps, NOW, &runner).unwrap();
+        let night = friday(&site, &repo, &catalog);
         assert_eq!(night.outcome, Outcome::Partial, "{:#}", night.detail);
         assert_eq!(night.failed_steps.len(), 1);
         assert_eq!(night.failed_steps[0].what, "tape backup --pool weekday");
