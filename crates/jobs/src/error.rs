@@ -435,6 +435,29 @@ pub enum JobError {
         /// The snapshot asked for.
         spec: String,
     },
+    /// The site's configuration (hokan.toml) cannot be read or has
+    /// mistakes; the error names the file people edit.
+    #[error("the site configuration")]
+    Site(#[source] hokan_site::SiteError),
+    /// The offline policy hokan.toml sets is not a valid one.
+    #[error("{}: the offline policy", path.display())]
+    SitePolicy {
+        /// The configuration file.
+        path: PathBuf,
+        /// What is wrong.
+        #[source]
+        source: hokan_offline::OfflineError,
+    },
+    /// The copy of the configuration the daemon's nights run with cannot
+    /// be put in place.
+    #[error("{}: the copy of the configuration in force cannot be written", path.display())]
+    InForceCopy {
+        /// The copy.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl JobError {
@@ -494,6 +517,8 @@ impl JobError {
             | JobError::NoSuchTarget(_)
             | JobError::PaperKey(_)
             | JobError::LatestUndamagedNeedsLatest { .. } => false,
+            // A person edits hokan.toml or the folder's permissions first.
+            JobError::Site(_) | JobError::SitePolicy { .. } | JobError::InForceCopy { .. } => false,
         }
     }
 }

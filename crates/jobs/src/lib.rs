@@ -18,6 +18,11 @@
 //! - [`copy`]: which snapshots a copy job copies, and copying them into
 //!   a store (a disk cartridge, a bucket) resumably ([`copy::copy_plan`],
 //!   one routine for every random-access store).
+//! - [`daemon`]: the site a daemon runs nights for ([`daemon::SiteNight`],
+//!   `hokan-daemon`'s night): the configuration kept in force, the
+//!   catalog's night history, a killed night recorded as interrupted, the
+//!   dead-man notice and the outbox retried; the caller says how a night
+//!   starts ([`daemon::StartNight`]).
 //! - [`disk`]: the removable-disk job ([`disk::backup`]): tonight's
 //!   cartridge attached after its label and anchor are checked, the copy,
 //!   the new anchor, and the cartridge put out of reach after the job;
@@ -75,6 +80,7 @@ pub mod backup;
 pub mod catalog;
 pub mod clock;
 pub mod copy;
+pub mod daemon;
 pub mod disk;
 mod error;
 pub mod hooks;
