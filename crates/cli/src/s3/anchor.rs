@@ -23,15 +23,7 @@ pub fn bucket_anchors(ctx: &SiteCtx<'_>) -> (Vec<Expected>, Vec<Text>) {
     )
 }
 
-/// Where a head was read: the anchor `path` in bucket `found`, as the
-/// catalog's findings name it.
-pub fn anchor_name(found: &BucketAnchors, path: &str) -> Text {
-    let (bucket, endpoint) = (&found.bucket, &found.endpoint);
-    Text::new(
-        format!("anchor {path} in S3 bucket {bucket} at {endpoint}"),
-        format!("S3 バケット {bucket}（{endpoint}）のアンカー {path}"),
-    )
-}
+pub use hokan_jobs::s3::anchor::name as anchor_name;
 
 /// A note for each bucket (or anchor) of `found` that could not be read
 /// or was ignored.

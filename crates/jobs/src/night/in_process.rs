@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hokan_offline::{Policy, Text};
+use hokan_offline::Policy;
 use hokan_repo::store::Store;
 use hokan_repo::{BackupProgress, BackupResult, Repository};
 use hokan_site::{Site, Target, TargetKind};
@@ -259,14 +259,7 @@ impl StepRunner for InProcess<'_> {
             site: Some((self.site, self.site.name())),
             extra: Vec::new(),
         };
-        let name = |b: &crate::s3::anchor::BucketAnchors, path: &str| {
-            let (bucket, endpoint) = (&b.bucket, &b.endpoint);
-            Text::new(
-                format!("anchor {path} in S3 bucket {bucket} at {endpoint}"),
-                format!("S3 バケット {bucket}（{endpoint}）のアンカー {path}"),
-            )
-        };
-        match crate::site::judge(what, &name) {
+        match crate::site::judge(what, &crate::s3::anchor::name) {
             Ok(j) => {
                 let trusted = !j.evaluation.is_untrusted();
                 let compliant = j.evaluation.compliant;

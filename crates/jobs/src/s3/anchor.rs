@@ -181,3 +181,13 @@ fn read(store: &S3Store, site_name: &str, found: &mut BucketAnchors) {
         found.anchors.push((path, anchor));
     }
 }
+
+/// How the catalog names an anchor of `found` at `path` when it checks it
+/// (data the catalog keeps in both languages, like the evaluator's texts).
+pub fn name(found: &BucketAnchors, path: &str) -> hokan_offline::Text {
+    let (bucket, endpoint) = (&found.bucket, &found.endpoint);
+    hokan_offline::Text::new(
+        format!("anchor {path} in S3 bucket {bucket} at {endpoint}"),
+        format!("S3 バケット {bucket}（{endpoint}）のアンカー {path}"),
+    )
+}
