@@ -17,5 +17,32 @@
 
 #![warn(missing_docs)]
 
+pub mod clock;
+pub mod config;
+pub mod folder;
+pub mod immutable;
+pub mod ledger;
+pub mod pull;
 pub mod receipt;
 pub mod wire;
+
+/// What stops a vault command.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    /// The ledger.
+    #[error(transparent)]
+    Ledger(#[from] ledger::LedgerError),
+    /// The configuration.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    /// The vault's folder (disk, permissions, the lock).
+    #[error("vault folder: {0}")]
+    Folder(String),
+    /// Setting up (certificate, key, token).
+    #[error("{0}")]
+    Setup(String),
+    /// A receipt.
+    #[error(transparent)]
+    Receipt(#[from] receipt::ReceiptError),
+}
+pub mod export;
