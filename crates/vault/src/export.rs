@@ -57,11 +57,14 @@ pub struct ExportConfig {
     pub vaults: Vec<Access>,
 }
 
+/// A plan, its fresh index file's name and bytes.
+type CachedPlan = Arc<(Plan, String, Vec<u8>)>;
+
 struct Shared {
     store: Arc<dyn Store>,
     secret: [u8; 32],
     repo: RwLock<Arc<Repository>>,
-    plans: Mutex<HashMap<String, Arc<(Plan, String, Vec<u8>)>>>,
+    plans: Mutex<HashMap<String, CachedPlan>>,
     config: ExportConfig,
 }
 
@@ -139,7 +142,7 @@ async fn plan(State(s): St, headers: HeaderMap, UrlPath(snapshot): UrlPath<Strin
     }
     let s2 = s.clone();
     let snap = snapshot.clone();
-    let r = blocking(move || -> Result<Arc<(Plan, String, Vec<u8>)>, String> {
+    let r = blocking(move || -> Result<CachedPlan, String> {
         let repo = s2.repo.read().expect("lock").clone();
         let id = hokan_format::Id::from_hex(&snap).map_err(|e| e.to_string())?;
         let cp = repo.copy_plan(&[id]).map_err(|e| e.to_string())?;

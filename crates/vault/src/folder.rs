@@ -232,8 +232,9 @@ impl Folder {
     pub fn seal_all(&self) -> io::Result<u64> {
         let mut n = 0;
         for (p, _) in self.objects()? {
-            if !immutable::is_immutable(&p)? {
-                immutable::set_immutable(&p, true)?;
+            let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", p.display()));
+            if !immutable::is_immutable(&p).map_err(named)? {
+                immutable::set_immutable(&p, true).map_err(named)?;
                 n += 1;
             }
         }
@@ -336,6 +337,9 @@ impl Folder {
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(Put::Kept),
             Err(e) => return Err(io_err(&dest)(e)),
         }
+        // The temporary name goes before the flag: an immutable inode can
+        // no longer lose a link.
+        std::fs::remove_file(tmp).map_err(io_err(tmp))?;
         File::open(dir)
             .and_then(|d| d.sync_all())
             .map_err(io_err(dir))?;

@@ -45,4 +45,6 @@ pub enum VaultError {
     #[error(transparent)]
     Receipt(#[from] receipt::ReceiptError),
 }
+pub mod expire;
 pub mod export;
+pub mod ops;

@@ -227,8 +227,15 @@ impl Puller<'_> {
         let folder_err = |e: std::io::Error| {
             VaultError::Folder(format!("{}: {e}", self.folder.root().display()))
         };
-        self.folder.clean_tmp().map_err(folder_err)?;
-        out.resealed = self.folder.seal_all().map_err(folder_err)?;
+        self.folder.clean_tmp().map_err(|e| {
+            folder_err(std::io::Error::new(e.kind(), format!("cleaning tmp/: {e}")))
+        })?;
+        out.resealed = self.folder.seal_all().map_err(|e| {
+            folder_err(std::io::Error::new(
+                e.kind(),
+                format!("sealing objects: {e}"),
+            ))
+        })?;
 
         let r = self.pull_all(&mut ledger, &state, now, &mut out);
         if let Err(e) = &r {

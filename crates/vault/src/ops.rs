@@ -1,0 +1,325 @@
+//! The vault's commands as library calls (`hokan vault init | pull |
+//! status | clock --accept | findings --ack`), shared by the CLI and the
+//! daemon. No printing: each returns what happened.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use time::OffsetDateTime;
+
+use crate::clock::{self, Tick};
+use crate::config::VaultConfig;
+use crate::folder::Folder;
+use crate::ledger::{self, Event, Ledger, State};
+use crate::pull::{Client, PullOutcome, Puller};
+use crate::receipt::{
+    self, FindingReport, FirewallReport, Held, ImmutableReport, PullReport, Receipt, Signed,
+};
+use crate::wire::Kind;
+use crate::{immutable, VaultError};
+
+/// What `init` made, to be written into the primary's hokan.toml.
+#[derive(Clone, Debug)]
+pub struct Setup {
+    /// The vault's Ed25519 public key (hex): `public_key` in `[[vault]]`.
+    pub public_key: String,
+    /// BLAKE3 of the vault's token (hex): `token_blake3` in `[[vault]]`.
+    pub token_blake3: String,
+    /// Why the immutable flag cannot be set here, if it cannot.
+    pub immutable_problem: Option<String>,
+}
+
+/// Set up a vault folder: configuration, signing key, access token, the
+/// primary's pinned certificate, the ledger. Refuses a folder that holds a
+/// vault already.
+pub fn init(
+    root: &Path,
+    config: &VaultConfig,
+    primary_cert_pem: &[u8],
+) -> Result<Setup, VaultError> {
+    let folder = Folder::new(root);
+    let setup =
+        |e: std::io::Error, what: &Path| VaultError::Setup(format!("{}: {e}", what.display()));
+    if folder.config_path().exists() {
+        return Err(VaultError::Setup(format!(
+            "{} holds a vault already ({} exists); nothing was changed",
+            root.display(),
+            folder.config_path().display()
+        )));
+    }
+    ureq::tls::Certificate::from_pem(primary_cert_pem).map_err(|e| {
+        VaultError::Setup(format!(
+            "the primary's certificate is not a PEM certificate: {e}"
+        ))
+    })?;
+    folder.create_dirs().map_err(|e| setup(e, root))?;
+    let key = receipt::create_key(&folder.key_path())?;
+    let token = hex::encode(rand::random::<[u8; 32]>());
+    write_new(&folder.token_path(), token.as_bytes(), 0o600)?;
+    write_new(&root.join(&config.primary_cert), primary_cert_pem, 0o644)?;
+    write_new(&folder.config_path(), config.to_toml().as_bytes(), 0o644)?;
+    let (mut l, _) = Ledger::open(&folder.ledger_path())?;
+    l.append(
+        OffsetDateTime::now_utc(),
+        &Event::Init {
+            primary: config.primary.clone(),
+        },
+    )?;
+    l.append(OffsetDateTime::now_utc(), &Event::Tick(Tick::now()))?;
+    Ok(Setup {
+        public_key: receipt::public_hex(&key),
+        token_blake3: blake3::hash(token.as_bytes()).to_hex().to_string(),
+        immutable_problem: immutable::probe(&folder.repo())
+            .err()
+            .map(|e| e.to_string()),
+    })
+}
+
+fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), VaultError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let err = |e: std::io::Error| VaultError::Setup(format!("{}: {e}", path.display()));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .map_err(err)?;
+    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(err)
+}
+
+/// An opened vault folder.
+pub struct Vault {
+    /// The folder.
+    pub folder: Folder,
+    /// Its configuration.
+    pub config: VaultConfig,
+}
+
+impl Vault {
+    /// Open the vault at `root`.
+    pub fn open(root: &Path) -> Result<Vault, VaultError> {
+        let folder = Folder::new(root);
+        let config = VaultConfig::load(&folder.config_path())?;
+        Ok(Vault { folder, config })
+    }
+
+    /// The client for the primary.
+    pub fn client(&self) -> Result<Client, VaultError> {
+        let cert_path = self.folder.root().join(&self.config.primary_cert);
+        let cert = std::fs::read(&cert_path)
+            .map_err(|e| VaultError::Setup(format!("{}: {e}", cert_path.display())))?;
+        let token = std::fs::read_to_string(self.folder.token_path()).map_err(|e| {
+            VaultError::Setup(format!("{}: {e}", self.folder.token_path().display()))
+        })?;
+        Client::new(&self.config.primary, &cert, &token, self.config.limits())
+    }
+
+    /// Pull, apply retention, make and sign a receipt, post it (and keep
+    /// it in `receipts/`). `firewall` is the network check's result.
+    pub fn pull(&self, tick: Tick, firewall: FirewallReport) -> Result<Night, VaultError> {
+        let client = self.client()?;
+        let outcome = Puller {
+            folder: &self.folder,
+            config: &self.config,
+            client: &client,
+            tick: tick.clone(),
+        }
+        .run()?;
+        let expired = crate::expire::run(&self.folder, &self.config, &tick)?;
+        let receipt = self.receipt(&tick, Some(&outcome), firewall)?;
+        let key = receipt::load_key(&self.folder.key_path())?;
+        let signed = receipt::sign(&key, &receipt);
+        let bytes = serde_json::to_vec(&signed).expect("an envelope serialises");
+        self.keep_receipt(&bytes)?;
+        let posted = client.post_receipt(&bytes).map_err(|e| e.to_string());
+        Ok(Night {
+            outcome,
+            expired,
+            receipt,
+            signed,
+            posted,
+        })
+    }
+
+    fn keep_receipt(&self, bytes: &[u8]) -> Result<(), VaultError> {
+        let dir = self.folder.receipts();
+        std::fs::create_dir_all(&dir).map_err(|e| VaultError::Folder(e.to_string()))?;
+        let p = dir.join(format!(
+            "{}.json",
+            OffsetDateTime::now_utc().unix_timestamp_nanos()
+        ));
+        write_new(&p, bytes, 0o644)
+    }
+
+    /// The vault's state as a receipt (unsigned): what `status` shows and
+    /// what a pull signs.
+    pub fn receipt(
+        &self,
+        tick: &Tick,
+        pull: Option<&PullOutcome>,
+        firewall: FirewallReport,
+    ) -> Result<Receipt, VaultError> {
+        let (ledger, state) = Ledger::open(&self.folder.ledger_path())?;
+        let reading = clock::read(
+            tick,
+            state.last_time,
+            state.last_tick.as_ref(),
+            state.frozen.as_deref(),
+            &self.config.clock(),
+        );
+        let (immutable, unsealed) = self.immutable_report()?;
+        let mut generations = Vec::new();
+        let mut gens: Vec<_> = state.generations.values().collect();
+        gens.sort_by(|a, b| a.stored.cmp(&b.stored).then(a.snapshot.cmp(&b.snapshot)));
+        for g in gens {
+            let whole = ledger.objects(&g.snapshot)?.iter().all(|o| {
+                let p = self.folder.object_path(o.kind, &o.name);
+                self.folder.held(o.kind, &o.name).is_some()
+                    && !unsealed.contains(&p.display().to_string())
+            });
+            generations.push(Held {
+                snapshot: g.snapshot.clone(),
+                source: g.source.clone(),
+                time: g.taken.clone(),
+                stored: g.stored.clone(),
+                retain_until: g.retain_until.clone(),
+                immutable: whole,
+            });
+        }
+        let findings = state
+            .findings
+            .iter()
+            .rev()
+            .take(100)
+            .rev()
+            .map(|(seq, time, f)| FindingReport {
+                seq: *seq,
+                time: time.clone(),
+                kind: f.kind.clone(),
+                detail: f.detail.clone(),
+            })
+            .collect();
+        Ok(Receipt {
+            version: 1,
+            vault: self.config.name.clone(),
+            repository: state.repository.clone().unwrap_or_default(),
+            issued: ledger::fmt(reading.now),
+            clock: receipt::ClockReport {
+                state: reading.state.word().into(),
+                wall: ledger::fmt(tick.wall),
+            },
+            ledger_head: state.head.clone(),
+            pull: match pull {
+                Some(p) => PullReport {
+                    state: if p.error.is_some() { "failed" } else { "ok" }.into(),
+                    added: p.added.len() as u64,
+                    bytes: p.bytes,
+                    error: p.error.clone(),
+                },
+                None => PullReport {
+                    state: "none".into(),
+                    added: 0,
+                    bytes: 0,
+                    error: None,
+                },
+            },
+            immutable,
+            firewall,
+            generations,
+            findings,
+            findings_total: state.findings.len() as u64,
+        })
+    }
+
+    fn immutable_report(&self) -> Result<(ImmutableReport, BTreeSet<String>), VaultError> {
+        let mut checked = 0;
+        let mut without = BTreeSet::new();
+        for (p, _) in self
+            .folder
+            .objects()
+            .map_err(|e| VaultError::Folder(e.to_string()))?
+        {
+            checked += 1;
+            if !immutable::is_immutable(&p).unwrap_or(false) {
+                without.insert(p.display().to_string());
+            }
+        }
+        Ok((
+            ImmutableReport {
+                checked,
+                without_flag: without.iter().take(20).cloned().collect(),
+                without_flag_total: without.len() as u64,
+            },
+            without,
+        ))
+    }
+
+    /// The ledger's state (for `status`).
+    pub fn state(&self) -> Result<State, VaultError> {
+        Ok(Ledger::open(&self.folder.ledger_path())?.1)
+    }
+
+    /// Accept the wall clock after a freeze (at the vault's console).
+    pub fn accept_clock(&self, tick: &Tick, by: &str) -> Result<bool, VaultError> {
+        let _lock = self
+            .folder
+            .lock()
+            .map_err(|e| VaultError::Folder(e.to_string()))?;
+        let (mut l, st) = Ledger::open(&self.folder.ledger_path())?;
+        if st.frozen.is_none() {
+            return Ok(false);
+        }
+        let at = st.last_time.map_or(tick.wall, |t| t.max(tick.wall));
+        l.append(
+            at,
+            &Event::ClockAccepted {
+                wall: ledger::fmt(tick.wall),
+                by: by.into(),
+            },
+        )?;
+        l.append(at, &Event::Tick(tick.clone()))?;
+        Ok(true)
+    }
+
+    /// Acknowledge every finding so far.
+    pub fn acknowledge(&self, by: &str) -> Result<u64, VaultError> {
+        let _lock = self
+            .folder
+            .lock()
+            .map_err(|e| VaultError::Folder(e.to_string()))?;
+        let (mut l, st) = Ledger::open(&self.folder.ledger_path())?;
+        let n = st.findings.len() as u64;
+        if let Some((upto, _, _)) = st.findings.last() {
+            let at = st.last_time.unwrap_or_else(OffsetDateTime::now_utc);
+            l.append(
+                at,
+                &Event::FindingsAcknowledged {
+                    upto: *upto,
+                    by: by.into(),
+                },
+            )?;
+        }
+        Ok(n)
+    }
+
+    /// Does the vault hold `kind name`? (For restore's messages.)
+    pub fn holds(&self, kind: Kind, name: &str) -> bool {
+        self.folder.held(kind, name).is_some()
+    }
+}
+
+/// What one scheduled or manual pull did.
+pub struct Night {
+    /// The pull.
+    pub outcome: PullOutcome,
+    /// The retention run after it.
+    pub expired: crate::expire::Expired,
+    /// The receipt made.
+    pub receipt: Receipt,
+    /// The receipt signed.
+    pub signed: Signed,
+    /// Whether the primary took it (`Err` says why not; the vault keeps it
+    /// in `receipts/` and the next pull's receipt supersedes it).
+    pub posted: Result<(), String>,
+}
