@@ -7,7 +7,8 @@
 # Tests need: python3 (for moto and aiosmtpd), mount/umount and root
 # for the full-disk tmpfs test, losetup/lsblk/mkfs.ext4 and root for the
 # removable-disk test on a real ext4 image (both say SKIPPED loudly without
-# root), moto's S3 server (`pip install 'moto[server]'`, done below) for
+# root), nft (nftables) and ip (iproute2) and root for hokan-vault's firewall
+# test in two network namespaces (it fails, never skips, without them), moto's S3 server (`pip install 'moto[server]'`, done below) for
 # hokan-s3, aiosmtpd's SMTP server (`pip install aiosmtpd`, done below) for
 # hokan-notify, and cargo-nextest (falls back to cargo test). Everything else is
 # Rust crates.
@@ -21,6 +22,8 @@ command -v losetup >/dev/null || need_apt+=(util-linux)
 command -v lsblk >/dev/null || need_apt+=(util-linux)
 command -v mkfs.ext4 >/dev/null || need_apt+=(e2fsprogs)
 command -v systemd-analyze >/dev/null || need_apt+=(systemd)   # schedules checked against systemd's own calendar
+command -v nft >/dev/null || need_apt+=(nftables)   # the vault's firewall, tested in network namespaces
+command -v ip >/dev/null || need_apt+=(iproute2)    # ip netns and veth for that test
 # moto's S3 server for hokan-s3's tests comes from PyPI through pip.
 { python3 -c 'import moto.server' 2>/dev/null && python3 -c 'import aiosmtpd' 2>/dev/null; } \
   || python3 -m pip --version >/dev/null 2>&1 \

@@ -11,7 +11,9 @@
 //! goes back ([`clock`]). Only the vault's own retention ever removes a
 //! generation ([`expire`]). After each pull it signs a [`receipt`] and posts
 //! it to the primary, whose catalog counts the vault's copies only while
-//! such a receipt is fresh.
+//! such a receipt is fresh. Its [`firewall`] drops every inbound
+//! connection, and the receipt says whether the live ruleset is still that
+//! one.
 //!
 //! The wire format and the folder layout are specified in `docs/vault.md`.
 
@@ -19,6 +21,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod firewall;
 pub mod folder;
 pub mod immutable;
 pub mod ledger;
