@@ -240,7 +240,7 @@ pub struct Problem {
 
 impl Problem {
     /// A problem with no subject yet; see the `with_*` methods.
-    pub(crate) fn new(severity: Severity, code: ProblemCode, message: Text, next: Text) -> Problem {
+    pub fn new(severity: Severity, code: ProblemCode, message: Text, next: Text) -> Problem {
         Problem {
             severity,
             code,
@@ -253,7 +253,8 @@ impl Problem {
         }
     }
 
-    pub(crate) fn with_medium(mut self, m: &MediumId) -> Problem {
+    /// About medium `m`.
+    pub fn with_medium(mut self, m: &MediumId) -> Problem {
         self.medium = Some(m.clone());
         self
     }
@@ -275,7 +276,7 @@ impl Problem {
 
     /// The order problems are listed in: most severe first, then by code and
     /// subject, so the list is the same on every run.
-    pub(crate) fn sort(problems: &mut [Problem]) {
+    pub fn sort(problems: &mut [Problem]) {
         problems.sort_by(|a, b| {
             (
                 a.severity,
