@@ -374,6 +374,24 @@ pub(crate) fn apply(tx: &Transaction<'_>, seq: u64, at: &str, event: &Event) -> 
                 ],
             )?;
         }
+        Event::VaultReceipt { key, file, receipt } => {
+            need_medium(tx, &receipt.vault)?;
+            let n = tx.execute(
+                "INSERT OR IGNORE INTO vault_receipts (seq, key, vault, issued, file, body) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    seq as i64,
+                    key,
+                    receipt.vault.as_str(),
+                    ts(receipt.issued),
+                    file,
+                    json(receipt)
+                ],
+            )?;
+            if n == 0 {
+                return Err(CatalogError::ReceiptExists(key.clone()));
+            }
+        }
         Event::NotificationQueued { .. }
         | Event::NotificationFailed { .. }
         | Event::NotificationSent { .. }

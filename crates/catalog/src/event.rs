@@ -274,6 +274,19 @@ pub enum Event {
         #[serde(default)]
         detail: Option<String>,
     },
+    /// A vault's signed receipt, read from the primary's inbox after its
+    /// Ed25519 signature verified with the vault's registered public key.
+    /// Recorded once per envelope (`key`); the newest of a vault decides
+    /// how its copies are judged.
+    VaultReceipt {
+        /// BLAKE3 of the envelope's bytes (hex): the same file read again
+        /// is not recorded twice.
+        key: String,
+        /// The inbox file it came from (relative to the inbox).
+        file: String,
+        /// What it says, as the evaluator reads it.
+        receipt: hokan_offline::VaultReceipt,
+    },
     /// A notification was put in the outbox for one target (`[[notify]]`
     /// name). It stays due until a `notification-sent` or
     /// `notification-abandoned` with the same id.
@@ -339,6 +352,7 @@ impl Event {
             Event::MediaSetStarted { .. } => "media-set-started",
             Event::CartridgeLabeled { .. } => "cartridge-labeled",
             Event::MediaSetClosed { .. } => "media-set-closed",
+            Event::VaultReceipt { .. } => "vault-receipt",
             Event::NotificationQueued { .. } => "notification-queued",
             Event::NotificationFailed { .. } => "notification-failed",
             Event::NotificationSent { .. } => "notification-sent",
@@ -544,6 +558,20 @@ impl Event {
                     "{medium} からの世代 {} の復旧訓練: {}",
                     short(snapshot),
                     if *ok { "成功" } else { "失敗" }
+                ),
+            ),
+            Event::VaultReceipt { receipt, .. } => Text::new(
+                format!(
+                    "signed receipt of vault {}: {} generation(s), firewall {}",
+                    receipt.vault,
+                    receipt.generations.len(),
+                    receipt.firewall
+                ),
+                format!(
+                    "保管サーバ {} の署名付き受領書: {} 世代、ファイアウォール {}",
+                    receipt.vault,
+                    receipt.generations.len(),
+                    receipt.firewall
                 ),
             ),
             Event::NotificationQueued { id, target, .. } => Text::new(

@@ -216,6 +216,9 @@ pub enum CatalogError {
     /// The notification was already sent or abandoned.
     #[error("notification {0} was already sent or abandoned")]
     NotificationClosed(String),
+    /// This vault receipt (by the BLAKE3 of its envelope) is recorded.
+    #[error("vault receipt {0} is already recorded")]
+    ReceiptExists(String),
     /// An attestation must expire after it starts.
     #[error("an attestation must expire after it starts ({from} .. {until})")]
     BadPeriod {

@@ -1,12 +1,12 @@
 //! Reading the catalog: the facts for the evaluator, and rows for listings.
 
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use hokan_offline::{
     Attestation, Condition, Copy, Facts, Generation, LockProbe, Medium, MediumId, MediumKind,
-    Observation, PoolName, Protection, SnapshotId, SourceName,
+    Observation, PoolName, Protection, SnapshotId, SourceName, VaultReceipt,
 };
 
 use crate::event::Event;
@@ -205,7 +205,36 @@ impl Catalog {
             });
         }
         f.attestations = self.attestations()?;
+        f.receipts = self.vault_receipts(None)?;
         Ok(f)
+    }
+
+    /// The vaults' signed receipts as recorded (all vaults, or one), in
+    /// the order they were recorded.
+    pub fn vault_receipts(&self, vault: Option<&MediumId>) -> Result<Vec<VaultReceipt>> {
+        let bodies: Vec<String> = match vault {
+            None => self.strings("SELECT body FROM vault_receipts ORDER BY seq")?,
+            Some(v) => {
+                let mut stmt = self
+                    .conn
+                    .prepare("SELECT body FROM vault_receipts WHERE vault = ?1 ORDER BY seq")?;
+                let rows = stmt.query_map([v.as_str()], |r| r.get(0))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            }
+        };
+        bodies.iter().map(|b| from_json(b)).collect()
+    }
+
+    /// Whether a vault receipt with this key (BLAKE3 of its envelope, hex)
+    /// is recorded.
+    pub fn vault_receipt_known(&self, key: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT 1 FROM vault_receipts WHERE key = ?1", [key], |_| {
+                Ok(())
+            })
+            .optional()?
+            .is_some())
     }
 
     fn strings(&self, sql: &str) -> Result<Vec<String>> {

@@ -153,6 +153,18 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_open ON notifications (state);
 "#,
+    // 4: vaults' signed receipts.
+    r#"
+CREATE TABLE vault_receipts (
+    seq    INTEGER PRIMARY KEY,
+    key    TEXT NOT NULL UNIQUE,
+    vault  TEXT NOT NULL,
+    issued TEXT NOT NULL,
+    file   TEXT NOT NULL,
+    body   TEXT NOT NULL
+);
+CREATE INDEX vault_receipts_by_vault ON vault_receipts (vault);
+"#,
 ];
 
 /// The projection tables, in the order `catalog verify` compares them, each
@@ -171,4 +183,5 @@ pub(crate) const PROJECTION: &[(&str, &str)] = &[
     ("media_sets", "id"),
     ("set_cartridges", "media_set, seq"),
     ("notifications", "id"),
+    ("vault_receipts", "seq"),
 ];

@@ -268,47 +268,32 @@ fn no_debug_text_in_human_output_en_and_ja() {
     );
 }
 
-/// Issue 14: a `[[vault]]` must not look as if it met ⑤-1 or ④-1 while
-/// nothing can copy to it: status (human and JSON) and the report say so.
+/// Issue 16: a `[[vault]]` counts only from its signed receipts: one that
+/// never sent any is shown as such in status (human and JSON), with a
+/// problem saying what to check, and counts for nothing.
 #[test]
-fn a_configured_vault_is_said_to_be_not_implemented() {
+fn a_vault_without_a_receipt_counts_for_nothing() {
     let (_tmp, dir) = demo();
     let conf = dir.join("hokan.toml");
     let mut toml = std::fs::read_to_string(&conf).unwrap();
-    toml.push_str(
-        "\n[[vault]]\nname = \"dr-vault\"\naddress = \"10.0.0.9:7443\"\nretention = \"30d\"\n",
-    );
+    toml.push_str(&format!(
+        "\n[[vault]]\nname = \"dr-vault\"\nretention = \"30d\"\npublic_key = \"3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c\"\ntoken_blake3 = \"{}\"\n",
+        "ab".repeat(32)
+    ));
     std::fs::write(&conf, toml).unwrap();
     let o = in_demo(&dir, &["--lang", "en", "status", "--no-observe"]);
+    let out = text(&o);
+    assert!(out.contains("no verified receipt yet"), "{out}");
     assert!(
-        text(&o).contains("vault dr-vault: not implemented yet"),
-        "{}",
-        text(&o)
+        out.contains("Vault dr-vault has never sent a receipt"),
+        "{out}"
     );
     let o = in_demo(&dir, &["--lang", "ja", "status", "--no-observe"]);
-    assert!(
-        text(&o).contains("保管サーバ dr-vault: 未実装です"),
-        "{}",
-        text(&o)
-    );
+    assert!(text(&o).contains("検証済みの受領書なし"), "{}", text(&o));
     let o = in_demo(&dir, &["status", "--no-observe", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert!(
-        v["not_implemented"][0]["en"]
-            .as_str()
-            .is_some_and(|s| s.contains("counts for nothing")),
-        "{v}"
-    );
-    let o = in_demo(
-        &dir,
-        &["--lang", "en", "report", "--format", "md", "-o", "r.md"],
-    );
-    assert!(o.status.code().is_some(), "{}", text(&o));
-    let md = std::fs::read_to_string(dir.join("r.md")).unwrap();
-    assert!(
-        md.contains("Not implemented") && md.contains("vault dr-vault"),
-        "{md}"
-    );
+    assert_eq!(v["vaults"][0]["name"], "dr-vault", "{v}");
+    assert!(v["vaults"][0]["last_receipt"].is_null(), "{v}");
 }
 
 #[test]

@@ -95,6 +95,7 @@ pub mod site;
 pub mod tape;
 #[cfg(test)]
 mod test_repo;
+pub mod vault;
 pub mod when;
 
 pub use clock::Clock;

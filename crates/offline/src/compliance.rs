@@ -312,7 +312,9 @@ pub(crate) fn judge_source(
         .with_source(source)
         .with_date(d.at);
         match &d.cause {
-            DeadlineCause::Retention { medium } | DeadlineCause::LocationRecord { medium } => {
+            DeadlineCause::Retention { medium }
+            | DeadlineCause::LocationRecord { medium }
+            | DeadlineCause::Receipt { medium } => {
                 p = p.with_medium(medium);
             }
             DeadlineCause::Attestation { id } => p = p.with_attestation(id),
@@ -386,7 +388,12 @@ fn rotation(offline: &[OfflineGeneration], horizon_end: OffsetDateTime) -> Rotat
         let mut ends = true;
         for c in &g.copies {
             match &c.until {
-                Some(d) if !matches!(d.cause, DeadlineCause::LocationRecord { .. }) => {
+                Some(d)
+                    if !matches!(
+                        d.cause,
+                        DeadlineCause::LocationRecord { .. } | DeadlineCause::Receipt { .. }
+                    ) =>
+                {
                     if later(longest, d) {
                         longest = Some(d);
                     }

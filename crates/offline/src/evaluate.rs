@@ -277,6 +277,14 @@ pub fn evaluate(facts: &Facts, policy: &Policy, now: OffsetDateTime) -> Evaluati
             since: copy.since,
             kind: medium.map(|m| m.kind),
             considered: medium.map_or_else(Vec::new, |m| m.kind.considered().to_vec()),
+            note: match medium {
+                Some(m)
+                    if m.kind == MediumKind::PullVault && judge.latest_receipt(&m.id).is_some() =>
+                {
+                    judge.by_receipt(m, &copy.snapshot).1
+                }
+                _ => None,
+            },
             verdict,
             excluded,
             verified_at: copy.verified_at,

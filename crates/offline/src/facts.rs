@@ -48,6 +48,10 @@ pub struct Facts {
     pub probes: Vec<LockProbe>,
     /// Facts people vouch for because software cannot observe them.
     pub attestations: Vec<Attestation>,
+    /// What pull-only vaults said about themselves in receipts whose
+    /// Ed25519 signature verified with the vault's registered key (nothing
+    /// else reaches the catalog). Per vault, the newest counts.
+    pub receipts: Vec<VaultReceipt>,
 }
 
 /// One generation (世代): one backup run of one source.
@@ -618,4 +622,71 @@ impl Claim {
             }
         }
     }
+}
+
+/// A vault's signed receipt, as the primary recorded it after checking its
+/// signature with the vault's registered public key. Only the facts needed
+/// to judge; the whole receipt stays in the inbox file it came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultReceipt {
+    /// The vault (its medium id: the `[[vault]]` name).
+    pub vault: MediumId,
+    /// When the vault made it, by its compliance clock. It counts from this
+    /// instant (with [`crate::RECEIPT_CLOCK_SKEW`] of tolerance) until the
+    /// vault's `fresh_for` has passed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub issued: OffsetDateTime,
+    /// The vault's network check: `ok`, `differs` or `unchecked`.
+    pub firewall: String,
+    /// What differs, or why it could not be checked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub firewall_detail: Vec<String>,
+    /// The vault's compliance clock: `ok`, `behind` or `frozen`.
+    pub clock: String,
+    /// Whether the pull before the receipt completed (`ok`), or why not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_failed: Option<String>,
+    /// Objects the vault holds without the immutable flag.
+    pub without_flag_total: u64,
+    /// A few of them, by path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub without_flag: Vec<String>,
+    /// The generations the vault holds.
+    pub generations: Vec<VaultHeld>,
+    /// Findings the vault's operator has not acknowledged (at most 100).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<VaultFinding>,
+    /// How many unacknowledged findings there are in all.
+    #[serde(default)]
+    pub findings_total: u64,
+}
+
+/// One generation a vault holds, per its receipt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultHeld {
+    /// The snapshot (the repository's snapshot id, hex).
+    pub snapshot: SnapshotId,
+    /// When the vault stored it (its compliance clock).
+    #[serde(with = "time::serde::rfc3339")]
+    pub stored: OffsetDateTime,
+    /// Until when the vault keeps it whatever anybody asks.
+    #[serde(with = "time::serde::rfc3339")]
+    pub retain_until: OffsetDateTime,
+    /// Every object it needs carries the immutable flag.
+    pub immutable: bool,
+}
+
+/// A finding a vault reports (changed bytes, vanished objects, a
+/// future-dated snapshot, a frozen clock …).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultFinding {
+    /// Its kind (`changed-bytes`, `vanished`, `future-dated`, …).
+    pub kind: String,
+    /// When (the vault's compliance clock, as it wrote it).
+    pub time: String,
+    /// What was seen.
+    pub detail: String,
 }

@@ -18,12 +18,13 @@ use time::OffsetDateTime;
 
 use crate::facts::{
     Attestation, Claim, Facts, Location, LockMode, LockProbe, Medium, MediumKind, Observation,
-    ObservedBy, ProbeOutcome, Protection, Retention,
+    ObservedBy, ProbeOutcome, Protection, Retention, VaultReceipt,
 };
 use crate::id::{MediumId, SnapshotId};
 use crate::koban::Koban;
 use crate::limits::later;
-use crate::policy::{Policy, EXPORT_RECORD_GRACE};
+use crate::policy::{Policy, EXPORT_RECORD_GRACE, RECEIPT_CLOCK_SKEW};
+use crate::text::Text;
 use crate::verdict::WeakerReason;
 use crate::verdict::{Deadline, DeadlineCause, Lapsed, Missing, OnlineReason, Strength, Verdict};
 
@@ -328,6 +329,13 @@ impl<'a> Judge<'a> {
                 ),
             ],
             MediumKind::ImmutableStorage => vec![self.immutable_device(medium, snapshot)],
+            // A vault that has sent a signed receipt is judged on its
+            // newest receipt alone: no attestation can outweigh what the
+            // vault itself reported (a firewall that differs, objects
+            // without the flag), nor keep counting a vault gone silent.
+            MediumKind::PullVault if self.latest_receipt(&medium.id).is_some() => {
+                return self.by_receipt(medium, snapshot).0;
+            }
             MediumKind::PullVault => vec![
                 self.attested(
                     Claim::PullOnlyVault {
@@ -340,6 +348,122 @@ impl<'a> Judge<'a> {
             _ => unreachable!("carried media are judged by location"),
         };
         best(routes)
+    }
+
+    /// The newest signed receipt of vault `medium` issued at or before
+    /// `now` (with [`RECEIPT_CLOCK_SKEW`] for the vault's clock); at the
+    /// same instant the one whose firewall check is not `ok`, then the one
+    /// listing fewer generations, wins.
+    pub fn latest_receipt(&self, medium: &MediumId) -> Option<&'a VaultReceipt> {
+        let horizon = later(self.now, RECEIPT_CLOCK_SKEW);
+        self.facts
+            .receipts
+            .iter()
+            .filter(|r| &r.vault == medium && r.issued <= horizon)
+            .max_by(|a, b| {
+                a.issued
+                    .cmp(&b.issued)
+                    .then_with(|| (a.firewall != "ok").cmp(&(b.firewall != "ok")))
+                    .then_with(|| b.generations.len().cmp(&a.generations.len()))
+            })
+    }
+
+    /// The verdict on a copy on a vault that has sent a receipt, from its
+    /// newest receipt: unknown when that is older than the vault's
+    /// `fresh_for`; otherwise the better of ⑤-1 (its firewall check is
+    /// `ok`) and ④-1 (the generation's objects carry the immutable flag and
+    /// its retention has not ended and is not shorter than the vault's
+    /// `retention`). With it, why the other 項番 is not met, if it is not.
+    pub fn by_receipt(&self, medium: &Medium, snapshot: &SnapshotId) -> (Verdict, Option<Text>) {
+        let Some(r) = self.latest_receipt(&medium.id) else {
+            return (Verdict::Unknown(Missing::NoProtectionRecorded), None);
+        };
+        let pool = medium
+            .pool
+            .clone()
+            .unwrap_or_else(|| medium.id.as_str().into());
+        let fresh_for = self.policy.vault_fresh_for(&pool);
+        let fresh_until = later(r.issued, fresh_for);
+        if fresh_until <= self.now {
+            return (
+                Verdict::Unknown(Missing::ReceiptStale {
+                    vault: medium.id.clone(),
+                    issued: r.issued,
+                    fresh_for,
+                }),
+                None,
+            );
+        }
+        let Some(held) = r.generations.iter().find(|g| &g.snapshot == snapshot) else {
+            return (
+                Verdict::Unknown(Missing::NotInReceipt { issued: r.issued }),
+                None,
+            );
+        };
+        let receipt_deadline = Deadline {
+            at: fresh_until,
+            cause: DeadlineCause::Receipt {
+                medium: medium.id.clone(),
+            },
+        };
+        let access = match r.firewall.as_str() {
+            "ok" => Verdict::Offline {
+                koban: Koban::AccessControlled,
+                strength: Strength::Full,
+                until: Some(receipt_deadline.clone()),
+            },
+            "differs" => Verdict::Online(OnlineReason::VaultFirewallDiffers {
+                detail: r.firewall_detail.clone(),
+            }),
+            _ => Verdict::Unknown(Missing::VaultFirewallUnchecked {
+                detail: r.firewall_detail.clone(),
+            }),
+        };
+        let wanted = self
+            .policy
+            .pool_retention(&pool)
+            .map(|d| later(held.stored, d));
+        let immutable = if !held.immutable {
+            Verdict::Online(OnlineReason::VaultNotImmutable)
+        } else if held.retain_until <= self.now {
+            Verdict::Online(OnlineReason::RetentionExpired {
+                at: held.retain_until,
+            })
+        } else if let Some(w) = wanted.filter(|w| held.retain_until < *w) {
+            Verdict::Unknown(Missing::VaultRetentionShort {
+                retain_until: held.retain_until,
+                wanted: w,
+            })
+        } else {
+            Verdict::Offline {
+                koban: Koban::ImmutableDevice,
+                strength: Strength::Full,
+                until: earliest(
+                    Some(receipt_deadline),
+                    Some(Deadline {
+                        at: held.retain_until,
+                        cause: DeadlineCause::Retention {
+                            medium: medium.id.clone(),
+                        },
+                    }),
+                ),
+            }
+        };
+        let why_not = |koban: Koban, v: &Verdict| {
+            let d = v.describe(self.now.offset());
+            Text::new(
+                format!("not {koban}: {}", d.en),
+                format!("{koban} には該当しない：{}", d.ja),
+            )
+        };
+        let note = match (access.is_offline(), immutable.is_offline()) {
+            (true, true) => None,
+            (true, false) => Some(why_not(Koban::ImmutableDevice, &immutable)),
+            (false, true) => Some(why_not(Koban::AccessControlled, &access)),
+            // Neither: the verdict explains ⑤-1; the note ④-1.
+            (false, false) => Some(why_not(Koban::ImmutableDevice, &immutable)),
+        };
+        (best(vec![access, immutable]), note)
     }
 
     /// ④-1: a lock on the copy AND an attestation that the device's area is

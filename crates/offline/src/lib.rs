@@ -182,12 +182,14 @@ pub use compliance::{NewestOffline, OfflineCopy, OfflineGeneration, Rotation, So
 pub use evaluate::{evaluate, Evaluation, MediumState};
 pub use facts::{
     Attestation, Claim, Condition, Copy, Facts, Generation, Location, LockMode, LockProbe, Medium,
-    MediumKind, Observation, ObservedBy, ProbeOutcome, Protection, Retention,
+    MediumKind, Observation, ObservedBy, ProbeOutcome, Protection, Retention, VaultFinding,
+    VaultHeld, VaultReceipt,
 };
 pub use id::{AttestationId, DeviceId, MediumId, Person, PoolName, SnapshotId, SourceName};
 pub use koban::Koban;
 pub use policy::{
-    Policy, PolicyOptions, SourcePolicyOptions, DEFINITION_FLOOR, EXPORT_RECORD_GRACE,
+    Policy, PolicyOptions, SourcePolicyOptions, DEFAULT_VAULT_FRESH_FOR, DEFINITION_FLOOR,
+    EXPORT_RECORD_GRACE, RECEIPT_CLOCK_SKEW,
 };
 pub use problem::{Problem, ProblemCode, Severity};
 pub use text::Text;

@@ -46,6 +46,16 @@ pub const DEFAULT_MAX_PERSON_LOCATION_AGE: Duration = Duration::days(92);
 /// know where every copy physically is.
 pub const EXPORT_RECORD_GRACE: Duration = Duration::days(3);
 
+/// How old a vault's newest signed receipt may be before its copies turn
+/// unknown, unless configured (`[[vault]] fresh_for`): a day and a half, so
+/// one missed nightly pull is tolerated and two are not.
+pub const DEFAULT_VAULT_FRESH_FOR: Duration = Duration::hours(36);
+
+/// How far ahead of the primary's clock a vault's receipt may be issued
+/// and still be believed: ten minutes of clock difference between two
+/// machines. A receipt further ahead is refused when it arrives.
+pub const RECEIPT_CLOCK_SKEW: Duration = Duration::minutes(10);
+
 /// The policy as written; every field may be left out.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -64,6 +74,9 @@ pub struct PolicyOptions {
     /// How long each pool keeps a copy before its medium may be reused.
     #[serde(with = "span::map")]
     pub pool_retention: BTreeMap<PoolName, Duration>,
+    /// How old each vault's newest receipt may be (default 36h).
+    #[serde(with = "span::map")]
+    pub vault_fresh_for: BTreeMap<PoolName, Duration>,
     /// Per-source overrides.
     pub sources: BTreeMap<SourceName, SourcePolicyOptions>,
 }
@@ -91,6 +104,8 @@ pub struct Policy {
     max_person_location_age: Duration,
     #[serde(with = "span::map")]
     pool_retention: BTreeMap<PoolName, Duration>,
+    #[serde(with = "span::map")]
+    vault_fresh_for: BTreeMap<PoolName, Duration>,
     sources: BTreeMap<SourceName, SourcePolicy>,
 }
 
@@ -198,6 +213,11 @@ impl Policy {
             let d = check_positive(format!("pool_retention.{pool}"), *d)?;
             pool_retention.insert(pool.clone(), d);
         }
+        let mut vault_fresh_for = BTreeMap::new();
+        for (pool, d) in &options.vault_fresh_for {
+            let d = check_positive(format!("vault_fresh_for.{pool}"), *d)?;
+            vault_fresh_for.insert(pool.clone(), d);
+        }
         let mut sources = BTreeMap::new();
         for (source, o) in &options.sources {
             let min = o
@@ -222,6 +242,7 @@ impl Policy {
             warning_horizon,
             max_person_location_age,
             pool_retention,
+            vault_fresh_for,
             sources,
         })
     }
@@ -255,5 +276,14 @@ impl Policy {
     /// How long `pool` keeps copies, if configured.
     pub fn pool_retention(&self, pool: &PoolName) -> Option<Duration> {
         self.pool_retention.get(pool).copied()
+    }
+
+    /// How old vault `pool`'s newest receipt may be before its copies turn
+    /// unknown ([`DEFAULT_VAULT_FRESH_FOR`] unless configured).
+    pub fn vault_fresh_for(&self, pool: &PoolName) -> Duration {
+        self.vault_fresh_for
+            .get(pool)
+            .copied()
+            .unwrap_or(DEFAULT_VAULT_FRESH_FOR)
     }
 }

@@ -98,6 +98,22 @@ pub enum ProblemCode {
     /// The catalog is missing, damaged, edited or rolled back: nothing was
     /// judged (see [`crate::Evaluation::untrusted`]).
     CatalogUntrusted,
+    /// A vault's newest signed receipt is older than its `fresh_for`: its copies are unknown.
+    VaultReceiptStale,
+    /// A vault's receipt says its firewall differs from hokan's ruleset (or could not be checked): its copies do not count under ⑤-1.
+    VaultFirewallDiffers,
+    /// A vault's receipt says objects lack the immutable flag: those generations do not count under ④-1.
+    VaultNotImmutable,
+    /// A vault reports findings its operator has not acknowledged (changed bytes, vanished objects, future-dated snapshots …).
+    VaultFindings,
+    /// A vault's compliance clock is frozen or behind.
+    VaultClock,
+    /// A vault's last pull failed.
+    VaultPullFailed,
+    /// A receipt in the inbox was not believed (bad signature, another vault's, issued in the future, too large): ignored.
+    VaultReceiptRejected,
+    /// A configured vault has never sent a receipt the primary could verify.
+    VaultNoReceipt,
 }
 
 impl ProblemCode {
@@ -136,11 +152,19 @@ impl ProblemCode {
             C::PoolRetentionPassed => "pool-retention-passed",
             C::CatalogInconsistent => "catalog-inconsistent",
             C::CatalogUntrusted => "catalog-untrusted",
+            C::VaultReceiptStale => "vault-receipt-stale",
+            C::VaultFirewallDiffers => "vault-firewall-differs",
+            C::VaultNotImmutable => "vault-not-immutable",
+            C::VaultFindings => "vault-findings",
+            C::VaultClock => "vault-clock",
+            C::VaultPullFailed => "vault-pull-failed",
+            C::VaultReceiptRejected => "vault-receipt-rejected",
+            C::VaultNoReceipt => "vault-no-receipt",
         }
     }
 
     /// Every code, for documentation and tests.
-    pub const ALL: [ProblemCode; 31] = {
+    pub const ALL: [ProblemCode; 39] = {
         use ProblemCode as C;
         [
             C::TooFewOfflineGenerations,
@@ -174,6 +198,14 @@ impl ProblemCode {
             C::PoolRetentionPassed,
             C::CatalogInconsistent,
             C::CatalogUntrusted,
+            C::VaultReceiptStale,
+            C::VaultFirewallDiffers,
+            C::VaultNotImmutable,
+            C::VaultFindings,
+            C::VaultClock,
+            C::VaultPullFailed,
+            C::VaultReceiptRejected,
+            C::VaultNoReceipt,
         ]
     };
 }
@@ -208,7 +240,7 @@ pub struct Problem {
 
 impl Problem {
     /// A problem with no subject yet; see the `with_*` methods.
-    pub(crate) fn new(severity: Severity, code: ProblemCode, message: Text, next: Text) -> Problem {
+    pub fn new(severity: Severity, code: ProblemCode, message: Text, next: Text) -> Problem {
         Problem {
             severity,
             code,
@@ -221,7 +253,8 @@ impl Problem {
         }
     }
 
-    pub(crate) fn with_medium(mut self, m: &MediumId) -> Problem {
+    /// About medium `m`.
+    pub fn with_medium(mut self, m: &MediumId) -> Problem {
         self.medium = Some(m.clone());
         self
     }
@@ -243,7 +276,7 @@ impl Problem {
 
     /// The order problems are listed in: most severe first, then by code and
     /// subject, so the list is the same on every run.
-    pub(crate) fn sort(problems: &mut [Problem]) {
+    pub fn sort(problems: &mut [Problem]) {
         problems.sort_by(|a, b| {
             (
                 a.severity,

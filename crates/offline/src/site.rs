@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
 use crate::evaluate::MediumState;
-use crate::facts::{Claim, Condition, Copy, Generation, Location, ObservedBy};
+use crate::facts::{Claim, Condition, Copy, Generation, Location, MediumKind, ObservedBy};
 use crate::id::MediumId;
 use crate::judge::Judge;
 use crate::limits::later;
@@ -94,8 +94,137 @@ pub(crate) fn problems(
     for m in media {
         let on: Vec<&CopyVerdict> = copies.iter().filter(|c| c.medium == m.id).collect();
         medium_problems(judge, m, &on, out);
+        if m.kind == MediumKind::PullVault {
+            vault_problems(judge, m, out);
+        }
     }
     attestations_expiring(judge, out);
+}
+
+/// What a vault's newest signed receipt says about the vault itself: a
+/// receipt gone stale, a firewall that differs, objects without the
+/// immutable flag, a failed pull, a clock that is not right, and the
+/// findings its operator has not acknowledged.
+fn vault_problems(judge: &Judge<'_>, m: &MediumState, out: &mut Vec<Problem>) {
+    let id = &m.id;
+    let Some(r) = judge.latest_receipt(id) else {
+        return;
+    };
+    let offset = judge.now.offset();
+    let pool = m.pool.clone().unwrap_or_else(|| id.as_str().into());
+    let fresh_for = judge.policy.vault_fresh_for(&pool);
+    let age = judge.now - r.issued;
+    let mut push = |p: Problem| out.push(p.with_medium(id));
+    let check = Text::new(
+        format!("Run `hokan vault status` on vault {id} (at its console), and check its network path to this server's `hokan serve`."),
+        format!("保管サーバ {id} のコンソールで `hokan vault status` を実行し、このサーバの `hokan serve` までのネットワークを確認してください。"),
+    );
+    if later(r.issued, fresh_for) <= judge.now {
+        let (a, f) = (span(age), span(fresh_for));
+        push(
+            Problem::new(
+                Severity::Error,
+                ProblemCode::VaultReceiptStale,
+                Text::new(
+                    format!("The newest signed receipt of vault {id} is {} old (issued {}; fresh for {}): its copies are unknown, not offline.", a.en, when(r.issued, offset), f.en),
+                    format!("保管サーバ {id} の最新の署名付き受領書は {} 前（{} 発行、有効 {}）のものです。この保管サーバのコピーは不明として扱い、オフラインとは数えません。", a.ja, when(r.issued, offset), f.ja),
+                ),
+                check.clone(),
+            )
+            .with_date(r.issued),
+        );
+        // What an old receipt says about the vault no longer describes it.
+        return;
+    }
+    match r.firewall.as_str() {
+        "ok" => {}
+        state => push(Problem::new(
+            Severity::Warning,
+            ProblemCode::VaultFirewallDiffers,
+            Text::new(
+                format!("Vault {id} reports its firewall {}{}: its copies do not count under ⑤-1.", if state == "differs" { "differs from the ruleset hokan wrote" } else { "could not be checked" }, list(&r.firewall_detail)),
+                format!("保管サーバ {id} のファイアウォールは{}{}。この保管サーバのコピーは ⑤-1 として数えません。", if state == "differs" { "hokan の書いたルールと異なります" } else { "確認できませんでした" }, list(&r.firewall_detail)),
+            ),
+            Text::new(
+                format!("At vault {id}'s console, compare the live ruleset with hokan's (`hokan vault status`) and restore it; the next receipt shows the result."),
+                format!("保管サーバ {id} のコンソールで現在のルールと hokan のルールを比べ（`hokan vault status`）、元に戻してください。次の受領書に結果が出ます。"),
+            ),
+        )),
+    }
+    if r.without_flag_total > 0 {
+        push(Problem::new(
+            Severity::Warning,
+            ProblemCode::VaultNotImmutable,
+            Text::new(
+                format!("Vault {id} reports {} object(s) without the immutable flag{}: the generations needing them do not count under ④-1.", r.without_flag_total, list(&r.without_flag)),
+                format!("保管サーバ {id} で不変フラグのないオブジェクトが {} 件あります{}。それらを必要とする世代は ④-1 として数えません。", r.without_flag_total, list(&r.without_flag)),
+            ),
+            Text::new(
+                format!("At vault {id}'s console, find out who cleared the flag, then let `hokan vault` set it again."),
+                format!("保管サーバ {id} のコンソールで、誰がフラグを外したかを調べてから、`hokan vault` で再設定してください。"),
+            ),
+        ));
+    }
+    if let Some(why) = &r.pull_failed {
+        push(Problem::new(
+            Severity::Warning,
+            ProblemCode::VaultPullFailed,
+            Text::new(
+                format!("The last pull of vault {id} failed: {why}."),
+                format!("保管サーバ {id} の前回の取得に失敗しました: {why}。"),
+            ),
+            check.clone(),
+        ));
+    }
+    if r.clock != "ok" {
+        push(Problem::new(
+            Severity::Warning,
+            ProblemCode::VaultClock,
+            Text::new(
+                format!("Vault {id} reports its compliance clock {}.", if r.clock == "frozen" { "frozen (the wall clock jumped forward; no retention ends until an operator accepts the time)" } else { "behind (the wall clock is earlier than the ledger's time)" }),
+                format!("保管サーバ {id} のコンプライアンス時計が{}。", if r.clock == "frozen" { "凍結されています（時計が先へ飛んだため、担当者が時刻を承認するまで保持期間は終わりません）" } else { "遅れています（時計が台帳の時刻より前）" }),
+            ),
+            Text::new(
+                format!("At vault {id}'s console, check its clock and time source (`hokan vault status`)."),
+                format!("保管サーバ {id} のコンソールで時計と時刻源を確認してください（`hokan vault status`）。"),
+            ),
+        ));
+    }
+    if r.findings_total > 0 || !r.findings.is_empty() {
+        let n = r.findings_total.max(r.findings.len() as u64);
+        let shown: Vec<String> = r
+            .findings
+            .iter()
+            .rev()
+            .take(3)
+            .map(|f| format!("{} {}: {}", f.time, f.kind, f.detail))
+            .collect();
+        push(Problem::new(
+            Severity::Error,
+            ProblemCode::VaultFindings,
+            Text::new(
+                format!("Vault {id} reports {n} finding(s) nobody has acknowledged{}.", list(&shown)),
+                format!("保管サーバ {id} に未確認の検出事項が {n} 件あります{}。", list(&shown)),
+            ),
+            Text::new(
+                format!("At vault {id}'s console, read them (`hokan vault status`): changed or vanished objects may mean the primary was attacked; restore only from generations the vault checked."),
+                format!("保管サーバ {id} のコンソールで内容を確認してください（`hokan vault status`）。変更・消失したオブジェクトは一次サーバが攻撃された可能性を示します。保管サーバが確認した世代からのみ復元してください。"),
+            ),
+        ));
+    }
+}
+
+/// ` (a; b; c)`, or nothing.
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        String::new()
+    } else {
+        let mut d: Vec<&str> = items.iter().take(3).map(String::as_str).collect();
+        if items.len() > 3 {
+            d.push("…");
+        }
+        format!(" ({})", d.join("; "))
+    }
 }
 
 fn medium_problems(
@@ -155,7 +284,9 @@ fn medium_problems(
         );
         return;
     }
-    if let Some(pool) = &m.pool {
+    // A vault's retention is what it promises per generation (judged from
+    // its receipts), not a medium that may be reused.
+    if let Some(pool) = m.pool.as_ref().filter(|_| m.kind != MediumKind::PullVault) {
         if let Some(retention) = judge.policy.pool_retention(pool) {
             let old = on
                 .iter()

@@ -9,7 +9,7 @@
 //! it is: offline, and useless.
 
 use serde::{Deserialize, Serialize};
-use time::{OffsetDateTime, UtcOffset};
+use time::{Duration, OffsetDateTime, UtcOffset};
 
 use crate::facts::{Claim, Location, MediumKind, ObservedBy};
 use crate::id::{AttestationId, DeviceId, MediumId, SnapshotId, SourceName};
@@ -170,6 +170,12 @@ pub enum DeadlineCause {
         /// The medium.
         medium: MediumId,
     },
+    /// A vault's newest signed receipt stops being fresh (its `fresh_for`
+    /// passes without a newer one).
+    Receipt {
+        /// The vault.
+        medium: MediumId,
+    },
 }
 
 impl DeadlineCause {
@@ -186,6 +192,10 @@ impl DeadlineCause {
             DeadlineCause::LocationRecord { medium } => Text::new(
                 format!("the location record of {medium}"),
                 format!("{medium} の所在記録"),
+            ),
+            DeadlineCause::Receipt { medium } => Text::new(
+                format!("the newest signed receipt of vault {medium}"),
+                format!("保管サーバ {medium} の最新の署名付き受領書"),
             ),
         }
     }
@@ -238,6 +248,15 @@ pub enum OnlineReason {
     },
     /// The primary repository disk is always online.
     PrimaryDisk,
+    /// The vault's signed receipt says its live firewall ruleset is not the
+    /// one hokan wrote: it may be reachable from outside (⑤-1 negative).
+    VaultFirewallDiffers {
+        /// What differs, as the vault reported it.
+        detail: Vec<String>,
+    },
+    /// The vault's signed receipt says objects of this generation lack the
+    /// immutable flag: they can be changed on the vault (④-1 negative).
+    VaultNotImmutable,
     /// The copy spans a media set, and another cartridge of that set is
     /// online: ransomware reaching that one destroys the copy.
     SetMemberOnline {
@@ -298,6 +317,20 @@ impl OnlineReason {
                     when(*at, offset)
                 ),
             ),
+            OnlineReason::VaultFirewallDiffers { detail } => Text::new(
+                format!(
+                    "the vault's firewall check differs from the ruleset hokan wrote{}",
+                    detail_phrase(detail)
+                ),
+                format!(
+                    "保管サーバのファイアウォール確認が hokan の書いたルールと異なる{}",
+                    detail_phrase(detail)
+                ),
+            ),
+            OnlineReason::VaultNotImmutable => Text::new(
+                "objects of this generation on the vault are without the immutable flag",
+                "保管サーバ上のこの世代のオブジェクトに不変フラグがない",
+            ),
             OnlineReason::PrimaryDisk => Text::new(
                 "the primary repository disk is always online",
                 "一次リポジトリのディスクは常にオンライン",
@@ -324,6 +357,19 @@ pub struct Lapsed {
     /// When it stopped holding (expiry or withdrawal).
     #[serde(with = "time::serde::rfc3339")]
     pub ended_at: OffsetDateTime,
+}
+
+/// `: a; b` (at most three items), or nothing.
+fn detail_phrase(detail: &[String]) -> String {
+    if detail.is_empty() {
+        String::new()
+    } else {
+        let mut d: Vec<&str> = detail.iter().take(3).map(String::as_str).collect();
+        if detail.len() > 3 {
+            d.push("…");
+        }
+        format!(": {}", d.join("; "))
+    }
 }
 
 fn lapsed_phrase(lapsed: &Option<Lapsed>, offset: UtcOffset) -> (String, String) {
@@ -402,6 +448,41 @@ pub enum Missing {
         /// The last such attestation, if one lapsed.
         lapsed: Option<Lapsed>,
     },
+    /// The vault's newest signed receipt is older than its `fresh_for`:
+    /// what it said may no longer hold (the vault stopped pulling, or cannot
+    /// reach the primary's inbox).
+    ReceiptStale {
+        /// The vault.
+        vault: MediumId,
+        /// When the newest receipt was issued.
+        #[serde(with = "time::serde::rfc3339")]
+        issued: OffsetDateTime,
+        /// How old it may be.
+        #[serde(with = "crate::span")]
+        fresh_for: Duration,
+    },
+    /// The vault's newest signed receipt does not list this generation.
+    NotInReceipt {
+        /// When that receipt was issued.
+        #[serde(with = "time::serde::rfc3339")]
+        issued: OffsetDateTime,
+    },
+    /// The vault could not check its firewall (no ruleset configured, or
+    /// `nft` could not be run): ⑤-1 cannot be decided.
+    VaultFirewallUnchecked {
+        /// Why, as the vault reported it.
+        detail: Vec<String>,
+    },
+    /// The vault keeps this generation for less than the retention the
+    /// primary expects of it (`[[vault]] retention`): ④-1 is not met.
+    VaultRetentionShort {
+        /// Until when the vault keeps it.
+        #[serde(with = "time::serde::rfc3339")]
+        retain_until: OffsetDateTime,
+        /// Until when it should (stored + retention).
+        #[serde(with = "time::serde::rfc3339")]
+        wanted: OffsetDateTime,
+    },
     /// The copy spans a media set, and the state of another cartridge of the
     /// set cannot be decided.
     SetMember {
@@ -427,6 +508,60 @@ impl Missing {
                     format!("このコピーの一部を持つ {medium}: {}", m.ja),
                 )
             }
+            Missing::ReceiptStale {
+                vault,
+                issued,
+                fresh_for,
+            } => {
+                let f = crate::text::span(*fresh_for);
+                Text::new(
+                    format!(
+                        "the newest signed receipt of vault {vault} was issued {}, longer ago than {} (fresh_for); check `hokan vault status` on the vault and its network to the primary",
+                        when(*issued, offset),
+                        f.en
+                    ),
+                    format!(
+                        "保管サーバ {vault} の最新の署名付き受領書は {} 発行で、{}（fresh_for）より古い。保管サーバで `hokan vault status` を実行し、一次サーバへのネットワークを確認すること",
+                        when(*issued, offset),
+                        f.ja
+                    ),
+                )
+            }
+            Missing::NotInReceipt { issued } => Text::new(
+                format!(
+                    "the vault's newest signed receipt ({}) does not list this generation",
+                    when(*issued, offset)
+                ),
+                format!(
+                    "保管サーバの最新の署名付き受領書（{}）にこの世代がない",
+                    when(*issued, offset)
+                ),
+            ),
+            Missing::VaultFirewallUnchecked { detail } => Text::new(
+                format!(
+                    "the vault could not check its firewall{}",
+                    detail_phrase(detail)
+                ),
+                format!(
+                    "保管サーバがファイアウォールを確認できなかった{}",
+                    detail_phrase(detail)
+                ),
+            ),
+            Missing::VaultRetentionShort {
+                retain_until,
+                wanted,
+            } => Text::new(
+                format!(
+                    "the vault keeps it until {}, shorter than the retention expected of the vault (until {})",
+                    when(*retain_until, offset),
+                    when(*wanted, offset)
+                ),
+                format!(
+                    "保管サーバの保持は {} までで、保管サーバに求める保持期間（{} まで）より短い",
+                    when(*retain_until, offset),
+                    when(*wanted, offset)
+                ),
+            ),
             Missing::NoLocationObserved => Text::new(
                 "nobody has recorded where the medium is",
                 "媒体の所在が一度も記録されていない",
@@ -558,6 +693,11 @@ pub struct CopyVerdict {
     /// When it was last verified, if ever.
     #[serde(with = "time::serde::rfc3339::option")]
     pub verified_at: Option<OffsetDateTime>,
+    /// For a medium that can meet two 項番 (a vault: ⑤-1 and ④-1), why the
+    /// one the verdict does not name is not met. `None` when both are met,
+    /// or for media with one 項番.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<Text>,
 }
 
 impl CopyVerdict {

@@ -439,17 +439,26 @@ impl Site {
                     }
                 }
                 TargetKind::Vault(v) => {
+                    let fresh = span::format(v.fresh_for);
                     out.push(
-                        "    NOT IMPLEMENTED YET: hokan cannot copy to a vault, so it meets no 項番 (not ⑤-1, not ④-1) and counts for nothing",
-                        "    未実装: hokan はまだ保管サーバへコピーできないため、どの項番（⑤-1・④-1 を含む）も満たさず、何も数えません",
+                        format!("    pull-only: the vault pulls from `hokan serve` and posts Ed25519-signed receipts; its copies count (⑤-1 with its firewall check ok, ④-1 for immutable generations) only while its newest verified receipt is younger than {fresh}"),
+                        format!("    プル専用: 保管サーバが `hokan serve` から取得し、Ed25519 署名付きの受領書を送ります。検証済みの最新の受領書が {fresh} 以内のときだけコピーを数えます（ファイアウォール確認が正常なら ⑤-1、不変の世代は ④-1）"),
                     );
                     out.push(
-                        format!("    address: {}", v.address),
-                        format!("    アドレス: {}", v.address),
+                        format!("    public key: {}", v.public_key),
+                        format!("    公開鍵: {}", v.public_key),
                     );
+                    if let Some(a) = &v.address {
+                        out.push(
+                            format!(
+                                "    address: {a} (for people; the primary never connects to it)"
+                            ),
+                            format!("    アドレス: {a}（参考情報。一次サーバからは接続しません）"),
+                        );
+                    }
                     out.push(
-                        format!("    retention: {retention} per copy"),
-                        format!("    保持期間: 各コピー {retention}"),
+                        format!("    retention: at least {retention} per copy, from when the vault stored it"),
+                        format!("    保持期間: 各コピー 保管時から {retention} 以上"),
                     );
                 }
             }

@@ -38,6 +38,72 @@ pub struct Site {
     pub(crate) targets: Vec<Target>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) notify: Vec<Notify>,
+    pub(crate) serve: Serve,
+}
+
+/// The listen address `hokan serve` uses unless `[serve] listen` says
+/// otherwise.
+pub const DEFAULT_SERVE_LISTEN: &str = "0.0.0.0:7443";
+
+/// `[serve]`: the primary's read-only HTTPS export that vaults pull from
+/// (`hokan serve`), and the inbox their signed receipts are posted to.
+/// Paths are absolute when given; the defaults live in the state folder
+/// (the catalog's folder) and are found with [`Serve::inbox_in`],
+/// [`Serve::cert_in`] and [`Serve::key_in`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Serve {
+    /// `host:port` to listen on (default [`DEFAULT_SERVE_LISTEN`]).
+    pub listen: String,
+    /// The TLS certificate (PEM), if given.
+    pub cert: Option<PathBuf>,
+    /// The TLS private key (PEM), if given.
+    pub key: Option<PathBuf>,
+    /// The receipts' inbox folder, if given.
+    pub inbox: Option<PathBuf>,
+}
+
+impl Default for Serve {
+    fn default() -> Serve {
+        Serve {
+            listen: DEFAULT_SERVE_LISTEN.to_owned(),
+            cert: None,
+            key: None,
+            inbox: None,
+        }
+    }
+}
+
+impl Serve {
+    /// The inbox: `[serve] inbox`, else `inbox` in the state folder
+    /// `state` (the folder of the catalog in use).
+    pub fn inbox_in(&self, state: &Path) -> PathBuf {
+        self.inbox.clone().unwrap_or_else(|| state.join("inbox"))
+    }
+
+    /// The TLS certificate: `[serve] cert`, else `serve-cert.pem` in the
+    /// state folder (written by `hokan serve --init`).
+    pub fn cert_in(&self, state: &Path) -> PathBuf {
+        self.cert
+            .clone()
+            .unwrap_or_else(|| state.join("serve-cert.pem"))
+    }
+
+    /// The TLS key: `[serve] key`, else `serve-key.pem` in the state folder
+    /// (written by `hokan serve --init`).
+    pub fn key_in(&self, state: &Path) -> PathBuf {
+        self.key
+            .clone()
+            .unwrap_or_else(|| state.join("serve-key.pem"))
+    }
+}
+
+/// The state folder of a catalog path: the folder that holds it (the
+/// working folder for a bare file name).
+pub fn state_dir(catalog: &Path) -> PathBuf {
+    match catalog.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    }
 }
 
 /// The primary repository (`[repository]`).
@@ -373,11 +439,26 @@ pub enum S3LockMode {
     Governance,
 }
 
-/// A pull-only vault server (`[[vault]]`).
+/// The `fresh_for` of a `[[vault]]` left without one.
+pub const DEFAULT_VAULT_FRESH_FOR: Duration = hokan_offline::DEFAULT_VAULT_FRESH_FOR;
+
+/// A pull-only vault server (`[[vault]]`). The primary never connects to
+/// it: the vault pulls from `hokan serve` and posts signed receipts to the
+/// inbox, and only those receipts make its copies count.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Vault {
-    /// `host:port` it serves on.
-    pub address: String,
+    /// Where it is, for people (`host` or `host:port`): informational, the
+    /// primary never connects to it.
+    pub address: Option<String>,
+    /// Its Ed25519 public key (64 hex digits, lower case), printed by
+    /// `hokan vault init`: only receipts signed with it are believed.
+    pub public_key: String,
+    /// BLAKE3 (64 hex digits, lower case) of the vault's access token for
+    /// `hokan serve`, printed by `hokan vault init`.
+    pub token_blake3: String,
+    /// How old its newest receipt may be before its copies turn unknown.
+    #[serde(with = "span")]
+    pub fresh_for: Duration,
 }
 
 impl Target {
@@ -409,8 +490,6 @@ impl Target {
                 AfterJob::Unload => vec![Koban::LtoInLibrarySlot],
                 AfterJob::Export => vec![Koban::LtoExported],
             },
-            // Nothing can copy to a vault yet: it serves no 項番.
-            TargetKind::Vault(_) => Vec::new(),
             _ => self.medium_kind().considered().to_vec(),
         }
     }
@@ -534,6 +613,19 @@ impl Site {
         &self.targets
     }
 
+    /// `[serve]`: the export vaults pull from and the receipts' inbox.
+    pub fn serve(&self) -> &Serve {
+        &self.serve
+    }
+
+    /// The `[[vault]]` targets, with their names.
+    pub fn vaults(&self) -> impl Iterator<Item = (&PoolName, &Vault)> {
+        self.targets.iter().filter_map(|t| match &t.kind {
+            TargetKind::Vault(v) => Some((&t.name, v)),
+            _ => None,
+        })
+    }
+
     /// The notification targets (`[[notify]]`), in file order.
     pub fn notify(&self) -> &[Notify] {
         &self.notify
@@ -564,6 +656,14 @@ impl Site {
                 .targets
                 .iter()
                 .map(|t| (t.name.clone(), t.retention))
+                .collect(),
+            vault_fresh_for: self
+                .targets
+                .iter()
+                .filter_map(|t| match &t.kind {
+                    TargetKind::Vault(v) => Some((t.name.clone(), v.fresh_for)),
+                    _ => None,
+                })
                 .collect(),
             sources: self
                 .sources

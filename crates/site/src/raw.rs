@@ -38,6 +38,7 @@ pub(crate) struct RawFile {
     pub s3: Vec<Spanned<RawS3>>,
     #[serde(default)]
     pub vault: Vec<Spanned<RawVault>>,
+    pub serve: Option<Spanned<RawServe>>,
     #[serde(default)]
     pub notify: Vec<Spanned<RawNotify>>,
 }
@@ -160,6 +161,19 @@ pub(crate) struct RawVault {
     pub address: Option<Str>,
     pub retention: Option<Spanned<RawSpan>>,
     pub schedule: Option<Str>,
+    pub public_key: Option<Str>,
+    pub token_blake3: Option<Str>,
+    pub fresh_for: Option<Spanned<RawSpan>>,
+}
+
+/// `[serve]`: the primary's read-only export for vaults (`hokan serve`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawServe {
+    pub listen: Option<Str>,
+    pub cert: Option<Str>,
+    pub key: Option<Str>,
+    pub inbox: Option<Str>,
 }
 
 /// A notification target. One flat table for every `type`: which keys

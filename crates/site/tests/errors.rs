@@ -141,12 +141,12 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "missing required key",
-            "[[vault]]\nname = \"vault1\"\nretention = \"90d\"\n",
+            "[[vault]]\nname = \"vault1\"\nretention = \"90d\"\ntoken_blake3 = \"abababababababababababababababababababababababababababababababab\"\n",
             (10, 1),
-            "vault[0].address",
+            "vault[0].public_key",
             Missing,
-            "Required key `address` is missing",
-            "必須の項目 `address` がありません",
+            "Required key `public_key` is missing",
+            "必須の項目 `public_key` がありません",
         ),
         case(
             "missing retention",
@@ -204,7 +204,7 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "duplicate name across target kinds",
-            "[[tape_pool]]\nname = \"offsite\"\nmode = \"library\"\nretention = \"28d\"\n\n[[vault]]\nname = \"offsite\"\naddress = \"10.0.5.20:7443\"\nretention = \"90d\"\n",
+            "[[tape_pool]]\nname = \"offsite\"\nmode = \"library\"\nretention = \"28d\"\n\n[[vault]]\nname = \"offsite\"\naddress = \"10.0.5.20:7443\"\nretention = \"90d\"\npublic_key = \"3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c\"\ntoken_blake3 = \"abababababababababababababababababababababababababababababababab\"\n",
             (16, 8),
             "vault[0].name",
             Duplicate,

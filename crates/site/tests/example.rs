@@ -247,6 +247,8 @@ retention = "1d"
 name = "v"
 address = "vault.local:7443"
 retention = "1d"
+public_key = "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c"
+token_blake3 = "abababababababababababababababababababababababababababababababab"
 "#
     );
     let site = parse(&text, Path::new("/etc/hokan/hokan.toml")).unwrap();
@@ -275,6 +277,10 @@ retention = "1d"
     );
     assert_eq!(koban("d-nas"), [Koban::RdxEjected]);
     assert_eq!(koban("s"), [Koban::CloudImmutable]);
+    assert_eq!(
+        koban("v"),
+        [Koban::AccessControlled, Koban::ImmutableDevice]
+    );
 }
 
 #[test]
@@ -295,9 +301,11 @@ fn json_shows_the_resolved_site() {
     assert_eq!(tape["retention"], "28d");
     assert_eq!(
         json["targets"][3]["koban"],
-        serde_json::json!([]),
-        "a vault counts for nothing until copying to it exists"
+        serde_json::json!(["⑤-1", "④-1"]),
+        "a vault is meant for ⑤-1 and ④-1, as its receipts show"
     );
+    assert_eq!(json["targets"][3]["fresh_for"], "36h");
+    assert_eq!(json["serve"]["listen"], "0.0.0.0:7443");
 }
 
 const EXAMPLE_EN: &str = "\
@@ -341,10 +349,11 @@ Offline targets (4):
     bucket: hospital-backup (region ap-northeast-1, endpoint https://s3.ap-northeast-1.amazonaws.com)
     prefix: hokan/
     object lock: compliance (nobody can remove it), 30d per object
-  vault1 [vault]: pull-only vault; offline under none
-    NOT IMPLEMENTED YET: hokan cannot copy to a vault, so it meets no 項番 (not ⑤-1, not ④-1) and counts for nothing
-    address: 10.0.5.20:7443
-    retention: 90d per copy
+  vault1 [vault]: pull-only vault; offline under ⑤-1, ④-1
+    pull-only: the vault pulls from `hokan serve` and posts Ed25519-signed receipts; its copies count (⑤-1 with its firewall check ok, ④-1 for immutable generations) only while its newest verified receipt is younger than 36h
+    public key: 3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c
+    address: 10.0.5.20 (for people; the primary never connects to it)
+    retention: at least 90d per copy, from when the vault stored it
 ";
 
 const EXAMPLE_JA: &str = "\
@@ -388,10 +397,11 @@ const EXAMPLE_JA: &str = "\
     バケット: hospital-backup（リージョン ap-northeast-1、エンドポイント https://s3.ap-northeast-1.amazonaws.com）
     プレフィックス: hokan/
     オブジェクトロック: compliance（誰も解除できない）、各オブジェクト 30d
-  vault1 [vault]: プル型保管サーバ、オフラインの項番 なし
-    未実装: hokan はまだ保管サーバへコピーできないため、どの項番（⑤-1・④-1 を含む）も満たさず、何も数えません
-    アドレス: 10.0.5.20:7443
-    保持期間: 各コピー 90d
+  vault1 [vault]: プル型保管サーバ、オフラインの項番 ⑤-1, ④-1
+    プル専用: 保管サーバが `hokan serve` から取得し、Ed25519 署名付きの受領書を送ります。検証済みの最新の受領書が 36h 以内のときだけコピーを数えます（ファイアウォール確認が正常なら ⑤-1、不変の世代は ④-1）
+    公開鍵: 3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c
+    アドレス: 10.0.5.20（参考情報。一次サーバからは接続しません）
+    保持期間: 各コピー 保管時から 90d 以上
 ";
 
 #[test]

@@ -78,7 +78,7 @@ fn a_huge_max_newest_age_is_refused_as_text_or_seconds() {
 fn a_hundred_years_is_the_longest_length_accepted() {
     let text = file(
         NAME,
-        "[policy]\nwarning_horizon = \"36525d\"\nmax_newest_age = \"36525d\"\nmax_person_location_age = \"36525d\"\n\n[[vault]]\nname = \"v\"\naddress = \"10.0.0.1:7443\"\nretention = \"36525d\"\n",
+        "[policy]\nwarning_horizon = \"36525d\"\nmax_newest_age = \"36525d\"\nmax_person_location_age = \"36525d\"\n\n[[vault]]\nname = \"v\"\naddress = \"10.0.0.1:7443\"\nretention = \"36525d\"\npublic_key = \"3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c\"\ntoken_blake3 = \"abababababababababababababababababababababababababababababababab\"\n",
     );
     parse(&text, Path::new("/etc/hokan/hokan.toml")).unwrap();
 }
@@ -88,7 +88,7 @@ fn a_retention_longer_than_a_hundred_years_is_refused() {
     refused(
         &file(
             NAME,
-            "[[vault]]\nname = \"v\"\naddress = \"10.0.0.1:7443\"\nretention = \"36526d\"\n",
+            "[[vault]]\nname = \"v\"\naddress = \"10.0.0.1:7443\"\nretention = \"36526d\"\npublic_key = \"3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c\"\ntoken_blake3 = \"abababababababababababababababababababababababababababababababab\"\n",
         ),
         13,
         "vault[0].retention",

@@ -147,23 +147,33 @@ impl<'a> SiteCtx<'a> {
             .unwrap_or(UtcOffset::UTC)
     }
 
-    /// One note per configured part hokan does not implement yet (each
-    /// `[[vault]]`): status and report say plainly that it counts for
-    /// nothing, so nobody mistakes a configured vault for ⑤-1 or ④-1.
-    pub fn not_implemented(&self) -> Vec<Text> {
+    /// Read the vaults' inbox into the catalog before judging
+    /// ([`hokan_jobs::vault::ingest`]): only receipts that verify with each
+    /// vault's registered key are recorded. What was not believed comes
+    /// back as problems for the evaluation. Nothing happens without a
+    /// `[[vault]]` or a catalog; a catalog that does not verify is not
+    /// written to (the judgement then says why).
+    pub fn ingest_vaults(&self) -> Vec<hokan_offline::Problem> {
         let Some(site) = &self.conf.loaded else {
             return Vec::new();
         };
-        site.targets()
-            .iter()
-            .filter(|t| matches!(t.kind, hokan_site::TargetKind::Vault(_)))
-            .map(|v| {
-                Text::new(
-                    format!("vault {}: not implemented yet. hokan copies nothing to it, so it meets no 項番 (not ⑤-1, not ④-1) and counts for nothing.", v.name),
-                    format!("保管サーバ {}: 未実装です。hokan はまだ何もコピーしないため、どの項番（⑤-1・④-1 を含む）も満たさず、何も数えません。", v.name),
-                )
-            })
-            .collect()
+        let Ok(path) = self.catalog_path() else {
+            return Vec::new();
+        };
+        if site.vaults().next().is_none() || !path.is_file() {
+            return Vec::new();
+        }
+        let Ok(mut cat) = Catalog::open(&path) else {
+            return Vec::new();
+        };
+        let inbox = hokan_jobs::vault::inbox(site, &path);
+        match hokan_jobs::vault::ingest(&inbox, site, &mut cat, self.now) {
+            Ok(i) => i.problems,
+            Err(e) => {
+                tracing::warn!("vault inbox {}: {e}", inbox.display());
+                Vec::new()
+            }
+        }
     }
 
     /// Pick the sentence of a bilingual text.

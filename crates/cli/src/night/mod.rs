@@ -52,8 +52,8 @@ pub fn why_not(l: crate::i18n::Lang, skip: &Skip) -> String {
         }
         _ => t(
             l,
-            "not implemented yet: nothing is copied to a vault",
-            "未実装: 保管サーバへはまだコピーしません",
+            "pulled by the vault itself; nothing to do on the primary",
+            "保管サーバ自身が取得します（一次サーバでの作業なし）",
         )
         .to_owned(),
     }

@@ -27,6 +27,9 @@ impl SiteCtx<'_> {
     /// gathered.
     pub fn judge_with(&self, extra: Vec<hokan_catalog::Expected>) -> Result<Judged, Failure> {
         let path = self.catalog_path()?;
+        // A vault's copies count only from its signed receipts: read the
+        // inbox first.
+        let vault_problems = self.ingest_vaults();
         let what = hokan_jobs::site::Judge {
             catalog: &path,
             policy: &self.conf.policy,
@@ -39,10 +42,11 @@ impl SiteCtx<'_> {
                 .map(|s| (s, self.conf.name.as_str())),
             extra,
         };
-        let judged = hokan_jobs::site::judge(what, &anchor_name).map_err(|e| match e {
+        let mut judged = hokan_jobs::site::judge(what, &anchor_name).map_err(|e| match e {
             hokan_jobs::JobError::Catalog(c) => self.catalog_failure(&c),
             e => crate::job_error::failure(self.lang, &e),
         })?;
+        hokan_jobs::vault::add_problems(&mut judged.evaluation, &vault_problems);
         Ok(Judged {
             anchor_notes: notes(self, &judged.buckets),
             evaluation: judged.evaluation,

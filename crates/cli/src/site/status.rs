@@ -57,7 +57,7 @@ pub fn run(ctx: &SiteCtx<'_>, args: &super::args::StatusArgs) -> Result<i32, Fai
             "observed_devices": observed,
             "devices": devices,
             "anchor_notes": judged.anchor_notes,
-            "not_implemented": ctx.not_implemented(),
+            "vaults": vaults_json(ctx, &judged),
             "catalog_head": judged.report.as_ref().map(|r| r.head.to_string()),
             "evaluation": ev,
             "tonight": tonight.as_ref().map(|(s, m)| crate::night::plan_json(ctx.lang, s, m)),
@@ -71,10 +71,13 @@ pub fn run(ctx: &SiteCtx<'_>, args: &super::args::StatusArgs) -> Result<i32, Fai
     };
     print!("{}", super::observe::render(ctx, &devices));
     print!("{}", render(ctx, ev, &media));
+    if judged.trusted() {
+        print!("{}", render_vaults(ctx, &judged));
+    }
     if let Some((steps, media)) = &tonight {
         print!("{}", crate::night::render_tonight(ctx.lang, steps, media));
     }
-    for n in judged.anchor_notes.iter().chain(&ctx.not_implemented()) {
+    for n in &judged.anchor_notes {
         println!("  [{}] {}", t(ctx.lang, "note", "注意"), ctx.pick(n));
     }
     Ok(code)
@@ -344,4 +347,135 @@ fn short_verdict(l: Lang, v: &Verdict) -> String {
         Verdict::Online(_) => t(l, "ONLINE", "オンライン").to_owned(),
         Verdict::Unknown(_) => t(l, "unknown", "不明").to_owned(),
     }
+}
+
+/// One configured vault as `status` shows it: its newest verified receipt
+/// and what its copies count as.
+struct VaultLine {
+    name: String,
+    newest: Option<hokan_offline::VaultReceipt>,
+    copies: usize,
+    access: usize,
+    immutable: usize,
+    unknown: usize,
+}
+
+fn vault_lines(ctx: &SiteCtx<'_>, judged: &crate::site::judge::Judged) -> Vec<VaultLine> {
+    let (Some(site), Some(cat)) = (&ctx.conf.loaded, &judged.catalog) else {
+        return Vec::new();
+    };
+    if !judged.trusted() {
+        return Vec::new();
+    }
+    let ev = &judged.evaluation;
+    site.vaults()
+        .map(|(name, _)| {
+            let id = hokan_offline::MediumId::new(name.as_str());
+            let newest = cat
+                .vault_receipts(Some(&id))
+                .unwrap_or_default()
+                .into_iter()
+                .max_by_key(|r| r.issued);
+            let on: Vec<_> = ev.copies.iter().filter(|c| c.medium == id).collect();
+            VaultLine {
+                name: name.to_string(),
+                newest,
+                copies: on.len(),
+                access: on
+                    .iter()
+                    .filter(|c| c.verdict.koban() == Some(hokan_offline::Koban::AccessControlled))
+                    .count(),
+                immutable: on
+                    .iter()
+                    .filter(|c| c.verdict.koban() == Some(hokan_offline::Koban::ImmutableDevice))
+                    .count(),
+                unknown: on
+                    .iter()
+                    .filter(|c| matches!(c.verdict, Verdict::Unknown(_)))
+                    .count(),
+            }
+        })
+        .collect()
+}
+
+fn vaults_json(ctx: &SiteCtx<'_>, judged: &crate::site::judge::Judged) -> serde_json::Value {
+    let now = judged.evaluation.at;
+    serde_json::Value::Array(
+        vault_lines(ctx, judged)
+            .into_iter()
+            .map(|v| {
+                json!({
+                    "name": v.name,
+                    "last_receipt": v.newest.as_ref().map(|r| r.issued.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()),
+                    "last_receipt_age_seconds": v.newest.as_ref().map(|r| (now - r.issued).whole_seconds()),
+                    "firewall": v.newest.as_ref().map(|r| r.firewall.clone()),
+                    "generations_held": v.newest.as_ref().map(|r| r.generations.len()),
+                    "copies": v.copies,
+                    "offline_5_1": v.access,
+                    "offline_4_1": v.immutable,
+                    "unknown": v.unknown,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The vaults' lines of the human view.
+fn render_vaults(ctx: &SiteCtx<'_>, judged: &crate::site::judge::Judged) -> String {
+    let l = ctx.lang;
+    let lines = vault_lines(ctx, judged);
+    if lines.is_empty() {
+        return String::new();
+    }
+    let now = judged.evaluation.at;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "\n{}",
+        t(
+            l,
+            "Vaults (signed receipts):",
+            "保管サーバ（署名付き受領書）:"
+        )
+    );
+    for v in &lines {
+        match &v.newest {
+            None => {
+                let _ = writeln!(
+                    o,
+                    "  ✗ {}  {}",
+                    pad(&v.name, 10),
+                    t(
+                        l,
+                        "no verified receipt yet: nothing counts",
+                        "検証済みの受領書なし: 何も数えません"
+                    )
+                );
+            }
+            Some(r) => {
+                let age = ctx.pick(&hokan_offline::text::span(now - r.issued));
+                let _ = writeln!(
+                    o,
+                    "  {} {}  {} {} ({} {})  {} {}  ⑤-1 {}  ④-1 {}  {} {}",
+                    if v.unknown == 0 && v.copies > 0 {
+                        "✓"
+                    } else {
+                        "✗"
+                    },
+                    pad(&v.name, 10),
+                    t(l, "last receipt", "最新の受領書"),
+                    ctx.when(r.issued),
+                    age,
+                    t(l, "old", "経過"),
+                    t(l, "generations held", "保持世代"),
+                    r.generations.len(),
+                    v.access,
+                    v.immutable,
+                    t(l, "unknown", "不明"),
+                    v.unknown,
+                );
+            }
+        }
+    }
+    o
 }

@@ -52,7 +52,8 @@ pub enum StepKind {
     S3Copy,
     /// The bucket's object locks extended.
     S3ExtendLocks,
-    /// A vault's pull (not implemented yet: never due).
+    /// A vault: it pulls by itself, so the primary has nothing to do
+    /// ([`Skip::PulledByVault`]).
     Vault,
 }
 
@@ -67,8 +68,9 @@ pub enum Skip {
         /// When it is next due, if ever.
         next: Option<OffsetDateTime>,
     },
-    /// hokan does not implement this kind of target yet.
-    NotImplemented,
+    /// The vault pulls by itself (the primary cannot reach it): nothing to
+    /// do on the primary. Not a failure; its receipts say how it went.
+    PulledByVault,
 }
 
 /// One step of the night.
@@ -112,8 +114,11 @@ impl std::fmt::Display for Skip {
                     .unwrap_or_default();
                 write!(f, "not due tonight (schedule {schedule}; next {next})")
             }
-            Skip::NotImplemented => {
-                write!(f, "not implemented yet: nothing is copied to a vault")
+            Skip::PulledByVault => {
+                write!(
+                    f,
+                    "pulled by the vault itself; nothing to do on the primary"
+                )
             }
         }
     }
@@ -215,7 +220,7 @@ pub fn plan(site: &Site, history: &History, now: OffsetDateTime) -> Vec<Step> {
             TargetKind::Vault(_) => steps.push(Step {
                 kind: StepKind::Vault,
                 target: Some(name.clone()),
-                skip: Some(Skip::NotImplemented),
+                skip: Some(Skip::PulledByVault),
             }),
         }
     }

@@ -73,6 +73,7 @@ pub(crate) fn site(raw: RawFile, text: &str, origin: &Path) -> Result<Site, Vec<
     let policy = c.policy(raw.policy.as_ref());
     let targets = c.targets(&raw);
     let notify = c.notify(&raw.notify);
+    let serve = c.serve(raw.serve.as_ref());
     let site = Site {
         file: origin.to_owned(),
         name,
@@ -85,6 +86,7 @@ pub(crate) fn site(raw: RawFile, text: &str, origin: &Path) -> Result<Site, Vec<
         policy,
         targets,
         notify,
+        serve,
     };
     if c.problems.is_empty() {
         // Every rule of `Policy::new` was checked above with its line; this
@@ -113,6 +115,41 @@ pub(crate) fn site(raw: RawFile, text: &str, origin: &Path) -> Result<Site, Vec<
 }
 
 impl Check<'_> {
+    /// `[serve]`: every key optional; paths relative to this file's folder.
+    fn serve(&mut self, serve: Option<&Spanned<crate::raw::RawServe>>) -> crate::model::Serve {
+        let mut out = crate::model::Serve::default();
+        let Some(serve) = serve else {
+            return out;
+        };
+        let s = serve.get_ref();
+        if let Some(l) = &s.listen {
+            let listen = self.filled(l, "serve.listen");
+            let ok = listen.rsplit_once(':').is_some_and(|(host, port)| {
+                !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
+            });
+            if !listen.is_empty() && !ok {
+                self.push(
+                    l.span(),
+                    "serve.listen",
+                    ProblemKind::BadValue,
+                    t(
+                        format!("{listen:?} is not host:port."),
+                        format!("{listen:?} は ホスト:ポート の形ではありません。"),
+                    ),
+                    t(
+                        "Write the address and port `hokan serve` listens on, e.g. \"0.0.0.0:7443\".",
+                        "`hokan serve` が待ち受けるアドレスとポートを書いてください（例: \"0.0.0.0:7443\"）。",
+                    ),
+                );
+            }
+            out.listen = listen;
+        }
+        out.cert = s.cert.as_ref().map(|v| self.path(v, "serve.cert"));
+        out.key = s.key.as_ref().map(|v| self.path(v, "serve.key"));
+        out.inbox = s.inbox.as_ref().map(|v| self.path(v, "serve.inbox"));
+        out
+    }
+
     fn push(&mut self, span: Range<usize>, key: &str, kind: ProblemKind, message: Text, fix: Text) {
         self.problems
             .push(problem::at(self.text, span, key, kind, message, fix));

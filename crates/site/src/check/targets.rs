@@ -697,40 +697,33 @@ impl Check<'_> {
             &format!("{key}.name"),
             &t("target's", "保管先"),
         );
-        let address = match &v.address {
-            Some(a) => {
-                let address = self.filled(a, &format!("{key}.address"));
-                let port_ok = address.rsplit_once(':').is_some_and(|(host, port)| {
-                    !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
-                });
-                if !address.is_empty() && !port_ok {
-                    self.push(
-                        a.span(),
-                        &format!("{key}.address"),
-                        ProblemKind::BadValue,
-                        t(
-                            format!("{address:?} is not host:port."),
-                            format!("{address:?} は ホスト:ポート の形ではありません。"),
-                        ),
-                        t(
-                            "Write the vault's address and port, e.g. \"10.0.5.20:7443\".",
-                            "保管サーバのアドレスとポートを書いてください（例: \"10.0.5.20:7443\"）。",
-                        ),
-                    );
-                }
-                address
-            }
-            None => {
-                self.missing(
-                    span.clone(),
-                    &format!("{key}.address"),
-                    t(
-                        "Add address = \"host:port\" of the vault server.",
-                        "address = \"ホスト:ポート\" に保管サーバを書いてください。",
-                    ),
-                );
-                String::new()
-            }
+        let address = v
+            .address
+            .as_ref()
+            .map(|a| self.filled(a, &format!("{key}.address")));
+        let public_key = self.hex64(
+            v.public_key.as_ref(),
+            span.clone(),
+            &format!("{key}.public_key"),
+            t(
+                "A vault without its public key cannot be believed: its signed receipts are what make its copies count. Run `hokan vault init` on the vault and copy the public_key = \"…\" line it prints into this [[vault]] table.",
+                "公開鍵のない保管サーバは信用できません（署名付き受領書だけがコピーを数える根拠です）。保管サーバで `hokan vault init` を実行し、表示される public_key = \"…\" の行をこの [[vault]] に書き写してください。",
+            ),
+            true,
+        );
+        let token_blake3 = self.hex64(
+            v.token_blake3.as_ref(),
+            span.clone(),
+            &format!("{key}.token_blake3"),
+            t(
+                "`hokan serve` lets a vault pull only with its access token, and checks it against this hash. Run `hokan vault init` on the vault and copy the token_blake3 = \"…\" line it prints into this [[vault]] table.",
+                "`hokan serve` はアクセストークンを持つ保管サーバだけに取得を許し、このハッシュで照合します。保管サーバで `hokan vault init` を実行し、表示される token_blake3 = \"…\" の行をこの [[vault]] に書き写してください。",
+            ),
+            false,
+        );
+        let fresh_for = match &v.fresh_for {
+            Some(f) => self.duration(f, &format!("{key}.fresh_for"), true),
+            None => crate::model::DEFAULT_VAULT_FRESH_FOR,
         };
         let retention = self.retention(
             v.retention.as_ref(),
@@ -745,7 +738,60 @@ impl Check<'_> {
             name: name.into(),
             retention,
             schedule: None,
-            kind: TargetKind::Vault(Vault { address }),
+            kind: TargetKind::Vault(Vault {
+                address,
+                public_key,
+                token_blake3,
+                fresh_for,
+            }),
         }
+    }
+
+    /// A required 64-hex-digit value (an Ed25519 public key, a BLAKE3
+    /// hash), given in lower case; `key_point` names it as a key. (Whether
+    /// a key is a point of the curve is checked when a receipt is read.)
+    fn hex64(
+        &mut self,
+        v: Option<&Str>,
+        table: Range<usize>,
+        key: &str,
+        fix: Text,
+        key_point: bool,
+    ) -> String {
+        let Some(v) = v else {
+            self.missing(table, key, fix);
+            return String::new();
+        };
+        let s = self.filled(v, key);
+        let ok = s.len() == 64
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !s.is_empty() && !ok {
+            self.push(
+                v.span(),
+                key,
+                ProblemKind::BadValue,
+                t(
+                    format!(
+                        "{s:?} is not 64 lower-case hex digits{}.",
+                        if key_point {
+                            " of an Ed25519 public key"
+                        } else {
+                            ""
+                        }
+                    ),
+                    format!(
+                        "{s:?} は 64 桁の小文字の16進数{}ではありません。",
+                        if key_point {
+                            "（Ed25519 公開鍵）"
+                        } else {
+                            ""
+                        }
+                    ),
+                ),
+                fix,
+            );
+        }
+        s
     }
 }
