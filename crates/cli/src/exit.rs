@@ -16,6 +16,7 @@
 //! | 11 | a pre-backup command failed or timed out, and its source was not backed up |
 //! | 12 | the catalog is missing, damaged or rolled back: nothing was judged |
 //! | 13 | `tape restore`: a cartridge the restore needs is not in the drive or library; the message names it (barcode, media set, snapshot) |
+//! | 14 | `vault pull` / `vault status` / `vault findings`: the primary served something the vault refused (changed bytes, a vanished or future-dated snapshot…), or such findings wait for acknowledgement |
 //!
 //! README repeats this table; keep them together.
 
@@ -53,6 +54,9 @@ pub const UNTRUSTED: i32 = 12;
 /// A cartridge the restore needs is not in the drive or library: a person
 /// must insert it (the message names it).
 pub const INSERT_CARTRIDGE: i32 = 13;
+/// The vault recorded findings (it kept what it had), or findings wait for
+/// acknowledgement.
+pub const VAULT_FINDINGS: i32 = 14;
 
 /// An error on its way out of `main`: code and message.
 #[derive(Debug)]

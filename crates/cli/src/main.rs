@@ -37,6 +37,7 @@ mod progress;
 mod s3;
 mod site;
 mod tape;
+mod vault;
 
 use std::path::PathBuf;
 
@@ -303,6 +304,12 @@ pub enum Command {
         #[command(subcommand)]
         action: notify::NotifyCmd,
     },
+    /// The pull-only vault (run on the vault machine): init, pull, status,
+    /// restore, firewall, check, clock, findings (項番 ⑤-1 and ④-1).
+    Vault(vault::args::VaultArgs),
+    /// Serve the repository read-only to vaults over HTTPS, and keep the
+    /// receipts they post (run on the primary; `--init` makes the certificate).
+    Serve(vault::args::ServeArgs),
     /// Write the offline backup status report (オフラインバックアップ状態確認報告書).
     Report(site::args::ReportArgs),
     /// Build a demo site with sample data, back it up over a few nights, restore and compare.

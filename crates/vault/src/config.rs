@@ -44,6 +44,10 @@ pub struct VaultConfig {
     /// Longest clock step believed across a reboot, days (default 7).
     #[serde(default = "default_gap")]
     pub clock_max_gap_days: u64,
+    /// How often `hokan vault daemon` pulls, minutes (default 60). A pull
+    /// that finds nothing new costs one listing request.
+    #[serde(default = "default_every")]
+    pub pull_every_minutes: u64,
     /// The firewall's outbound allowances besides the primary.
     #[serde(default)]
     pub firewall: FirewallConfig,
@@ -92,6 +96,9 @@ fn default_tolerance() -> u64 {
 fn default_gap() -> u64 {
     7
 }
+fn default_every() -> u64 {
+    60
+}
 
 /// A vault.toml that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +135,7 @@ impl VaultConfig {
             request_timeout_secs: default_timeout(),
             clock_tolerance_secs: default_tolerance(),
             clock_max_gap_days: default_gap(),
+            pull_every_minutes: default_every(),
             firewall: FirewallConfig {
                 enforce: true,
                 ..FirewallConfig::default()
@@ -154,6 +162,9 @@ impl VaultConfig {
         }
         if c.keep_days == 0 {
             return Err(invalid("keep_days must be at least 1".into()));
+        }
+        if c.pull_every_minutes == 0 {
+            return Err(invalid("pull_every_minutes must be at least 1".into()));
         }
         Ok(c)
     }

@@ -3,12 +3,14 @@
 //! daemon. No printing: each returns what happened.
 
 use std::collections::BTreeSet;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
 use time::OffsetDateTime;
 
 use crate::clock::{self, Tick};
 use crate::config::VaultConfig;
+use crate::firewall::{self, FirewallError, Ruleset};
 use crate::folder::Folder;
 use crate::ledger::{self, Event, Ledger, State};
 use crate::pull::{Client, PullOutcome, Puller};
@@ -303,9 +305,106 @@ impl Vault {
         Ok(n)
     }
 
+    /// The nftables ruleset this vault's configuration asks for: the
+    /// primary's export (its host resolved now, every address it has), the
+    /// NTP and DNS servers, the notification targets.
+    pub fn ruleset(&self) -> Result<Ruleset, FirewallError> {
+        use std::net::ToSocketAddrs;
+        let fw = &self.config.firewall;
+        let with_port = authority(&self.config.primary);
+        let primary: Vec<SocketAddr> = with_port
+            .to_socket_addrs()
+            .map_err(|e| {
+                FirewallError::Invalid(format!(
+                    "the primary {} could not be resolved to an address ({e}): \
+                     write its IP address in vault.toml's `primary`",
+                    self.config.primary
+                ))
+            })?
+            .collect();
+        let ip = |what: &str, s: &String| {
+            s.parse::<IpAddr>().map_err(|_| {
+                FirewallError::Invalid(format!(
+                    "vault.toml [firewall] {what}: {s:?} is not an IP address"
+                ))
+            })
+        };
+        let ntp = fw
+            .ntp
+            .iter()
+            .map(|s| ip("ntp", s))
+            .collect::<Result<_, _>>()?;
+        let dns = fw
+            .dns
+            .iter()
+            .map(|s| ip("dns", s))
+            .collect::<Result<_, _>>()?;
+        let notify = fw
+            .notify
+            .iter()
+            .map(|s| {
+                s.parse::<SocketAddr>().map_err(|_| {
+                    FirewallError::Invalid(format!(
+                        "vault.toml [firewall] notify: {s:?} is not ip:port"
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let r = Ruleset {
+            primary,
+            ntp,
+            notify,
+            dns,
+        };
+        r.validate()?;
+        Ok(r)
+    }
+
+    /// The network check as the receipt reports it: `ok`, `differs` (with
+    /// each difference), `unchecked` (why the check could not be made), or
+    /// `not-enforced` when vault.toml says `[firewall] enforce = false`
+    /// (the primary then never counts the vault as ⑤-1).
+    pub fn firewall_report(&self) -> FirewallReport {
+        if !self.config.firewall.enforce {
+            return FirewallReport {
+                state: "not-enforced".into(),
+                detail: vec!["vault.toml [firewall] enforce = false".into()],
+            };
+        }
+        match self.ruleset().and_then(|r| firewall::check(&r)) {
+            Ok(c) => c.report(),
+            Err(e) => firewall::unchecked(&e),
+        }
+    }
+
+    /// Apply retention now, without pulling.
+    pub fn expire(&self, tick: &Tick) -> Result<crate::expire::Expired, VaultError> {
+        crate::expire::run(&self.folder, &self.config, tick)
+    }
+
     /// Does the vault hold `kind name`? (For restore's messages.)
     pub fn holds(&self, kind: Kind, name: &str) -> bool {
         self.folder.held(kind, name).is_some()
+    }
+}
+
+/// `https://host[:port]/…` → `host:port` (443 when the URL has none),
+/// with IPv6 literals kept in brackets.
+fn authority(url: &str) -> String {
+    let a = url
+        .strip_prefix("https://")
+        .unwrap_or(url)
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let has_port = match a.rfind(']') {
+        Some(close) => a[close..].starts_with("]:"),
+        None => a.contains(':'),
+    };
+    if has_port {
+        a.to_string()
+    } else {
+        format!("{a}:443")
     }
 }
 
@@ -322,4 +421,17 @@ pub struct Night {
     /// Whether the primary took it (`Err` says why not; the vault keeps it
     /// in `receipts/` and the next pull's receipt supersedes it).
     pub posted: Result<(), String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::authority;
+
+    #[test]
+    fn the_primary_url_gives_the_address_the_firewall_allows() {
+        assert_eq!(authority("https://10.0.0.5:7443"), "10.0.0.5:7443");
+        assert_eq!(authority("https://primary.local"), "primary.local:443");
+        assert_eq!(authority("https://[fd00::5]:7443/"), "[fd00::5]:7443");
+        assert_eq!(authority("https://[fd00::5]"), "[fd00::5]:443");
+    }
 }
