@@ -50,12 +50,16 @@ pub enum FetchError {
         message: String,
     },
     /// An HTTP status other than 200.
-    #[error("{url}: the primary answered {status}")]
+    #[error("{url}: the primary answered {status}{}", if words.is_empty() { String::new() } else { format!(": {words}") })]
     Status {
         /// What was asked.
         url: String,
         /// The status.
         status: u16,
+        /// The start of the answer's body (at most [`STATUS_WORDS`] bytes,
+        /// control characters replaced): the export says there what is
+        /// wrong, e.g. which pack is damaged.
+        words: String,
     },
     /// JSON that does not parse.
     #[error("{url}: malformed answer: {message}")]
@@ -103,7 +107,7 @@ impl Client {
 
     fn get(&self, path: &str) -> Result<ureq::http::Response<ureq::Body>, FetchError> {
         let url = format!("{}{path}", self.base);
-        let resp = self
+        let mut resp = self
             .agent
             .get(&url)
             .header("authorization", &format!("Bearer {}", self.token))
@@ -113,9 +117,19 @@ impl Client {
                 message: e.to_string(),
             })?;
         if resp.status().as_u16() != 200 {
+            let status = resp.status().as_u16();
+            let mut head = Vec::new();
+            let _ = resp
+                .body_mut()
+                .with_config()
+                .limit(STATUS_WORDS)
+                .reader()
+                .take(STATUS_WORDS)
+                .read_to_end(&mut head);
             return Err(FetchError::Status {
                 url,
-                status: resp.status().as_u16(),
+                status,
+                words: printable(&head),
             });
         }
         Ok(resp)
@@ -176,9 +190,26 @@ impl Client {
             })?;
         match resp.status().as_u16() {
             200 | 201 | 204 => Ok(()),
-            status => Err(FetchError::Status { url, status }),
+            status => Err(FetchError::Status {
+                url,
+                status,
+                words: String::new(),
+            }),
         }
     }
+}
+
+/// How much of an error answer's body is kept for the operator.
+pub const STATUS_WORDS: u64 = 1024;
+
+/// A hostile answer's bytes as one line of text fit for a log.
+fn printable(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 /// What one pull did.
@@ -438,6 +469,24 @@ impl Puller<'_> {
                     out,
                     finding("malformed", e.to_string(), Some(snapshot)),
                     false,
+                )?;
+                return Ok(());
+            }
+            // The primary cannot say what this generation needs (a damaged
+            // tree or a missing pack there): that generation is not taken,
+            // the operator is told why in the primary's words, and the
+            // generations after it still come.
+            Err(e @ FetchError::Status { .. }) => {
+                let detail = format!(
+                    "generation {snapshot} not taken: the primary could not list what it needs ({e})"
+                );
+                self.finding(
+                    ledger,
+                    state,
+                    now,
+                    out,
+                    finding("no-plan", detail, Some(snapshot)),
+                    true,
                 )?;
                 return Ok(());
             }
