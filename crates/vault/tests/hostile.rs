@@ -823,3 +823,61 @@ fn bytes_that_are_not_the_object_named_are_not_stored() {
     // The receipt lists the good generation only.
     assert_eq!(night.receipt.generations.len(), 1);
 }
+
+// ---------------------------------------------------------------------------
+// A plan naming one object twice with two sizes.
+
+#[test]
+fn a_plan_naming_an_object_twice_cannot_break_the_ledger() {
+    let pack_bytes = b"one pack".to_vec();
+    let pack = name(&pack_bytes);
+    let snap_bytes = b"snapshot".to_vec();
+    let snap = name(&snap_bytes);
+    let (p1, s1, pb, sb) = (
+        pack.clone(),
+        snap.clone(),
+        pack_bytes.clone(),
+        snap_bytes.clone(),
+    );
+    let h = Hostile::start(move |path| {
+        if path == "/v1/generations" {
+            return listing(&[(&s1, T)]);
+        }
+        if path.ends_with("/plan") {
+            return plan(
+                &s1,
+                &[
+                    ("config", "config", CONFIG.len() as u64),
+                    ("pack", &p1, pb.len() as u64),
+                    ("pack", &p1, pb.len() as u64 + 1),
+                    ("snapshot", &s1, sb.len() as u64),
+                ],
+            );
+        }
+        match path.rsplit('/').next().unwrap() {
+            "config" => Reply::Body(200, CONFIG.to_vec()),
+            n if n == p1 => Reply::Body(200, pb.clone()),
+            n if n == s1 => Reply::Body(200, sb.clone()),
+            _ => Reply::Body(404, vec![]),
+        }
+    });
+    let v = h.vault(|_| {});
+    let night = pull(&v);
+    let all = everything(&night);
+    // Whatever the vault makes of it, its ledger must still open: a primary
+    // must not be able to make the vault's ledger look tampered with.
+    let opened = hokan_vault::ledger::Ledger::open(&v.root().join("ledger.sqlite"));
+    assert!(opened.is_ok(), "{:?}\n{all}", opened.err());
+    assert!(night.outcome.added.is_empty(), "{all}");
+    assert!(
+        night
+            .outcome
+            .findings
+            .iter()
+            .any(|f| f.kind == "refused" && f.detail.contains(&pack)),
+        "{all}"
+    );
+    // And the next pull still works.
+    let night = pull(&v);
+    assert!(v.open().state().is_ok(), "{}", everything(&night));
+}
