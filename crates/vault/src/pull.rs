@@ -261,12 +261,17 @@ impl Puller<'_> {
         self.folder.clean_tmp().map_err(|e| {
             folder_err(std::io::Error::new(e.kind(), format!("cleaning tmp/: {e}")))
         })?;
-        out.resealed = self.folder.seal_all().map_err(|e| {
+        let (resealed, planted) = self.folder.seal_all().map_err(|e| {
             folder_err(std::io::Error::new(
                 e.kind(),
                 format!("sealing objects: {e}"),
             ))
         })?;
+        out.resealed = resealed;
+        for p in planted {
+            self.planted(&mut ledger, now, &mut out, &p)
+                .map_err(VaultError::Folder)?;
+        }
 
         let r = self.pull_all(&mut ledger, &state, now, &mut out);
         if let Err(e) = &r {
@@ -282,6 +287,31 @@ impl Puller<'_> {
             },
         )?;
         Ok(out)
+    }
+
+    /// A file found under an object's name that the vault did not put
+    /// there, removed.
+    fn planted(
+        &self,
+        ledger: &mut Ledger,
+        now: OffsetDateTime,
+        out: &mut PullOutcome,
+        path: &std::path::Path,
+    ) -> Result<(), String> {
+        let f = finding(
+            "planted",
+            format!(
+                "{} was in the vault's folder without the immutable flag and is not the object of that name: someone without CAP_LINUX_IMMUTABLE put it there. Removed; the object is fetched and checked",
+                path.display()
+            ),
+            None,
+        );
+        tracing::warn!(kind = "planted", "{}", f.detail);
+        ledger
+            .append(now, &Event::Finding(f.clone()))
+            .map_err(|e| e.to_string())?;
+        out.findings.push(f);
+        Ok(())
     }
 
     fn finding(
@@ -520,6 +550,18 @@ impl Puller<'_> {
             )?;
             return Ok(());
         }
+        // Anything in the vault's folders under these names that the vault
+        // did not seal (put there by someone without CAP_LINUX_IMMUTABLE)
+        // goes before sizes are compared or anything is skipped as held.
+        for o in &plan.objects {
+            let planted = self
+                .folder
+                .sealed_or_clear(o.kind, &o.name)
+                .map_err(|e| format!("{} {}: {e}", o.kind.word(), o.name))?;
+            if let Some(p) = planted {
+                self.planted(ledger, now, out, &p)?;
+            }
+        }
         // What must come, and whether there is room for it.
         let mut need = 0u64;
         for o in &plan.objects {
@@ -566,7 +608,7 @@ impl Puller<'_> {
             return Err(detail);
         }
         for o in &plan.objects {
-            if self.folder.held(o.kind, &o.name).is_some() {
+            if self.folder.held_sealed(o.kind, &o.name) {
                 continue;
             }
             match self.client.fetch_into(self.folder, o) {

@@ -167,3 +167,94 @@ fn root_without_cap_linux_immutable_cannot_touch_a_stored_object() {
     drop(server);
     clear_flags(v.dir.path());
 }
+
+/// Root without the capability cannot change a stored object, but the
+/// folders are writable: it can put a file where an object the primary
+/// will offer next is to go (it owns the primary too, so it knows the
+/// name). The vault must not seal that file as its own and skip the real
+/// object: the generation would be recorded whole and never restore.
+#[test]
+fn a_file_planted_under_a_future_objects_name_is_not_taken_for_the_object() {
+    if !can_set_immutable() {
+        eprintln!("SKIPPED: this file system or process cannot set the immutable flag");
+        return;
+    }
+    let p = Primary::new();
+    let g1 = p.backup(
+        "emr",
+        "2026-12-01T02:00:00Z",
+        &[("a.txt", b"first".to_vec())],
+    );
+    let v = TestVault::new(&p, "https://127.0.0.1:1", |_| {});
+    let server = p.serve(&v.setup.token_blake3);
+    v.point_at(&url(&server));
+    let night = v.open().pull(Tick::now(), unchecked()).unwrap();
+    assert_eq!(night.outcome.added, vec![g1.to_hex()]);
+
+    let second = vec![("b.txt", b"second night, new data".to_vec())];
+    let g2 = p.backup("emr", "2026-12-02T02:00:00Z", &second);
+    let plan = p.repo().copy_plan(&[g2]).unwrap();
+    let vault = v.open();
+    let new: Vec<_> = plan
+        .objects
+        .iter()
+        .filter(|o| o.kind == hokan_repo::store::ObjectKind::Pack)
+        .filter_map(|o| {
+            let k = Kind::from_object_kind(o.kind).unwrap();
+            (!vault.holds(k, &o.name)).then(|| vault.folder.object_path(k, &o.name))
+        })
+        .collect();
+    assert!(
+        new.len() >= 2,
+        "the second generation brings a data and a tree pack: {new:?}"
+    );
+    // A file with other bytes, and (if there is a second new pack) a
+    // symlink to a file elsewhere.
+    for (i, path) in new.iter().enumerate() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let script = if i == 0 {
+            "printf planted > \"$1\""
+        } else {
+            "ln -s /etc/hostname \"$1\""
+        };
+        let out = without_cap(script, path);
+        assert!(out.status.success(), "{out:?}");
+    }
+
+    let server = {
+        drop(server);
+        p.serve(&v.setup.token_blake3)
+    };
+    v.point_at(&url(&server));
+    let night = v.open().pull(Tick::now(), unchecked()).unwrap();
+    assert_eq!(
+        night.outcome.added,
+        vec![g2.to_hex()],
+        "{:?}",
+        night.outcome
+    );
+    assert!(
+        night.outcome.findings.iter().any(|f| f.kind == "planted"
+            && new.iter().any(|p| f
+                .detail
+                .contains(&*p.file_name().unwrap().to_string_lossy()))),
+        "{:?}",
+        night.outcome.findings
+    );
+    for path in &new {
+        assert!(std::fs::symlink_metadata(path).unwrap().is_file());
+        let bytes = std::fs::read(path).unwrap();
+        assert_ne!(bytes, b"planted");
+        assert_eq!(
+            blake3::hash(&bytes).to_hex().as_str(),
+            path.file_name().unwrap().to_str().unwrap()
+        );
+        assert!(is_immutable(path).unwrap());
+    }
+    let t = restore_from(&v.root().join("repo"), &g2.to_hex());
+    let files = fingerprint(t.path());
+    assert!(files.iter().any(
+        |(n, h)| n.ends_with("b.txt") && *h == blake3::hash(&second[0].1).to_hex().to_string()
+    ));
+    drop(server);
+}
