@@ -15,6 +15,10 @@
 //! - an object the vault already holds is never fetched again; since a
 //!   name is the BLAKE3 of the bytes, the vault's copy *is* the object, and
 //!   a primary declaring another size for it is reported;
+//! - a plan that lists one object twice is refused, and one the primary
+//!   cannot build is a finding for that generation only;
+//! - a file in the vault's folder without the immutable flag is not taken
+//!   for an object unless its bytes are that object (`planted`);
 //! - every answer is size-limited and every request time-limited
 //!   ([`crate::wire::Limits`]); names are checked before any path is made.
 
