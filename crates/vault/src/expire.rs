@@ -61,10 +61,17 @@ pub fn run(folder: &Folder, config: &VaultConfig, tick: &Tick) -> Result<Expired
             due.push(s.clone());
         }
     }
+    // Generations this run has removed: they keep nothing (two due
+    // generations sharing a pack must not each keep it for the other).
+    let mut gone: BTreeSet<String> = BTreeSet::new();
     for snapshot in due {
         let keep: BTreeSet<(Kind, String)> = {
             let mut k = BTreeSet::new();
-            for g in state.generations.keys().filter(|g| **g != snapshot) {
+            for g in state
+                .generations
+                .keys()
+                .filter(|g| **g != snapshot && !gone.contains(*g))
+            {
                 for o in ledger.objects(g)? {
                     k.insert((o.kind, o.name));
                 }
@@ -107,6 +114,7 @@ pub fn run(folder: &Folder, config: &VaultConfig, tick: &Tick) -> Result<Expired
             },
         )?;
         out.objects += removed;
+        gone.insert(snapshot.clone());
         out.generations.push(snapshot);
     }
     Ok(out)

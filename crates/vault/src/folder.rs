@@ -180,6 +180,39 @@ impl Folder {
             .map(|m| m.len())
     }
 
+    /// Held, and carrying the immutable flag: an object the vault stored
+    /// (anything else in its folders may have been put there by someone
+    /// without CAP_LINUX_IMMUTABLE).
+    pub fn held_sealed(&self, kind: Kind, name: &str) -> bool {
+        self.held(kind, name).is_some()
+            && immutable::is_immutable(&self.object_path(kind, name)).unwrap_or(false)
+    }
+
+    /// Make sure that what is at an object's path is the vault's: nothing,
+    /// or the object itself with the immutable flag. An unsealed file whose
+    /// bytes are the object's is sealed (a download killed between link
+    /// and flag); anything else there (other bytes, a symlink) is removed
+    /// and its path returned.
+    pub fn sealed_or_clear(&self, kind: Kind, name: &str) -> io::Result<Option<PathBuf>> {
+        let p = self.object_path(kind, name);
+        let m = match std::fs::symlink_metadata(&p) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if m.is_file() {
+            if immutable::is_immutable(&p)? {
+                return Ok(None);
+            }
+            if self.is_own(&p)? {
+                immutable::set_immutable(&p, true)?;
+                return Ok(None);
+            }
+        }
+        std::fs::remove_file(&p)?;
+        Ok(Some(p))
+    }
+
     /// Remove leftovers of a killed download.
     pub fn clean_tmp(&self) -> io::Result<u64> {
         let mut n = 0;
@@ -228,17 +261,41 @@ impl Folder {
     }
 
     /// Set the immutable flag on every object lacking it (a download killed
-    /// between link and flag). Returns how many were set.
-    pub fn seal_all(&self) -> io::Result<u64> {
+    /// between link and flag). An object without the flag was not
+    /// necessarily put there by the vault (the folders are writable by
+    /// root without CAP_LINUX_IMMUTABLE): one whose bytes do not hash to its
+    /// name is removed, not sealed. Returns how many were sealed, and the
+    /// files removed.
+    pub fn seal_all(&self) -> io::Result<(u64, Vec<PathBuf>)> {
         let mut n = 0;
+        let mut removed = Vec::new();
         for (p, _) in self.objects()? {
             let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", p.display()));
             if !immutable::is_immutable(&p).map_err(named)? {
+                if !self.is_own(&p).map_err(named)? {
+                    std::fs::remove_file(&p).map_err(named)?;
+                    removed.push(p);
+                    continue;
+                }
                 immutable::set_immutable(&p, true).map_err(named)?;
                 n += 1;
             }
         }
-        Ok(n)
+        Ok((n, removed))
+    }
+
+    /// Do the bytes at `p` hash to its file name? (The config, which has
+    /// no hash name, counts as its own.)
+    fn is_own(&self, p: &Path) -> io::Result<bool> {
+        if p == self.repo().join("config") {
+            return Ok(true);
+        }
+        let Some(name) = p.file_name().and_then(|n| n.to_str()) else {
+            return Ok(false);
+        };
+        let mut h = blake3::Hasher::new();
+        io::copy(&mut File::open(p)?, &mut h)?;
+        Ok(h.finalize().to_hex().as_str() == name)
     }
 
     /// Store one object from `body`, which must yield exactly `size`
@@ -251,7 +308,7 @@ impl Folder {
         size: u64,
         body: &mut dyn Read,
     ) -> Result<Put, PutError> {
-        if self.held(kind, name).is_some() {
+        if self.held_sealed(kind, name) {
             return Ok(Put::Kept);
         }
         let tmp = self.tmp().join(format!(
@@ -334,7 +391,17 @@ impl Folder {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         match std::fs::hard_link(tmp, &dest) {
             Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(Put::Kept),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                // The vault's own object, or something planted there since
+                // the pull looked: then it goes, and the checked bytes in.
+                match self.sealed_or_clear(kind, name).map_err(io_err(&dest))? {
+                    None => return Ok(Put::Kept),
+                    Some(p) => {
+                        tracing::warn!("{}: not the object of that name; replaced", p.display());
+                        std::fs::hard_link(tmp, &dest).map_err(io_err(&dest))?;
+                    }
+                }
+            }
             Err(e) => return Err(io_err(&dest)(e)),
         }
         // The temporary name goes before the flag: an immutable inode can

@@ -113,7 +113,7 @@ pub struct GenerationRecord {
 #[serde(deny_unknown_fields)]
 pub struct Finding {
     /// Its kind: `changed-bytes`, `changed-size`, `changed-config`,
-    /// `vanished`, `future-dated`, `too-big`, `malformed`, `no-room`,
+    /// `vanished`, `future-dated`, `too-big`, `malformed`, `no-plan`, `no-room`, `planted`,
     /// `other-repository`, `clock-jump`, `refused`.
     pub kind: String,
     /// What was seen, in words.

@@ -15,6 +15,10 @@
 //! - an object the vault already holds is never fetched again; since a
 //!   name is the BLAKE3 of the bytes, the vault's copy *is* the object, and
 //!   a primary declaring another size for it is reported;
+//! - a plan that lists one object twice is refused, and one the primary
+//!   cannot build is a finding for that generation only;
+//! - a file in the vault's folder without the immutable flag is not taken
+//!   for an object unless its bytes are that object (`planted`);
 //! - every answer is size-limited and every request time-limited
 //!   ([`crate::wire::Limits`]); names are checked before any path is made.
 
@@ -50,12 +54,16 @@ pub enum FetchError {
         message: String,
     },
     /// An HTTP status other than 200.
-    #[error("{url}: the primary answered {status}")]
+    #[error("{url}: the primary answered {status}{}", if words.is_empty() { String::new() } else { format!(": {words}") })]
     Status {
         /// What was asked.
         url: String,
         /// The status.
         status: u16,
+        /// The start of the answer's body (at most [`STATUS_WORDS`] bytes,
+        /// control characters replaced): the export says there what is
+        /// wrong, e.g. which pack is damaged.
+        words: String,
     },
     /// JSON that does not parse.
     #[error("{url}: malformed answer: {message}")]
@@ -103,7 +111,7 @@ impl Client {
 
     fn get(&self, path: &str) -> Result<ureq::http::Response<ureq::Body>, FetchError> {
         let url = format!("{}{path}", self.base);
-        let resp = self
+        let mut resp = self
             .agent
             .get(&url)
             .header("authorization", &format!("Bearer {}", self.token))
@@ -113,9 +121,19 @@ impl Client {
                 message: e.to_string(),
             })?;
         if resp.status().as_u16() != 200 {
+            let status = resp.status().as_u16();
+            let mut head = Vec::new();
+            let _ = resp
+                .body_mut()
+                .with_config()
+                .limit(STATUS_WORDS)
+                .reader()
+                .take(STATUS_WORDS)
+                .read_to_end(&mut head);
             return Err(FetchError::Status {
                 url,
-                status: resp.status().as_u16(),
+                status,
+                words: printable(&head),
             });
         }
         Ok(resp)
@@ -176,9 +194,26 @@ impl Client {
             })?;
         match resp.status().as_u16() {
             200 | 201 | 204 => Ok(()),
-            status => Err(FetchError::Status { url, status }),
+            status => Err(FetchError::Status {
+                url,
+                status,
+                words: String::new(),
+            }),
         }
     }
+}
+
+/// How much of an error answer's body is kept for the operator.
+pub const STATUS_WORDS: u64 = 1024;
+
+/// A hostile answer's bytes as one line of text fit for a log.
+fn printable(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 /// What one pull did.
@@ -230,12 +265,17 @@ impl Puller<'_> {
         self.folder.clean_tmp().map_err(|e| {
             folder_err(std::io::Error::new(e.kind(), format!("cleaning tmp/: {e}")))
         })?;
-        out.resealed = self.folder.seal_all().map_err(|e| {
+        let (resealed, planted) = self.folder.seal_all().map_err(|e| {
             folder_err(std::io::Error::new(
                 e.kind(),
                 format!("sealing objects: {e}"),
             ))
         })?;
+        out.resealed = resealed;
+        for p in planted {
+            self.planted(&mut ledger, now, &mut out, &p)
+                .map_err(VaultError::Folder)?;
+        }
 
         let r = self.pull_all(&mut ledger, &state, now, &mut out);
         if let Err(e) = &r {
@@ -251,6 +291,31 @@ impl Puller<'_> {
             },
         )?;
         Ok(out)
+    }
+
+    /// A file found under an object's name that the vault did not put
+    /// there, removed.
+    fn planted(
+        &self,
+        ledger: &mut Ledger,
+        now: OffsetDateTime,
+        out: &mut PullOutcome,
+        path: &std::path::Path,
+    ) -> Result<(), String> {
+        let f = finding(
+            "planted",
+            format!(
+                "{} was in the vault's folder without the immutable flag and is not the object of that name: someone without CAP_LINUX_IMMUTABLE put it there. Removed; the object is fetched and checked",
+                path.display()
+            ),
+            None,
+        );
+        tracing::warn!(kind = "planted", "{}", f.detail);
+        ledger
+            .append(now, &Event::Finding(f.clone()))
+            .map_err(|e| e.to_string())?;
+        out.findings.push(f);
+        Ok(())
     }
 
     fn finding(
@@ -441,6 +506,24 @@ impl Puller<'_> {
                 )?;
                 return Ok(());
             }
+            // The primary cannot say what this generation needs (a damaged
+            // tree or a missing pack there): that generation is not taken,
+            // the operator is told why in the primary's words, and the
+            // generations after it still come.
+            Err(e @ FetchError::Status { .. }) => {
+                let detail = format!(
+                    "generation {snapshot} not taken: the primary could not list what it needs ({e})"
+                );
+                self.finding(
+                    ledger,
+                    state,
+                    now,
+                    out,
+                    finding("no-plan", detail, Some(snapshot)),
+                    true,
+                )?;
+                return Ok(());
+            }
             Err(e) => return Err(e.to_string()),
         };
         if plan.snapshot != snapshot {
@@ -470,6 +553,18 @@ impl Puller<'_> {
                 true,
             )?;
             return Ok(());
+        }
+        // Anything in the vault's folders under these names that the vault
+        // did not seal (put there by someone without CAP_LINUX_IMMUTABLE)
+        // goes before sizes are compared or anything is skipped as held.
+        for o in &plan.objects {
+            let planted = self
+                .folder
+                .sealed_or_clear(o.kind, &o.name)
+                .map_err(|e| format!("{} {}: {e}", o.kind.word(), o.name))?;
+            if let Some(p) = planted {
+                self.planted(ledger, now, out, &p)?;
+            }
         }
         // What must come, and whether there is room for it.
         let mut need = 0u64;
@@ -517,7 +612,7 @@ impl Puller<'_> {
             return Err(detail);
         }
         for o in &plan.objects {
-            if self.folder.held(o.kind, &o.name).is_some() {
+            if self.folder.held_sealed(o.kind, &o.name) {
                 continue;
             }
             match self.client.fetch_into(self.folder, o) {

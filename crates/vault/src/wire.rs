@@ -106,6 +106,15 @@ pub enum Refused {
     /// A plan that does not end with its own snapshot, or lacks the config.
     #[error("the plan for {0} is not a self-contained copy (no config, or not ending with the snapshot)")]
     NotSelfContained(String),
+    /// One object listed twice (two sizes for one name would make the
+    /// ledger's object list disagree with its hash).
+    #[error("the plan lists {kind:?} {name} more than once")]
+    Duplicate {
+        /// Its kind.
+        kind: Kind,
+        /// Its name.
+        name: String,
+    },
     /// A time that is not RFC 3339.
     #[error("the time {0:?} is not an RFC 3339 time")]
     BadTime(String),
@@ -221,8 +230,15 @@ impl Plan {
                 max: limits.max_entries,
             });
         }
+        let mut seen = std::collections::HashSet::new();
         for o in &self.objects {
             check_name(o.kind, &o.name)?;
+            if !seen.insert((o.kind, o.name.as_str())) {
+                return Err(Refused::Duplicate {
+                    kind: o.kind,
+                    name: o.name.clone(),
+                });
+            }
             if o.size > limits.max_object {
                 return Err(Refused::TooBig {
                     kind: o.kind,

@@ -99,12 +99,18 @@ pub struct TestVault {
 impl TestVault {
     /// A vault for a primary at `url`.
     pub fn new(primary: &Primary, url: &str, tweak: impl FnOnce(&mut VaultConfig)) -> TestVault {
+        let pem = std::fs::read(&primary.cert).unwrap();
+        TestVault::with_cert(&pem, url, tweak)
+    }
+
+    /// A vault for a primary at `url` whose certificate is `pem` (a hostile
+    /// server made by the test).
+    pub fn with_cert(pem: &[u8], url: &str, tweak: impl FnOnce(&mut VaultConfig)) -> TestVault {
         let dir = tempfile::tempdir().unwrap();
         let mut c = VaultConfig::new("v1", url);
         c.reserve_mib = 1;
         tweak(&mut c);
-        let pem = std::fs::read(&primary.cert).unwrap();
-        let setup = ops::init(&dir.path().join("vault"), &c, &pem).unwrap();
+        let setup = ops::init(&dir.path().join("vault"), &c, pem).unwrap();
         TestVault { dir, setup }
     }
 
@@ -126,6 +132,50 @@ impl TestVault {
     }
 }
 
+impl Drop for TestVault {
+    /// Clear the immutable flags, or the temporary folder stays behind.
+    fn drop(&mut self) {
+        clear_flags(self.dir.path());
+    }
+}
+
+/// Clear the immutable flag on every file under `dir` (errors ignored).
+pub fn clear_flags(dir: &Path) {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(e.path()),
+                Ok(t) if t.is_file() => {
+                    let _ = hokan_vault::immutable::set_immutable(&e.path(), false);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The ledger of a vault, opened (verifying its chain).
+pub fn ledger(v: &TestVault) -> (hokan_vault::ledger::Ledger, hokan_vault::ledger::State) {
+    hokan_vault::ledger::Ledger::open(&v.root().join("ledger.sqlite")).unwrap()
+}
+
+/// Files left in a vault's `tmp/`.
+pub fn tmp_files(v: &TestVault) -> Vec<PathBuf> {
+    std::fs::read_dir(v.root().join("tmp"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect()
+}
+
+/// Every file (not folder) under `dir`, relative, sorted.
+pub fn files_under(dir: &Path) -> Vec<String> {
+    fingerprint(dir).into_iter().map(|(n, _)| n).collect()
+}
+
 pub fn unchecked() -> FirewallReport {
     FirewallReport {
         state: "unchecked".into(),
@@ -141,16 +191,23 @@ pub fn url(r: &Running) -> String {
 pub fn restore_from(repo_dir: &Path, snapshot: &str) -> tempfile::TempDir {
     let repo = Repository::open(Arc::new(LocalStore::new(repo_dir)), PW).unwrap();
     let t = tempfile::tempdir().unwrap();
-    repo.restore(
-        &Id::from_hex(snapshot).unwrap(),
-        &RestoreOptions {
-            target: t.path().to_path_buf(),
-            include: vec![],
-            overwrite: false,
-        },
-        &NoProgress,
-    )
-    .unwrap();
+    let stats = repo
+        .restore(
+            &Id::from_hex(snapshot).unwrap(),
+            &RestoreOptions {
+                target: t.path().to_path_buf(),
+                include: vec![],
+                overwrite: false,
+            },
+            &NoProgress,
+        )
+        .unwrap();
+    // A restore reports damaged files in its stats, not as an error.
+    assert!(
+        stats.errors.is_empty(),
+        "restore errors: {:?}",
+        stats.errors
+    );
     t
 }
 
