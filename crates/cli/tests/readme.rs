@@ -62,6 +62,15 @@ const EXPECTED: &[(&str, &str)] = &[
         "the demo's cartridges are all retained",
     ),
     (
+        "hokan vault ",
+        "runs on the vault machine, with its folder and the primary's export; \
+         crates/cli/tests/vault.rs runs these against a real export in two network namespaces",
+    ),
+    (
+        "hokan serve --init",
+        "the demo made the export's certificate already (it is never replaced)",
+    ),
+    (
         "hokan media add HKN001L9",
         "already in the demo's inventory",
     ),

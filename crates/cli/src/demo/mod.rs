@@ -6,6 +6,7 @@
 //! Later parts of the product (tape, removable disks, S3, vault) extend it.
 
 mod site;
+mod vault;
 
 use std::fs;
 use std::io::Write;
@@ -174,13 +175,15 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
         }
     }
     let (site_json, site_ok) = site::run(&dir, &repo, g, lang, &say)?;
-    let ok = restored_ok && (site_ok || nights < 3);
+    let vault_json = vault::run(&dir, PASSWORD, g, lang, &say)?;
+    let ok = restored_ok && (site_ok || nights < 3) && vault_json["posted"] == true;
     if g.json {
         println!(
             "{}",
             serde_json::to_string_pretty(
                 &json!({"ok": ok, "dir": dir, "repository": repo_path, "nights": nights_json,
-                "verify_ok": rep.ok(), "restore": st, "mismatches": mismatches, "site": site_json})
+                "verify_ok": rep.ok(), "restore": st, "mismatches": mismatches, "site": site_json,
+                "vault": vault_json})
             )
             .expect("json")
         );
@@ -210,6 +213,12 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
         println!("  {site} catalog verify");
         println!("  {site} catalog jobs");
         println!("  {site} run --dry-run");
+        println!("  {exe} vault --dir {} status", dir.join("vault").display());
+        println!(
+            "  {exe} vault --dir {} restore latest --target restored-from-vault --password-file {}",
+            dir.join("vault").display(),
+            dir.join("password.txt").display()
+        );
     }
     Ok(if ok { exit::OK } else { exit::ERROR })
 }
@@ -230,6 +239,7 @@ fn prepare_dir(dir: &Path, lang: Lang) -> Result<(), Failure> {
                     ),
                 ));
             }
+            vault::release(dir);
             fs::remove_dir_all(dir).map_err(|e| io(lang, dir, e))?;
         }
     }

@@ -455,7 +455,9 @@ impl Cmd<'_> {
             r.generations.len(),
             Bytes(used)
         );
-        for h in &r.generations {
+        let mut held: Vec<_> = r.generations.iter().collect();
+        held.sort_by(|a, b| a.time.cmp(&b.time));
+        for h in held {
             println!(
                 "  {}  {:<12} {}  {} {}{}",
                 &h.snapshot[..h.snapshot.len().min(12)],
