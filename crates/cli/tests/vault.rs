@@ -497,4 +497,35 @@ fn a_pull_killed_twenty_times_leaves_a_vault_the_next_pull_completes() {
     );
     code(&o, 0, "vault restore");
     common::assert_same(&data, &target.join("data"));
+
+    // The daemon pulls at once and then on schedule; SIGTERM stops it.
+    let receipts = || std::fs::read_dir(dir.0.join("receipts")).unwrap().count();
+    let before = receipts();
+    let mut daemon = hokan(None)
+        .args(["vault", "--dir"])
+        .arg(&dir.0)
+        .arg("daemon")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while receipts() == before && t0.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(receipts(), before + 1, "the daemon made no receipt in 30 s");
+    // SAFETY: kill with a valid pid and signal.
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = daemon.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "the daemon did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status.code(), Some(0), "daemon exit");
 }

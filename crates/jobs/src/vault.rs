@@ -144,6 +144,8 @@ fn ingest_vault(
     let mut files: Vec<(String, PathBuf)> = entries
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        // `.NAME.part`: a receipt `hokan serve` is still writing.
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
         .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
         .collect();
     files.sort();

@@ -245,15 +245,31 @@ fn store_receipt(inbox: &Path, vault: &str, body: &[u8]) -> Result<(), (StatusCo
         now.unix_timestamp_nanos(),
         &blake3::hash(body).to_hex()[..16]
     );
-    let p = dir.join(name);
+    // Written under a hidden name and renamed when whole: a server killed
+    // mid-write leaves no half receipt for the primary to stumble on (the
+    // primary skips names starting with a dot).
+    let part = dir.join(format!(".{name}.part"));
+    let p = dir.join(&name);
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o640)
-        .open(&p)
+        .open(&part)
         .map_err(ise)?;
     f.write_all(body).map_err(ise)?;
     f.sync_all().map_err(ise)?;
+    drop(f);
+    if p.exists() {
+        let _ = std::fs::remove_file(&part);
+        return Err((
+            StatusCode::CONFLICT,
+            "that receipt is in the inbox already".into(),
+        ));
+    }
+    std::fs::rename(&part, &p).map_err(ise)?;
+    std::fs::File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(ise)?;
     Ok(())
 }
 

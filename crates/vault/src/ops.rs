@@ -120,12 +120,23 @@ impl Vault {
     /// Pull, apply retention, make and sign a receipt, post it (and keep
     /// it in `receipts/`). `firewall` is the network check's result.
     pub fn pull(&self, tick: Tick, firewall: FirewallReport) -> Result<Night, VaultError> {
+        self.pull_with(tick, firewall, &crate::pull::NoProgress)
+    }
+
+    /// [`Vault::pull`], telling `progress` of each generation and object.
+    pub fn pull_with(
+        &self,
+        tick: Tick,
+        firewall: FirewallReport,
+        progress: &dyn crate::pull::PullProgress,
+    ) -> Result<Night, VaultError> {
         let client = self.client()?;
         let outcome = Puller {
             folder: &self.folder,
             config: &self.config,
             client: &client,
             tick: tick.clone(),
+            progress,
         }
         .run()?;
         let expired = crate::expire::run(&self.folder, &self.config, &tick)?;

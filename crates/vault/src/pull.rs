@@ -216,6 +216,19 @@ fn printable(bytes: &[u8]) -> String {
         .to_string()
 }
 
+/// What a pull reports while it works (a progress bar; the daemon's log).
+pub trait PullProgress: Sync {
+    /// A generation is about to be fetched: `bytes` must come for it.
+    fn generation(&self, _snapshot: &str, _source: &str, _bytes: u64) {}
+    /// An object of `bytes` was stored.
+    fn stored(&self, _bytes: u64) {}
+}
+
+/// No progress reporting.
+pub struct NoProgress;
+
+impl PullProgress for NoProgress {}
+
 /// What one pull did.
 #[derive(Clone, Debug, Default)]
 pub struct PullOutcome {
@@ -241,6 +254,8 @@ pub struct Puller<'a> {
     pub client: &'a Client,
     /// The clocks, read at the start.
     pub tick: Tick,
+    /// Told of each generation and object as they come.
+    pub progress: &'a dyn PullProgress,
 }
 
 /// How far into the vault's future a snapshot may be dated (clock skew
@@ -611,12 +626,16 @@ impl Puller<'_> {
             )?;
             return Err(detail);
         }
+        self.progress.generation(snapshot, source, need);
         for o in &plan.objects {
             if self.folder.held_sealed(o.kind, &o.name) {
                 continue;
             }
             match self.client.fetch_into(self.folder, o) {
-                Ok(Put::Stored) => out.bytes += o.size,
+                Ok(Put::Stored) => {
+                    out.bytes += o.size;
+                    self.progress.stored(o.size);
+                }
                 Ok(Put::Kept) => {}
                 Err(e @ (PutError::Mismatch { .. } | PutError::Size { .. })) => {
                     let detail = format!(

@@ -224,9 +224,20 @@ impl Cmd<'_> {
                 vault.config.primary
             );
         }
+        let bar = crate::progress::Bar::new(
+            self.g.quiet,
+            self.g.json,
+            self.lang,
+            t(self.lang, "pull", "取得"),
+        );
+        let progress = BarPull {
+            bar: &bar,
+            total: std::sync::atomic::AtomicU64::new(0),
+        };
         let night = vault
-            .pull(Tick::now(), vault.firewall_report())
+            .pull_with(Tick::now(), vault.firewall_report(), &progress)
             .map_err(|e| failure(self.lang, &e))?;
+        bar.finish();
         self.print_night(&vault, &night);
         Ok(night_code(&night))
     }
@@ -380,7 +391,7 @@ impl Cmd<'_> {
             // A fresh read each time: vault.toml may have changed (SIGHUP
             // is not needed; the next pull reads it).
             match Vault::open(self.dir) {
-                Ok(v) => match v.pull(Tick::now(), v.firewall_report()) {
+                Ok(v) => match v.pull_with(Tick::now(), v.firewall_report(), &LogPull) {
                     Ok(n) => self.print_night(&v, &n),
                     Err(e) => eprintln!("{}", failure(self.lang, &e).message),
                 },
@@ -722,6 +733,36 @@ impl Cmd<'_> {
         } else {
             exit::VAULT_FINDINGS
         })
+    }
+}
+
+/// A pull's progress on the bar: the total grows by each generation's
+/// bytes still to come.
+struct BarPull<'a> {
+    bar: &'a crate::progress::Bar,
+    total: std::sync::atomic::AtomicU64,
+}
+
+impl hokan_vault::pull::PullProgress for BarPull<'_> {
+    fn generation(&self, snapshot: &str, source: &str, bytes: u64) {
+        use std::sync::atomic::Ordering;
+        let total = self.total.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        self.bar.set_total(total);
+        self.bar
+            .say(format!("{} {source}", &snapshot[..snapshot.len().min(8)]));
+    }
+
+    fn stored(&self, bytes: u64) {
+        self.bar.add(bytes);
+    }
+}
+
+/// A pull's progress in the daemon's log (the journal).
+struct LogPull;
+
+impl hokan_vault::pull::PullProgress for LogPull {
+    fn generation(&self, snapshot: &str, source: &str, bytes: u64) {
+        tracing::info!(snapshot, source, bytes, "pulling a generation");
     }
 }
 
