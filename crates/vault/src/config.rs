@@ -183,6 +183,7 @@ impl VaultConfig {
         ClockPolicy {
             tolerance: Duration::from_secs(self.clock_tolerance_secs),
             max_gap: Duration::from_secs(self.clock_max_gap_days * 86400),
+            ..ClockPolicy::default()
         }
     }
 
