@@ -38,10 +38,14 @@ pub struct VaultConfig {
     /// Longest one request may take, seconds (default 600).
     #[serde(default = "default_timeout")]
     pub request_timeout_secs: u64,
-    /// Clock drift tolerated within one boot, seconds (default 600).
+    /// How far the wall clock may lead the boot-time clock since the boot's
+    /// anchor, seconds (default 600), besides 100 ppm of the boot time
+    /// elapsed (see [`crate::clock`]).
     #[serde(default = "default_tolerance")]
     pub clock_tolerance_secs: u64,
-    /// Longest clock step believed across a reboot, days (default 7).
+    /// Longest clock step believed across a reboot, and the most the
+    /// steps of the reboots in the last 30 days may add up to, days
+    /// (default 7).
     #[serde(default = "default_gap")]
     pub clock_max_gap_days: u64,
     /// How often `hokan vault daemon` pulls, minutes (default 60). A pull
@@ -183,6 +187,7 @@ impl VaultConfig {
         ClockPolicy {
             tolerance: Duration::from_secs(self.clock_tolerance_secs),
             max_gap: Duration::from_secs(self.clock_max_gap_days * 86400),
+            ..ClockPolicy::default()
         }
     }
 

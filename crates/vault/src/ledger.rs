@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::clock::Tick;
+use crate::clock::{self, Tick};
 use crate::wire::{Kind, PlanObject};
 
 /// One entry of the ledger.
@@ -173,6 +173,9 @@ pub struct State {
     pub last_time: Option<OffsetDateTime>,
     /// The last tick.
     pub last_tick: Option<Tick>,
+    /// The clock's anchor and cross-reboot gaps, derived from the ticks,
+    /// freezes and accepts (see [`crate::clock::Memory`]).
+    pub clock: clock::Memory,
     /// A clock freeze not yet accepted.
     pub frozen: Option<String>,
     /// The head hash.
@@ -293,18 +296,29 @@ impl Ledger {
                 .map_err(|e| self.broken(seq, format!("is unreadable: {e}")))?;
             let at = parse(&time).ok_or_else(|| self.broken(seq, "has no valid time"))?;
             st.last_time = Some(st.last_time.map_or(at, |l| l.max(at)));
-            self.apply(&mut st, seq, &time, event)?;
+            self.apply(&mut st, seq, &time, at, event)?;
             st.head = hash;
             st.rows = seq;
         }
         Ok(st)
     }
 
-    fn apply(&self, st: &mut State, seq: u64, time: &str, event: Event) -> Result<(), LedgerError> {
+    fn apply(
+        &self,
+        st: &mut State,
+        seq: u64,
+        time: &str,
+        at: OffsetDateTime,
+        event: Event,
+    ) -> Result<(), LedgerError> {
         match event {
             Event::Init { primary } => st.primary = Some(primary),
             Event::Repository { id } => st.repository = Some(id),
-            Event::Tick(t) => st.last_tick = Some(t),
+            Event::Tick(t) => {
+                st.clock
+                    .record(st.last_tick.as_ref(), &t, at, st.frozen.is_some());
+                st.last_tick = Some(t);
+            }
             Event::Generation(g) => {
                 let objects = self.objects(&g.snapshot)?;
                 if objects_hash(&objects) != g.objects_hash {
@@ -332,7 +346,10 @@ impl Ledger {
                 st.expiring = None;
             }
             Event::ClockFrozen { reason } => st.frozen = Some(reason),
-            Event::ClockAccepted { .. } => st.frozen = None,
+            Event::ClockAccepted { .. } => {
+                st.frozen = None;
+                st.clock.reset();
+            }
             Event::Pull { .. } => {}
         }
         Ok(())

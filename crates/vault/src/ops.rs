@@ -178,6 +178,7 @@ impl Vault {
             tick,
             state.last_time,
             state.last_tick.as_ref(),
+            &state.clock,
             state.frozen.as_deref(),
             &self.config.clock(),
         );

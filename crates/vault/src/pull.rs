@@ -694,6 +694,7 @@ pub fn observe(
         tick,
         state.last_time,
         state.last_tick.as_ref(),
+        &state.clock,
         state.frozen.as_deref(),
         policy,
     );

@@ -70,8 +70,12 @@ struct Setup {
 
 impl Setup {
     fn new() -> Setup {
+        Setup::keeping(1)
+    }
+    /// A vault keeping each generation `days` days.
+    fn keeping(days: u32) -> Setup {
         let p = Primary::new();
-        let v = TestVault::new(&p, "https://127.0.0.1:1", |c| c.keep_days = 1);
+        let v = TestVault::new(&p, "https://127.0.0.1:1", |c| c.keep_days = days);
         let server = p.serve(&v.setup.token_blake3);
         v.point_at(&url(&server));
         Setup { p, v, server }
@@ -221,6 +225,112 @@ fn a_reboot_gap_of_three_days_is_believed_and_of_thirty_is_frozen() {
         .findings
         .iter()
         .any(|(_, _, f)| f.kind == "clock-jump"));
+}
+
+// Drift that adds up: the time source steps the wall clock 9 minutes ahead
+// before every hourly reading, never more than the 10-minute tolerance at
+// once. Measured from the boot's anchor, the lead passes tolerance + 100 ppm
+// at the second reading; a retention due only through the drift never ends.
+#[test]
+fn nine_minutes_gained_before_every_hourly_reading_freeze_expiry() {
+    let s = Setup::keeping(2);
+    let g = s.p.backup("emr", "2026-12-01T02:00:00Z", &files("one"));
+    let mut c = Clock::now();
+    assert_eq!(s.pull(c.pass(MIN)), vec![g.to_hex()]);
+    let stored = ledger(&s.v).1.last_time.unwrap();
+    // 16 honest hours, then 30 readings an hour apart, each 9 min ahead:
+    // 46 h really passed (retention is 48 h), 50.5 h on the wall clock.
+    let e = s.expire(&c.pass(16 * HOUR));
+    assert!(!e.frozen && e.generations.is_empty(), "{e:?}");
+    let policy = s.v.open().config.clock();
+    let mut lead = Duration::ZERO;
+    let mut boot = Duration::ZERO;
+    for k in 1..=30 {
+        lead += 9 * MIN;
+        boot += HOUR;
+        let e = s.expire(&c.shift(HOUR + 9 * MIN, HOUR));
+        let allowed =
+            policy.allowance_secs((Duration::hours(16) + boot).whole_nanoseconds() as u64);
+        // The anchor is the init tick, a moment before the test's clock.
+        let past = lead.whole_seconds() > allowed + 5;
+        if past {
+            assert!(e.frozen, "reading {k}: a {lead} lead is not frozen: {e:?}");
+        } else if lead.whole_seconds() < allowed - 5 {
+            assert!(!e.frozen, "reading {k}: {e:?}");
+        }
+        assert!(
+            e.generations.is_empty(),
+            "reading {k}: expired by drift: {e:?}"
+        );
+        assert!(
+            e.now.unwrap() < stored + 2 * DAY,
+            "reading {k}: {:?}",
+            e.now
+        );
+    }
+    assert!(s.holds_snapshot(&g));
+    assert_eq!(s.findings("clock-jump"), 1);
+    let st = ledger(&s.v).1;
+    assert!(st.frozen.is_some());
+}
+
+// Drift across reboots: a 6-day step at every reboot (each under the 7-day
+// gap) adds up. One 6-day gap is believed; the second within 30 days freezes.
+#[test]
+fn a_six_day_gap_at_every_reboot_freezes_at_the_second() {
+    let s = Setup::keeping(30);
+    let g = s.p.backup("emr", "2026-12-01T02:00:00Z", &files("one"));
+    let mut c = Clock::now();
+    assert_eq!(s.pull(c.pass(MIN)), vec![g.to_hex()]);
+    for n in 1..=5 {
+        let e = s.expire(&c.reboot(6 * DAY));
+        assert_eq!(e.frozen, n >= 2, "reboot {n}: {e:?}");
+        assert!(e.generations.is_empty(), "reboot {n}: {e:?}");
+        for _ in 0..3 {
+            let e = s.expire(&c.pass(HOUR));
+            assert_eq!(e.frozen, n >= 2, "reboot {n}: {e:?}");
+        }
+    }
+    // 30 days and 16 hours on the wall clock, 16 hours really: kept.
+    assert!(s.holds_snapshot(&g));
+    assert_eq!(s.findings("clock-jump"), 1);
+    assert_eq!(ledger(&s.v).1.clock.gaps.len(), 1);
+}
+
+// After an accept, the anchor is the accepted tick: honest readings measured
+// from it (with NTP's ±30 s) go on without freezing, and expiry resumes.
+#[test]
+fn accepting_the_clock_starts_a_new_anchor_and_honest_readings_go_on() {
+    let s = Setup::keeping(3);
+    let g = s.p.backup("emr", "2026-12-01T02:00:00Z", &files("one"));
+    let mut c = Clock::now();
+    assert_eq!(s.pull(c.pass(MIN)), vec![g.to_hex()]);
+    for _ in 0..2 {
+        s.expire(&c.shift(HOUR + 9 * MIN, HOUR));
+    }
+    assert!(s.expire(&c.pass(HOUR)).frozen);
+    let st = ledger(&s.v).1;
+    let old_anchor = st.clock.anchor.clone().unwrap();
+
+    let accepted = c.pass(MIN);
+    assert!(s.v.open().accept_clock(&accepted, "test").unwrap());
+    let st = ledger(&s.v).1;
+    assert_eq!(st.frozen, None);
+    assert_eq!(st.clock.anchor.as_ref(), Some(&accepted));
+    assert_ne!(st.clock.anchor.as_ref(), Some(&old_anchor));
+
+    let mut expired = Vec::new();
+    for k in 0..80 {
+        let jitter = Duration::seconds(rand::random::<i64>().rem_euclid(61) - 30);
+        let t = c.shift(HOUR + jitter, HOUR);
+        c.wall -= jitter;
+        let e = s.expire(&t);
+        assert!(!e.frozen, "reading {k}: {e:?}");
+        expired.extend(e.generations);
+    }
+    // Three days of retention, reached honestly after the accept.
+    assert_eq!(expired, vec![g.to_hex()]);
+    assert_eq!(s.findings("clock-jump"), 1);
 }
 
 // (d) Two generations sharing packs; the older expires.
