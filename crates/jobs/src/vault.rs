@@ -410,6 +410,8 @@ fn fact(medium: &MediumId, r: &Receipt) -> Result<VaultReceipt, String> {
             })
             .collect(),
         findings_total: r.findings_total,
+        ledger_head: r.ledger_head.clone(),
+        ledger_rows: r.ledger_rows,
     })
 }
 

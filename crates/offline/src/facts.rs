@@ -660,6 +660,16 @@ pub struct VaultReceipt {
     /// How many unacknowledged findings there are in all.
     #[serde(default)]
     pub findings_total: u64,
+    /// The vault ledger's head hash when the receipt was made.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub ledger_head: String,
+    /// The vault ledger's rows then (0: not reported).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub ledger_rows: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One generation a vault holds, per its receipt.

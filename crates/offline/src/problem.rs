@@ -110,6 +110,8 @@ pub enum ProblemCode {
     VaultClock,
     /// A vault's last pull failed.
     VaultPullFailed,
+    /// A vault's ledger went back: a receipt reports fewer rows than an earlier one, or the same rows with another head (its folder restored from an older copy, or the ledger edited).
+    VaultLedgerWentBack,
     /// A receipt in the inbox was not believed (bad signature, another vault's, issued in the future, too large): ignored.
     VaultReceiptRejected,
     /// A configured vault has never sent a receipt the primary could verify.
@@ -158,13 +160,14 @@ impl ProblemCode {
             C::VaultFindings => "vault-findings",
             C::VaultClock => "vault-clock",
             C::VaultPullFailed => "vault-pull-failed",
+            C::VaultLedgerWentBack => "vault-ledger-went-back",
             C::VaultReceiptRejected => "vault-receipt-rejected",
             C::VaultNoReceipt => "vault-no-receipt",
         }
     }
 
     /// Every code, for documentation and tests.
-    pub const ALL: [ProblemCode; 39] = {
+    pub const ALL: [ProblemCode; 40] = {
         use ProblemCode as C;
         [
             C::TooFewOfflineGenerations,
@@ -204,6 +207,7 @@ impl ProblemCode {
             C::VaultFindings,
             C::VaultClock,
             C::VaultPullFailed,
+            C::VaultLedgerWentBack,
             C::VaultReceiptRejected,
             C::VaultNoReceipt,
         ]

@@ -7,14 +7,16 @@
 
 use std::collections::BTreeMap;
 
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use crate::evaluate::MediumState;
-use crate::facts::{Claim, Condition, Copy, Generation, Location, MediumKind, ObservedBy};
+use crate::facts::{
+    Claim, Condition, Copy, Generation, Location, MediumKind, ObservedBy, VaultReceipt,
+};
 use crate::id::MediumId;
 use crate::judge::Judge;
 use crate::limits::later;
-use crate::policy::EXPORT_RECORD_GRACE;
+use crate::policy::{EXPORT_RECORD_GRACE, RECEIPT_CLOCK_SKEW};
 use crate::problem::{count_en, Problem, ProblemCode, Severity};
 use crate::text::{span, when, Text};
 use crate::verdict::{
@@ -101,6 +103,73 @@ pub(crate) fn problems(
     attestations_expiring(judge, out);
 }
 
+/// How long a vault's ledger going back stays a problem after the receipt
+/// that showed it.
+pub const LEDGER_WENT_BACK_SHOWN: Duration = Duration::days(30);
+
+/// A vault whose ledger went back: among its receipts (in the order the
+/// vault issued them), one issued in the last [`LEDGER_WENT_BACK_SHOWN`]
+/// reports fewer rows than an earlier one, or as many rows with another
+/// head hash. An append-only ledger never does either: the vault's folder
+/// was put back from an older copy (a virtual machine's snapshot, a
+/// restore) or its ledger was cut or rewritten, and what it says about
+/// retention may have lost rows.
+fn ledger_went_back(judge: &Judge<'_>, id: &MediumId) -> Option<Problem> {
+    let horizon = later(judge.now, RECEIPT_CLOCK_SKEW);
+    let mut rs: Vec<&VaultReceipt> = judge
+        .facts
+        .receipts
+        .iter()
+        .filter(|r| &r.vault == id && r.issued <= horizon && r.ledger_rows > 0)
+        .collect();
+    rs.sort_by_key(|r| r.issued);
+    let mut top: Option<&VaultReceipt> = None;
+    let mut found = None;
+    for r in rs {
+        if let Some(t) = top {
+            let back = r.ledger_rows < t.ledger_rows
+                || (r.ledger_rows == t.ledger_rows && r.ledger_head != t.ledger_head);
+            if back && judge.now - r.issued <= LEDGER_WENT_BACK_SHOWN {
+                found = Some((t, r));
+            }
+            if r.ledger_rows > t.ledger_rows {
+                top = Some(r);
+            }
+        } else {
+            top = Some(r);
+        }
+    }
+    let (was, now) = found?;
+    let offset = judge.now.offset();
+    Some(
+        Problem::new(
+            Severity::Error,
+            ProblemCode::VaultLedgerWentBack,
+            Text::new(
+                format!(
+                    "The ledger of vault {id} went back: its receipt of {} reports {} rows (head {}), an earlier one of {} reported {} (head {}). Its folder was put back from an older copy or its ledger was cut or rewritten.",
+                    when(now.issued, offset), now.ledger_rows, short(&now.ledger_head),
+                    when(was.issued, offset), was.ledger_rows, short(&was.ledger_head)
+                ),
+                format!(
+                    "保管サーバ {id} の台帳が巻き戻っています。{} の受領書は {} 行（先頭 {}）ですが、それ以前の {} の受領書は {} 行（先頭 {}）でした。フォルダが古い複製から戻されたか、台帳が切り詰め・改変されています。",
+                    when(now.issued, offset), now.ledger_rows, short(&now.ledger_head),
+                    when(was.issued, offset), was.ledger_rows, short(&was.ledger_head)
+                ),
+            ),
+            Text::new(
+                format!("At vault {id}'s console: find out who restored or edited the vault's folder (`hokan vault status`, the system's logs); compare its ledger with the receipts kept in this server's inbox. The problem stays for {} days after the receipt that showed it.", LEDGER_WENT_BACK_SHOWN.whole_days()),
+                format!("保管サーバ {id} のコンソールで、誰がフォルダを戻したか・台帳を変更したかを調べてください（`hokan vault status`、システムのログ）。台帳をこのサーバの受け口にある受領書と照合してください。この問題は、示した受領書から {} 日間表示されます。", LEDGER_WENT_BACK_SHOWN.whole_days()),
+            ),
+        )
+        .with_date(now.issued),
+    )
+}
+
+fn short(h: &str) -> &str {
+    &h[..h.len().min(12)]
+}
+
 /// What a vault's newest signed receipt says about the vault itself: a
 /// receipt gone stale, a firewall that differs, objects without the
 /// immutable flag, a failed pull, a clock that is not right, and the
@@ -110,6 +179,9 @@ fn vault_problems(judge: &Judge<'_>, m: &MediumState, out: &mut Vec<Problem>) {
     let Some(r) = judge.latest_receipt(id) else {
         return;
     };
+    if let Some(p) = ledger_went_back(judge, id) {
+        out.push(p.with_medium(id));
+    }
     let offset = judge.now.offset();
     let pool = m.pool.clone().unwrap_or_else(|| id.as_str().into());
     let fresh_for = judge.policy.vault_fresh_for(&pool);

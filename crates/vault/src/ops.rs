@@ -224,6 +224,7 @@ impl Vault {
                 wall: ledger::fmt(tick.wall),
             },
             ledger_head: state.head.clone(),
+            ledger_rows: state.rows,
             pull: match pull {
                 Some(p) => PullReport {
                     state: if p.error.is_some() { "failed" } else { "ok" }.into(),

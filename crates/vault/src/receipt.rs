@@ -37,6 +37,10 @@ pub struct Receipt {
     pub clock: ClockReport,
     /// The ledger's head hash after the pull (hex).
     pub ledger_head: String,
+    /// How many rows the ledger has: the primary flags a vault whose
+    /// ledger went back (a folder restored from an older copy, rows cut).
+    #[serde(default)]
+    pub ledger_rows: u64,
     /// Whether the pull that preceded the receipt completed.
     pub pull: PullReport,
     /// The immutable flag, checked on every object the vault holds.
@@ -238,6 +242,7 @@ pub(crate) fn sample(vault: &str) -> Receipt {
             wall: "2026-12-06T03:00:00Z".into(),
         },
         ledger_head: "0".repeat(64),
+        ledger_rows: 0,
         pull: PullReport {
             state: "ok".into(),
             added: 1,

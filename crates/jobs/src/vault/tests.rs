@@ -120,6 +120,7 @@ fn clean(vault: &str, issued: &str) -> Receipt {
             wall: issued.into(),
         },
         ledger_head: "0".repeat(64),
+        ledger_rows: 0,
         pull: PullReport {
             state: "ok".into(),
             added: 1,
@@ -547,4 +548,84 @@ fn deleting_a_recorded_receipt_with_sql_is_caught() {
     assert!(!judged.trusted());
     let mut cat = Catalog::open(&s.catalog).unwrap();
     assert!(ingest(&s.inbox, &s.site, &mut cat, NOW).is_err());
+}
+
+/// A vault whose folder was put back from an older copy (a VM snapshot):
+/// its ledger reports fewer rows than before, or as many with another
+/// head. The primary says so (an error), from the receipts alone; a ledger
+/// that only grows raises nothing.
+#[test]
+fn a_vault_ledger_that_went_back_is_an_error_on_the_primary() {
+    let s = setup();
+    let at = |issued: &str, rows: u64, head: char| {
+        let mut r = clean("a", issued);
+        r.ledger_rows = rows;
+        r.ledger_head = head.to_string().repeat(64);
+        r
+    };
+    post(
+        &s,
+        "a",
+        "0001.json",
+        &signed(&s, "a", &at("2026-12-05T03:00:00Z", 40, 'a')),
+    );
+    post(
+        &s,
+        "a",
+        "0002.json",
+        &signed(&s, "a", &at("2026-12-05T15:00:00Z", 55, 'b')),
+    );
+    let (_, ev) = status(&s, NOW);
+    assert!(
+        !codes(&ev).contains(&ProblemCode::VaultLedgerWentBack),
+        "{:?}",
+        codes(&ev)
+    );
+
+    // Put back to the state of the first receipt, then one pull later.
+    post(
+        &s,
+        "a",
+        "0003.json",
+        &signed(&s, "a", &at("2026-12-06T03:00:00Z", 47, 'c')),
+    );
+    let (_, ev) = status(&s, NOW);
+    let p = ev
+        .all_problems()
+        .into_iter()
+        .find(|p| p.code == ProblemCode::VaultLedgerWentBack)
+        .unwrap_or_else(|| panic!("no ledger problem: {:?}", codes(&ev)));
+    assert_eq!(p.severity, hokan_offline::Severity::Error);
+    assert!(p.message.en.contains("reports 47 rows"), "{}", p.message.en);
+    assert!(p.message.en.contains("reported 55"), "{}", p.message.en);
+    assert!(!ev.compliant);
+}
+
+#[test]
+fn the_same_row_count_with_another_head_is_a_ledger_that_went_back() {
+    let s = setup();
+    let at = |issued: &str, rows: u64, head: char| {
+        let mut r = clean("a", issued);
+        r.ledger_rows = rows;
+        r.ledger_head = head.to_string().repeat(64);
+        r
+    };
+    post(
+        &s,
+        "a",
+        "0001.json",
+        &signed(&s, "a", &at("2026-12-05T03:00:00Z", 40, 'a')),
+    );
+    post(
+        &s,
+        "a",
+        "0002.json",
+        &signed(&s, "a", &at("2026-12-06T03:00:00Z", 40, 'd')),
+    );
+    let (_, ev) = status(&s, NOW);
+    assert!(
+        codes(&ev).contains(&ProblemCode::VaultLedgerWentBack),
+        "{:?}",
+        codes(&ev)
+    );
 }
