@@ -258,6 +258,9 @@ pub struct Puller<'a> {
     pub progress: &'a dyn PullProgress,
 }
 
+/// How many packs a pull fetches at once.
+pub const FETCHERS: usize = 3;
+
 /// How far into the vault's future a snapshot may be dated (clock skew
 /// between the two machines).
 pub const FUTURE_SLACK: time::Duration = time::Duration::hours(24);
@@ -496,6 +499,44 @@ impl Puller<'_> {
         Ok(())
     }
 
+    /// Fetch `objects` with up to [`FETCHERS`] at a time; the outcomes in
+    /// the order of `objects`. After a failure no new fetch starts.
+    fn fetch_all<'o>(
+        &self,
+        objects: &[&'o PlanObject],
+    ) -> Vec<(&'o PlanObject, Result<Put, PutError>)> {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let next = AtomicUsize::new(0);
+        let failed = AtomicBool::new(false);
+        let results: Vec<std::sync::Mutex<Option<Result<Put, PutError>>>> = objects
+            .iter()
+            .map(|_| std::sync::Mutex::new(None))
+            .collect();
+        std::thread::scope(|scope| {
+            for _ in 0..FETCHERS.min(objects.len()) {
+                scope.spawn(|| loop {
+                    if failed.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(o) = objects.get(i) else { break };
+                    let r = self.client.fetch_into(self.folder, o);
+                    if r.is_err() {
+                        failed.store(true, Ordering::SeqCst);
+                    } else if matches!(r, Ok(Put::Stored)) {
+                        self.progress.stored(o.size);
+                    }
+                    *results[i].lock().expect("lock") = Some(r);
+                });
+            }
+        });
+        objects
+            .iter()
+            .zip(results)
+            .map_while(|(o, r)| r.into_inner().expect("lock").map(|r| (*o, r)))
+            .collect()
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn pull_one(
         &self,
@@ -627,14 +668,35 @@ impl Puller<'_> {
             return Err(detail);
         }
         self.progress.generation(snapshot, source, need);
-        for o in &plan.objects {
-            if self.folder.held_sealed(o.kind, &o.name) {
-                continue;
+        // Packs come first, FETCHERS at a time (so that one object's fsync
+        // overlaps the next one's transfer); then everything else one by
+        // one in the plan's order, the snapshot last. The outcomes are read
+        // in the plan's order, so the first failure decides as before.
+        let todo: Vec<&PlanObject> = plan
+            .objects
+            .iter()
+            .filter(|o| !self.folder.held_sealed(o.kind, &o.name))
+            .collect();
+        let packs: Vec<&PlanObject> = todo
+            .iter()
+            .copied()
+            .filter(|o| o.kind == Kind::Pack)
+            .collect();
+        let mut fetched = self.fetch_all(&packs);
+        for o in todo.iter().filter(|o| o.kind != Kind::Pack) {
+            let done = fetched.iter().all(|(_, r)| r.is_ok());
+            if !done {
+                break;
             }
-            match self.client.fetch_into(self.folder, o) {
+            fetched.push((o, self.client.fetch_into(self.folder, o)));
+        }
+        for (o, result) in fetched {
+            match result {
                 Ok(Put::Stored) => {
                     out.bytes += o.size;
-                    self.progress.stored(o.size);
+                    if o.kind != Kind::Pack {
+                        self.progress.stored(o.size);
+                    }
                 }
                 Ok(Put::Kept) => {}
                 Err(e @ (PutError::Mismatch { .. } | PutError::Size { .. })) => {
