@@ -265,6 +265,23 @@ fn init_vault(site: &Site, ns: Option<&str>, dir: &Path, listen: &str) {
         .contains(token.trim()));
 }
 
+/// `hokan vault restore latest` from the vault at `dir` into
+/// `restored/` of the site's folder, with the site's passphrase file.
+fn restore_latest(s: &Site, dir: &Path) -> PathBuf {
+    let target = s.dir.join("restored");
+    let o = output(
+        hokan(None)
+            .args(["vault", "--dir"])
+            .arg(dir)
+            .args(["restore", "latest", "--target"])
+            .arg(&target)
+            .arg("--password-file")
+            .arg(s.dir.join("pw.txt")),
+    );
+    code(&o, 0, "vault restore");
+    target
+}
+
 fn pull(ns: Option<&str>, dir: &Path) -> (Option<i32>, Value) {
     let o = output(
         hokan(ns)
@@ -380,17 +397,7 @@ fn a_vault_behind_its_firewall_counts_as_5_1_and_4_1_only_while_its_receipt_is_f
     // The primary's repository is lost: the vault alone restores the
     // newest generation, byte for byte.
     std::fs::rename(s.dir.join("repo"), s.dir.join("repo.lost")).unwrap();
-    let target = s.dir.join("restored");
-    let o = output(
-        hokan(None)
-            .args(["vault", "--dir"])
-            .arg(&dir.0)
-            .args(["restore", "latest", "--target"])
-            .arg(&target)
-            .arg("--password-file")
-            .arg(s.dir.join("pw.txt")),
-    );
-    code(&o, 0, "vault restore");
+    let target = restore_latest(&s, &dir.0);
     common::assert_same(&s.dir.join("data"), &target.join("data"));
 }
 
@@ -485,17 +492,7 @@ fn a_pull_killed_twenty_times_leaves_a_vault_the_next_pull_completes() {
         .map(|e| e.unwrap().path())
         .collect();
     assert!(tmp.is_empty(), "left in tmp/: {tmp:?}");
-    let target = s.dir.join("restored");
-    let o = output(
-        hokan(None)
-            .args(["vault", "--dir"])
-            .arg(&dir.0)
-            .args(["restore", "latest", "--target"])
-            .arg(&target)
-            .arg("--password-file")
-            .arg(s.dir.join("pw.txt")),
-    );
-    code(&o, 0, "vault restore");
+    let target = restore_latest(&s, &dir.0);
     common::assert_same(&data, &target.join("data"));
 
     // The daemon pulls at once and then on schedule; SIGTERM stops it.

@@ -550,6 +550,15 @@ fn deleting_a_recorded_receipt_with_sql_is_caught() {
     assert!(ingest(&s.inbox, &s.site, &mut cat, NOW).is_err());
 }
 
+/// A clean receipt of vault `a` whose ledger has `rows` rows and a head
+/// of `head` repeated.
+fn at(issued: &str, rows: u64, head: char) -> Receipt {
+    let mut r = clean("a", issued);
+    r.ledger_rows = rows;
+    r.ledger_head = head.to_string().repeat(64);
+    r
+}
+
 /// A vault whose folder was put back from an older copy (a VM snapshot):
 /// its ledger reports fewer rows than before, or as many with another
 /// head. The primary says so (an error), from the receipts alone; a ledger
@@ -557,12 +566,6 @@ fn deleting_a_recorded_receipt_with_sql_is_caught() {
 #[test]
 fn a_vault_ledger_that_went_back_is_an_error_on_the_primary() {
     let s = setup();
-    let at = |issued: &str, rows: u64, head: char| {
-        let mut r = clean("a", issued);
-        r.ledger_rows = rows;
-        r.ledger_head = head.to_string().repeat(64);
-        r
-    };
     post(
         &s,
         "a",
@@ -604,12 +607,6 @@ fn a_vault_ledger_that_went_back_is_an_error_on_the_primary() {
 #[test]
 fn the_same_row_count_with_another_head_is_a_ledger_that_went_back() {
     let s = setup();
-    let at = |issued: &str, rows: u64, head: char| {
-        let mut r = clean("a", issued);
-        r.ledger_rows = rows;
-        r.ledger_head = head.to_string().repeat(64);
-        r
-    };
     post(
         &s,
         "a",
