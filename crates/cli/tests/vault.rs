@@ -314,6 +314,42 @@ fn a_vault_behind_its_firewall_counts_as_5_1_and_4_1_only_while_its_receipt_is_f
     let st = primary_status(&s, 0);
     assert!(vault_line(&st)["last_receipt"].is_null(), "{st:#}");
 
+    // A service someone left listening on the vault answers the primary's
+    // side before the ruleset is loaded, and not after.
+    let mut listener = Serving(
+        Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &net.vault,
+                "python3",
+                "-m",
+                "http.server",
+                "2222",
+            ])
+            .args(["--bind", &net.ip(2)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let reach = || {
+        Command::new("ip")
+            .args(["netns", "exec", &net.primary, "timeout", "3", "bash", "-c"])
+            .arg(format!("exec 3<>/dev/tcp/{}/2222", net.ip(2)))
+            .status()
+            .unwrap()
+            .success()
+    };
+    let t0 = Instant::now();
+    while !reach() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the test listener never answered"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
     // The ruleset, loaded in the vault's namespace, checks clean.
     let o = output(
         hokan(v)
@@ -323,6 +359,11 @@ fn a_vault_behind_its_firewall_counts_as_5_1_and_4_1_only_while_its_receipt_is_f
     );
     let out = code(&o, 0, "vault firewall --apply");
     assert!(out.contains("ok (the live ruleset is hokan's)"), "{out}");
+    assert!(
+        !reach(),
+        "port 2222 on the vault still answers behind the ruleset"
+    );
+    let _ = listener.0.kill();
 
     let (c, night) = pull(v, &dir.0);
     assert_eq!(c, Some(0), "{night:#}");
