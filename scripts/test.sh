@@ -10,8 +10,9 @@
 # root), nft (nftables) and ip (iproute2) and root for hokan-vault's firewall
 # test in two network namespaces (it fails, never skips, without them), moto's S3 server (`pip install 'moto[server]'`, done below) for
 # hokan-s3, aiosmtpd's SMTP server (`pip install aiosmtpd`, done below) for
-# hokan-notify, and cargo-nextest (falls back to cargo test). Everything else is
-# Rust crates.
+# hokan-notify, chromium, poppler-utils and fonts-noto-cjk for the report's
+# PDF test (it fails, never skips, without them), and cargo-nextest (falls
+# back to cargo test). Everything else is Rust crates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,11 @@ command -v mkfs.ext4 >/dev/null || need_apt+=(e2fsprogs)
 command -v systemd-analyze >/dev/null || need_apt+=(systemd)   # schedules checked against systemd's own calendar
 command -v nft >/dev/null || need_apt+=(nftables)   # the vault's firewall, tested in network namespaces
 command -v ip >/dev/null || need_apt+=(iproute2)    # ip netns and veth for that test
+# The inspection report printed to PDF (crates/cli/tests/report_pdf.rs):
+# headless Chromium, poppler's pdfinfo/pdftotext, and a Japanese font.
+command -v chromium >/dev/null || need_apt+=(chromium)
+command -v pdftotext >/dev/null || need_apt+=(poppler-utils)
+{ command -v fc-list >/dev/null && [ -n "$(fc-list :lang=ja 2>/dev/null)" ]; } || need_apt+=(fonts-noto-cjk)
 # moto's S3 server for hokan-s3's tests comes from PyPI through pip.
 { python3 -c 'import moto.server' 2>/dev/null && python3 -c 'import aiosmtpd' 2>/dev/null; } \
   || python3 -m pip --version >/dev/null 2>&1 \

@@ -57,7 +57,7 @@ pub use anchor::{Anchor, AnchorError, Expected};
 pub use event::{Event, EventRecord};
 pub use hokan_offline::Text;
 pub use notification::{NotificationRow, NotificationState};
-pub use query::{DrillRow, JobRow, MediaSetRow, MediumRow, Retained, SnapshotRow};
+pub use query::{CopyVerifyRow, DrillRow, JobRow, MediaSetRow, MediumRow, Retained, SnapshotRow};
 pub use schema::SCHEMA_VERSION;
 use verify::HeadFile;
 pub use verify::{Evidence, Head, VerifyProblem, VerifyReport};

@@ -105,6 +105,27 @@ pub struct DrillRow {
     pub detail: Option<String>,
 }
 
+/// One check that a copy on a medium reads back (`copy-verified`): a tape
+/// or disk job's read-back after writing, or a later verify of the medium.
+#[derive(Clone, Debug, Serialize)]
+pub struct CopyVerifyRow {
+    /// Its event number.
+    pub seq: u64,
+    /// Snapshot.
+    pub snapshot: SnapshotId,
+    /// Medium.
+    pub medium: MediumId,
+    /// When it was checked.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Whether it read back correctly.
+    pub ok: bool,
+    /// Who recorded it (the event's actor: `hokan tape`, `hokan disk`…).
+    pub actor: String,
+    /// What was checked, or what failed.
+    pub detail: Option<String>,
+}
+
 /// One tape media set.
 #[derive(Clone, Debug, Serialize)]
 pub struct MediaSetRow {
@@ -445,6 +466,48 @@ impl Catalog {
                 outcome,
                 detail: from_json(&detail)?,
             });
+        }
+        Ok(out)
+    }
+
+    /// Copy verifications (`copy-verified` events), newest first, at most
+    /// `limit`.
+    pub fn copy_verifications(&self, limit: usize) -> Result<Vec<CopyVerifyRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, actor, body FROM events WHERE kind = 'copy-verified' \
+             ORDER BY seq DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, actor, body) = row?;
+            let seq = seq as u64;
+            let event: Event = serde_json::from_str(&body)
+                .map_err(|e| CatalogError::corrupt(seq, format!("unreadable event: {e}")))?;
+            if let Event::CopyVerified {
+                snapshot,
+                medium,
+                at,
+                ok,
+                detail,
+            } = event
+            {
+                out.push(CopyVerifyRow {
+                    seq,
+                    snapshot,
+                    medium,
+                    at,
+                    ok,
+                    actor,
+                    detail,
+                });
+            }
         }
         Ok(out)
     }

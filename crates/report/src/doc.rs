@@ -22,6 +22,9 @@ pub(crate) struct Document {
     pub title: String,
     /// Site, time, program… as label/value pairs under the title.
     pub meta: Vec<(String, Cell)>,
+    /// A warning shown on the first page above the verdict: the evidence
+    /// comes (partly) from simulated devices or test servers.
+    pub simulated: Option<Banner>,
     /// The overall verdict, shown prominently.
     pub banner: Banner,
     /// The numbered sections, in order.

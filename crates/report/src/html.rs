@@ -4,7 +4,7 @@
 //! no stylesheet, font, image or script is fetched (there is no `<script>`
 //! at all), the only links are anchors inside the page, and the style is
 //! inline. Printing: A4 with 15 mm margins, table headers repeated on every
-//! page, rows (and a generation with its copies) kept on one page, black
+//! page, rows (and a generation with a few copies) kept on one page, black
 //! text on white, and every status given in words as well as colour so a
 //! black-and-white photocopy loses nothing.
 //!
@@ -17,7 +17,7 @@
 use std::fmt::Write;
 
 use crate::content;
-use crate::doc::{Block, Cell, Document, Span, Table, Tone};
+use crate::doc::{Banner, Block, Cell, Document, Span, Table, Tone};
 use crate::{Lang, ReportData};
 
 /// The report as self-contained HTML.
@@ -64,8 +64,9 @@ pub(crate) fn css_string(s: &str) -> String {
 const STYLE: &str = r#"
 :root { color-scheme: light; }
 html {
-  font-family: "Noto Sans CJK JP", "Noto Sans JP", "Hiragino Sans", "Hiragino Kaku Gothic ProN",
-    "Yu Gothic", "YuGothic", "Meiryo", sans-serif;
+  font-family: "Noto Sans CJK JP", "Noto Sans JP", "Source Han Sans JP", "IPAexGothic", "IPAGothic",
+    "TakaoGothic", "VL Gothic", "Hiragino Sans", "Hiragino Kaku Gothic ProN", "Yu Gothic", "YuGothic",
+    "Meiryo", sans-serif;
   font-size: 10pt; line-height: 1.45; color: #000; background: #fff;
 }
 body { margin: 0 auto; max-width: 200mm; padding: 8mm 6mm; }
@@ -76,17 +77,18 @@ h3 { font-size: 11pt; margin: 4mm 0 1.5mm; page-break-after: avoid; break-after:
 p { margin: 1.5mm 0; }
 table { border-collapse: collapse; width: 100%; font-size: 9pt; margin: 1.5mm 0 3mm; }
 th, td { border: 0.5pt solid #555; padding: 0.8mm 1.5mm; vertical-align: top; text-align: left;
-  overflow-wrap: anywhere; }
+  word-break: normal; overflow-wrap: break-word; hyphens: auto; }
 thead { display: table-header-group; }
 thead th { background: #e8e8e8; font-weight: bold; }
-tr, tbody.group { page-break-inside: avoid; break-inside: avoid; }
+tr, tbody.keep { page-break-inside: avoid; break-inside: avoid; }
 table.pairs th { width: 38%; background: #f2f2f2; font-weight: normal; }
 table.meta { font-size: 9.5pt; }
 code { font-family: "Noto Sans Mono CJK JP", "Noto Sans Mono", "DejaVu Sans Mono", Consolas, monospace;
-  font-size: 8.5pt; overflow-wrap: anywhere; word-break: break-all; }
+  font-size: 8.5pt; word-break: normal; overflow-wrap: anywhere; }
 small { font-size: 8pt; color: #333; }
 .badge { display: inline-block; border: 0.8pt solid currentColor; border-radius: 2pt; padding: 0 1mm;
-  font-weight: bold; background: #fff; }
+  font-weight: bold; background: #fff; white-space: nowrap; }
+.badge.long { white-space: normal; }
 .ok { color: #0b6623; }
 .warn { color: #8a4b00; }
 .bad { color: #b00020; }
@@ -95,11 +97,14 @@ small { font-size: 8pt; color: #333; }
 .nw { white-space: nowrap; }
 .banner { border: 2pt solid currentColor; padding: 2.5mm 4mm; margin: 4mm 0; page-break-inside: avoid;
   break-inside: avoid; }
+.banner.simulated .headline { font-size: 14pt; }
+.banner.simulated p { font-size: 9.5pt; }
 .banner .headline { font-size: 20pt; font-weight: bold; line-height: 1.2; }
 .banner p { color: #000; margin: 1mm 0 0; }
 .note { border-left: 3pt solid currentColor; padding: 1.2mm 3mm; margin: 2mm 0; page-break-inside: avoid;
   break-inside: avoid; }
 .note span.body { color: #000; }
+td.cont { border-top-style: hidden; }
 tbody.bad > tr:first-child > td:first-child, tr.bad > td:first-child { border-left: 3pt solid #b00020; }
 tbody.warn > tr:first-child > td:first-child, tr.warn > td:first-child { border-left: 3pt solid #8a4b00; }
 tr.muted td { color: #444; }
@@ -146,17 +151,11 @@ fn document(out: &mut String, doc: &Document) {
         );
     }
     out.push_str("</tbody>\n</table>\n");
-    let b = &doc.banner;
-    let _ = writeln!(
-        out,
-        "<div class=\"banner {}\" role=\"status\">\n<div class=\"headline\">{}</div>",
-        b.tone.class(),
-        escape(&b.headline)
-    );
-    for line in &b.lines {
-        let _ = writeln!(out, "<p>{}</p>", cell(line));
+    if let Some(b) = &doc.simulated {
+        banner(out, b, "simulated", "alert");
     }
-    out.push_str("</div>\n</header>\n<nav>\n<ol>\n");
+    banner(out, &doc.banner, "verdict", "status");
+    out.push_str("</header>\n<nav>\n<ol>\n");
     for s in &doc.sections {
         let _ = writeln!(
             out,
@@ -183,6 +182,21 @@ fn document(out: &mut String, doc: &Document) {
         "</main>\n<footer>{}</footer>\n</body>\n</html>\n",
         escape(&doc.footer)
     );
+}
+
+/// A boxed headline with lines under it (the verdict, the simulated-devices
+/// warning).
+fn banner(out: &mut String, b: &Banner, class: &str, role: &str) {
+    let _ = writeln!(
+        out,
+        "<div class=\"banner {class} {}\" role=\"{role}\">\n<div class=\"headline\">{}</div>",
+        b.tone.class(),
+        escape(&b.headline)
+    );
+    for line in &b.lines {
+        let _ = writeln!(out, "<p>{}</p>", cell(line));
+    }
+    out.push_str("</div>\n");
 }
 
 fn block(out: &mut String, b: &Block) {
@@ -217,6 +231,9 @@ fn block(out: &mut String, b: &Block) {
     }
 }
 
+/// Groups of at most this many rows are kept on one printed page.
+const KEEP_ROWS: usize = 4;
+
 fn table(out: &mut String, t: &Table) {
     out.push_str("<table>\n<thead>\n<tr>");
     for h in &t.head {
@@ -230,11 +247,21 @@ fn table(out: &mut String, t: &Table) {
     for g in &t.groups {
         let class = g.tone.map(Tone::class);
         if grouped {
+            // A small group (a generation and a few copies) stays on one
+            // page; a large one may break between its rows, or keeping
+            // it whole leaves most of a page empty.
+            let keep = if g.rows.len() <= KEEP_ROWS {
+                " keep"
+            } else {
+                ""
+            };
             match class {
                 Some(c) => {
-                    let _ = writeln!(out, "<tbody class=\"group {c}\">");
+                    let _ = writeln!(out, "<tbody class=\"group {c}{keep}\">");
                 }
-                None => out.push_str("<tbody class=\"group\">\n"),
+                None => {
+                    let _ = writeln!(out, "<tbody class=\"group{keep}\">");
+                }
             }
         }
         for (i, row) in g.rows.iter().enumerate() {
@@ -244,12 +271,17 @@ fn table(out: &mut String, t: &Table) {
                 }
                 None => out.push_str("<tr>"),
             }
-            for (j, c) in row.iter().enumerate() {
-                if grouped && i == 0 && j < t.lead && g.rows.len() > 1 {
-                    let _ = write!(out, "<td rowspan=\"{}\">{}</td>", g.rows.len(), cell(c));
-                } else {
-                    let _ = write!(out, "<td>{}</td>", cell(c));
+            // Later rows of a group have empty lead columns with no line
+            // above, so the group reads as one. Not rowspan: a browser
+            // will not break a page inside a row span, which left large
+            // groups on a page of their own.
+            if grouped && i > 0 {
+                for _ in 0..t.lead {
+                    out.push_str("<td class=\"cont\"></td>");
                 }
+            }
+            for c in row {
+                let _ = write!(out, "<td>{}</td>", cell(c));
             }
             out.push_str("</tr>\n");
         }
@@ -282,9 +314,12 @@ fn cell(c: &Cell) -> String {
                 let _ = write!(out, "<strong>{}</strong>", text(t));
             }
             Span::Badge(tone, t) => {
+                // A status word never wraps letter by letter; a sentence in
+                // a badge (the banner's) may wrap between words.
+                let long = if t.chars().count() > 24 { " long" } else { "" };
                 let _ = write!(
                     out,
-                    "<span class=\"badge {}\">{}</span>",
+                    "<span class=\"badge {}{long}\">{}</span>",
                     tone.class(),
                     text(t)
                 );
@@ -349,6 +384,49 @@ mod tests {
         assert!(inner.contains("\\00003c"), "{inner}");
         assert!(inner.contains("\\005831"), "報 is U+5831: {inner}");
         assert_eq!(css_string("報 告"), "\"\\005831\\000020\\00544a\"");
+    }
+
+    #[test]
+    fn only_small_groups_are_kept_on_one_page() {
+        use crate::doc::Group;
+        let rows = |n: usize| {
+            (0..n).map(|i| match i {
+                0 => vec![Cell::text("g"), Cell::text("0")],
+                i => vec![Cell::text(i.to_string())],
+            })
+        };
+        let t = Table {
+            head: vec!["generation".into(), "copy".into()],
+            lead: 1,
+            groups: vec![
+                Group {
+                    tone: None,
+                    rows: rows(2).collect(),
+                },
+                Group {
+                    tone: Some(Tone::Bad),
+                    rows: rows(KEEP_ROWS + 1).collect(),
+                },
+            ],
+        };
+        let mut out = String::new();
+        table(&mut out, &t);
+        assert!(out.contains("<tbody class=\"group keep\">"), "{out}");
+        assert!(out.contains("<tbody class=\"group bad\">"), "{out}");
+        // Later rows: an empty lead cell, then the row's own cells.
+        assert!(
+            out.contains("<tr><td class=\"cont\"></td><td><span class=\"nw\">1</span></td></tr>"),
+            "{out}"
+        );
+        assert!(!out.contains("rowspan"));
+    }
+
+    #[test]
+    fn badges_wrap_only_when_they_are_sentences() {
+        let c = Cell::badge(Tone::Ok, "○ passed");
+        assert_eq!(cell(&c), "<span class=\"badge ok\">○ passed</span>");
+        let long = Cell::badge(Tone::Bad, "catalog verify found 3 problems (see below)");
+        assert!(cell(&long).starts_with("<span class=\"badge bad long\">"));
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub use markdown::render_markdown;
 use serde::Serialize;
 use time::{OffsetDateTime, UtcOffset};
 
-use hokan_catalog::{DrillRow, EventRecord, Head, JobRow, MediumRow, SnapshotRow};
+use hokan_catalog::{CopyVerifyRow, DrillRow, EventRecord, Head, JobRow, MediumRow, SnapshotRow};
 use hokan_offline::{Attestation, Evaluation, Policy};
 
 /// The language of a report.
@@ -51,6 +51,39 @@ pub struct SiteInfo {
     /// a sentence in the report's language; they count for nothing.
     #[serde(default)]
     pub not_implemented: Vec<String>,
+    /// Targets whose evidence comes from SIMULATED devices or from servers
+    /// on this machine (a virtual tape library, a simulated RDX drive, an S3
+    /// test server or a vault on loopback). The report says so on its first
+    /// page: its verdicts then show how hokan works, not that this site's
+    /// data is offline.
+    #[serde(default)]
+    pub simulated: Vec<Simulated>,
+}
+
+/// One target whose evidence is simulated (see [`SiteInfo::simulated`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Simulated {
+    /// The target's name in hokan.toml (`weekday`, `rdx`, `cloud`).
+    pub target: String,
+    /// What is simulated.
+    pub kind: SimulatedKind,
+    /// Where: the simulation's folder, or the loopback endpoint.
+    pub at: String,
+}
+
+/// What kind of thing is simulated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SimulatedKind {
+    /// A `[[tape_pool]]` with `virtual_library`: a folder of cartridge images.
+    TapeLibrary,
+    /// A `[[disk_pool]]` with `virtual_device`: a simulated RDX or disk.
+    DiskDevice,
+    /// An `[[s3]]` whose endpoint is on this machine (a test server such as
+    /// moto), not separate storage.
+    S3Server,
+    /// A `[[vault]]` whose address is on this machine, not a second machine.
+    Vault,
 }
 
 /// Everything a report shows, gathered at one instant.
@@ -79,6 +112,10 @@ pub struct ReportData {
     pub attestations: Vec<Attestation>,
     /// Recent jobs (verify among them), newest first.
     pub jobs: Vec<JobRow>,
+    /// Recent copy verifications (a tape or disk job's read-back after
+    /// writing, a verify of a medium), newest first.
+    #[serde(default)]
+    pub copy_verifications: Vec<CopyVerifyRow>,
     /// Recent restore drills, newest first.
     pub drills: Vec<DrillRow>,
     /// Recent events, newest first.

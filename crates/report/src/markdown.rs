@@ -100,12 +100,13 @@ fn document(out: &mut String, doc: &Document) {
         out.push_str(&format!("- **{}**: {}\n", escape(label), cell(value)));
     }
     out.push('\n');
-    let b = &doc.banner;
-    out.push_str(&format!("> ## {}\n", escape(&b.headline)));
-    for line in &b.lines {
-        out.push_str(&format!(">\n> {}\n", cell(line)));
+    for b in doc.simulated.iter().chain([&doc.banner]) {
+        out.push_str(&format!("> ## {}\n", escape(&b.headline)));
+        for line in &b.lines {
+            out.push_str(&format!(">\n> {}\n", cell(line)));
+        }
+        out.push('\n');
     }
-    out.push('\n');
     for s in &doc.sections {
         out.push_str(&format!("## {}\n\n", escape(&s.title)));
         for b in &s.blocks {

@@ -79,7 +79,7 @@ pub fn run(
     let mut text = std::fs::read_to_string(&config).map_err(|e| fail(lang, "hokan.toml", e))?;
     text.push_str(&format!(
         "\n# The demo's vault: a folder on this machine (a real one is a second machine).\n\
-         [[vault]]\nname = \"{NAME}\"\nretention = \"30d\"\npublic_key = \"{}\"\ntoken_blake3 = \"{}\"\n",
+         [[vault]]\nname = \"{NAME}\"\naddress = \"127.0.0.1\"\nretention = \"30d\"\npublic_key = \"{}\"\ntoken_blake3 = \"{}\"\n",
         setup.public_key, setup.token_blake3
     ));
     std::fs::write(&config, text).map_err(|e| fail(lang, "hokan.toml", e))?;

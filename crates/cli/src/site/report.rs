@@ -1,8 +1,10 @@
 //! `hokan report`: the evidence kept for inspections.
 
 use hokan_report::{
-    render_html, render_json, render_markdown, Lang as RLang, ReportData, SiteInfo,
+    render_html, render_json, render_markdown, Lang as RLang, ReportData, Simulated, SimulatedKind,
+    SiteInfo,
 };
+use hokan_site::{is_loopback, TargetKind};
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -53,6 +55,7 @@ pub fn gather(ctx: &SiteCtx<'_>, events: usize) -> Result<ReportData, Failure> {
             .as_ref()
             .map(|p| p.display().to_string()),
         not_implemented: Vec::new(),
+        simulated: simulated(ctx),
     };
     let mut data = ReportData {
         generated_at: ctx.now,
@@ -65,6 +68,7 @@ pub fn gather(ctx: &SiteCtx<'_>, events: usize) -> Result<ReportData, Failure> {
         media: Vec::new(),
         attestations: Vec::new(),
         jobs: Vec::new(),
+        copy_verifications: Vec::new(),
         drills: Vec::new(),
         events: Vec::new(),
         catalog_only: Vec::new(),
@@ -76,11 +80,63 @@ pub fn gather(ctx: &SiteCtx<'_>, events: usize) -> Result<ReportData, Failure> {
         data.media = cat.media().map_err(f)?;
         data.attestations = cat.attestations().map_err(f)?;
         data.jobs = cat.jobs(20).map_err(f)?;
+        data.copy_verifications = cat.copy_verifications(200).map_err(f)?;
         data.drills = cat.drills(20).map_err(f)?;
         data.events = cat.events(events, false).map_err(f)?;
         data.catalog_only = cat.events(usize::MAX, true).map_err(f)?;
     }
     Ok(data)
+}
+
+/// The targets whose evidence is simulated: a tape pool on a
+/// `virtual_library`, a disk pool on a `virtual_device`, an S3 endpoint or a
+/// vault address on this machine (loopback: a test server such as moto, or
+/// the demo's vault, never separate storage).
+fn simulated(ctx: &SiteCtx<'_>) -> Vec<Simulated> {
+    let Some(site) = &ctx.conf.loaded else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for t in site.targets() {
+        let (kind, at) = match &t.kind {
+            TargetKind::TapePool(p) => match &p.virtual_library {
+                Some(v) => (SimulatedKind::TapeLibrary, v.display().to_string()),
+                None => continue,
+            },
+            TargetKind::DiskPool(p) => match &p.virtual_device {
+                Some(v) => (SimulatedKind::DiskDevice, v.display().to_string()),
+                None => continue,
+            },
+            TargetKind::S3(b) => match &b.endpoint {
+                Some(e) if is_loopback(host_of(e)) => (SimulatedKind::S3Server, e.clone()),
+                _ => continue,
+            },
+            TargetKind::Vault(v) => match &v.address {
+                Some(a) if is_loopback(host_of(a)) => (SimulatedKind::Vault, a.clone()),
+                _ => continue,
+            },
+        };
+        out.push(Simulated {
+            target: t.name.to_string(),
+            kind,
+            at,
+        });
+    }
+    out
+}
+
+/// The host of `scheme://host:port/path`, `host:port` or `[::1]:port`.
+fn host_of(s: &str) -> &str {
+    let s = s.split_once("://").map_or(s, |(_, rest)| rest);
+    let s = s.split(['/', '?', '#']).next().unwrap_or(s);
+    let s = s.rsplit_once('@').map_or(s, |(_, h)| h);
+    if let Some(rest) = s.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match s.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => s,
+    }
 }
 
 pub fn run(ctx: &SiteCtx<'_>, args: ReportArgs) -> Result<i32, Failure> {
@@ -172,4 +228,19 @@ pub fn default_name(ctx: &SiteCtx<'_>, format: ReportFormat) -> PathBuf {
         n += 1;
     }
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_of;
+
+    #[test]
+    fn hosts_of_endpoints_and_addresses() {
+        assert_eq!(host_of("http://127.0.0.1:5000"), "127.0.0.1");
+        assert_eq!(host_of("https://s3.example.jp/base?x=1"), "s3.example.jp");
+        assert_eq!(host_of("http://[::1]:9000/"), "::1");
+        assert_eq!(host_of("localhost:7443"), "localhost");
+        assert_eq!(host_of("vault.hospital.local"), "vault.hospital.local");
+        assert_eq!(host_of("http://user@127.0.0.1"), "127.0.0.1");
+    }
 }

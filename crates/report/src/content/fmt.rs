@@ -216,22 +216,81 @@ impl Ctx<'_> {
         tr(self.lang, ", ", "、")
     }
 
-    /// A job's or event's free-form detail, compact, at most 300 characters.
+    /// A job's or event's free-form detail, compact, at most 300
+    /// characters, with numbers written for people: durations
+    /// (`seconds: 0.36…` → `0.4 s`), sizes (`bytes: 1048576` → `1.0 MiB`),
+    /// rates, counts with thousands separators; and the throughput when the
+    /// detail has bytes and seconds but no rate.
     pub fn json_detail(&self, v: &serde_json::Value) -> String {
+        use serde_json::Value;
         let s = match v {
-            serde_json::Value::Null => String::new(),
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Object(map) => map
-                .iter()
-                .map(|(k, v)| match v {
-                    serde_json::Value::String(s) => format!("{k}: {s}"),
-                    other => format!("{k}: {other}"),
-                })
-                .collect::<Vec<_>>()
-                .join(self.sep()),
-            other => other.to_string(),
+            Value::Null => String::new(),
+            Value::String(s) => s.clone(),
+            Value::Object(map) => {
+                let mut parts: Vec<String> = map
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {}", self.detail_value(k, v)))
+                    .collect();
+                let num = |k: &str| map.get(k).and_then(Value::as_f64);
+                let has_rate = map.keys().any(|k| k.ends_with("per_s"));
+                if let (Some(b), Some(s), false) = (num("bytes"), num("seconds"), has_rate) {
+                    if b > 0.0 && s > 0.0 {
+                        parts.push(format!(
+                            "{}: {}",
+                            self.tr("throughput", "転送速度"),
+                            rate_text(b / s)
+                        ));
+                    }
+                }
+                parts.join(self.sep())
+            }
+            other => self.detail_value("", other),
         };
         truncate(&s, 300)
+    }
+
+    /// One value of a job's detail, by what its key says it is.
+    fn detail_value(&self, key: &str, v: &serde_json::Value) -> String {
+        use serde_json::Value;
+        let is = |suffix: &str| key == suffix || key.ends_with(&format!("_{suffix}"));
+        match v {
+            Value::Null => "—".to_owned(),
+            Value::Bool(b) => self.tr(
+                if *b { "yes" } else { "no" },
+                if *b { "はい" } else { "いいえ" },
+            ),
+            Value::String(s) => s.clone(),
+            Value::Number(n) => {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                if is("seconds") || is("secs") {
+                    self.seconds(f)
+                } else if (key.starts_with("bytes") || is("bytes")) && n.as_u64().is_some() {
+                    bytes_text(n.as_u64().unwrap_or(0))
+                } else if key.ends_with("mib_per_s") {
+                    format!("{f:.1} MiB/s")
+                } else if key.ends_with("per_s") {
+                    rate_text(f)
+                } else if let Some(u) = n.as_u64() {
+                    thousands(u)
+                } else if let Some(i) = n.as_i64() {
+                    i.to_string()
+                } else {
+                    round(f)
+                }
+            }
+            Value::Array(items) => items
+                .iter()
+                .map(|i| self.detail_value(key, i))
+                .collect::<Vec<_>>()
+                .join(self.sep()),
+            Value::Object(map) => format!(
+                "({})",
+                map.iter()
+                    .map(|(k, v)| format!("{k}: {}", self.detail_value(k, v)))
+                    .collect::<Vec<_>>()
+                    .join(self.sep())
+            ),
+        }
     }
 }
 
@@ -260,6 +319,38 @@ pub(crate) fn bytes_text(n: u64) -> String {
         unit += 1;
     }
     format!("{v:.1} {}", UNITS[unit])
+}
+
+/// Bytes per second as `12.3 MiB/s`.
+pub(crate) fn rate_text(bytes_per_s: f64) -> String {
+    if !bytes_per_s.is_finite() || bytes_per_s < 0.0 {
+        return "—".to_owned();
+    }
+    let b = bytes_text(bytes_per_s.round() as u64);
+    format!("{b}/s")
+}
+
+/// A fraction for people: at most three significant decimals, no trailing
+/// zeros (`0.3639…` → `0.364`, `2.50` → `2.5`).
+pub(crate) fn round(f: f64) -> String {
+    if !f.is_finite() {
+        return f.to_string();
+    }
+    let decimals = if f.abs() >= 100.0 {
+        0
+    } else if f.abs() >= 10.0 {
+        1
+    } else if f.abs() >= 1.0 {
+        2
+    } else {
+        3
+    };
+    let s = format!("{f:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
 }
 
 /// `1,234,567`.
@@ -296,5 +387,9 @@ mod tests {
         assert_eq!(thousands(1234567), "1,234,567");
         assert_eq!(truncate("あいうえお", 3), "あいう…");
         assert_eq!(truncate("abc", 3), "abc");
+        assert_eq!(rate_text(3.0 * 1048576.0), "3.0 MiB/s");
+        assert_eq!(round(0.363_912_7), "0.364");
+        assert_eq!(round(2.5), "2.5");
+        assert_eq!(round(123.456), "123");
     }
 }

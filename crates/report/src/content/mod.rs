@@ -21,7 +21,7 @@ use hokan_offline::text::when;
 use hokan_offline::Severity;
 
 use crate::doc::{tr, Banner, Cell, Document, Span, Tone};
-use crate::{Lang, ReportData};
+use crate::{Lang, ReportData, SimulatedKind};
 
 pub(crate) use fmt::Ctx;
 
@@ -61,6 +61,7 @@ pub(crate) fn build(data: &ReportData, lang: Lang) -> Document {
         lang,
         title: title(lang).to_owned(),
         meta: meta(&cx),
+        simulated: simulated(&cx),
         banner: banner(&cx),
         sections,
         footer: footer(&cx),
@@ -94,6 +95,44 @@ fn meta(cx: &Ctx<'_>) -> Vec<(String, Cell)> {
         rows.push((cx.tr("Not implemented", "未実装"), Cell::text(n)));
     }
     rows
+}
+
+/// The first-page warning that evidence comes from simulated devices or
+/// test servers, naming each; none when every target is real.
+fn simulated(cx: &Ctx<'_>) -> Option<Banner> {
+    let sims = &cx.data.site.simulated;
+    if sims.is_empty() {
+        return None;
+    }
+    let mut lines = vec![Cell(vec![Span::Strong(cx.tr(
+        "Part of the evidence in this report comes from simulated devices or test servers on this machine, not from real media. Verdicts resting on them (such as “○ Compliant”) do not show that any real copy is offline: this report shows how hokan works and is not evidence for an inspection.",
+        "この報告書の証拠の一部は、実際の媒体ではなく、模擬装置またはこの機械上のテスト用サーバーによるものです。これらに基づく判定（「○ 適合」など）は、実際のコピーがオフラインであることを示しません。本報告書は動作確認用であり、立入検査の証拠にはなりません。",
+    ))])];
+    for s in sims {
+        let what = match (s.kind, cx.lang) {
+            (SimulatedKind::TapeLibrary, Lang::Ja) => "模擬テープライブラリ（virtual_library）",
+            (SimulatedKind::TapeLibrary, Lang::En) => "simulated tape library (virtual_library)",
+            (SimulatedKind::DiskDevice, Lang::Ja) => "模擬ディスク装置・RDX（virtual_device）",
+            (SimulatedKind::DiskDevice, Lang::En) => "simulated disk/RDX device (virtual_device)",
+            (SimulatedKind::S3Server, Lang::Ja) => "この機械上の S3 テスト用サーバー",
+            (SimulatedKind::S3Server, Lang::En) => "S3 test server on this machine",
+            (SimulatedKind::Vault, Lang::Ja) => "この機械上の保管庫（別の機械ではない）",
+            (SimulatedKind::Vault, Lang::En) => "vault on this machine (not a second machine)",
+        };
+        let head = match cx.lang {
+            Lang::Ja => format!("• {}：{what} ", s.target),
+            Lang::En => format!("• {}: {what} ", s.target),
+        };
+        lines.push(Cell::text(head).push(Span::Code(s.at.clone())));
+    }
+    Some(Banner {
+        tone: Tone::Bad,
+        headline: cx.tr(
+            "× SIMULATED devices: not evidence",
+            "× 模擬装置による証拠を含みます（検査の証拠になりません）",
+        ),
+        lines,
+    })
 }
 
 /// Problem counts by severity: errors, warnings, info.

@@ -4,7 +4,7 @@
 use time::{Duration, OffsetDateTime};
 
 use hokan_catalog::event::short;
-use hokan_catalog::{Event, EventRecord, MediumRow};
+use hokan_catalog::{CopyVerifyRow, Event, EventRecord, MediumRow};
 use hokan_offline::{Attestation, MediumState};
 
 use super::fmt::{bytes_text, truncate, Ctx};
@@ -226,31 +226,24 @@ pub(crate) fn verification(cx: &Ctx<'_>) -> Section {
     blocks.push(Block::Sub(
         cx.tr("Verify results", "検証（読み戻し確認）の結果"),
     ));
-    let verifies: Vec<_> = d.jobs.iter().filter(|j| j.job == "verify").collect();
-    if verifies.is_empty() {
+    let rows = verify_rows(cx);
+    if rows.is_empty() {
         blocks.push(Block::Note(
             Tone::Warn,
             Cell::text(cx.tr(
-                "No verify job is recorded among the recent jobs.",
-                "最近のジョブに検証の記録はありません。",
+                "No verify is recorded: no verify job among the recent jobs, and no copy read back from its medium.",
+                "検証の記録はありません（最近のジョブに検証がなく、媒体から読み戻したコピーもありません）。",
             )),
         ));
     } else {
         let mut t = Table::new(vec![
             cx.tr("Target", "対象"),
-            cx.tr("Started", "開始"),
-            cx.tr("Finished", "終了"),
+            cx.tr("When", "日時"),
             cx.tr("Result", "結果"),
             cx.tr("Detail", "詳細"),
         ]);
-        for j in verifies {
-            t.row(vec![
-                Cell::code(&j.target),
-                Cell::text(cx.when(j.started_at)),
-                Cell::text(cx.when(j.finished_at)),
-                cx.outcome(&j.outcome),
-                Cell::text(cx.json_detail(&j.detail)),
-            ]);
+        for (_, tone, cells) in rows {
+            t.row_toned(tone, cells);
         }
         blocks.push(Block::Table(t));
     }
@@ -319,6 +312,86 @@ pub(crate) fn verification(cx: &Ctx<'_>) -> Section {
         title: cx.tr("Verification and restore drills", "検証と復旧訓練"),
         blocks,
     }
+}
+
+/// The verify evidence, newest first: verify jobs, and the copies read back
+/// from their medium (a tape or disk job's read-back after writing, a verify
+/// of a medium), one row per medium and instant.
+fn verify_rows(cx: &Ctx<'_>) -> Vec<(OffsetDateTime, Option<Tone>, Vec<Cell>)> {
+    let d = cx.data;
+    let mut rows = Vec::new();
+    for j in d.jobs.iter().filter(|j| j.job == "verify") {
+        let tone = (j.outcome != "ok").then_some(Tone::Bad);
+        rows.push((
+            j.finished_at,
+            tone,
+            vec![
+                Cell::code(&j.target).small_line(cx.tr("verify job", "検証ジョブ")),
+                Cell::text(cx.when(j.started_at))
+                    .line(Cell::text(format!("〜 {}", cx.when(j.finished_at)))),
+                cx.outcome(&j.outcome),
+                Cell::text(cx.json_detail(&j.detail)),
+            ],
+        ));
+    }
+    // Group the per-generation records of one medium at one instant.
+    let mut groups: Vec<Vec<&CopyVerifyRow>> = Vec::new();
+    for v in &d.copy_verifications {
+        match groups.last_mut() {
+            Some(g)
+                if g[0].medium == v.medium
+                    && g[0].at == v.at
+                    && g[0].ok == v.ok
+                    && g[0].detail == v.detail =>
+            {
+                g.push(v)
+            }
+            _ => groups.push(vec![v]),
+        }
+    }
+    for g in groups {
+        let first = g[0];
+        let kind = cx
+            .data
+            .media
+            .iter()
+            .find(|m| m.id == first.medium)
+            .map(|m| match cx.lang {
+                Lang::Ja => m.kind.name_ja(),
+                Lang::En => m.kind.name_en(),
+            });
+        let mut target = Cell::code(first.medium.as_str());
+        if let Some(k) = kind {
+            target = target.small_line(k);
+        }
+        let mut ids: Vec<String> = g.iter().map(|v| short(&v.snapshot).to_owned()).collect();
+        ids.dedup();
+        let n = ids.len();
+        let mut detail = Cell::text(match cx.lang {
+            Lang::Ja => format!("{n} 世代："),
+            Lang::En => format!("{n} generation{}: ", plural(n)),
+        })
+        .push(Span::Code(ids.join(" ")));
+        if let Some(why) = &first.detail {
+            detail = detail.line(Cell::text(why.as_str()));
+        }
+        detail = detail.small_line(match cx.lang {
+            Lang::Ja => format!("記録：{}", first.actor),
+            Lang::En => format!("recorded by {}", first.actor),
+        });
+        rows.push((
+            first.at,
+            (!first.ok).then_some(Tone::Bad),
+            vec![
+                target,
+                Cell::text(cx.when(first.at)),
+                cx.passed(first.ok),
+                detail,
+            ],
+        ));
+    }
+    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows
 }
 
 /// The yearly-drill remark: none recorded, too old, the newest failed, or

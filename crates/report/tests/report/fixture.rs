@@ -440,6 +440,7 @@ pub fn report_data(cat: &Catalog, policy: &Policy, now: OffsetDateTime, site: &s
         program: "hokan 0.1.0".into(),
         site: SiteInfo {
             not_implemented: Vec::new(),
+            simulated: Vec::new(),
             name: site.into(),
             config: Some("/etc/hokan/hokan.toml".into()),
             catalog: "/var/lib/hokan/catalog.db".into(),
@@ -451,6 +452,7 @@ pub fn report_data(cat: &Catalog, policy: &Policy, now: OffsetDateTime, site: &s
         media: cat.media().unwrap(),
         attestations: cat.attestations().unwrap(),
         jobs: cat.jobs(20).unwrap(),
+        copy_verifications: cat.copy_verifications(200).unwrap(),
         drills: cat.drills(20).unwrap(),
         events: cat.events(50, false).unwrap(),
         catalog_only: cat.events(usize::MAX, true).unwrap(),

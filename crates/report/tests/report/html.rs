@@ -174,14 +174,15 @@ fn a_generation_with_no_offline_copy_is_marked() {
         html[start..end].to_owned()
     };
     let e2 = group(&ja, E2);
-    assert!(e2.starts_with("<tbody class=\"group bad\">"), "{e2}");
+    assert!(e2.starts_with("<tbody class=\"group bad"), "{e2}");
     assert!(e2.contains("× オフラインのコピーなし"));
     assert!(e2.contains("TAPE02L9") && e2.contains("ドライブ drive0 に装填中"));
     assert!(group(&en, E2).contains("× no offline copy"));
     // Night 1 is offline on two media; newest first puts night 3 above it.
     let e1 = group(&ja, E1);
     assert!(e1.contains("○ オフライン（2 媒体）"), "{e1}");
-    assert!(e1.contains("rowspan=\"2\""));
+    assert_eq!(e1.matches("<tr>").count(), 2, "{e1}");
+    assert!(e1.contains("<tr><td class=\"cont\"></td><td class=\"cont\"></td><td>"));
     assert!(ja.find(&short(&E2.into()).to_owned()).unwrap() < ja.rfind(short(&E1.into())).unwrap());
 
     let fixed = render_html(
@@ -192,7 +193,7 @@ fn a_generation_with_no_offline_copy_is_marked() {
         Lang::Ja,
     );
     assert!(!fixed.contains("× オフラインのコピーなし"));
-    assert!(!fixed.contains("<tbody class=\"group bad\">"));
+    assert!(!fixed.contains("<tbody class=\"group bad"));
 }
 
 #[test]
@@ -328,4 +329,155 @@ fn writes_sample_reports() {
         let md = target.join(format!("report-sample-{name}.md"));
         std::fs::write(&md, hokan_report::render_markdown(&data, lang)).unwrap();
     }
+}
+
+/// A report whose evidence comes from simulated devices says so on its
+/// first page, above the verdict and before the first section; one from
+/// real devices says nothing of the kind.
+#[test]
+fn simulated_devices_are_said_above_the_verdict() {
+    use hokan_report::{Simulated, SimulatedKind};
+    let mut data = fixture::data(Options::default());
+    for lang in LANGS {
+        let html = render_html(&data, lang);
+        assert!(!html.contains("banner simulated"));
+        assert!(!html.contains("SIMULATED") && !html.contains("模擬"));
+        let md = hokan_report::render_markdown(&data, lang);
+        assert!(!md.contains("SIMULATED") && !md.contains("模擬"));
+    }
+    data.site.simulated = vec![
+        Simulated {
+            target: "weekday".into(),
+            kind: SimulatedKind::TapeLibrary,
+            at: "/srv/demo/vtl".into(),
+        },
+        Simulated {
+            target: "cloud".into(),
+            kind: SimulatedKind::S3Server,
+            at: "http://127.0.0.1:5000".into(),
+        },
+    ];
+    for (lang, headline, what) in [
+        (
+            Lang::Ja,
+            "× 模擬装置による証拠を含みます",
+            "weekday：模擬テープライブラリ",
+        ),
+        (
+            Lang::En,
+            "× SIMULATED devices: not evidence",
+            "weekday: simulated tape library",
+        ),
+    ] {
+        let html = render_html(&data, lang);
+        let notice = html.find("<div class=\"banner simulated bad\"").unwrap();
+        let verdict = html.find("<div class=\"banner verdict").unwrap();
+        let first = html.find("<section").unwrap();
+        assert!(notice < verdict && verdict < first);
+        let box_ = &html[notice..verdict];
+        assert!(box_.contains(headline), "{box_}");
+        assert!(box_.contains(what), "{box_}");
+        assert!(
+            box_.contains("<code>http://127.0.0.1:5000</code>"),
+            "{box_}"
+        );
+        assert_well_formed(&html);
+        let md = hokan_report::render_markdown(&data, lang);
+        let md_first = md.find("\n## 1. ").unwrap();
+        assert!(md.find(headline).unwrap() < md_first);
+    }
+}
+
+/// Copies read back after writing (tape and RDX jobs with verify) are verify
+/// evidence even when no verify job ran; one row per medium and instant.
+#[test]
+fn verified_copies_are_verify_evidence() {
+    use hokan_catalog::CopyVerifyRow;
+    let mut data = fixture::data(Options::default());
+    data.jobs.retain(|j| j.job != "verify");
+    let at = data.generated_at - Duration::hours(3);
+    for s in [E1, E2] {
+        data.copy_verifications.insert(
+            0,
+            CopyVerifyRow {
+                seq: 900,
+                snapshot: s.into(),
+                medium: "RDX0001".into(),
+                at,
+                ok: true,
+                actor: "hokan disk".into(),
+                detail: Some("read back after writing".into()),
+            },
+        );
+    }
+    let en = render_html(&data, Lang::En);
+    let ja = render_html(&data, Lang::Ja);
+    let section = between(&en, "<section id=\"verification\">", "<h3>Restore drills");
+    assert!(!section.contains("No verify is recorded"), "{section}");
+    // The fixture's verify of TAPE01L9, and the RDX job's read-back of two
+    // generations in one row.
+    assert!(section.contains("<code>TAPE01L9</code>"), "{section}");
+    assert!(section.contains("<code>RDX0001</code>"), "{section}");
+    assert_eq!(section.matches("<code>RDX0001</code>").count(), 1);
+    assert!(section.contains("2 generations"), "{section}");
+    assert!(section.contains("read back after writing"));
+    assert!(section.contains("○ passed"));
+    assert!(between(&ja, "<section id=\"verification\">", "<h3>復旧訓練").contains("2 世代"));
+
+    data.copy_verifications.clear();
+    let none = render_html(&data, Lang::En);
+    assert!(none.contains("No verify is recorded"));
+}
+
+/// Job details are written for people: durations, sizes and rates, not
+/// `seconds: 0.3639123`.
+#[test]
+fn job_details_are_written_for_people() {
+    let mut data = fixture::data(Options::default());
+    let j = data.jobs.iter_mut().find(|j| j.job != "verify").unwrap();
+    j.detail = serde_json::json!({
+        "set": "weekday-2026-11-20",
+        "bytes": 3_145_728u64,
+        "seconds": 0.363_912_345,
+        "verified": true,
+        "files": 12345,
+    });
+    let en = render_html(&data, Lang::En);
+    let ja = render_html(&data, Lang::Ja);
+    for html in [&en, &ja] {
+        assert!(!html.contains("0.3639"), "raw seconds printed");
+        assert!(!html.contains("3145728"), "raw bytes printed");
+        assert!(html.contains("bytes: 3.0 MiB"));
+        assert!(html.contains("files: 12,345"));
+        assert!(html.contains("8.2 MiB/s"), "throughput");
+    }
+    assert!(en.contains("seconds: 0.4 s") && en.contains("verified: yes"));
+    assert!(ja.contains("seconds: 0.4秒") && ja.contains("verified: はい"));
+}
+
+/// Print rules: words break between words (never "Generati / on"),
+/// status badges never wrap, and the font stack names fonts a bare Linux
+/// server can install.
+#[test]
+fn print_rules_for_words_badges_and_fonts() {
+    let html = render_html(&fixture::data(Options::default()), Lang::En);
+    let style = between(&html, "<style>", "</style>");
+    let rule = |sel: &str| between(style, &format!("\n{sel} {{"), "}").to_owned();
+    let cells = rule("th, td");
+    assert!(!cells.contains("anywhere"), "{cells}");
+    assert!(cells.contains("word-break: normal"), "{cells}");
+    assert!(rule(".badge").contains("white-space: nowrap"));
+    for font in [
+        "Noto Sans CJK JP",
+        "IPAexGothic",
+        "IPAGothic",
+        "TakaoGothic",
+        "VL Gothic",
+    ] {
+        assert!(style.contains(&format!("\"{font}\"")), "{font}");
+    }
+    // Only rows and small groups are kept on one page.
+    assert!(style.contains("tr, tbody.keep {"));
+    assert!(!style.contains("tbody.group {"));
+    assert!(html.contains("<span class=\"badge ok\">○ passed</span>"));
 }
