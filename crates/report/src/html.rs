@@ -84,7 +84,7 @@ tr, tbody.keep { page-break-inside: avoid; break-inside: avoid; }
 table.pairs th { width: 38%; background: #f2f2f2; font-weight: normal; }
 table.meta { font-size: 9.5pt; }
 code { font-family: "Noto Sans Mono CJK JP", "Noto Sans Mono", "DejaVu Sans Mono", Consolas, monospace;
-  font-size: 8.5pt; word-break: normal; overflow-wrap: anywhere; }
+  font-size: 8.5pt; word-break: normal; overflow-wrap: break-word; }
 small { font-size: 8pt; color: #333; }
 .badge { display: inline-block; border: 0.8pt solid currentColor; border-radius: 2pt; padding: 0 1mm;
   font-weight: bold; background: #fff; white-space: nowrap; }

@@ -249,6 +249,19 @@ impl Ctx<'_> {
         truncate(&s, 300)
     }
 
+    /// A string of a job's detail: an instant in the site's zone, a
+    /// snapshot id or hash shortened to 8 hex digits (long unbreakable
+    /// tokens squeeze a table's other columns to a letter a line).
+    fn detail_string(&self, s: &str) -> String {
+        if let Ok(t) = OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
+            return self.when(t);
+        }
+        if s.len() >= 32 && s.chars().all(|c| c.is_ascii_hexdigit()) {
+            return s[..8].to_owned();
+        }
+        s.to_owned()
+    }
+
     /// One value of a job's detail, by what its key says it is.
     fn detail_value(&self, key: &str, v: &serde_json::Value) -> String {
         use serde_json::Value;
@@ -259,7 +272,7 @@ impl Ctx<'_> {
                 if *b { "yes" } else { "no" },
                 if *b { "はい" } else { "いいえ" },
             ),
-            Value::String(s) => s.clone(),
+            Value::String(s) => self.detail_string(s),
             Value::Number(n) => {
                 let f = n.as_f64().unwrap_or(f64::NAN);
                 if is("seconds") || is("secs") {

@@ -297,8 +297,10 @@ pub(crate) fn verification(cx: &Ctx<'_>) -> Section {
         ]);
         for j in others {
             t.row(vec![
-                Cell::code(&j.job),
-                Cell::code(&j.target),
+                // Plain text, not code: a job's kind and target break
+                // between words ("tape-" / "backup"), never letter by letter.
+                Cell::text(&j.job),
+                Cell::text(&j.target),
                 Cell::text(cx.when(j.started_at)),
                 Cell::text(cx.when(j.finished_at)),
                 cx.outcome(&j.outcome),

@@ -441,6 +441,8 @@ fn job_details_are_written_for_people() {
         "seconds": 0.363_912_345,
         "verified": true,
         "files": 12345,
+        "snapshots": [E1, E2],
+        "started_at": "2026-11-20T13:00:42.123456+00:00",
     });
     let en = render_html(&data, Lang::En);
     let ja = render_html(&data, Lang::Ja);
@@ -450,6 +452,9 @@ fn job_details_are_written_for_people() {
         assert!(html.contains("bytes: 3.0 MiB"));
         assert!(html.contains("files: 12,345"));
         assert!(html.contains("8.2 MiB/s"), "throughput");
+        // Ids shortened, instants in the site's zone (+09:00).
+        assert!(!html.contains(E1) && html.contains(&format!("snapshots: {}", &E1[..8])));
+        assert!(html.contains("started_at: 2026-11-20 22:00"));
     }
     assert!(en.contains("seconds: 0.4 s") && en.contains("verified: yes"));
     assert!(ja.contains("seconds: 0.4秒") && ja.contains("verified: はい"));
