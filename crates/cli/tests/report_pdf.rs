@@ -359,6 +359,29 @@ fn the_demo_report_prints_on_a4_in_both_languages() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let config = dir.join("hokan.toml");
+    // Every simulated target of the demo is named in the report's data.
+    let json = Command::new(env!("CARGO_BIN_EXE_hokan"))
+        .arg("--config")
+        .arg(&config)
+        .args(["report", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let kinds: BTreeSet<(&str, &str)> = json["site"]["simulated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["target"].as_str().unwrap(), s["kind"].as_str().unwrap()))
+        .collect();
+    let mut want = BTreeSet::from([
+        ("weekday", "tape-library"),
+        ("rdx", "disk-device"),
+        ("demo-vault", "vault"),
+    ]);
+    if std::fs::read_to_string(&config).unwrap().contains("[[s3]]") {
+        want.insert(("cloud", "s3-server"));
+    }
+    assert_eq!(kinds, want);
     let out = artifacts();
     let profile = tmp.path().join("chromium-profile");
     for (lang, notice) in [

@@ -233,14 +233,18 @@ fn reports_in_every_format_carry_the_evidence() {
     assert!(text.contains("TAPE01L9") && text.contains("①-2-1"));
     assert!(text.contains(&head), "the report prints the catalog head");
     assert!(!text.contains("<script") && !text.contains("src=\"http"));
+    // A tape pool on a real device: no simulated-devices notice.
+    assert!(!text.contains("banner simulated") && !text.contains("SIMULATED"));
     let md = s.code(2, &["report", "--format", "md"], 0);
     assert!(md.contains("TAPE01L9") && md.contains(&head));
     let js: Value = serde_json::from_str(&s.code(2, &["report", "--format", "json"], 0)).unwrap();
     assert_eq!(js["head"]["hash"], head.as_str());
     assert_eq!(js["snapshots"].as_array().unwrap().len(), 3);
+    assert_eq!(js["site"]["simulated"], serde_json::json!([]));
     let ja = s.run(2, "ja", &["report", "--format", "html"]);
     let ja = String::from_utf8(ja.stdout).unwrap();
     assert!(ja.contains("オフラインバックアップ状態確認報告書"));
+    assert!(!ja.contains("模擬装置"));
 }
 
 #[test]
