@@ -392,7 +392,7 @@ fn verify_rows(cx: &Ctx<'_>) -> Vec<(OffsetDateTime, Option<Tone>, Vec<Cell>)> {
             ],
         ));
     }
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     rows
 }
 
