@@ -2,8 +2,9 @@
 //!
 //! This module turns [`ReportData`] into a [`Document`]; it is the only place
 //! that decides what is shown, in what order, and what is marked as a
-//! problem. The order follows what an inspector (立入検査) asks first: the
-//! overall verdict, what is wrong and what to do, the policy it was judged
+//! problem. The order follows what an inspector (立入検査) asks first: a
+//! warning when the evidence comes from simulated devices, the overall
+//! verdict, what is wrong and what to do, the policy it was judged
 //! against, per source, per generation (which media hold it, under which
 //! 項番), the media, the attestations people signed, verify and drill
 //! evidence, recent events, the facts only the catalog holds, and the
@@ -106,7 +107,7 @@ fn simulated(cx: &Ctx<'_>) -> Option<Banner> {
     }
     let mut lines = vec![Cell(vec![Span::Strong(cx.tr(
         "Part of the evidence in this report comes from simulated devices or test servers on this machine, not from real media. Verdicts resting on them (such as “○ Compliant”) do not show that any real copy is offline: this report shows how hokan works and is not evidence for an inspection.",
-        "この報告書の証拠の一部は、実際の媒体ではなく、模擬装置またはこの機械上のテスト用サーバーによるものです。これらに基づく判定（「○ 適合」など）は、実際のコピーがオフラインであることを示しません。本報告書は動作確認用であり、立入検査の証拠にはなりません。",
+        "この報告書の証拠の一部は、実際の媒体ではなく、模擬装置またはこの機械上のテスト用サーバによるものです。これらに基づく判定（「○ 適合」など）は、実際のコピーがオフラインであることを示しません。本報告書は動作確認用であり、立入検査の証拠にはなりません。",
     ))])];
     for s in sims {
         let what = match (s.kind, cx.lang) {
@@ -114,9 +115,9 @@ fn simulated(cx: &Ctx<'_>) -> Option<Banner> {
             (SimulatedKind::TapeLibrary, Lang::En) => "simulated tape library (virtual_library)",
             (SimulatedKind::DiskDevice, Lang::Ja) => "模擬ディスク装置・RDX（virtual_device）",
             (SimulatedKind::DiskDevice, Lang::En) => "simulated disk/RDX device (virtual_device)",
-            (SimulatedKind::S3Server, Lang::Ja) => "この機械上の S3 テスト用サーバー",
+            (SimulatedKind::S3Server, Lang::Ja) => "この機械上の S3 テスト用サーバ",
             (SimulatedKind::S3Server, Lang::En) => "S3 test server on this machine",
-            (SimulatedKind::Vault, Lang::Ja) => "この機械上の保管庫（別の機械ではない）",
+            (SimulatedKind::Vault, Lang::Ja) => "この機械上の保管サーバ（別の機械ではありません）",
             (SimulatedKind::Vault, Lang::En) => "vault on this machine (not a second machine)",
         };
         let head = match cx.lang {
