@@ -276,7 +276,10 @@ pub(crate) struct RawRoles {
 /// People as written: one string, or a list of strings. The names carry
 /// no span of their own; a problem points at the whole value.
 #[derive(Deserialize)]
-#[serde(untagged, expecting = "a name such as \"情報システム課 佐藤\", or a list of names")]
+#[serde(
+    untagged,
+    expecting = "a name such as \"情報システム課 佐藤\", or a list of names"
+)]
 pub(crate) enum RawNames {
     One(String),
     Many(Vec<String>),

@@ -56,11 +56,20 @@ fn problem(text: &str) -> (usize, String, ProblemKind) {
 #[test]
 fn empty_names_unknown_keys_and_wrong_types_are_refused_with_their_line() {
     let (line, key, kind) = problem(&format!("{BASE}\n[roles]\nresponsible = \"  \"\n"));
-    assert_eq!((line, key.as_str(), kind), (12, "roles.responsible", ProblemKind::Empty));
+    assert_eq!(
+        (line, key.as_str(), kind),
+        (12, "roles.responsible", ProblemKind::Empty)
+    );
     let (line, key, kind) = problem(&format!("{BASE}\n[roles]\noperator = []\n"));
-    assert_eq!((line, key.as_str(), kind), (12, "roles.operator", ProblemKind::OutOfRange));
+    assert_eq!(
+        (line, key.as_str(), kind),
+        (12, "roles.operator", ProblemKind::OutOfRange)
+    );
     let (line, key, kind) = problem(&format!("{BASE}\n[roles]\noperator = [\"a\\tb\"]\n"));
-    assert_eq!((line, key.as_str(), kind), (12, "roles.operator", ProblemKind::BadValue));
+    assert_eq!(
+        (line, key.as_str(), kind),
+        (12, "roles.operator", ProblemKind::BadValue)
+    );
     let (line, _, kind) = problem(&format!("{BASE}\n[roles]\nowner = \"x\"\n"));
     assert_eq!((line, kind), (12, ProblemKind::UnknownKey));
     let (line, _, _) = problem(&format!("{BASE}\n[roles]\nkey_custodian = 3\n"));

@@ -183,8 +183,14 @@ impl Check<'_> {
                 key,
                 ProblemKind::OutOfRange,
                 t(
-                    format!("{} names given; between 1 and {MAX_ROLE_NAMES} are allowed.", names.len()),
-                    format!("{} 名が書かれています。1〜{MAX_ROLE_NAMES} 名にしてください。", names.len()),
+                    format!(
+                        "{} names given; between 1 and {MAX_ROLE_NAMES} are allowed.",
+                        names.len()
+                    ),
+                    format!(
+                        "{} 名が書かれています。1〜{MAX_ROLE_NAMES} 名にしてください。",
+                        names.len()
+                    ),
                 ),
                 t(
                     "List the people (or leave the key out).",
