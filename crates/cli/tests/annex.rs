@@ -136,21 +136,21 @@ fn has_the_real_site(doc: &str, r: &Real) {
             other => panic!("unknown target kind {other}"),
         };
         assert!(
-            doc.contains(&restore.as_str()),
+            doc.contains(restore.as_str()),
             "no {restore:?} in the annex"
         );
-        assert!(doc.contains(&name.as_str()), "target {name} missing");
+        assert!(doc.contains(name.as_str()), "target {name} missing");
     }
     for (id, pool) in &r.media {
         if r.targets.iter().any(|(n, _)| n == pool) {
             assert!(
-                doc.contains(&id.as_str()),
+                doc.contains(id.as_str()),
                 "medium {id} of pool {pool} missing"
             );
         }
     }
     // The catalog head is printed, so the paper can be tied to the log.
-    assert!(doc.contains(&" catalog verify --expect "), "no head check");
+    assert!(doc.contains(" catalog verify --expect "), "no head check");
 }
 
 #[test]
