@@ -110,9 +110,10 @@ pub(crate) fn roles(cx: &Cx<'_>) -> Section {
         blocks.push(Block::Note(
             Tone::Warn,
             Cell(vec![Span::Strong(cx.tr(
-                "Not set in hokan.toml: ",
+                "Not set in hokan.toml:",
                 "hokan.toml に未設定の項目があります：",
             ))])
+            .then(cx.tr(" ", ""))
             .push(Span::Code(missing.join(", ")))
             .then(cx.tr(
                 ". The person responsible for the security of the medical information systems (医療情報システム安全管理責任者), who owns this rulebook, must name these people: write them in the [roles] table of hokan.toml (see docs/configuration.md) and generate the annex again, or fill in the blanks by hand and sign.",
@@ -247,7 +248,7 @@ pub(crate) fn schedules(cx: &Cx<'_>) -> Section {
         (
             cx.tr("Run by", "実行方法"),
             Cell::code(cx.cmd("daemon")).small_line(cx.tr(
-                "as a service; or `hokan run` from cron / a systemd timer",
+                "as a service; or hokan run from cron / a systemd timer",
                 "サービスとして常駐。または cron・systemd タイマーから hokan run",
             )),
         ),
@@ -398,9 +399,10 @@ pub(crate) fn methods(cx: &Cx<'_>) -> Section {
         "保管先ごとに、コピーがオフラインとみなされる項番と、その状態にする方法を示します。最後の列は本別紙の作成時点での判定（現在オフラインとみなされる世代の数）です。",
     )))];
     let mut used: BTreeSet<Koban> = BTreeSet::new();
+    // The target's name and kind share a column: alone, a short name beside
+    // long sentences gets a column too narrow for it.
     let mut t = Table::new(vec![
-        cx.tr("Target", "保管先"),
-        cx.tr("Medium and method", "媒体・方式"),
+        cx.tr("Target: medium and method", "保管先：媒体・方式"),
         cx.tr("項番", "項番"),
         cx.tr(
             "How the offline state is reached",
@@ -412,7 +414,7 @@ pub(crate) fn methods(cx: &Cx<'_>) -> Section {
         let mut kobans = target.koban();
         kobans.sort();
         used.extend(kobans.iter().copied());
-        let mut kind = Cell::text(cx.kind(target));
+        let mut kind = Cell::code(target.name.as_str()).line(Cell::text(cx.kind(target)));
         if cx.simulated(target) {
             kind = kind.line(Cell::badge(Tone::Warn, cx.tr("SIMULATED", "模擬装置")));
         }
@@ -434,7 +436,6 @@ pub(crate) fn methods(cx: &Cx<'_>) -> Section {
             Cell::text(parts.join(cx.sep()))
         };
         t.row(vec![
-            Cell::code(target.name.as_str()),
             kind,
             Cell::text(
                 kobans
