@@ -312,6 +312,10 @@ pub enum Command {
     Serve(vault::args::ServeArgs),
     /// Write the offline backup status report (オフラインバックアップ状態確認報告書).
     Report(site::args::ReportArgs),
+    /// Write the backup annex to the operations rulebook (運用管理規程 別紙:
+    /// バックアップ運用): what, how often, which media and 項番, where, who,
+    /// recovery step by step, drills. Generated from hokan.toml and the catalog.
+    Annex(site::args::AnnexArgs),
     /// Build a demo site with sample data, back it up over a few nights, restore and compare.
     Demo {
         /// Folder for the demo (default ./hokan-demo).
@@ -417,6 +421,7 @@ const JA_ABOUT: &[(&str, &str)] = &[
     ("serve", "一次サーバのリポジトリを保管サーバへ HTTPS で読み取り専用に公開し、受領書を受け取ります（--init で証明書を作成）"),
     ("status", "朝の確認: 対象ごとのオフライン世代数、媒体、問題点 (不適合なら終了コード 9)"),
     ("report", "オフラインバックアップ状態確認報告書を出力します"),
+    ("annex", "運用管理規程の別紙（バックアップ運用）を hokan.toml とカタログから生成します: 対象・頻度・媒体と項番・保管場所・責任者・媒体別の復旧手順・復旧訓練"),
     ("demo", "サンプルデータでデモサイトを作り、数晩分バックアップし、復元して比較します"),
     ("help", "このメッセージ、またはサブコマンドのヘルプを表示します"),
 ];

@@ -28,6 +28,13 @@ pub fn render_html(data: &ReportData, lang: Lang) -> String {
     out
 }
 
+/// A document built elsewhere in this crate (the annex), rendered the same way.
+pub(crate) fn render_document(doc: &Document) -> String {
+    let mut out = String::with_capacity(64 * 1024);
+    document(&mut out, doc);
+    out
+}
+
 /// Escape text for HTML element content and quoted attribute values.
 pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

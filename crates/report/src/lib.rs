@@ -12,11 +12,13 @@
 //! only how). All text from the data is escaped by the renderers.
 #![deny(missing_docs)]
 
+pub mod annex;
 mod content;
 mod doc;
 mod html;
 mod markdown;
 
+pub use annex::{render_annex_html, render_annex_markdown, AnnexData, ANNEX_FORMAT};
 pub use html::render_html;
 pub use markdown::render_markdown;
 

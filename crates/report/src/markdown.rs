@@ -20,6 +20,13 @@ pub fn render_markdown(data: &ReportData, lang: Lang) -> String {
     out
 }
 
+/// A document built elsewhere in this crate (the annex), rendered the same way.
+pub(crate) fn render_document(doc: &Document) -> String {
+    let mut out = String::with_capacity(32 * 1024);
+    document(&mut out, doc);
+    out
+}
+
 /// Escape text for Markdown, inside or outside a table cell.
 pub(crate) fn escape(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();

@@ -89,9 +89,9 @@ pub use calendar::{Calendar, CalendarError};
 pub use check::{DEFAULT_CATALOG, DEFAULT_PRE_BACKUP_TIMEOUT};
 pub use model::{
     state_dir, AfterJob, Allocation, Command, DiskAfterJob, DiskCommands, DiskMode, DiskPool,
-    OnFailure, PolicySettings, PreBackup, Repository, Rotation, S3Bucket, S3LockMode, S3Timeouts,
-    Serve, Site, Source, TapeMode, TapePool, Target, TargetKind, Vault, DEFAULT_SERVE_LISTEN,
-    DEFAULT_VAULT_FRESH_FOR,
+    OnFailure, PolicySettings, PreBackup, Repository, Roles, Rotation, S3Bucket, S3LockMode,
+    S3Timeouts, Serve, Site, Source, TapeMode, TapePool, Target, TargetKind, Vault,
+    DEFAULT_SERVE_LISTEN, DEFAULT_VAULT_FRESH_FOR,
 };
 pub use notify::{
     is_loopback, Email, Notify, NotifyCommand, NotifyEvent, NotifyKind, NotifyLang, SmtpTls,

@@ -39,6 +39,8 @@ pub struct Site {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) notify: Vec<Notify>,
     pub(crate) serve: Serve,
+    #[serde(skip_serializing_if = "Roles::is_empty")]
+    pub(crate) roles: Roles,
 }
 
 /// The listen address `hokan serve` uses unless `[serve] listen` says
@@ -545,6 +547,32 @@ fn time_opt<S: Serializer>(t: &Option<Time>, s: S) -> Result<S::Ok, S::Error> {
     }
 }
 
+/// `[roles]`: who answers for the backups, as the rulebook's annex
+/// (`hokan annex`) names them. Every key is optional: an annex for a site
+/// without them leaves blanks and says who must fill them in.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Roles {
+    /// The person responsible for the backups (`responsible`, e.g.
+    /// "情報システム課長 山田").
+    pub responsible: Option<String>,
+    /// Who runs the nights and moves media (`operator`).
+    pub operators: Vec<String>,
+    /// Who keeps the passphrase and the paper key (`key_custodian`).
+    pub key_custodians: Vec<String>,
+    /// Who may use the vault's console (`vault_console`).
+    pub vault_console: Vec<String>,
+}
+
+impl Roles {
+    /// No role given at all.
+    pub fn is_empty(&self) -> bool {
+        self.responsible.is_none()
+            && self.operators.is_empty()
+            && self.key_custodians.is_empty()
+            && self.vault_console.is_empty()
+    }
+}
+
 impl Site {
     /// The configuration file this site was read from.
     pub fn file(&self) -> &Path {
@@ -629,6 +657,11 @@ impl Site {
     /// The notification targets (`[[notify]]`), in file order.
     pub fn notify(&self) -> &[Notify] {
         &self.notify
+    }
+
+    /// `[roles]`: who is responsible, who operates, who keeps the keys.
+    pub fn roles(&self) -> &Roles {
+        &self.roles
     }
 
     /// The target named `name`.

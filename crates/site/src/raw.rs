@@ -41,6 +41,7 @@ pub(crate) struct RawFile {
     pub serve: Option<Spanned<RawServe>>,
     #[serde(default)]
     pub notify: Vec<Spanned<RawNotify>>,
+    pub roles: Option<Spanned<RawRoles>>,
 }
 
 pub(crate) type Str = Spanned<String>;
@@ -258,5 +259,38 @@ impl<'de> Deserialize<'de> for RawCommand {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// `[roles]`: who is responsible for the backups, as the rulebook annex
+/// names them. Each list also takes a single string.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRoles {
+    pub responsible: Option<Str>,
+    pub operator: Option<Spanned<RawNames>>,
+    pub key_custodian: Option<Spanned<RawNames>>,
+    pub vault_console: Option<Spanned<RawNames>>,
+}
+
+/// People as written: one string, or a list of strings. The names carry
+/// no span of their own; a problem points at the whole value.
+#[derive(Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a name such as \"情報システム課 佐藤\", or a list of names"
+)]
+pub(crate) enum RawNames {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl RawNames {
+    /// The names, one or many.
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            RawNames::One(s) => vec![s.as_str()],
+            RawNames::Many(v) => v.iter().map(String::as_str).collect(),
+        }
     }
 }

@@ -128,6 +128,7 @@ pub fn run(cli: Cli, lang: Lang) -> Out {
         }
         Command::S3 { action } => crate::s3::run(action, &g, lang),
         Command::Report(r) => site::run(SiteCommand::Report(r), &g, lang),
+        Command::Annex(a) => site::run(SiteCommand::Annex(a), &g, lang),
         Command::Notify { action } => crate::notify::run(action, &g, lang),
         Command::Vault(a) => crate::vault::run(a, &g, lang),
         Command::Serve(a) => crate::vault::serve(a, &g, lang),

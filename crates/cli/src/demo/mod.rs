@@ -176,6 +176,16 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
     }
     let (site_json, site_ok) = site::run(&dir, &repo, g, lang, &say)?;
     let vault_json = vault::run(&dir, PASSWORD, g, lang, &say)?;
+    let annex = site::write_annex(&dir, g)?;
+    say(format!(
+        "\n{} {}",
+        t(
+            lang,
+            "rulebook annex (運用管理規程 別紙) written:",
+            "運用管理規程の別紙を出力:"
+        ),
+        annex.display()
+    ));
     let ok = restored_ok && (site_ok || nights < 3) && vault_json["posted"] == true;
     if g.json {
         println!(
@@ -183,7 +193,7 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
             serde_json::to_string_pretty(
                 &json!({"ok": ok, "dir": dir, "repository": repo_path, "nights": nights_json,
                 "verify_ok": rep.ok(), "restore": st, "mismatches": mismatches, "site": site_json,
-                "vault": vault_json})
+                "vault": vault_json, "annex": annex})
             )
             .expect("json")
         );
@@ -210,6 +220,7 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
         println!("  {site} tape restore --pool weekday <ID> --target restored-from-tape");
         println!("  {site} media move HKN002L9 --to offsite:bank --by YOUR-NAME");
         println!("  {site} report --format html -o report.html");
+        println!("  {site} annex --lang ja --format html -o annex-ja.html");
         println!("  {site} catalog verify");
         println!("  {site} catalog jobs");
         println!("  {site} run --dry-run");

@@ -9,7 +9,7 @@
 //! what the library reports.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use hokan_catalog::{Catalog, Event};
 use hokan_offline::{evaluate, Location, ObservedBy};
@@ -20,7 +20,9 @@ use time::{Duration, OffsetDateTime};
 
 use crate::exit::Failure;
 use crate::i18n::{t, Lang};
-use crate::site::{self, args::ReportArgs, args::ReportFormat, args::SiteCommand};
+use crate::site::{
+    self, args::AnnexFormat, args::ReportArgs, args::ReportFormat, args::SiteCommand,
+};
 use crate::tape::args::SimCmd;
 use crate::tape::TapeCmd;
 use crate::Global;
@@ -632,4 +634,24 @@ fn local_s3(dir: &Path) -> Result<hokan_s3::local::MotoServer, String> {
     )
     .map_err(|e| e.to_string())?;
     Ok(m)
+}
+
+/// Write the rulebook annex (`hokan annex --lang ja`) beside the report, as
+/// `annex-ja.html`, once every target of the demo (the vault included) is
+/// in hokan.toml: judged at the real time, like the vault's step. The annex
+/// is the Japanese one whatever language the demo speaks.
+pub fn write_annex(dir: &Path, g: &Global) -> Result<PathBuf, Failure> {
+    let annex = dir.join("annex-ja.html");
+    let mut g2 = g.clone();
+    g2.config = Some(dir.join("hokan.toml"));
+    g2.repo = None;
+    g2.catalog = None;
+    g2.now = Some(
+        (OffsetDateTime::now_utc() + Duration::minutes(2))
+            .format(&Rfc3339)
+            .expect("time"),
+    );
+    let ctx = crate::ctx::SiteCtx::new(&g2, Lang::Ja)?;
+    site::annex::write(&ctx, AnnexFormat::Html, &annex)?;
+    Ok(annex)
 }

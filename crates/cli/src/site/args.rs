@@ -19,6 +19,8 @@ pub enum SiteCommand {
     Status(StatusArgs),
     /// `hokan report …`
     Report(ReportArgs),
+    /// `hokan annex …`
+    Annex(AnnexArgs),
 }
 
 /// `hokan status`.
@@ -297,4 +299,26 @@ pub struct ReportArgs {
     /// How many recent events to include, 0 to 100000.
     #[arg(long, default_value_t = 50, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=100_000))]
     pub events: usize,
+}
+
+/// Annex formats.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum AnnexFormat {
+    /// Self-contained HTML, prints on A4.
+    Html,
+    /// Markdown.
+    Md,
+}
+
+/// `hokan annex`.
+#[derive(Args, Debug)]
+pub struct AnnexArgs {
+    /// Format.
+    #[arg(long, value_enum, default_value = "html")]
+    pub format: AnnexFormat,
+    /// Write here. Default: on a terminal (or with --json),
+    /// hokan-annex-DATE.EXT in the current folder; piped or redirected,
+    /// standard output.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
 }

@@ -6,6 +6,7 @@
 //! catalog event, signed by the person (`--by`) or the command that made it.
 
 pub mod anchors;
+pub mod annex;
 pub mod args;
 mod attest;
 pub mod catalog;
@@ -33,5 +34,6 @@ pub fn run(cmd: args::SiteCommand, g: &Global, lang: Lang) -> Result<i32, Failur
         args::SiteCommand::Attest(c) => attest::run(&ctx, c),
         args::SiteCommand::Status(a) => status::run(&ctx, &a),
         args::SiteCommand::Report(r) => report::run(&ctx, r),
+        args::SiteCommand::Annex(a) => annex::run(&ctx, a),
     }
 }

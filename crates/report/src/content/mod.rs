@@ -82,6 +82,13 @@ fn meta(cx: &Ctx<'_>) -> Vec<(String, Cell)> {
             Cell::text(when(d.generated_at, d.offset)),
         ),
         (cx.tr("Program", "プログラム"), Cell::text(&d.program)),
+        (
+            cx.tr(
+                "Rulebook annex (hokan annex)",
+                "運用管理規程 別紙（hokan annex）",
+            ),
+            Cell::text(crate::annex::annex_version(&d.program, cx.lang)),
+        ),
         (cx.tr("Catalog", "カタログ"), Cell::code(&d.site.catalog)),
         (
             cx.tr("Configuration", "設定ファイル"),

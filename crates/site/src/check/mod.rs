@@ -33,6 +33,8 @@ mod targets;
 
 /// The catalog's file name when `[site] catalog` is left out.
 pub const DEFAULT_CATALOG: &str = "hokan-catalog.db";
+/// The most people one `[roles]` key may list.
+pub(crate) const MAX_ROLE_NAMES: usize = 20;
 /// How long a pre-backup command may run when `timeout` is left out.
 pub const DEFAULT_PRE_BACKUP_TIMEOUT: Duration = Duration::hours(1);
 
@@ -74,6 +76,7 @@ pub(crate) fn site(raw: RawFile, text: &str, origin: &Path) -> Result<Site, Vec<
     let targets = c.targets(&raw);
     let notify = c.notify(&raw.notify);
     let serve = c.serve(raw.serve.as_ref());
+    let roles = c.roles(raw.roles.as_ref());
     let site = Site {
         file: origin.to_owned(),
         name,
@@ -87,6 +90,7 @@ pub(crate) fn site(raw: RawFile, text: &str, origin: &Path) -> Result<Site, Vec<
         targets,
         notify,
         serve,
+        roles,
     };
     if c.problems.is_empty() {
         // Every rule of `Policy::new` was checked above with its line; this
@@ -147,6 +151,59 @@ impl Check<'_> {
         out.cert = s.cert.as_ref().map(|v| self.path(v, "serve.cert"));
         out.key = s.key.as_ref().map(|v| self.path(v, "serve.key"));
         out.inbox = s.inbox.as_ref().map(|v| self.path(v, "serve.inbox"));
+        out
+    }
+
+    /// `[roles]`: every key optional; each name printable, not empty, at
+    /// most a site name long; a list of at most [`MAX_ROLE_NAMES`].
+    fn roles(&mut self, roles: Option<&Spanned<RawRoles>>) -> Roles {
+        let mut out = Roles::default();
+        let Some(roles) = roles else {
+            return out;
+        };
+        let r = roles.get_ref();
+        if let Some(v) = &r.responsible {
+            self.short(v, "roles.responsible", MAX_SITE_NAME_CHARS);
+            out.responsible = Some(self.filled(v, "roles.responsible").trim().to_owned());
+        }
+        out.operators = self.role_names(r.operator.as_ref(), "roles.operator");
+        out.key_custodians = self.role_names(r.key_custodian.as_ref(), "roles.key_custodian");
+        out.vault_console = self.role_names(r.vault_console.as_ref(), "roles.vault_console");
+        out
+    }
+
+    fn role_names(&mut self, v: Option<&Spanned<RawNames>>, key: &str) -> Vec<String> {
+        let Some(v) = v else {
+            return Vec::new();
+        };
+        let names = v.get_ref().names();
+        if names.is_empty() || names.len() > MAX_ROLE_NAMES {
+            self.push(
+                v.span(),
+                key,
+                ProblemKind::OutOfRange,
+                t(
+                    format!(
+                        "{} names given; between 1 and {MAX_ROLE_NAMES} are allowed.",
+                        names.len()
+                    ),
+                    format!(
+                        "{} 名が書かれています。1〜{MAX_ROLE_NAMES} 名にしてください。",
+                        names.len()
+                    ),
+                ),
+                t(
+                    "List the people (or leave the key out).",
+                    "担当者を書いてください（いなければ行ごと削除してください）。",
+                ),
+            );
+        }
+        let mut out = Vec::new();
+        for n in names {
+            let spanned = Spanned::new(v.span(), n.to_owned());
+            self.short(&spanned, key, MAX_SITE_NAME_CHARS);
+            out.push(self.filled(&spanned, key).trim().to_owned());
+        }
         out
     }
 
