@@ -238,6 +238,8 @@ pub(crate) fn build(data: &AnnexData, lang: Lang) -> Document {
         title: title(lang).to_owned(),
         meta: meta(&cx),
         banner: banner(&cx),
+        // The annex says which targets are simulated in its own banner.
+        simulated: None,
         sections,
         footer: footer(&cx),
     }
