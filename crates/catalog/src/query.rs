@@ -5,8 +5,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use hokan_offline::{
-    Attestation, Condition, Copy, Facts, Generation, LockProbe, Medium, MediumId, MediumKind,
-    Observation, PoolName, Protection, SnapshotId, SourceName, VaultReceipt,
+    Attestation, Condition, Copy, Drill, Facts, Generation, LockProbe, Medium, MediumId,
+    MediumKind, Observation, PoolName, Protection, SnapshotId, SourceName, VaultReceipt,
 };
 
 use crate::event::{AppCheck, DrillMeasures, Event};
@@ -208,6 +208,16 @@ impl Catalog {
         }
         f.attestations = self.attestations()?;
         f.receipts = self.vault_receipts(None)?;
+        f.drills = self
+            .drills(usize::MAX >> 1)?
+            .into_iter()
+            .rev()
+            .map(|d| Drill {
+                medium: d.medium,
+                started_at: d.started_at,
+                ok: d.ok,
+            })
+            .collect();
         Ok(f)
     }
 

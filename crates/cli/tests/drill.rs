@@ -202,3 +202,70 @@ fn a_failing_check_and_a_damaged_cartridge_are_failed_drills_recorded_naming_wha
         Some(AppCheck::Failed)
     );
 }
+
+/// `status`'s site problems about drills at `minutes`: (code, severity).
+fn drill_problems(s: &Site, minutes: i64) -> Vec<(String, String)> {
+    let o = s.run(minutes, &["--json", "status", "--no-observe"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["evaluation"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["code"].as_str().unwrap().starts_with("drill-"))
+        .map(|p| {
+            (
+                p["code"].as_str().unwrap().to_owned(),
+                p["severity"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn status_warns_when_no_drill_passed_within_drill_every_and_errs_after_a_failed_one() {
+    let s = site(r#"["true"]"#);
+    let path = s.dir.join("hokan.toml");
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(
+        &path,
+        text.replace(
+            "max_newest_age = \"7d\"\n",
+            "max_newest_age = \"7d\"\ndrill_every = \"30d\"\n",
+        ),
+    )
+    .unwrap();
+    const DAY: i64 = 24 * 60;
+    // Disks have held a copy for a day: no drill is due yet.
+    assert_eq!(drill_problems(&s, DAY), vec![]);
+    // 31 days on, none passed: a warning (status still exits 9 only for errors).
+    let overdue = vec![("drill-overdue".to_owned(), "warning".to_owned())];
+    assert_eq!(drill_problems(&s, 31 * DAY), overdue);
+    // A drill passes: nothing due.
+    s.ok(
+        31 * DAY,
+        &["disk", "sim", "insert", "--pool", "rdx", "RDX-A"],
+    );
+    s.ok(31 * DAY + 1, &["drill", "--kind", "disk"]);
+    assert_eq!(drill_problems(&s, 31 * DAY + 2), vec![]);
+    // A failed drill is an error until one passes again.
+    set_check(&s, r#"["false"]"#);
+    s.ok(
+        45 * DAY,
+        &["disk", "sim", "insert", "--pool", "rdx", "RDX-A"],
+    );
+    s.code(45 * DAY + 1, &["drill", "--kind", "disk"], 1);
+    assert_eq!(
+        drill_problems(&s, 45 * DAY + 2),
+        vec![("drill-failed".to_owned(), "error".to_owned())]
+    );
+    set_check(&s, r#"["true"]"#);
+    s.ok(
+        46 * DAY,
+        &["disk", "sim", "insert", "--pool", "rdx", "RDX-A"],
+    );
+    s.ok(46 * DAY + 1, &["drill", "--kind", "disk"]);
+    assert_eq!(drill_problems(&s, 46 * DAY + 2), vec![]);
+    // Due again 30 days after the last success.
+    assert_eq!(drill_problems(&s, 75 * DAY), vec![]);
+    assert_eq!(drill_problems(&s, 77 * DAY), overdue);
+}

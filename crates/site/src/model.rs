@@ -674,6 +674,7 @@ impl Site {
             max_newest_age: Some(self.policy.max_newest_age),
             warning_horizon: Some(self.policy.warning_horizon),
             max_person_location_age: Some(self.policy.max_person_location_age),
+            drill_every: Some(self.policy.drill_every),
             pool_retention: self
                 .targets
                 .iter()

@@ -39,7 +39,7 @@ pub const DEFAULT_PRE_BACKUP_TIMEOUT: Duration = Duration::hours(1);
 pub const DEFAULT_DRILL_CHECK_TIMEOUT: Duration = Duration::minutes(10);
 /// How often a restore drill is due when `drill_every` is not written: a
 /// year, the floor 診療録管理体制加算1 sets.
-pub const DEFAULT_DRILL_EVERY: Duration = Duration::days(365);
+pub const DEFAULT_DRILL_EVERY: Duration = hokan_offline::policy::DEFAULT_DRILL_EVERY;
 
 pub(crate) fn format_offset(o: UtcOffset) -> String {
     let (h, m, _) = o.as_hms();
