@@ -144,7 +144,7 @@ pub fn choose(eval: &Evaluation, filter: &DrillFilter) -> Vec<DrillPick> {
             .is_some_and(|s| s != c.source.as_str())
             || filter.class.is_some_and(|k| k != class)
             || filter.medium.as_deref().is_some_and(|m| {
-                m != c.medium.as_str() && pool.as_ref().map_or(true, |p| p.as_str() != m)
+                m != c.medium.as_str() && pool.as_ref().is_none_or(|p| p.as_str() != m)
             })
         {
             continue;
