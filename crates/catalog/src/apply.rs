@@ -356,12 +356,17 @@ pub(crate) fn apply(tx: &Transaction<'_>, seq: u64, at: &str, event: &Event) -> 
             ok,
             by,
             detail,
+            measured,
         } => {
             need_snapshot(tx, snapshot)?;
             need_medium(tx, medium)?;
+            let m = measured.as_ref();
             tx.execute(
-                "INSERT INTO drills (seq, snapshot, medium, started_at, seconds, ok, by, detail) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO drills (seq, snapshot, medium, started_at, seconds, ok, by, detail, \
+                 kind, source, target, first_file_secs, bytes, throughput, files_checked, \
+                 app_check, failures, projected_secs, rto_secs) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+                 ?17, ?18, ?19)",
                 params![
                     seq as i64,
                     snapshot.as_str(),
@@ -370,7 +375,18 @@ pub(crate) fn apply(tx: &Transaction<'_>, seq: u64, at: &str, event: &Event) -> 
                     seconds,
                     *ok,
                     by.as_ref().map(|p| p.as_str()),
-                    detail
+                    detail,
+                    m.map(|m| m.kind.as_str()),
+                    m.map(|m| m.source.as_str()),
+                    m.map(|m| m.target.as_str()),
+                    m.and_then(|m| m.first_file_secs),
+                    m.map(|m| m.bytes as i64),
+                    m.map(|m| m.throughput),
+                    m.map(|m| m.files_checked as i64),
+                    m.and_then(|m| m.app_check).map(|a| a.as_str()),
+                    m.map(|m| json(&m.failures)),
+                    m.and_then(|m| m.projected_secs),
+                    m.and_then(|m| m.rto_secs),
                 ],
             )?;
         }

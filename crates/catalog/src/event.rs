@@ -23,6 +23,91 @@ use hokan_offline::{
 };
 use hokan_offline::{Location, Text};
 
+/// What a restore drill measured and found: time to the first file, bytes,
+/// throughput, files checked, the application check, the failures, and
+/// the projected time to restore the whole source against its target.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrillMeasures {
+    /// The kind of medium read: `tape`, `disk`, `s3`, `vault`.
+    pub kind: String,
+    /// The source whose generation was restored.
+    pub source: String,
+    /// The scratch folder restored into.
+    pub target: String,
+    /// Seconds from the start to the first file's bytes written.
+    #[serde(default)]
+    pub first_file_secs: Option<f64>,
+    /// Content bytes restored.
+    pub bytes: u64,
+    /// Bytes per second over the whole restore.
+    pub throughput: f64,
+    /// Restored files checked against the snapshot.
+    pub files_checked: u64,
+    /// The application check's outcome, when the source has one.
+    #[serde(default)]
+    pub app_check: Option<AppCheck>,
+    /// What failed: a file or an object, and why.
+    #[serde(default)]
+    pub failures: Vec<DrillFailure>,
+    /// Seconds a restore of the whole source would take at the measured
+    /// throughput (its size in its newest snapshot).
+    #[serde(default)]
+    pub projected_secs: Option<f64>,
+    /// The source's recovery-time target, in seconds.
+    #[serde(default)]
+    pub rto_secs: Option<f64>,
+}
+
+/// How a drill's application check ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AppCheck {
+    /// It exited 0.
+    Passed,
+    /// It exited otherwise, or could not be started.
+    Failed,
+    /// It was still running at its timeout and was stopped.
+    TimedOut,
+    /// Not run: the restore had already failed.
+    NotRun,
+}
+
+impl AppCheck {
+    /// Its name as stored: `passed`, `failed`, `timed-out`, `not-run`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppCheck::Passed => "passed",
+            AppCheck::Failed => "failed",
+            AppCheck::TimedOut => "timed-out",
+            AppCheck::NotRun => "not-run",
+        }
+    }
+
+    /// The outcome stored as `s`.
+    pub fn parse(s: &str) -> Option<AppCheck> {
+        [
+            AppCheck::Passed,
+            AppCheck::Failed,
+            AppCheck::TimedOut,
+            AppCheck::NotRun,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+    }
+}
+
+/// One thing a drill found wrong.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrillFailure {
+    /// The file (relative to the restore) or the object (`pack 3fa2…`),
+    /// or `check` for the application check.
+    pub what: String,
+    /// Why.
+    pub why: String,
+}
+
 /// Domain separation for the chain hash; changes only with a new chain format.
 pub(crate) const HASH_CONTEXT: &[u8] = b"hokan-catalog-event-v1";
 
@@ -273,6 +358,10 @@ pub enum Event {
         /// What was found.
         #[serde(default)]
         detail: Option<String>,
+        /// What `hokan drill` measured (absent on drills recorded before it
+        /// existed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        measured: Option<DrillMeasures>,
     },
     /// A vault's signed receipt, read from the primary's inbox after its
     /// Ed25519 signature verified with the vault's registered public key.

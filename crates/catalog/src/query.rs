@@ -5,11 +5,11 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use hokan_offline::{
-    Attestation, Condition, Copy, Facts, Generation, LockProbe, Medium, MediumId, MediumKind,
-    Observation, PoolName, Protection, SnapshotId, SourceName, VaultReceipt,
+    Attestation, Condition, Copy, Drill, Facts, Generation, LockProbe, Medium, MediumId,
+    MediumKind, Observation, PoolName, Protection, SnapshotId, SourceName, VaultReceipt,
 };
 
-use crate::event::Event;
+use crate::event::{AppCheck, DrillMeasures, Event};
 use crate::{from_json, parse_enum, parse_ts, Catalog, CatalogError, EventRecord, Result};
 
 /// One medium as listings show it.
@@ -103,6 +103,8 @@ pub struct DrillRow {
     pub by: Option<String>,
     /// Notes.
     pub detail: Option<String>,
+    /// What `hokan drill` measured (`None` for drills recorded before it).
+    pub measured: Option<DrillMeasures>,
 }
 
 /// One check that a copy on a medium reads back (`copy-verified`): a tape
@@ -227,6 +229,16 @@ impl Catalog {
         }
         f.attestations = self.attestations()?;
         f.receipts = self.vault_receipts(None)?;
+        f.drills = self
+            .drills(usize::MAX >> 1)?
+            .into_iter()
+            .rev()
+            .map(|d| Drill {
+                medium: d.medium,
+                started_at: d.started_at,
+                ok: d.ok,
+            })
+            .collect();
         Ok(f)
     }
 
@@ -515,33 +527,46 @@ impl Catalog {
     /// Restore drills, newest first, at most `limit`.
     pub fn drills(&self, limit: usize) -> Result<Vec<DrillRow>> {
         let mut stmt = self.conn.prepare(
-            "SELECT seq, snapshot, medium, started_at, seconds, ok, by, detail FROM drills \
-             ORDER BY seq DESC LIMIT ?1",
+            "SELECT seq, snapshot, medium, started_at, seconds, ok, by, detail, kind, source, \
+             target, first_file_secs, bytes, throughput, files_checked, app_check, failures, \
+             projected_secs, rto_secs FROM drills ORDER BY seq DESC LIMIT ?1",
         )?;
-        let rows = stmt.query_map([limit as i64], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, f64>(4)?,
-                r.get::<_, bool>(5)?,
-                r.get::<_, Option<String>>(6)?,
-                r.get::<_, Option<String>>(7)?,
-            ))
-        })?;
+        let mut rows = stmt.query([limit as i64])?;
         let mut out = Vec::new();
-        for row in rows {
-            let (seq, s, m, st, seconds, ok, by, detail) = row?;
+        while let Some(r) = rows.next()? {
+            let kind: Option<String> = r.get(8)?;
+            let measured = match kind {
+                None => None,
+                Some(kind) => Some(DrillMeasures {
+                    kind,
+                    source: r.get::<_, Option<String>>(9)?.unwrap_or_default(),
+                    target: r.get::<_, Option<String>>(10)?.unwrap_or_default(),
+                    first_file_secs: r.get(11)?,
+                    bytes: r.get::<_, Option<i64>>(12)?.unwrap_or(0) as u64,
+                    throughput: r.get::<_, Option<f64>>(13)?.unwrap_or(0.0),
+                    files_checked: r.get::<_, Option<i64>>(14)?.unwrap_or(0) as u64,
+                    app_check: r
+                        .get::<_, Option<String>>(15)?
+                        .as_deref()
+                        .and_then(AppCheck::parse),
+                    failures: match r.get::<_, Option<String>>(16)? {
+                        Some(f) => from_json(&f)?,
+                        None => Vec::new(),
+                    },
+                    projected_secs: r.get(17)?,
+                    rto_secs: r.get(18)?,
+                }),
+            };
             out.push(DrillRow {
-                seq: seq as u64,
-                snapshot: s.into(),
-                medium: m.into(),
-                started_at: parse_ts(&st)?,
-                seconds,
-                ok,
-                by,
-                detail,
+                seq: r.get::<_, i64>(0)? as u64,
+                snapshot: r.get::<_, String>(1)?.into(),
+                medium: r.get::<_, String>(2)?.into(),
+                started_at: parse_ts(&r.get::<_, String>(3)?)?,
+                seconds: r.get(4)?,
+                ok: r.get(5)?,
+                by: r.get(6)?,
+                detail: r.get(7)?,
+                measured,
             });
         }
         Ok(out)

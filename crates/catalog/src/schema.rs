@@ -165,6 +165,20 @@ CREATE TABLE vault_receipts (
 );
 CREATE INDEX vault_receipts_by_vault ON vault_receipts (vault);
 "#,
+    // 5: what `hokan drill` measured (NULL on drills recorded before it).
+    r#"
+ALTER TABLE drills ADD COLUMN kind TEXT;
+ALTER TABLE drills ADD COLUMN source TEXT;
+ALTER TABLE drills ADD COLUMN target TEXT;
+ALTER TABLE drills ADD COLUMN first_file_secs REAL;
+ALTER TABLE drills ADD COLUMN bytes INTEGER;
+ALTER TABLE drills ADD COLUMN throughput REAL;
+ALTER TABLE drills ADD COLUMN files_checked INTEGER;
+ALTER TABLE drills ADD COLUMN app_check TEXT;
+ALTER TABLE drills ADD COLUMN failures TEXT;
+ALTER TABLE drills ADD COLUMN projected_secs REAL;
+ALTER TABLE drills ADD COLUMN rto_secs REAL;
+"#,
 ];
 
 /// The projection tables, in the order `catalog verify` compares them, each

@@ -866,3 +866,59 @@ fn job_details_with_floats_replay_exactly() {
     let report = cat.verify(None).unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 }
+
+/// A drill recorded by `hokan drill` keeps its figures and failures through
+/// the projection and `catalog verify`'s replay; a drill in the older form
+/// (no figures) still reads, as one without them.
+#[test]
+fn a_drill_keeps_its_figures_and_failures_and_an_old_form_drill_still_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cat = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+    cat.record(T0, "test", snap("s1", "emr", T0)).unwrap();
+    cat.record(T0, "test", tape("TAPE01L9")).unwrap();
+    let old: Event = serde_json::from_str(
+        r#"{"type":"drilled","snapshot":"s1","medium":"TAPE01L9",
+            "started_at":"2026-11-21T01:00:00Z","seconds":12.5,"ok":true}"#,
+    )
+    .unwrap();
+    cat.record(T0 + hours(3), "test", old).unwrap();
+    let measured = DrillMeasures {
+        kind: "tape".into(),
+        source: "emr".into(),
+        target: "/var/tmp/drill".into(),
+        first_file_secs: Some(0.25),
+        bytes: 1 << 20,
+        throughput: 2_000_000.0,
+        files_checked: 41,
+        app_check: Some(AppCheck::TimedOut),
+        failures: vec![DrillFailure {
+            what: "pack 3fa2".into(),
+            why: "authentication failed".into(),
+        }],
+        projected_secs: Some(536.9),
+        rto_secs: Some(86_400.0),
+    };
+    cat.record(
+        T0 + hours(4),
+        "hokan drill",
+        Event::Drilled {
+            snapshot: "s1".into(),
+            medium: "TAPE01L9".into(),
+            started_at: T0 + hours(4),
+            seconds: 0.5,
+            ok: false,
+            by: Some("佐藤".into()),
+            detail: Some("pack 3fa2: authentication failed".into()),
+            measured: Some(measured.clone()),
+        },
+    )
+    .unwrap();
+    let drills = cat.drills(10).unwrap();
+    assert_eq!(drills.len(), 2);
+    assert_eq!(drills[0].measured.as_ref(), Some(&measured));
+    assert!(!drills[0].ok);
+    assert_eq!(drills[1].measured, None);
+    assert!(drills[1].ok);
+    let r = cat.verify(None).unwrap();
+    assert!(r.ok(), "{:?}", r.problems);
+}

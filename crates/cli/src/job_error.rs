@@ -51,6 +51,37 @@ pub fn failure(lang: Lang, e: &JobError) -> Failure {
                 "--latest-undamaged は `latest` と一緒にのみ使えます。ID で指定したスナップショットはそのまま復元します",
             ),
         ),
+        JobError::DrillTargetInSource {
+            target,
+            source_name,
+            path,
+        } => Failure::new(
+            exit::USAGE,
+            match lang {
+                Lang::Ja => format!(
+                    "{}: 訓練の復元先が対象 {source_name} のパス {} と重なっています。対象のデータを上書きしないよう、別のフォルダを --target に指定してください",
+                    target.display(),
+                    path.display()
+                ),
+                _ => format!(
+                    "{}: the drill's scratch folder overlaps source {source_name}'s path {}; pass another folder with --target, so the drill never writes over the data it protects",
+                    target.display(),
+                    path.display()
+                ),
+            },
+        ),
+        JobError::DrillTargetNotEmpty { target } => Failure::new(
+            exit::USAGE,
+            format!(
+                "{}: {}",
+                target.display(),
+                t(
+                    lang,
+                    "the drill's scratch folder is not empty (the drill removes it afterwards); pass an empty or new folder with --target",
+                    "訓練の復元先フォルダが空ではありません（訓練後に削除します）。空のフォルダか新しいフォルダを --target に指定してください",
+                )
+            ),
+        ),
         other => Failure::new(exit::ERROR, other.to_string()),
     }
 }

@@ -27,6 +27,7 @@ mod ctx;
 mod daemon;
 mod demo;
 mod disk;
+mod drill;
 mod exit;
 mod i18n;
 mod job_error;
@@ -310,6 +311,10 @@ pub enum Command {
     /// Serve the repository read-only to vaults over HTTPS, and keep the
     /// receipts they post (run on the primary; `--init` makes the certificate).
     Serve(vault::args::ServeArgs),
+    /// Restore drills (復旧訓練): the newest offline generation of each source
+    /// restored from each kind of medium alone into a scratch folder,
+    /// checked, timed and recorded. Exit code 1 when a drill failed.
+    Drill(drill::DrillArgs),
     /// Write the offline backup status report (オフラインバックアップ状態確認報告書).
     Report(site::args::ReportArgs),
     /// Write the backup annex to the operations rulebook (運用管理規程 別紙:

@@ -162,7 +162,7 @@ const EDITS: &[(&str, &str)] = &[
     ),
     (
         "drills",
-        "INSERT INTO drills VALUES (999, 'x', 'TAPE01L9', '2026-11-01T00:00:00Z', 1.0, 1, NULL, NULL)",
+        "INSERT INTO drills (seq, snapshot, medium, started_at, seconds, ok, by, detail) VALUES (999, 'x', 'TAPE01L9', '2026-11-01T00:00:00Z', 1.0, 1, NULL, NULL)",
     ),
     (
         "media_sets",

@@ -46,6 +46,22 @@ pub enum JobError {
     /// Reading or writing the catalog.
     #[error("catalog")]
     Catalog(#[source] CatalogError),
+    /// A drill's scratch folder is inside a source's paths, or holds one.
+    #[error("{}: inside or holding source {source_name}'s path {}", target.display(), path.display())]
+    DrillTargetInSource {
+        /// The scratch folder asked for.
+        target: PathBuf,
+        /// The source.
+        source_name: String,
+        /// Its path.
+        path: PathBuf,
+    },
+    /// A drill's scratch folder already holds files.
+    #[error("{}: the drill's scratch folder is not empty", target.display())]
+    DrillTargetNotEmpty {
+        /// The scratch folder.
+        target: PathBuf,
+    },
     /// A copy job found no snapshot to copy (the repository is empty).
     #[error("the repository has no snapshot to copy")]
     NoSnapshotToCopy,
@@ -481,6 +497,8 @@ impl JobError {
             | JobError::CatalogRolledBack(_)
             | JobError::AnchorWrite { .. }
             | JobError::NoMountPoint { .. }
+            | JobError::DrillTargetInSource { .. }
+            | JobError::DrillTargetNotEmpty { .. }
             | JobError::Format { .. } => false,
             JobError::Tape(_)
             | JobError::TapeFormat(_)

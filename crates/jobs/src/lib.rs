@@ -82,6 +82,7 @@ pub mod clock;
 pub mod copy;
 pub mod daemon;
 pub mod disk;
+pub mod drill;
 mod error;
 pub mod hooks;
 pub mod lock;

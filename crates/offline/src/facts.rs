@@ -52,6 +52,22 @@ pub struct Facts {
     /// Ed25519 signature verified with the vault's registered key (nothing
     /// else reaches the catalog). Per vault, the newest counts.
     pub receipts: Vec<VaultReceipt>,
+    /// Restore drills (復旧訓練): which medium, when, passed or not.
+    #[serde(default)]
+    pub drills: Vec<Drill>,
+}
+
+/// A restore drill of a generation from one medium (`hokan drill`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Drill {
+    /// The medium read.
+    pub medium: MediumId,
+    /// When it started.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// Whether everything restored matched and the application check passed.
+    pub ok: bool,
 }
 
 /// One generation (世代): one backup run of one source.

@@ -181,8 +181,8 @@ pub mod verdict;
 pub use compliance::{NewestOffline, OfflineCopy, OfflineGeneration, Rotation, SourceCompliance};
 pub use evaluate::{evaluate, Evaluation, MediumState};
 pub use facts::{
-    Attestation, Claim, Condition, Copy, Facts, Generation, Location, LockMode, LockProbe, Medium,
-    MediumKind, Observation, ObservedBy, ProbeOutcome, Protection, Retention, VaultFinding,
+    Attestation, Claim, Condition, Copy, Drill, Facts, Generation, Location, LockMode, LockProbe,
+    Medium, MediumKind, Observation, ObservedBy, ProbeOutcome, Protection, Retention, VaultFinding,
     VaultHeld, VaultReceipt,
 };
 pub use id::{AttestationId, DeviceId, MediumId, Person, PoolName, SnapshotId, SourceName};

@@ -38,6 +38,10 @@ pub const DEFAULT_WARNING_HORIZON: Duration = Duration::days(14);
 /// reports do not age.
 pub const DEFAULT_MAX_PERSON_LOCATION_AGE: Duration = Duration::days(92);
 
+/// How often each kind of offline medium in use must pass a restore drill
+/// unless configured: a year, the floor 診療録管理体制加算1 sets.
+pub const DEFAULT_DRILL_EVERY: Duration = Duration::days(365);
+
 /// How long a tape or RDX cartridge that a library or autoloader reported
 /// *exported* counts as ①-2-2 / ②-2-2 before someone records where it
 /// went (`hokan media move … --to shelf:…|offsite:…`): three days, a long
@@ -71,6 +75,9 @@ pub struct PolicyOptions {
     /// How long a person's location record counts (default `92d`).
     #[serde(with = "span::option")]
     pub max_person_location_age: Option<Duration>,
+    /// How often each kind of medium in use must pass a drill (default `365d`).
+    #[serde(with = "span::option")]
+    pub drill_every: Option<Duration>,
     /// How long each pool keeps a copy before its medium may be reused.
     #[serde(with = "span::map")]
     pub pool_retention: BTreeMap<PoolName, Duration>,
@@ -102,6 +109,8 @@ pub struct Policy {
     warning_horizon: Duration,
     #[serde(with = "span")]
     max_person_location_age: Duration,
+    #[serde(with = "span")]
+    drill_every: Duration,
     #[serde(with = "span::map")]
     pool_retention: BTreeMap<PoolName, Duration>,
     #[serde(with = "span::map")]
@@ -208,6 +217,10 @@ impl Policy {
                 .max_person_location_age
                 .unwrap_or(DEFAULT_MAX_PERSON_LOCATION_AGE),
         )?;
+        let drill_every = check_positive(
+            "drill_every".into(),
+            options.drill_every.unwrap_or(DEFAULT_DRILL_EVERY),
+        )?;
         let mut pool_retention = BTreeMap::new();
         for (pool, d) in &options.pool_retention {
             let d = check_positive(format!("pool_retention.{pool}"), *d)?;
@@ -241,6 +254,7 @@ impl Policy {
             max_newest_age,
             warning_horizon,
             max_person_location_age,
+            drill_every,
             pool_retention,
             vault_fresh_for,
             sources,
@@ -271,6 +285,11 @@ impl Policy {
     /// How long a person's location record counts.
     pub fn max_person_location_age(&self) -> Duration {
         self.max_person_location_age
+    }
+
+    /// How often each kind of offline medium in use must pass a restore drill.
+    pub fn drill_every(&self) -> Duration {
+        self.drill_every
     }
 
     /// How long `pool` keeps copies, if configured.

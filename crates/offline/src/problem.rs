@@ -116,6 +116,11 @@ pub enum ProblemCode {
     VaultReceiptRejected,
     /// A configured vault has never sent a receipt the primary could verify.
     VaultNoReceipt,
+    /// A kind of offline medium in use has had no successful restore drill
+    /// within the policy's `drill_every`.
+    DrillOverdue,
+    /// The last restore drill from a kind of medium failed (no success since).
+    DrillFailed,
 }
 
 impl ProblemCode {
@@ -163,11 +168,13 @@ impl ProblemCode {
             C::VaultLedgerWentBack => "vault-ledger-went-back",
             C::VaultReceiptRejected => "vault-receipt-rejected",
             C::VaultNoReceipt => "vault-no-receipt",
+            C::DrillOverdue => "drill-overdue",
+            C::DrillFailed => "drill-failed",
         }
     }
 
     /// Every code, for documentation and tests.
-    pub const ALL: [ProblemCode; 40] = {
+    pub const ALL: [ProblemCode; 42] = {
         use ProblemCode as C;
         [
             C::TooFewOfflineGenerations,
@@ -210,6 +217,8 @@ impl ProblemCode {
             C::VaultLedgerWentBack,
             C::VaultReceiptRejected,
             C::VaultNoReceipt,
+            C::DrillOverdue,
+            C::DrillFailed,
         ]
     };
 }

@@ -101,6 +101,115 @@ pub(crate) fn problems(
         }
     }
     attestations_expiring(judge, out);
+    drill_problems(judge, copies, out);
+}
+
+/// The kinds of medium drills are due on, each on its own: tape, disk, S3,
+/// vault (the primary disk is never drilled).
+fn drill_kind(kind: MediumKind) -> Option<&'static str> {
+    match kind {
+        MediumKind::LtoSingleDrive | MediumKind::LtoLibrary => Some("tape"),
+        MediumKind::RdxSingleDrive | MediumKind::RdxAutoloader | MediumKind::RemovableDisk => {
+            Some("disk")
+        }
+        MediumKind::ObjectStore | MediumKind::ImmutableStorage => Some("s3"),
+        MediumKind::PullVault => Some("vault"),
+        MediumKind::PrimaryDisk => None,
+    }
+}
+
+/// Per kind of medium holding complete copies: an error when its last drill
+/// failed and none passed since; a warning when no drill passed within
+/// `drill_every` (counted from when the kind first held a copy, for a site
+/// that never drilled).
+fn drill_problems(judge: &Judge<'_>, copies: &[CopyVerdict], out: &mut Vec<Problem>) {
+    let every = judge.policy.drill_every();
+    let mut first_use: BTreeMap<&'static str, OffsetDateTime> = BTreeMap::new();
+    for c in copies {
+        if let Some(k) = c.kind.and_then(drill_kind) {
+            let e = first_use.entry(k).or_insert(c.since);
+            *e = (*e).min(c.since);
+        }
+    }
+    for (kind, since) in first_use {
+        let drills: Vec<_> = judge
+            .facts
+            .drills
+            .iter()
+            .filter(|d| d.started_at <= judge.now)
+            .filter(|d| judge.medium(&d.medium).and_then(|m| drill_kind(m.kind)) == Some(kind))
+            .collect();
+        let last_ok = drills.iter().filter(|d| d.ok).map(|d| d.started_at).max();
+        let last = drills.iter().max_by_key(|d| d.started_at);
+        if let Some(d) = last.filter(|d| !d.ok) {
+            out.push(
+                Problem::new(
+                    Severity::Error,
+                    ProblemCode::DrillFailed,
+                    Text::new(
+                        format!(
+                            "The last restore drill from {kind} media ({}, {}) failed, and none passed since.",
+                            d.medium,
+                            when(d.started_at, judge.now.offset())
+                        ),
+                        format!(
+                            "{kind} 媒体からの最後の復旧訓練（{}、{}）が失敗し、その後成功していません。",
+                            d.medium,
+                            when(d.started_at, judge.now.offset())
+                        ),
+                    ),
+                    Text::new(
+                        format!("See what failed with `hokan catalog events`, fix the medium or the check, and run `hokan drill --kind {kind}` again."),
+                        format!("`hokan catalog events` で失敗の内容を確認し、媒体またはチェックを直して `hokan drill --kind {kind}` を再実行してください。"),
+                    ),
+                )
+                .with_medium(&d.medium)
+                .with_date(d.started_at),
+            );
+        }
+        let from = last_ok.unwrap_or(since);
+        let due = later(from, every);
+        if judge.now > due {
+            let (en, ja) = match last_ok {
+                Some(t) => (
+                    format!(
+                        "The last successful restore drill from {kind} media was on {}, longer ago than the policy's {} (drill_every).",
+                        when(t, judge.now.offset()),
+                        span(every).en
+                    ),
+                    format!(
+                        "{kind} 媒体からの最後の成功した復旧訓練は {} で、方針の間隔 {}（drill_every）を過ぎています。",
+                        when(t, judge.now.offset()),
+                        span(every).ja
+                    ),
+                ),
+                None => (
+                    format!(
+                        "No restore drill from {kind} media has passed, and they have held copies since {}, longer than the policy's {} (drill_every).",
+                        when(since, judge.now.offset()),
+                        span(every).en
+                    ),
+                    format!(
+                        "{kind} 媒体からの復旧訓練が一度も成功していません（{} からコピーを保持、方針の間隔 {}（drill_every）を超過）。",
+                        when(since, judge.now.offset()),
+                        span(every).ja
+                    ),
+                ),
+            };
+            out.push(
+                Problem::new(
+                    Severity::Warning,
+                    ProblemCode::DrillOverdue,
+                    Text::new(en, ja),
+                    Text::new(
+                        format!("Run `hokan drill --kind {kind}` (診療録管理体制加算1 asks for a restore drill at least once a year)."),
+                        format!("`hokan drill --kind {kind}` を実行してください（診療録管理体制加算1 は年1回以上の復旧訓練を求めています）。"),
+                    ),
+                )
+                .with_date(due),
+            );
+        }
+    }
 }
 
 /// How long a vault's ledger going back stays a problem after the receipt

@@ -86,11 +86,13 @@ use hokan_offline::Text;
 use toml::de::DeTable;
 
 pub use calendar::{Calendar, CalendarError};
-pub use check::{DEFAULT_CATALOG, DEFAULT_PRE_BACKUP_TIMEOUT};
+pub use check::{
+    DEFAULT_CATALOG, DEFAULT_DRILL_CHECK_TIMEOUT, DEFAULT_DRILL_EVERY, DEFAULT_PRE_BACKUP_TIMEOUT,
+};
 pub use model::{
     state_dir, AfterJob, Allocation, Command, DiskAfterJob, DiskCommands, DiskMode, DiskPool,
-    OnFailure, PolicySettings, PreBackup, Repository, Roles, Rotation, S3Bucket, S3LockMode,
-    S3Timeouts, Serve, Site, Source, TapeMode, TapePool, Target, TargetKind, Vault,
+    DrillCheck, OnFailure, PolicySettings, PreBackup, Repository, Roles, Rotation, S3Bucket,
+    S3LockMode, S3Timeouts, Serve, Site, Source, TapeMode, TapePool, Target, TargetKind, Vault,
     DEFAULT_SERVE_LISTEN, DEFAULT_VAULT_FRESH_FOR,
 };
 pub use notify::{

@@ -129,6 +129,24 @@ pub struct Source {
     pub pre_backup: Option<PreBackup>,
     /// This source's overrides of the site policy, as written.
     pub policy: SourcePolicyOptions,
+    /// Its recovery-time target (`rto = "24h"`): how long a restore of the
+    /// whole source may take. A drill compares its projection with it.
+    pub rto: Option<Duration>,
+    /// How a drill checks a restore of it with the application
+    /// (`drill = { check = […], timeout = "10m" }`).
+    pub drill: Option<DrillCheck>,
+}
+
+/// The application check a restore drill runs on the restored files of a
+/// source (`[source.drill]`): `{target}` in the command stands for the
+/// folder the drill restored into.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DrillCheck {
+    /// What to run (`["pg_restore", "--list", "{target}/db/emr.dump"]`).
+    pub check: Command,
+    /// How long it may run before it counts as failed (default 10 minutes).
+    #[serde(with = "span")]
+    pub timeout: Duration,
 }
 
 /// A command run before a source is backed up (`[source.pre_backup]`).
@@ -181,6 +199,10 @@ pub struct PolicySettings {
     /// How long a person's record of a medium's location counts.
     #[serde(with = "span")]
     pub max_person_location_age: Duration,
+    /// How often each kind of offline medium in use must pass a restore
+    /// drill (default 365 days, the 加算1 floor of once a year).
+    #[serde(with = "span")]
+    pub drill_every: Duration,
     /// The keys left out of the file, which hold their defaults.
     pub defaults: Vec<&'static str>,
 }
@@ -685,6 +707,7 @@ impl Site {
             max_newest_age: Some(self.policy.max_newest_age),
             warning_horizon: Some(self.policy.warning_horizon),
             max_person_location_age: Some(self.policy.max_person_location_age),
+            drill_every: Some(self.policy.drill_every),
             pool_retention: self
                 .targets
                 .iter()

@@ -70,6 +70,15 @@ pub(crate) struct RawSource {
     pub paths: Option<Spanned<Vec<Str>>>,
     pub pre_backup: Option<Spanned<RawPreBackup>>,
     pub policy: Option<Spanned<RawSourcePolicy>>,
+    pub rto: Option<Spanned<RawSpan>>,
+    pub drill: Option<Spanned<RawDrill>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDrill {
+    pub check: Option<Spanned<RawCommand>>,
+    pub timeout: Option<Spanned<RawSpan>>,
 }
 
 #[derive(Deserialize)]
@@ -94,6 +103,7 @@ pub(crate) struct RawPolicy {
     pub max_newest_age: Option<Spanned<RawSpan>>,
     pub warning_horizon: Option<Spanned<RawSpan>>,
     pub max_person_location_age: Option<Spanned<RawSpan>>,
+    pub drill_every: Option<Spanned<RawSpan>>,
 }
 
 #[derive(Deserialize)]

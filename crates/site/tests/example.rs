@@ -58,6 +58,19 @@ fn the_example_parses_with_every_value() {
     assert_eq!(emr.policy.min_offline_generations, Some(4));
     assert_eq!(emr.policy.max_newest_age, Some(Duration::days(3)));
     assert_eq!(site.sources()[1].pre_backup, None);
+    assert_eq!(emr.rto, Some(Duration::hours(24)));
+    let drill = emr.drill.as_ref().unwrap();
+    assert_eq!(
+        drill.check,
+        Command::Argv(vec![
+            "pg_restore".into(),
+            "--list".into(),
+            "{target}/data/emr.dump".into()
+        ])
+    );
+    assert_eq!(drill.timeout, Duration::minutes(10));
+    assert_eq!(site.sources()[1].rto, None);
+    assert_eq!(site.policy_settings().drill_every, Duration::days(365));
 
     let names: Vec<&str> = site.targets().iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["weekday", "rdx", "cloud", "vault1"]);
@@ -114,7 +127,8 @@ fn defaults_fill_what_is_left_out() {
             "min_offline_generations",
             "max_newest_age",
             "warning_horizon",
-            "max_person_location_age"
+            "max_person_location_age",
+            "drill_every"
         ]
     );
 
@@ -453,7 +467,7 @@ fn the_documented_error_lines_are_what_hokan_prints() {
     let err = parse(&text, Path::new("/etc/hokan/hokan.toml")).unwrap_err();
     for ja in [false, true] {
         let line = err.render(ja);
-        assert!(line.starts_with("/etc/hokan/hokan.toml:65:27: "), "{line}");
+        assert!(line.starts_with("/etc/hokan/hokan.toml:72:27: "), "{line}");
         assert!(
             doc.contains(&format!("\n{line}\n")),
             "docs/configuration.md lacks:\n{line}"

@@ -122,6 +122,7 @@ pub fn run(cli: Cli, lang: Lang) -> Out {
         Command::Status(a) => site::run(SiteCommand::Status(a), &g, lang),
         Command::Tape { action } => crate::tape::run(action, &g, lang),
         Command::Disk { action } => crate::disk::run(action, &g, lang),
+        Command::Drill(a) => crate::drill::run(a, &g, lang),
         Command::Copy { to, snapshots } => {
             let ctx = crate::ctx::SiteCtx::new(&g, lang)?;
             crate::s3::copy(&ctx, &to, &snapshots)

@@ -24,6 +24,7 @@
 mod anchor;
 pub mod args;
 pub(crate) mod device;
+pub mod drill;
 mod failure;
 mod job;
 mod manage;

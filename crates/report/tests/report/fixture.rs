@@ -339,6 +339,7 @@ pub fn catalog(o: Options) -> Catalog {
             ok: true,
             by: Some("佐藤 一郎".into()),
             detail: Some("隔離環境 restore-lab に復元、全ファイル一致".into()),
+            measured: None,
         },
     )
     .unwrap();

@@ -37,6 +37,11 @@ pub const DEFAULT_CATALOG: &str = "hokan-catalog.db";
 pub(crate) const MAX_ROLE_NAMES: usize = 20;
 /// How long a pre-backup command may run when `timeout` is left out.
 pub const DEFAULT_PRE_BACKUP_TIMEOUT: Duration = Duration::hours(1);
+/// How long a drill's application check may run when `timeout` is not written.
+pub const DEFAULT_DRILL_CHECK_TIMEOUT: Duration = Duration::minutes(10);
+/// How often a restore drill is due when `drill_every` is not written: a
+/// year, the floor 診療録管理体制加算1 sets.
+pub const DEFAULT_DRILL_EVERY: Duration = hokan_offline::policy::DEFAULT_DRILL_EVERY;
 
 pub(crate) fn format_offset(o: UtcOffset) -> String {
     let (h, m, _) = o.as_hms();
@@ -735,11 +740,21 @@ impl Check<'_> {
                     }
                 })
                 .unwrap_or_default();
+            let rto = s
+                .rto
+                .as_ref()
+                .map(|d| self.duration(d, &format!("{key}.rto"), true));
+            let drill = s
+                .drill
+                .as_ref()
+                .map(|d| self.drill(d, &format!("{key}.drill")));
             sources.push(Source {
                 name: name.into(),
                 paths,
                 pre_backup,
                 policy,
+                rto,
+                drill,
             });
         }
         sources
@@ -875,12 +890,85 @@ impl Check<'_> {
         }
     }
 
+    fn drill(&mut self, drill: &Spanned<RawDrill>, key: &str) -> DrillCheck {
+        let d = drill.get_ref();
+        let check = match &d.check {
+            None => {
+                self.missing(
+                    drill.span(),
+                    &format!("{key}.check"),
+                    t(
+                        "Add check = [\"/path/to/program\", \"{target}/…\"]: what checks the restored files.",
+                        "check = [\"/path/to/program\", \"{target}/…\"] に、復元したファイルを確かめるコマンドを書いてください。",
+                    ),
+                );
+                Command::Shell(String::new())
+            }
+            Some(c) => {
+                let (command, empty) = match c.get_ref() {
+                    RawCommand::Argv(argv) => (
+                        Command::Argv(argv.clone()),
+                        match argv.first() {
+                            Some(program) => program.trim().is_empty(),
+                            None => true,
+                        },
+                    ),
+                    RawCommand::Shell(s) => (Command::Shell(s.clone()), s.trim().is_empty()),
+                };
+                if empty {
+                    self.push(
+                        c.span(),
+                        &format!("{key}.check"),
+                        ProblemKind::Empty,
+                        t(
+                            "The check is empty: there is no program to run.",
+                            "check が空です。実行するプログラムがありません。",
+                        ),
+                        t(
+                            "Name the program first, e.g. [\"pg_restore\", \"--list\", \"{target}/db/emr.dump\"], or remove drill.",
+                            "先頭にプログラムを書くか（例: [\"pg_restore\", \"--list\", \"{target}/db/emr.dump\"]）、drill を削除してください。",
+                        ),
+                    );
+                }
+                command
+            }
+        };
+        let timeout = d.timeout.as_ref().map_or(DEFAULT_DRILL_CHECK_TIMEOUT, |v| {
+            let k = format!("{key}.timeout");
+            let timeout = self.duration(v, &k, true);
+            if timeout > MAX_PRE_BACKUP_TIMEOUT {
+                self.push(
+                    v.span(),
+                    &k,
+                    ProblemKind::OutOfRange,
+                    t(
+                        format!(
+                            "A drill check may run at most 7 days; {} is longer.",
+                            span::format(timeout)
+                        ),
+                        format!(
+                            "訓練のチェックの制限時間は最長 7 日です。{} は長すぎます。",
+                            span::format(timeout)
+                        ),
+                    ),
+                    t(
+                        "Write a timeout from 1s to 7d, e.g. \"30m\" (the default is 10m).",
+                        "1s から 7d の範囲で書いてください（例: \"30m\"。既定値は 10m）。",
+                    ),
+                );
+            }
+            timeout
+        });
+        DrillCheck { check, timeout }
+    }
+
     fn policy(&mut self, policy: Option<&Spanned<RawPolicy>>) -> PolicySettings {
         let mut settings = PolicySettings {
             min_offline_generations: DEFAULT_MIN_OFFLINE_GENERATIONS,
             max_newest_age: DEFAULT_MAX_NEWEST_AGE,
             warning_horizon: DEFAULT_WARNING_HORIZON,
             max_person_location_age: DEFAULT_MAX_PERSON_LOCATION_AGE,
+            drill_every: DEFAULT_DRILL_EVERY,
             defaults: Vec::new(),
         };
         let raw = policy.map(Spanned::get_ref);
@@ -907,6 +995,11 @@ impl Check<'_> {
                 raw.and_then(|p| p.max_person_location_age.as_ref()),
                 true,
             ),
+            (
+                "drill_every",
+                raw.and_then(|p| p.drill_every.as_ref()),
+                true,
+            ),
         ];
         for (name, value, positive) in durations {
             let Some(v) = value else {
@@ -917,6 +1010,7 @@ impl Check<'_> {
             match name {
                 "max_newest_age" => settings.max_newest_age = d,
                 "warning_horizon" => settings.warning_horizon = d,
+                "drill_every" => settings.drill_every = d,
                 _ => settings.max_person_location_age = d,
             }
         }

@@ -1,0 +1,271 @@
+//! `hokan drill` end to end with the real binary on the SIMULATED RDX
+//! device (`hokan disk sim` plays the person; no hardware): a drill reads
+//! the cartridge alone (the primary repository folder renamed away),
+//! checks every file, runs the source's application check, and records
+//! what it measured; a failing check and bytes flipped in a pack on the
+//! cartridge are failed drills, recorded, naming what failed.
+
+mod common;
+
+use std::fs;
+use std::path::PathBuf;
+
+use hokan_catalog::{AppCheck, Catalog};
+
+use common::tape::*;
+
+const POOL: &str = r#"[[disk_pool]]
+name = "rdx"
+mode = "rdx-single-drive"
+retention = "2w"
+cartridges = ["RDX-A"]
+virtual_device = "sim"
+"#;
+
+/// A site whose source has a recovery-time target and an application
+/// check (`check`), one night backed up to cartridge RDX-A, ejected.
+fn site(check: &str) -> Site {
+    let mut s = Site::new(POOL);
+    set_check(&s, check);
+    s.ok(0, &["disk", "sim", "create", "--pool", "rdx"]);
+    s.ok(0, &["disk", "sim", "insert", "--pool", "rdx", "RDX-A"]);
+    s.ok(0, &["disk", "format", "--pool", "rdx", "RDX-A"]);
+    s.ok(0, &["disk", "eject", "--pool", "rdx"]);
+    s.night(1);
+    s.ok(50, &["disk", "sim", "insert", "--pool", "rdx", "RDX-A"]);
+    s.ok(60, &["disk", "backup", "--pool", "rdx"]);
+    s
+}
+
+/// Rewrite the source's `rto` and `drill` lines.
+fn set_check(s: &Site, check: &str) {
+    let path = s.dir.join("hokan.toml");
+    let text = fs::read_to_string(&path).unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        if line.starts_with("rto = ") || line.starts_with("drill = ") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+        if line == "name = \"emr\"" {
+            out.push_str(&format!(
+                "rto = \"24h\"\ndrill = {{ check = {check}, timeout = \"1m\" }}\n"
+            ));
+        }
+    }
+    fs::write(&path, out).unwrap();
+}
+
+fn cartridge_dir(s: &Site, id: &str) -> PathBuf {
+    let sim = s.dir.join("sim");
+    [sim.join("media").join(id), sim.join("away").join(id)]
+        .into_iter()
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("no folder for {id}"))
+}
+
+fn packs_under(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            packs_under(&p, out);
+        } else if p
+            .parent()
+            .and_then(|d| d.parent())
+            .is_some_and(|d| d.ends_with("data"))
+        {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn a_drill_reads_the_cartridge_alone_checks_every_file_and_records_what_it_measured() {
+    let s = site(r#"["sh", "-c", "test -s {target}/data/big.bin && test -L {target}/data/link"]"#);
+    // The primary repository is away: only the cartridge can answer.
+    fs::rename(s.dir.join("repo"), s.dir.join("repo.away")).unwrap();
+    s.ok(70, &["disk", "sim", "insert", "--pool", "rdx", "RDX-A"]);
+    let scratch = s.dir.join("scratch");
+    let v = s.json(
+        80,
+        &[
+            "drill",
+            "--kind",
+            "disk",
+            "--by",
+            "佐藤 一郎",
+            "--target",
+            scratch.to_str().unwrap(),
+        ],
+        0,
+    );
+    let d = &v["drills"][0];
+    assert_eq!(d["ok"], true, "{v}");
+    assert_eq!(d["medium"], "RDX-A");
+    assert_eq!(d["kind"], "disk");
+    let files = d["stats"]["files_checked"].as_u64().unwrap();
+    assert!(files >= 43, "every file of the tree is checked: {v}");
+    assert!(d["stats"]["bytes"].as_u64().unwrap() >= 300_000, "{v}");
+    assert!(d["stats"]["first_file_secs"].as_f64().is_some(), "{v}");
+    assert_eq!(d["stats"]["app_check"], "passed", "{v}");
+    assert_eq!(d["meets_rto"], true, "{v}");
+    assert!(!scratch.exists(), "the scratch folder is removed");
+    // Recorded, hash-chained, with the figures.
+    let cat = Catalog::open(&s.dir.join("catalog.db")).unwrap();
+    let rows = cat.drills(10).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].ok);
+    assert_eq!(rows[0].by.as_deref(), Some("佐藤 一郎"));
+    assert_eq!(rows[0].medium.as_str(), "RDX-A");
+    let m = rows[0].measured.as_ref().unwrap();
+    assert_eq!((m.kind.as_str(), m.source.as_str()), ("disk", "emr"));
+    assert_eq!(m.files_checked, files);
+    assert_eq!(m.app_check, Some(AppCheck::Passed));
+    assert_eq!(m.rto_secs, Some(86_400.0));
+    assert!(m.projected_secs.unwrap() > 0.0);
+    assert!(cat.verify(None).unwrap().ok());
+    // The cartridge was put away again, as after any job.
+    let st = s.json(81, &["disk", "status", "--pool", "rdx"], 0);
+    assert!(
+        st["status"]["cartridges"].as_array().unwrap().is_empty(),
+        "{st}"
+    );
+
+    // A scratch folder inside the source is refused before anything moves.
+    let inside = s.data.join("drill");
+    let (_, err) = s.code(
+        82,
+        &[
+            "drill",
+            "--kind",
+            "disk",
+            "--target",
+            inside.to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(err.contains("overlaps source emr"), "{err}");
+    assert_eq!(cat.drills(10).unwrap().len(), 1);
+}
+
+#[test]
+fn a_failing_check_and_a_damaged_cartridge_are_failed_drills_recorded_naming_what_failed() {
+    let s = site(r#"["sh", "-c", "echo 'pg_restore: input file is too short' >&2; exit 1"]"#);
+    fs::rename(s.dir.join("repo"), s.dir.join("repo.away")).unwrap();
+    s.ok(70, &["disk", "sim", "insert", "--pool", "rdx", "RDX-A"]);
+    let v = s.json(80, &["drill", "--kind", "disk"], 1);
+    let d = &v["drills"][0];
+    assert_eq!(d["ok"], false, "{v}");
+    assert_eq!(d["stats"]["app_check"], "failed");
+    let why = d["stats"]["failures"][0]["why"].as_str().unwrap();
+    assert!(why.contains("input file is too short"), "{v}");
+    // Bytes flipped all through every pack on the cartridge.
+    set_check(&s, r#"["true"]"#);
+    let mut packs = Vec::new();
+    packs_under(&cartridge_dir(&s, "RDX-A"), &mut packs);
+    assert!(!packs.is_empty());
+    for p in &packs {
+        let mut b = fs::read(p).unwrap();
+        for i in (0..b.len()).step_by(64) {
+            b[i] ^= 0x20;
+        }
+        fs::write(p, b).unwrap();
+    }
+    s.ok(90, &["disk", "sim", "insert", "--pool", "rdx", "RDX-A"]);
+    let (out, _) = s.code(100, &["drill", "--kind", "disk"], 1);
+    assert!(out.contains("FAILED"), "{out}");
+    let names: Vec<String> = packs
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy()[..8].to_owned())
+        .collect();
+    assert!(
+        names.iter().any(|n| out.contains(&format!("pack {n}"))),
+        "a damaged pack is named: {out}"
+    );
+    let cat = Catalog::open(&s.dir.join("catalog.db")).unwrap();
+    let rows = cat.drills(10).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| !r.ok));
+    let m = rows[0].measured.as_ref().unwrap();
+    assert_eq!(m.app_check, Some(AppCheck::NotRun));
+    assert!(
+        m.failures
+            .iter()
+            .any(|f| f.why.contains("authentication failed")),
+        "{:?}",
+        m.failures
+    );
+    assert!(rows[0].detail.as_deref().unwrap().contains("pack "));
+    assert_eq!(
+        rows[1].measured.as_ref().unwrap().app_check,
+        Some(AppCheck::Failed)
+    );
+}
+
+/// `status`'s site problems about drills at `minutes`: (code, severity).
+fn drill_problems(s: &Site, minutes: i64) -> Vec<(String, String)> {
+    let o = s.run(minutes, &["--json", "status", "--no-observe"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["evaluation"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["code"].as_str().unwrap().starts_with("drill-"))
+        .map(|p| {
+            (
+                p["code"].as_str().unwrap().to_owned(),
+                p["severity"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn status_warns_when_no_drill_passed_within_drill_every_and_errs_after_a_failed_one() {
+    let s = site(r#"["true"]"#);
+    let path = s.dir.join("hokan.toml");
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(
+        &path,
+        text.replace(
+            "max_newest_age = \"7d\"\n",
+            "max_newest_age = \"7d\"\ndrill_every = \"30d\"\n",
+        ),
+    )
+    .unwrap();
+    const DAY: i64 = 24 * 60;
+    // Disks have held a copy for a day: no drill is due yet.
+    assert_eq!(drill_problems(&s, DAY), vec![]);
+    // 31 days on, none passed: a warning (status still exits 9 only for errors).
+    let overdue = vec![("drill-overdue".to_owned(), "warning".to_owned())];
+    assert_eq!(drill_problems(&s, 31 * DAY), overdue);
+    // A drill passes: nothing due.
+    s.ok(
+        31 * DAY,
+        &["disk", "sim", "insert", "--pool", "rdx", "RDX-A"],
+    );
+    s.ok(31 * DAY + 1, &["drill", "--kind", "disk"]);
+    assert_eq!(drill_problems(&s, 31 * DAY + 2), vec![]);
+    // A failed drill is an error until one passes again.
+    set_check(&s, r#"["false"]"#);
+    s.ok(
+        45 * DAY,
+        &["disk", "sim", "insert", "--pool", "rdx", "RDX-A"],
+    );
+    s.code(45 * DAY + 1, &["drill", "--kind", "disk"], 1);
+    assert_eq!(
+        drill_problems(&s, 45 * DAY + 2),
+        vec![("drill-failed".to_owned(), "error".to_owned())]
+    );
+    set_check(&s, r#"["true"]"#);
+    s.ok(
+        46 * DAY,
+        &["disk", "sim", "insert", "--pool", "rdx", "RDX-A"],
+    );
+    s.ok(46 * DAY + 1, &["drill", "--kind", "disk"]);
+    assert_eq!(drill_problems(&s, 46 * DAY + 2), vec![]);
+    // Due again 30 days after the last success.
+    assert_eq!(drill_problems(&s, 75 * DAY), vec![]);
+    assert_eq!(drill_problems(&s, 77 * DAY), overdue);
+}
