@@ -4,49 +4,14 @@
 //! real targets, cartridges and commands, read from the demo's hokan.toml
 //! and catalog here rather than from a frozen copy of the text.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::demo::{demo, hokan, text};
 
 use hokan_catalog::Catalog;
-
-fn hokan() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_hokan"));
-    for v in [
-        "HOKAN_REPO",
-        "HOKAN_CONFIG",
-        "HOKAN_CATALOG",
-        "HOKAN_PASSWORD",
-        "HOKAN_PASSPHRASE",
-        "HOKAN_NOW",
-        "HOKAN_LOG",
-        "LC_ALL",
-        "LC_MESSAGES",
-    ] {
-        c.env_remove(v);
-    }
-    c.env("LANG", "C");
-    c
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn demo() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("demo");
-    let o = hokan()
-        .args(["demo", "--lang", "en"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "demo failed: {}", text(&o));
-    (tmp, dir)
-}
 
 /// `hokan --config DIR/hokan.toml ARGS`, from another folder.
 fn annex(dir: &Path, args: &[&str]) -> Output {

@@ -3,50 +3,12 @@
 //! terminal, times in the site's zone, `report` without `-o`.
 //! All on the demo site (`hokan demo`: simulated tape library and RDX drive).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn hokan() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_hokan"));
-    for v in [
-        "HOKAN_REPO",
-        "HOKAN_CONFIG",
-        "HOKAN_CATALOG",
-        "HOKAN_PASSWORD",
-        "HOKAN_PASSPHRASE",
-        "HOKAN_NOW",
-        "HOKAN_LOG",
-        "NO_COLOR",
-        "LC_ALL",
-        "LC_MESSAGES",
-    ] {
-        c.env_remove(v);
-    }
-    c.env("LANG", "C");
-    c
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// A demo site in a fresh folder (the demo's S3 part is skipped when moto
-/// is not installed).
-fn demo() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("demo");
-    let o = hokan()
-        .args(["demo", "--lang", "en"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "demo failed: {}", text(&o));
-    (tmp, dir)
-}
+use common::demo::{demo, hokan, text};
 
 fn in_demo(dir: &Path, args: &[&str]) -> Output {
     hokan().current_dir(dir).args(args).output().unwrap()

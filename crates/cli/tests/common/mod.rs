@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 
 use rand::{Rng, RngCore, SeedableRng};
 
+pub mod demo;
 pub mod site;
 pub mod tape;
 
