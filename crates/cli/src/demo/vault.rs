@@ -137,7 +137,7 @@ pub fn run(
     );
     let immutable = night.receipt.immutable.without_flag_total == 0;
     say(format!(
-        "\n9. {} ({})",
+        "\n12. {} ({})",
         t(lang, "the vault", "保管サーバ"),
         t(
             lang,
