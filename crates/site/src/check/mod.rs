@@ -800,6 +800,22 @@ impl Check<'_> {
             .collect()
     }
 
+    /// A command (argv or one shell string), reported as `empty` with
+    /// `fix` when it names no program.
+    fn command(&mut self, c: &Spanned<RawCommand>, key: &str, empty: Text, fix: Text) -> Command {
+        let (command, is_empty) = match c.get_ref() {
+            RawCommand::Argv(argv) => (
+                Command::Argv(argv.clone()),
+                argv.first().is_none_or(|program| program.trim().is_empty()),
+            ),
+            RawCommand::Shell(s) => (Command::Shell(s.clone()), s.trim().is_empty()),
+        };
+        if is_empty {
+            self.push(c.span(), key, ProblemKind::Empty, empty, fix);
+        }
+        command
+    }
+
     fn pre_backup(&mut self, pre: &Spanned<RawPreBackup>, key: &str) -> PreBackup {
         let p = pre.get_ref();
         let command = match &p.command {
@@ -814,34 +830,18 @@ impl Check<'_> {
                 );
                 Command::Shell(String::new())
             }
-            Some(c) => {
-                let (command, empty) = match c.get_ref() {
-                    RawCommand::Argv(argv) => (
-                        Command::Argv(argv.clone()),
-                        match argv.first() {
-                            Some(program) => program.trim().is_empty(),
-                            None => true,
-                        },
-                    ),
-                    RawCommand::Shell(s) => (Command::Shell(s.clone()), s.trim().is_empty()),
-                };
-                if empty {
-                    self.push(
-                        c.span(),
-                        &format!("{key}.command"),
-                        ProblemKind::Empty,
-                        t(
-                            "The command is empty: there is no program to run.",
-                            "コマンドが空です。実行するプログラムがありません。",
-                        ),
-                        t(
-                            "Name the program first, e.g. [\"/usr/local/bin/emr-dump\", \"--out\", \"/srv/emr/dump\"], or remove [pre_backup].",
-                            "先頭にプログラムを書くか（例: [\"/usr/local/bin/emr-dump\", \"--out\", \"/srv/emr/dump\"]）、pre_backup を削除してください。",
-                        ),
-                    );
-                }
-                command
-            }
+            Some(c) => self.command(
+                c,
+                &format!("{key}.command"),
+                t(
+                    "The command is empty: there is no program to run.",
+                    "コマンドが空です。実行するプログラムがありません。",
+                ),
+                t(
+                    "Name the program first, e.g. [\"/usr/local/bin/emr-dump\", \"--out\", \"/srv/emr/dump\"], or remove [pre_backup].",
+                    "先頭にプログラムを書くか（例: [\"/usr/local/bin/emr-dump\", \"--out\", \"/srv/emr/dump\"]）、pre_backup を削除してください。",
+                ),
+            ),
         };
         let timeout = p.timeout.as_ref().map_or(DEFAULT_PRE_BACKUP_TIMEOUT, |d| {
             let k = format!("{key}.timeout");
@@ -904,34 +904,18 @@ impl Check<'_> {
                 );
                 Command::Shell(String::new())
             }
-            Some(c) => {
-                let (command, empty) = match c.get_ref() {
-                    RawCommand::Argv(argv) => (
-                        Command::Argv(argv.clone()),
-                        match argv.first() {
-                            Some(program) => program.trim().is_empty(),
-                            None => true,
-                        },
-                    ),
-                    RawCommand::Shell(s) => (Command::Shell(s.clone()), s.trim().is_empty()),
-                };
-                if empty {
-                    self.push(
-                        c.span(),
-                        &format!("{key}.check"),
-                        ProblemKind::Empty,
-                        t(
-                            "The check is empty: there is no program to run.",
-                            "check が空です。実行するプログラムがありません。",
-                        ),
-                        t(
-                            "Name the program first, e.g. [\"pg_restore\", \"--list\", \"{target}/db/emr.dump\"], or remove drill.",
-                            "先頭にプログラムを書くか（例: [\"pg_restore\", \"--list\", \"{target}/db/emr.dump\"]）、drill を削除してください。",
-                        ),
-                    );
-                }
-                command
-            }
+            Some(c) => self.command(
+                c,
+                &format!("{key}.check"),
+                t(
+                    "The check is empty: there is no program to run.",
+                    "check が空です。実行するプログラムがありません。",
+                ),
+                t(
+                    "Name the program first, e.g. [\"pg_restore\", \"--list\", \"{target}/db/emr.dump\"], or remove drill.",
+                    "先頭にプログラムを書くか（例: [\"pg_restore\", \"--list\", \"{target}/db/emr.dump\"]）、drill を削除してください。",
+                ),
+            ),
         };
         let timeout = d.timeout.as_ref().map_or(DEFAULT_DRILL_CHECK_TIMEOUT, |v| {
             let k = format!("{key}.timeout");
