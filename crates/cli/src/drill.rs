@@ -4,6 +4,7 @@
 //! attached), the result printed and recorded.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use hokan_catalog::{DrillFailure, Event};
@@ -15,6 +16,7 @@ use crate::ctx::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Bytes, Lang};
 use crate::job_error::failure as job_failure;
+use crate::progress::Bar;
 use crate::Global;
 
 /// `hokan drill` arguments.
@@ -100,7 +102,14 @@ pub fn run(a: DrillArgs, g: &Global, lang: Lang) -> Result<i32, Failure> {
         .map_err(|e| ctx.catalog_failure(&e))?;
     let stamp = ctx.now.unix_timestamp();
     let mut done = Vec::new();
+    let mut skipped = Vec::new();
     for pick in picks {
+        if pick.class == MediumClass::Vault {
+            // The vault is reached only by its own pulls: its drill runs
+            // there and comes back in its signed receipt.
+            skipped.push(pick);
+            continue;
+        }
         let target = match (&a.target, done.is_empty()) {
             (Some(t), true) => t.clone(),
             (Some(t), false) => t.join(format!("{}-{}", pick.source, pick.class.as_str())),
@@ -134,7 +143,13 @@ pub fn run(a: DrillArgs, g: &Global, lang: Lang) -> Result<i32, Failure> {
             );
         }
         let started_at = ctx.now;
-        let with_repo = |repo: Result<Repository, Failure>| -> DrillStats {
+        let bar = Bar::new(
+            g.quiet,
+            g.json,
+            l,
+            &format!("{} {}", pick.source, pick.medium),
+        );
+        let with_repo = |repo: Result<Repository, Failure>, before: Duration| -> DrillStats {
             let repo = match repo {
                 Ok(r) => r,
                 Err(f) => return unopened(&pick, f),
@@ -152,36 +167,52 @@ pub fn run(a: DrillArgs, g: &Global, lang: Lang) -> Result<i32, Failure> {
                     keep: a.keep,
                     whole_bytes,
                     rto: source.and_then(|s| s.rto),
+                    before,
                 },
-                Box::new(|_| {}),
+                &bar,
             )
         };
+        let open = |dir: &std::path::Path| crate::ctx::open::open_repository(g, l, dir, &ctx.conf);
+        let pool_name = pick
+            .pool
+            .as_ref()
+            .map(|p| p.to_string())
+            .unwrap_or_default();
         let stats = match pick.class {
             MediumClass::Disk => {
-                let pool_name = pick.pool.as_ref().map(|p| p.to_string()).unwrap_or_default();
                 let pool = crate::disk::pool(&ctx, &pool_name)?;
                 crate::disk::drill::with_cartridge(&ctx, &pool, &pick.medium, |dir| {
-                    Ok(with_repo(crate::ctx::open::open_repository(
-                        g, l, dir, &ctx.conf,
-                    )))
+                    Ok(with_repo(open(dir), Duration::ZERO))
                 })?
             }
-            other => {
-                return Err(Failure::new(
-                    exit::ERROR,
-                    format!(
-                        "{}: {} ({})",
-                        pick.medium,
-                        t(
-                            l,
-                            "hokan drill cannot read this kind of medium yet; restore with its own command",
-                            "hokan drill はこの種類の媒体にまだ対応していません。媒体ごとの restore コマンドで復元してください",
-                        ),
-                        other.as_str()
-                    ),
-                ))
+            MediumClass::Tape => {
+                let pool = crate::tape::pool(&ctx, &pool_name)?;
+                bar.say(
+                    t(
+                        l,
+                        "reading the set from tape",
+                        "テープからセットを読み込み中",
+                    )
+                    .into(),
+                );
+                crate::tape::drill::with_set(
+                    &ctx,
+                    &pool,
+                    &pick.medium,
+                    pick.snapshot.as_str(),
+                    &target,
+                    |dir, before| with_repo(dir.and_then(open), before),
+                )?
             }
+            MediumClass::S3 => {
+                let bucket = crate::s3::target(&ctx, &pool_name)?;
+                let start = Instant::now();
+                let repo = crate::s3::manage::first_versions(&ctx, &bucket);
+                with_repo(repo, start.elapsed())
+            }
+            MediumClass::Vault => unreachable!("skipped above"),
         };
+        bar.finish();
         let mut cat = ctx.catalog()?;
         cat.record(
             ctx.now,
@@ -223,17 +254,42 @@ pub fn run(a: DrillArgs, g: &Global, lang: Lang) -> Result<i32, Failure> {
                 })
             })
             .collect();
-        print_json(&json!({"drills": v, "ok": done.iter().all(|d| d.stats.ok())}));
+        print_json(&json!({
+            "drills": v,
+            "on_the_vault": skipped,
+            "ok": done.iter().all(|d| d.stats.ok()),
+        }));
     } else {
         for d in &done {
             print_human(l, d);
         }
+        for p in &skipped {
+            println!(
+                "{} {} / vault {}: {}",
+                t(l, "drill of", "復旧訓練"),
+                p.source,
+                p.medium,
+                on_the_vault(l)
+            );
+        }
+    }
+    if done.is_empty() {
+        return Err(Failure::new(exit::ERROR, on_the_vault(l).to_owned()));
     }
     Ok(if done.iter().all(|d| d.stats.ok()) {
         exit::OK
     } else {
         exit::ERROR
     })
+}
+
+/// A vault is drilled on the vault: the primary has no way in to it.
+fn on_the_vault(l: Lang) -> &'static str {
+    t(
+        l,
+        "run `hokan vault drill` on the vault: the primary has no way in to a vault; the result comes back in the vault's signed receipt",
+    "保管サーバ上で `hokan vault drill` を実行してください（本番サーバから保管サーバへは接続できません）。結果は保管サーバの署名付き受領証で届きます",
+    )
 }
 
 /// A drill whose medium's repository could not even be opened: failed,

@@ -1,6 +1,8 @@
 //! `hokan drill` end to end with the real binary on the SIMULATED RDX
-//! device (`hokan disk sim` plays the person; no hardware): a drill reads
-//! the cartridge alone (the primary repository folder renamed away),
+//! device and the SIMULATED tape library (`hokan disk sim` and `hokan tape
+//! sim` play the person; no hardware; the S3 drill is in tests/s3.rs, on
+//! moto): a drill reads the medium alone (the primary repository folder
+//! renamed away),
 //! checks every file, runs the source's application check, and records
 //! what it measured; a failing check and bytes flipped in a pack on the
 //! cartridge are failed drills, recorded, naming what failed.
@@ -268,4 +270,81 @@ fn status_warns_when_no_drill_passed_within_drill_every_and_errs_after_a_failed_
     // Due again 30 days after the last success.
     assert_eq!(drill_problems(&s, 75 * DAY), vec![]);
     assert_eq!(drill_problems(&s, 77 * DAY), overdue);
+}
+
+#[test]
+fn a_drill_reads_the_tape_set_alone_and_a_damaged_cartridge_is_a_failed_drill_naming_it() {
+    let mut s = library_with(&["HKN001L9", "HKN002L9"], "64MiB");
+    set_check(&s, r#"["sh", "-c", "test -s {target}/data/big.bin"]"#);
+    s.night(1);
+    let v = s.json(60, &["tape", "backup", "--pool", "weekday"], 0);
+    let cart = v["cartridges"][0].as_str().unwrap().to_owned();
+    assert_eq!(s.koban_of(120, &cart), vec!["①-2-1"], "offline in its slot");
+    // Only the tape can answer.
+    fs::rename(s.dir.join("repo"), s.dir.join("repo.away")).unwrap();
+    let scratch = s.dir.join("scratch");
+    let v = s.json(
+        130,
+        &[
+            "drill",
+            "--kind",
+            "tape",
+            "--target",
+            scratch.to_str().unwrap(),
+        ],
+        0,
+    );
+    let d = &v["drills"][0];
+    assert_eq!(d["ok"], true, "{v}");
+    assert_eq!(
+        (d["kind"].as_str(), d["medium"].as_str()),
+        (Some("tape"), Some(cart.as_str()))
+    );
+    assert!(d["stats"]["files_checked"].as_u64().unwrap() >= 43, "{v}");
+    assert_eq!(d["stats"]["app_check"], "passed", "{v}");
+    // Reading the set off tape is part of the time to the first file.
+    let first = d["stats"]["first_file_secs"].as_f64().unwrap();
+    assert!(
+        first > 0.0 && first <= d["stats"]["seconds"].as_f64().unwrap(),
+        "{v}"
+    );
+    assert!(!scratch.exists(), "the scratch folder is removed");
+    let leftovers: Vec<_> = fs::read_dir(&s.dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".hokan-drill"))
+        .collect();
+    assert!(leftovers.is_empty(), "the staging folder is removed");
+    // The cartridge went back to its slot: still offline.
+    assert_eq!(s.koban_of(131, &cart), vec!["①-2-1"]);
+
+    // Bytes flipped in the middle of the cartridge's image.
+    let image = s
+        .dir
+        .join("vtl")
+        .join("cartridges")
+        .join(format!("{cart}.tape"));
+    let mut b = fs::read(&image).unwrap();
+    let mid = b.len() / 2;
+    for i in (mid..mid + 4096).step_by(97) {
+        b[i] ^= 0x5a;
+    }
+    fs::write(&image, b).unwrap();
+    let v = s.json(140, &["drill", "--kind", "tape"], 1);
+    let d = &v["drills"][0];
+    assert_eq!(d["ok"], false, "{v}");
+    let failures = d["stats"]["failures"].to_string();
+    // The cartridge, and the object whose bytes do not match.
+    assert!(
+        failures.contains(&format!("cartridge {cart}"))
+            && failures.contains("entry data/")
+            && failures.contains("does not match"),
+        "the damage is named: {failures}"
+    );
+    let cat = Catalog::open(&s.dir.join("catalog.db")).unwrap();
+    let rows = cat.drills(10).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(!rows[0].ok && rows[1].ok);
+    assert_eq!(rows[0].measured.as_ref().unwrap().kind, "tape");
+    assert!(cat.verify(None).unwrap().ok());
 }

@@ -253,6 +253,10 @@ pub struct DrillRun<'a> {
     pub whole_bytes: Option<u64>,
     /// The source's recovery-time target.
     pub rto: Option<time::Duration>,
+    /// Time already spent getting the data off the medium before the
+    /// restore (a tape set read into a staging folder): it counts in the
+    /// time to the first file, the restore's time and its throughput.
+    pub before: Duration,
 }
 
 /// What a drill measured and found.
@@ -332,26 +336,30 @@ impl DrillStats {
 }
 
 /// Records when the first bytes were written.
-struct FirstBytes {
+struct FirstBytes<'a> {
     start: Instant,
     first: OnceLock<Duration>,
-    inner: Box<dyn Fn(u64) + Send + Sync>,
+    inner: &'a dyn RestoreProgress,
 }
 
-impl RestoreProgress for FirstBytes {
+impl RestoreProgress for FirstBytes<'_> {
+    fn total(&self, files: u64, bytes: u64) {
+        self.inner.total(files, bytes);
+    }
     fn written(&self, bytes: u64) {
         if bytes > 0 {
             let _ = self.first.set(self.start.elapsed());
         }
-        (self.inner)(bytes);
+        self.inner.written(bytes);
     }
 }
 
-/// Run one drill ([`DrillRun`]); `written` is told of the bytes written as
-/// the restore goes (a progress bar). Never fails: what went wrong is in
-/// [`DrillStats::failures`].
-pub fn run(d: &DrillRun<'_>, written: Box<dyn Fn(u64) + Send + Sync>) -> DrillStats {
-    let start = Instant::now();
+/// Run one drill ([`DrillRun`]); `progress` is told of the restore's
+/// total and the bytes written as it goes (a progress bar). Never fails:
+/// what went wrong is in [`DrillStats::failures`].
+pub fn run(d: &DrillRun<'_>, progress: &dyn RestoreProgress) -> DrillStats {
+    let now = Instant::now();
+    let start = now.checked_sub(d.before).unwrap_or(now);
     let mut stats = DrillStats {
         rto_secs: d.rto.map(|r| r.as_seconds_f64()),
         kept: d.keep,
@@ -360,7 +368,7 @@ pub fn run(d: &DrillRun<'_>, written: Box<dyn Fn(u64) + Send + Sync>) -> DrillSt
     let progress = FirstBytes {
         start,
         first: OnceLock::new(),
-        inner: written,
+        inner: progress,
     };
     let restored = d.repo.restore(
         d.snapshot,
@@ -582,6 +590,7 @@ mod tests {
             keep: false,
             whole_bytes: Some(10_000_000),
             rto: Some(time::Duration::hours(24)),
+            before: Duration::ZERO,
         }
     }
 
@@ -604,7 +613,7 @@ mod tests {
         );
         let st = run(
             &drill_into(&repo, &id, &target, Some(&check)),
-            Box::new(|_| {}),
+            &hokan_repo::NoProgress,
         );
         assert!(st.ok(), "{:?}", st.failures);
         assert_eq!(st.files_checked, 1);
@@ -619,7 +628,7 @@ mod tests {
         // Kept when asked.
         let mut d = drill_into(&repo, &id, &target, None);
         d.keep = true;
-        let st = run(&d, Box::new(|_| {}));
+        let st = run(&d, &hokan_repo::NoProgress);
         assert!(st.ok() && st.kept && target.exists());
         assert_eq!(st.app_check, None);
     }
@@ -651,7 +660,7 @@ mod tests {
             let repo = Repository::open(store, crate::test_repo::PW).unwrap();
             let st = run(
                 &drill_into(&repo, &id, &target, Some(&check)),
-                Box::new(|_| {}),
+                &hokan_repo::NoProgress,
             );
             std::fs::write(p, &good).unwrap();
             assert!(!st.ok());
@@ -667,7 +676,7 @@ mod tests {
         }
         let st = run(
             &drill_into(&repo, &id, &target, Some(&check)),
-            Box::new(|_| {}),
+            &hokan_repo::NoProgress,
         );
         assert!(st.ok(), "{:?}", st.failures);
     }
@@ -683,7 +692,7 @@ mod tests {
         );
         let st = run(
             &drill_into(&repo, &id, &target, Some(&check)),
-            Box::new(|_| {}),
+            &hokan_repo::NoProgress,
         );
         assert_eq!(st.app_check, Some(AppCheck::Failed));
         assert_eq!(st.failures.len(), 1);
@@ -698,7 +707,7 @@ mod tests {
         let slow = sh("sleep 30", time::Duration::seconds(1));
         let st = run(
             &drill_into(&repo, &id, &target, Some(&slow)),
-            Box::new(|_| {}),
+            &hokan_repo::NoProgress,
         );
         assert_eq!(st.app_check, Some(AppCheck::TimedOut));
         assert!(st.failures[0].why.contains("stopped"), "{:?}", st.failures);

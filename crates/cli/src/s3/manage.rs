@@ -251,6 +251,16 @@ pub fn extend_locks(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> 
     Ok(exit::OK)
 }
 
+/// The repository in the bucket as hokan wrote it: the first version of
+/// every object, what hokan wrote and locked, even if someone wrote or
+/// deleted on top of it since. Restores and drills read this.
+pub fn first_versions(ctx: &SiteCtx<'_>, target: &Target) -> Result<Repository, Failure> {
+    let config = super::config(ctx, target)?;
+    let bucket = bucket_ref(target, &config, super::network(target));
+    let store = connect(&bucket, ctx.lang, false, true)?;
+    open(ctx, store)
+}
+
 pub fn restore(
     ctx: &SiteCtx<'_>,
     target: &Target,
@@ -258,12 +268,7 @@ pub fn restore(
     to: PathBuf,
     latest_undamaged: bool,
 ) -> Result<i32, Failure> {
-    let config = super::config(ctx, target)?;
-    let bucket = bucket_ref(target, &config, super::network(target));
-    // The first version of every object: what hokan wrote and locked, even
-    // if someone wrote or deleted on top of it since.
-    let store = connect(&bucket, ctx.lang, false, true)?;
-    let repo = open(ctx, store)?;
+    let repo = first_versions(ctx, target)?;
     crate::ctx::restore::restore_snapshot(
         ctx.g,
         ctx.lang,

@@ -21,7 +21,7 @@
 pub mod anchor;
 pub mod args;
 mod copy;
-mod manage;
+pub mod manage;
 pub mod recheck;
 
 use std::sync::Arc;

@@ -5,6 +5,7 @@
 //! - [`args`]: the command line.
 //! - [`devices`]: opening a pool's drive and changer (real or simulated;
 //!   in `hokan_jobs::tape::devices`), errors in the person's words.
+//! - [`drill`]: `hokan drill` reading a set back from tape alone.
 //! - [`failure`]: tape job errors as the person reads them, with exit
 //!   codes.
 //! - [`job`]: `tape backup` (the job is `hokan_jobs::tape::backup`): its
@@ -22,6 +23,7 @@
 mod anchor;
 pub mod args;
 pub(crate) mod devices;
+pub(crate) mod drill;
 mod failure;
 pub(crate) mod job;
 mod manage;
