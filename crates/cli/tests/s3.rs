@@ -726,3 +726,95 @@ fn each_copy_writes_a_locked_anchor_of_the_catalog_head() {
     assert_eq!(again.len(), 2, "{again:?}");
     assert!(again.contains(&anchors[0]));
 }
+
+#[test]
+fn a_drill_reads_the_bucket_alone_and_a_pack_rewritten_under_a_shortened_lock_fails_it_by_name() {
+    let m = moto();
+    m.create_locked_bucket("hospital").unwrap();
+    let mut s = site(&m.endpoint(), "hospital", "");
+    let conf = s.dir.join("hokan.toml");
+    let text = fs::read_to_string(&conf).unwrap();
+    fs::write(
+        &conf,
+        text.replacen("name = \"emr\"\n", "name = \"emr\"\nrto = \"24h\"\n", 1),
+    )
+    .unwrap();
+    s.night(1);
+    s.ok(60, &["copy", "--to", "s3:cloud"]);
+    // Only the bucket can answer.
+    fs::rename(s.dir.join("repo"), s.dir.join("repo.away")).unwrap();
+    let v = s.json(61, &["drill", "--kind", "s3"], 0);
+    let d = &v["drills"][0];
+    assert_eq!(d["ok"], true, "{v}");
+    assert_eq!(
+        (d["kind"].as_str(), d["pool"].as_str()),
+        (Some("s3"), Some("cloud")),
+        "{v}"
+    );
+    assert!(d["stats"]["files_checked"].as_u64().unwrap() >= 43, "{v}");
+    assert!(d["stats"]["bytes"].as_u64().unwrap() >= 300_000, "{v}");
+    assert_eq!(d["meets_rto"], true, "{v}");
+    let snapshot = d["snapshot"].as_str().unwrap().to_owned();
+
+    // An attacker on a server that lets COMPLIANCE be shortened (moto)
+    // replaces every pack's locked version with bytes flipped.
+    let attacker = raw(&m, "hospital", None);
+    let packs: Vec<String> = attacker
+        .list(ObjectKind::Pack)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    let mut doomed = Vec::new();
+    for p in &packs {
+        let key = attacker.key(ObjectKind::Pack, p);
+        let bytes = attacker.get(ObjectKind::Pack, p).unwrap();
+        doomed.push((key.clone(), shorten(&attacker, "hospital", &key), bytes));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    for (key, versions, mut bytes) in doomed {
+        for v in versions {
+            attacker
+                .block_on(
+                    attacker
+                        .client()
+                        .delete_object()
+                        .bucket("hospital")
+                        .key(&key)
+                        .version_id(v)
+                        .send(),
+                )
+                .unwrap_or_else(|e| panic!("delete {key}: {e:?}"));
+        }
+        for i in (0..bytes.len()).step_by(64) {
+            bytes[i] ^= 0x20;
+        }
+        attacker
+            .block_on(
+                attacker
+                    .client()
+                    .put_object()
+                    .bucket("hospital")
+                    .key(&key)
+                    .body(bytes.into())
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("put {key}: {e:?}"));
+    }
+    let v = s.json(62, &["drill", "--kind", "s3", "--snapshot", &snapshot], 1);
+    let d = &v["drills"][0];
+    assert_eq!(d["ok"], false, "{v}");
+    let failures = d["stats"]["failures"].to_string();
+    assert!(
+        packs
+            .iter()
+            .any(|p| failures.contains(&format!("pack {}", &p[..8]))),
+        "a damaged pack is named: {failures}"
+    );
+    let cat = hokan_catalog::Catalog::open(&s.dir.join("catalog.db")).unwrap();
+    let rows = cat.drills(10).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(!rows[0].ok && rows[1].ok);
+    assert_eq!(rows[0].medium.as_str(), rows[1].medium.as_str());
+    assert_eq!(rows[0].measured.as_ref().unwrap().kind, "s3");
+}
