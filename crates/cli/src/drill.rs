@@ -1,7 +1,8 @@
 //! `hokan drill`: restore drills (復旧訓練) from each kind of offline medium
 //! alone, timed, checked and recorded in the catalog. The drill itself is
 //! [`hokan_jobs::drill`]; here the medium is opened (a disk cartridge
-//! attached), the result printed and recorded.
+//! attached, a tape set read back, a bucket's first versions), the result
+//! printed and recorded. A vault drills itself (`hokan vault drill`).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
