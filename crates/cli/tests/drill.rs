@@ -348,3 +348,49 @@ fn a_drill_reads_the_tape_set_alone_and_a_damaged_cartridge_is_a_failed_drill_na
     assert_eq!(rows[0].measured.as_ref().unwrap().kind, "tape");
     assert!(cat.verify(None).unwrap().ok());
 }
+
+#[test]
+fn the_night_runs_a_drill_when_the_targets_drill_schedule_says_and_not_again_before_the_next() {
+    let s = library_with(&["HKN001L9", "HKN002L9"], "64MiB");
+    let path = s.dir.join("hokan.toml");
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(
+        &path,
+        text.replace(
+            "virtual_library = \"vtl\"\n",
+            "virtual_library = \"vtl\"\ndrill_schedule = \"*-*-* 23:00\"\n",
+        ),
+    )
+    .unwrap();
+    // 23:30 on the first night: backup, tape backup, then the drill from it
+    // (exit 9: one generation is fewer than the policy asks).
+    let v = s.json(90, &["run"], 9);
+    assert_eq!(v["outcome"], "ok", "{v}");
+    let steps = v["night"]["steps"].as_array().unwrap();
+    let drill = steps
+        .iter()
+        .find(|st| st["args"][0] == "drill")
+        .unwrap_or_else(|| panic!("a drill step: {v}"));
+    assert_eq!(drill["outcome"], "ok", "{drill}");
+    let cat = Catalog::open(&s.dir.join("catalog.db")).unwrap();
+    let rows = cat.drills(10).unwrap();
+    assert_eq!(rows.len(), 1, "{v}");
+    assert!(rows[0].ok);
+    assert_eq!(rows[0].measured.as_ref().unwrap().kind, "tape");
+    assert_eq!(rows[0].by.as_deref(), Some("hokan run (drill_schedule)"));
+    // A quarter of an hour later: not due until the next 23:00 (site time).
+    let v = s.json(105, &["run"], 9);
+    let drill = v["night"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|st| st["args"][0] == "drill")
+        .unwrap()
+        .clone();
+    assert_eq!(drill["outcome"], "skipped", "{drill}");
+    assert!(
+        drill["why"].as_str().unwrap().contains("not due"),
+        "{drill}"
+    );
+    assert_eq!(cat.drills(10).unwrap().len(), 1);
+}

@@ -292,6 +292,12 @@ impl Site {
                     format!("    予定: {c}（{}）", c.normalized()),
                 );
             }
+            if let Some(c) = &target.drill_schedule {
+                out.push(
+                    format!("    restore drill: {c} ({})", c.normalized()),
+                    format!("    復旧訓練の予定: {c}（{}）", c.normalized()),
+                );
+            }
             match &target.kind {
                 TargetKind::TapePool(t) => {
                     let (en, ja) = match t.after_job {

@@ -226,6 +226,11 @@ pub struct Target {
     /// When its copy is due (`schedule = "Mon..Fri 22:00"`); without one,
     /// every run of the night copies to it.
     pub schedule: Option<Calendar>,
+    /// When a restore drill from its media is due (`drill_schedule =
+    /// "Sun *-*-01..07 10:00"`): the night runs `hokan drill --medium
+    /// NAME` when an occurrence has passed since the last drill from it.
+    /// Not for vaults (a vault drills itself).
+    pub drill_schedule: Option<Calendar>,
     /// What it is.
     pub kind: TargetKind,
 }

@@ -119,6 +119,7 @@ pub(crate) struct RawTapePool {
     pub drive: Option<Spanned<i64>>,
     pub virtual_library: Option<Str>,
     pub schedule: Option<Str>,
+    pub drill_schedule: Option<Str>,
 }
 
 #[derive(Deserialize)]
@@ -141,6 +142,7 @@ pub(crate) struct RawDiskPool {
     pub export_command: Option<Spanned<Vec<String>>>,
     pub virtual_device: Option<Str>,
     pub schedule: Option<Str>,
+    pub drill_schedule: Option<Str>,
 }
 
 #[derive(Deserialize)]
@@ -163,6 +165,7 @@ pub(crate) struct RawS3 {
     pub attempt_timeout_secs: Option<Spanned<i64>>,
     pub operation_timeout_secs: Option<Spanned<i64>>,
     pub schedule: Option<Str>,
+    pub drill_schedule: Option<Str>,
 }
 
 #[derive(Deserialize)]

@@ -108,7 +108,11 @@ pub fn run(ctx: &SiteCtx<'_>, dry_run: bool) -> Result<i32, Failure> {
 pub fn night(ctx: &SiteCtx<'_>, site: &Site, steps: &[Step]) -> Result<(i32, Value), Failure> {
     let l = ctx.lang;
     let exe = std::env::current_exe().map_err(|e| Failure::new(exit::ERROR, e.to_string()))?;
-    let runner = Children { ctx, exe };
+    let runner = Children {
+        ctx,
+        exe,
+        began: Instant::now(),
+    };
     let record = hokan_jobs::night::run(&ctx.catalog_path()?, site, steps, ctx.now, &runner)
         .map_err(|e| crate::job_error::failure(l, &e))?;
     let notices = tell(ctx, site, &record);
@@ -164,12 +168,14 @@ pub fn night(ctx: &SiteCtx<'_>, site: &Site, steps: &[Step]) -> Result<(i32, Val
 struct Children<'a, 'g> {
     ctx: &'a SiteCtx<'g>,
     exe: std::path::PathBuf,
+    /// When the night began.
+    began: Instant,
 }
 
 impl Children<'_, '_> {
     fn spawn(&self, args: &[String]) -> StepReport {
         let clock = Instant::now();
-        let out = child(&self.exe, self.ctx, args).output();
+        let out = child(&self.exe, self.ctx, args, self.began).output();
         let seconds = clock.elapsed().as_secs_f64();
         let (exit_code, report, stderr) = match out {
             Ok(o) => (
@@ -324,14 +330,24 @@ fn tail(stderr: &str) -> Vec<String> {
 
 /// A child `hokan … --json` with this run's site, language, clock and
 /// passphrase settings.
-fn child(exe: &Path, ctx: &SiteCtx<'_>, args: &[String]) -> Process {
+fn child(exe: &Path, ctx: &SiteCtx<'_>, args: &[String], began: Instant) -> Process {
     let mut c = hokan_child(exe, ctx.g, ctx.lang, ctx.conf.config.as_deref());
     c.arg("--json").arg("-q");
-    // The same instant for every step, as the night is judged at one.
+    // The same instant for every step, as the night is judged at one;
+    // except a drill, which reads what tonight's copies wrote (recorded at
+    // the night's instant plus the time they took): it runs at the
+    // night's instant plus the time the night has taken so far.
     if ctx.g.now.is_some() {
-        c.env("HOKAN_NOW", ctx.now.format(&Rfc3339).unwrap_or_default());
+        let now = match args.first().map(String::as_str) {
+            Some("drill") => ctx.now + began.elapsed(),
+            _ => ctx.now,
+        };
+        c.env("HOKAN_NOW", now.format(&Rfc3339).unwrap_or_default());
     }
     c.args(args);
+    if args.first().map(String::as_str) == Some("drill") {
+        c.args(["--by", "hokan run (drill_schedule)"]);
+    }
     // A night run at a given instant backs up as of that instant too.
     if ctx.g.now.is_some() && args.first().map(String::as_str) == Some("backup") {
         let utc = ctx.now.to_offset(time::UtcOffset::UTC);

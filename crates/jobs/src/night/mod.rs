@@ -55,6 +55,9 @@ pub enum StepKind {
     /// A vault: it pulls by itself, so the primary has nothing to do
     /// ([`Skip::PulledByVault`]).
     Vault,
+    /// A restore drill from a target's media (`drill_schedule`), after the
+    /// copies: `hokan drill --medium TARGET`.
+    Drill,
 }
 
 /// Why a step does not run tonight.
@@ -100,6 +103,7 @@ impl Step {
             StepKind::S3Copy => vec!["copy".into(), "--to".into(), format!("s3:{target}")],
             StepKind::S3ExtendLocks => vec!["s3".into(), "extend-locks".into(), target],
             StepKind::Vault => vec!["vault".into(), target],
+            StepKind::Drill => vec!["drill".into(), "--medium".into(), target],
         }
     }
 }
@@ -135,11 +139,18 @@ pub struct History {
     pub first_night: Option<OffsetDateTime>,
     /// When the last recorded night started.
     pub last_night: Option<OffsetDateTime>,
+    /// Target name → when the last drill from its media started (passed
+    /// or failed: a failed drill is an error in `status` until one passes,
+    /// and is not retried every night).
+    pub last_drill: BTreeMap<String, OffsetDateTime>,
 }
 
 /// How many recent jobs [`History::from_catalog`] reads for the nights'
 /// times.
 const JOBS_READ: usize = 500;
+
+/// How many recent drills [`History::from_catalog`] reads.
+const DRILLS_READ: usize = 500;
 
 impl History {
     /// The catalog's complete copies per target and the nights' times. A
@@ -164,6 +175,12 @@ impl History {
                 *e = (*e).max(c.since);
             }
         }
+        for d in cat.drills(DRILLS_READ).map_err(JobError::Catalog)? {
+            if let Some(t) = target_of(&d.medium) {
+                let e = h.last_drill.entry(t).or_insert(d.started_at);
+                *e = (*e).max(d.started_at);
+            }
+        }
         for j in cat.jobs(JOBS_READ).map_err(JobError::Catalog)? {
             if j.job == "night" {
                 h.first_night = Some(h.first_night.map_or(j.started_at, |f| f.min(j.started_at)));
@@ -182,7 +199,10 @@ impl History {
 }
 
 /// The night's steps at `now`: the backup, then each target's copy (and an
-/// S3 bucket's locks), each due or not by its schedule.
+/// S3 bucket's locks), each due or not by its schedule, then the restore
+/// drills of targets with a `drill_schedule`, due when an occurrence has
+/// passed since their last drill (or, never drilled, since the first
+/// night).
 pub fn plan(site: &Site, history: &History, now: OffsetDateTime) -> Vec<Step> {
     let mut steps = vec![Step {
         kind: StepKind::Backup,
@@ -223,6 +243,26 @@ pub fn plan(site: &Site, history: &History, now: OffsetDateTime) -> Vec<Step> {
                 skip: Some(Skip::PulledByVault),
             }),
         }
+    }
+    for target in site.targets() {
+        let Some(schedule) = &target.drill_schedule else {
+            continue;
+        };
+        let name = target.name.as_str();
+        let last = history
+            .last_drill
+            .get(name)
+            .copied()
+            .or(history.first_night);
+        let skip = (!due(Some(schedule), last, now)).then(|| Skip::NotDue {
+            schedule: schedule.to_string(),
+            next: schedule.next_after(now),
+        });
+        steps.push(Step {
+            kind: StepKind::Drill,
+            target: Some(name.to_owned()),
+            skip,
+        });
     }
     steps
 }
@@ -505,6 +545,7 @@ retention = "30d"
             .into(),
             first_night: Some(datetime!(2026-11-01 22:00 UTC)),
             last_night: Some(datetime!(2026-11-25 22:00 UTC)),
+            ..History::default()
         };
         // Thursday: the bucket, not the tape.
         let thu = plan(&site, &h, datetime!(2026-11-26 22:00 UTC));
@@ -538,6 +579,7 @@ retention = "30d"
             newest_copy: [("weekly".to_owned(), datetime!(2026-11-20 22:30 UTC))].into(),
             first_night: Some(datetime!(2026-11-01 22:00 UTC)),
             last_night: Some(datetime!(2026-11-27 22:00 UTC)),
+            ..History::default()
         };
         let sat = plan(&site, &h, datetime!(2026-11-28 22:00 UTC));
         assert!(sat[1].due(), "{sat:?}");

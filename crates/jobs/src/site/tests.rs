@@ -34,6 +34,7 @@ fn tape_target(dir: &Path) -> Target {
         name: PoolName::new("weekday"),
         retention: time::Duration::days(28),
         schedule: None,
+        drill_schedule: None,
         kind: TargetKind::TapePool(TapePool {
             mode: TapeMode::Library,
             after_job: AfterJob::Unload,
@@ -53,6 +54,7 @@ fn disk_target(dir: &Path) -> Target {
         name: PoolName::new("rdx"),
         retention: time::Duration::days(28),
         schedule: None,
+        drill_schedule: None,
         kind: TargetKind::DiskPool(conf),
     }
 }

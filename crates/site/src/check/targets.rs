@@ -25,6 +25,10 @@ impl Check<'_> {
             let mut target = self.tape_pool(p, &key);
             target.schedule =
                 self.schedule(p.get_ref().schedule.as_ref(), &format!("{key}.schedule"));
+            target.drill_schedule = self.schedule(
+                p.get_ref().drill_schedule.as_ref(),
+                &format!("{key}.drill_schedule"),
+            );
             found.push((p.span().start, key, p.get_ref().name.as_ref(), target));
         }
         for (i, p) in raw.disk_pool.iter().enumerate() {
@@ -32,6 +36,10 @@ impl Check<'_> {
             let mut target = self.disk_pool(p, &key);
             target.schedule =
                 self.schedule(p.get_ref().schedule.as_ref(), &format!("{key}.schedule"));
+            target.drill_schedule = self.schedule(
+                p.get_ref().drill_schedule.as_ref(),
+                &format!("{key}.drill_schedule"),
+            );
             found.push((p.span().start, key, p.get_ref().name.as_ref(), target));
         }
         for (i, p) in raw.s3.iter().enumerate() {
@@ -39,6 +47,10 @@ impl Check<'_> {
             let mut target = self.s3(p, &key);
             target.schedule =
                 self.schedule(p.get_ref().schedule.as_ref(), &format!("{key}.schedule"));
+            target.drill_schedule = self.schedule(
+                p.get_ref().drill_schedule.as_ref(),
+                &format!("{key}.drill_schedule"),
+            );
             found.push((p.span().start, key, p.get_ref().name.as_ref(), target));
         }
         for (i, p) in raw.vault.iter().enumerate() {
@@ -244,6 +256,7 @@ impl Check<'_> {
             name: name.into(),
             retention,
             schedule: None,
+            drill_schedule: None,
             kind: TargetKind::TapePool(TapePool {
                 mode,
                 after_job,
@@ -453,6 +466,7 @@ impl Check<'_> {
             name: name.into(),
             retention,
             schedule: None,
+            drill_schedule: None,
             kind: TargetKind::DiskPool(DiskPool {
                 mode,
                 mount_point,
@@ -672,6 +686,7 @@ impl Check<'_> {
             name: name.into(),
             retention,
             schedule: None,
+            drill_schedule: None,
             kind: TargetKind::S3(S3Bucket {
                 endpoint,
                 region,
@@ -738,6 +753,7 @@ impl Check<'_> {
             name: name.into(),
             retention,
             schedule: None,
+            drill_schedule: None,
             kind: TargetKind::Vault(Vault {
                 address,
                 public_key,
