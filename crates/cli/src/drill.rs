@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use hokan_catalog::{DrillFailure, Event};
+use hokan_catalog::{AppCheck, DrillFailure, Event};
 use hokan_jobs::drill::{self, DrillFilter, DrillPick, DrillRun, DrillStats, MediumClass};
 use hokan_repo::Repository;
 use serde_json::json;
@@ -48,16 +48,49 @@ pub struct DrillArgs {
 }
 
 /// One drill done: what was drilled, where, and what it found.
-struct Done {
-    pick: DrillPick,
-    target: PathBuf,
-    stats: DrillStats,
+pub struct Done {
+    /// The generation and medium.
+    pub pick: DrillPick,
+    /// The scratch folder.
+    pub target: PathBuf,
+    /// What it measured and found.
+    pub stats: DrillStats,
+}
+
+/// The drills `hokan drill` ran.
+pub struct Drilled {
+    /// Each drill, recorded in the catalog.
+    pub done: Vec<Done>,
+    /// Generations on vaults: drilled on the vault (`hokan vault drill`).
+    pub on_the_vault: Vec<DrillPick>,
+    /// Who ran them.
+    pub by: String,
 }
 
 /// Run `hokan drill`.
 pub fn run(a: DrillArgs, g: &Global, lang: Lang) -> Result<i32, Failure> {
     let ctx = SiteCtx::new(g, lang)?;
     let l = lang;
+    let Drilled {
+        done,
+        on_the_vault: skipped,
+        by,
+    } = drills(&ctx, &a)?;
+    print(g, l, &done, &skipped, &by);
+    if done.is_empty() {
+        return Err(Failure::new(exit::ERROR, on_the_vault(l).to_owned()));
+    }
+    Ok(if done.iter().all(|d| d.stats.ok()) {
+        exit::OK
+    } else {
+        exit::ERROR
+    })
+}
+
+/// Run the drills `a` asks for on the site of `ctx`, each recorded in the
+/// catalog.
+pub fn drills(ctx: &SiteCtx<'_>, a: &DrillArgs) -> Result<Drilled, Failure> {
+    let (g, l) = (ctx.g, ctx.lang);
     let Some(site) = ctx.conf.loaded.clone() else {
         return Err(Failure::new(
             exit::CONFIG,
@@ -236,6 +269,14 @@ pub fn run(a: DrillArgs, g: &Global, lang: Lang) -> Result<i32, Failure> {
             stats,
         });
     }
+    Ok(Drilled {
+        done,
+        on_the_vault: skipped,
+        by,
+    })
+}
+
+fn print(g: &Global, l: Lang, done: &[Done], skipped: &[DrillPick], by: &str) {
     if g.json {
         let v: Vec<_> = done
             .iter()
@@ -261,10 +302,10 @@ pub fn run(a: DrillArgs, g: &Global, lang: Lang) -> Result<i32, Failure> {
             "ok": done.iter().all(|d| d.stats.ok()),
         }));
     } else {
-        for d in &done {
+        for d in done {
             print_human(l, d);
         }
-        for p in &skipped {
+        for p in skipped {
             println!(
                 "{} {} / vault {}: {}",
                 t(l, "drill of", "復旧訓練"),
@@ -274,14 +315,6 @@ pub fn run(a: DrillArgs, g: &Global, lang: Lang) -> Result<i32, Failure> {
             );
         }
     }
-    if done.is_empty() {
-        return Err(Failure::new(exit::ERROR, on_the_vault(l).to_owned()));
-    }
-    Ok(if done.iter().all(|d| d.stats.ok()) {
-        exit::OK
-    } else {
-        exit::ERROR
-    })
 }
 
 /// A vault is drilled on the vault: the primary has no way in to it.
@@ -316,7 +349,8 @@ fn secs(l: Lang, s: f64) -> String {
     }
 }
 
-fn print_human(l: Lang, d: &Done) {
+/// A drill's result for a person (also the demo's last step).
+pub(crate) fn print_human(l: Lang, d: &Done) {
     let st = &d.stats;
     let verdict = if st.ok() {
         t(l, "PASSED", "成功")
@@ -346,7 +380,12 @@ fn print_human(l: Lang, d: &Done) {
         println!(
             "  {} {}",
             t(l, "application check:", "アプリケーション確認:"),
-            c.as_str()
+            match c {
+                AppCheck::Passed => t(l, "passed", "成功"),
+                AppCheck::Failed => t(l, "FAILED", "失敗"),
+                AppCheck::TimedOut => t(l, "FAILED (timed out, stopped)", "失敗（時間切れで停止）"),
+                AppCheck::NotRun => t(l, "not run (the restore failed)", "未実行（復元が失敗）"),
+            }
         );
     }
     if let Some(p) = st.projected_secs {

@@ -176,6 +176,7 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
     }
     let (site_json, site_ok) = site::run(&dir, &repo, g, lang, &say)?;
     let vault_json = vault::run(&dir, PASSWORD, g, lang, &say)?;
+    let (drill_json, drill_ok) = site::drill(&dir, g, lang, &say)?;
     let annex = site::write_annex(&dir, g)?;
     say(format!(
         "\n{} {}",
@@ -186,14 +187,14 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
         ),
         annex.display()
     ));
-    let ok = restored_ok && (site_ok || nights < 3) && vault_json["posted"] == true;
+    let ok = restored_ok && (site_ok || nights < 3) && vault_json["posted"] == true && drill_ok;
     if g.json {
         println!(
             "{}",
             serde_json::to_string_pretty(
                 &json!({"ok": ok, "dir": dir, "repository": repo_path, "nights": nights_json,
                 "verify_ok": rep.ok(), "restore": st, "mismatches": mismatches, "site": site_json,
-                "vault": vault_json, "annex": annex})
+                "vault": vault_json, "drills": drill_json, "annex": annex})
             )
             .expect("json")
         );
@@ -221,6 +222,7 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
         println!("  {site} media move HKN002L9 --to offsite:bank --by YOUR-NAME");
         println!("  {site} report --format html -o report.html");
         println!("  {site} annex --lang ja --format html -o annex-ja.html");
+        println!("  {site} drill --kind tape");
         println!("  {site} catalog verify");
         println!("  {site} catalog jobs");
         println!("  {site} run --dry-run");
