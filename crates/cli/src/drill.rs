@@ -214,13 +214,13 @@ pub fn drills(ctx: &SiteCtx<'_>, a: &DrillArgs) -> Result<Drilled, Failure> {
             .unwrap_or_default();
         let stats = match pick.class {
             MediumClass::Disk => {
-                let pool = crate::disk::pool(&ctx, &pool_name)?;
-                crate::disk::drill::with_cartridge(&ctx, &pool, &pick.medium, |dir| {
+                let pool = crate::disk::pool(ctx, &pool_name)?;
+                crate::disk::drill::with_cartridge(ctx, &pool, &pick.medium, |dir| {
                     Ok(with_repo(open(dir), Duration::ZERO))
                 })?
             }
             MediumClass::Tape => {
-                let pool = crate::tape::pool(&ctx, &pool_name)?;
+                let pool = crate::tape::pool(ctx, &pool_name)?;
                 bar.say(
                     t(
                         l,
@@ -230,7 +230,7 @@ pub fn drills(ctx: &SiteCtx<'_>, a: &DrillArgs) -> Result<Drilled, Failure> {
                     .into(),
                 );
                 crate::tape::drill::with_set(
-                    &ctx,
+                    ctx,
                     &pool,
                     &pick.medium,
                     pick.snapshot.as_str(),
@@ -239,9 +239,9 @@ pub fn drills(ctx: &SiteCtx<'_>, a: &DrillArgs) -> Result<Drilled, Failure> {
                 )?
             }
             MediumClass::S3 => {
-                let bucket = crate::s3::target(&ctx, &pool_name)?;
+                let bucket = crate::s3::target(ctx, &pool_name)?;
                 let start = Instant::now();
-                let repo = crate::s3::manage::first_versions(&ctx, &bucket);
+                let repo = crate::s3::manage::first_versions(ctx, &bucket);
                 with_repo(repo, start.elapsed())
             }
             MediumClass::Vault => unreachable!("skipped above"),
