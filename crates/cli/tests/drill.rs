@@ -394,3 +394,48 @@ fn the_night_runs_a_drill_when_the_targets_drill_schedule_says_and_not_again_bef
     );
     assert_eq!(cat.drills(10).unwrap().len(), 1);
 }
+
+const SINGLE: &str = r#"[[tape_pool]]
+name = "single"
+mode = "single-drive"
+after_job = "eject"
+allocation = "weekday"
+retention = "3d"
+virtual_library = "vtl"
+"#;
+
+#[test]
+fn a_single_drive_drill_asks_for_the_cartridge_and_ejects_it_again() {
+    let mut s = Site::new(SINGLE);
+    s.ok(0, &["tape", "sim", "create", "--pool", "single"]);
+    s.ok(
+        0,
+        &["tape", "sim", "insert", "--pool", "single", "HKN101L9"],
+    );
+    s.ok(0, &["tape", "label", "--pool", "single", "HKN101L9"]);
+    s.night(1);
+    s.ok(60, &["tape", "backup", "--pool", "single"]);
+    assert_eq!(s.koban_of(120, "HKN101L9"), vec!["①-1-1"]);
+    // Neither the primary repository nor the source's own folder is there.
+    fs::rename(s.dir.join("repo"), s.dir.join("repo.away")).unwrap();
+    fs::rename(&s.data, s.dir.join("data.away")).unwrap();
+    // The cartridge is on the shelf: the drill asks for it by name.
+    // Exit 13: a cartridge must be inserted.
+    let (out, err) = s.code(130, &["drill", "--kind", "tape"], 13);
+    assert!(err.contains("Insert HKN101L9"), "{out}{err}");
+    let cat = Catalog::open(&s.dir.join("catalog.db")).unwrap();
+    assert_eq!(
+        cat.drills(10).unwrap().len(),
+        0,
+        "nothing drilled, nothing recorded"
+    );
+    s.ok(
+        140,
+        &["tape", "sim", "insert", "--pool", "single", "HKN101L9"],
+    );
+    let v = s.json(150, &["drill", "--kind", "tape"], 0);
+    assert_eq!(v["drills"][0]["ok"], true, "{v}");
+    assert!(v["drills"][0]["stats"]["files_checked"].as_u64().unwrap() >= 43);
+    // Ejected again, as after the job: the copy is offline again.
+    assert_eq!(s.koban_of(160, "HKN101L9"), vec!["①-1-1"]);
+}

@@ -6,9 +6,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use hokan_jobs::tape::library;
 use hokan_jobs::tape::restore as from_tape;
-use hokan_jobs::Clock;
+use hokan_jobs::{Clock, JobError};
 use hokan_offline::MediumId;
+use hokan_site::TapeMode;
 
 use super::devices::{Devices, DevicesExt};
 use super::failure::job_failure;
@@ -38,7 +40,7 @@ pub fn with_set<R>(
     let p = pool.name.as_str();
     let mut cat = ctx.catalog()?;
     let _lock = lock_pool(cat.path().expect("a file catalog"), p, l)?;
-    let fail = |e: hokan_jobs::JobError| job_failure(ctx, &e);
+    let fail = |e: JobError| job_failure(ctx, &e);
     let on_medium = cat
         .media_sets(Some(p))
         .map_err(|e| ctx.catalog_failure(&e))?
@@ -66,15 +68,39 @@ pub fn with_set<R>(
     std::fs::create_dir_all(&staging)
         .map_err(|e| Failure::new(exit::ERROR, format!("{}: {e}", staging.display())))?;
     let start = Instant::now();
-    let read = from_tape::open_set(&mut dev, &mut cat, &clock, ACTOR, p, &row, snapshot)
-        .and_then(|catalog| {
+    let read = from_tape::open_set(&mut dev, &mut cat, &clock, ACTOR, p, &row, snapshot).and_then(
+        |catalog| {
             from_tape::read_set(
                 &mut dev, &mut cat, &clock, ACTOR, &row, &catalog, snapshot, &staging,
             )
-        })
-        .map(|()| staging.as_path())
-        .map_err(fail);
-    let out = drill(read, start.elapsed());
+        },
+    );
+    let elapsed = start.elapsed();
+    // A single drive's cartridge goes where the pool's jobs leave it
+    // (ejected: offline again); a library's was put back in its slot.
+    let put_away = match (&read, pool.conf.mode, row.cartridges.first()) {
+        (Err(_), ..) | (_, TapeMode::Library, _) | (_, _, None) => Ok(()),
+        (Ok(()), TapeMode::SingleDrive, Some(first)) => library::after_job(
+            &mut dev,
+            &mut cat,
+            &clock,
+            ACTOR,
+            (pool.conf.mode, pool.conf.after_job),
+            first.as_str(),
+            &[],
+        )
+        .map(drop),
+    };
+    let out = match read {
+        // A cartridge a person must bring, or one that is away from the
+        // library: nothing was drilled, nothing is recorded.
+        Err(e @ (JobError::InsertSetCartridge { .. } | JobError::SetCartridgesAway { .. })) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(fail(e));
+        }
+        read => drill(read.map(|()| staging.as_path()).map_err(fail), elapsed),
+    };
     let _ = std::fs::remove_dir_all(&staging);
+    put_away.map_err(fail)?;
     Ok(out)
 }
