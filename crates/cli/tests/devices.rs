@@ -22,15 +22,6 @@ use serde_json::Value;
 
 use common::tape::*;
 
-const SINGLE: &str = r#"[[tape_pool]]
-name = "single"
-mode = "single-drive"
-after_job = "eject"
-allocation = "weekday"
-retention = "3d"
-virtual_library = "vtl"
-"#;
-
 const RDX: &str = r#"[[disk_pool]]
 name = "rdx"
 mode = "rdx-single-drive"
@@ -188,15 +179,7 @@ fn a_tape_loaded_behind_hokans_back_is_online_at_the_next_status() {
 /// the copy is online.
 #[test]
 fn a_cartridge_put_back_into_a_single_drive_is_online_at_the_next_status() {
-    let mut s = Site::new(SINGLE);
-    s.ok(0, &["tape", "sim", "create", "--pool", "single"]);
-    s.ok(
-        0,
-        &["tape", "sim", "insert", "--pool", "single", "HKN101L9"],
-    );
-    s.ok(0, &["tape", "label", "--pool", "single", "HKN101L9"]);
-    s.night(1);
-    s.ok(60, &["tape", "backup", "--pool", "single"]);
+    let (s, _) = single_with_one_set("HKN101L9");
     s.ok(
         61,
         &["tape", "sim", "take-out", "--pool", "single", "HKN101L9"],

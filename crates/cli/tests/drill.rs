@@ -395,26 +395,9 @@ fn the_night_runs_a_drill_when_the_targets_drill_schedule_says_and_not_again_bef
     assert_eq!(cat.drills(10).unwrap().len(), 1);
 }
 
-const SINGLE: &str = r#"[[tape_pool]]
-name = "single"
-mode = "single-drive"
-after_job = "eject"
-allocation = "weekday"
-retention = "3d"
-virtual_library = "vtl"
-"#;
-
 #[test]
 fn a_single_drive_drill_asks_for_the_cartridge_and_ejects_it_again() {
-    let mut s = Site::new(SINGLE);
-    s.ok(0, &["tape", "sim", "create", "--pool", "single"]);
-    s.ok(
-        0,
-        &["tape", "sim", "insert", "--pool", "single", "HKN101L9"],
-    );
-    s.ok(0, &["tape", "label", "--pool", "single", "HKN101L9"]);
-    s.night(1);
-    s.ok(60, &["tape", "backup", "--pool", "single"]);
+    let (s, _) = single_with_one_set("HKN101L9");
     assert_eq!(s.koban_of(120, "HKN101L9"), vec!["①-1-1"]);
     // Neither the primary repository nor the source's own folder is there.
     fs::rename(s.dir.join("repo"), s.dir.join("repo.away")).unwrap();

@@ -455,6 +455,21 @@ fn shorten(store: &S3Store, bucket: &str, key: &str) -> Vec<String> {
     versions
 }
 
+/// As an attacker whose lock on `key`'s version `v` has run out: delete it.
+fn delete_version(store: &S3Store, bucket: &str, key: &str, v: &str) {
+    store
+        .block_on(
+            store
+                .client()
+                .delete_object()
+                .bucket(bucket)
+                .key(key)
+                .version_id(v)
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("delete {key}: {e:?}"));
+}
+
 #[test]
 fn a_copy_whose_objects_were_deleted_counts_online_until_a_copy_makes_it_whole() {
     let m = moto();
@@ -489,17 +504,7 @@ fn a_copy_whose_objects_were_deleted_counts_online_until_a_copy_makes_it_whole()
     shorten(&attacker, "hospital", &unlocked);
     std::thread::sleep(std::time::Duration::from_secs(4));
     for (key, v) in &to_delete {
-        attacker
-            .block_on(
-                attacker
-                    .client()
-                    .delete_object()
-                    .bucket("hospital")
-                    .key(key)
-                    .version_id(v)
-                    .send(),
-            )
-            .unwrap_or_else(|e| panic!("delete {key}: {e:?}"));
+        delete_version(&attacker, "hospital", key, v);
     }
 
     // The re-check names them and exits non-zero; the copy is online now.
@@ -773,18 +778,8 @@ fn a_drill_reads_the_bucket_alone_and_a_pack_rewritten_under_a_shortened_lock_fa
     }
     std::thread::sleep(std::time::Duration::from_secs(4));
     for (key, versions, mut bytes) in doomed {
-        for v in versions {
-            attacker
-                .block_on(
-                    attacker
-                        .client()
-                        .delete_object()
-                        .bucket("hospital")
-                        .key(&key)
-                        .version_id(v)
-                        .send(),
-                )
-                .unwrap_or_else(|e| panic!("delete {key}: {e:?}"));
+        for v in &versions {
+            delete_version(&attacker, "hospital", &key, v);
         }
         for i in (0..bytes.len()).step_by(64) {
             bytes[i] ^= 0x20;

@@ -18,15 +18,6 @@ use serde_json::Value;
 use common::tape::*;
 use common::*;
 
-const SINGLE: &str = r#"[[tape_pool]]
-name = "single"
-mode = "single-drive"
-after_job = "eject"
-allocation = "weekday"
-retention = "3d"
-virtual_library = "vtl"
-"#;
-
 /// The medium's location in `tape status --json`.
 fn location_of(s: &Site, minutes: i64, pool: &str, medium: &str) -> Value {
     let v = s.json(minutes, &["tape", "status", "--pool", pool], 0);
@@ -630,15 +621,7 @@ fn tape_restore_latest_and_by_id_with_the_catalog_and_after_scan() {
 /// cartridge holding the generation by barcode, set and snapshot (exit 13).
 #[test]
 fn a_single_drive_restore_with_an_empty_drive_asks_for_the_named_cartridge() {
-    let mut s = Site::new(SINGLE);
-    s.ok(0, &["tape", "sim", "create", "--pool", "single"]);
-    s.ok(
-        0,
-        &["tape", "sim", "insert", "--pool", "single", "HKN103L9"],
-    );
-    s.ok(0, &["tape", "label", "--pool", "single", "HKN103L9"]);
-    s.night(1);
-    let v = s.json(60, &["tape", "backup", "--pool", "single"], 0);
+    let (s, v) = single_with_one_set("HKN103L9");
     let set = v["set"].as_str().unwrap().to_owned();
     s.ok(
         61,

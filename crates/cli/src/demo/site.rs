@@ -638,7 +638,6 @@ fn local_s3(dir: &Path) -> Result<hokan_s3::local::MotoServer, String> {
     Ok(m)
 }
 
-/// Write the rulebook annex (`hokan annex --lang ja`) beside the report, as
 /// The demo's last step: a restore drill from the tape library alone,
 /// recorded in the catalog (so the annex written after it shows it),
 /// judged at the real time like the vault's step. Returns its JSON and
@@ -649,15 +648,7 @@ pub fn drill(
     lang: Lang,
     say: &dyn Fn(String),
 ) -> Result<(Value, bool), Failure> {
-    let mut g2 = g.clone();
-    g2.config = Some(dir.join("hokan.toml"));
-    g2.repo = None;
-    g2.catalog = None;
-    g2.now = Some(
-        (OffsetDateTime::now_utc() + Duration::minutes(2))
-            .format(&Rfc3339)
-            .expect("time"),
-    );
+    let g2 = at_real_time(g, &dir.join("hokan.toml"), 2);
     let ctx = crate::ctx::SiteCtx::new(&g2, lang)?;
     let scratch = dir.join("drill-scratch");
     let _ = fs::remove_dir_all(&scratch);
@@ -693,21 +684,30 @@ pub fn drill(
     Ok((json!(out), ok))
 }
 
+/// Write the rulebook annex (`hokan annex --lang ja`) beside the report, as
 /// `annex-ja.html`, once every target of the demo (the vault included) is
 /// in hokan.toml: judged at the real time, like the vault's step. The annex
 /// is the Japanese one whatever language the demo speaks.
 pub fn write_annex(dir: &Path, g: &Global) -> Result<PathBuf, Failure> {
     let annex = dir.join("annex-ja.html");
-    let mut g2 = g.clone();
-    g2.config = Some(dir.join("hokan.toml"));
-    g2.repo = None;
-    g2.catalog = None;
-    g2.now = Some(
-        (OffsetDateTime::now_utc() + Duration::minutes(3))
-            .format(&Rfc3339)
-            .expect("time"),
-    );
+    let g2 = at_real_time(g, &dir.join("hokan.toml"), 3);
     let ctx = crate::ctx::SiteCtx::new(&g2, Lang::Ja)?;
     site::annex::write(&ctx, AnnexFormat::Html, &annex)?;
     Ok(annex)
+}
+
+/// The demo site's options for the steps after its simulated nights (the
+/// vault, the drill, the annex): its hokan.toml, judged `minutes` after the
+/// real time, so that each step sees the one before.
+pub fn at_real_time(g: &Global, config: &Path, minutes: i64) -> Global {
+    let mut g2 = g.clone();
+    g2.config = Some(config.to_owned());
+    g2.repo = None;
+    g2.catalog = None;
+    g2.now = Some(
+        (OffsetDateTime::now_utc() + Duration::minutes(minutes))
+            .format(&Rfc3339)
+            .expect("time"),
+    );
+    g2
 }

@@ -15,7 +15,6 @@ use hokan_vault::config::VaultConfig;
 use hokan_vault::export::{self, Access, ExportConfig};
 use hokan_vault::ops::{self, Vault};
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
 
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Bytes, Lang};
@@ -110,15 +109,7 @@ pub fn run(
     drop(running);
 
     // The primary reads the inbox and judges, at the real time.
-    let mut g2 = g.clone();
-    g2.config = Some(config);
-    g2.repo = None;
-    g2.catalog = None;
-    g2.now = Some(
-        (time::OffsetDateTime::now_utc() + time::Duration::minutes(1))
-            .format(&Rfc3339)
-            .expect("time"),
-    );
+    let g2 = super::site::at_real_time(g, &config, 1);
     let ctx = crate::ctx::SiteCtx::new(&g2, lang)?;
     let problems = ctx.ingest_vaults();
     let cat = ctx.catalog()?;

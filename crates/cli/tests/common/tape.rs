@@ -171,6 +171,29 @@ max_newest_age = "7d"
     }
 }
 
+/// A single stand-alone drive that ejects after each job (①-1-1).
+pub const SINGLE: &str = r#"[[tape_pool]]
+name = "single"
+mode = "single-drive"
+after_job = "eject"
+allocation = "weekday"
+retention = "3d"
+virtual_library = "vtl"
+"#;
+
+/// A SIMULATED single drive (SINGLE) with `tape` labelled and one night
+/// backed up to it at minute 60, ejected after the job (①-1-1). Returns
+/// the site and the tape job's JSON.
+pub fn single_with_one_set(tape: &str) -> (Site, Value) {
+    let mut s = Site::new(SINGLE);
+    s.ok(0, &["tape", "sim", "create", "--pool", "single"]);
+    s.ok(0, &["tape", "sim", "insert", "--pool", "single", tape]);
+    s.ok(0, &["tape", "label", "--pool", "single", tape]);
+    s.night(1);
+    let v = s.json(60, &["tape", "backup", "--pool", "single"], 0);
+    (s, v)
+}
+
 pub const LIBRARY: &str = r#"[[tape_pool]]
 name = "weekday"
 mode = "library"
