@@ -69,6 +69,11 @@ pub enum JobError {
     /// of the step's kind), or a kind of step hokan cannot run yet.
     #[error("no runnable target {0} in hokan.toml")]
     NoSuchTarget(String),
+    /// A step the in-process night cannot run: a restore drill opens its
+    /// medium through the `hokan` binary's device handling (`hokan run`
+    /// runs it).
+    #[error("the step `hokan {0}` runs only in a night started by `hokan run` or `hokan daemon`")]
+    NotInProcess(String),
     /// A paper key that does not decode (a typing mistake; the error names
     /// the line).
     #[error("paper key")]
@@ -533,6 +538,7 @@ impl JobError {
             JobError::Catalog(e) => matches!(e, CatalogError::Busy),
             JobError::NoSnapshotToCopy
             | JobError::NoSuchTarget(_)
+            | JobError::NotInProcess(_)
             | JobError::PaperKey(_)
             | JobError::LatestUndamagedNeedsLatest { .. } => false,
             // A person edits hokan.toml or the folder's permissions first.

@@ -196,6 +196,7 @@ impl InProcess<'_> {
                 };
                 Ok((StepOutcome::Ok, report.unwrap_or(Value::Null)))
             }
+            StepKind::Drill => Err(JobError::NotInProcess(step.command().join(" "))),
             _ => Err(JobError::NoSuchTarget(
                 step.target.clone().unwrap_or_default(),
             )),
