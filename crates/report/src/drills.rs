@@ -75,7 +75,7 @@ impl Class {
     fn name(self, lang: Lang) -> &'static str {
         match self {
             Class::Tape => tr(lang, "LTO tape", "テープ（LTO）"),
-            Class::Disk => tr(lang, "Removable disk", "リムーバブルディスク"),
+            Class::Disk => tr(lang, "Removable disk", "ディスク（RDX等）"),
             Class::S3 => tr(lang, "Cloud (S3)", "クラウド（S3）"),
             Class::Vault => tr(lang, "Vault", "保管サーバ（vault）"),
         }
@@ -434,7 +434,7 @@ mod tests {
 
     /// The table's rows as text, one string per row with ` | ` between
     /// cells, in `lang`.
-    fn rows(lang: Lang, drills: &[DrillRow]) -> Vec<String> {
+    fn table_rows(lang: Lang, drills: &[DrillRow]) -> Vec<String> {
         let ev = evaluation();
         let facts = DrillFacts {
             lang,
@@ -483,7 +483,7 @@ mod tests {
 
     #[test]
     fn a_passed_drill_shows_what_it_measured_and_meets_the_target() {
-        let rows = rows(Lang::En, &[drill(7, "RDX-1", "disk", true)]);
+        let rows = table_rows(Lang::En, &[drill(7, "RDX-1", "disk", true)]);
         let disk = row(&rows, "Removable disk");
         for want in [
             "rdx / source emr",
@@ -502,8 +502,8 @@ mod tests {
         ] {
             assert!(disk.contains(want), "{want:?} not in {disk}");
         }
-        let ja = rows(Lang::Ja, &[drill(7, "RDX-1", "disk", true)]);
-        let disk = row(&ja, "リムーバブルディスク");
+        let ja = table_rows(Lang::Ja, &[drill(7, "RDX-1", "disk", true)]);
+        let disk = row(&ja, "ディスク（RDX等）");
         assert!(
             disk.contains("1分35秒") && disk.contains("約2時間"),
             "{disk}"
@@ -516,7 +516,7 @@ mod tests {
 
     #[test]
     fn a_kind_in_use_never_drilled_shows_as_missing() {
-        let rows = rows(Lang::En, &[drill(7, "RDX-1", "disk", true)]);
+        let rows = table_rows(Lang::En, &[drill(7, "RDX-1", "disk", true)]);
         // Tape and vault are in use; only the disk was drilled.
         assert_eq!(rows.len(), 3, "{rows:#?}");
         for (kind, cmd) in [
@@ -529,7 +529,7 @@ mod tests {
             assert!(!r.contains("passed"), "{r}");
         }
         // No drill at all: every kind in use is missing, in Japanese too.
-        let ja = rows(Lang::Ja, &[]);
+        let ja = table_rows(Lang::Ja, &[]);
         assert_eq!(ja.len(), 3);
         assert!(ja.iter().all(|r| r.contains("× 訓練の記録なし")), "{ja:#?}");
     }
@@ -551,7 +551,7 @@ mod tests {
             started_at: NOW - Duration::days(30),
             ..drill(3, "HKN002L9", "tape", true)
         };
-        let rows = rows(Lang::En, &[older, d]);
+        let rows = table_rows(Lang::En, &[older, d]);
         let tape = row(&rows, "LTO tape");
         assert!(tape.contains("× FAILED"), "{tape}");
         assert!(
@@ -565,7 +565,7 @@ mod tests {
         assert!(tape.contains("data/f002.dat") && !tape.contains("data/f003.dat"));
         assert!(tape.contains("and 2 more"), "{tape}");
         assert!(tape.contains("— not run"), "{tape}");
-        let ja = rows(Lang::Ja, &[drill(8, "HKN001L9", "tape", false)]);
+        let ja = table_rows(Lang::Ja, &[drill(8, "HKN001L9", "tape", false)]);
         assert!(row(&ja, "テープ").contains("× 失敗"));
     }
 
@@ -577,7 +577,7 @@ mod tests {
         untargeted.measured.as_mut().unwrap().rto_secs = None;
         let mut unknown = drill(11, "HKN001L9", "tape", true);
         unknown.measured.as_mut().unwrap().projected_secs = None;
-        let rows = rows(Lang::En, &[slow, untargeted, unknown]);
+        let rows = table_rows(Lang::En, &[slow, untargeted, unknown]);
         let disk = row(&rows, "Removable disk");
         assert!(
             disk.contains("about 30 h / × MISSES / target 4 h"),

@@ -83,7 +83,7 @@ fn the_last_drill_per_kind_of_medium_and_no_drill_where_none() {
     );
     assert!(row.contains("未計測"), "{row}");
     // pacs is on the tape and on the RDX cartridges, never drilled.
-    for kind in ["テープ（LTO）", "リムーバブルディスク"] {
+    for kind in ["テープ（LTO）", "ディスク（RDX等）"] {
         let row = ja
             .lines()
             .find(|l| l.starts_with(&format!("| **{kind}**")) && l.contains("対象 `pacs`"))
