@@ -17,7 +17,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use common::demo::demo;
-use common::pdf::{artifacts, check_pdf, hokan_ok, print, require_tools, squeeze};
+use common::pdf::{check_pdf, generate_and_print, hokan_ok, require_tools, squeeze};
 
 /// Give the demo's source a recovery-time target, put its RDX cartridge
 /// in the drive and drill from it.
@@ -33,11 +33,10 @@ fn drill_the_disk(config: &Path) {
 #[test]
 fn the_demo_annex_with_a_drill_prints_on_a4_in_both_languages() {
     let started = Instant::now();
-    let chromium = require_tools();
+    require_tools();
     let (tmp, dir) = demo();
     let config = dir.join("hokan.toml");
     drill_the_disk(&config);
-    let out = artifacts();
     let profile = tmp.path().join("chromium-profile");
     let en_sections = [
         "Purpose and scope",
@@ -73,27 +72,7 @@ fn the_demo_annex_with_a_drill_prints_on_a4_in_both_languages() {
         ),
     ];
     for (lang, sections, drill) in langs {
-        let html = out.join(format!("demo-annex-{lang}.html"));
-        let pdf = out.join(format!("demo-annex-{lang}.pdf"));
-        hokan_ok(
-            &config,
-            &[
-                "--lang",
-                lang,
-                "annex",
-                "--format",
-                "html",
-                "-o",
-                html.to_str().unwrap(),
-            ],
-        );
-        print(&html, &pdf, &profile);
-        eprintln!(
-            "annex_pdf: {} printed with {} to {}",
-            html.display(),
-            chromium.display(),
-            pdf.display()
-        );
+        let (html, pdf) = generate_and_print(&config, "annex", lang, &profile);
         let pages = check_pdf(&format!("annex {lang}"), &html, &pdf);
         let all = squeeze(&pages.join(" "));
         for s in sections {

@@ -17,12 +17,12 @@ use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::Instant;
 
-use common::pdf::{artifacts, check_pdf, hokan_ok, print, require_tools, squeeze};
+use common::pdf::{check_pdf, generate_and_print, require_tools, squeeze};
 
 #[test]
 fn the_demo_report_prints_on_a4_in_both_languages() {
     let started = Instant::now();
-    let chromium = require_tools();
+    require_tools();
 
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("demo");
@@ -57,33 +57,12 @@ fn the_demo_report_prints_on_a4_in_both_languages() {
         want.insert(("cloud", "s3-server"));
     }
     assert_eq!(kinds, want);
-    let out = artifacts();
     let profile = tmp.path().join("chromium-profile");
     for (lang, notice) in [
         ("ja", "模擬装置による証拠を含みます"),
         ("en", "SIMULATED devices: not evidence"),
     ] {
-        let html = out.join(format!("demo-report-{lang}.html"));
-        let pdf = out.join(format!("demo-report-{lang}.pdf"));
-        hokan_ok(
-            &config,
-            &[
-                "--lang",
-                lang,
-                "report",
-                "--format",
-                "html",
-                "-o",
-                html.to_str().unwrap(),
-            ],
-        );
-        print(&html, &pdf, &profile);
-        eprintln!(
-            "report_pdf: {} printed with {} to {}",
-            html.display(),
-            chromium.display(),
-            pdf.display()
-        );
+        let (html, pdf) = generate_and_print(&config, "report", lang, &profile);
         // The simulated-devices notice is on page 1, before the verdict
         // and the first section.
         let page1 = squeeze(&check_pdf(lang, &html, &pdf)[0]);

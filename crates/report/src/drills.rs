@@ -96,6 +96,27 @@ pub(crate) struct DrillFacts<'a> {
     pub targets: Vec<(Class, String)>,
 }
 
+impl<'a> DrillFacts<'a> {
+    /// The facts of a report or an annex made at `now`.
+    pub fn new(
+        lang: Lang,
+        (now, offset): (OffsetDateTime, UtcOffset),
+        evaluation: &'a Evaluation,
+        media: &'a [MediumRow],
+        drills: &'a [DrillRow],
+    ) -> DrillFacts<'a> {
+        DrillFacts {
+            lang,
+            offset,
+            now,
+            evaluation,
+            media,
+            drills,
+            targets: Vec::new(),
+        }
+    }
+}
+
 /// One row: a kind of medium and a source, and its newest drill if any.
 struct Row<'a> {
     class: Class,

@@ -127,6 +127,32 @@ fn output(cmd: &mut Command) -> String {
     String::from_utf8(o.stdout).unwrap()
 }
 
+/// `hokan --lang LANG COMMAND --format html` for the site of `config`,
+/// printed to PDF: both kept under [`artifacts`] as `demo-COMMAND-LANG`.
+/// Returns the HTML's and the PDF's paths.
+pub fn generate_and_print(
+    config: &Path,
+    command: &str,
+    lang: &str,
+    profile: &Path,
+) -> (PathBuf, PathBuf) {
+    let out = artifacts();
+    let html = out.join(format!("demo-{command}-{lang}.html"));
+    let pdf = out.join(format!("demo-{command}-{lang}.pdf"));
+    let args = ["--lang", lang, command, "--format", "html", "-o"];
+    let mut args: Vec<&str> = args.to_vec();
+    args.push(html.to_str().unwrap());
+    hokan_ok(config, &args);
+    print(&html, &pdf, profile);
+    eprintln!(
+        "{command}: {} printed with {} to {}",
+        html.display(),
+        chromium().display(),
+        pdf.display()
+    );
+    (html, pdf)
+}
+
 /// Pages and each page's size in points, from `pdfinfo -f 1 -l N`.
 fn page_sizes(pdf: &Path) -> Vec<(f64, f64)> {
     let info = output(Command::new(tool("pdfinfo")).arg(pdf));

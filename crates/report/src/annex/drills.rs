@@ -19,21 +19,19 @@ pub(crate) fn drills(cx: &Cx<'_>) -> Section {
         cx.tr("Month(s) of the yearly drill", "年次訓練の実施月"),
         cx.blank(&cx.tr("month", "月")),
     )]));
-    let targets = d
+    let mut facts = DrillFacts::new(
+        cx.lang,
+        (d.generated_at, d.offset),
+        &d.evaluation,
+        &d.media,
+        &d.drills,
+    );
+    facts.targets = d
         .site
         .targets()
         .iter()
         .filter_map(|t| Some((Class::of(t.medium_kind())?, t.name.to_string())))
         .collect();
-    let facts = DrillFacts {
-        lang: cx.lang,
-        offset: d.offset,
-        now: d.generated_at,
-        evaluation: &d.evaluation,
-        media: &d.media,
-        drills: &d.drills,
-        targets,
-    };
     blocks.push(Block::Table(facts.table()));
     Section {
         id: "drills",

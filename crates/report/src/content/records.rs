@@ -253,15 +253,13 @@ pub(crate) fn verification(cx: &Ctx<'_>) -> Section {
         "媒体の種類ごとの最後の訓練",
     )));
     blocks.push(Block::Para(annex_reference(cx)));
-    let facts = DrillFacts {
-        lang: cx.lang,
-        offset: d.offset,
-        now: d.generated_at,
-        evaluation: &d.evaluation,
-        media: &d.media,
-        drills: &d.drills,
-        targets: Vec::new(),
-    };
+    let facts = DrillFacts::new(
+        cx.lang,
+        (d.generated_at, d.offset),
+        &d.evaluation,
+        &d.media,
+        &d.drills,
+    );
     blocks.push(Block::Table(facts.table()));
     if !d.drills.is_empty() {
         blocks.push(Block::Sub(
