@@ -162,8 +162,9 @@ fn the_demo_sites_annex_in_japanese_and_english_html_and_markdown() {
     assert!(ja.contains("訓練の記録なし"));
     // Version and simulated devices are stated.
     assert!(ja.contains(&format!(
-        "hokan {}・別紙様式 第1版",
-        env!("CARGO_PKG_VERSION")
+        "hokan {}・別紙様式 第{}版",
+        env!("CARGO_PKG_VERSION"),
+        hokan_report::ANNEX_FORMAT
     )));
     assert!(ja.contains("模擬装置"));
     has_the_real_site(&ja, &r);
@@ -206,7 +207,7 @@ fn the_demo_sites_annex_in_japanese_and_english_html_and_markdown() {
     assert!(o.status.success(), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["path"], out.to_str().unwrap());
-    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["format_version"], hokan_report::ANNEX_FORMAT);
     assert!(v["version"]
         .as_str()
         .unwrap()
@@ -215,7 +216,11 @@ fn the_demo_sites_annex_in_japanese_and_english_html_and_markdown() {
 
     // The report names the annex format it goes with.
     let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
-    assert!(report.contains("別紙様式 第1版") || report.contains("annex format 1"));
+    let format = hokan_report::ANNEX_FORMAT;
+    assert!(
+        report.contains(&format!("別紙様式 第{format}版"))
+            || report.contains(&format!("annex format {format}"))
+    );
 }
 
 #[test]

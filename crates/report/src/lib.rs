@@ -15,6 +15,7 @@
 pub mod annex;
 mod content;
 mod doc;
+mod drills;
 mod html;
 mod markdown;
 

@@ -67,22 +67,33 @@ fn data(roles: &str) -> AnnexData {
 }
 
 #[test]
-fn the_last_drill_per_target_and_no_drill_where_none() {
+fn the_last_drill_per_kind_of_medium_and_no_drill_where_none() {
     let d = data("");
     let ja = render_annex_markdown(&d, Lang::Ja);
-    // The fixture drilled TAPE01L9 (pool weekday) once, in 30 min 35 s.
+    // The fixture drilled TAPE01L9 (pool weekday) once, for emr, in 30 min
+    // 35 s, by hand (nothing measured).
     let row = ja
         .lines()
-        .find(|l| l.starts_with("| `weekday` |") && l.contains("30分35秒"))
-        .unwrap_or_else(|| panic!("no drill row for weekday:\n{ja}"));
+        .find(|l| l.starts_with("| **テープ（LTO）**") && l.contains("対象 `emr`"))
+        .unwrap_or_else(|| panic!("no tape drill row for emr:\n{ja}"));
     assert!(row.contains("○ 成功") && row.contains("TAPE01L9"), "{row}");
-    assert!(row.contains("佐藤 一郎"), "{row}");
-    let rdx = ja
-        .lines()
-        .find(|l| l.starts_with("| `rdx-weekly` |") && l.contains("訓練の記録なし"));
-    assert!(rdx.is_some(), "{ja}");
+    assert!(
+        row.contains("30分35秒") && row.contains("佐藤 一郎"),
+        "{row}"
+    );
+    assert!(row.contains("未計測"), "{row}");
+    // pacs is on the tape and on the RDX cartridges, never drilled.
+    for kind in ["テープ（LTO）", "ディスク（RDX等）"] {
+        let row = ja
+            .lines()
+            .find(|l| l.starts_with(&format!("| **{kind}**")) && l.contains("対象 `pacs`"))
+            .unwrap_or_else(|| panic!("no {kind} row for pacs:\n{ja}"));
+        assert!(row.contains("訓練の記録なし"), "{row}");
+        assert!(row.contains("hokan drill --kind"), "{row}");
+    }
     let en = render_annex_markdown(&d, Lang::En);
     assert!(en.contains("30 min 35 s") && en.contains("no drill recorded"));
+    assert!(en.contains("section “Verification and restore drills”"));
     // The site's own commands, pre-backup command and cartridges.
     assert!(ja.contains("`hokan --config /etc/hokan/hokan.toml tape restore --pool weekday <世代ID> --target /srv/hokan-restore/weekday`"));
     assert!(ja.contains("`/usr/local/bin/emr-dump --out /srv/emr/dump`"));

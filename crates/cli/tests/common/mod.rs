@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 use rand::{Rng, RngCore, SeedableRng};
 
 pub mod demo;
+pub mod pdf;
 pub mod site;
 pub mod tape;
 

@@ -32,10 +32,12 @@ use crate::Lang;
 
 /// The annex's format version: bumped when its sections or their meaning
 /// change, so a hospital can tell which wording its filed copy has.
-pub const ANNEX_FORMAT: u32 = 1;
+/// 2: the drills are per kind of medium and source, with the measured
+/// throughput and the projected whole-source restore time against `rto`.
+pub const ANNEX_FORMAT: u32 = 2;
 
 /// The version printed on the annex and referenced by the report:
-/// `hokan 0.1.0, annex format 1`.
+/// `hokan 0.1.0, annex format 2`.
 pub fn annex_version(program: &str, lang: Lang) -> String {
     match lang {
         Lang::Ja => format!("{program}・別紙様式 第{ANNEX_FORMAT}版"),

@@ -186,29 +186,9 @@ impl Ctx<'_> {
         }
     }
 
-    /// A drill's duration: `30分35秒`, `30 min 35 s`.
+    /// A drill's duration: `30分35秒`, `30 min 35 s` (see [`duration`]).
     pub fn seconds(&self, secs: f64) -> String {
-        if !secs.is_finite() || secs < 0.0 {
-            return format!("{secs}");
-        }
-        if secs < 60.0 {
-            return match self.lang {
-                Lang::Ja => format!("{secs:.1}秒"),
-                Lang::En => format!("{secs:.1} s"),
-            };
-        }
-        let total = secs.round() as u64;
-        let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
-        let parts: [(u64, &str, &str); 3] = [(h, "時間", " h"), (m, "分", " min"), (s, "秒", " s")];
-        let shown: Vec<String> = parts
-            .iter()
-            .skip_while(|(n, ..)| *n == 0)
-            .map(|(n, ja, en)| match self.lang {
-                Lang::Ja => format!("{n}{ja}"),
-                Lang::En => format!("{n}{en}"),
-            })
-            .collect();
-        shown.join(if self.lang == Lang::Ja { "" } else { " " })
+        duration(self.lang, secs)
     }
 
     /// The list separator of the language.
@@ -319,6 +299,38 @@ pub(crate) fn verdict_tone(v: &Verdict) -> Tone {
     }
 }
 
+/// A measured length of time for people: `12.3 s` under a minute,
+/// `30 min 35 s` under an hour, `2 h 5 min` beyond (seconds are noise
+/// there); parts that are zero are left out (`24 h`, not `24 h 0 min`).
+/// `—` for a value that is not a length of time.
+pub(crate) fn duration(lang: Lang, secs: f64) -> String {
+    if !secs.is_finite() || secs < 0.0 {
+        return "—".to_owned();
+    }
+    if secs < 60.0 {
+        return match lang {
+            Lang::Ja => format!("{secs:.1}秒"),
+            Lang::En => format!("{secs:.1} s"),
+        };
+    }
+    let total = secs.round() as u64;
+    let parts: [(u64, &str, &str); 2] = if total < 3600 {
+        [(total / 60, "分", "min"), (total % 60, "秒", "s")]
+    } else {
+        let minutes = (total + 30) / 60;
+        [(minutes / 60, "時間", "h"), (minutes % 60, "分", "min")]
+    };
+    let shown: Vec<String> = parts
+        .iter()
+        .filter(|(n, ..)| *n > 0)
+        .map(|(n, ja, en)| match lang {
+            Lang::Ja => format!("{n}{ja}"),
+            Lang::En => format!("{n} {en}"),
+        })
+        .collect();
+    shown.join(tr(lang, " ", ""))
+}
+
 /// `1.5 GiB`: binary units, one decimal.
 pub(crate) fn bytes_text(n: u64) -> String {
     const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
@@ -404,5 +416,16 @@ mod tests {
         assert_eq!(round(0.363_912_7), "0.364");
         assert_eq!(round(2.5), "2.5");
         assert_eq!(round(123.456), "123");
+    }
+
+    #[test]
+    fn durations_for_people() {
+        assert_eq!(duration(Lang::En, 0.04), "0.0 s");
+        assert_eq!(duration(Lang::En, 1834.5), "30 min 35 s");
+        assert_eq!(duration(Lang::Ja, 1834.5), "30分35秒");
+        assert_eq!(duration(Lang::En, 120.0), "2 min");
+        assert_eq!(duration(Lang::En, 86_400.0), "24 h");
+        assert_eq!(duration(Lang::Ja, 3600.0 + 5.0 * 60.0 + 40.0), "1時間6分");
+        assert_eq!(duration(Lang::En, f64::NAN), "—");
     }
 }

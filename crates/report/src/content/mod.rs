@@ -14,8 +14,8 @@
 //! that there is nothing yet, and the banner never calls an empty site
 //! compliant.
 
-mod fmt;
-mod records;
+pub(crate) mod fmt;
+pub(crate) mod records;
 mod status;
 
 use hokan_offline::text::when;
@@ -87,7 +87,7 @@ fn meta(cx: &Ctx<'_>) -> Vec<(String, Cell)> {
                 "Rulebook annex (hokan annex)",
                 "運用管理規程 別紙（hokan annex）",
             ),
-            Cell::text(crate::annex::annex_version(&d.program, cx.lang)),
+            annex_reference(cx),
         ),
         (cx.tr("Catalog", "カタログ"), Cell::code(&d.site.catalog)),
         (
@@ -103,6 +103,23 @@ fn meta(cx: &Ctx<'_>) -> Vec<(String, Cell)> {
         rows.push((cx.tr("Not implemented", "未実装"), Cell::text(n)));
     }
     rows
+}
+
+/// Which annex goes with this report: the version `hokan annex` of this
+/// program writes for this site, or none without a site configuration
+/// (the annex is generated from hokan.toml).
+fn annex_reference(cx: &Ctx<'_>) -> Cell {
+    let d = cx.data;
+    if d.site.config.is_none() {
+        return Cell::text(cx.tr(
+            "none: hokan annex is generated from hokan.toml, and this report was made without one",
+            "なし（hokan annex は hokan.toml から生成します。この報告書は設定ファイルなしで作成されました）",
+        ));
+    }
+    Cell::text(crate::annex::annex_version(&d.program, cx.lang)).small_line(cx.tr(
+        "the version this program generates for this site; a filed annex showing another version is out of date: generate it again with hokan annex",
+        "このプログラムがこの施設について生成する版です。綴じた別紙の版が異なる場合は古いため、hokan annex で再生成してください",
+    ))
 }
 
 /// The first-page warning that evidence comes from simulated devices or

@@ -1,7 +1,7 @@
 //! The records: media, attestations, verify and drill evidence, events, the
 //! catalog-only facts and the catalog's head.
 
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use hokan_catalog::event::short;
 use hokan_catalog::{CopyVerifyRow, Event, EventRecord, MediumRow};
@@ -12,9 +12,7 @@ use super::plural;
 use crate::doc::{Block, Cell, Section, Span, Table, Tone};
 use crate::Lang;
 
-/// The fee-schedule rule (診療録管理体制加算1) asks for restore drills at
-/// least once a year; older than this, the report says so.
-const DRILL_INTERVAL: Duration = Duration::days(365);
+use crate::drills::{DrillFacts, DRILL_INTERVAL};
 
 /// The media inventory: the evaluator's state of each medium joined with the
 /// catalog's row (label, capacity, note).
@@ -250,7 +248,23 @@ pub(crate) fn verification(cx: &Ctx<'_>) -> Section {
 
     blocks.push(Block::Sub(cx.tr("Restore drills", "復旧訓練")));
     blocks.push(drill_note(cx));
+    blocks.push(Block::Sub(cx.tr(
+        "The last drill per kind of medium",
+        "媒体の種類ごとの最後の訓練",
+    )));
+    blocks.push(Block::Para(annex_reference(cx)));
+    let facts = DrillFacts::new(
+        cx.lang,
+        (d.generated_at, d.offset),
+        &d.evaluation,
+        &d.media,
+        &d.drills,
+    );
+    blocks.push(Block::Table(facts.table()));
     if !d.drills.is_empty() {
+        blocks.push(Block::Sub(
+            cx.tr("Every drill recorded", "記録されたすべての訓練"),
+        ));
         let mut t = Table::new(vec![
             cx.tr("Generation", "世代"),
             cx.tr("From medium", "媒体"),
@@ -311,9 +325,29 @@ pub(crate) fn verification(cx: &Ctx<'_>) -> Section {
     }
     Section {
         id: "verification",
-        title: cx.tr("Verification and restore drills", "検証と復旧訓練"),
+        title: verification_title(cx.lang).to_owned(),
         blocks,
     }
+}
+
+/// The title of the report's section on verify and drill evidence, which
+/// the annex refers to.
+pub(crate) fn verification_title(lang: Lang) -> &'static str {
+    crate::doc::tr(lang, "Verification and restore drills", "検証と復旧訓練")
+}
+
+/// What the per-medium table means, and that the rulebook annex of the
+/// version named on the first page shows the same table.
+fn annex_reference(cx: &Ctx<'_>) -> Cell {
+    let version = crate::annex::annex_version(&cx.data.program, cx.lang);
+    Cell::text(match cx.lang {
+        Lang::Ja => format!(
+            "各行は、その種類の媒体だけから復元した最後の訓練です。「全体の復元見込み」は、計測した転送速度でバックアップ対象全体を復元した場合の所要時間で、対象の目標復旧時間（hokan.toml の rto）と比べます。運用管理規程の別紙（{version}）の「復旧訓練」にも同じ表があります。"
+        ),
+        Lang::En => format!(
+            "Each row is the last drill that restored from that kind of medium alone. “Whole source” is the time a restore of the whole source would take at the measured throughput, compared with the source’s recovery-time target (rto in hokan.toml). The rulebook annex ({version}) shows the same table in its section “Restore drills”."
+        ),
+    })
 }
 
 /// The verify evidence, newest first: verify jobs, and the copies read back
