@@ -302,11 +302,11 @@ fn drilled(
         return Ok(Vec::new());
     }
     let medium = MediumId::new(name.as_str());
-    let recorded: BTreeSet<(SnapshotId, i64)> = catalog
+    let recorded: BTreeSet<(SnapshotId, i128)> = catalog
         .drills(usize::MAX >> 1)?
         .into_iter()
         .filter(|d| d.medium == medium)
-        .map(|d| (d.snapshot, d.started_at.unix_timestamp()))
+        .map(|d| (d.snapshot, d.started_at.unix_timestamp_nanos()))
         .collect();
     let snapshots = catalog.snapshots()?;
     let mut events = Vec::new();
@@ -323,7 +323,7 @@ fn drilled(
             ));
             continue;
         };
-        if recorded.contains(&(snapshot.clone(), started_at.unix_timestamp())) {
+        if recorded.contains(&(snapshot.clone(), started_at.unix_timestamp_nanos())) {
             continue;
         }
         let Some(gen) = snapshots.iter().find(|s| s.id == snapshot) else {
