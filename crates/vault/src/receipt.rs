@@ -366,3 +366,43 @@ mod tests {
         assert!(matches!(verify(b"{", &pk), Err(ReceiptError::Malformed(_))));
     }
 }
+
+#[cfg(test)]
+mod drill_tests {
+    use super::*;
+
+    #[test]
+    fn a_receipt_without_drills_is_written_and_read_as_before() {
+        let d = tempfile::tempdir().unwrap();
+        let key = create_key(&d.path().join("k")).unwrap();
+        let pk = public_key(&public_hex(&key)).unwrap();
+        let env = sign(&key, &sample("v1"));
+        assert!(!env.receipt.contains("drills"), "{}", env.receipt);
+        // A receipt signed before drills existed verifies and reads.
+        assert_eq!(
+            verify(&serde_json::to_vec(&env).unwrap(), &pk).unwrap(),
+            sample("v1")
+        );
+        let mut r = sample("v1");
+        r.drills.push(DrillReport {
+            source: "emr".into(),
+            snapshot: "a".repeat(64),
+            started: "2026-12-06T02:00:00Z".into(),
+            seconds: 1.5,
+            first_file_secs: None,
+            bytes: 10,
+            throughput: 20.0,
+            files_checked: 1,
+            app_check: Some("failed".into()),
+            failures: vec![DrillFailureReport {
+                what: "check".into(),
+                why: "exit 3".into(),
+            }],
+            by: "suzuki".into(),
+        });
+        let env = serde_json::to_vec(&sign(&key, &r)).unwrap();
+        let back = verify(&env, &pk).unwrap();
+        assert_eq!(back, r);
+        assert!(!back.drills[0].ok());
+    }
+}
