@@ -665,7 +665,10 @@ fn a_drill_on_the_vault_reaches_the_primary_through_its_signed_receipt() {
     assert_eq!(r.by.as_deref(), Some("vault vault1: suzuki"));
     let m = r.measured.as_ref().unwrap();
     assert_eq!(m.kind, "vault");
-    assert_eq!(m.files_checked, d["stats"]["files_checked"].as_u64().unwrap());
+    assert_eq!(
+        m.files_checked,
+        d["stats"]["files_checked"].as_u64().unwrap()
+    );
     assert_eq!(m.rto_secs, Some(4.0 * 3600.0));
     assert!(m.projected_secs.is_some_and(|p| p > 0.0), "{m:#?}");
     // Read again (the next status, the next receipt carrying the same
@@ -673,7 +676,10 @@ fn a_drill_on_the_vault_reaches_the_primary_through_its_signed_receipt() {
     assert_eq!(primary_drills(&s).len(), 1);
 
     // A check that fails: a failed drill, here and on the primary.
-    vault_check(&dir.0, r#"["sh", "-c", "echo 'pg_restore: invalid dump' >&2; exit 3"]"#);
+    vault_check(
+        &dir.0,
+        r#"["sh", "-c", "echo 'pg_restore: invalid dump' >&2; exit 3"]"#,
+    );
     let (c, v) = vault_drill(&s, &dir.0);
     assert_eq!(c, Some(1), "{v:#}");
     assert_eq!(v["drills"][0]["stats"]["app_check"], "failed", "{v:#}");

@@ -172,9 +172,9 @@ impl Vault {
     /// holds the folder's lock ([`Folder::lock`]), as a pull does.
     pub fn record_drill(&self, drill: &DrillReport) -> Result<(), VaultError> {
         let (mut l, st) = Ledger::open(&self.folder.ledger_path())?;
-        let at = st
-            .last_time
-            .map_or_else(OffsetDateTime::now_utc, |t| t.max(OffsetDateTime::now_utc()));
+        let at = st.last_time.map_or_else(OffsetDateTime::now_utc, |t| {
+            t.max(OffsetDateTime::now_utc())
+        });
         l.append(at, &Event::Drill(drill.clone()))?;
         Ok(())
     }

@@ -20,9 +20,7 @@ use hokan_vault::clock::Tick;
 use hokan_vault::config::{DrillCommand, VaultConfig};
 use hokan_vault::ledger::{self, GenerationRecord};
 use hokan_vault::ops::Vault;
-use hokan_vault::receipt::{
-    DrillFailureReport, DrillReport, FirewallReport, Receipt,
-};
+use hokan_vault::receipt::{DrillFailureReport, DrillReport, FirewallReport, Receipt};
 use hokan_vault::VaultError;
 use time::OffsetDateTime;
 
@@ -56,7 +54,9 @@ pub enum VaultDrillError {
     #[error(transparent)]
     Target(#[from] JobError),
     /// No generation the vault holds matches.
-    #[error("no generation held by the vault matches (source {source_name:?}, snapshot {snapshot:?})")]
+    #[error(
+        "no generation held by the vault matches (source {source_name:?}, snapshot {snapshot:?})"
+    )]
     NothingToDrill {
         /// The source asked for.
         source_name: Option<String>,
@@ -121,9 +121,7 @@ pub fn choose(vault: &Vault, request: &Request) -> Result<Vec<GenerationRecord>,
         })
         .collect();
     // Newest first: by the time taken, then stored.
-    gens.sort_by_key(|g| {
-        std::cmp::Reverse((ledger::parse(&g.taken), ledger::parse(&g.stored)))
-    });
+    gens.sort_by_key(|g| std::cmp::Reverse((ledger::parse(&g.taken), ledger::parse(&g.stored))));
     let mut picks: Vec<GenerationRecord> = Vec::new();
     for g in gens {
         if !picks.iter().any(|p| p.source == g.source) {
@@ -141,7 +139,10 @@ pub fn choose(vault: &Vault, request: &Request) -> Result<Vec<GenerationRecord>,
 }
 
 /// The application check vault.toml gives `source`.
-pub fn app_check(config: &VaultConfig, source: &str) -> Result<Option<DrillCheck>, VaultDrillError> {
+pub fn app_check(
+    config: &VaultConfig,
+    source: &str,
+) -> Result<Option<DrillCheck>, VaultDrillError> {
     let Some(d) = config.drill.iter().find(|d| d.source == source) else {
         return Ok(None);
     };

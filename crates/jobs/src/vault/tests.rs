@@ -705,9 +705,10 @@ fn drills_edited_into_a_receipt_on_the_primary_are_never_recorded() {
     // The attacker turns the vault's failed drill into a passed one, and
     // adds a drill to a receipt without one; or signs one with its own key.
     let mut env: receipt::Signed = serde_json::from_slice(&signed(&s, "a", &r)).unwrap();
-    env.receipt = env
-        .receipt
-        .replace("\"failures\":[{\"what\":\"pack 3fa2c0de\",\"why\":\"authentication failed\"}]", "\"failures\":[]");
+    env.receipt = env.receipt.replace(
+        "\"failures\":[{\"what\":\"pack 3fa2c0de\",\"why\":\"authentication failed\"}]",
+        "\"failures\":[]",
+    );
     assert!(!env.receipt.contains("3fa2c0de"));
     post(&s, "a", "0001.json", &serde_json::to_vec(&env).unwrap());
     let plain = clean("a", "2026-12-06T03:01:00Z");
