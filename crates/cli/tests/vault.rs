@@ -282,21 +282,26 @@ fn restore_latest(s: &Site, dir: &Path) -> PathBuf {
     target
 }
 
-fn pull(ns: Option<&str>, dir: &Path) -> (Option<i32>, Value) {
+/// `hokan --json vault --dir DIR ARGS…`: its exit code and its JSON.
+fn vault_json(ns: Option<&str>, dir: &Path, args: &[&str]) -> (Option<i32>, Value) {
     let o = output(
         hokan(ns)
             .args(["--json", "vault", "--dir"])
             .arg(dir)
-            .arg("pull"),
+            .args(args),
     );
     let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
         panic!(
-            "vault pull printed no JSON ({e}): {}\n{}",
+            "vault {args:?} printed no JSON ({e}): {}\n{}",
             String::from_utf8_lossy(&o.stdout),
             String::from_utf8_lossy(&o.stderr)
         )
     });
     (o.status.code(), v)
+}
+
+fn pull(ns: Option<&str>, dir: &Path) -> (Option<i32>, Value) {
+    vault_json(ns, dir, &["pull"])
 }
 
 #[test]
@@ -442,6 +447,20 @@ fn a_vault_behind_its_firewall_counts_as_5_1_and_4_1_only_while_its_receipt_is_f
     common::assert_same(&s.dir.join("data"), &target.join("data"));
 }
 
+/// A vault set up in `vault/` of the site's folder, and `hokan serve`,
+/// on loopback in the test's own namespace (a free port).
+fn loopback_vault(s: &Site) -> (VaultDir, Serving) {
+    let dir = VaultDir(s.dir.join("vault"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    init_vault(s, None, &dir.0, &format!("127.0.0.1:{port}"));
+    let serving = serve(s, None);
+    (dir, serving)
+}
+
 /// A pull killed with SIGKILL at twenty moments leaves a vault the next
 /// pull completes: every generation held, every object immutable, no
 /// temporary file left, the ledger verifying, a restore byte-identical.
@@ -449,16 +468,7 @@ fn a_vault_behind_its_firewall_counts_as_5_1_and_4_1_only_while_its_receipt_is_f
 fn a_pull_killed_twenty_times_leaves_a_vault_the_next_pull_completes() {
     require_root_and_tools();
     let s = site();
-    let dir = VaultDir(s.dir.join("vault"));
-    // Loopback in the test's own namespace; a free port.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
-    init_vault(&s, None, &dir.0, &listen);
-    let _serving = serve(&s, None);
+    let (dir, _serving) = loopback_vault(&s);
     let data = s.dir.join("data");
     let mut rng = 0x9e3779b97f4a7c15u64;
     let mut killed_mid_way = 0;
@@ -575,14 +585,7 @@ fn pulled_vault(s: &Site) -> (VaultDir, Serving) {
     let toml = std::fs::read_to_string(s.config()).unwrap();
     let toml = toml.replacen("[policy]", "rto = \"4h\"\n\n[policy]", 1);
     std::fs::write(s.config(), toml).unwrap();
-    let dir = VaultDir(s.dir.join("vault"));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    init_vault(s, None, &dir.0, &format!("127.0.0.1:{port}"));
-    let serving = serve(s, None);
+    let (dir, serving) = loopback_vault(s);
     let (c, night) = pull(None, &dir.0);
     assert_eq!(c, Some(0), "{night:#}");
     assert_eq!(night["posted"], true, "{night:#}");
@@ -604,22 +607,18 @@ fn vault_check(dir: &Path, check: &str) {
 
 /// `hokan vault drill --json` with the site's passphrase file.
 fn vault_drill(s: &Site, dir: &Path) -> (Option<i32>, Value) {
-    let o = output(
-        hokan(None)
-            .args(["--json", "vault", "--dir"])
-            .arg(dir)
-            .args(["drill", "--by", "suzuki"])
-            .arg("--password-file")
-            .arg(s.dir.join("pw.txt")),
-    );
-    let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "vault drill printed no JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        )
-    });
-    (o.status.code(), v)
+    let pw = s.dir.join("pw.txt");
+    vault_json(
+        None,
+        dir,
+        &[
+            "drill",
+            "--by",
+            "suzuki",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+    )
 }
 
 /// The drills the primary's catalog holds, newest first, once `status`
