@@ -351,19 +351,28 @@ fn secs(l: Lang, s: f64) -> String {
 
 /// A drill's result for a person (also the demo's last step).
 pub(crate) fn print_human(l: Lang, d: &Done) {
-    let st = &d.stats;
+    print_stats(
+        l,
+        &format!(
+            "{} / {} {}",
+            d.pick.source,
+            d.pick.class.as_str(),
+            d.pick.medium
+        ),
+        &d.stats,
+        &d.target,
+    );
+}
+
+/// A drill's figures and findings for a person: `what` names the source
+/// and the medium; `target` is where the files were restored.
+pub(crate) fn print_stats(l: Lang, what: &str, st: &DrillStats, target: &std::path::Path) {
     let verdict = if st.ok() {
         t(l, "PASSED", "成功")
     } else {
         t(l, "FAILED", "失敗")
     };
-    println!(
-        "{} {} / {} {}: {verdict}",
-        t(l, "drill of", "復旧訓練"),
-        d.pick.source,
-        d.pick.class.as_str(),
-        d.pick.medium,
-    );
+    println!("{} {what}: {verdict}", t(l, "drill of", "復旧訓練"));
     println!(
         "  {} {}, {} {}, {} {} ({}/s), {} {}",
         t(l, "first file after", "最初のファイルまで"),
@@ -427,7 +436,7 @@ pub(crate) fn print_human(l: Lang, d: &Done) {
         println!(
             "  {} {}",
             t(l, "restored files kept in", "復元したファイルの保存先:"),
-            d.target.display()
+            target.display()
         );
     }
 }

@@ -282,21 +282,26 @@ fn restore_latest(s: &Site, dir: &Path) -> PathBuf {
     target
 }
 
-fn pull(ns: Option<&str>, dir: &Path) -> (Option<i32>, Value) {
+/// `hokan --json vault --dir DIR ARGS…`: its exit code and its JSON.
+fn vault_json(ns: Option<&str>, dir: &Path, args: &[&str]) -> (Option<i32>, Value) {
     let o = output(
         hokan(ns)
             .args(["--json", "vault", "--dir"])
             .arg(dir)
-            .arg("pull"),
+            .args(args),
     );
     let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
         panic!(
-            "vault pull printed no JSON ({e}): {}\n{}",
+            "vault {args:?} printed no JSON ({e}): {}\n{}",
             String::from_utf8_lossy(&o.stdout),
             String::from_utf8_lossy(&o.stderr)
         )
     });
     (o.status.code(), v)
+}
+
+fn pull(ns: Option<&str>, dir: &Path) -> (Option<i32>, Value) {
+    vault_json(ns, dir, &["pull"])
 }
 
 #[test]
@@ -442,6 +447,20 @@ fn a_vault_behind_its_firewall_counts_as_5_1_and_4_1_only_while_its_receipt_is_f
     common::assert_same(&s.dir.join("data"), &target.join("data"));
 }
 
+/// A vault set up in `vault/` of the site's folder, and `hokan serve`,
+/// on loopback in the test's own namespace (a free port).
+fn loopback_vault(s: &Site) -> (VaultDir, Serving) {
+    let dir = VaultDir(s.dir.join("vault"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    init_vault(s, None, &dir.0, &format!("127.0.0.1:{port}"));
+    let serving = serve(s, None);
+    (dir, serving)
+}
+
 /// A pull killed with SIGKILL at twenty moments leaves a vault the next
 /// pull completes: every generation held, every object immutable, no
 /// temporary file left, the ledger verifying, a restore byte-identical.
@@ -449,16 +468,7 @@ fn a_vault_behind_its_firewall_counts_as_5_1_and_4_1_only_while_its_receipt_is_f
 fn a_pull_killed_twenty_times_leaves_a_vault_the_next_pull_completes() {
     require_root_and_tools();
     let s = site();
-    let dir = VaultDir(s.dir.join("vault"));
-    // Loopback in the test's own namespace; a free port.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
-    init_vault(&s, None, &dir.0, &listen);
-    let _serving = serve(&s, None);
+    let (dir, _serving) = loopback_vault(&s);
     let data = s.dir.join("data");
     let mut rng = 0x9e3779b97f4a7c15u64;
     let mut killed_mid_way = 0;
@@ -566,4 +576,160 @@ fn a_pull_killed_twenty_times_leaves_a_vault_the_next_pull_completes() {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert_eq!(status.code(), Some(0), "daemon exit");
+}
+
+/// A vault on loopback (no firewall: drills are the point), registered
+/// with the primary, that has pulled the site's three generations; the
+/// source `emr` has `rto = "4h"` on the primary.
+fn pulled_vault(s: &Site) -> (VaultDir, Serving) {
+    let toml = std::fs::read_to_string(s.config()).unwrap();
+    let toml = toml.replacen("[policy]", "rto = \"4h\"\n\n[policy]", 1);
+    std::fs::write(s.config(), toml).unwrap();
+    let (dir, serving) = loopback_vault(s);
+    let (c, night) = pull(None, &dir.0);
+    assert_eq!(c, Some(0), "{night:#}");
+    assert_eq!(night["posted"], true, "{night:#}");
+    (dir, serving)
+}
+
+/// `[[drill]]` of the vault's vault.toml for `emr`.
+fn vault_check(dir: &Path, check: &str) {
+    let p = dir.join("vault.toml");
+    let mut toml = std::fs::read_to_string(&p).unwrap();
+    if let Some(i) = toml.find("\n[[drill]]") {
+        toml.truncate(i + 1);
+    }
+    toml.push_str(&format!(
+        "\n[[drill]]\nsource = \"emr\"\ncheck = {check}\ntimeout = \"1m\"\n"
+    ));
+    std::fs::write(p, toml).unwrap();
+}
+
+/// `hokan vault drill --json` with the site's passphrase file.
+fn vault_drill(s: &Site, dir: &Path) -> (Option<i32>, Value) {
+    let pw = s.dir.join("pw.txt");
+    vault_json(
+        None,
+        dir,
+        &[
+            "drill",
+            "--by",
+            "suzuki",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+    )
+}
+
+/// The drills the primary's catalog holds, newest first, once `status`
+/// has read the inbox.
+fn primary_drills(s: &Site) -> Vec<hokan_catalog::DrillRow> {
+    primary_status(s, 0);
+    hokan_catalog::Catalog::open(&s.catalog())
+        .unwrap()
+        .drills(100)
+        .unwrap()
+}
+
+/// Issue 17 on the vault: with the primary's repository gone, the vault
+/// drills its own copy, checks every file, runs vault.toml's check, and
+/// the primary's catalog learns of the drill from the signed receipt
+/// alone (kind vault, by the vault, projected against the source's rto).
+/// A failing application check is a failed drill, recorded as one.
+#[test]
+fn a_drill_on_the_vault_reaches_the_primary_through_its_signed_receipt() {
+    require_root_and_tools();
+    let s = site();
+    let (dir, _serving) = pulled_vault(&s);
+    vault_check(&dir.0, r#"["test", "-f", "{target}/data/night0.txt"]"#);
+    std::fs::rename(s.dir.join("repo"), s.dir.join("repo.lost")).unwrap();
+
+    let (c, v) = vault_drill(&s, &dir.0);
+    assert_eq!(c, Some(0), "{v:#}");
+    assert_eq!(v["ok"], true, "{v:#}");
+    assert_eq!(v["posted"], true, "{v:#}");
+    let d = &v["drills"][0];
+    assert_eq!(d["source"], "emr", "{v:#}");
+    assert!(d["stats"]["files_checked"].as_u64().unwrap() > 0, "{v:#}");
+    assert!(d["stats"]["bytes"].as_u64().unwrap() > 0, "{v:#}");
+    assert_eq!(d["stats"]["app_check"], "passed", "{v:#}");
+    assert!(!Path::new(d["target"].as_str().unwrap()).exists());
+
+    let rows = primary_drills(&s);
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    let r = &rows[0];
+    assert!(r.ok, "{r:#?}");
+    assert_eq!(r.medium.as_str(), "vault1");
+    assert_eq!(r.snapshot.as_str(), d["snapshot"].as_str().unwrap());
+    assert_eq!(r.by.as_deref(), Some("vault vault1: suzuki"));
+    let m = r.measured.as_ref().unwrap();
+    assert_eq!(m.kind, "vault");
+    assert_eq!(
+        m.files_checked,
+        d["stats"]["files_checked"].as_u64().unwrap()
+    );
+    assert_eq!(m.rto_secs, Some(4.0 * 3600.0));
+    assert!(m.projected_secs.is_some_and(|p| p > 0.0), "{m:#?}");
+    // Read again (the next status, the next receipt carrying the same
+    // drill): recorded once.
+    assert_eq!(primary_drills(&s).len(), 1);
+
+    // A check that fails: a failed drill, here and on the primary.
+    vault_check(
+        &dir.0,
+        r#"["sh", "-c", "echo 'pg_restore: invalid dump' >&2; exit 3"]"#,
+    );
+    let (c, v) = vault_drill(&s, &dir.0);
+    assert_eq!(c, Some(1), "{v:#}");
+    assert_eq!(v["drills"][0]["stats"]["app_check"], "failed", "{v:#}");
+    let rows = primary_drills(&s);
+    assert_eq!(rows.len(), 2, "{rows:#?}");
+    assert!(!rows[0].ok, "{rows:#?}");
+    let m = rows[0].measured.as_ref().unwrap();
+    assert_eq!(m.app_check, Some(hokan_catalog::AppCheck::Failed));
+    assert!(m.failures[0].why.contains("invalid dump"), "{m:#?}");
+}
+
+/// Bytes flipped in one of the vault's packs (the immutable flag cleared
+/// for it, then put back): the drill fails naming the pack, and the
+/// primary records a failed drill naming it.
+#[test]
+fn bytes_flipped_in_a_vault_pack_fail_its_drill_naming_the_pack() {
+    require_root_and_tools();
+    let s = site();
+    let (dir, _serving) = pulled_vault(&s);
+    let mut packs: Vec<(u64, PathBuf)> = Vec::new();
+    for sub in std::fs::read_dir(dir.0.join("repo/data")).unwrap() {
+        for f in std::fs::read_dir(sub.unwrap().path()).unwrap() {
+            let p = f.unwrap().path();
+            packs.push((std::fs::metadata(&p).unwrap().len(), p));
+        }
+    }
+    // The largest pack holds the files' bytes.
+    let (_, pack) = packs.into_iter().max().unwrap();
+    sh(&["chattr", "-i", pack.to_str().unwrap()]);
+    let mut bytes = std::fs::read(&pack).unwrap();
+    for i in (0..bytes.len()).step_by(16) {
+        bytes[i] ^= 0x01;
+    }
+    std::fs::write(&pack, &bytes).unwrap();
+    sh(&["chattr", "+i", pack.to_str().unwrap()]);
+    let name = pack.file_name().unwrap().to_string_lossy().into_owned();
+
+    let (c, v) = vault_drill(&s, &dir.0);
+    assert_eq!(c, Some(1), "{v:#}");
+    assert_eq!(v["ok"], false, "{v:#}");
+    let failures = v["drills"][0]["stats"]["failures"].to_string();
+    assert!(failures.contains(&format!("pack {}", &name[..8])), "{v:#}");
+
+    let rows = primary_drills(&s);
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    assert!(!rows[0].ok);
+    assert!(
+        rows[0]
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains(&format!("pack {}", &name[..8]))),
+        "{rows:#?}"
+    );
 }

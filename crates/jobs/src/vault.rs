@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use hokan_catalog::{Catalog, Event};
+use hokan_catalog::{AppCheck, Catalog, DrillFailure, DrillMeasures, Event};
 use hokan_offline::{
     Evaluation, MediumId, MediumKind, PoolName, Problem, ProblemCode, Severity, SnapshotId, Text,
     VaultFinding, VaultHeld, VaultReceipt, RECEIPT_CLOCK_SKEW,
@@ -87,7 +87,16 @@ pub fn ingest(
     let mut out = Ingested::default();
     let mut trusted = false;
     for (name, vault) in site.vaults() {
-        ingest_vault(inbox, name, vault, catalog, now, &mut out, &mut trusted)?;
+        ingest_vault(
+            inbox,
+            site,
+            name,
+            vault,
+            catalog,
+            now,
+            &mut out,
+            &mut trusted,
+        )?;
         reconcile(name, catalog, now, &mut trusted)?;
         let medium = MediumId::new(name.as_str());
         if catalog.vault_receipts(Some(&medium))?.is_empty() {
@@ -110,8 +119,10 @@ pub fn add_problems(ev: &mut Evaluation, problems: &[Problem]) {
     ev.compliant = ev.compliant && problems.iter().all(|p| p.severity != Severity::Error);
 }
 
+#[allow(clippy::too_many_arguments)]
 fn ingest_vault(
     inbox: &Path,
+    site: &Site,
     name: &PoolName,
     vault: &Vault,
     catalog: &mut Catalog,
@@ -261,10 +272,122 @@ fn ingest_vault(
             file: file.clone(),
             receipt: fact,
         });
+        events.extend(drilled(name, &shown, &r, site, catalog, &mut out.problems)?);
         write(catalog, now, events, trusted)?;
         out.recorded.push((name.clone(), shown));
     }
     Ok(())
+}
+
+/// The `drilled` events for the drills a verified receipt carries that
+/// the catalog does not hold yet (the same vault, snapshot and start:
+/// every receipt repeats a vault's drills for 400 days). Each is a drill
+/// from the vault's medium, `by` "vault NAME: who", its figures kind
+/// `vault`, with the projection made here: the source's newest complete
+/// snapshot's bytes at the drill's throughput, against the source's `rto`.
+///
+/// A drill of a snapshot this catalog never recorded is not recorded (the
+/// catalog's drills are drills of its own generations, and such a drill
+/// proves none of them restorable); it is named as a problem instead, as
+/// is one whose start is not a time.
+fn drilled(
+    name: &PoolName,
+    shown: &str,
+    r: &Receipt,
+    site: &Site,
+    catalog: &Catalog,
+    problems: &mut Vec<Problem>,
+) -> Result<Vec<Event>, JobError> {
+    if r.drills.is_empty() {
+        return Ok(Vec::new());
+    }
+    let medium = MediumId::new(name.as_str());
+    let recorded: BTreeSet<(SnapshotId, i128)> = catalog
+        .drills(usize::MAX >> 1)?
+        .into_iter()
+        .filter(|d| d.medium == medium)
+        .map(|d| (d.snapshot, d.started_at.unix_timestamp_nanos()))
+        .collect();
+    let snapshots = catalog.snapshots()?;
+    let mut events = Vec::new();
+    for d in &r.drills {
+        let snapshot = SnapshotId::new(d.snapshot.to_ascii_lowercase());
+        let Ok(started_at) = OffsetDateTime::parse(&d.started, &Rfc3339) else {
+            problems.push(rejected(
+                name,
+                Text::new(
+                    format!("The drill of {} in the receipt {shown} starts at {:?}, which is not a time: not recorded.", d.snapshot, d.started),
+                    format!("受領書 {shown} の {} の復旧訓練の開始時刻 {:?} は時刻ではありません。記録しませんでした。", d.snapshot, d.started),
+                ),
+                keep_and_check(name),
+            ));
+            continue;
+        };
+        if recorded.contains(&(snapshot.clone(), started_at.unix_timestamp_nanos())) {
+            continue;
+        }
+        let Some(gen) = snapshots.iter().find(|s| s.id == snapshot) else {
+            problems.push(rejected(
+                name,
+                Text::new(
+                    format!("Vault {name} drilled snapshot {} of {}, which this catalog never recorded: the drill is not recorded (it proves none of this server's generations restorable).", d.snapshot, d.source),
+                    format!("保管サーバ {name} が {} の世代 {} で復旧訓練をしましたが、このカタログに記録のない世代のため記録しませんでした（このサーバの世代の復元性を示しません）。", d.source, d.snapshot),
+                ),
+                Text::new(
+                    format!("Check that vault {name} copies this server's repository (`hokan vault status` there); run `hokan vault drill --snapshot ID` there with a generation `hokan status` lists."),
+                    format!("保管サーバ {name} がこのサーバのリポジトリを複製しているか確認し（保管サーバで `hokan vault status`）、`hokan status` に出る世代で `hokan vault drill --snapshot ID` を実行してください。"),
+                ),
+            ));
+            continue;
+        };
+        let whole_bytes = snapshots
+            .iter()
+            .filter(|s| s.source == gen.source && !s.partial)
+            .max_by_key(|s| s.taken_at)
+            .map(|s| s.bytes);
+        let rto = site
+            .sources()
+            .iter()
+            .find(|s| s.name == gen.source)
+            .and_then(|s| s.rto);
+        let measured = DrillMeasures {
+            kind: crate::drill::MediumClass::Vault.as_str().to_owned(),
+            source: gen.source.to_string(),
+            target: format!("vault {name}"),
+            first_file_secs: d.first_file_secs,
+            bytes: d.bytes,
+            throughput: d.throughput,
+            files_checked: d.files_checked,
+            app_check: d.app_check.as_deref().and_then(AppCheck::parse),
+            failures: d
+                .failures
+                .iter()
+                .map(|f| DrillFailure {
+                    what: f.what.clone(),
+                    why: f.why.clone(),
+                })
+                .collect(),
+            projected_secs: whole_bytes
+                .filter(|_| d.throughput > 0.0)
+                .map(|b| b as f64 / d.throughput),
+            rto_secs: rto.map(|r| r.as_seconds_f64()),
+        };
+        let stats = crate::drill::DrillStats {
+            failures: measured.failures.clone(),
+            ..Default::default()
+        };
+        events.push(Event::Drilled {
+            snapshot,
+            medium: medium.clone(),
+            started_at,
+            seconds: d.seconds,
+            ok: d.ok(),
+            by: Some(format!("vault {name}: {}", d.by).as_str().into()),
+            detail: stats.detail(),
+            measured: Some(measured),
+        });
+    }
+    Ok(events)
 }
 
 /// Make the vault's recorded copies those its newest receipt lists.
@@ -454,5 +577,6 @@ fn no_receipt(name: &PoolName, inbox: &Path) -> Problem {
     p
 }
 
+pub mod drill;
 #[cfg(test)]
 mod tests;

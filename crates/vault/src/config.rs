@@ -55,6 +55,35 @@ pub struct VaultConfig {
     /// The firewall's outbound allowances besides the primary.
     #[serde(default)]
     pub firewall: FirewallConfig,
+    /// The application checks of `hokan vault drill`, one per source
+    /// (`[[drill]]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drill: Vec<DrillConfig>,
+}
+
+/// `[[drill]]` in vault.toml: what checks a source's restored files after
+/// a drill on the vault, like `[source.drill]` in the primary's hokan.toml.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrillConfig {
+    /// The source.
+    pub source: String,
+    /// The command: an argument vector run directly, or a string run with
+    /// `sh -c`; `{target}` is replaced by the scratch folder.
+    pub check: DrillCommand,
+    /// How long it may run (`"10m"`, `"2h"`; default 10 minutes).
+    #[serde(default)]
+    pub timeout: Option<String>,
+}
+
+/// A `[[drill]] check`, the way it was written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum DrillCommand {
+    /// `["pg_restore", "--list", "{target}/db/emr.dump"]`.
+    Argv(Vec<String>),
+    /// `"pg_restore --list {target}/db/emr.dump"` (through `sh -c`).
+    Shell(String),
 }
 
 /// `[firewall]` in vault.toml.
@@ -144,6 +173,7 @@ impl VaultConfig {
                 enforce: true,
                 ..FirewallConfig::default()
             },
+            drill: Vec::new(),
         }
     }
 
@@ -169,6 +199,18 @@ impl VaultConfig {
         }
         if c.pull_every_minutes == 0 {
             return Err(invalid("pull_every_minutes must be at least 1".into()));
+        }
+        for d in &c.drill {
+            let empty = match &d.check {
+                DrillCommand::Argv(v) => v.first().is_none_or(|p| p.trim().is_empty()),
+                DrillCommand::Shell(s) => s.trim().is_empty(),
+            };
+            if empty {
+                return Err(invalid(format!(
+                    "[[drill]] source = {:?}: check is empty; name the program first, e.g. check = [\"pg_restore\", \"--list\", \"{{target}}/db/emr.dump\"]",
+                    d.source
+                )));
+            }
         }
         Ok(c)
     }

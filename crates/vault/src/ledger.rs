@@ -18,10 +18,11 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::clock::{self, Tick};
+use crate::receipt::{DrillReport, PullReport};
 use crate::wire::{Kind, PlanObject};
 
 /// One entry of the ledger.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Event {
     /// The vault was set up to copy this repository from this primary.
@@ -84,6 +85,8 @@ pub enum Event {
         /// Why it failed.
         error: Option<String>,
     },
+    /// A restore drill ran from the vault's own copy (`hokan vault drill`).
+    Drill(DrillReport),
 }
 
 /// A generation as the ledger holds it.
@@ -178,6 +181,10 @@ pub struct State {
     pub clock: clock::Memory,
     /// A clock freeze not yet accepted.
     pub frozen: Option<String>,
+    /// The last pull's result.
+    pub last_pull: Option<PullReport>,
+    /// Every drill recorded, oldest first.
+    pub drills: Vec<DrillReport>,
     /// The head hash.
     pub head: String,
     /// Rows.
@@ -350,7 +357,20 @@ impl Ledger {
                 st.frozen = None;
                 st.clock.reset();
             }
-            Event::Pull { .. } => {}
+            Event::Pull {
+                state,
+                added,
+                bytes,
+                error,
+            } => {
+                st.last_pull = Some(PullReport {
+                    state,
+                    added,
+                    bytes,
+                    error,
+                })
+            }
+            Event::Drill(d) => st.drills.push(d),
         }
         Ok(())
     }

@@ -15,7 +15,8 @@ use crate::folder::Folder;
 use crate::ledger::{self, Event, Ledger, State};
 use crate::pull::{Client, PullOutcome, Puller};
 use crate::receipt::{
-    self, FindingReport, FirewallReport, Held, ImmutableReport, PullReport, Receipt, Signed,
+    self, DrillReport, FindingReport, FirewallReport, Held, ImmutableReport, PullReport, Receipt,
+    Signed, DRILLS_FOR_DAYS,
 };
 use crate::wire::Kind;
 use crate::{immutable, VaultError};
@@ -141,11 +142,7 @@ impl Vault {
         .run()?;
         let expired = crate::expire::run(&self.folder, &self.config, &tick)?;
         let receipt = self.receipt(&tick, Some(&outcome), firewall)?;
-        let key = receipt::load_key(&self.folder.key_path())?;
-        let signed = receipt::sign(&key, &receipt);
-        let bytes = serde_json::to_vec(&signed).expect("an envelope serialises");
-        self.keep_receipt(&bytes)?;
-        let posted = client.post_receipt(&bytes).map_err(|e| e.to_string());
+        let (signed, posted) = self.sign_and_post(&client, &receipt)?;
         Ok(Night {
             outcome,
             expired,
@@ -153,6 +150,54 @@ impl Vault {
             signed,
             posted,
         })
+    }
+
+    /// Sign `receipt`, keep it in `receipts/`, post it to the primary
+    /// (`Err`: why it was not taken).
+    fn sign_and_post(
+        &self,
+        client: &Client,
+        receipt: &Receipt,
+    ) -> Result<(Signed, Result<(), String>), VaultError> {
+        let key = receipt::load_key(&self.folder.key_path())?;
+        let signed = receipt::sign(&key, receipt);
+        let bytes = serde_json::to_vec(&signed).expect("an envelope serialises");
+        self.keep_receipt(&bytes)?;
+        let posted = client.post_receipt(&bytes).map_err(|e| e.to_string());
+        Ok((signed, posted))
+    }
+
+    /// Record a drill run from the vault's own copy in the ledger (so it
+    /// survives restarts and every later receipt carries it). The caller
+    /// holds the folder's lock ([`Folder::lock`]), as a pull does.
+    pub fn record_drill(&self, drill: &DrillReport) -> Result<(), VaultError> {
+        let (mut l, st) = Ledger::open(&self.folder.ledger_path())?;
+        let at = st.last_time.map_or_else(OffsetDateTime::now_utc, |t| {
+            t.max(OffsetDateTime::now_utc())
+        });
+        l.append(at, &Event::Drill(drill.clone()))?;
+        Ok(())
+    }
+
+    /// Make, sign, keep and post a receipt of the vault's state now,
+    /// without pulling (after a drill, so that the primary learns of it at
+    /// once). Its pull is the ledger's last one. Posting may fail (`Err`
+    /// in the second part): the vault keeps the receipt, and every later
+    /// one carries the same drills.
+    pub fn post_state(
+        &self,
+        tick: &Tick,
+        firewall: FirewallReport,
+    ) -> Result<(Receipt, Result<(), String>), VaultError> {
+        let mut receipt = self.receipt(tick, None, firewall)?;
+        if let Some(last) = self.state()?.last_pull {
+            receipt.pull = last;
+        }
+        let posted = match self.client() {
+            Ok(client) => self.sign_and_post(&client, &receipt)?.1,
+            Err(e) => Err(e.to_string()),
+        };
+        Ok((receipt, posted))
     }
 
     fn keep_receipt(&self, bytes: &[u8]) -> Result<(), VaultError> {
@@ -244,6 +289,7 @@ impl Vault {
             generations,
             findings,
             findings_total: state.findings.len() as u64,
+            drills: recent_drills(&state.drills, reading.now),
         })
     }
 
@@ -419,6 +465,17 @@ fn authority(url: &str) -> String {
     } else {
         format!("{a}:443")
     }
+}
+
+/// The drills started in the last [`DRILLS_FOR_DAYS`] days before `now`
+/// (a drill whose start cannot be read is kept: the primary says so).
+fn recent_drills(drills: &[DrillReport], now: OffsetDateTime) -> Vec<DrillReport> {
+    let since = now - time::Duration::days(DRILLS_FOR_DAYS);
+    drills
+        .iter()
+        .filter(|d| ledger::parse(&d.started).is_none_or(|t| t >= since))
+        .cloned()
+        .collect()
 }
 
 /// What one scheduled or manual pull did.

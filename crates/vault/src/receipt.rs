@@ -22,7 +22,7 @@ pub struct Signed {
 }
 
 /// What the vault says about itself after a pull.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Receipt {
     /// Receipt format version (1).
@@ -54,6 +54,68 @@ pub struct Receipt {
     pub findings: Vec<FindingReport>,
     /// How many unacknowledged findings there are in all.
     pub findings_total: u64,
+    /// The restore drills run on the vault (`hokan vault drill`) in the
+    /// last [`DRILLS_FOR_DAYS`] days of its compliance clock, oldest first.
+    /// Absent from receipts of vaults that never drilled (and from those
+    /// made before drills existed, which still verify).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drills: Vec<DrillReport>,
+}
+
+/// How long a drill is repeated in every receipt: the primary records each
+/// once (by vault, snapshot and start), so a receipt that did not reach it
+/// is made good by any later one within this time.
+pub const DRILLS_FOR_DAYS: i64 = 400;
+
+/// A restore drill run on the vault from its own copy (`hokan vault
+/// drill`), as its ledger records it and its receipts carry it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrillReport {
+    /// The source of the generation drilled.
+    pub source: String,
+    /// The snapshot's name.
+    pub snapshot: String,
+    /// When the drill started (the vault's clock, RFC 3339).
+    pub started: String,
+    /// Seconds the whole drill took (restore, checks, application check).
+    pub seconds: f64,
+    /// Seconds from the start to the first file's first bytes written.
+    #[serde(default)]
+    pub first_file_secs: Option<f64>,
+    /// Content bytes restored.
+    pub bytes: u64,
+    /// Bytes per second of the restore.
+    pub throughput: f64,
+    /// Files checked against the snapshot.
+    pub files_checked: u64,
+    /// The application check's outcome: `passed`, `failed`, `timed-out`,
+    /// `not-run`; absent when vault.toml has none for the source.
+    #[serde(default)]
+    pub app_check: Option<String>,
+    /// What failed: the file or the object (`pack 3fa2…`), or `check`;
+    /// empty when the drill passed.
+    #[serde(default)]
+    pub failures: Vec<DrillFailureReport>,
+    /// Who ran it (the login name at the vault, or `--by`).
+    pub by: String,
+}
+
+impl DrillReport {
+    /// Nothing failed.
+    pub fn ok(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// One thing a vault drill found wrong.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrillFailureReport {
+    /// The file (relative to the restore), the object, or `check`.
+    pub what: String,
+    /// Why.
+    pub why: String,
 }
 
 /// The compliance clock's state in a receipt.
@@ -261,6 +323,7 @@ pub(crate) fn sample(vault: &str) -> Receipt {
         generations: vec![],
         findings: vec![],
         findings_total: 0,
+        drills: vec![],
     }
 }
 
@@ -301,5 +364,45 @@ mod tests {
             Err(ReceiptError::BadSignature)
         ));
         assert!(matches!(verify(b"{", &pk), Err(ReceiptError::Malformed(_))));
+    }
+}
+
+#[cfg(test)]
+mod drill_tests {
+    use super::*;
+
+    #[test]
+    fn a_receipt_without_drills_is_written_and_read_as_before() {
+        let d = tempfile::tempdir().unwrap();
+        let key = create_key(&d.path().join("k")).unwrap();
+        let pk = public_key(&public_hex(&key)).unwrap();
+        let env = sign(&key, &sample("v1"));
+        assert!(!env.receipt.contains("drills"), "{}", env.receipt);
+        // A receipt signed before drills existed verifies and reads.
+        assert_eq!(
+            verify(&serde_json::to_vec(&env).unwrap(), &pk).unwrap(),
+            sample("v1")
+        );
+        let mut r = sample("v1");
+        r.drills.push(DrillReport {
+            source: "emr".into(),
+            snapshot: "a".repeat(64),
+            started: "2026-12-06T02:00:00Z".into(),
+            seconds: 1.5,
+            first_file_secs: None,
+            bytes: 10,
+            throughput: 20.0,
+            files_checked: 1,
+            app_check: Some("failed".into()),
+            failures: vec![DrillFailureReport {
+                what: "check".into(),
+                why: "exit 3".into(),
+            }],
+            by: "suzuki".into(),
+        });
+        let env = serde_json::to_vec(&sign(&key, &r)).unwrap();
+        let back = verify(&env, &pk).unwrap();
+        assert_eq!(back, r);
+        assert!(!back.drills[0].ok());
     }
 }

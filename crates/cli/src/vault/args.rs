@@ -78,6 +78,30 @@ pub enum VaultCmd {
         #[arg(long)]
         latest_undamaged: bool,
     },
+    /// A restore drill from the vault's own copy alone: per source the
+    /// newest generation the vault holds (or --snapshot), restored into a
+    /// scratch folder, every file checked, vault.toml's `[[drill]]` check
+    /// run; recorded in the ledger and sent to the primary in a signed
+    /// receipt. Needs the repository's passphrase. Exit 1 when a drill
+    /// failed.
+    Drill {
+        /// This generation (a snapshot id or prefix) instead of the newest.
+        #[arg(long)]
+        snapshot: Option<String>,
+        /// Only this source.
+        #[arg(long)]
+        source: Option<String>,
+        /// The scratch folder (default: a new folder under the temporary
+        /// folder); it must be empty or missing.
+        #[arg(long)]
+        target: Option<PathBuf>,
+        /// Keep the restored files.
+        #[arg(long)]
+        keep: bool,
+        /// Who runs the drill (default: the login name).
+        #[arg(long)]
+        by: Option<String>,
+    },
     /// Apply the vault's retention now (a pull does it too).
     Expire,
     /// Print the nftables ruleset for this vault; with --apply, load it and

@@ -4,6 +4,7 @@
 //! language (or JSON), and maps outcomes to exit codes.
 
 pub mod args;
+mod drill;
 mod serve;
 
 use std::path::Path;
@@ -59,6 +60,22 @@ pub fn run(a: VaultArgs, g: &Global, lang: Lang) -> Result<i32, Failure> {
             source,
             latest_undamaged,
         } => c.restore(&snapshot, target, include, source, latest_undamaged),
+        VaultCmd::Drill {
+            snapshot,
+            source,
+            target,
+            keep,
+            by,
+        } => drill::run(
+            &c,
+            &hokan_jobs::vault::drill::Request {
+                snapshot,
+                source,
+                target,
+                keep,
+                by: actor(by),
+            },
+        ),
         VaultCmd::Expire => c.expire(),
         VaultCmd::Firewall { apply } => c.firewall(apply),
         VaultCmd::Check => c.check(),

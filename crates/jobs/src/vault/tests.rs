@@ -11,7 +11,8 @@ use hokan_offline::{
 };
 use hokan_site::Site;
 use hokan_vault::receipt::{
-    self, ClockReport, FindingReport, FirewallReport, Held, ImmutableReport, PullReport, Receipt,
+    self, ClockReport, DrillFailureReport, DrillReport, FindingReport, FirewallReport, Held,
+    ImmutableReport, PullReport, Receipt,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -142,6 +143,7 @@ fn clean(vault: &str, issued: &str) -> Receipt {
         ],
         findings: vec![],
         findings_total: 0,
+        drills: vec![],
     }
 }
 
@@ -625,4 +627,129 @@ fn the_same_row_count_with_another_head_is_a_ledger_that_went_back() {
         "{:?}",
         codes(&ev)
     );
+}
+
+/// A drill vault `a` ran on S1 (failed when `failure` names something).
+fn drill(started: &str, failure: Option<&str>) -> DrillReport {
+    DrillReport {
+        source: "emr".into(),
+        snapshot: S1.into(),
+        started: started.into(),
+        seconds: 2.0,
+        first_file_secs: Some(0.5),
+        bytes: 1000,
+        throughput: 500.0,
+        files_checked: 3,
+        app_check: None,
+        failures: failure
+            .map(|w| {
+                vec![DrillFailureReport {
+                    what: w.into(),
+                    why: "authentication failed".into(),
+                }]
+            })
+            .unwrap_or_default(),
+        by: "suzuki".into(),
+    }
+}
+
+fn drills(s: &Setup) -> Vec<hokan_catalog::DrillRow> {
+    Catalog::open(&s.catalog).unwrap().drills(100).unwrap()
+}
+
+#[test]
+fn a_signed_receipts_drills_are_recorded_once_with_the_projection() {
+    let s = setup();
+    let mut r = clean("a", "2026-12-06T03:00:00Z");
+    r.drills = vec![
+        drill("2026-12-06T02:00:00.123456789Z", None),
+        drill("2026-12-06T02:10:00Z", Some("pack 3fa2c0de")),
+    ];
+    post(&s, "a", "0001.json", &signed(&s, "a", &r));
+    status(&s, NOW);
+    let rows = drills(&s);
+    assert_eq!(rows.len(), 2, "{rows:#?}");
+    let (failed, passed) = (&rows[0], &rows[1]);
+    assert!(passed.ok && !failed.ok);
+    assert_eq!(passed.medium.as_str(), "a");
+    assert_eq!(passed.by.as_deref(), Some("vault a: suzuki"));
+    assert_eq!(
+        passed.started_at,
+        datetime!(2026-12-06 02:00:00.123456789 UTC)
+    );
+    let m = passed.measured.as_ref().unwrap();
+    assert_eq!(m.kind, "vault");
+    // The newest complete snapshot of emr has 1 byte, at 500 B/s; no rto.
+    assert_eq!(m.projected_secs, Some(1.0 / 500.0));
+    assert_eq!(m.rto_secs, None);
+    assert!(failed
+        .detail
+        .as_deref()
+        .is_some_and(|d| d.contains("pack 3fa2c0de: authentication failed")));
+
+    // The same receipt replayed under another name, and a later receipt
+    // repeating both drills: nothing recorded twice.
+    post(&s, "a", "0002.json", &signed(&s, "a", &r));
+    r.issued = "2026-12-06T03:10:00Z".into();
+    post(&s, "a", "0003.json", &signed(&s, "a", &r));
+    let (ingested, _) = status(&s, NOW);
+    assert_eq!(ingested.recorded.len(), 1, "{:?}", ingested.problems);
+    assert_eq!(drills(&s).len(), 2);
+}
+
+#[test]
+fn drills_edited_into_a_receipt_on_the_primary_are_never_recorded() {
+    let s = setup();
+    let mut r = clean("a", "2026-12-06T03:00:00Z");
+    r.drills = vec![drill("2026-12-06T02:00:00Z", Some("pack 3fa2c0de"))];
+    // The attacker turns the vault's failed drill into a passed one, and
+    // adds a drill to a receipt without one; or signs one with its own key.
+    let mut env: receipt::Signed = serde_json::from_slice(&signed(&s, "a", &r)).unwrap();
+    env.receipt = env.receipt.replace(
+        "\"failures\":[{\"what\":\"pack 3fa2c0de\",\"why\":\"authentication failed\"}]",
+        "\"failures\":[]",
+    );
+    assert!(!env.receipt.contains("3fa2c0de"));
+    post(&s, "a", "0001.json", &serde_json::to_vec(&env).unwrap());
+    let plain = clean("a", "2026-12-06T03:01:00Z");
+    let mut env: receipt::Signed = serde_json::from_slice(&signed(&s, "a", &plain)).unwrap();
+    let added = serde_json::to_string(&vec![drill("2026-12-06T02:30:00Z", None)]).unwrap();
+    env.receipt = format!("{},\"drills\":{added}}}", env.receipt.trim_end_matches('}'));
+    post(&s, "a", "0002.json", &serde_json::to_vec(&env).unwrap());
+    r.drills[0].failures.clear();
+    post(&s, "a", "0003.json", &signed(&s, "mallory", &r));
+    let (ingested, ev) = status(&s, NOW);
+    assert!(ingested.recorded.is_empty(), "{:?}", ingested.recorded);
+    assert_eq!(
+        ingested
+            .problems
+            .iter()
+            .filter(|p| p.code == ProblemCode::VaultReceiptRejected)
+            .count(),
+        3,
+        "{:?}",
+        ingested.problems
+    );
+    assert!(codes(&ev).contains(&ProblemCode::VaultReceiptRejected));
+    assert!(drills(&s).is_empty());
+}
+
+#[test]
+fn a_drill_of_a_snapshot_the_catalog_never_recorded_is_named_not_recorded() {
+    let s = setup();
+    let mut r = clean("a", "2026-12-06T03:00:00Z");
+    let mut d = drill("2026-12-06T02:00:00Z", None);
+    d.snapshot = "9".repeat(64);
+    r.drills = vec![d, drill("2026-12-06T02:05:00Z", None)];
+    post(&s, "a", "0001.json", &signed(&s, "a", &r));
+    let (ingested, _) = status(&s, NOW);
+    // The receipt counts; the known drill is recorded, the other named.
+    assert_eq!(ingested.recorded.len(), 1);
+    assert_eq!(drills(&s).len(), 1);
+    let p = ingested
+        .problems
+        .iter()
+        .find(|p| p.message.en.contains(&"9".repeat(64)))
+        .unwrap_or_else(|| panic!("{:?}", ingested.problems));
+    assert!(p.message.en.contains("never recorded"), "{p:?}");
 }
