@@ -393,6 +393,25 @@ fn the_night_runs_a_drill_when_the_targets_drill_schedule_says_and_not_again_bef
         "{drill}"
     );
     assert_eq!(cat.drills(10).unwrap().len(), 1);
+    // The annex says which target the night drills, and when.
+    let annex = s.dir.join("annex.md");
+    s.ok(
+        106,
+        &[
+            "annex",
+            "--lang",
+            "en",
+            "--format",
+            "md",
+            "-o",
+            annex.to_str().unwrap(),
+        ],
+    );
+    let text = fs::read_to_string(&annex).unwrap();
+    assert!(
+        text.contains("Drilled automatically: weekday") && text.contains(r"\*-\*-\* 23:00"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -238,7 +238,14 @@ impl DrillFacts<'_> {
 
     /// A kind of medium (and source) never drilled.
     fn missing(&self, row: &Row<'_>, what: Cell) -> Vec<Cell> {
-        let mut cmd = format!("hokan drill --kind {}", row.class.as_str());
+        // A vault is drilled on the vault: the primary cannot reach it.
+        let mut cmd = match row.class {
+            Class::Vault => self.tr(
+                "on the vault: hokan vault drill",
+                "保管サーバで: hokan vault drill",
+            ),
+            c => format!("hokan drill --kind {}", c.as_str()),
+        };
         if let Some(s) = &row.source {
             cmd.push_str(&format!(" --source {s}"));
         }
@@ -542,7 +549,7 @@ mod tests {
         assert_eq!(rows.len(), 3, "{rows:#?}");
         for (kind, cmd) in [
             ("LTO tape", "hokan drill --kind tape"),
-            ("Vault", "hokan drill --kind vault"),
+            ("Vault", "hokan vault drill"),
         ] {
             let r = row(&rows, kind);
             assert!(r.contains("× no drill recorded"), "{r}");

@@ -15,10 +15,33 @@ pub(crate) fn drills(cx: &Cx<'_>) -> Section {
         "At least once a year for each kind of medium in use (tape, disk, cloud, vault), a chosen generation is restored from that medium alone into an isolated folder with hokan drill, every file is checked and the source's application check is run; the time taken, the throughput and the projected time to restore the whole source are recorded in the catalog (診療録管理体制加算1 asks for a drill at least once a year). The projected time is compared with each source's recovery-time target (rto in hokan.toml). The table below is from the catalog.",
         "使用している媒体の種類（テープ・ディスク・クラウド・保管サーバ）ごとに年1回以上、hokan drill で選んだ世代をその媒体だけから隔離したフォルダへ復元し、全ファイルを照合してアプリケーションの確認を行い、所要時間・転送速度・バックアップ対象全体の復元見込み時間をカタログに記録します（診療録管理体制加算1 では年1回以上の訓練が求められます）。復元見込み時間は対象ごとの目標復旧時間（hokan.toml の rto）と比べます。下表はカタログの記録です。",
     )))];
-    blocks.push(Block::Pairs(vec![(
+    // Targets whose drills the night runs by themselves (`drill_schedule`),
+    // then the month a person drills the others in.
+    let mut pairs: Vec<(String, Cell)> = d
+        .site
+        .targets()
+        .iter()
+        .filter_map(|t| {
+            let c = t.drill_schedule.as_ref()?;
+            Some((
+                format!("{} {}", cx.tr("Drilled automatically:", "自動で訓練:"), t.name),
+                Cell::text(format!(
+                    "{} ({}) — {}",
+                    c,
+                    c.normalized(),
+                    cx.tr(
+                        "the night runs hokan drill --medium when it is due (drill_schedule in hokan.toml)",
+                        "予定を過ぎると夜間ジョブが hokan drill --medium を実行します（hokan.toml の drill_schedule）"
+                    )
+                )),
+            ))
+        })
+        .collect();
+    pairs.push((
         cx.tr("Month(s) of the yearly drill", "年次訓練の実施月"),
         cx.blank(&cx.tr("month", "月")),
-    )]));
+    ));
+    blocks.push(Block::Pairs(pairs));
     let mut facts = DrillFacts::new(
         cx.lang,
         (d.generated_at, d.offset),
