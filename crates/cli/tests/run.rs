@@ -334,8 +334,9 @@ fn each_target_gets_its_copy_on_its_nights_and_a_tape_error_leaves_the_others_do
 
 /// The demo (README's first command) runs its last night through `hokan
 /// run`: every step of it succeeds (tape, RDX, and S3 when moto is there)
-/// and the night is one job in the demo site's catalog. It ends with a
-/// restore drill from the tape library, recorded.
+/// and the night is one job in the demo site's catalog. Its vault drills
+/// itself, and it ends with a restore drill from the tape library: both
+/// recorded in the site's catalog.
 #[test]
 fn the_demo_runs_a_night_through_hokan_run() {
     let tmp = tempfile::tempdir().unwrap();
@@ -376,10 +377,21 @@ fn the_demo_runs_a_night_through_hokan_run() {
     assert_eq!(drills[0]["ok"], true);
     assert_eq!(drills[0]["meets_rto"], true);
     assert!(drills[0]["files_checked"].as_u64().unwrap() > 100);
+    // And the vault drilled itself; its signed receipt brought the drill.
+    assert_eq!(v["vault"]["drills_ok"], true, "{v}");
     let cat = hokan_catalog::Catalog::open(&dir.join("catalog.db")).unwrap();
     let rows = cat.drills(10).unwrap();
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].by.as_deref(), Some("hokan demo"));
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let kinds: Vec<&str> = rows
+        .iter()
+        .map(|r| r.measured.as_ref().unwrap().kind.as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"tape") && kinds.contains(&"vault"),
+        "{kinds:?}"
+    );
+    assert!(rows.iter().all(|r| r.ok));
+    assert!(rows.iter().any(|r| r.by.as_deref() == Some("hokan demo")));
     assert!(!dir.join("drill-scratch").exists(), "the drill cleaned up");
     let jobs = std::process::Command::new(env!("CARGO_BIN_EXE_hokan"))
         .arg("--config")

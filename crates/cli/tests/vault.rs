@@ -673,6 +673,10 @@ fn a_drill_on_the_vault_reaches_the_primary_through_its_signed_receipt() {
     // Read again (the next status, the next receipt carrying the same
     // drill): recorded once.
     assert_eq!(primary_drills(&s).len(), 1);
+    // The receipt made after the drill reads its clock after the drill's
+    // ledger row: no clock that went back.
+    let problems = primary_status(&s, 0)["evaluation"]["problems"].to_string();
+    assert!(!problems.contains("vault-clock"), "{problems}");
 
     // A check that fails: a failed drill, here and on the primary.
     vault_check(

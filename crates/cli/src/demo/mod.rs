@@ -187,7 +187,12 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
         ),
         annex.display()
     ));
-    let ok = restored_ok && (site_ok || nights < 3) && vault_json["posted"] == true && drill_ok;
+    let ok = restored_ok
+        && (site_ok || nights < 3)
+        && vault_json["posted"] == true
+        && vault_json["drills_ok"] == true
+        && vault_json["drills_recorded_on_primary"].as_u64() > Some(0)
+        && drill_ok;
     if g.json {
         println!(
             "{}",

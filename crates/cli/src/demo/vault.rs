@@ -106,6 +106,28 @@ pub fn run(
     let night = vault
         .pull(Tick::now(), vault.firewall_report())
         .map_err(|e| fail(lang, "pull", e))?;
+    // The vault drills itself (the primary cannot reach it): the newest
+    // generation restored from the vault's own folder, checked, recorded in
+    // its ledger and carried to the primary by a signed receipt.
+    let vrepo = Repository::open(
+        Arc::new(LocalStore::new(vault.folder.repo())),
+        password.as_bytes(),
+    )
+    .map_err(|e| crate::exit::from_repo(lang, &e))?;
+    let scratch = dir.join("vault-drill-scratch");
+    let _ = std::fs::remove_dir_all(&scratch);
+    let drilled = hokan_jobs::vault::drill::run(
+        &vault,
+        &vrepo,
+        &hokan_jobs::vault::drill::Request {
+            target: Some(scratch),
+            by: "hokan demo".into(),
+            ..Default::default()
+        },
+        Tick::now,
+        vault.firewall_report(),
+    )
+    .map_err(|e| fail(lang, "drill", e))?;
     drop(running);
 
     // The primary reads the inbox and judges, at the real time.
@@ -179,6 +201,44 @@ pub fn run(
             "デモではファイアウォールがないため ⑤-1 にはなりません"
         )
     ));
+    let recorded = cat
+        .drills(100)
+        .map_err(|e| ctx.catalog_failure(&e))?
+        .into_iter()
+        .filter(|d| d.medium == id)
+        .count();
+    for d in &drilled.done {
+        say(format!(
+            "  {} {} ({}): {}, {} {}; {}",
+            t(
+                lang,
+                "restore drill on the vault (hokan vault drill):",
+                "保管サーバ上の復旧訓練（hokan vault drill）:"
+            ),
+            d.generation.source,
+            &d.generation.snapshot[..8.min(d.generation.snapshot.len())],
+            if d.stats.ok() {
+                t(lang, "passed", "成功")
+            } else {
+                t(lang, "FAILED", "失敗")
+            },
+            d.stats.files_checked,
+            t(lang, "files checked", "ファイルを照合"),
+            if recorded > 0 {
+                t(
+                    lang,
+                    "recorded in the primary's catalog from the signed receipt",
+                    "署名付き受領書から一次サーバのカタログに記録",
+                )
+            } else {
+                t(
+                    lang,
+                    "NOT yet recorded on the primary",
+                    "一次サーバにはまだ記録されていません",
+                )
+            },
+        ));
+    }
     for p in problems.iter().chain(
         ev.problems
             .iter()
@@ -195,5 +255,8 @@ pub fn run(
         "posted": night.posted.is_ok(),
         "offline_4_1": c41,
         "offline_5_1": c51,
+        "drills": drilled.done.iter().map(|d| json!({"source": d.generation.source, "ok": d.stats.ok(), "files_checked": d.stats.files_checked})).collect::<Vec<_>>(),
+        "drills_ok": drilled.ok(),
+        "drills_recorded_on_primary": recorded,
     }))
 }

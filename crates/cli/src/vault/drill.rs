@@ -30,14 +30,8 @@ pub(super) fn run(c: &Cmd<'_>, request: &Request) -> Result<i32, Failure> {
             );
         }
     }
-    let drills = drill::run(
-        &vault,
-        &repo,
-        request,
-        &Tick::now(),
-        vault.firewall_report(),
-    )
-    .map_err(|e| drill_failure(l, &e))?;
+    let drills = drill::run(&vault, &repo, request, Tick::now, vault.firewall_report())
+        .map_err(|e| drill_failure(l, &e))?;
     if c.g.json {
         let list: Vec<_> = drills
             .done

@@ -171,13 +171,14 @@ pub fn app_check(
 /// Drill each generation [`choose`] picks, from `repo` (the vault's own
 /// `repo/`, opened by the caller with the repository's key), record each
 /// drill in the vault's ledger, then make, keep and post a receipt that
-/// carries them. The vault's lock is held while drilling, so no pull or
+/// carries them, at the compliance clock's `tick` read once the drills
+/// are done. The vault's lock is held while drilling, so no pull or
 /// expiry changes the folder meanwhile.
 pub fn run(
     vault: &Vault,
     repo: &Repository,
     request: &Request,
-    tick: &Tick,
+    tick: impl FnOnce() -> Tick,
     firewall: FirewallReport,
 ) -> Result<Drills, VaultDrillError> {
     let picks = choose(vault, request)?;
@@ -220,7 +221,10 @@ pub fn run(
             });
         }
     }
-    let (receipt, posted) = vault.post_state(tick, firewall)?;
+    // The clock is read after the drills: the ledger rows they added are
+    // stamped when each ended, and a receipt older than its ledger would
+    // read as a clock that went back.
+    let (receipt, posted) = vault.post_state(&tick(), firewall)?;
     Ok(Drills {
         done,
         receipt,
