@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use hokan_catalog::{AppCheck, DrillFailure, DrillMeasures};
 use hokan_format::json::NodeKind;
 use hokan_format::Id;
-use hokan_offline::{Evaluation, MediumId, MediumKind, PoolName, SnapshotId, SourceName};
+use hokan_offline::{Evaluation, MediumId, PoolName, SnapshotId, SourceName};
 use hokan_repo::{Repository, RestoreOptions, RestoreProgress};
 use hokan_site::DrillCheck;
 use serde::Serialize;
@@ -43,57 +43,7 @@ use time::OffsetDateTime;
 use crate::hooks::{self, HookOutcome};
 use crate::JobError;
 
-/// The kinds of offline medium a drill is due on, each on its own.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum MediumClass {
-    /// LTO tape (a library or a single drive).
-    Tape,
-    /// Removable disks (RDX, a USB disk).
-    Disk,
-    /// An S3 bucket (object lock).
-    S3,
-    /// A pull-only vault.
-    Vault,
-}
-
-impl MediumClass {
-    /// Every class, in the order drills run.
-    pub const ALL: [MediumClass; 4] = [
-        MediumClass::Tape,
-        MediumClass::Disk,
-        MediumClass::S3,
-        MediumClass::Vault,
-    ];
-
-    /// The class of a medium's kind; `None` for the primary disk.
-    pub fn of(kind: MediumKind) -> Option<MediumClass> {
-        match kind {
-            MediumKind::LtoSingleDrive | MediumKind::LtoLibrary => Some(MediumClass::Tape),
-            MediumKind::RdxSingleDrive | MediumKind::RdxAutoloader | MediumKind::RemovableDisk => {
-                Some(MediumClass::Disk)
-            }
-            MediumKind::ObjectStore | MediumKind::ImmutableStorage => Some(MediumClass::S3),
-            MediumKind::PullVault => Some(MediumClass::Vault),
-            MediumKind::PrimaryDisk => None,
-        }
-    }
-
-    /// Its name: `tape`, `disk`, `s3`, `vault`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MediumClass::Tape => "tape",
-            MediumClass::Disk => "disk",
-            MediumClass::S3 => "s3",
-            MediumClass::Vault => "vault",
-        }
-    }
-
-    /// The class named `s`.
-    pub fn parse(s: &str) -> Option<MediumClass> {
-        MediumClass::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-}
+pub use hokan_offline::MediumClass;
 
 /// Which drills to run: everything left `None` is chosen by [`choose`].
 #[derive(Clone, Debug, Default)]

@@ -165,6 +165,7 @@
 #![deny(missing_docs)]
 
 pub mod compliance;
+mod drill_kind;
 mod evaluate;
 pub mod facts;
 pub mod id;
@@ -179,6 +180,7 @@ pub mod text;
 pub mod verdict;
 
 pub use compliance::{NewestOffline, OfflineCopy, OfflineGeneration, Rotation, SourceCompliance};
+pub use drill_kind::MediumClass;
 pub use evaluate::{evaluate, Evaluation, MediumState};
 pub use facts::{
     Attestation, Claim, Condition, Copy, Drill, Facts, Generation, Location, LockMode, LockProbe,

@@ -23,6 +23,7 @@ use crate::verdict::{
     CopyVerdict, DeadlineCause, Exclusion, Lapsed, Missing, OnlineReason, Strength, Verdict,
     WeakerReason,
 };
+use crate::MediumClass;
 
 fn inconsistent(en: String, ja: String) -> Problem {
     Problem::new(
@@ -104,17 +105,17 @@ pub(crate) fn problems(
     drill_problems(judge, copies, out);
 }
 
-/// The kinds of medium drills are due on, each on its own: tape, disk, S3,
-/// vault (the primary disk is never drilled).
-fn drill_kind(kind: MediumKind) -> Option<&'static str> {
-    match kind {
-        MediumKind::LtoSingleDrive | MediumKind::LtoLibrary => Some("tape"),
-        MediumKind::RdxSingleDrive | MediumKind::RdxAutoloader | MediumKind::RemovableDisk => {
-            Some("disk")
-        }
-        MediumKind::ObjectStore | MediumKind::ImmutableStorage => Some("s3"),
-        MediumKind::PullVault => Some("vault"),
-        MediumKind::PrimaryDisk => None,
+/// The command that drills a kind of medium: a vault drills itself, on
+/// the vault (the primary has no way in to it).
+fn drill_command(kind: &str) -> Text {
+    if kind == "vault" {
+        Text::new(
+            "`hokan vault drill` on the vault (its signed receipt brings the result)",
+            "保管サーバ上で `hokan vault drill`（結果は署名付き受領書で届きます）",
+        )
+    } else {
+        let c = format!("`hokan drill --kind {kind}`");
+        Text::new(c.clone(), c)
     }
 }
 
@@ -125,8 +126,9 @@ fn drill_kind(kind: MediumKind) -> Option<&'static str> {
 fn drill_problems(judge: &Judge<'_>, copies: &[CopyVerdict], out: &mut Vec<Problem>) {
     let every = judge.policy.drill_every();
     let mut first_use: BTreeMap<&'static str, OffsetDateTime> = BTreeMap::new();
+    let class = |kind: MediumKind| MediumClass::of(kind).map(MediumClass::as_str);
     for c in copies {
-        if let Some(k) = c.kind.and_then(drill_kind) {
+        if let Some(k) = c.kind.and_then(class) {
             let e = first_use.entry(k).or_insert(c.since);
             *e = (*e).min(c.since);
         }
@@ -137,7 +139,7 @@ fn drill_problems(judge: &Judge<'_>, copies: &[CopyVerdict], out: &mut Vec<Probl
             .drills
             .iter()
             .filter(|d| d.started_at <= judge.now)
-            .filter(|d| judge.medium(&d.medium).and_then(|m| drill_kind(m.kind)) == Some(kind))
+            .filter(|d| judge.medium(&d.medium).and_then(|m| class(m.kind)) == Some(kind))
             .collect();
         let last_ok = drills.iter().filter(|d| d.ok).map(|d| d.started_at).max();
         let last = drills.iter().max_by_key(|d| d.started_at);
@@ -159,8 +161,8 @@ fn drill_problems(judge: &Judge<'_>, copies: &[CopyVerdict], out: &mut Vec<Probl
                         ),
                     ),
                     Text::new(
-                        format!("See what failed with `hokan catalog events`, fix the medium or the check, and run `hokan drill --kind {kind}` again."),
-                        format!("`hokan catalog events` で失敗の内容を確認し、媒体またはチェックを直して `hokan drill --kind {kind}` を再実行してください。"),
+                        format!("See what failed with `hokan catalog events`, fix the medium or the check, and run {} again.", drill_command(kind).en),
+                        format!("`hokan catalog events` で失敗の内容を確認し、媒体またはチェックを直して {} を再実行してください。", drill_command(kind).ja),
                     ),
                 )
                 .with_medium(&d.medium)
@@ -202,8 +204,8 @@ fn drill_problems(judge: &Judge<'_>, copies: &[CopyVerdict], out: &mut Vec<Probl
                     ProblemCode::DrillOverdue,
                     Text::new(en, ja),
                     Text::new(
-                        format!("Run `hokan drill --kind {kind}` (診療録管理体制加算1 asks for a restore drill at least once a year)."),
-                        format!("`hokan drill --kind {kind}` を実行してください（診療録管理体制加算1 は年1回以上の復旧訓練を求めています）。"),
+                        format!("Run {} (診療録管理体制加算1 asks for a restore drill at least once a year).", drill_command(kind).en),
+                        format!("{} を実行してください（診療録管理体制加算1 は年1回以上の復旧訓練を求めています）。", drill_command(kind).ja),
                     ),
                 )
                 .with_date(due),

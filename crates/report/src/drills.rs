@@ -15,7 +15,7 @@ use time::{Duration, OffsetDateTime, UtcOffset};
 use hokan_catalog::event::short;
 use hokan_catalog::{AppCheck, DrillRow, MediumRow};
 use hokan_offline::text::{day, when};
-use hokan_offline::{Evaluation, MediumKind};
+use hokan_offline::Evaluation;
 
 use crate::content::fmt::{bytes_text, duration, rate_text, thousands, truncate};
 use crate::doc::{tr, Cell, Span, Table, Tone};
@@ -29,56 +29,15 @@ pub(crate) const DRILL_INTERVAL: Duration = Duration::days(365);
 const FAILURES_SHOWN: usize = 3;
 
 /// A kind of medium as `hokan drill --kind` names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Class {
-    /// LTO tape.
-    Tape,
-    /// RDX, external disks, NAS rotated by hand.
-    Disk,
-    /// An S3 bucket (or another immutable store).
-    S3,
-    /// A pull-only vault.
-    Vault,
-}
+pub(crate) use hokan_offline::MediumClass as Class;
 
-impl Class {
-    const ALL: [Class; 4] = [Class::Tape, Class::Disk, Class::S3, Class::Vault];
-
-    /// The kind a medium of `kind` is drilled as (`hokan drill --kind`);
-    /// none for the primary disk.
-    pub fn of(kind: MediumKind) -> Option<Class> {
-        match kind {
-            MediumKind::LtoSingleDrive | MediumKind::LtoLibrary => Some(Class::Tape),
-            MediumKind::RdxSingleDrive | MediumKind::RdxAutoloader | MediumKind::RemovableDisk => {
-                Some(Class::Disk)
-            }
-            MediumKind::ObjectStore | MediumKind::ImmutableStorage => Some(Class::S3),
-            MediumKind::PullVault => Some(Class::Vault),
-            MediumKind::PrimaryDisk => None,
-        }
-    }
-
-    /// `tape`, `disk`, `s3`, `vault`: as stored with a drill.
-    fn as_str(self) -> &'static str {
-        match self {
-            Class::Tape => "tape",
-            Class::Disk => "disk",
-            Class::S3 => "s3",
-            Class::Vault => "vault",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Class> {
-        Class::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-
-    fn name(self, lang: Lang) -> &'static str {
-        match self {
-            Class::Tape => tr(lang, "LTO tape", "テープ（LTO）"),
-            Class::Disk => tr(lang, "Removable disk", "ディスク（RDX等）"),
-            Class::S3 => tr(lang, "Cloud (S3)", "クラウド（S3）"),
-            Class::Vault => tr(lang, "Vault", "保管サーバ（vault）"),
-        }
+/// A kind of medium's name on paper.
+fn class_name(class: Class, lang: Lang) -> &'static str {
+    match class {
+        Class::Tape => tr(lang, "LTO tape", "テープ（LTO）"),
+        Class::Disk => tr(lang, "Removable disk", "ディスク（RDX等）"),
+        Class::S3 => tr(lang, "Cloud (S3)", "クラウド（S3）"),
+        Class::Vault => tr(lang, "Vault", "保管サーバ（vault）"),
     }
 }
 
@@ -215,7 +174,9 @@ impl DrillFacts<'_> {
             self.tr("Whole source vs RTO", "全体の復元見込みと目標"),
         ]);
         for row in self.rows() {
-            let mut what = Cell(vec![Span::Strong(row.class.name(self.lang).to_owned())]);
+            let mut what = Cell(vec![Span::Strong(
+                class_name(row.class, self.lang).to_owned(),
+            )]);
             if let Some(names) = targets.get(&row.class).filter(|n| !n.is_empty()) {
                 let names: Vec<&str> = names.iter().map(String::as_str).collect();
                 what = what.small_line(names.join(tr(self.lang, ", ", "、")));

@@ -666,9 +666,24 @@ fn a_signed_receipts_drills_are_recorded_once_with_the_projection() {
         drill("2026-12-06T02:10:00Z", Some("pack 3fa2c0de")),
     ];
     post(&s, "a", "0001.json", &signed(&s, "a", &r));
-    status(&s, NOW);
+    let (_, ev) = status(&s, NOW);
     let rows = drills(&s);
     assert_eq!(rows.len(), 2, "{rows:#?}");
+    // The newest drill failed: an error for vault media, whose next step
+    // is a drill on the vault (the primary has no way in to it).
+    let failed = ev
+        .problems
+        .iter()
+        .find(|p| p.code == ProblemCode::DrillFailed)
+        .unwrap_or_else(|| panic!("{:?}", codes(&ev)));
+    assert!(failed.message.en.contains("vault media"), "{failed:?}");
+    assert!(
+        failed
+            .next_step
+            .en
+            .contains("`hokan vault drill` on the vault"),
+        "{failed:?}"
+    );
     let (failed, passed) = (&rows[0], &rows[1]);
     assert!(passed.ok && !failed.ok);
     assert_eq!(passed.medium.as_str(), "a");
