@@ -87,6 +87,9 @@ fn a_drill_reads_the_cartridge_alone_checks_every_file_and_records_what_it_measu
     let s = site(r#"["sh", "-c", "test -s {target}/data/big.bin && test -L {target}/data/link"]"#);
     // The primary repository is away: only the cartridge can answer.
     fs::rename(s.dir.join("repo"), s.dir.join("repo.away")).unwrap();
+    // On the shelf: exit 13 naming it, nothing recorded.
+    let (_, err) = s.code(65, &["drill", "--kind", "disk"], 13);
+    assert!(err.contains("RDX-A") && err.contains("insert it"), "{err}");
     s.ok(70, &["disk", "sim", "insert", "--pool", "rdx", "RDX-A"]);
     let scratch = s.dir.join("scratch");
     let v = s.json(

@@ -45,7 +45,7 @@ pub fn with_cartridge<R>(
             FromHolders::Found(found) => *found,
             _ => {
                 return Err(Failure::new(
-                    exit::ERROR,
+                    exit::INSERT_CARTRIDGE,
                     match l {
                         Lang::Ja => format!(
                             "{name}: 訓練にはカートリッジ {medium} が必要です。挿入して、もう一度実行してください"
