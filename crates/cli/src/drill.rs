@@ -63,6 +63,9 @@ pub struct Drilled {
     pub done: Vec<Done>,
     /// Generations on vaults: drilled on the vault (`hokan vault drill`).
     pub on_the_vault: Vec<DrillPick>,
+    /// Drills that could not be attempted, and why (a cartridge to insert):
+    /// nothing recorded for them.
+    pub not_attempted: Vec<(DrillPick, Failure)>,
     /// Who ran them.
     pub by: String,
 }
@@ -74,17 +77,22 @@ pub fn run(a: DrillArgs, g: &Global, lang: Lang) -> Result<i32, Failure> {
     let Drilled {
         done,
         on_the_vault: skipped,
+        mut not_attempted,
         by,
     } = drills(&ctx, &a)?;
-    print(g, l, &done, &skipped, &by);
+    print(g, l, &done, &skipped, &not_attempted, &by);
+    // Exit 1 for a failed drill; else the reason one could not be
+    // attempted (13: a cartridge to insert), said once more last.
+    if !done.iter().all(|d| d.stats.ok()) {
+        return Ok(exit::ERROR);
+    }
+    if let Some((_, f)) = not_attempted.pop() {
+        return Err(f);
+    }
     if done.is_empty() {
         return Err(Failure::new(exit::ERROR, on_the_vault(l).to_owned()));
     }
-    Ok(if done.iter().all(|d| d.stats.ok()) {
-        exit::OK
-    } else {
-        exit::ERROR
-    })
+    Ok(exit::OK)
 }
 
 /// Run the drills `a` asks for on the site of `ctx`, each recorded in the
@@ -137,6 +145,7 @@ pub fn drills(ctx: &SiteCtx<'_>, a: &DrillArgs) -> Result<Drilled, Failure> {
     let stamp = ctx.now.unix_timestamp();
     let mut done = Vec::new();
     let mut skipped = Vec::new();
+    let mut not_attempted = Vec::new();
     for pick in picks {
         if pick.class == MediumClass::Vault {
             // The vault is reached only by its own pulls: its drill runs
@@ -212,41 +221,53 @@ pub fn drills(ctx: &SiteCtx<'_>, a: &DrillArgs) -> Result<Drilled, Failure> {
             .as_ref()
             .map(|p| p.to_string())
             .unwrap_or_default();
-        let stats = match pick.class {
-            MediumClass::Disk => {
-                let pool = crate::disk::pool(ctx, &pool_name)?;
-                crate::disk::drill::with_cartridge(ctx, &pool, &pick.medium, |dir| {
-                    Ok(with_repo(open(dir), Duration::ZERO))
-                })?
-            }
-            MediumClass::Tape => {
-                let pool = crate::tape::pool(ctx, &pool_name)?;
-                bar.say(
-                    t(
-                        l,
-                        "reading the set from tape",
-                        "テープからセットを読み込み中",
-                    )
-                    .into(),
-                );
-                crate::tape::drill::with_set(
-                    ctx,
-                    &pool,
-                    &pick.medium,
-                    pick.snapshot.as_str(),
-                    &target,
-                    |dir, before| with_repo(dir.and_then(open), before),
-                )?
-            }
-            MediumClass::S3 => {
-                let bucket = crate::s3::target(ctx, &pool_name)?;
-                let start = Instant::now();
-                let repo = crate::s3::manage::first_versions(ctx, &bucket);
-                with_repo(repo, start.elapsed())
-            }
-            MediumClass::Vault => unreachable!("skipped above"),
-        };
+        // A medium that cannot be opened now (a cartridge to insert, a set
+        // away from the library) is no drill: said at the end, the other
+        // kinds still drilled.
+        let opened = (|| -> Result<DrillStats, Failure> {
+            Ok(match pick.class {
+                MediumClass::Disk => {
+                    let pool = crate::disk::pool(ctx, &pool_name)?;
+                    crate::disk::drill::with_cartridge(ctx, &pool, &pick.medium, |dir| {
+                        Ok(with_repo(open(dir), Duration::ZERO))
+                    })?
+                }
+                MediumClass::Tape => {
+                    let pool = crate::tape::pool(ctx, &pool_name)?;
+                    bar.say(
+                        t(
+                            l,
+                            "reading the set from tape",
+                            "テープからセットを読み込み中",
+                        )
+                        .into(),
+                    );
+                    crate::tape::drill::with_set(
+                        ctx,
+                        &pool,
+                        &pick.medium,
+                        pick.snapshot.as_str(),
+                        &target,
+                        |dir, before| with_repo(dir.and_then(open), before),
+                    )?
+                }
+                MediumClass::S3 => {
+                    let bucket = crate::s3::target(ctx, &pool_name)?;
+                    let start = Instant::now();
+                    let repo = crate::s3::manage::first_versions(ctx, &bucket);
+                    with_repo(repo, start.elapsed())
+                }
+                MediumClass::Vault => unreachable!("skipped above"),
+            })
+        })();
         bar.finish();
+        let stats = match opened {
+            Ok(stats) => stats,
+            Err(f) => {
+                not_attempted.push((pick, f));
+                continue;
+            }
+        };
         let mut cat = ctx.catalog()?;
         cat.record(
             ctx.now,
@@ -272,11 +293,19 @@ pub fn drills(ctx: &SiteCtx<'_>, a: &DrillArgs) -> Result<Drilled, Failure> {
     Ok(Drilled {
         done,
         on_the_vault: skipped,
+        not_attempted,
         by,
     })
 }
 
-fn print(g: &Global, l: Lang, done: &[Done], skipped: &[DrillPick], by: &str) {
+fn print(
+    g: &Global,
+    l: Lang,
+    done: &[Done],
+    skipped: &[DrillPick],
+    not_attempted: &[(DrillPick, Failure)],
+    by: &str,
+) {
     if g.json {
         let v: Vec<_> = done
             .iter()
@@ -299,7 +328,11 @@ fn print(g: &Global, l: Lang, done: &[Done], skipped: &[DrillPick], by: &str) {
         print_json(&json!({
             "drills": v,
             "on_the_vault": skipped,
-            "ok": done.iter().all(|d| d.stats.ok()),
+            "not_attempted": not_attempted
+                .iter()
+                .map(|(p, f)| json!({"pick": p, "exit_code": f.code, "why": f.message}))
+                .collect::<Vec<_>>(),
+            "ok": done.iter().all(|d| d.stats.ok()) && not_attempted.is_empty(),
         }));
     } else {
         for d in done {
@@ -312,6 +345,17 @@ fn print(g: &Global, l: Lang, done: &[Done], skipped: &[DrillPick], by: &str) {
                 p.source,
                 p.medium,
                 on_the_vault(l)
+            );
+        }
+        for (p, f) in not_attempted {
+            println!(
+                "{} {} / {} {}: {} {}",
+                t(l, "drill of", "復旧訓練"),
+                p.source,
+                p.class.as_str(),
+                p.medium,
+                t(l, "NOT ATTEMPTED:", "未実施:"),
+                f.message
             );
         }
     }
