@@ -444,3 +444,45 @@ fn a_single_drive_drill_asks_for_the_cartridge_and_ejects_it_again() {
     // Ejected again, as after the job: the copy is offline again.
     assert_eq!(s.koban_of(160, "HKN101L9"), vec!["①-1-1"]);
 }
+
+#[test]
+fn a_cartridge_left_on_the_shelf_does_not_stop_the_other_kinds_drills() {
+    let mut s = Site::new(&format!("{POOL}{LIBRARY}"));
+    s.ok(0, &["disk", "sim", "create", "--pool", "rdx"]);
+    s.ok(0, &["disk", "sim", "insert", "--pool", "rdx", "RDX-A"]);
+    s.ok(0, &["disk", "format", "--pool", "rdx", "RDX-A"]);
+    s.ok(0, &["disk", "eject", "--pool", "rdx"]);
+    s.ok(
+        0,
+        &["tape", "sim", "create", "--pool", "weekday", "--slots", "4"],
+    );
+    s.ok(
+        0,
+        &["tape", "sim", "insert", "--pool", "weekday", "HKN001L9"],
+    );
+    s.ok(0, &["tape", "label", "--pool", "weekday", "HKN001L9"]);
+    s.night(1);
+    s.ok(50, &["disk", "sim", "insert", "--pool", "rdx", "RDX-A"]);
+    s.ok(60, &["disk", "backup", "--pool", "rdx"]);
+    s.ok(61, &["tape", "backup", "--pool", "weekday"]);
+    // Both offline; RDX-A on the shelf. Every kind is drilled that can be.
+    let v = s.json(120, &["drill"], 13);
+    let drills = v["drills"].as_array().unwrap();
+    assert_eq!(drills.len(), 1, "{v}");
+    assert_eq!(
+        (drills[0]["kind"].as_str(), drills[0]["ok"].as_bool()),
+        (Some("tape"), Some(true))
+    );
+    let not = &v["not_attempted"][0];
+    assert_eq!(
+        (not["pick"]["medium"].as_str(), not["exit_code"].as_i64()),
+        (Some("RDX-A"), Some(13)),
+        "{v}"
+    );
+    let cat = Catalog::open(&s.dir.join("catalog.db")).unwrap();
+    assert_eq!(
+        cat.drills(10).unwrap().len(),
+        1,
+        "only the tape drill is recorded"
+    );
+}
