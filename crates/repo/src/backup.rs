@@ -54,6 +54,8 @@ pub const INDEX_EVERY_PACKS: usize = 64;
 const SEGMENT: usize = 16 * 1024 * 1024;
 /// Files at least this large choose their compression level on their first chunk.
 const LEVEL_PROBE_MIN: u64 = 8 * 1024 * 1024;
+/// How much of each chunk of a file found incompressible is tried.
+const CHUNK_PROBE: usize = 8 * 1024;
 
 /// A file's blob ids and the bytes read.
 type FileContent = (Vec<Id>, u64);
@@ -389,22 +391,34 @@ fn read_file(
             spans.push(at..at + l);
             at += l;
         }
-        if level.is_none() && size_hint >= LEVEL_PROBE_MIN {
+        // Large files choose their level on their first chunk; one found
+        // incompressible is probed again each segment, so that a file that
+        // turns compressible is compressed from there on.
+        let probe = matches!(level, None | Some(crate::crypto::STORE_RAW));
+        if probe && size_hint >= LEVEL_PROBE_MIN {
             if let Some(first) = spans.first() {
                 let base = sink.repo.config().zstd_level;
                 level = Some(crate::crypto::best_level(&buf[first.clone()], &[base, 1]));
             }
         }
+        // In a file found incompressible, each chunk still gets a quick
+        // look at its first bytes: one that compresses is compressed.
+        let add = |s: &std::ops::Range<usize>| {
+            let chunk = &buf[s.clone()];
+            let level = match level {
+                Some(crate::crypto::STORE_RAW)
+                    if crate::crypto::compresses(&chunk[..chunk.len().min(CHUNK_PROBE)]) =>
+                {
+                    None
+                }
+                l => l,
+            };
+            sink.add(BlobKind::Data, chunk, level)
+        };
         let got: Vec<Result<Id>> = if spans.len() > 1 {
-            spans
-                .par_iter()
-                .map(|s| sink.add(BlobKind::Data, &buf[s.clone()], level))
-                .collect()
+            spans.par_iter().map(add).collect()
         } else {
-            spans
-                .iter()
-                .map(|s| sink.add(BlobKind::Data, &buf[s.clone()], level))
-                .collect()
+            spans.iter().map(add).collect()
         };
         for g in got {
             ids.push(g?);

@@ -147,11 +147,12 @@ impl MasterKey {
         out
     }
 
-    /// Compress (if it saves at least 1/32) and seal. Each thread keeps its
+    /// Compress (if it saves at least 1/32) and seal; `level` [`STORE_RAW`]
+    /// seals without trying (data a probe found incompressible). Each thread keeps its
     /// zstd contexts and scratch buffer: creating a context per blob cost more
     /// than 4% of a backup's CPU time.
     pub fn seal_compressed(&self, plaintext: &[u8], level: i32, aad: &[u8]) -> Vec<u8> {
-        if plaintext.len() >= 64 {
+        if level != STORE_RAW && plaintext.len() >= 64 {
             // Room only for a useful result: if it does not fit, it did not compress.
             let limit = plaintext.len() - plaintext.len() / 32;
             let sealed = with_compressed(plaintext, level, limit, |c| {
@@ -247,9 +248,25 @@ fn with_compressed<T>(
     })
 }
 
-/// Which of `levels` compresses `sample` smallest (the first on a tie).
-/// Backup asks this once per large file, on its first chunk: text dumps often
-/// compress better at zstd's fast levels than at the default, images worse.
+/// Whether `sample` saves the 1/32 that compressing must save, at zstd's
+/// fastest useful level: a cheap look at each chunk of a file found
+/// incompressible, so that a part that compresses is compressed.
+pub fn compresses(sample: &[u8]) -> bool {
+    sample.len() >= 64
+        && with_compressed(sample, 1, sample.len() - sample.len() / 32, |_| ()).is_some()
+}
+
+/// The "level" that seals without compressing: [`MasterKey::seal_compressed`]
+/// does not even try.
+pub const STORE_RAW: i32 = i32::MIN;
+
+/// Which of `levels` compresses `sample` smallest (the first on a tie), or
+/// [`STORE_RAW`] when none saves the 1/32 that compressing must save to be
+/// kept (already-compressed images: JPEG 2000, JPEG-LS, video, archives).
+/// Backup asks this of large files, on the first chunk of each segment:
+/// text dumps often compress better at zstd's fast levels than at the
+/// default, images not at all, and trying to compress what does not
+/// compress costs as much as compressing.
 pub fn best_level(sample: &[u8], levels: &[i32]) -> i32 {
     let mut best = (usize::MAX, levels.first().copied().unwrap_or(3));
     for &l in levels {
@@ -260,6 +277,9 @@ pub fn best_level(sample: &[u8], levels: &[i32]) -> i32 {
         if n < best.0 {
             best = (n, l);
         }
+    }
+    if best.0 > sample.len() - sample.len() / 32 {
+        return STORE_RAW;
     }
     best.1
 }
@@ -492,6 +512,30 @@ mod tests {
         assert_eq!(k.open(&t, b"ctx", None), Err(OpenError::Authentication));
         let other = MasterKey::generate();
         assert_eq!(other.open(&s, b"ctx", None), Err(OpenError::Authentication));
+    }
+
+    #[test]
+    fn a_probe_of_incompressible_data_stores_it_raw_and_text_compressed() {
+        let mut noise = vec![0u8; 1 << 20];
+        rand::thread_rng().fill_bytes(&mut noise);
+        assert_eq!(best_level(&noise, &[3, 1]), STORE_RAW);
+        let text = b"2026-11-01 patient 0001 blood pressure 120/80 ok\n".repeat(20_000);
+        let level = best_level(&text, &[3, 1]);
+        assert!(level == 3 || level == 1, "{level}");
+        // A sample that is mostly noise with a small compressible header
+        // (a DICOM file's header before its JPEG 2000 pixels): raw.
+        let mut dicom = b"DICM".repeat(1024);
+        dicom.extend_from_slice(&noise);
+        assert_eq!(best_level(&dicom, &[3, 1]), STORE_RAW);
+        // Sealed raw without trying, and opened as any other object.
+        let k = MasterKey::generate();
+        let s = k.seal_compressed(&text, STORE_RAW, b"ctx");
+        assert_eq!(
+            s.len(),
+            text.len() + NONCE_LEN + 1 + TAG_LEN,
+            "not compressed"
+        );
+        assert_eq!(k.open(&s, b"ctx", Some(text.len())).unwrap(), text);
     }
 
     #[test]
