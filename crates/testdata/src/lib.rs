@@ -482,6 +482,44 @@ fn pacs_image(rng: &mut ChaCha8Rng, modality: &str) -> Vec<u8> {
     b
 }
 
+/// A PACS-like set in the empty folder `dir`: `files` DICOM-like files of
+/// `mib` MiB in all, each a small header followed by pixel data already
+/// compressed (JPEG 2000 or JPEG-LS in a real archive: here ChaCha8 bytes,
+/// which no compressor shrinks), in one folder per study. The same seed
+/// gives the same bytes.
+pub fn create_pacs(dir: &Path, files: u64, mib: u64, seed: u64) -> io::Result<Written> {
+    if dir.exists() && fs::read_dir(dir)?.next().is_some() {
+        return Err(io::Error::other(format!(
+            "{} is not empty: give an empty or new folder",
+            dir.display()
+        )));
+    }
+    let files = files.max(1);
+    let each = (mib << 20) / files;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5041_4353);
+    let mut w = Written::default();
+    for i in 0..files {
+        let study = dir.join(format!("study-{:04}", i / 8));
+        fs::create_dir_all(&study)?;
+        let mut b = Vec::with_capacity(each as usize);
+        b.resize(128, 0);
+        b.extend_from_slice(b"DICM");
+        let _ = write!(
+            b,
+            "MODALITY=CT;TRANSFER_SYNTAX=1.2.840.10008.1.2.4.90;PATIENT={:08};IMAGE={i};",
+            rng.gen_range(0..100_000_000u32)
+        );
+        b.resize(1024.min(each as usize).max(b.len()), 0);
+        let at = b.len();
+        b.resize(each.max(at as u64) as usize, 0);
+        rng.fill_bytes(&mut b[at..]);
+        fs::write(study.join(format!("IMG{i:05}.dcm")), &b)?;
+        w.files += 1;
+        w.bytes += b.len() as u64;
+    }
+    Ok(w)
+}
+
 /// Lab tests: JLAC10-like code, name, unit, normal low and high (×10).
 const LAB: &[(&str, &str, &str, u32, u32)] = &[
     ("3D010", "グルコース", "mg/dL", 700, 1090),

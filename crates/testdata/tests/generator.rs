@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use hokan_testdata::{create, list_files, night, state, MARKER};
+use hokan_testdata::{create, create_pacs, list_files, night, state, MARKER};
 
 const SCALE: f64 = 0.01; // about 10 MiB
 
@@ -174,5 +174,37 @@ fn seed_1_gives_the_pinned_bytes() {
     assert_eq!(
         tree_hash(&d).to_hex().as_str(),
         "7ed01b84d074d56150b0e114cc66e2748034a0c195fad7fc249e77d058598dfd"
+    );
+}
+
+#[test]
+fn the_pacs_set_is_seeded_sized_and_made_of_distinct_images_with_a_header() {
+    let t = tempfile::tempdir().unwrap();
+    let (a, b) = (t.path().join("a"), t.path().join("b"));
+    let w = create_pacs(&a, 10, 5, 7).unwrap();
+    assert_eq!((w.files, w.bytes), (10, 5 << 20));
+    create_pacs(&b, 10, 5, 7).unwrap();
+    assert_eq!(tree_hash(&a), tree_hash(&b), "same seed, same bytes");
+    let files = list_files(&a).unwrap();
+    assert_eq!(files.len(), 10);
+    let h = hashes(&a);
+    let distinct: std::collections::BTreeSet<[u8; 32]> =
+        h.values().map(|x| *x.as_bytes()).collect();
+    assert_eq!(distinct.len(), 10, "no two images alike (no dedup to win)");
+    let one = fs::read(a.join(&files[0])).unwrap();
+    assert_eq!(&one[128..132], b"DICM");
+    // The pixel data looks random: every byte value, none much more common.
+    let mut counts = [0u32; 256];
+    for &x in &one[1024..] {
+        counts[x as usize] += 1;
+    }
+    let mean = (one.len() - 1024) as f64 / 256.0;
+    assert!(
+        counts.iter().all(|&c| (c as f64 - mean).abs() < mean * 0.1),
+        "{counts:?}"
+    );
+    assert!(
+        create_pacs(&a, 1, 1, 1).is_err(),
+        "a non-empty folder is refused"
     );
 }

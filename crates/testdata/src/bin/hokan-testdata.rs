@@ -8,6 +8,7 @@ use std::time::Instant;
 const USAGE: &str = "\
 usage: hokan-testdata create DIR [--scale GIB] [--seed N]
        hokan-testdata night DIR [--nights K]
+       hokan-testdata pacs DIR [--files N] [--mib M] [--seed N]
 
   create   fill the empty folder DIR with a synthetic hospital data set of
            about GIB GiB (default 1; 0.03 is about 31 MiB) made from seed N
@@ -16,6 +17,9 @@ usage: hokan-testdata create DIR [--scale GIB] [--seed N]
   night    age the data set in DIR by K nights (default 1): rows of the dump
            rewritten and inserted, ~1 % new images, documents and messages,
            lines appended to the logs. The seed is read from DIR/.night.
+  pacs     fill the empty folder DIR with N (default 40) DICOM-like images of
+           M MiB in all (default 2048): a small header, then pixel data
+           already compressed (incompressible), as a PACS archive holds.
 
 exit status: 0 done, 1 could not read or write the data set, 2 usage error";
 
@@ -46,9 +50,10 @@ fn run(args: &[String]) -> Result<(), Failure> {
     }
     let (cmd, rest) = args
         .split_first()
-        .ok_or_else(|| Failure::Usage("missing command (create or night)".into()))?;
+        .ok_or_else(|| Failure::Usage("missing command (create, night or pacs)".into()))?;
     let mut dir: Option<PathBuf> = None;
     let (mut scale, mut seed, mut nights) = (1.0f64, 1u64, 1u32);
+    let (mut files, mut mib) = (40u64, 2048u64);
     let mut it = rest.iter();
     while let Some(a) = it.next() {
         let (name, inline) = match a.split_once('=') {
@@ -65,6 +70,9 @@ fn run(args: &[String]) -> Result<(), Failure> {
             ("create", "--scale") => scale = number(name, &value()?)?,
             ("create", "--seed") => seed = number(name, &value()?)?,
             ("night", "--nights") => nights = number(name, &value()?)?,
+            ("pacs", "--files") => files = number(name, &value()?)?,
+            ("pacs", "--mib") => mib = number(name, &value()?)?,
+            ("pacs", "--seed") => seed = number(name, &value()?)?,
             (_, n) if n.starts_with('-') => {
                 return Err(Failure::Usage(format!("unknown option {n} for {cmd}")))
             }
@@ -102,9 +110,19 @@ fn run(args: &[String]) -> Result<(), Failure> {
                 );
             }
         }
+        "pacs" => {
+            let w = hokan_testdata::create_pacs(&dir, files, mib, seed).map_err(io)?;
+            println!(
+                "created {}: PACS-like, seed {seed}: {} files, {} bytes in {:.1} s",
+                dir.display(),
+                w.files,
+                w.bytes,
+                t.elapsed().as_secs_f64()
+            );
+        }
         other => {
             return Err(Failure::Usage(format!(
-                "unknown command {other} (choose create or night)"
+                "unknown command {other} (choose create, night or pacs)"
             )))
         }
     }
