@@ -13,30 +13,15 @@
 # /usr/bin/time (apt-get install time).
 set -euo pipefail
 
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-ROOT=$(dirname "$BENCH_DIR")
-FILES=40
-MIB=2048
-ROUNDS=3
-WORK="$BENCH_DIR/work/pacs"
-HOKAN=""
-
-while [ $# -gt 0 ]; do
+NAME=bench/pacs.sh HELP=13 MIB=2048 ROUNDS=3 FILES=40
+WORK="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/work/pacs"
+extra_option() {
     case "$1" in
-        --files) FILES=$2; shift 2 ;;
-        --mib) MIB=$2; shift 2 ;;
-        --rounds) ROUNDS=$2; shift 2 ;;
-        --work) WORK=$2; shift 2 ;;
-        --hokan) HOKAN=$2; shift 2 ;;
-        -h|--help) sed -n 2,14p "$0"; exit 0 ;;
-        *) echo "bench/pacs.sh: unknown option $1" >&2; exit 2 ;;
+        --files) FILES=$2 ;;
+        *) return 1 ;;
     esac
-done
-
-if [ -z "$HOKAN" ]; then
-    HOKAN="$ROOT/target/release/hokan"
-    [ -x "$HOKAN" ] || (cd "$ROOT" && cargo build --release -p hokan)
-fi
+}
+source "$(dirname "${BASH_SOURCE[0]}")/options.sh" "$@"
 [ -x /usr/bin/time ] || { echo "bench/pacs.sh: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 (cd "$ROOT" && cargo build --release -q -p hokan-testdata)
 GEN="$ROOT/target/release/hokan-testdata"

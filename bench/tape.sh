@@ -16,29 +16,9 @@
 # whole command's wall clock is printed beside it.
 set -euo pipefail
 
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-ROOT=$(dirname "$BENCH_DIR")
-MIB=1024
-ROUNDS=3
-WORK="$BENCH_DIR/work/tape"
-HOKAN=""
-
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --mib) MIB=$2; shift 2 ;;
-        --rounds) ROUNDS=$2; shift 2 ;;
-        --work) WORK=$2; shift 2 ;;
-        --hokan) HOKAN=$2; shift 2 ;;
-        -h|--help) sed -n 2,14p "$0"; exit 0 ;;
-        *) echo "bench/tape.sh: unknown option $1" >&2; exit 2 ;;
-    esac
-done
-
-if [ -z "$HOKAN" ]; then
-    # Build (or bring up to date) the release binary of this checkout.
-    (cd "$ROOT" && cargo build --release -p hokan)
-    HOKAN="$ROOT/target/release/hokan"
-fi
+NAME=bench/tape.sh HELP=16 MIB=1024 ROUNDS=3
+WORK="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/work/tape"
+source "$(dirname "${BASH_SOURCE[0]}")/options.sh" "$@"
 
 rm -rf "$WORK"
 mkdir -p "$WORK/data"

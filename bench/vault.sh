@@ -14,28 +14,9 @@
 # /usr/bin/time (apt-get install time).
 set -euo pipefail
 
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-ROOT=$(dirname "$BENCH_DIR")
-MIB=1024
-ROUNDS=3
-WORK="$BENCH_DIR/work/vault"
-HOKAN=""
-
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --mib) MIB=$2; shift 2 ;;
-        --rounds) ROUNDS=$2; shift 2 ;;
-        --work) WORK=$2; shift 2 ;;
-        --hokan) HOKAN=$2; shift 2 ;;
-        -h|--help) sed -n 2,14p "$0"; exit 0 ;;
-        *) echo "bench/vault.sh: unknown option $1" >&2; exit 2 ;;
-    esac
-done
-
-if [ -z "$HOKAN" ]; then
-    HOKAN="$ROOT/target/release/hokan"
-    [ -x "$HOKAN" ] || (cd "$ROOT" && cargo build --release -p hokan)
-fi
+NAME=bench/vault.sh HELP=14 MIB=1024 ROUNDS=3
+WORK="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/work/vault"
+source "$(dirname "${BASH_SOURCE[0]}")/options.sh" "$@"
 [ -x /usr/bin/time ] || { echo "bench/vault.sh: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 
 release() { [ -d "$1" ] && chattr -R -i "$1" 2>/dev/null || true; rm -rf "$1"; }
