@@ -360,6 +360,7 @@ fn read_file(
     chunker: &Chunker,
     sink: &Sink<'_>,
     progress: &dyn BackupProgress,
+    sealers: &rayon::ThreadPool,
 ) -> Result<FileContent> {
     let mut f = File::open(path).map_err(|e| RepoError::io("open", path, e))?;
     let mut ids = Vec::new();
@@ -416,7 +417,7 @@ fn read_file(
             sink.add(BlobKind::Data, chunk, level)
         };
         let got: Vec<Result<Id>> = if spans.len() > 1 {
-            spans.par_iter().map(add).collect()
+            sealers.install(|| spans.par_iter().map(add).collect())
         } else {
             spans.iter().map(add).collect()
         };
@@ -541,32 +542,53 @@ impl Repository {
         let (written, phase_result) = std::thread::scope(|s| {
             let w = s.spawn(|| writer(self, rx, &sink.failed));
             let r = (|| -> Result<()> {
-                // Twice as many threads as cores: while some wait for the
-                // disk, the others compress and encrypt.
-                let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .thread_name(|i| format!("hokan-read-{i}"))
+                // Twice as many reader threads as cores: while some wait
+                // for the disk, the others cut and hash. The chunks of a
+                // segment are sealed on a pool of their own: readers are
+                // plain threads, so no reader ever takes up another file
+                // while it waits for its chunks (rayon's work stealing did,
+                // and each file taken up held its own 16 MiB segment), and
+                // memory stays at one segment per reader.
+                let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+                let readers = (cores * 2).min(to_read.len()).max(1);
+                let sealers = rayon::ThreadPoolBuilder::new()
+                    .num_threads(cores)
+                    .thread_name(|i| format!("hokan-seal-{i}"))
                     .build()
-                    .map_err(|e| RepoError::Invalid(format!("cannot start reader threads: {e}")))?;
-                let results: Vec<(usize, Result<FileContent>)> = pool.install(|| {
-                    to_read
-                        .par_iter()
-                        .with_max_len(1)
-                        .map(|&i| {
-                            (
-                                i,
-                                read_file(
+                    .map_err(|e| {
+                        RepoError::Invalid(format!("cannot start sealing threads: {e}"))
+                    })?;
+                let next = AtomicU64::new(0);
+                let done: Mutex<Vec<(usize, Result<FileContent>)>> = Mutex::new(Vec::new());
+                std::thread::scope(|rs| {
+                    for n in 0..readers {
+                        let (next, done, sealers) = (&next, &done, &sealers);
+                        let (items, to_read, chunker, sink) = (&items, &to_read, &chunker, &sink);
+                        std::thread::Builder::new()
+                            .name(format!("hokan-read-{n}"))
+                            .spawn_scoped(rs, move || loop {
+                                let k = next.fetch_add(1, Ordering::Relaxed) as usize;
+                                let Some(&i) = to_read.get(k) else { break };
+                                let r = read_file(
                                     &items[i].path,
                                     items[i].node.size,
-                                    &chunker,
-                                    &sink,
+                                    chunker,
+                                    sink,
                                     progress,
-                                ),
-                            )
-                        })
-                        .collect()
-                });
+                                    sealers,
+                                );
+                                done.lock().expect("results").push((k, r));
+                            })
+                            .map_err(|e| {
+                                RepoError::Invalid(format!("cannot start reader threads: {e}"))
+                            })?;
+                    }
+                    Ok::<(), RepoError>(())
+                })?;
+                let mut done = done.into_inner().expect("results");
+                done.sort_by_key(|(k, _)| *k);
+                let results: Vec<(usize, Result<FileContent>)> =
+                    done.into_iter().map(|(k, r)| (to_read[k], r)).collect();
                 for (i, r) in results {
                     match r {
                         Ok((ids, n)) => {
