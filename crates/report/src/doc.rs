@@ -54,6 +54,18 @@ pub(crate) struct Section {
     pub blocks: Vec<Block>,
 }
 
+/// `sections` with their titles numbered from 1, in order.
+pub(crate) fn numbered(sections: Vec<Section>) -> Vec<Section> {
+    sections
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut s)| {
+            s.title = format!("{}. {}", i + 1, s.title);
+            s
+        })
+        .collect()
+}
+
 /// A piece of a section.
 pub(crate) enum Block {
     /// A paragraph.

@@ -8,8 +8,8 @@ use hokan_jobs::disk::restore::{self as disk, FromHolders};
 use hokan_offline::MediumId;
 
 use super::device;
-use super::job::{after_job, record, repository_of, Attached};
-use super::{attached_location, disk_failure, disk_job_failure, Pool};
+use super::job::{after_job, attach, repository_of};
+use super::{disk_failure, disk_job_failure, Pool};
 use crate::ctx::SiteCtx;
 use crate::exit::{self, Failure};
 use crate::i18n::Lang;
@@ -58,21 +58,7 @@ pub fn with_cartridge<R>(
             }
         },
     };
-    let (cartridge, root, label) = found;
-    let a = Attached {
-        cartridge,
-        medium: MediumId::new(label.medium.as_str()),
-        root,
-    };
-    record(
-        ctx,
-        &mut cat,
-        &clock,
-        ACTOR,
-        &a.medium,
-        attached_location(pool, &name),
-        &name,
-    )?;
+    let a = attach(ctx, &mut cat, &clock, ACTOR, pool, &name, found)?;
     let out = drill(&repository_of(&a.root));
     let put_away = after_job(ctx, pool, dev.as_mut(), &mut cat, &clock, &a, ACTOR);
     let out = out?;

@@ -36,6 +36,41 @@ pub const ACTOR: &str = "hokan disk backup";
 pub use hokan_jobs::disk::Attached;
 
 /// Record a move the device reported.
+/// The cartridge found for a restore or a drill (what the device reports,
+/// where its files are, its label), recorded as attached to `device` of
+/// `pool`.
+#[allow(clippy::too_many_arguments)] // the catalog's record and what was found
+pub fn attach(
+    ctx: &SiteCtx<'_>,
+    cat: &mut Catalog,
+    clock: &Clock,
+    actor: &str,
+    pool: &Pool,
+    device: &str,
+    found: (
+        hokan_disk::Cartridge,
+        std::path::PathBuf,
+        hokan_disk::DiskLabel,
+    ),
+) -> Result<Attached, Failure> {
+    let (cartridge, root, label) = found;
+    let a = Attached {
+        cartridge,
+        medium: MediumId::new(label.medium.as_str()),
+        root,
+    };
+    record(
+        ctx,
+        cat,
+        clock,
+        actor,
+        &a.medium,
+        super::attached_location(pool, device),
+        device,
+    )?;
+    Ok(a)
+}
+
 pub fn record(
     ctx: &SiteCtx<'_>,
     cat: &mut Catalog,

@@ -9,8 +9,8 @@ use hokan_offline::MediumId;
 use serde_json::json;
 
 use super::device::{self, medium_of};
-use super::job::{after_job, record, repository_of, Attached};
-use super::{attached_location, disk_failure, disk_job_failure, Pool};
+use super::job::{after_job, attach, repository_of};
+use super::{disk_failure, disk_job_failure, Pool};
 use crate::ctx::SiteCtx;
 use crate::exit::{self, Failure};
 use crate::i18n::t;
@@ -179,21 +179,7 @@ pub fn restore(
         let (root, lb) = attach_read(l, dev.as_mut(), &r.cartridge)?;
         (r.cartridge.clone(), root, lb.expect("read above"))
     };
-    let (cart, root, label) = chosen;
-    let a = Attached {
-        cartridge: cart,
-        medium: MediumId::new(label.medium.as_str()),
-        root,
-    };
-    record(
-        ctx,
-        &mut cat,
-        &clock,
-        ACTOR,
-        &a.medium,
-        attached_location(pool, &name),
-        &name,
-    )?;
+    let a = attach(ctx, &mut cat, &clock, ACTOR, pool, &name, chosen)?;
     // The catalog anchor is reported, whether or not this catalog holds it
     // (a restore after the catalog was lost or rolled back still reads).
     let found = hokan_jobs::disk::anchor::read(&a.root);

@@ -29,14 +29,7 @@ pub fn gather(ctx: &SiteCtx<'_>) -> Result<AnnexData, Failure> {
     };
     let judged = ctx.judge()?;
     let f = |e| ctx.catalog_failure(&e);
-    let head = judged
-        .report
-        .as_ref()
-        .map(|r| r.head.clone())
-        .unwrap_or(hokan_catalog::Head {
-            seq: 0,
-            hash: "0".repeat(64),
-        });
+    let head = judged.head();
     let (media, drills) = match &judged.catalog {
         Some(cat) => (cat.media().map_err(f)?, cat.drills(100_000).map_err(f)?),
         None => (Vec::new(), Vec::new()),

@@ -70,6 +70,18 @@ pub struct Judged {
 }
 
 impl Judged {
+    /// The catalog head the verification reached (sequence 0 and a hash
+    /// of zeros without a catalog), as a document names it.
+    pub fn head(&self) -> hokan_catalog::Head {
+        self.report
+            .as_ref()
+            .map(|r| r.head.clone())
+            .unwrap_or(hokan_catalog::Head {
+                seq: 0,
+                hash: "0".repeat(64),
+            })
+    }
+
     /// Whether the verdict stands on verified facts.
     pub fn trusted(&self) -> bool {
         !self.evaluation.is_untrusted()

@@ -36,14 +36,7 @@ pub fn gather(ctx: &SiteCtx<'_>, events: usize) -> Result<ReportData, Failure> {
             .collect(),
     };
     catalog_problems.extend(judged.anchor_notes.iter().map(|n| ctx.pick(n)));
-    let head = judged
-        .report
-        .as_ref()
-        .map(|r| r.head.clone())
-        .unwrap_or(hokan_catalog::Head {
-            seq: 0,
-            hash: "0".repeat(64),
-        });
+    let head = judged.head();
     let catalog_path = ctx.catalog_path()?.display().to_string();
     let site = SiteInfo {
         name,

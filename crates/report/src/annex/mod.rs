@@ -227,14 +227,7 @@ pub(crate) fn build(data: &AnnexData, lang: Lang) -> Document {
         drills::filing(&cx),
         drills::revision(&cx),
     ];
-    let sections = sections
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut s)| {
-            s.title = format!("{}. {}", i + 1, s.title);
-            s
-        })
-        .collect();
+    let sections = crate::doc::numbered(sections);
     Document {
         lang,
         title: title(lang).to_owned(),

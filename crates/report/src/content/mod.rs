@@ -50,14 +50,7 @@ pub(crate) fn build(data: &ReportData, lang: Lang) -> Document {
         records::appendix(&cx),
         records::integrity(&cx),
     ];
-    let sections = sections
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut s)| {
-            s.title = format!("{}. {}", i + 1, s.title);
-            s
-        })
-        .collect();
+    let sections = crate::doc::numbered(sections);
     Document {
         lang,
         title: title(lang).to_owned(),
