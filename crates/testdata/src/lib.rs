@@ -520,6 +520,36 @@ pub fn create_pacs(dir: &Path, files: u64, mib: u64, seed: u64) -> io::Result<Wr
     Ok(w)
 }
 
+/// A many-small-files set in the empty folder `dir`: `files` HL7 lab
+/// result messages (about 1–3 KiB each, every one different), 1000 to a
+/// folder and 100 folders to a parent, as a laboratory or document archive
+/// keeps them for years. The same seed gives the same bytes.
+pub fn create_messages(dir: &Path, files: u64, seed: u64) -> io::Result<Written> {
+    if dir.exists() && fs::read_dir(dir)?.next().is_some() {
+        return Err(io::Error::other(format!(
+            "{} is not empty: give an empty or new folder",
+            dir.display()
+        )));
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x484c_3700);
+    let mut w = Written::default();
+    let mut msg = Vec::with_capacity(4096);
+    let mut sub = PathBuf::new();
+    for k in 0..files {
+        if k % HL7_PER_DIR == 0 {
+            let folder = k / HL7_PER_DIR;
+            sub = dir
+                .join(format!("y{:03}", folder / 100))
+                .join(format!("m{:05}", folder));
+            fs::create_dir_all(&sub)?;
+        }
+        msg.clear();
+        hl7_message(&mut rng, (k / 10_000) as u32, k, &mut msg);
+        w.add(write_file(&sub.join(format!("ORU{k:08}.hl7")), &msg)?);
+    }
+    Ok(w)
+}
+
 /// Lab tests: JLAC10-like code, name, unit, normal low and high (×10).
 const LAB: &[(&str, &str, &str, u32, u32)] = &[
     ("3D010", "グルコース", "mg/dL", 700, 1090),

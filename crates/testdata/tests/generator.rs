@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use hokan_testdata::{create, create_pacs, list_files, night, state, MARKER};
+use hokan_testdata::{create, create_messages, create_pacs, list_files, night, state, MARKER};
 
 const SCALE: f64 = 0.01; // about 10 MiB
 
@@ -205,6 +205,37 @@ fn the_pacs_set_is_seeded_sized_and_made_of_distinct_images_with_a_header() {
     );
     assert!(
         create_pacs(&a, 1, 1, 1).is_err(),
+        "a non-empty folder is refused"
+    );
+}
+
+#[test]
+fn the_messages_set_is_seeded_small_distinct_and_a_thousand_to_a_folder() {
+    let t = tempfile::tempdir().unwrap();
+    let (a, b) = (t.path().join("a"), t.path().join("b"));
+    let w = create_messages(&a, 2500, 3).unwrap();
+    assert_eq!(w.files, 2500);
+    create_messages(&b, 2500, 3).unwrap();
+    assert_eq!(tree_hash(&a), tree_hash(&b), "same seed, same bytes");
+    let files = list_files(&a).unwrap();
+    assert_eq!(files.len(), 2500);
+    let folders: std::collections::BTreeSet<_> = files
+        .iter()
+        .map(|f| f.parent().unwrap().to_owned())
+        .collect();
+    assert_eq!(folders.len(), 3, "1000 messages to a folder: {folders:?}");
+    let h = hashes(&a);
+    let distinct: std::collections::BTreeSet<[u8; 32]> =
+        h.values().map(|x| *x.as_bytes()).collect();
+    assert_eq!(distinct.len(), 2500, "every message is different");
+    let sizes: Vec<u64> = files
+        .iter()
+        .map(|f| fs::metadata(a.join(f)).unwrap().len())
+        .collect();
+    assert!(sizes.iter().all(|&s| (500..8192).contains(&s)), "{sizes:?}");
+    assert!(fs::read(a.join(&files[0])).unwrap().starts_with(b"MSH|"));
+    assert!(
+        create_messages(&a, 1, 1).is_err(),
         "a non-empty folder is refused"
     );
 }

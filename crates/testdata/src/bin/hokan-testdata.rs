@@ -9,6 +9,7 @@ const USAGE: &str = "\
 usage: hokan-testdata create DIR [--scale GIB] [--seed N]
        hokan-testdata night DIR [--nights K]
        hokan-testdata pacs DIR [--files N] [--mib M] [--seed N]
+       hokan-testdata messages DIR [--files N] [--seed N]
 
   create   fill the empty folder DIR with a synthetic hospital data set of
            about GIB GiB (default 1; 0.03 is about 31 MiB) made from seed N
@@ -20,6 +21,8 @@ usage: hokan-testdata create DIR [--scale GIB] [--seed N]
   pacs     fill the empty folder DIR with N (default 40) DICOM-like images of
            M MiB in all (default 2048): a small header, then pixel data
            already compressed (incompressible), as a PACS archive holds.
+  messages fill the empty folder DIR with N (default 300000) small HL7 lab
+           messages, 1000 to a folder: the many-small-files set.
 
 exit status: 0 done, 1 could not read or write the data set, 2 usage error";
 
@@ -48,12 +51,12 @@ fn run(args: &[String]) -> Result<(), Failure> {
         println!("{USAGE}");
         return Ok(());
     }
-    let (cmd, rest) = args
-        .split_first()
-        .ok_or_else(|| Failure::Usage("missing command (create, night or pacs)".into()))?;
+    let (cmd, rest) = args.split_first().ok_or_else(|| {
+        Failure::Usage("missing command (create, night, pacs or messages)".into())
+    })?;
     let mut dir: Option<PathBuf> = None;
     let (mut scale, mut seed, mut nights) = (1.0f64, 1u64, 1u32);
-    let (mut files, mut mib) = (40u64, 2048u64);
+    let (mut files, mut mib) = (None::<u64>, 2048u64);
     let mut it = rest.iter();
     while let Some(a) = it.next() {
         let (name, inline) = match a.split_once('=') {
@@ -70,9 +73,11 @@ fn run(args: &[String]) -> Result<(), Failure> {
             ("create", "--scale") => scale = number(name, &value()?)?,
             ("create", "--seed") => seed = number(name, &value()?)?,
             ("night", "--nights") => nights = number(name, &value()?)?,
-            ("pacs", "--files") => files = number(name, &value()?)?,
+            ("pacs", "--files") => files = Some(number(name, &value()?)?),
             ("pacs", "--mib") => mib = number(name, &value()?)?,
             ("pacs", "--seed") => seed = number(name, &value()?)?,
+            ("messages", "--files") => files = Some(number(name, &value()?)?),
+            ("messages", "--seed") => seed = number(name, &value()?)?,
             (_, n) if n.starts_with('-') => {
                 return Err(Failure::Usage(format!("unknown option {n} for {cmd}")))
             }
@@ -111,7 +116,8 @@ fn run(args: &[String]) -> Result<(), Failure> {
             }
         }
         "pacs" => {
-            let w = hokan_testdata::create_pacs(&dir, files, mib, seed).map_err(io)?;
+            let w =
+                hokan_testdata::create_pacs(&dir, files.unwrap_or(40), mib, seed).map_err(io)?;
             println!(
                 "created {}: PACS-like, seed {seed}: {} files, {} bytes in {:.1} s",
                 dir.display(),
@@ -120,9 +126,20 @@ fn run(args: &[String]) -> Result<(), Failure> {
                 t.elapsed().as_secs_f64()
             );
         }
+        "messages" => {
+            let n = files.unwrap_or(300_000);
+            let w = hokan_testdata::create_messages(&dir, n, seed).map_err(io)?;
+            println!(
+                "created {}: {} small messages, seed {seed}: {} bytes in {:.1} s",
+                dir.display(),
+                w.files,
+                w.bytes,
+                t.elapsed().as_secs_f64()
+            );
+        }
         other => {
             return Err(Failure::Usage(format!(
-                "unknown command {other} (choose create, night or pacs)"
+                "unknown command {other} (choose create, night, pacs or messages)"
             )))
         }
     }
