@@ -2,6 +2,7 @@
 
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use hokan_repo::verify::VerifyProgress;
@@ -31,6 +32,8 @@ pub struct Bar {
     lang: Lang,
     warnings: Mutex<Vec<String>>,
     quiet_warnings: bool,
+    /// Files the backup's scan found to read so far.
+    files: AtomicU64,
 }
 
 impl Bar {
@@ -54,6 +57,7 @@ impl Bar {
             lang,
             warnings: Mutex::new(Vec::new()),
             quiet_warnings: json,
+            files: AtomicU64::new(0),
         }
     }
 
@@ -107,8 +111,10 @@ impl Bar {
 
 impl BackupProgress for Bar {
     fn to_read(&self, files: u64, bytes: u64) {
+        // The scan reports as it goes: the bar's length grows with it.
         if let Some(b) = &self.bar {
-            b.set_length(bytes);
+            b.inc_length(bytes);
+            let files = self.files.fetch_add(files, Ordering::Relaxed) + files;
             b.set_message(format!("{files} {}", t(self.lang, "files", "ファイル")));
         }
     }

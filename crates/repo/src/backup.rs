@@ -1,16 +1,26 @@
 //! Backup: sources → snapshot.
 //!
-//! Three phases:
-//! 1. **Scan** the paths (`lstat` only) into an in-memory tree, matching every
-//!    file against the parent snapshot: a file whose size, mtime, ctime and
-//!    inode are unchanged reuses the parent's content list without being read.
-//! 2. **Read** the other files in parallel (rayon): each file is cut into
-//!    chunks in 16 MiB segments; the chunks of a segment are hashed,
-//!    deduplicated, compressed and sealed in parallel, and appended to the
-//!    current pack. Full packs go to one writer thread (bounded queue, so
-//!    readers wait when the store is slower).
-//! 3. **Trees** are written bottom-up, then the last packs, then an index file
-//!    for this run's packs, and only then the snapshot manifest.
+//! One pass, directory by directory:
+//! 1. **Scan** (one thread, depth first): each folder is listed, its entries
+//!    `lstat`ed and matched against the parent snapshot's tree of the same
+//!    folder, read from the repository as the scan reaches it. A file whose
+//!    size, mtime, ctime and inode are unchanged reuses the parent's content
+//!    list without being read; the others go to the readers through a
+//!    bounded queue, so the scan is never more than [`READ_QUEUE`] files
+//!    ahead.
+//! 2. **Read** (plain reader threads): each file is cut into chunks in
+//!    16 MiB segments; the chunks of a segment are hashed, deduplicated,
+//!    compressed and sealed in parallel, and appended to the current pack.
+//!    Full packs go to one writer thread (bounded queue, so readers wait
+//!    when the store is slower).
+//! 3. **Trees**: a folder's tree is written as soon as its last entry is
+//!    complete (its last file read, its last subfolder's tree written), by
+//!    whichever thread completed it, which then completes the folder's entry
+//!    in its parent. Only the folders on the scan's path and those with a
+//!    file still being read are held in memory, so memory follows the
+//!    tree's depth and width, not the number of files. Then the last packs,
+//!    an index file for this run's packs, and only then the snapshot
+//!    manifest.
 //!
 //! # Crash semantics
 //! Every object is put atomically. Until the snapshot manifest is written the
@@ -52,6 +62,8 @@ use crate::store::{ObjectKind, StoreError};
 /// An index file is written after this many packs (and at the end).
 pub const INDEX_EVERY_PACKS: usize = 64;
 const SEGMENT: usize = 16 * 1024 * 1024;
+/// Files handed to the readers that the scan may be ahead by.
+pub const READ_QUEUE: usize = 256;
 /// Files at least this large choose their compression level on their first chunk.
 const LEVEL_PROBE_MIN: u64 = 8 * 1024 * 1024;
 /// How much of each chunk of a file found incompressible is tried.
@@ -89,7 +101,9 @@ pub struct BackupOptions {
 
 /// Progress reports from a backup. All methods have empty defaults.
 pub trait BackupProgress: Send + Sync {
-    /// The scan found this much to read.
+    /// The scan found this much more to read. Called as the scan goes (once
+    /// per directory, while files are already being read): the totals are
+    /// the sums of all calls.
     fn to_read(&self, _files: u64, _bytes: u64) {}
     /// Bytes read from a file.
     fn read(&self, _bytes: u64) {}
@@ -113,36 +127,115 @@ pub struct BackupResult {
     /// (their data was not deduplicated against, so whatever of it is still
     /// in the source was written again).
     pub packs: crate::repository::PackCheck,
+    /// The most directory entries held in memory at once: it follows the
+    /// depth and width of the tree (and how far the scan may run ahead of
+    /// the readers), not the number of files.
+    pub peak_entries_held: usize,
 }
 
-struct Item {
-    node: Node,
+/// A file to read: entry `entry` of the open directory in slot `dir`.
+struct ReadJob {
+    dir: usize,
+    entry: usize,
     path: PathBuf,
-    children: Vec<usize>,
-    read: bool,
+    size: u64,
 }
 
-struct Scan<'a> {
+/// A directory whose tree is not written yet: its entries, and how many of
+/// them still wait (a file being read, a subdirectory not finished, plus
+/// one for the scan until it has handed out all of them).
+struct OpenDir {
+    nodes: Vec<Node>,
+    pending: usize,
+    /// Where its tree's id goes: an entry of another open directory, or
+    /// (`None`) the snapshot's root.
+    up: Option<(usize, usize)>,
+}
+
+/// The open directories by slot. Only the directories on the scan's path
+/// from the root, and those with a file still being read, are open: memory
+/// follows the depth and the width of the tree, not the number of files.
+#[derive(Default)]
+struct Open {
+    dirs: Vec<Option<OpenDir>>,
+    free: Vec<usize>,
+    /// Entries held now, and the most ever held at once.
+    held: usize,
+    peak: usize,
+}
+
+impl Open {
+    fn insert(&mut self, d: OpenDir) -> usize {
+        self.held += d.nodes.len();
+        self.peak = self.peak.max(self.held);
+        match self.free.pop() {
+            Some(i) => {
+                self.dirs[i] = Some(d);
+                i
+            }
+            None => {
+                self.dirs.push(Some(d));
+                self.dirs.len() - 1
+            }
+        }
+    }
+
+    fn take(&mut self, dir: usize) -> OpenDir {
+        let d = self.dirs[dir].take().expect("open directory");
+        self.free.push(dir);
+        self.held -= d.nodes.len();
+        d
+    }
+
+    fn node(&mut self, dir: usize, entry: usize) -> &mut Node {
+        &mut self.dirs[dir].as_mut().expect("open directory").nodes[entry]
+    }
+}
+
+/// What the scan found an entry needs.
+enum Work {
+    /// Nothing more: its node is complete.
+    None,
+    /// A file to read.
+    Read,
+    /// A directory to scan, with the parent snapshot's tree of it.
+    Dir(Option<Id>),
+}
+
+/// One backup run's shared state: the scan (one thread) hands files to the
+/// readers through a bounded queue; whoever completes a directory's last
+/// entry writes its tree and completes the entry in its parent.
+struct Walk<'a> {
     repo: &'a Repository,
-    items: Vec<Item>,
-    errors: Vec<SnapshotError>,
+    sink: &'a Sink<'a>,
     names: OwnerNames,
-    summary: SnapshotSummary,
+    open: Mutex<Open>,
+    errors: Mutex<Vec<SnapshotError>>,
+    summary: Mutex<SnapshotSummary>,
+    root: Mutex<Option<Id>>,
+    fatal: Mutex<Option<RepoError>>,
+    stop: AtomicBool,
     progress: &'a dyn BackupProgress,
 }
 
-impl Scan<'_> {
-    fn error(&mut self, path: &Path, e: impl std::fmt::Display) {
+impl Walk<'_> {
+    fn error(&self, path: &Path, e: impl std::fmt::Display) {
         let msg = e.to_string();
         self.progress.warn(path, &msg);
-        self.errors.push(SnapshotError {
+        self.errors.lock().expect("errors").push(SnapshotError {
             path: path.display().to_string(),
             error: msg,
         });
     }
 
-    /// Scan `path` as an entry called `name`; returns its item index.
-    fn scan(&mut self, path: &Path, name: &OsStr, parent: Option<&Node>) -> Option<usize> {
+    /// Stop the run with `e` (the first such error is the one returned).
+    fn fail(&self, e: RepoError) {
+        self.fatal.lock().expect("fatal").get_or_insert(e);
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// `lstat` one entry and match it against the parent snapshot's node.
+    fn stat(&self, path: &Path, name: &OsStr, parent: Option<&Node>) -> Option<(Node, Work)> {
         let md = match std::fs::symlink_metadata(path) {
             Ok(m) => m,
             Err(e) => {
@@ -152,11 +245,10 @@ impl Scan<'_> {
         };
         let mut node = meta::node_from_metadata(name, &md, path, &self.names);
         let parent = parent.filter(|p| p.kind == node.kind);
-        let idx = self.items.len();
-        let mut read = false;
-        match node.kind {
+        let mut summary = self.summary.lock().expect("summary");
+        let work = match node.kind {
             NodeKind::File => {
-                self.summary.bytes_total += node.size;
+                summary.bytes_total += node.size;
                 let reuse = parent.filter(|p| {
                     !p.incomplete
                         && p.size == node.size
@@ -171,69 +263,209 @@ impl Scan<'_> {
                 match (reuse, parent) {
                     (Some(p), _) => {
                         node.content = p.content.clone();
-                        self.summary.files_unchanged += 1;
+                        summary.files_unchanged += 1;
+                        Work::None
                     }
                     (None, Some(_)) => {
-                        self.summary.files_changed += 1;
-                        read = true;
+                        summary.files_changed += 1;
+                        Work::Read
                     }
                     (None, None) => {
-                        self.summary.files_new += 1;
-                        read = true;
+                        summary.files_new += 1;
+                        Work::Read
                     }
                 }
             }
-            NodeKind::Dir => self.summary.dirs += 1,
-            _ => {}
+            NodeKind::Dir => {
+                summary.dirs += 1;
+                Work::Dir(parent.and_then(|p| p.subtree))
+            }
+            _ => Work::None,
+        };
+        Some((node, work))
+    }
+
+    /// Open a directory made of `entries` (path and name, in tree order),
+    /// whose tree's id goes to `up`; hand its files to the readers, then
+    /// scan its subdirectories depth first. Returns how many entries it has.
+    fn fill(
+        &self,
+        entries: Vec<(PathBuf, std::ffi::OsString)>,
+        parent: Option<Tree>,
+        up: Option<(usize, usize)>,
+        queue: &crossbeam_channel::Sender<ReadJob>,
+    ) -> usize {
+        let by_name: std::collections::HashMap<Vec<u8>, &Node> = parent
+            .iter()
+            .flat_map(|t| t.nodes.iter())
+            .map(|n| (meta::node_name(n), n))
+            .collect();
+        let mut nodes = Vec::with_capacity(entries.len());
+        let (mut reads, mut dirs) = (Vec::new(), Vec::new());
+        let (mut read_bytes, mut read_files) = (0u64, 0u64);
+        for (path, name) in entries {
+            if self.stop.load(Ordering::Relaxed) {
+                return 0;
+            }
+            let key = std::os::unix::ffi::OsStrExt::as_bytes(name.as_os_str());
+            let Some((node, work)) = self.stat(&path, &name, by_name.get(key).copied()) else {
+                continue;
+            };
+            match work {
+                Work::None => {}
+                Work::Read => {
+                    read_files += 1;
+                    read_bytes += node.size;
+                    reads.push((nodes.len(), path, node.size));
+                }
+                Work::Dir(sub) => dirs.push((nodes.len(), path, sub)),
+            }
+            nodes.push(node);
         }
-        self.items.push(Item {
-            node,
-            path: path.to_path_buf(),
-            children: Vec::new(),
-            read,
+        drop(by_name);
+        drop(parent);
+        let count = nodes.len();
+        if up.is_none() && count == 0 {
+            return 0; // no root at all: the caller says why
+        }
+        self.progress.to_read(read_files, read_bytes);
+        let slot = self.open.lock().expect("open").insert(OpenDir {
+            nodes,
+            pending: reads.len() + dirs.len() + 1,
+            up,
         });
-        if self.items[idx].node.kind == NodeKind::Dir {
-            let parent_tree = parent
-                .and_then(|p| p.subtree)
-                .and_then(|t| self.repo.read_tree(&t).ok());
-            let mut entries: Vec<(Vec<u8>, PathBuf, std::ffi::OsString)> =
-                match std::fs::read_dir(path) {
-                    Ok(rd) => rd
-                        .filter_map(|e| match e {
-                            Ok(e) => Some(e),
-                            Err(err) => {
-                                self.error(path, err);
-                                None
-                            }
-                        })
-                        .map(|e| {
-                            let n = e.file_name();
-                            (
-                                std::os::unix::ffi::OsStrExt::as_bytes(n.as_os_str()).to_vec(),
-                                e.path(),
-                                n,
-                            )
-                        })
-                        .collect(),
-                    Err(e) => {
-                        self.error(path, e);
-                        self.items[idx].node.incomplete = true;
-                        Vec::new()
+        for (entry, path, size) in reads {
+            let job = ReadJob {
+                dir: slot,
+                entry,
+                path,
+                size,
+            };
+            if self.stop.load(Ordering::Relaxed) || queue.send(job).is_err() {
+                return count;
+            }
+        }
+        for (entry, path, sub) in dirs {
+            if self.stop.load(Ordering::Relaxed) {
+                return count;
+            }
+            self.scan_dir(&path, (slot, entry), sub, queue);
+        }
+        self.settle(slot, |_| {});
+        count
+    }
+
+    /// Scan the directory at `path`, the entry `up` of an open directory.
+    fn scan_dir(
+        &self,
+        path: &Path,
+        up: (usize, usize),
+        parent: Option<Id>,
+        queue: &crossbeam_channel::Sender<ReadJob>,
+    ) {
+        let parent = parent.and_then(|t| self.repo.read_tree(&t).ok());
+        let mut entries: Vec<(PathBuf, std::ffi::OsString)> = match std::fs::read_dir(path) {
+            Ok(rd) => rd
+                .filter_map(|e| match e {
+                    Ok(e) => Some((e.path(), e.file_name())),
+                    Err(err) => {
+                        self.error(path, err);
+                        None
                     }
-                };
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            let mut children = Vec::with_capacity(entries.len());
-            for (bytes, child, n) in entries {
-                let pnode = parent_tree
-                    .as_ref()
-                    .and_then(|t| t.nodes.iter().find(|c| meta::node_name(c) == bytes));
-                if let Some(c) = self.scan(&child, &n, pnode) {
-                    children.push(c);
+                })
+                .collect(),
+            Err(e) => {
+                self.error(path, e);
+                self.open.lock().expect("open").node(up.0, up.1).incomplete = true;
+                Vec::new()
+            }
+        };
+        entries.sort_by(|a, b| {
+            use std::os::unix::ffi::OsStrExt;
+            a.1.as_bytes().cmp(b.1.as_bytes())
+        });
+        self.fill(entries, parent, Some(up), queue);
+    }
+
+    /// One entry of the open directory `dir` is complete (`f` fills it in),
+    /// or the scan has handed out all of them (`f` does nothing). The
+    /// directory that has nothing more pending gets its tree written, and
+    /// completes its entry in its parent in turn.
+    fn settle(&self, dir: usize, f: impl FnOnce(&mut OpenDir)) {
+        let mut open = self.open.lock().expect("open");
+        f(open.dirs[dir].as_mut().expect("open directory"));
+        let mut dir = dir;
+        loop {
+            let d = open.dirs[dir].as_mut().expect("open directory");
+            d.pending -= 1;
+            if d.pending > 0 {
+                return;
+            }
+            let d = open.take(dir);
+            drop(open);
+            let tree = Tree { nodes: d.nodes }.encode();
+            let id = match self.sink.add(BlobKind::Tree, &tree, None) {
+                Ok(id) => id,
+                Err(e) => return self.fail(e),
+            };
+            open = self.open.lock().expect("open");
+            match d.up {
+                None => {
+                    *self.root.lock().expect("root") = Some(id);
+                    return;
+                }
+                Some((parent, entry)) => {
+                    open.node(parent, entry).subtree = Some(id);
+                    dir = parent;
                 }
             }
-            self.items[idx].children = children;
         }
-        Some(idx)
+    }
+
+    /// A reader thread: read files until the queue closes.
+    fn reader(
+        &self,
+        queue: crossbeam_channel::Receiver<ReadJob>,
+        chunker: &Chunker,
+        sealers: &rayon::ThreadPool,
+    ) {
+        for job in queue {
+            if self.stop.load(Ordering::Relaxed) {
+                continue; // drain, so the scan never waits on a full queue
+            }
+            let r = read_file(
+                &job.path,
+                job.size,
+                chunker,
+                self.sink,
+                self.progress,
+                sealers,
+            );
+            match r {
+                Ok((ids, n)) => {
+                    {
+                        let mut s = self.summary.lock().expect("summary");
+                        s.bytes_read += n;
+                        s.bytes_total = s.bytes_total - job.size + n;
+                    }
+                    self.settle(job.dir, |d| {
+                        let node = &mut d.nodes[job.entry];
+                        node.size = n;
+                        node.content = ids;
+                    });
+                }
+                Err(e) if self.sink.failed.load(Ordering::Relaxed) => self.fail(e),
+                Err(e @ RepoError::Io { .. }) => {
+                    self.error(&job.path, &e);
+                    self.settle(job.dir, |d| {
+                        let node = &mut d.nodes[job.entry];
+                        node.incomplete = true;
+                        node.content.clear();
+                    });
+                }
+                Err(e) => self.fail(e),
+            }
+        }
     }
 }
 
@@ -308,6 +540,7 @@ fn writer(
     repo: &Repository,
     rx: crossbeam_channel::Receiver<PackBuilder>,
     failed: &AtomicBool,
+    known: &Mutex<IdSet>,
 ) -> Written {
     let mut w = Written::default();
     let mut pending: Vec<(Id, Vec<BlobEntry>)> = Vec::new();
@@ -324,6 +557,13 @@ fn writer(
                     idx.add_pack(*p, e);
                 }
                 idx.files.push(name);
+                drop(idx);
+                // Indexed now: the run's own set need not hold them any
+                // more, so it stays as small as the packs not yet indexed.
+                let mut known = known.lock().expect("known");
+                for e in packs.iter().flat_map(|(_, e)| e) {
+                    known.remove(&e.id);
+                }
             }
             Err(e) => w.error = Some(e),
         }
@@ -466,17 +706,30 @@ impl Repository {
                 .ok()
                 .map(|f| (f.id, f.snapshot)),
         };
-        let parent_root = parent
-            .as_ref()
-            .and_then(|(_, s)| self.read_tree(&s.tree).ok());
-
-        // Phase 1: scan.
-        let mut scan = Scan {
+        // Scan, read and write trees together, directory by directory.
+        let chunker = Chunker::new(self.config().chunker, self.key().chunker_seed());
+        let pack_size = self.config().pack_size as usize;
+        let (tx, rx) = crossbeam_channel::bounded::<PackBuilder>(2);
+        let sink = Sink {
             repo: self,
-            items: Vec::new(),
-            errors: Vec::new(),
+            known: Mutex::new(IdSet::default()),
+            data: Mutex::new(PackBuilder::with_capacity(pack_size)),
+            trees: Mutex::new(PackBuilder::with_capacity(pack_size)),
+            tx: Mutex::new(Some(tx)),
+            failed: AtomicBool::new(false),
+            blobs_added: AtomicU64::new(0),
+            pack_size,
+        };
+        let walk = Walk {
+            repo: self,
+            sink: &sink,
             names: OwnerNames::default(),
-            summary: SnapshotSummary::default(),
+            open: Mutex::new(Open::default()),
+            errors: Mutex::new(Vec::new()),
+            summary: Mutex::new(SnapshotSummary::default()),
+            root: Mutex::new(None),
+            fatal: Mutex::new(None),
+            stop: AtomicBool::new(false),
             progress,
         };
         let mut roots = Vec::new();
@@ -493,64 +746,21 @@ impl Repository {
                     "two paths end in the same name {name:?}; back them up as separate sources"
                 )));
             }
-            let pnode = parent_root.as_ref().and_then(|t| {
-                t.nodes.iter().find(|n| {
-                    meta::node_name(n) == std::os::unix::ffi::OsStrExt::as_bytes(name.as_os_str())
-                })
-            });
-            if let Some(i) = scan.scan(&abs, &name, pnode) {
-                roots.push(i);
-            }
             abs_paths.push(abs.display().to_string());
+            roots.push((abs, name));
         }
-        if roots.is_empty() {
-            let why = scan
-                .errors
-                .first()
-                .map(|e| format!("{}: {}", e.path, e.error))
-                .unwrap_or_default();
-            return Err(RepoError::Invalid(format!(
-                "none of the paths could be read ({why})"
-            )));
-        }
-        let Scan {
-            mut items,
-            mut errors,
-            mut summary,
-            ..
-        } = scan;
-
-        // Phase 2: read.
-        let to_read: Vec<usize> = (0..items.len()).filter(|&i| items[i].read).collect();
-        progress.to_read(
-            to_read.len() as u64,
-            to_read.iter().map(|&i| items[i].node.size).sum(),
-        );
-        let chunker = Chunker::new(self.config().chunker, self.key().chunker_seed());
-        let pack_size = self.config().pack_size as usize;
-        let (tx, rx) = crossbeam_channel::bounded::<PackBuilder>(2);
-        let sink = Sink {
-            repo: self,
-            known: Mutex::new(IdSet::default()),
-            data: Mutex::new(PackBuilder::with_capacity(pack_size)),
-            trees: Mutex::new(PackBuilder::with_capacity(pack_size)),
-            tx: Mutex::new(Some(tx)),
-            failed: AtomicBool::new(false),
-            blobs_added: AtomicU64::new(0),
-            pack_size,
-        };
-        let (written, phase_result) = std::thread::scope(|s| {
-            let w = s.spawn(|| writer(self, rx, &sink.failed));
-            let r = (|| -> Result<()> {
+        let written = std::thread::scope(|s| {
+            let w = s.spawn(|| writer(self, rx, &sink.failed, &sink.known));
+            let r = (|| -> Result<usize> {
                 // Twice as many reader threads as cores: while some wait
                 // for the disk, the others cut and hash. The chunks of a
                 // segment are sealed on a pool of their own: readers are
                 // plain threads, so no reader ever takes up another file
                 // while it waits for its chunks (rayon's work stealing did,
                 // and each file taken up held its own 16 MiB segment), and
-                // memory stays at one segment per reader.
+                // memory stays at one segment per reader. The queue to the
+                // readers is bounded, so the scan is never far ahead.
                 let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-                let readers = (cores * 2).min(to_read.len()).max(1);
                 let sealers = rayon::ThreadPoolBuilder::new()
                     .num_threads(cores)
                     .thread_name(|i| format!("hokan-seal-{i}"))
@@ -558,91 +768,61 @@ impl Repository {
                     .map_err(|e| {
                         RepoError::Invalid(format!("cannot start sealing threads: {e}"))
                     })?;
-                let next = AtomicU64::new(0);
-                let done: Mutex<Vec<(usize, Result<FileContent>)>> = Mutex::new(Vec::new());
+                let (queue, jobs) = crossbeam_channel::bounded::<ReadJob>(READ_QUEUE);
                 std::thread::scope(|rs| {
-                    for n in 0..readers {
-                        let (next, done, sealers) = (&next, &done, &sealers);
-                        let (items, to_read, chunker, sink) = (&items, &to_read, &chunker, &sink);
+                    for n in 0..cores * 2 {
+                        let (jobs, walk, chunker, sealers) =
+                            (jobs.clone(), &walk, &chunker, &sealers);
                         std::thread::Builder::new()
                             .name(format!("hokan-read-{n}"))
-                            .spawn_scoped(rs, move || loop {
-                                let k = next.fetch_add(1, Ordering::Relaxed) as usize;
-                                let Some(&i) = to_read.get(k) else { break };
-                                let r = read_file(
-                                    &items[i].path,
-                                    items[i].node.size,
-                                    chunker,
-                                    sink,
-                                    progress,
-                                    sealers,
-                                );
-                                done.lock().expect("results").push((k, r));
-                            })
+                            .spawn_scoped(rs, move || walk.reader(jobs, chunker, sealers))
                             .map_err(|e| {
                                 RepoError::Invalid(format!("cannot start reader threads: {e}"))
                             })?;
                     }
-                    Ok::<(), RepoError>(())
-                })?;
-                let mut done = done.into_inner().expect("results");
-                done.sort_by_key(|(k, _)| *k);
-                let results: Vec<(usize, Result<FileContent>)> =
-                    done.into_iter().map(|(k, r)| (to_read[k], r)).collect();
-                for (i, r) in results {
-                    match r {
-                        Ok((ids, n)) => {
-                            summary.bytes_read += n;
-                            let node = &mut items[i].node;
-                            summary.bytes_total = summary.bytes_total - node.size + n;
-                            node.size = n;
-                            node.content = ids;
-                        }
-                        Err(e) if sink.failed.load(Ordering::Relaxed) => return Err(e),
-                        Err(e @ RepoError::Io { .. }) => {
-                            let path = items[i].path.clone();
-                            progress.warn(&path, &e.to_string());
-                            errors.push(SnapshotError {
-                                path: path.display().to_string(),
-                                error: e.to_string(),
-                            });
-                            items[i].node.incomplete = true;
-                            items[i].node.content.clear();
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-                // Phase 3: trees, children before parents (items are in pre-order).
-                for i in (0..items.len()).rev() {
-                    if items[i].node.kind != NodeKind::Dir {
-                        continue;
-                    }
-                    let tree = Tree {
-                        nodes: items[i]
-                            .children
-                            .iter()
-                            .map(|&c| items[c].node.clone())
-                            .collect(),
-                    };
-                    let id = sink.add(BlobKind::Tree, &tree.encode(), None)?;
-                    items[i].node.subtree = Some(id);
-                }
-                Ok(())
+                    drop(jobs);
+                    let parent_root = parent
+                        .as_ref()
+                        .and_then(|(_, s)| self.read_tree(&s.tree).ok());
+                    let n = walk.fill(std::mem::take(&mut roots), parent_root, None, &queue);
+                    drop(queue);
+                    Ok::<usize, RepoError>(n)
+                })
             })();
-            let root = r.as_ref().ok().map(|_| {
-                let tree = Tree {
-                    nodes: roots.iter().map(|&c| items[c].node.clone()).collect(),
-                };
-                sink.add(BlobKind::Tree, &tree.encode(), None)
-            });
+            if r.is_err() || walk.stop.load(Ordering::Relaxed) {
+                walk.stop.store(true, Ordering::Relaxed);
+            }
             sink.flush();
             let written = w.join().expect("pack writer thread");
-            (written, r.and_then(|_| root.expect("root after success")))
+            (written, r)
         });
+        let (written, scanned) = written;
         if let Some(e) = written.error {
             return Err(e);
         }
-        let root = phase_result?;
+        let scanned = scanned?;
+        if let Some(e) = walk.fatal.lock().expect("fatal").take() {
+            return Err(e);
+        }
+        let mut errors = walk.errors.into_inner().expect("errors");
+        if scanned == 0 {
+            let why = errors
+                .first()
+                .map(|e| format!("{}: {}", e.path, e.error))
+                .unwrap_or_default();
+            return Err(RepoError::Invalid(format!(
+                "none of the paths could be read ({why})"
+            )));
+        }
+        // Readers finish in any order: errors are listed by path.
+        errors.sort_by(|a, b| a.path.cmp(&b.path));
+        let root = walk
+            .root
+            .into_inner()
+            .expect("root")
+            .ok_or_else(|| RepoError::Invalid("backup ended before its root tree".into()))?;
+        let peak_entries_held = walk.open.lock().expect("open").peak;
+        let mut summary = walk.summary.into_inner().expect("summary");
         summary.blobs_added = sink.blobs_added.load(Ordering::Relaxed);
         summary.bytes_added = written.bytes;
         summary.duration_secs = started.elapsed().as_secs_f64();
@@ -668,6 +848,7 @@ impl Repository {
             id,
             snapshot,
             packs,
+            peak_entries_held,
         })
     }
 }
