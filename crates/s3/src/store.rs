@@ -37,7 +37,7 @@
 //! (S3 refuses locked writes without a checksum; MD5 is the one every
 //! S3-compatible service understands). After a multipart upload the lock is
 //! read back and set with PutObjectRetention if the server dropped it (moto
-//! ignores the lock headers of CreateMultipartUpload).
+//! and Ceph RGW 16 ignore the lock headers of CreateMultipartUpload).
 //!
 //! The one exception is [`ObjectKind::Lock`]: lock objects of running
 //! operations hold no backup data and must be deletable when the operation

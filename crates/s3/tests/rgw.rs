@@ -192,12 +192,24 @@ fn a_multipart_object_on_rgw_ends_with_its_compliance_retention() {
 }
 
 #[test]
-fn rgw_enforces_compliance_where_moto_does_not() {
-    let _t = timed("rgw_enforces_compliance_where_moto_does_not");
+fn rgw_enforces_compliance_where_moto_does_not_and_ignores_if_none_match() {
+    let _t = timed("rgw_enforces_compliance_where_moto_does_not_and_ignores_if_none_match");
     let server = rgw();
     let store = locked(&server, "probe");
     let report = hokan_s3::probe(&store).unwrap();
     assert!(report.delete_version_refused, "{report:?}");
     assert!(report.shorten_refused, "{report:?}");
     assert!(report.enforced(), "{report:?}");
+    // The bucket check sees RGW ignore If-None-Match on this versioned
+    // bucket, and does not warn: hokan settles the race itself there.
+    let check = hokan_s3::bucket_check(&store).unwrap();
+    assert_eq!(check.conditional_put, Some(false), "{check:?}");
+    assert_eq!(check.lock_visible, Some(true), "{check:?}");
+    assert!(
+        !check
+            .warnings
+            .iter()
+            .any(|w| w.en.contains("If-None-Match")),
+        "{check:?}"
+    );
 }
