@@ -12,7 +12,11 @@
 # hokan-s3, aiosmtpd's SMTP server (`pip install aiosmtpd`, done below) for
 # hokan-notify, chromium, poppler-utils and fonts-noto-cjk for the report's
 # PDF test (it fails, never skips, without them), and cargo-nextest (falls
-# back to cargo test). Everything else is Rust crates.
+# back to cargo test), and Debian's Ceph (ceph-mon ceph-mgr ceph-osd radosgw
+# ceph-common, installed below) for the tests on a real, strict S3 server: one
+# single-node Ceph RGW cluster (scripts/ceph-rgw.sh) is started in a temporary
+# folder before the tests, named to them by HOKAN_TEST_RGW_*, and stopped and
+# removed at exit. Everything else is Rust crates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +42,17 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing ${need_apt[*]}"
   apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
 fi
+# A real, strict S3 server for the tests: Ceph RGW (Debian's packages,
+# without the recommends: no systemd units or extra tools are needed).
+ceph_pkgs=()
+for b in ceph-mon:ceph-mon ceph-mgr:ceph-mgr ceph-osd:ceph-osd radosgw:radosgw ceph:ceph-common; do
+  command -v "${b%%:*}" >/dev/null || ceph_pkgs+=("${b#*:}")
+done
+if [ ${#ceph_pkgs[@]} -gt 0 ]; then
+  echo "== installing ${ceph_pkgs[*]} (Ceph RGW, a strict S3 server for the tests)"
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${ceph_pkgs[@]}"
+fi
+command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl; }
 if ! python3 -c 'import moto.server' 2>/dev/null; then
   echo "== installing moto[server] (S3 test server for hokan-s3)"
   # Debian's python refuses plain pip installs (externally managed).
@@ -67,6 +82,14 @@ if [ "$FUZZ_SECONDS" != 0 ] && [ -x fuzz/run-all.sh ]; then
 fi
 
 echo "== tests"
+# One Ceph RGW cluster for every test that needs a strict S3 server; gone at exit.
+rgw_dir=$(mktemp -d "${TMPDIR:-/tmp}/hokan-ceph-rgw.XXXXXX")
+stop_rgw() { scripts/ceph-rgw.sh stop "$rgw_dir" || true; rm -rf "$rgw_dir"; }
+trap stop_rgw EXIT
+rgw_port=${HOKAN_TEST_RGW_PORT:-7480}
+rgw_env=$(scripts/ceph-rgw.sh start "$rgw_dir" "$rgw_port")
+eval "$rgw_env"
+export HOKAN_TEST_RGW_ENDPOINT HOKAN_TEST_RGW_ACCESS_KEY HOKAN_TEST_RGW_SECRET
 cargo test --workspace --doc --locked -q
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast

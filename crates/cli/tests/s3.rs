@@ -5,14 +5,17 @@
 //! cannot destroy the locked generation; the enforcement probe reports what
 //! moto really enforces; extend-locks keeps live generations locked past
 //! the horizon, and without it the copy turns online after expiry; a bucket
-//! without lock is refused; a network that drops mid-copy is resumed.
+//! without lock is refused; a network that drops mid-copy is resumed. One
+//! test runs the ransomware attack on a real, strict server instead, a
+//! single-node Ceph RGW (`hokan_s3::rgw`), where the copy must stay a plain
+//! ③-1.
 
 mod common;
 
 use std::fs;
 
 use hokan_repo::store::{ObjectKind, Store};
-use hokan_s3::testing::{FlakyProxy, MotoServer, TEST_ACCESS_KEY, TEST_SECRET};
+use hokan_s3::testing::{FlakyProxy, MotoServer, RgwServer, TEST_ACCESS_KEY, TEST_SECRET};
 use hokan_s3::S3Store;
 use serde_json::Value;
 
@@ -27,6 +30,11 @@ fn moto() -> MotoServer {
 
 /// A site with an `[[s3]] name = "cloud"` on `endpoint`/`bucket`.
 fn site(endpoint: &str, bucket: &str, extra: &str) -> Site {
+    site_as(endpoint, bucket, extra, TEST_ACCESS_KEY, TEST_SECRET)
+}
+
+/// [`site`] with the given credentials.
+fn site_as(endpoint: &str, bucket: &str, extra: &str, key_id: &str, secret: &str) -> Site {
     let s = Site::new(&format!(
         r#"[[s3]]
 name = "cloud"
@@ -36,11 +44,11 @@ bucket = "{bucket}"
 prefix = "hokan"
 path_style = true
 retention = "1d"
-access_key_id = "{TEST_ACCESS_KEY}"
+access_key_id = "{key_id}"
 secret_access_key_file = "s3-secret"
 {extra}"#
     ));
-    fs::write(s.dir.join("s3-secret"), format!("{TEST_SECRET}\n")).unwrap();
+    fs::write(s.dir.join("s3-secret"), format!("{secret}\n")).unwrap();
     s
 }
 
@@ -167,7 +175,7 @@ fn ransomware_with_hokans_own_credentials_cannot_destroy_the_locked_generation()
                 .bucket("hospital")
                 .key(&key)
                 .body(b"encrypted by ransomware".to_vec().into())
-                .content_md5("O1T1u6eqOS6S2cCXmXBnwQ==")
+                .content_md5("bPqFWQPx/kSc1pf8oq/OSQ==")
                 .send(),
         );
         if r.is_ok() {
@@ -198,6 +206,160 @@ fn ransomware_with_hokans_own_credentials_cannot_destroy_the_locked_generation()
     assert_same(&s.data, &target.join("data"));
     let c = copies(&s, 71);
     assert_eq!(c[0]["verdict"]["detail"]["koban"], "③-1", "{c:?}");
+    // Never a plain ③-1 on moto: its lock was never probed (and moto lets
+    // COMPLIANCE be shortened; the RGW test below is the strict one).
+    assert_ne!(
+        c[0]["verdict"]["detail"]["strength"]["strength"], "full",
+        "{c:?}"
+    );
+}
+
+/// The same attack on a real, strict S3 server, a single-node Ceph RGW
+/// (`scripts/test.sh` starts it; see `hokan_s3::rgw`): every attack on the
+/// locked generation is refused with 403 (deleting versions, with the
+/// bypass header too; shortening the COMPLIANCE retention; switching it to
+/// GOVERNANCE), the probe passes, and the copy is a plain ③-1 that still
+/// restores from the bucket alone after overwrites and delete markers.
+#[test]
+fn ransomware_on_ceph_rgw_is_refused_and_the_copy_stays_a_plain_3_1() {
+    use aws_sdk_s3::types::{ObjectLockRetention, ObjectLockRetentionMode};
+    let started = std::time::Instant::now();
+    let r = RgwServer::get().unwrap_or_else(|e| panic!("this test needs Ceph RGW: {e}"));
+    let bucket = r.bucket("hospital");
+    r.create_locked_bucket(&bucket).unwrap();
+    let (key_id, secret) = r.credentials();
+    let mut s = site_as(&r.endpoint(), &bucket, "", &key_id, &secret);
+    s.night(1);
+    s.ok(60, &["copy", "--to", "s3:cloud"]);
+    // The probe: RGW refuses deleting a locked version and shortening it.
+    let o = s.run(61, &["--json", "s3", "check", "cloud"]);
+    let check: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{check}");
+    assert_eq!(check["probe"]["delete_version_refused"], true, "{check}");
+    assert_eq!(check["probe"]["shorten_refused"], true, "{check}");
+
+    let mut cfg = r.config(&bucket);
+    cfg.prefix = Some("hokan".into());
+    cfg.lock = None;
+    let attacker = S3Store::connect(cfg).unwrap();
+    let client = attacker.client();
+    let mut keys = Vec::new();
+    for kind in [
+        ObjectKind::Config,
+        ObjectKind::Key,
+        ObjectKind::Pack,
+        ObjectKind::Index,
+        ObjectKind::Snapshot,
+    ] {
+        for o in attacker.list(kind).unwrap() {
+            keys.push(attacker.key(kind, &o.name));
+        }
+    }
+    assert!(keys.len() > 5, "{keys:?}");
+    // An hour from now: still far shorter than the day each object is locked.
+    let soon = aws_smithy_types::DateTime::from_secs(
+        time::OffsetDateTime::now_utc().unix_timestamp() + 3600,
+    );
+    let later = aws_smithy_types::DateTime::from_secs(
+        time::OffsetDateTime::now_utc().unix_timestamp() + 3 * 86_400,
+    );
+    let mut refused = 0;
+    for key in &keys {
+        for v in versions_of(&attacker, &bucket, key) {
+            let delete = attacker.block_on(
+                client
+                    .delete_object()
+                    .bucket(&bucket)
+                    .key(key)
+                    .version_id(&v)
+                    .bypass_governance_retention(true)
+                    .send(),
+            );
+            assert_eq!(status(delete), 403, "delete {key} {v}");
+            let shorten = attacker.block_on(
+                client
+                    .put_object_retention()
+                    .bucket(&bucket)
+                    .key(key)
+                    .version_id(&v)
+                    .retention(
+                        ObjectLockRetention::builder()
+                            .mode(ObjectLockRetentionMode::Compliance)
+                            .retain_until_date(soon)
+                            .build(),
+                    )
+                    .send(),
+            );
+            assert_eq!(status(shorten), 403, "shorten {key} {v}");
+            let governance = attacker.block_on(
+                client
+                    .put_object_retention()
+                    .bucket(&bucket)
+                    .key(key)
+                    .version_id(&v)
+                    .bypass_governance_retention(true)
+                    .retention(
+                        ObjectLockRetention::builder()
+                            .mode(ObjectLockRetentionMode::Governance)
+                            .retain_until_date(later)
+                            .build(),
+                    )
+                    .send(),
+            );
+            assert_eq!(status(governance), 403, "governance {key} {v}");
+            refused += 3;
+        }
+        // What RGW does accept: garbage on top as a new version, then a
+        // delete marker hiding it.
+        let put = attacker.block_on(
+            client
+                .put_object()
+                .bucket(&bucket)
+                .key(key)
+                .body(b"encrypted by ransomware".to_vec().into())
+                .content_md5("bPqFWQPx/kSc1pf8oq/OSQ==")
+                .send(),
+        );
+        assert_eq!(status(put), 200, "overwrite {key}");
+        let marker = attacker.block_on(client.delete_object().bucket(&bucket).key(key).send());
+        assert_eq!(status(marker), 200, "delete marker on {key}");
+    }
+    assert!(refused >= 3 * keys.len(), "{refused}");
+    let r = attacker.block_on(client.delete_bucket().bucket(&bucket).send());
+    assert!(r.is_err(), "the bucket was deleted");
+
+    // The re-check finds every object of the copy whole and locked.
+    let o = s.run(70, &["--json", "s3", "check", "cloud"]);
+    let check: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{check}");
+    assert_eq!(check["copies_not_whole"], 0, "{check}");
+    // The generation restores from the bucket alone.
+    fs::remove_dir_all(s.dir.join("repo")).unwrap();
+    let target = s.dir.join("restored");
+    s.ok(
+        71,
+        &[
+            "s3",
+            "restore",
+            "cloud",
+            "latest",
+            "--target",
+            target.to_str().unwrap(),
+        ],
+    );
+    assert_same(&s.data, &target.join("data"));
+    // A plain ③-1: probed, COMPLIANCE, nothing weakens it.
+    let c = copies(&s, 72);
+    assert_eq!(c.len(), 1, "{c:?}");
+    assert_eq!(c[0]["verdict"]["detail"]["koban"], "③-1", "{c:?}");
+    assert_eq!(
+        c[0]["verdict"]["detail"]["strength"]["strength"], "full",
+        "{c:?}"
+    );
+    eprintln!(
+        "ransomware_on_ceph_rgw_is_refused_and_the_copy_stays_a_plain_3_1: {:.1} s on RGW",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 #[test]
@@ -404,6 +566,22 @@ fn prune_deletes_unneeded_unlocked_objects_and_keeps_what_snapshots_need() {
     assert!(!target.join("data").join("ct-scan.dcm").exists());
 }
 
+/// The HTTP status of a request's answer: 200 for success, 0 if none came.
+fn status<T, E: std::fmt::Debug>(
+    r: Result<T, aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>>,
+) -> u16 {
+    match r {
+        Ok(_) => 200,
+        Err(e) => {
+            let code = e.raw_response().map_or(0, |r| r.status().as_u16());
+            if code != 403 {
+                eprintln!("answer {code}: {e:?}");
+            }
+            code
+        }
+    }
+}
+
 /// Every version id of `key`, newest first.
 fn versions_of(store: &S3Store, bucket: &str, key: &str) -> Vec<String> {
     let out = store
@@ -592,7 +770,7 @@ fn overwritten_keys_and_config_do_not_stop_extend_locks_or_restore() {
                     .bucket("hospital")
                     .key(key)
                     .body(b"encrypted by ransomware".to_vec().into())
-                    .content_md5("O1T1u6eqOS6S2cCXmXBnwQ==")
+                    .content_md5("bPqFWQPx/kSc1pf8oq/OSQ==")
                     .send(),
             )
             .unwrap();

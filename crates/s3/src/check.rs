@@ -381,7 +381,11 @@ async fn check(store: &S3Store) -> Result<BucketReport, S3Error> {
             ),
         ));
     }
-    if conditional_put == Some(false) {
+    // On a versioned bucket hokan settles such a race itself: after each
+    // write the first version wins and the others get AlreadyExists (Ceph
+    // RGW ignores If-None-Match there). Only an unversioned bucket, where
+    // the second write replaces the first, is left with the race.
+    if conditional_put == Some(false) && versioning != Versioning::Enabled {
         warnings.push(Warning::new(
             format!(
                 "Bucket {bucket} ignores If-None-Match on writes: two hokan processes writing the same object at the same moment could both succeed (no data is lost on a versioned bucket). Run one writer per repository, or use a service that supports conditional writes."

@@ -15,7 +15,9 @@
 //!   and its locked bucket (`hokan demo`);
 //! - with the `testing` feature (tests only), `testing`: that server's
 //!   test set-ups and a TCP proxy that cuts the network, for tests here and
-//!   in the binary.
+//!   in the binary; and `rgw`, a handle on a real single-node Ceph RGW
+//!   (started by `scripts/ceph-rgw.sh`), which enforces object lock as AWS
+//!   does.
 //!
 //! **Leaves to others**: which objects exist and when they may go
 //! (`hokan-repo`), how long a pool keeps copies and whether a copy counts as
@@ -68,6 +70,8 @@ mod name;
 mod objects;
 mod probe;
 mod requests;
+#[cfg(feature = "testing")]
+pub mod rgw;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -24,7 +24,7 @@ impl S3Store {
         key: &str,
         data: bytes::Bytes,
         lock: Option<(LockMode, OffsetDateTime)>,
-    ) -> Result<(), S3Error> {
+    ) -> Result<Option<String>, S3Error> {
         let bucket = &self.cfg.bucket;
         let created = {
             let _permit = self.permit().await;
@@ -50,8 +50,12 @@ impl S3Store {
             });
         };
         let mut result = self.upload_parts(key, &upload_id, data).await;
-        if let (Ok(()), Some((mode, until))) = (&result, lock) {
-            result = self.ensure_lock(key, mode, until).await;
+        if let (Ok(version), Some((mode, until))) = (&result, lock) {
+            let version = version.clone();
+            result = self
+                .ensure_lock(key, version.as_deref(), mode, until)
+                .await
+                .map(|()| version);
         }
         if result.is_err() {
             // Best effort: if the network is down the abort fails too, and
@@ -75,23 +79,49 @@ impl S3Store {
         result
     }
 
-    /// Make sure a just-completed multipart object carries its lock: some
-    /// servers (moto 5.2) ignore the lock headers of CreateMultipartUpload.
-    /// The object is then unlocked for the moment between completing and
-    /// this PutObjectRetention; AWS S3 locks it at creation.
+    /// Make sure a just-completed multipart object (`version`, the one this
+    /// upload made; `None`: the current one) carries its lock: Ceph RGW 16
+    /// and moto 5.2 silently drop the lock headers of
+    /// CreateMultipartUpload. If the retention is missing, in another mode
+    /// or shorter than asked, it is set with PutObjectRetention and read
+    /// back. The object is then unlocked for the moment between completing
+    /// and this PutObjectRetention (unless the bucket has a default
+    /// retention); AWS S3 locks it at creation.
     async fn ensure_lock(
         &self,
         key: &str,
+        version: Option<&str>,
         mode: LockMode,
         until: OffsetDateTime,
     ) -> Result<(), S3Error> {
-        let state = self.lock_of_key(key, None).await?;
-        if state.mode.is_some() && state.retain_until.is_some_and(|u| u >= until) {
+        let enough = |s: &crate::ObjectLockState| {
+            s.mode
+                .is_some_and(|m| m == mode || m == LockMode::Compliance)
+                && s.retain_until.is_some_and(|u| u >= until)
+        };
+        let state = self.lock_of_key(key, version).await?;
+        if enough(&state) {
             return Ok(());
         }
-        tracing::debug!(key = %key, "the server ignored the lock of a multipart upload; setting it now");
-        self.put_retention(key, state.version_id.as_deref(), mode, until)
-            .await
+        tracing::debug!(key = %key, "the server dropped the lock of a multipart upload; setting it now");
+        let version = version.or(state.version_id.as_deref());
+        self.put_retention(key, version, mode, until).await?;
+        let state = self.lock_of_key(key, version).await?;
+        if enough(&state) {
+            return Ok(());
+        }
+        Err(S3Error::Request {
+            op: "PutObjectRetention",
+            bucket: self.cfg.bucket.clone(),
+            key: key.to_string(),
+            detail: format!(
+                "the object was written without its lock and setting it did not hold: {}",
+                state.describe()
+            ),
+            code: None,
+            transient: false,
+            source: "lock not set".into(),
+        })
     }
 
     async fn upload_parts(
@@ -99,7 +129,7 @@ impl S3Store {
         key: &str,
         upload_id: &str,
         data: bytes::Bytes,
-    ) -> Result<(), S3Error> {
+    ) -> Result<Option<String>, S3Error> {
         let part_size = self.cfg.part_size as usize;
         let mut tasks = tokio::task::JoinSet::new();
         for (i, start) in (0..data.len()).step_by(part_size).enumerate() {
@@ -176,7 +206,7 @@ impl S3Store {
             .send()
             .await;
         match completed {
-            Ok(_) => Ok(()),
+            Ok(out) => Ok(out.version_id().map(str::to_string)),
             // 200 with a body the SDK cannot parse: moto 5.2 answers with a
             // `CompleteMultipartUploadResponse` root, recent SDKs insist on
             // `...Result`. The status says it worked; the ETag proves it.
@@ -185,7 +215,7 @@ impl S3Store {
                 let etag = head.e_tag().unwrap_or_default().trim_matches('"');
                 if etag == expected_etag {
                     tracing::debug!(key = %key, "multipart upload verified by its ETag");
-                    Ok(())
+                    Ok(head.version_id().map(str::to_string))
                 } else {
                     Err(self.err("CompleteMultipartUpload", key, SdkErr::from(e)))
                 }

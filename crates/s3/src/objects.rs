@@ -202,6 +202,11 @@ impl S3Store {
                 .put_key(&key, bytes::Bytes::copy_from_slice(data), lock, true)
                 .await
             {
+                // A server that ignores If-None-Match (Ceph RGW on a versioned
+                // bucket): the first version wins.
+                Ok(Some(version)) if version != "null" => {
+                    self.settle_race(&key, &version, lock).await
+                }
                 Ok(_) => Ok(true),
                 Err(e) if e.code() == Some("PreconditionFailed") => Ok(false),
                 Err(e) => Err(e),

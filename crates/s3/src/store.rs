@@ -8,8 +8,13 @@
 //!   one wins, the other gets 412 and [`StoreError::AlreadyExists`]. A server
 //!   that ignores the header leaves a race between the HeadObject and the
 //!   write; [`crate::bucket_check`] reports whether the server honours it
-//!   (`conditional_put`). On a versioned bucket a lost race still loses no
-//!   data: the first version stays readable by its version id.
+//!   (`conditional_put`). Ceph RGW ignores it on versioned buckets (every
+//!   racing put succeeds as a new version), so on a versioned bucket each
+//!   put then lists the key's versions: the put whose version is the first
+//!   wins; a loser deletes its own version if it may (no retention), or else
+//!   puts a copy of the first version on top (under the lock), so the object
+//!   reads as the winner's, and returns [`StoreError::AlreadyExists`]. The
+//!   winner's version is never touched.
 //! - **Atomic.** S3 never shows a partial object: a single PutObject is
 //!   stored whole or not at all, and a multipart upload becomes an object only
 //!   when CompleteMultipartUpload succeeds. A failed multipart upload is
@@ -32,7 +37,7 @@
 //! (S3 refuses locked writes without a checksum; MD5 is the one every
 //! S3-compatible service understands). After a multipart upload the lock is
 //! read back and set with PutObjectRetention if the server dropped it (moto
-//! ignores the lock headers of CreateMultipartUpload).
+//! and Ceph RGW 16 ignore the lock headers of CreateMultipartUpload).
 //!
 //! The one exception is [`ObjectKind::Lock`]: lock objects of running
 //! operations hold no backup data and must be deletable when the operation
@@ -467,6 +472,43 @@ impl S3Store {
         })
     }
 
+    /// After writing `ours`, a version of `key`: whether it is the key's
+    /// first version, i.e. this put won. Servers that honour
+    /// `If-None-Match: *` on versioned buckets never get here with a lost
+    /// race; Ceph RGW ignores it there, so racing puts all "succeed" as
+    /// versions on top of each other. The first one wins; a loser removes
+    /// its version if it may (no retention), or else writes a copy of the
+    /// first version on top, so that the object reads as the winner's.
+    pub(crate) async fn settle_race(
+        &self,
+        key: &str,
+        ours: &str,
+        lock: Option<(LockMode, OffsetDateTime)>,
+    ) -> Result<bool, S3Error> {
+        let first = self.first_version(key).await?;
+        if first == ours {
+            return Ok(true);
+        }
+        tracing::debug!(key = %key, "a racing writer was first (the server ignored If-None-Match)");
+        match self.delete_key_version(key, ours, false).await {
+            Ok(()) => return Ok(false),
+            Err(S3Error::AccessDenied { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        let _permit = self.permit().await;
+        self.client
+            .copy_object()
+            .bucket(&self.cfg.bucket)
+            .key(key)
+            .copy_source(format!("{}/{key}?versionId={first}", self.cfg.bucket))
+            .set_object_lock_mode(lock.map(|(m, _)| crate::requests::object_lock_mode(m)))
+            .set_object_lock_retain_until_date(lock.map(|(_, t)| crate::requests::to_smithy(t)))
+            .send()
+            .await
+            .map_err(|e| self.err("CopyObject", key, SdkErr::from(e)))?;
+        Ok(false)
+    }
+
     /// One of the `concurrency` request slots, held while a request runs.
     pub(crate) async fn permit(&self) -> tokio::sync::SemaphorePermit<'_> {
         self.permits
@@ -590,13 +632,22 @@ impl Store for S3Store {
             self.new_lock()
         };
         let body = bytes::Bytes::copy_from_slice(data);
-        let result = if data.len() as u64 > self.cfg.multipart_threshold {
+        let written = if data.len() as u64 > self.cfg.multipart_threshold {
             self.block_on(self.put_multipart(&key, body, lock))
         } else {
             self.block_on(self.put_key(&key, body, lock, true))
-                .map(drop)
         };
-        result.map_err(fail)?;
+        let written = written.map_err(fail)?;
+        // A server that ignores `If-None-Match: *` on a versioned bucket
+        // (Ceph RGW) lets a racing writer add a version: the first one wins.
+        if let Some(version) = written.filter(|v| v != "null") {
+            if !self
+                .block_on(self.settle_race(&key, &version, lock))
+                .map_err(fail)?
+            {
+                return Err(self.already_exists(kind, name));
+            }
+        }
         tracing::debug!(key = %key, bytes = data.len(), "object written");
         Ok(())
     }

@@ -19,6 +19,7 @@ use std::thread;
 use std::time::Duration;
 
 pub use crate::local::{MotoServer, ACCESS_KEY as TEST_ACCESS_KEY, SECRET as TEST_SECRET};
+pub use crate::rgw::RgwServer;
 use crate::{LockMode, S3Config};
 
 /// The bucket set-ups and configuration tests need.
