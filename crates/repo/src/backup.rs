@@ -27,7 +27,8 @@
 //! run is invisible; packs written before a kill are found by the next run
 //! ([`Repository::check_packs`]) and their blobs reused. A killed
 //! backup therefore never damages the repository and loses only the time
-//! spent. Index files are written every [`INDEX_EVERY_PACKS`] packs so that
+//! spent. Index files are written every [`INDEX_EVERY_PACKS`] packs (or
+//! [`INDEX_EVERY_BLOBS`] blobs, whichever comes first) so that
 //! the orphan scan stays short.
 //!
 //! # Damage
@@ -61,6 +62,10 @@ use crate::store::{ObjectKind, StoreError};
 
 /// An index file is written after this many packs (and at the end).
 pub const INDEX_EVERY_PACKS: usize = 64;
+/// An index file is also written after this many blobs: many small files
+/// make many blobs per pack, and until they are indexed the run keeps each
+/// one's entry and id twice.
+pub const INDEX_EVERY_BLOBS: usize = 65_536;
 const SEGMENT: usize = 16 * 1024 * 1024;
 /// Files handed to the readers that the scan may be ahead by.
 pub const READ_QUEUE: usize = 256;
@@ -479,6 +484,8 @@ struct Sink<'a> {
     failed: AtomicBool,
     blobs_added: AtomicU64,
     pack_size: usize,
+    /// Buffers of packs written, to fill again.
+    spare: Mutex<Vec<Vec<u8>>>,
 }
 
 impl Sink<'_> {
@@ -502,13 +509,29 @@ impl Sink<'_> {
         let full = {
             let mut p = slot.lock().expect("pack");
             p.add(kind, id, &sealed, plain.len());
-            (p.len() >= self.pack_size)
-                .then(|| std::mem::replace(&mut *p, PackBuilder::with_capacity(self.pack_size)))
+            (p.len() >= self.pack_size).then(|| std::mem::replace(&mut *p, self.fresh()))
         };
         if let Some(p) = full {
             self.send(p);
         }
         Ok(id)
+    }
+
+    /// An empty pack in a spare buffer, or a new one.
+    fn fresh(&self) -> PackBuilder {
+        let spare = self.spare.lock().expect("spare").pop();
+        PackBuilder::with_buffer(
+            spare.unwrap_or_else(|| Vec::with_capacity(self.pack_size + self.pack_size / 8)),
+        )
+    }
+
+    /// Keep a written pack's buffer for the next pack (a few at most: as
+    /// many as can be in flight).
+    fn recycle(&self, buf: Vec<u8>) {
+        let mut spare = self.spare.lock().expect("spare");
+        if spare.len() < 2 && buf.capacity() <= self.pack_size * 2 {
+            spare.push(buf);
+        }
     }
 
     fn send(&self, p: PackBuilder) {
@@ -536,14 +559,11 @@ struct Written {
     error: Option<RepoError>,
 }
 
-fn writer(
-    repo: &Repository,
-    rx: crossbeam_channel::Receiver<PackBuilder>,
-    failed: &AtomicBool,
-    known: &Mutex<IdSet>,
-) -> Written {
+fn writer(sink: &Sink<'_>, rx: crossbeam_channel::Receiver<PackBuilder>) -> Written {
+    let (repo, failed, known) = (sink.repo, &sink.failed, &sink.known);
     let mut w = Written::default();
     let mut pending: Vec<(Id, Vec<BlobEntry>)> = Vec::new();
+    let mut pending_blobs = 0;
     let flush_index = |pending: &mut Vec<(Id, Vec<BlobEntry>)>, w: &mut Written| {
         if pending.is_empty() || w.error.is_some() {
             return;
@@ -576,8 +596,11 @@ fn writer(
         match repo.store().put(ObjectKind::Pack, &name.to_hex(), &bytes) {
             Ok(()) | Err(StoreError::AlreadyExists { .. }) => {
                 w.bytes += bytes.len() as u64;
+                sink.recycle(bytes);
+                pending_blobs += entries.len();
                 pending.push((name, entries));
-                if pending.len() >= INDEX_EVERY_PACKS {
+                if pending.len() >= INDEX_EVERY_PACKS || pending_blobs >= INDEX_EVERY_BLOBS {
+                    pending_blobs = 0;
                     flush_index(&mut pending, &mut w);
                 }
             }
@@ -714,11 +737,13 @@ impl Repository {
             repo: self,
             known: Mutex::new(IdSet::default()),
             data: Mutex::new(PackBuilder::with_capacity(pack_size)),
-            trees: Mutex::new(PackBuilder::with_capacity(pack_size)),
+            // Tree packs are few and mostly small: grown as needed.
+            trees: Mutex::new(PackBuilder::with_buffer(Vec::new())),
             tx: Mutex::new(Some(tx)),
             failed: AtomicBool::new(false),
             blobs_added: AtomicU64::new(0),
             pack_size,
+            spare: Mutex::new(Vec::new()),
         };
         let walk = Walk {
             repo: self,
@@ -750,7 +775,7 @@ impl Repository {
             roots.push((abs, name));
         }
         let written = std::thread::scope(|s| {
-            let w = s.spawn(|| writer(self, rx, &sink.failed, &sink.known));
+            let w = s.spawn(|| writer(&sink, rx));
             let r = (|| -> Result<usize> {
                 // Twice as many reader threads as cores: while some wait
                 // for the disk, the others cut and hash. The chunks of a

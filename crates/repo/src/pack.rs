@@ -29,6 +29,18 @@ impl PackBuilder {
         }
     }
 
+    /// An empty pack in `buf` (a finished pack's bytes, given back to be
+    /// used again: a backup keeps a few buffers instead of allocating one
+    /// per pack, which the allocator would keep around in every thread).
+    pub fn with_buffer(mut buf: Vec<u8>) -> PackBuilder {
+        buf.clear();
+        buf.extend_from_slice(&PACK_MAGIC);
+        PackBuilder {
+            bytes: buf,
+            header: PackHeader::default(),
+        }
+    }
+
     /// Bytes so far.
     pub fn len(&self) -> usize {
         self.bytes.len()
