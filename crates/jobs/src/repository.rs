@@ -11,8 +11,28 @@
 use std::sync::Arc;
 
 use hokan_repo::{Repository, Store};
+use hokan_site::RepositoryLocation;
 
 use crate::JobError;
+
+/// The store of the primary repository at `location`: its folder, or its
+/// bucket reached with the bucket's credentials and limits, writing
+/// without object lock (the primary is online by definition, and prune
+/// deletes from it). Nothing is read yet: a missing bucket or wrong
+/// credentials are reported by the first request ([`check`], `init`).
+///
+/// Errors: [`JobError::S3SecretFile`], [`JobError::Bucket`] (a
+/// configuration S3 cannot take).
+pub fn primary_store(location: &RepositoryLocation) -> Result<Arc<dyn Store>, JobError> {
+    match location {
+        RepositoryLocation::Folder(path) => Ok(Arc::new(hokan_store::LocalStore::new(path))),
+        RepositoryLocation::S3(c) => {
+            let cfg = crate::s3::config(c)?;
+            let store = hokan_s3::S3Store::connect_with(cfg, crate::s3::network(c))?;
+            Ok(Arc::new(store))
+        }
+    }
+}
 
 /// What opens a repository.
 pub enum Key {

@@ -730,6 +730,12 @@ impl Store for S3Store {
             .map_err(|e| self.store_err("read the protection of", kind, name, e))?;
         Ok(state.protection(OffsetDateTime::now_utc()))
     }
+
+    /// The requests the store lets in flight at once
+    /// ([`S3Config::concurrency`]): more puts would only wait for a slot.
+    fn parallel_writes(&self) -> usize {
+        self.cfg.concurrency.max(1)
+    }
 }
 
 fn validate(cfg: &S3Config, net: &NetworkOptions) -> Result<(), S3Error> {

@@ -72,7 +72,7 @@ pub fn run(cmd: S3Cmd, g: &Global, lang: Lang) -> Result<i32, Failure> {
 /// Where and how to reach the target's bucket, its secret read from the
 /// file the configuration names ([`hokan_jobs::s3::config`]).
 fn config(ctx: &SiteCtx<'_>, target: &Target) -> Result<S3Config, Failure> {
-    jobs::config(&target.conf).map_err(|e| fail(ctx.lang, &e))
+    jobs::config(&target.conf.connection).map_err(|e| fail(ctx.lang, &e))
 }
 
 /// The network limits of a target ([`hokan_jobs::s3::network`]), and
@@ -80,7 +80,7 @@ fn config(ctx: &SiteCtx<'_>, target: &Target) -> Result<S3Config, Failure> {
 /// with backoff up to 20 s, about two minutes of outage; fewer with a short
 /// backoff for diagnosis and tests).
 fn network(target: &Target) -> hokan_s3::NetworkOptions {
-    let mut net = jobs::network(&target.conf);
+    let mut net = jobs::network(&target.conf.connection);
     if let Some(n) = std::env::var("HOKAN_S3_ATTEMPTS")
         .ok()
         .and_then(|v| v.parse::<u32>().ok())

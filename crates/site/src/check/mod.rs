@@ -632,6 +632,12 @@ impl Check<'_> {
     }
 
     fn repository(&mut self, repo: Option<&Spanned<RawRepository>>) -> Repository {
+        let fix = || {
+            t(
+                "Add path = \"…\" (the primary repository's folder) or s3 = { endpoint = \"…\", region = \"…\", bucket = \"…\", … } (a bucket of an S3-compatible store).",
+                "path = \"…\"（一次リポジトリのフォルダ）または s3 = { endpoint = \"…\", region = \"…\", bucket = \"…\", … }（S3 互換ストレージのバケット）を書いてください。",
+            )
+        };
         let Some(repo) = repo else {
             self.push(
                 0..0,
@@ -641,29 +647,47 @@ impl Check<'_> {
                     "The [repository] table is missing.",
                     "[repository] テーブルがありません。",
                 ),
-                t(
-                    "Add [repository] with path = \"…\", the primary repository's folder.",
-                    "[repository] を追加し、path = \"…\" に一次リポジトリのフォルダを書いてください。",
-                ),
+                fix(),
             );
             return Repository {
-                path: PathBuf::new(),
+                location: RepositoryLocation::Folder(PathBuf::new()),
                 passphrase_file: None,
             };
         };
         let r = repo.get_ref();
-        let path = match &r.path {
-            Some(p) => self.path(p, "repository.path"),
-            None => {
-                self.missing(
-                    repo.span(),
-                    "repository.path",
+        let location = match (&r.path, &r.s3) {
+            (Some(p), None) => RepositoryLocation::Folder(self.path(p, "repository.path")),
+            (None, Some(s3)) => RepositoryLocation::S3(self.s3_connection(
+                s3.get_ref(),
+                s3.span(),
+                "repository.s3",
+                (
+                    S3Connection::PRIMARY_CONCURRENCY,
                     t(
-                        "Add path = \"…\": the primary repository's folder.",
-                        "path = \"…\" に一次リポジトリのフォルダを書いてください。",
+                        "On a LAN 8 to 32 requests in flight keep an S3-compatible cluster busy; leave it out for 8.",
+                        "LAN では同時リクエスト 8〜32 が適当です。省略すると 8 になります。",
+                    ),
+                ),
+            )),
+            (Some(p), Some(s3)) => {
+                self.push(
+                    s3.span(),
+                    "repository.s3",
+                    ProblemKind::Mismatch,
+                    t(
+                        "[repository] gives both path and s3: the primary repository is in one place.",
+                        "[repository] に path と s3 の両方があります。一次リポジトリの場所は 1 つです。",
+                    ),
+                    t(
+                        "Keep path = \"…\" for a folder, or s3 = { … } for a bucket, and remove the other.",
+                        "フォルダなら path = \"…\"、バケットなら s3 = { … } の一方だけを残してください。",
                     ),
                 );
-                PathBuf::new()
+                RepositoryLocation::Folder(self.path(p, "repository.path"))
+            }
+            (None, None) => {
+                self.missing(repo.span(), "repository.path", fix());
+                RepositoryLocation::Folder(PathBuf::new())
             }
         };
         let passphrase_file = r
@@ -671,7 +695,7 @@ impl Check<'_> {
             .as_ref()
             .map(|p| self.path(p, "repository.passphrase_file"));
         Repository {
-            path,
+            location,
             passphrase_file,
         }
     }
