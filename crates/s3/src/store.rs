@@ -271,10 +271,14 @@ impl S3Store {
             Some(p) if !p.is_empty() => format!("{p}/"),
             _ => String::new(),
         };
-        let description = match prefix.trim_end_matches('/') {
+        let mut description = match prefix.trim_end_matches('/') {
             "" => format!("s3://{}", cfg.bucket),
             p => format!("s3://{}/{p}", cfg.bucket),
         };
+        // Which server: a site may reach buckets of one name on several.
+        if let Some(endpoint) = &cfg.endpoint {
+            description = format!("{description} at {endpoint}");
+        }
         let permits = Arc::new(Semaphore::new(cfg.concurrency));
         Ok(S3Store {
             client,

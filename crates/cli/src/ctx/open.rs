@@ -147,7 +147,7 @@ pub fn repo_location(lang: Lang, conf: &SiteConf) -> Result<RepositoryLocation, 
 /// The store of the site's primary repository: its folder, or its bucket
 /// (without object lock).
 pub fn primary_store(lang: Lang, conf: &SiteConf) -> Result<Arc<dyn Store>, Failure> {
-    hokan_jobs::repository::primary_store(&repo_location(lang, conf)?)
+    hokan_jobs::repository::primary_store(&repo_location(lang, conf)?, crate::s3::attempts())
         .map_err(|e| job_failure(lang, &e))
 }
 

@@ -134,6 +134,16 @@ pub fn network(bucket: &S3Connection) -> NetworkOptions {
     }
 }
 
+/// `net` giving up after `attempts` per request (at least one), with a
+/// short backoff (100 ms up to 1 s): for diagnosis and tests, where a
+/// server that is down should be reported in seconds, not minutes.
+pub fn with_attempts(mut net: NetworkOptions, attempts: u32) -> NetworkOptions {
+    net.max_attempts = attempts.max(1);
+    net.initial_backoff = std::time::Duration::from_millis(100);
+    net.max_backoff = std::time::Duration::from_secs(1);
+    net
+}
+
 /// Where and how to reach a bucket (an `[[s3]]` target's, an S3
 /// primary's), its secret read from the file the configuration names (the
 /// first line); writing without lock, reading the newest versions
