@@ -320,6 +320,18 @@ pub(crate) fn xml_text<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
     Some(xml[start..end].trim())
 }
 
+/// What to do about an access denied: credentials the server does not know
+/// or whose signature does not match are a configuration mistake, not a
+/// missing permission.
+fn access_hint(op: &str, code: Option<&str>) -> String {
+    match code {
+        Some("InvalidAccessKeyId" | "SignatureDoesNotMatch" | "InvalidToken" | "ExpiredToken") => {
+            "the server does not accept these credentials: check access_key_id and the secret in secret_access_key_file (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), and that they belong to this endpoint, then run the command again".to_string()
+        }
+        _ => format!("if this is not an object lock at work, give the credentials the permission for {op} in the bucket or IAM policy"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,17 +389,5 @@ mod tests {
         let body = "<?xml version=\"1.0\"?><GetBucketVersioningResponse><Status>Enabled</Status></GetBucketVersioningResponse>";
         assert_eq!(xml_text(body, "Status"), Some("Enabled"));
         assert_eq!(xml_text("<GetBucketVersioningResponse/>", "Status"), None);
-    }
-}
-
-/// What to do about an access denied: credentials the server does not know
-/// or whose signature does not match are a configuration mistake, not a
-/// missing permission.
-fn access_hint(op: &str, code: Option<&str>) -> String {
-    match code {
-        Some("InvalidAccessKeyId" | "SignatureDoesNotMatch" | "InvalidToken" | "ExpiredToken") => {
-            "the server does not accept these credentials: check access_key_id and the secret in secret_access_key_file (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), and that they belong to this endpoint, then run the command again".to_string()
-        }
-        _ => format!("if this is not an object lock at work, give the credentials the permission for {op} in the bucket or IAM policy"),
     }
 }

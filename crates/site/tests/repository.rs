@@ -155,3 +155,22 @@ fn repo_argument_names_a_folder_or_a_bucket() {
     let e = RepositoryLocation::from_arg("s3://b", Some("rgw:7480".into()), None).unwrap_err();
     assert!(e.en.contains("HOKAN_S3_ENDPOINT"), "{e:?}");
 }
+
+#[test]
+fn an_s3_target_in_the_primarys_own_bucket_and_prefix_is_refused() {
+    let target = |prefix: &str| {
+        format!(
+            "{}\n[[s3]]\nname = \"cloud\"\nendpoint = \"http://rgw.lan:7480\"\nregion = \"us-east-1\"\nbucket = \"hokan-primary\"\nprefix = \"{prefix}\"\nretention = \"30d\"\n",
+            site(RGW)
+        )
+    };
+    let p = problems(&target("main/"));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        (p[0].1.as_str(), p[0].2),
+        ("s3[0].bucket", ProblemKind::Mismatch)
+    );
+    assert!(p[0].3.contains("s3://hokan-primary/main"), "{p:?}");
+    // Another prefix of the same bucket is another repository.
+    parse(&target("offline"), origin()).unwrap();
+}

@@ -21,7 +21,7 @@ impl Ctx<'_> {
         if path.join("config").exists() {
             return Ok(());
         }
-        let Ok(entries) = std::fs::read_dir(&path) else {
+        let Ok(entries) = std::fs::read_dir(path) else {
             return Ok(()); // Missing (created below), or the engine reports why not.
         };
         let other = entries

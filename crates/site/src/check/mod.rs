@@ -79,6 +79,7 @@ pub(crate) fn site(raw: RawFile, text: &str, origin: &Path) -> Result<Site, Vec<
     let sources = c.sources(&raw.source);
     let policy = c.policy(raw.policy.as_ref());
     let targets = c.targets(&raw);
+    c.primary_not_a_target(&repository, &raw);
     let notify = c.notify(&raw.notify);
     let serve = c.serve(raw.serve.as_ref());
     let roles = c.roles(raw.roles.as_ref());
@@ -697,6 +698,39 @@ impl Check<'_> {
         Repository {
             location,
             passphrase_file,
+        }
+    }
+
+    /// An S3 primary must not be where an `[[s3]]` target writes its
+    /// copies: the same bucket and prefix on the same endpoint would mix
+    /// the copies into the repository they copy, and prune on either would
+    /// judge the other's objects.
+    fn primary_not_a_target(&mut self, repository: &Repository, raw: &RawFile) {
+        let RepositoryLocation::S3(primary) = &repository.location else {
+            return;
+        };
+        let prefix = |p: &Option<String>| p.as_deref().unwrap_or("").trim_matches('/').to_owned();
+        for (i, b) in raw.s3.iter().enumerate() {
+            let target = b.get_ref();
+            let same = target.bucket.as_ref().map(|x| x.get_ref()) == Some(&primary.bucket)
+                && target.endpoint.as_ref().map(|x| x.get_ref()) == primary.endpoint.as_ref()
+                && prefix(&target.prefix.as_ref().map(|x| x.get_ref().clone()))
+                    == prefix(&primary.prefix);
+            if same {
+                self.push(
+                    b.span(),
+                    &format!("s3[{i}].bucket"),
+                    ProblemKind::Mismatch,
+                    t(
+                        format!("This [[s3]] target is the primary repository's own bucket and prefix ({}).", primary.label()),
+                        format!("この [[s3]] の保管先は一次リポジトリと同じバケット・プレフィックスです（{}）。", primary.label()),
+                    ),
+                    t(
+                        "Give the offline copies their own bucket with object lock (or at least another prefix).",
+                        "オフラインのコピーにはオブジェクトロック付きの別のバケット（少なくとも別のプレフィックス）を指定してください。",
+                    ),
+                );
+            }
         }
     }
 
