@@ -111,7 +111,9 @@ pub fn state_dir(catalog: &Path) -> PathBuf {
 /// The primary repository (`[repository]`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Repository {
-    /// Where it is: a folder, or a bucket of an S3-compatible store.
+    /// Where it is: a folder, or a bucket of an S3-compatible store. In
+    /// JSON as in hokan.toml: `"path": …` or `"s3": { … }`.
+    #[serde(flatten)]
     pub location: RepositoryLocation,
     /// A file holding the passphrase; absolute. Without it the binary asks,
     /// or uses `HOKAN_PASSPHRASE`.
@@ -120,13 +122,14 @@ pub struct Repository {
 
 /// Where the primary repository lives (`[repository] path` or `s3`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
 pub enum RepositoryLocation {
     /// A folder (`path`); absolute.
+    #[serde(rename = "path")]
     Folder(PathBuf),
     /// A bucket of an S3-compatible store (`s3 = { … }`): Ceph RGW, MinIO,
     /// a cloud bucket. No object lock is needed: the primary is online by
     /// definition, and prune deletes from it.
+    #[serde(rename = "s3")]
     S3(S3Connection),
 }
 

@@ -64,6 +64,16 @@ fn an_s3_primary_is_read_with_its_connection_and_described_without_its_secret() 
     assert!(en.contains("16 requests in flight"), "{en}");
     let ja = s.describe(true);
     assert!(ja.contains("オブジェクトロック不要"), "{ja}");
+    // `config check --json` writes it as hokan.toml does.
+    let json = serde_json::to_value(&s).unwrap();
+    assert_eq!(
+        json["repository"]["s3"]["bucket"], "hokan-primary",
+        "{json}"
+    );
+    assert!(json["repository"].get("path").is_none(), "{json}");
+    let folder = parse(&site("path = \"/srv/hokan/repo\""), origin()).unwrap();
+    let json = serde_json::to_value(&folder).unwrap();
+    assert_eq!(json["repository"]["path"], "/srv/hokan/repo", "{json}");
 }
 
 #[test]
