@@ -136,3 +136,18 @@ fn conformance_on_a_locked_bucket() {
     }
     assert_eq!(ran, conformance::CHECKS.len() - 1);
 }
+
+#[test]
+fn a_bucket_takes_as_many_puts_at_once_as_its_concurrency_and_a_folder_one() {
+    let server = moto();
+    let mut cfg = server.config("any");
+    cfg.lock = None;
+    cfg.concurrency = 16;
+    let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(connect(cfg));
+    assert_eq!(store.parallel_writes(), 16);
+    // Through another Arc, as the engine holds it.
+    assert_eq!(std::sync::Arc::new(store).parallel_writes(), 16);
+    // Asking touches nothing: the folder need not exist.
+    let folder = hokan_store::LocalStore::new("/nonexistent/hokan-repo");
+    assert_eq!(folder.parallel_writes(), 1);
+}
