@@ -42,8 +42,9 @@ pub struct Options {
 pub struct Recording<'a> {
     /// The catalog database.
     pub catalog: &'a Path,
-    /// The primary repository's folder, as hokan.toml names it.
-    pub repository: Option<&'a Path>,
+    /// What the primary repository is called: its folder, or
+    /// `s3://bucket/prefix at endpoint` ([`hokan_site::RepositoryLocation::label`]).
+    pub repository: Option<&'a str>,
     /// The configured sources.
     pub sources: &'a [String],
 }

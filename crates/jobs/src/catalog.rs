@@ -9,7 +9,6 @@
 //! leaves the catalog as it was.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use hokan_catalog::{Catalog, Event};
 use hokan_offline::{MediumId, MediumKind, SnapshotId};
@@ -29,8 +28,9 @@ pub const ACTOR: &str = "catalog sync";
 /// What a sync needs to know about the site.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SyncOptions<'a> {
-    /// The primary repository's path, the label of the `primary` medium.
-    pub repository: Option<&'a Path>,
+    /// What the primary repository is called (its folder, or
+    /// `s3://bucket/prefix at endpoint`), the label of the `primary` medium.
+    pub repository: Option<&'a str>,
     /// The configured sources, declared if the catalog lacks them.
     pub sources: &'a [String],
 }
@@ -67,7 +67,7 @@ pub fn sync(
             medium: primary.clone(),
             kind: MediumKind::PrimaryDisk,
             pool: None,
-            label: options.repository.map(|p| p.display().to_string()),
+            label: options.repository.map(str::to_owned),
             capacity: None,
             note: None,
         });
@@ -151,7 +151,7 @@ mod tests {
         let mut cat = Catalog::open(&dir.path().join("catalog.db")).unwrap();
         let sources = vec!["a".to_owned(), "b".to_owned(), "pacs".to_owned()];
         let opts = SyncOptions {
-            repository: Some(Path::new("/srv/hokan")),
+            repository: Some("/srv/hokan"),
             sources: &sources,
         };
         let now = datetime!(2026-11-22 01:00 UTC);

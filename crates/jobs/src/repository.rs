@@ -11,8 +11,37 @@
 use std::sync::Arc;
 
 use hokan_repo::{Repository, Store};
+use hokan_site::RepositoryLocation;
 
 use crate::JobError;
+
+/// The store of the primary repository at `location`: its folder, or its
+/// bucket reached with the bucket's credentials and limits, writing
+/// without object lock (the primary is online by definition, and prune
+/// deletes from it). Nothing is read yet: a missing bucket or wrong
+/// credentials are reported by the first request ([`check`], `init`).
+/// `attempts`: per request, instead of the patient default
+/// ([`crate::s3::with_attempts`]).
+///
+/// Errors: [`JobError::S3SecretFile`], [`JobError::Bucket`] (a
+/// configuration S3 cannot take).
+pub fn primary_store(
+    location: &RepositoryLocation,
+    attempts: Option<u32>,
+) -> Result<Arc<dyn Store>, JobError> {
+    match location {
+        RepositoryLocation::Folder(path) => Ok(Arc::new(hokan_store::LocalStore::new(path))),
+        RepositoryLocation::S3(c) => {
+            let cfg = crate::s3::config(c)?;
+            let mut net = crate::s3::network(c);
+            if let Some(n) = attempts {
+                net = crate::s3::with_attempts(net, n);
+            }
+            let store = hokan_s3::S3Store::connect_with(cfg, net)?;
+            Ok(Arc::new(store))
+        }
+    }
+}
 
 /// What opens a repository.
 pub enum Key {

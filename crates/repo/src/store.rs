@@ -295,6 +295,14 @@ pub trait Store: Send + Sync {
 
     /// What protects this object from deletion now.
     fn protection(&self, kind: ObjectKind, name: &str) -> Result<Protection, StoreError>;
+
+    /// A hint: how many [`Store::put`]s the engine may usefully have in
+    /// flight at once. A folder or cartridge gains nothing from more than
+    /// one (the default); a network store hides each request's round trip
+    /// behind the others' (an S3 bucket: its `concurrency`).
+    fn parallel_writes(&self) -> usize {
+        1
+    }
 }
 
 impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
@@ -327,5 +335,8 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
     fn protection(&self, kind: ObjectKind, name: &str) -> Result<Protection, StoreError> {
         (**self).protection(kind, name)
+    }
+    fn parallel_writes(&self) -> usize {
+        (**self).parallel_writes()
     }
 }

@@ -47,7 +47,7 @@ pub enum S3Error {
     },
     /// The service refused the request for lack of permission, or because an
     /// object lock forbids it.
-    #[error("{op} s3://{bucket}/{key} was refused with access denied ({detail}); if this is not an object lock at work, give the credentials the permission for {op} in the bucket or IAM policy")]
+    #[error("{op} s3://{bucket}/{key} was refused with access denied ({detail}); {}", access_hint(.op, .code.as_deref()))]
     AccessDenied {
         /// What was being done (`PutObject`, `DeleteObject`, …).
         op: &'static str,
@@ -318,6 +318,18 @@ pub(crate) fn xml_text<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
     let start = xml.find(&open)? + open.len();
     let end = xml[start..].find(&format!("</{tag}>"))? + start;
     Some(xml[start..end].trim())
+}
+
+/// What to do about an access denied: credentials the server does not know
+/// or whose signature does not match are a configuration mistake, not a
+/// missing permission.
+fn access_hint(op: &str, code: Option<&str>) -> String {
+    match code {
+        Some("InvalidAccessKeyId" | "SignatureDoesNotMatch" | "InvalidToken" | "ExpiredToken") => {
+            "the server does not accept these credentials: check access_key_id and the secret in secret_access_key_file (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), and that they belong to this endpoint, then run the command again".to_string()
+        }
+        _ => format!("if this is not an object lock at work, give the credentials the permission for {op} in the bucket or IAM policy"),
+    }
 }
 
 #[cfg(test)]

@@ -276,10 +276,14 @@ impl S3Store {
             Some(p) if !p.is_empty() => format!("{p}/"),
             _ => String::new(),
         };
-        let description = match prefix.trim_end_matches('/') {
+        let mut description = match prefix.trim_end_matches('/') {
             "" => format!("s3://{}", cfg.bucket),
             p => format!("s3://{}/{p}", cfg.bucket),
         };
+        // Which server: a site may reach buckets of one name on several.
+        if let Some(endpoint) = &cfg.endpoint {
+            description = format!("{description} at {endpoint}");
+        }
         let permits = Arc::new(Semaphore::new(cfg.concurrency));
         Ok(S3Store {
             client,
@@ -780,6 +784,12 @@ impl Store for S3Store {
             .block_on(self.lock_of_key(&key, None))
             .map_err(|e| self.store_err("read the protection of", kind, name, e))?;
         Ok(state.protection(OffsetDateTime::now_utc()))
+    }
+
+    /// The requests the store lets in flight at once
+    /// ([`S3Config::concurrency`]): more puts would only wait for a slot.
+    fn parallel_writes(&self) -> usize {
+        self.cfg.concurrency.max(1)
     }
 }
 

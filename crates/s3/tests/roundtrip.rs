@@ -87,7 +87,10 @@ fn prefix_keeps_the_repository_in_its_folder() {
     assert_eq!(a.get(ObjectKind::Key, "k1").unwrap(), b"a");
     assert_eq!(b.get(ObjectKind::Key, "k1").unwrap(), b"b");
     assert_eq!(a.list(ObjectKind::Key).unwrap().len(), 1);
-    assert_eq!(a.describe(), "s3://shared/hospital-a");
+    assert_eq!(
+        a.describe(),
+        format!("s3://shared/hospital-a at {}", server.endpoint())
+    );
 }
 
 #[test]
@@ -132,4 +135,19 @@ fn conformance_on_a_locked_bucket() {
         ran += 1;
     }
     assert_eq!(ran, conformance::CHECKS.len() - 1);
+}
+
+#[test]
+fn a_bucket_takes_as_many_puts_at_once_as_its_concurrency_and_a_folder_one() {
+    let server = moto();
+    let mut cfg = server.config("any");
+    cfg.lock = None;
+    cfg.concurrency = 16;
+    let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(connect(cfg));
+    assert_eq!(store.parallel_writes(), 16);
+    // Through another Arc, as the engine holds it.
+    assert_eq!(std::sync::Arc::new(store).parallel_writes(), 16);
+    // Asking touches nothing: the folder need not exist.
+    let folder = hokan_store::LocalStore::new("/nonexistent/hokan-repo");
+    assert_eq!(folder.parallel_writes(), 1);
 }

@@ -24,6 +24,39 @@ impl Lines {
     }
 }
 
+/// Where a bucket is and whose credentials reach it (the file holding the
+/// secret, never the secret), each line indented by `indent`.
+fn bucket_lines(out: &mut Lines, b: &S3Connection, indent: &str) {
+    let endpoint = b.endpoint.as_deref().unwrap_or("AWS");
+    out.push(
+        format!(
+            "{indent}bucket: {} (region {}, endpoint {endpoint}{})",
+            b.bucket,
+            b.region,
+            if b.path_style { ", path-style" } else { "" }
+        ),
+        format!(
+            "{indent}バケット: {}（リージョン {}、エンドポイント {endpoint}{}）",
+            b.bucket,
+            b.region,
+            if b.path_style { "、パス形式" } else { "" }
+        ),
+    );
+    if let Some(prefix) = &b.prefix {
+        out.push(
+            format!("{indent}prefix: {prefix}"),
+            format!("{indent}プレフィックス: {prefix}"),
+        );
+    }
+    if let (Some(id), Some(file)) = (&b.access_key_id, &b.secret_access_key_file) {
+        let file = file.display();
+        out.push(
+            format!("{indent}credentials: access key {id}, secret in {file}"),
+            format!("{indent}認証情報: アクセスキー {id}、シークレットは {file}"),
+        );
+    }
+}
+
 fn d(x: Duration) -> String {
     span::format(x)
 }
@@ -128,8 +161,24 @@ impl Site {
             format!("Catalog: {catalog}"),
             format!("カタログ: {catalog}"),
         );
-        let repo = self.repository.path.display();
-        out.push(format!("Repository: {repo}"), format!("リポジトリ: {repo}"));
+        match &self.repository.location {
+            RepositoryLocation::Folder(p) => {
+                let p = p.display();
+                out.push(format!("Repository: {p}"), format!("リポジトリ: {p}"));
+            }
+            RepositoryLocation::S3(c) => {
+                out.push(
+                    "Repository: in a bucket of an S3-compatible store (no object lock needed)",
+                    "リポジトリ: S3 互換ストレージのバケット（オブジェクトロック不要）",
+                );
+                bucket_lines(out, c, "  ");
+                let n = c.concurrency;
+                out.push(
+                    format!("  {n} requests in flight at most"),
+                    format!("  同時リクエスト 最大 {n}"),
+                );
+            }
+        }
         match &self.repository.passphrase_file {
             Some(p) => {
                 let p = p.display();
@@ -402,27 +451,7 @@ impl Site {
                     }
                 }
                 TargetKind::S3(b) => {
-                    let endpoint = b.endpoint.as_deref().unwrap_or("AWS");
-                    out.push(
-                        format!(
-                            "    bucket: {} (region {}, endpoint {endpoint}{})",
-                            b.bucket,
-                            b.region,
-                            if b.path_style { ", path-style" } else { "" }
-                        ),
-                        format!(
-                            "    バケット: {}（リージョン {}、エンドポイント {endpoint}{}）",
-                            b.bucket,
-                            b.region,
-                            if b.path_style { "、パス形式" } else { "" }
-                        ),
-                    );
-                    if let Some(prefix) = &b.prefix {
-                        out.push(
-                            format!("    prefix: {prefix}"),
-                            format!("    プレフィックス: {prefix}"),
-                        );
-                    }
+                    bucket_lines(out, &b.connection, "    ");
                     let (en, ja) = match b.lock_mode {
                         S3LockMode::Compliance => (
                             "compliance (nobody can remove it)",

@@ -46,7 +46,7 @@
 //!
 //! let site = hokan_site::parse(&text.replace("= 1", "= 4"), Path::new("/etc/hokan/hokan.toml"))
 //!     .unwrap();
-//! assert_eq!(site.repository_path(), Path::new("/etc/hokan/repo"));
+//! assert_eq!(site.repository_location().folder(), Some(Path::new("/etc/hokan/repo")));
 //! assert_eq!(site.catalog_path(), Path::new("/etc/hokan/hokan-catalog.db"));
 //! assert_eq!(site.policy().unwrap().min_offline_generations(&"emr".into()), 4);
 //! ```
@@ -91,9 +91,9 @@ pub use check::{
 };
 pub use model::{
     state_dir, AfterJob, Allocation, Command, DiskAfterJob, DiskCommands, DiskMode, DiskPool,
-    DrillCheck, OnFailure, PolicySettings, PreBackup, Repository, Roles, Rotation, S3Bucket,
-    S3LockMode, S3Timeouts, Serve, Site, Source, TapeMode, TapePool, Target, TargetKind, Vault,
-    DEFAULT_SERVE_LISTEN, DEFAULT_VAULT_FRESH_FOR,
+    DrillCheck, OnFailure, PolicySettings, PreBackup, Repository, RepositoryLocation, Roles,
+    Rotation, S3Bucket, S3Connection, S3LockMode, S3Timeouts, Serve, Site, Source, TapeMode,
+    TapePool, Target, TargetKind, Vault, DEFAULT_SERVE_LISTEN, DEFAULT_VAULT_FRESH_FOR,
 };
 pub use notify::{
     is_loopback, Email, Notify, NotifyCommand, NotifyEvent, NotifyKind, NotifyLang, SmtpTls,

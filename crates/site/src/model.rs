@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use hokan_offline::{
     span, Koban, MediumKind, OfflineError, Policy, PolicyOptions, PoolName, SourceName,
-    SourcePolicyOptions,
+    SourcePolicyOptions, Text,
 };
 use serde::{Serialize, Serializer};
 use time::{Duration, Time, UtcOffset};
@@ -111,11 +111,94 @@ pub fn state_dir(catalog: &Path) -> PathBuf {
 /// The primary repository (`[repository]`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Repository {
-    /// Where it is; absolute.
-    pub path: PathBuf,
+    /// Where it is: a folder, or a bucket of an S3-compatible store. In
+    /// JSON as in hokan.toml: `"path": …` or `"s3": { … }`.
+    #[serde(flatten)]
+    pub location: RepositoryLocation,
     /// A file holding the passphrase; absolute. Without it the binary asks,
     /// or uses `HOKAN_PASSPHRASE`.
     pub passphrase_file: Option<PathBuf>,
+}
+
+/// Where the primary repository lives (`[repository] path` or `s3`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum RepositoryLocation {
+    /// A folder (`path`); absolute.
+    #[serde(rename = "path")]
+    Folder(PathBuf),
+    /// A bucket of an S3-compatible store (`s3 = { … }`): Ceph RGW, MinIO,
+    /// a cloud bucket. No object lock is needed: the primary is online by
+    /// definition, and prune deletes from it.
+    #[serde(rename = "s3")]
+    S3(S3Connection),
+}
+
+impl RepositoryLocation {
+    /// The location `--repo` (or `HOKAN_REPO`) names: `s3://bucket/prefix`
+    /// for a bucket, anything else a folder. A bucket is reached at
+    /// `endpoint` (`HOKAN_S3_ENDPOINT`; AWS's own when `None`, path-style
+    /// addressing otherwise, as Ceph RGW and MinIO want) in `region`
+    /// (`us-east-1` when `None`), with
+    /// [`S3Connection::PRIMARY_CONCURRENCY`] requests in flight;
+    /// its credentials come from the usual AWS sources
+    /// (`AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`, shared files, an
+    /// instance role). The caller reads the environment.
+    pub fn from_arg(
+        arg: &str,
+        endpoint: Option<String>,
+        region: Option<String>,
+    ) -> Result<RepositoryLocation, Text> {
+        let Some(rest) = arg.strip_prefix("s3://") else {
+            return Ok(RepositoryLocation::Folder(PathBuf::from(arg)));
+        };
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(Text::new(
+                format!("{arg:?} names no bucket: write s3://BUCKET or s3://BUCKET/PREFIX"),
+                format!("{arg:?} にバケット名がありません。s3://バケット または s3://バケット/プレフィックス と書いてください"),
+            ));
+        }
+        if let Some(e) = endpoint
+            .as_deref()
+            .filter(|e| !(e.starts_with("http://") || e.starts_with("https://")))
+        {
+            return Err(Text::new(
+                format!("HOKAN_S3_ENDPOINT={e:?} is not a URL: write it with its scheme, e.g. \"http://rgw.lan:7480\", or unset it for AWS"),
+                format!("HOKAN_S3_ENDPOINT={e:?} は URL ではありません。\"http://rgw.lan:7480\" のようにスキーム付きで書くか、AWS なら設定しないでください"),
+            ));
+        }
+        let prefix = prefix.trim_matches('/');
+        Ok(RepositoryLocation::S3(S3Connection {
+            path_style: endpoint.is_some(),
+            endpoint,
+            region: region
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| "us-east-1".to_owned()),
+            bucket: bucket.to_owned(),
+            prefix: (!prefix.is_empty()).then(|| prefix.to_owned()),
+            access_key_id: None,
+            secret_access_key_file: None,
+            concurrency: S3Connection::PRIMARY_CONCURRENCY,
+            timeouts: S3Timeouts::DEFAULT,
+        }))
+    }
+
+    /// The folder, for a repository in one.
+    pub fn folder(&self) -> Option<&Path> {
+        match self {
+            RepositoryLocation::Folder(p) => Some(p),
+            RepositoryLocation::S3(_) => None,
+        }
+    }
+
+    /// What people and the catalog call it: the folder, or
+    /// `s3://bucket/prefix at endpoint` (never a secret).
+    pub fn label(&self) -> String {
+        match self {
+            RepositoryLocation::Folder(p) => p.display().to_string(),
+            RepositoryLocation::S3(c) => c.label(),
+        }
+    }
 }
 
 /// One backup source (`[[source]]`, バックアップ対象).
@@ -392,9 +475,23 @@ pub enum DiskMode {
     Nas,
 }
 
-/// An S3 bucket (`[[s3]]`).
+/// An S3 bucket (`[[s3]]`): its connection, and the lock hokan asks for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct S3Bucket {
+    /// Where and how to reach the bucket.
+    #[serde(flatten)]
+    pub connection: S3Connection,
+    /// The object-lock mode hokan asks for.
+    pub lock_mode: S3LockMode,
+    /// Whether a bucket without object lock may be used at all. Its copies
+    /// then never count as offline.
+    pub allow_unlocked: bool,
+}
+
+/// Where and how to reach a bucket: the same keys for an `[[s3]]` target
+/// and for `[repository] s3`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct S3Connection {
     /// The service endpoint; `None` for AWS's own for the region.
     pub endpoint: Option<String>,
     /// The region.
@@ -405,11 +502,6 @@ pub struct S3Bucket {
     pub prefix: Option<String>,
     /// Address the bucket in the path rather than the host name.
     pub path_style: bool,
-    /// The object-lock mode hokan asks for.
-    pub lock_mode: S3LockMode,
-    /// Whether a bucket without object lock may be used at all. Its copies
-    /// then never count as offline.
-    pub allow_unlocked: bool,
     /// The access key id, when the site gives credentials here rather than
     /// through the usual AWS sources (environment, shared files, instance
     /// role).
@@ -417,10 +509,28 @@ pub struct S3Bucket {
     /// The file holding the secret access key (first line), with
     /// `access_key_id`.
     pub secret_access_key_file: Option<PathBuf>,
-    /// Simultaneous uploads (a hospital's uplink: a few).
+    /// Requests in flight at once: a few over a hospital's uplink (an
+    /// `[[s3]]` target, default 4), more on a LAN (the primary, default 8).
     pub concurrency: u32,
     /// Time limits of every request to the bucket.
     pub timeouts: S3Timeouts,
+}
+
+impl S3Connection {
+    /// Requests in flight to an S3 primary when hokan.toml gives no
+    /// `concurrency`: a LAN to a Ceph RGW or MinIO cluster keeps 8 busy.
+    pub const PRIMARY_CONCURRENCY: u32 = 8;
+
+    /// `s3://bucket/prefix at endpoint` (AWS's endpoint of the region when
+    /// none is given): what messages and the catalog call the bucket.
+    pub fn label(&self) -> String {
+        let prefix = self.prefix.as_deref().unwrap_or("").trim_matches('/');
+        let at = match &self.endpoint {
+            Some(e) => e.clone(),
+            None => format!("AWS {}", self.region),
+        };
+        format!("s3://{}/{prefix} at {at}", self.bucket)
+    }
 }
 
 /// Time limits of the requests to an `[[s3]]` target, in seconds. A server
@@ -638,9 +748,9 @@ impl Site {
         &self.repository
     }
 
-    /// The primary repository's path.
-    pub fn repository_path(&self) -> &Path {
-        &self.repository.path
+    /// Where the primary repository is.
+    pub fn repository_location(&self) -> &RepositoryLocation {
+        &self.repository.location
     }
 
     /// The passphrase file, if configured.

@@ -60,7 +60,27 @@ pub(crate) struct RawSite {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawRepository {
     pub path: Option<Str>,
+    pub s3: Option<Spanned<RawS3Connection>>,
     pub passphrase_file: Option<Str>,
+}
+
+/// Where and how to reach a bucket: `[repository] s3 = { … }`, and the
+/// same keys of an `[[s3]]` target ([`RawS3::connection`]).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawS3Connection {
+    pub endpoint: Option<Str>,
+    pub region: Option<Str>,
+    pub bucket: Option<Str>,
+    pub prefix: Option<Str>,
+    pub path_style: Option<bool>,
+    pub access_key_id: Option<Str>,
+    pub secret_access_key_file: Option<Str>,
+    pub concurrency: Option<Spanned<i64>>,
+    pub connect_timeout_secs: Option<Spanned<i64>>,
+    pub read_timeout_secs: Option<Spanned<i64>>,
+    pub attempt_timeout_secs: Option<Spanned<i64>>,
+    pub operation_timeout_secs: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -166,6 +186,27 @@ pub(crate) struct RawS3 {
     pub operation_timeout_secs: Option<Spanned<i64>>,
     pub schedule: Option<Str>,
     pub drill_schedule: Option<Str>,
+}
+
+impl RawS3 {
+    /// The keys saying where and how to reach the bucket. (Serde cannot
+    /// flatten them into this table and still refuse unknown keys.)
+    pub fn connection(&self) -> RawS3Connection {
+        RawS3Connection {
+            endpoint: self.endpoint.clone(),
+            region: self.region.clone(),
+            bucket: self.bucket.clone(),
+            prefix: self.prefix.clone(),
+            path_style: self.path_style,
+            access_key_id: self.access_key_id.clone(),
+            secret_access_key_file: self.secret_access_key_file.clone(),
+            concurrency: self.concurrency.clone(),
+            connect_timeout_secs: self.connect_timeout_secs.clone(),
+            read_timeout_secs: self.read_timeout_secs.clone(),
+            attempt_timeout_secs: self.attempt_timeout_secs.clone(),
+            operation_timeout_secs: self.operation_timeout_secs.clone(),
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -35,7 +35,10 @@ fn the_example_parses_with_every_value() {
     assert_eq!(site.name(), "○○総合病院");
     assert_eq!(site.timezone(), Some(UtcOffset::from_hms(9, 0, 0).unwrap()));
     assert_eq!(site.catalog_path(), Path::new("/etc/hokan/catalog.db"));
-    assert_eq!(site.repository_path(), Path::new("/srv/hokan/repo"));
+    assert_eq!(
+        site.repository_location().folder(),
+        Some(Path::new("/srv/hokan/repo"))
+    );
     assert_eq!(
         site.passphrase_file(),
         Some(Path::new("/etc/hokan/passphrase"))
@@ -85,7 +88,7 @@ fn the_example_parses_with_every_value() {
     let TargetKind::S3(s3) = &site.target("cloud").unwrap().kind else {
         panic!("cloud is an S3 bucket");
     };
-    assert_eq!(s3.bucket, "hospital-backup");
+    assert_eq!(s3.connection.bucket, "hospital-backup");
     assert_eq!(s3.lock_mode, S3LockMode::Compliance);
     assert!(!s3.allow_unlocked);
     assert_eq!(site.target("vault1").unwrap().retention, Duration::days(90));
@@ -113,7 +116,10 @@ fn defaults_fill_what_is_left_out() {
         Path::new("/etc/hokan/hokan-catalog.db"),
         "the default catalog sits beside the config"
     );
-    assert_eq!(site.repository_path(), Path::new("/etc/hokan/repo"));
+    assert_eq!(
+        site.repository_location().folder(),
+        Some(Path::new("/etc/hokan/repo"))
+    );
     assert_eq!(site.passphrase_file(), None);
     assert!(site.targets().is_empty());
     let p = site.policy_settings();
@@ -176,8 +182,8 @@ retention = "30d"
     };
     assert_eq!(
         (
-            s3.endpoint.as_deref(),
-            s3.path_style,
+            s3.connection.endpoint.as_deref(),
+            s3.connection.path_style,
             s3.lock_mode,
             s3.allow_unlocked
         ),

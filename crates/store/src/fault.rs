@@ -229,4 +229,8 @@ impl<S: Store> Store for FaultStore<S> {
     fn protection(&self, kind: ObjectKind, name: &str) -> Result<Protection, StoreError> {
         self.inner.protection(kind, name)
     }
+
+    fn parallel_writes(&self) -> usize {
+        self.inner.parallel_writes()
+    }
 }

@@ -91,12 +91,12 @@ impl Ctx<'_> {
                 ),
             ));
         }
-        let repo = open_repository(self.g, l, &repo_path(l, &conf)?, &conf)?;
+        let repo = open_primary(self.g, l, &conf)?;
         self.clean_temp()?;
         let options = hokan_jobs::backup::Options { tags, force, time };
         let recording = conf.catalog.as_deref().map(|c| Recording {
             catalog: c,
-            repository: conf.repository.as_deref(),
+            repository: conf.repository_label.as_deref(),
             sources: &conf.sources,
         });
         let runs = hokan_jobs::backup::sources(&repo, &sources, &options, recording, self);
@@ -156,7 +156,7 @@ impl Ctx<'_> {
         let conf = self.site()?;
         let recording = conf.catalog.as_deref().map(|c| Recording {
             catalog: c,
-            repository: conf.repository.as_deref(),
+            repository: conf.repository_label.as_deref(),
             sources: &conf.sources,
         });
         let options = hokan_jobs::backup::Options { tags, force, time };

@@ -10,12 +10,18 @@ impl Ctx<'_> {
     /// documents. A folder holding a repository gets the engine's own
     /// refusal; `lost+found` alone (a freshly made filesystem) counts as
     /// empty.
+    /// A bucket gets the store's own refusal when it holds a repository
+    /// already (other objects beside it are tolerated: a bucket is often
+    /// shared, each user under its prefix).
     pub(super) fn refuse_non_empty_folder(&self) -> Result<(), Failure> {
-        let path = self.repo_path()?;
+        let location = self.location()?;
+        let Some(path) = location.folder() else {
+            return Ok(());
+        };
         if path.join("config").exists() {
             return Ok(());
         }
-        let Ok(entries) = std::fs::read_dir(&path) else {
+        let Ok(entries) = std::fs::read_dir(path) else {
             return Ok(()); // Missing (created below), or the engine reports why not.
         };
         let other = entries
@@ -192,7 +198,7 @@ impl Ctx<'_> {
                         paper_sheet(
                             &cfg.id,
                             &cfg.created,
-                            self.repo_path().ok().as_deref(),
+                            self.location().ok().map(|l| l.label()).as_deref(),
                             secret
                         )
                     );
@@ -218,17 +224,14 @@ impl Ctx<'_> {
 }
 
 /// The printable paper key sheet (bilingual, so whoever finds it in ten years can use it).
-pub fn paper_sheet(repo_id: &Id, created: &str, path: Option<&Path>, secret: &[u8; 32]) -> String {
+pub fn paper_sheet(repo_id: &Id, created: &str, path: Option<&str>, secret: &[u8; 32]) -> String {
     let mut s = String::new();
     s.push_str("hokan paper key / hokan ペーパーキー\n");
     s.push_str("==================================\n");
     s.push_str(&format!("repository id / リポジトリID : {repo_id}\n"));
     s.push_str(&format!("created / 作成日時          : {created}\n"));
     if let Some(p) = path {
-        s.push_str(&format!(
-            "location when printed / 印刷時の場所 : {}\n",
-            p.display()
-        ));
+        s.push_str(&format!("location when printed / 印刷時の場所 : {p}\n"));
     }
     s.push('\n');
     for line in hokan_format::paper::encode_lines(secret) {

@@ -11,10 +11,7 @@ impl Ctx<'_> {
         let r = repo.verify(read_data, &bar);
         bar.finish();
         let rep = r.map_err(|e| self.fail(e))?;
-        let target = self
-            .repo_path()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
+        let target = self.location().map(|l| l.label()).unwrap_or_default();
         let outcome = if rep.ok() { "ok" } else { "failed" };
         self.record_in_catalog(&repo, "verify", &target, started, outcome, |_| {
             json!({"read_data": read_data, "packs": rep.packs, "snapshots": rep.snapshots,

@@ -16,7 +16,7 @@ use hokan_repo::{InitOptions, KdfStrength, RepoError, Repository, Store};
 use hokan_store::local::LocalStore;
 use serde_json::json;
 
-use crate::ctx::open::{open_repository, passphrase, passphrase_from, repo_path};
+use crate::ctx::open::{open_primary, passphrase, passphrase_from, primary_store, repo_location};
 use crate::ctx::restore::restore_snapshot;
 use crate::ctx::{self, SiteConf};
 use crate::exit::{self, from_repo, Failure};
@@ -176,12 +176,17 @@ impl Ctx<'_> {
         from_repo(self.lang, &e)
     }
 
-    /// Remove the temp files killed runs left in the repository: those of
-    /// processes of this host that are gone at once, any others once an
+    /// Remove the temp files killed runs left in a folder repository: those
+    /// of processes of this host that are gone at once, any others once an
     /// hour old (a concurrent writer's are younger). Best effort: a backup
-    /// does not fail because debris could not be removed.
+    /// does not fail because debris could not be removed. A bucket has no
+    /// temp files: an upload is whole or absent.
     fn clean_temp(&self) -> Result<(), Failure> {
-        match LocalStore::new(self.repo_path()?).clean_temp(std::time::Duration::from_secs(3600)) {
+        let location = self.location()?;
+        let Some(folder) = location.folder() else {
+            return Ok(());
+        };
+        match LocalStore::new(folder).clean_temp(std::time::Duration::from_secs(3600)) {
             Ok(st) if st.removed > 0 => tracing::info!(
                 removed = st.removed,
                 bytes = st.bytes,
@@ -199,8 +204,9 @@ impl Ctx<'_> {
         ctx::load(self.g, self.lang, false)
     }
 
-    fn repo_path(&self) -> Result<PathBuf, Failure> {
-        repo_path(self.lang, &self.site()?)
+    /// Where the primary repository is: a folder or a bucket.
+    fn location(&self) -> Result<hokan_site::RepositoryLocation, Failure> {
+        repo_location(self.lang, &self.site()?)
     }
 
     /// The offset times are shown in (see [`display_offset`]).
@@ -209,12 +215,11 @@ impl Ctx<'_> {
     }
 
     fn store(&self) -> Result<Arc<dyn Store>, Failure> {
-        Ok(Arc::new(LocalStore::new(self.repo_path()?)))
+        primary_store(self.lang, &self.site()?)
     }
 
     fn open(&self) -> Result<Repository, Failure> {
-        let conf = self.site()?;
-        open_repository(self.g, self.lang, &repo_path(self.lang, &conf)?, &conf)
+        open_primary(self.g, self.lang, &self.site()?)
     }
 
     /// With a catalog (configured or `--catalog`), mirror the repository's
@@ -236,7 +241,7 @@ impl Ctx<'_> {
         };
         let recording = hokan_jobs::backup::Recording {
             catalog: &path,
-            repository: conf.repository.as_deref(),
+            repository: conf.repository_label.as_deref(),
             sources: &conf.sources,
         };
         let detail = detail(());

@@ -30,7 +30,7 @@ pub fn sync_catalog(
     now: OffsetDateTime,
 ) -> Result<hokan_jobs::catalog::SyncStats, hokan_jobs::JobError> {
     let options = hokan_jobs::catalog::SyncOptions {
-        repository: conf.repository.as_deref(),
+        repository: conf.repository_label.as_deref(),
         sources: &conf.sources,
     };
     hokan_jobs::catalog::sync(repo, cat, options, now)
@@ -45,8 +45,11 @@ pub struct SiteConf {
     pub config: Option<PathBuf>,
     /// The catalog database.
     pub catalog: Option<PathBuf>,
-    /// The primary repository.
-    pub repository: Option<PathBuf>,
+    /// The primary repository: a folder or a bucket.
+    pub repository: Option<hokan_site::RepositoryLocation>,
+    /// What the primary repository is called (its folder, or
+    /// `s3://bucket/prefix at endpoint`): the catalog's label for it.
+    pub repository_label: Option<String>,
     /// The passphrase file the configuration names.
     pub passphrase_file: Option<PathBuf>,
     /// The offline policy.
@@ -79,6 +82,7 @@ pub fn load(g: &Global, lang: Lang, required: bool) -> Result<SiteConf, Failure>
         config: None,
         catalog: None,
         repository: None,
+        repository_label: None,
         passphrase_file: None,
         policy: Policy::default(),
         sources: Vec::new(),
@@ -94,7 +98,7 @@ pub fn load(g: &Global, lang: Lang, required: bool) -> Result<SiteConf, Failure>
             .map_err(|e| Failure::new(exit::CONFIG, format!("{}: {e}", path.display())))?;
         conf.name = site.name().to_owned();
         conf.catalog = Some(site.catalog_path().to_owned());
-        conf.repository = Some(site.repository_path().to_owned());
+        conf.repository = Some(site.repository_location().clone());
         conf.passphrase_file = site.passphrase_file().map(Path::to_owned);
         conf.sources = site.source_names().map(str::to_owned).collect();
         conf.pools = site.pool_kinds();
@@ -106,9 +110,27 @@ pub fn load(g: &Global, lang: Lang, required: bool) -> Result<SiteConf, Failure>
         conf.catalog = Some(c.clone());
     }
     if let Some(r) = &g.repo {
-        conf.repository = Some(r.clone());
+        conf.repository = Some(repo_arg(r, lang)?);
     }
+    conf.repository_label = conf.repository.as_ref().map(|r| r.label());
     Ok(conf)
+}
+
+/// The repository `--repo` (or `HOKAN_REPO`) names: a folder, or
+/// `s3://bucket/prefix` at `HOKAN_S3_ENDPOINT` in `HOKAN_S3_REGION` (else
+/// `AWS_REGION`), its credentials from the usual AWS sources
+/// (`AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, …).
+fn repo_arg(r: &Path, lang: Lang) -> Result<hokan_site::RepositoryLocation, Failure> {
+    let Some(arg) = r.to_str() else {
+        return Ok(hokan_site::RepositoryLocation::Folder(r.to_owned()));
+    };
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    hokan_site::RepositoryLocation::from_arg(
+        arg,
+        env("HOKAN_S3_ENDPOINT"),
+        env("HOKAN_S3_REGION").or_else(|| env("AWS_REGION")),
+    )
+    .map_err(|e| Failure::new(exit::USAGE, format!("--repo: {}", pick(lang, &e))))
 }
 
 /// The running context of a site command.
@@ -241,19 +263,9 @@ impl<'a> SiteCtx<'a> {
     }
 }
 
-/// Open the site's primary repository (`[repository]`).
+/// Open the site's primary repository (`[repository]`, or `--repo`).
 pub fn primary_repository(ctx: &SiteCtx<'_>) -> Result<hokan_repo::Repository, Failure> {
-    let path = ctx.conf.repository.clone().ok_or_else(|| {
-        Failure::new(
-            exit::USAGE,
-            crate::i18n::t(
-                ctx.lang,
-                "no repository: configure [repository] path in hokan.toml",
-                "リポジトリがありません: hokan.toml の [repository] path を設定してください",
-            ),
-        )
-    })?;
-    crate::ctx::open_repository(ctx.g, ctx.lang, &path, &ctx.conf)
+    open::open_primary(ctx.g, ctx.lang, &ctx.conf)
 }
 
 /// A configured pool of one kind of target (`T`: its settings), resolved.

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use hokan_repo::{Repository, Store};
+use hokan_site::RepositoryLocation;
 use hokan_store::local::LocalStore;
 
 use super::SiteConf;
@@ -128,19 +129,32 @@ pub fn warn_if_others_can_read(path: &Path, lang: Lang, what_en: &str, what_ja: 
     }
 }
 
-/// The repository of the site (`--repo`, `HOKAN_REPO` or `[repository]
-/// path`), or the usage error naming the three.
-pub fn repo_path(lang: Lang, conf: &SiteConf) -> Result<PathBuf, Failure> {
+/// The repository of the site (`--repo`, `HOKAN_REPO` or `[repository]`),
+/// or the usage error naming the three.
+pub fn repo_location(lang: Lang, conf: &SiteConf) -> Result<RepositoryLocation, Failure> {
     conf.repository.clone().ok_or_else(|| {
         Failure::new(
             exit::USAGE,
             t(
                 lang,
-                "no repository: pass --repo PATH, set HOKAN_REPO, or configure [repository] path in hokan.toml",
-                "リポジトリの指定がありません: --repo PATH、HOKAN_REPO、または hokan.toml の [repository] path を指定してください",
+                "no repository: pass --repo PATH (or s3://BUCKET/PREFIX), set HOKAN_REPO, or configure [repository] path (or s3) in hokan.toml",
+                "リポジトリの指定がありません: --repo PATH（または s3://バケット/プレフィックス）、HOKAN_REPO、または hokan.toml の [repository] path（または s3）を指定してください",
             ),
         )
     })
+}
+
+/// The store of the site's primary repository: its folder, or its bucket
+/// (without object lock).
+pub fn primary_store(lang: Lang, conf: &SiteConf) -> Result<Arc<dyn Store>, Failure> {
+    hokan_jobs::repository::primary_store(&repo_location(lang, conf)?, crate::s3::attempts())
+        .map_err(|e| job_failure(lang, &e))
+}
+
+/// Open the site's primary repository (`--repo`, `HOKAN_REPO` or
+/// `[repository]`), in a folder or a bucket.
+pub fn open_primary(g: &Global, lang: Lang, conf: &SiteConf) -> Result<Repository, Failure> {
+    open_repository_in(g, lang, primary_store(lang, conf)?, conf)
 }
 
 /// Open the repository at `path`: a paper key if given, else the passphrase.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use hokan_repo::{Repository, RestoreOptions};
 use serde_json::json;
 
-use super::{load, open::repo_path, open_repository, print_json};
+use super::{load, open_repository, print_json};
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Bytes, Lang};
 use crate::job_error::failure as job_failure;
@@ -53,7 +53,7 @@ pub fn restore_from_with(
     let mut g = g.clone();
     g.repo = Some(repo.to_owned());
     let conf = load(&g, lang, false)?;
-    let repo = open_repository(&g, lang, &repo_path(lang, &conf)?, &conf)?;
+    let repo = open_repository(&g, lang, repo, &conf)?;
     restore_snapshot_with(
         &g,
         lang,

@@ -117,7 +117,7 @@ pub fn backup(
         pool: pool_ref(pool),
         catalog: &catalog,
         sync: hokan_jobs::catalog::SyncOptions {
-            repository: ctx.conf.repository.as_deref(),
+            repository: ctx.conf.repository_label.as_deref(),
             sources: &ctx.conf.sources,
         },
         specs,

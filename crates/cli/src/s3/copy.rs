@@ -43,7 +43,7 @@ pub fn copy(ctx: &SiteCtx<'_>, to: &str, specs: &[String]) -> Result<i32, Failur
         catalog: &catalog,
         specs,
         sync: hokan_jobs::catalog::SyncOptions {
-            repository: ctx.conf.repository.as_deref(),
+            repository: ctx.conf.repository_label.as_deref(),
             sources: &ctx.conf.sources,
         },
         site: &ctx.conf.name,

@@ -105,7 +105,7 @@ pub fn check(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> {
     if ctx.g.json {
         print_json(&json!({
             "target": target.name,
-            "bucket": target.conf.bucket,
+            "bucket": target.conf.connection.bucket,
             "check": report,
             "probe": probe,
             "outcome": outcome,
@@ -116,7 +116,7 @@ pub fn check(ctx: &SiteCtx<'_>, target: &Target) -> Result<i32, Failure> {
             "copies_now_incomplete": done.downgraded,
         }));
     } else if !ctx.g.quiet {
-        println!("s3:{} ({})", target.name, target.conf.bucket);
+        println!("s3:{} ({})", target.name, target.conf.connection.bucket);
         println!(
             "  {}: {}",
             t(l, "versioning", "バージョニング"),

@@ -72,7 +72,7 @@ pub fn run(cmd: S3Cmd, g: &Global, lang: Lang) -> Result<i32, Failure> {
 /// Where and how to reach the target's bucket, its secret read from the
 /// file the configuration names ([`hokan_jobs::s3::config`]).
 fn config(ctx: &SiteCtx<'_>, target: &Target) -> Result<S3Config, Failure> {
-    jobs::config(&target.conf).map_err(|e| fail(ctx.lang, &e))
+    jobs::config(&target.conf.connection).map_err(|e| fail(ctx.lang, &e))
 }
 
 /// The network limits of a target ([`hokan_jobs::s3::network`]), and
@@ -80,16 +80,19 @@ fn config(ctx: &SiteCtx<'_>, target: &Target) -> Result<S3Config, Failure> {
 /// with backoff up to 20 s, about two minutes of outage; fewer with a short
 /// backoff for diagnosis and tests).
 fn network(target: &Target) -> hokan_s3::NetworkOptions {
-    let mut net = jobs::network(&target.conf);
-    if let Some(n) = std::env::var("HOKAN_S3_ATTEMPTS")
+    let net = jobs::network(&target.conf.connection);
+    match attempts() {
+        Some(n) => jobs::with_attempts(net, n),
+        None => net,
+    }
+}
+
+/// `HOKAN_S3_ATTEMPTS`, if set to a number: attempts per S3 request, for
+/// the `[[s3]]` targets and an S3 primary alike.
+pub(crate) fn attempts() -> Option<u32> {
+    std::env::var("HOKAN_S3_ATTEMPTS")
         .ok()
         .and_then(|v| v.parse::<u32>().ok())
-    {
-        net.max_attempts = n.max(1);
-        net.initial_backoff = std::time::Duration::from_millis(100);
-        net.max_backoff = std::time::Duration::from_secs(1);
-    }
-    net
 }
 
 /// Connect to the bucket (see [`BucketRef::connect`]), shared as a store

@@ -13,17 +13,7 @@ pub fn run(ctx: &SiteCtx<'_>, cmd: CatalogCmd) -> Result<i32, Failure> {
     match cmd {
         CatalogCmd::Verify { expect } => verify(ctx, expect.as_deref()),
         CatalogCmd::Sync => {
-            let path = ctx.conf.repository.clone().ok_or_else(|| {
-                Failure::new(
-                    exit::USAGE,
-                    t(
-                        ctx.lang,
-                        "no repository: pass --repo or configure [repository] path",
-                        "リポジトリの指定がありません: --repo か [repository] path を設定してください",
-                    ),
-                )
-            })?;
-            let repo = crate::ctx::open_repository(ctx.g, ctx.lang, &path, &ctx.conf)?;
+            let repo = crate::ctx::primary_repository(ctx)?;
             let mut cat = ctx.catalog()?;
             let stats = crate::ctx::sync_catalog(&repo, &mut cat, &ctx.conf, ctx.now)
                 .map_err(|e| crate::job_error::failure(ctx.lang, &e))?;

@@ -42,11 +42,7 @@ pub fn gather(ctx: &SiteCtx<'_>, events: usize) -> Result<ReportData, Failure> {
         name,
         config: ctx.conf.config.as_ref().map(|p| p.display().to_string()),
         catalog: catalog_path,
-        repository: ctx
-            .conf
-            .repository
-            .as_ref()
-            .map(|p| p.display().to_string()),
+        repository: ctx.conf.repository_label.clone(),
         not_implemented: Vec::new(),
         simulated: simulated(ctx),
     };
@@ -100,7 +96,7 @@ fn simulated(ctx: &SiteCtx<'_>) -> Vec<Simulated> {
                 Some(v) => (SimulatedKind::DiskDevice, v.display().to_string()),
                 None => continue,
             },
-            TargetKind::S3(b) => match &b.endpoint {
+            TargetKind::S3(b) => match &b.connection.endpoint {
                 Some(e) if is_loopback(host_of(e)) => (SimulatedKind::S3Server, e.clone()),
                 _ => continue,
             },

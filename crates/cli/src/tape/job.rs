@@ -37,7 +37,7 @@ pub fn backup(
         conf: &pool.conf,
         catalog: &catalog,
         sync: hokan_jobs::catalog::SyncOptions {
-            repository: ctx.conf.repository.as_deref(),
+            repository: ctx.conf.repository_label.as_deref(),
             sources: &ctx.conf.sources,
         },
         specs,

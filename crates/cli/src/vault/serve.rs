@@ -90,8 +90,8 @@ pub fn serve(a: ServeArgs, g: &Global, lang: Lang) -> Result<i32, Failure> {
             ),
         )
     })?;
-    let repo_path = crate::ctx::open::repo_path(lang, &ctx.conf)?;
-    let repo = crate::ctx::open::open_repository(g, lang, &repo_path, &ctx.conf)?;
+    // Through the store: a primary in a bucket is served like a folder.
+    let repo = crate::ctx::open::open_primary(g, lang, &ctx.conf)?;
     let inbox = cfg.inbox_in(&state);
     let running = export::start(
         listener,

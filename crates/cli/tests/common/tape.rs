@@ -23,6 +23,14 @@ pub const NIGHT0: &str = "2026-11-16T22:00:00Z";
 
 impl Site {
     pub fn new(pool: &str) -> Site {
+        let s = Site::uninitialised("path = \"repo\"", pool);
+        s.ok(0, &["init", "--insecure-fast-kdf"]);
+        s
+    }
+
+    /// A site whose `[repository]` is `repository` (its `path` or `s3`
+    /// line), not initialised yet.
+    pub fn uninitialised(repository: &str, pool: &str) -> Site {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().to_owned();
         let data = dir.join("data");
@@ -43,7 +51,7 @@ timezone = "+09:00"
 catalog = "catalog.db"
 
 [repository]
-path = "repo"
+{repository}
 passphrase_file = "pw.txt"
 
 [[source]]
@@ -59,14 +67,12 @@ max_newest_age = "7d"
             ),
         )
         .unwrap();
-        let s = Site {
+        Site {
             _tmp: tmp,
             dir,
             data,
             night: OffsetDateTime::parse(NIGHT0, &Rfc3339).unwrap(),
-        };
-        s.ok(0, &["init", "--insecure-fast-kdf"]);
-        s
+        }
     }
 
     pub fn at(&self, minutes: i64) -> String {

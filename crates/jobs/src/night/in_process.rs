@@ -60,8 +60,9 @@ impl InProcess<'_> {
 
     fn step(&self, step: &Step) -> Result<(StepOutcome, Value), JobError> {
         let sources = self.sources();
+        let label = self.site.repository_location().label();
         let sync = crate::catalog::SyncOptions {
-            repository: Some(self.site.repository_path()),
+            repository: Some(&label),
             sources: &sources,
         };
         let specs: &[String] = &[];
@@ -70,7 +71,7 @@ impl InProcess<'_> {
                 let all: Vec<&hokan_site::Source> = self.site.sources().iter().collect();
                 let recording = crate::backup::Recording {
                     catalog: self.catalog,
-                    repository: Some(self.site.repository_path()),
+                    repository: Some(&label),
                     sources: &sources,
                 };
                 let options = crate::backup::Options {
@@ -171,7 +172,7 @@ impl InProcess<'_> {
                     name: &t.name,
                     conf,
                     retention: t.retention,
-                    network: crate::s3::network(conf),
+                    network: crate::s3::network(&conf.connection),
                 };
                 let report = if step.kind == StepKind::S3Copy {
                     let job = crate::s3::CopyRun {

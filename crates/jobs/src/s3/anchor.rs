@@ -103,9 +103,10 @@ pub enum AnchorProblem {
 pub fn bucket_anchors(site: &Site, site_name: &str) -> Vec<BucketAnchors> {
     let mut out = Vec::new();
     for target in site.targets() {
-        let TargetKind::S3(b) = &target.kind else {
+        let TargetKind::S3(bucket) = &target.kind else {
             continue;
         };
+        let b = &bucket.connection;
         let endpoint = b
             .endpoint
             .clone()

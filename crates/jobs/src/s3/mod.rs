@@ -68,7 +68,7 @@ use hokan_catalog::{Catalog, Event, Head};
 use hokan_offline::{LockMode as CatLockMode, MediumId, MediumKind, PoolName};
 use hokan_repo::store::StoreError;
 use hokan_s3::{LockMode, LockSpec, NetworkOptions, S3Config, S3Store};
-use hokan_site::{S3Bucket, S3LockMode};
+use hokan_site::{S3Bucket, S3Connection, S3LockMode};
 use time::OffsetDateTime;
 
 pub use copy::{copy, CopyJob, S3Copy, S3Progress};
@@ -119,10 +119,10 @@ pub fn lock_spec(bucket: &S3Bucket, retention: time::Duration) -> LockSpec {
     }
 }
 
-/// The network limits of a target: its `[[s3]]` timeouts (the operation's
-/// at least one attempt's), the attempts and backoff left at their
-/// defaults.
-pub fn network(bucket: &S3Bucket) -> NetworkOptions {
+/// The network limits of a bucket (an `[[s3]]` target, an S3 primary):
+/// its timeouts (the operation's at least one attempt's), the attempts and
+/// backoff left at their defaults.
+pub fn network(bucket: &S3Connection) -> NetworkOptions {
     let secs = |s: u32| std::time::Duration::from_secs(u64::from(s));
     let to = bucket.timeouts;
     NetworkOptions {
@@ -134,12 +134,23 @@ pub fn network(bucket: &S3Bucket) -> NetworkOptions {
     }
 }
 
-/// Where and how to reach a target's bucket, its secret read from the file
-/// the configuration names (the first line); writing without lock,
-/// reading the newest versions ([`BucketRef::connect`] sets both).
+/// `net` giving up after `attempts` per request (at least one), with a
+/// short backoff (100 ms up to 1 s): for diagnosis and tests, where a
+/// server that is down should be reported in seconds, not minutes.
+pub fn with_attempts(mut net: NetworkOptions, attempts: u32) -> NetworkOptions {
+    net.max_attempts = attempts.max(1);
+    net.initial_backoff = std::time::Duration::from_millis(100);
+    net.max_backoff = std::time::Duration::from_secs(1);
+    net
+}
+
+/// Where and how to reach a bucket (an `[[s3]]` target's, an S3
+/// primary's), its secret read from the file the configuration names (the
+/// first line); writing without lock, reading the newest versions
+/// ([`BucketRef::connect`] sets both for a target).
 ///
 /// Errors: [`JobError::S3SecretFile`].
-pub fn config(bucket: &S3Bucket) -> Result<S3Config, JobError> {
+pub fn config(bucket: &S3Connection) -> Result<S3Config, JobError> {
     let b = bucket;
     let credentials = match (&b.access_key_id, &b.secret_access_key_file) {
         (Some(id), Some(file)) => {

@@ -93,7 +93,7 @@ pub fn run_copy<P: S3Progress>(
     let t = job.target;
     let mut cat = Catalog::open(job.catalog)?;
     let _lock = PoolLock::take(job.catalog, t.name.as_str())?;
-    let config = config(t.conf)?;
+    let config = config(&t.conf.connection)?;
     let copy_job = CopyJob {
         bucket: bucket_ref(&t, &config),
         specs: job.specs,
@@ -105,7 +105,7 @@ pub fn run_copy<P: S3Progress>(
     let done = copy(repo, &mut cat, &copy_job, progress)?;
     Ok(CopyDone {
         target: t.name.clone(),
-        bucket: t.conf.bucket.clone(),
+        bucket: t.conf.connection.bucket.clone(),
         bytes_sent: done.copy.written,
         bytes_already_there: done.already_there(),
         medium: done.medium,
@@ -146,7 +146,7 @@ pub fn run_extend_locks<E: From<JobError>>(
 ) -> Result<ExtendedLocks, E> {
     let mut cat = Catalog::open(catalog).map_err(JobError::from)?;
     let _lock = PoolLock::take(catalog, target.name.as_str())?;
-    let config = config(target.conf)?;
+    let config = config(&target.conf.connection)?;
     let bucket = bucket_ref(target, &config);
     // First versions: the keys, config and objects hokan wrote and locked,
     // whatever was written on top of them since.

@@ -436,7 +436,7 @@ fn an_unreadable_secret_file_is_a_config_error_naming_the_file() {
     let hokan_site::TargetKind::S3(conf) = &site.targets()[0].kind else {
         panic!("an s3 target");
     };
-    let e = super::config(conf).unwrap_err();
+    let e = super::config(&conf.connection).unwrap_err();
     assert!(
         matches!(&e, JobError::S3SecretFile { path, .. } if path.ends_with("secret")),
         "{e:?}"
@@ -449,7 +449,7 @@ fn an_unreadable_secret_file_is_a_config_error_naming_the_file() {
             JobError::S3SecretFile { .. }
         )]
     ));
-    let net = super::network(conf);
+    let net = super::network(&conf.connection);
     assert!(net.operation_timeout >= net.attempt_timeout);
     assert_eq!(
         super::lock_spec(conf, time::Duration::days(7)).retention,

@@ -33,7 +33,7 @@ pub(crate) fn purpose(cx: &Cx<'_>) -> Section {
         ),
         (
             cx.tr("Primary repository", "一次リポジトリ"),
-            Cell::code(repo.path.display().to_string()),
+            Cell::code(repo.location.label()),
         ),
         (
             cx.tr(
@@ -346,9 +346,9 @@ pub(crate) fn offline_method(cx: &Cx<'_>, t: &Target) -> String {
                 (S3LockMode::Governance, false) => "governance mode (a privileged user can bypass it: weaker)",
             };
             if ja {
-                format!("バケット {} の各オブジェクトにオブジェクトロック（{mode}）を {} 付け、夜間ジョブがロックを延長します（s3 extend-locks）。", b.bucket, cx.span(t.retention))
+                format!("バケット {} の各オブジェクトにオブジェクトロック（{mode}）を {} 付け、夜間ジョブがロックを延長します（s3 extend-locks）。", b.connection.bucket, cx.span(t.retention))
             } else {
-                format!("Every object in bucket {} carries an object lock in {mode} for {}; the night extends the locks (s3 extend-locks).", b.bucket, cx.span(t.retention))
+                format!("Every object in bucket {} carries an object lock in {mode} for {}; the night extends the locks (s3 extend-locks).", b.connection.bucket, cx.span(t.retention))
             }
         }
         TargetKind::Vault(v) => {
@@ -587,12 +587,13 @@ pub(crate) fn store_place(cx: &Cx<'_>, t: &Target) -> Option<String> {
     match &t.kind {
         TargetKind::S3(b) => {
             let at = b
+                .connection
                 .endpoint
                 .clone()
-                .unwrap_or_else(|| format!("AWS {}", b.region));
+                .unwrap_or_else(|| format!("AWS {}", b.connection.region));
             Some(match cx.lang {
-                Lang::Ja => format!("バケット {}（{at}）", b.bucket),
-                Lang::En => format!("bucket {} ({at})", b.bucket),
+                Lang::Ja => format!("バケット {}（{at}）", b.connection.bucket),
+                Lang::En => format!("bucket {} ({at})", b.connection.bucket),
             })
         }
         TargetKind::Vault(v) => Some(match (cx.lang, &v.address) {

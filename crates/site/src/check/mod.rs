@@ -79,6 +79,7 @@ pub(crate) fn site(raw: RawFile, text: &str, origin: &Path) -> Result<Site, Vec<
     let sources = c.sources(&raw.source);
     let policy = c.policy(raw.policy.as_ref());
     let targets = c.targets(&raw);
+    c.primary_not_a_target(&repository, &raw);
     let notify = c.notify(&raw.notify);
     let serve = c.serve(raw.serve.as_ref());
     let roles = c.roles(raw.roles.as_ref());
@@ -632,6 +633,12 @@ impl Check<'_> {
     }
 
     fn repository(&mut self, repo: Option<&Spanned<RawRepository>>) -> Repository {
+        let fix = || {
+            t(
+                "Add path = \"…\" (the primary repository's folder) or s3 = { endpoint = \"…\", region = \"…\", bucket = \"…\", … } (a bucket of an S3-compatible store).",
+                "path = \"…\"（一次リポジトリのフォルダ）または s3 = { endpoint = \"…\", region = \"…\", bucket = \"…\", … }（S3 互換ストレージのバケット）を書いてください。",
+            )
+        };
         let Some(repo) = repo else {
             self.push(
                 0..0,
@@ -641,29 +648,47 @@ impl Check<'_> {
                     "The [repository] table is missing.",
                     "[repository] テーブルがありません。",
                 ),
-                t(
-                    "Add [repository] with path = \"…\", the primary repository's folder.",
-                    "[repository] を追加し、path = \"…\" に一次リポジトリのフォルダを書いてください。",
-                ),
+                fix(),
             );
             return Repository {
-                path: PathBuf::new(),
+                location: RepositoryLocation::Folder(PathBuf::new()),
                 passphrase_file: None,
             };
         };
         let r = repo.get_ref();
-        let path = match &r.path {
-            Some(p) => self.path(p, "repository.path"),
-            None => {
-                self.missing(
-                    repo.span(),
-                    "repository.path",
+        let location = match (&r.path, &r.s3) {
+            (Some(p), None) => RepositoryLocation::Folder(self.path(p, "repository.path")),
+            (None, Some(s3)) => RepositoryLocation::S3(self.s3_connection(
+                s3.get_ref(),
+                s3.span(),
+                "repository.s3",
+                (
+                    S3Connection::PRIMARY_CONCURRENCY,
                     t(
-                        "Add path = \"…\": the primary repository's folder.",
-                        "path = \"…\" に一次リポジトリのフォルダを書いてください。",
+                        "On a LAN 8 to 32 requests in flight keep an S3-compatible cluster busy; leave it out for 8.",
+                        "LAN では同時リクエスト 8〜32 が適当です。省略すると 8 になります。",
+                    ),
+                ),
+            )),
+            (Some(p), Some(s3)) => {
+                self.push(
+                    s3.span(),
+                    "repository.s3",
+                    ProblemKind::Mismatch,
+                    t(
+                        "[repository] gives both path and s3: the primary repository is in one place.",
+                        "[repository] に path と s3 の両方があります。一次リポジトリの場所は 1 つです。",
+                    ),
+                    t(
+                        "Keep path = \"…\" for a folder, or s3 = { … } for a bucket, and remove the other.",
+                        "フォルダなら path = \"…\"、バケットなら s3 = { … } の一方だけを残してください。",
                     ),
                 );
-                PathBuf::new()
+                RepositoryLocation::Folder(self.path(p, "repository.path"))
+            }
+            (None, None) => {
+                self.missing(repo.span(), "repository.path", fix());
+                RepositoryLocation::Folder(PathBuf::new())
             }
         };
         let passphrase_file = r
@@ -671,8 +696,41 @@ impl Check<'_> {
             .as_ref()
             .map(|p| self.path(p, "repository.passphrase_file"));
         Repository {
-            path,
+            location,
             passphrase_file,
+        }
+    }
+
+    /// An S3 primary must not be where an `[[s3]]` target writes its
+    /// copies: the same bucket and prefix on the same endpoint would mix
+    /// the copies into the repository they copy, and prune on either would
+    /// judge the other's objects.
+    fn primary_not_a_target(&mut self, repository: &Repository, raw: &RawFile) {
+        let RepositoryLocation::S3(primary) = &repository.location else {
+            return;
+        };
+        let prefix = |p: &Option<String>| p.as_deref().unwrap_or("").trim_matches('/').to_owned();
+        for (i, b) in raw.s3.iter().enumerate() {
+            let target = b.get_ref();
+            let same = target.bucket.as_ref().map(|x| x.get_ref()) == Some(&primary.bucket)
+                && target.endpoint.as_ref().map(|x| x.get_ref()) == primary.endpoint.as_ref()
+                && prefix(&target.prefix.as_ref().map(|x| x.get_ref().clone()))
+                    == prefix(&primary.prefix);
+            if same {
+                self.push(
+                    b.span(),
+                    &format!("s3[{i}].bucket"),
+                    ProblemKind::Mismatch,
+                    t(
+                        format!("This [[s3]] target is the primary repository's own bucket and prefix ({}).", primary.label()),
+                        format!("この [[s3]] の保管先は一次リポジトリと同じバケット・プレフィックスです（{}）。", primary.label()),
+                    ),
+                    t(
+                        "Give the offline copies their own bucket with object lock (or at least another prefix).",
+                        "オフラインのコピーにはオブジェクトロック付きの別のバケット（少なくとも別のプレフィックス）を指定してください。",
+                    ),
+                );
+            }
         }
     }
 

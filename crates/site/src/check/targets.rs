@@ -490,6 +490,65 @@ impl Check<'_> {
             &format!("{key}.name"),
             &t("target's", "保管先"),
         );
+        let connection = self.s3_connection(
+            &b.connection(),
+            span.clone(),
+            key,
+            (
+                4,
+                t(
+                    "A hospital uplink is best served by 2 to 8 simultaneous uploads.",
+                    "病院の回線では同時アップロード 2〜8 が適当です。",
+                ),
+            ),
+        );
+        let lock_mode = b
+            .lock_mode
+            .as_ref()
+            .and_then(|m| {
+                self.choice(
+                    m,
+                    &format!("{key}.lock_mode"),
+                    &[
+                        ("compliance", S3LockMode::Compliance),
+                        ("governance", S3LockMode::Governance),
+                    ],
+                )
+            })
+            .unwrap_or(S3LockMode::Compliance);
+        let retention = self.retention(
+            b.retention.as_ref(),
+            span,
+            key,
+            t(
+                "how long each object stays locked against deletion",
+                "各オブジェクトを削除できないようロックしておく期間",
+            ),
+        );
+        Target {
+            name: name.into(),
+            retention,
+            schedule: None,
+            drill_schedule: None,
+            kind: TargetKind::S3(S3Bucket {
+                connection,
+                lock_mode,
+                allow_unlocked: b.allow_unlocked.unwrap_or(false),
+            }),
+        }
+    }
+
+    /// Where and how to reach a bucket (`key`: `s3[0]` or
+    /// `repository.s3`, whose table is at `span`): the keys an `[[s3]]`
+    /// target and an S3 primary share. `concurrency`: the default and the
+    /// advice for a value out of range.
+    pub(super) fn s3_connection(
+        &mut self,
+        b: &RawS3Connection,
+        span: Range<usize>,
+        key: &str,
+        concurrency: (u32, Text),
+    ) -> S3Connection {
         let endpoint = b.endpoint.as_ref().map(|e| {
             let url = self.filled(e, &format!("{key}.endpoint"));
             if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
@@ -525,29 +584,6 @@ impl Check<'_> {
             t(
                 "Add bucket = \"…\", the bucket's name.",
                 "bucket = \"…\" にバケット名を書いてください。",
-            ),
-        );
-        let lock_mode = b
-            .lock_mode
-            .as_ref()
-            .and_then(|m| {
-                self.choice(
-                    m,
-                    &format!("{key}.lock_mode"),
-                    &[
-                        ("compliance", S3LockMode::Compliance),
-                        ("governance", S3LockMode::Governance),
-                    ],
-                )
-            })
-            .unwrap_or(S3LockMode::Compliance);
-        let retention = self.retention(
-            b.retention.as_ref(),
-            span,
-            key,
-            t(
-                "how long each object stays locked against deletion",
-                "各オブジェクトを削除できないようロックしておく期間",
             ),
         );
         let access_key_id = b
@@ -597,15 +633,12 @@ impl Check<'_> {
                         format!("concurrency = {} is not between 1 and 64.", c.get_ref()),
                         format!("concurrency = {} は 1 から 64 の範囲外です。", c.get_ref()),
                     ),
-                    t(
-                        "A hospital uplink is best served by 2 to 8 simultaneous uploads.",
-                        "病院の回線では同時アップロード 2〜8 が適当です。",
-                    ),
+                    concurrency.1,
                 );
-                4
+                concurrency.0
             }
             Some(c) => *c.get_ref() as u32,
-            None => 4,
+            None => concurrency.0,
         };
         if let Some(p) = &b.prefix {
             self.printable(p, &format!("{key}.prefix"));
@@ -682,24 +715,16 @@ impl Check<'_> {
             attempt_secs,
             operation_secs,
         };
-        Target {
-            name: name.into(),
-            retention,
-            schedule: None,
-            drill_schedule: None,
-            kind: TargetKind::S3(S3Bucket {
-                endpoint,
-                region,
-                bucket: bucket_name,
-                prefix: b.prefix.as_ref().map(|p| p.get_ref().clone()),
-                path_style: b.path_style.unwrap_or(false),
-                lock_mode,
-                allow_unlocked: b.allow_unlocked.unwrap_or(false),
-                access_key_id,
-                secret_access_key_file,
-                concurrency,
-                timeouts,
-            }),
+        S3Connection {
+            endpoint,
+            region,
+            bucket: bucket_name,
+            prefix: b.prefix.as_ref().map(|p| p.get_ref().clone()),
+            path_style: b.path_style.unwrap_or(false),
+            access_key_id,
+            secret_access_key_file,
+            concurrency,
+            timeouts,
         }
     }
 
