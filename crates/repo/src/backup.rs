@@ -559,62 +559,89 @@ struct Written {
     error: Option<RepoError>,
 }
 
-fn writer(sink: &Sink<'_>, rx: crossbeam_channel::Receiver<PackBuilder>) -> Written {
-    let (repo, failed, known) = (sink.repo, &sink.failed, &sink.known);
-    let mut w = Written::default();
-    let mut pending: Vec<(Id, Vec<BlobEntry>)> = Vec::new();
-    let mut pending_blobs = 0;
-    let flush_index = |pending: &mut Vec<(Id, Vec<BlobEntry>)>, w: &mut Written| {
-        if pending.is_empty() || w.error.is_some() {
-            return;
+/// Packs written and not yet in an index file, and what was written.
+#[derive(Default)]
+struct Pending {
+    packs: Vec<(Id, Vec<BlobEntry>)>,
+    blobs: usize,
+    written: Written,
+}
+
+/// Write one index file for the pending packs and add them to the index.
+fn flush_index(sink: &Sink<'_>, p: &mut Pending) {
+    if p.packs.is_empty() || p.written.error.is_some() {
+        return;
+    }
+    let repo = sink.repo;
+    let packs = std::mem::take(&mut p.packs);
+    p.blobs = 0;
+    match repo.put_index(packs.clone()) {
+        Ok((name, size)) => {
+            p.written.bytes += size;
+            let mut idx = repo.index_mut();
+            for (pack, e) in &packs {
+                idx.add_pack(*pack, e);
+            }
+            idx.files.push(name);
+            drop(idx);
+            // Indexed now: the run's own set need not hold them any
+            // more, so it stays as small as the packs not yet indexed.
+            let mut known = sink.known.lock().expect("known");
+            for e in packs.iter().flat_map(|(_, e)| e) {
+                known.remove(&e.id);
+            }
         }
-        let packs = std::mem::take(pending);
-        match repo.put_index(packs.clone()) {
-            Ok((name, size)) => {
-                w.bytes += size;
-                let mut idx = repo.index_mut();
-                for (p, e) in &packs {
-                    idx.add_pack(*p, e);
+        Err(e) => p.written.error = Some(e),
+    }
+}
+
+/// The pack writers: as many threads as the store takes writes at once
+/// ([`crate::Store::parallel_writes`]: one for a folder, more for a bucket
+/// on the network), each finishing and putting the packs it receives.
+fn writer(sink: &Sink<'_>, rx: crossbeam_channel::Receiver<PackBuilder>) -> Written {
+    let repo = sink.repo;
+    let pending = Mutex::new(Pending::default());
+    let put = |rx: crossbeam_channel::Receiver<PackBuilder>| {
+        for p in rx {
+            if sink.failed.load(Ordering::Relaxed) {
+                continue; // drain so senders never block
+            }
+            let (name, bytes, entries) = p.finish(repo.key());
+            let r = repo.store().put(ObjectKind::Pack, &name.to_hex(), &bytes);
+            let mut p = pending.lock().expect("pending");
+            match r {
+                Ok(()) | Err(StoreError::AlreadyExists { .. }) => {
+                    p.written.bytes += bytes.len() as u64;
+                    sink.recycle(bytes);
+                    p.blobs += entries.len();
+                    p.packs.push((name, entries));
+                    if p.packs.len() >= INDEX_EVERY_PACKS || p.blobs >= INDEX_EVERY_BLOBS {
+                        flush_index(sink, &mut p);
+                    }
                 }
-                idx.files.push(name);
-                drop(idx);
-                // Indexed now: the run's own set need not hold them any
-                // more, so it stays as small as the packs not yet indexed.
-                let mut known = known.lock().expect("known");
-                for e in packs.iter().flat_map(|(_, e)| e) {
-                    known.remove(&e.id);
+                Err(e) => {
+                    p.written.error.get_or_insert(e.into());
                 }
             }
-            Err(e) => w.error = Some(e),
+            if p.written.error.is_some() {
+                sink.failed.store(true, Ordering::Relaxed);
+            }
         }
     };
-    for p in rx {
-        if w.error.is_some() {
-            continue; // drain so senders never block
+    let writers = repo.store().parallel_writes().clamp(1, 64);
+    std::thread::scope(|s| {
+        for _ in 1..writers {
+            let rx = rx.clone();
+            s.spawn(move || put(rx));
         }
-        let (name, bytes, entries) = p.finish(repo.key());
-        match repo.store().put(ObjectKind::Pack, &name.to_hex(), &bytes) {
-            Ok(()) | Err(StoreError::AlreadyExists { .. }) => {
-                w.bytes += bytes.len() as u64;
-                sink.recycle(bytes);
-                pending_blobs += entries.len();
-                pending.push((name, entries));
-                if pending.len() >= INDEX_EVERY_PACKS || pending_blobs >= INDEX_EVERY_BLOBS {
-                    pending_blobs = 0;
-                    flush_index(&mut pending, &mut w);
-                }
-            }
-            Err(e) => {
-                failed.store(true, Ordering::Relaxed);
-                w.error = Some(e.into());
-            }
-        }
+        put(rx);
+    });
+    let mut p = pending.into_inner().expect("pending");
+    flush_index(sink, &mut p);
+    if p.written.error.is_some() {
+        sink.failed.store(true, Ordering::Relaxed);
     }
-    flush_index(&mut pending, &mut w);
-    if w.error.is_some() {
-        failed.store(true, Ordering::Relaxed);
-    }
-    w
+    p.written
 }
 
 fn read_file(

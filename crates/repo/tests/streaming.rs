@@ -147,3 +147,124 @@ fn the_same_files_give_the_same_trees_whatever_order_the_readers_finish_in() {
     assert_eq!(night.snapshot.tree, roots[0]);
     assert_eq!(night.snapshot.summary.bytes_read, 0);
 }
+
+/// A store on the network: puts take a while, and it says how many it
+/// takes at once. Records the most puts it saw in flight together.
+struct Slow {
+    inner: MemStore,
+    limit: usize,
+    now: std::sync::atomic::AtomicUsize,
+    most: std::sync::atomic::AtomicUsize,
+}
+
+impl hokan_repo::Store for Slow {
+    fn describe(&self) -> String {
+        "slow".into()
+    }
+    fn create(&self) -> Result<(), hokan_repo::store::StoreError> {
+        self.inner.create()
+    }
+    fn put(
+        &self,
+        kind: hokan_repo::store::ObjectKind,
+        name: &str,
+        data: &[u8],
+    ) -> Result<(), hokan_repo::store::StoreError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let n = self.now.fetch_add(1, SeqCst) + 1;
+        self.most.fetch_max(n, SeqCst);
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        let r = self.inner.put(kind, name, data);
+        self.now.fetch_sub(1, SeqCst);
+        r
+    }
+    fn get(
+        &self,
+        kind: hokan_repo::store::ObjectKind,
+        name: &str,
+    ) -> Result<Vec<u8>, hokan_repo::store::StoreError> {
+        self.inner.get(kind, name)
+    }
+    fn get_range(
+        &self,
+        kind: hokan_repo::store::ObjectKind,
+        name: &str,
+        offset: u64,
+        len: u64,
+    ) -> Result<Vec<u8>, hokan_repo::store::StoreError> {
+        self.inner.get_range(kind, name, offset, len)
+    }
+    fn list(
+        &self,
+        kind: hokan_repo::store::ObjectKind,
+    ) -> Result<Vec<hokan_repo::store::ObjectInfo>, hokan_repo::store::StoreError> {
+        self.inner.list(kind)
+    }
+    fn delete(
+        &self,
+        kind: hokan_repo::store::ObjectKind,
+        name: &str,
+    ) -> Result<(), hokan_repo::store::StoreError> {
+        self.inner.delete(kind, name)
+    }
+    fn protection(
+        &self,
+        kind: hokan_repo::store::ObjectKind,
+        name: &str,
+    ) -> Result<hokan_repo::store::Protection, hokan_repo::store::StoreError> {
+        self.inner.protection(kind, name)
+    }
+    fn parallel_writes(&self) -> usize {
+        self.limit
+    }
+}
+
+#[test]
+fn packs_go_to_a_network_store_as_many_at_once_as_it_takes_and_the_backup_is_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    tree(&data);
+    // Distinct incompressible files, so that there are many packs.
+    for i in 0..24 {
+        let mut b = vec![0u8; 1 << 20];
+        rand::RngCore::fill_bytes(
+            &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(i),
+            &mut b,
+        );
+        fs::write(data.join(format!("img{i}.dcm")), b).unwrap();
+    }
+    let store = Arc::new(Slow {
+        inner: MemStore::new(),
+        limit: 4,
+        now: 0.into(),
+        most: 0.into(),
+    });
+    let repo = Repository::init(
+        store.clone(),
+        b"pw",
+        &InitOptions {
+            kdf: KdfStrength::TestOnly,
+            pack_size: 1 << 20,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let r = repo
+        .backup(&opts(&data, ParentChoice::None), &NoProgress)
+        .unwrap();
+    let most = store.most.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((2..=4).contains(&most), "{most} puts in flight at once");
+    let out = tmp.path().join("out");
+    repo.restore(
+        &r.id,
+        &RestoreOptions {
+            target: out.clone(),
+            ..Default::default()
+        },
+        &NoProgress,
+    )
+    .unwrap();
+    same_files(&data, &out.join("data"));
+    let report = repo.verify(true, &NoProgress).unwrap();
+    assert!(report.ok(), "{:?}", report.damage);
+}
