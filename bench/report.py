@@ -8,8 +8,8 @@ import json
 import os
 import sys
 
-TOOLS = ["hokan", "restic", "borg"]
-PEERS = ["restic", "borg"]
+TOOLS = ["hokan", "restic", "rustic", "borg"]
+PEERS = ["restic", "rustic", "borg"]
 FIELDS = ["phase", "tool", "status", "exit_code", "seconds", "peak_rss_kib",
           "repo_bytes", "local_state_bytes", "load1", "note"]
 NUMERIC = {"exit_code": int, "seconds": float, "peak_rss_kib": int, "repo_bytes": int,
@@ -59,6 +59,9 @@ def snapshot_count(work, tool):
     except (OSError, ValueError):
         return None
     if isinstance(doc, list):
+        # rustic groups them: a list of [group, [snapshots]] pairs.
+        if doc and all(isinstance(g, list) and len(g) == 2 and isinstance(g[1], list) for g in doc):
+            return sum(len(g[1]) for g in doc)
         return len(doc)
     if isinstance(doc, dict):
         for key in ("snapshots", "archives"):

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Benchmark hokan against restic and borg on the same synthetic hospital data set.
+# Benchmark hokan against restic, rustic and borg on the same synthetic hospital data set.
 #
-#   bench/run.sh [--scale S] [--nights N] [--work DIR] [--tools hokan,restic,borg] [--hokan PATH]
+#   bench/run.sh [--scale S] [--nights N] [--work DIR] [--tools hokan,restic,rustic,borg] [--hokan PATH]
 #
 # See bench/README.md for what is measured and how to read the table.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 ROOT=$(dirname "$BENCH_DIR")
-ALL_TOOLS=(hokan restic borg)        # canonical order: every night runs them in this order
-INSTALL_HINT="apt-get install -y restic borgbackup"
+ALL_TOOLS=(hokan restic rustic borg)        # canonical order: every night runs them in this order
+INSTALL_HINT="apt-get install -y restic borgbackup; cargo install --locked rustic-rs"
 
 SCALE=1
 NIGHTS=3
@@ -27,7 +27,7 @@ usage: bench/run.sh [options]
   --work DIR     scratch folder: data set, repositories, restores, logs, results.json
                  (default bench/work, git-ignored). Only the entries this script
                  creates there are removed at the start of a run.
-  --tools LIST   comma-separated subset of hokan,restic,borg
+  --tools LIST   comma-separated subset of hokan,restic,rustic,borg
                  (default: every one that is installed)
   --hokan PATH   hokan binary (default target/release/hokan, built with
                  'cargo build --release -p hokan' if missing)
@@ -79,12 +79,12 @@ TOOLS=()
 if [ -n "$TOOLS_ARG" ]; then
     IFS=',' read -r -a wanted <<<"$TOOLS_ARG"
     for w in "${wanted[@]}"; do
-        case "$w" in hokan|restic|borg) ;; *) die "unknown tool '$w' in --tools (choose from hokan,restic,borg)" ;; esac
+        case "$w" in hokan|restic|rustic|borg) ;; *) die "unknown tool '$w' in --tools (choose from hokan,restic,rustic,borg)" ;; esac
     done
     for t in "${ALL_TOOLS[@]}"; do
         for w in "${wanted[@]}"; do [ "$w" = "$t" ] && TOOLS+=("$t") && break; done
     done
-    for t in restic borg; do
+    for t in restic rustic borg; do
         if [[ " ${TOOLS[*]} " == *" $t "* ]] && ! have "$t"; then
             loud "$t was asked for with --tools but is not installed." \
                  "Install the peers with:  $INSTALL_HINT"
@@ -93,7 +93,7 @@ if [ -n "$TOOLS_ARG" ]; then
     done
 else
     TOOLS+=(hokan)
-    for t in restic borg; do
+    for t in restic rustic borg; do
         if have "$t"; then TOOLS+=("$t"); else
             loud "$t is NOT installed: it is left out of this run, so there is no $t column." \
                  "Install the peers with:  $INSTALL_HINT"
@@ -169,6 +169,7 @@ fi
 # state live in the work folder and start empty on every run.
 export HOKAN_PASSWORD=hokan-bench-password
 export RESTIC_PASSWORD=hokan-bench-password
+export RUSTIC_PASSWORD=hokan-bench-password
 export BORG_PASSPHRASE=hokan-bench-password
 unset HOKAN_REPO RESTIC_REPOSITORY RESTIC_REPOSITORY_FILE RESTIC_PASSWORD_FILE RESTIC_PASSWORD_COMMAND \
       RESTIC_CACHE_DIR RESTIC_COMPRESSION BORG_REPO BORG_BASE_DIR BORG_CACHE_DIR BORG_CONFIG_DIR \
@@ -188,6 +189,7 @@ cmd_init() {
     case "$1" in
         hokan)  CMD=("$HOKAN" init --repo "$r") ;;
         restic) CMD=(restic -r "$r" init) ;;
+        rustic) CMD=(rustic -r "$r" init) ;;
         borg)   CMD=(borg init --encryption=repokey-blake2 "$r") ;;
     esac
 }
@@ -196,6 +198,7 @@ cmd_backup() {  # TOOL NIGHT
     case "$1" in
         hokan)  CMD=("$HOKAN" backup --repo "$r" --source bench "$DATA") ;;
         restic) CMD=(restic -r "$r" backup "$DATA") ;;
+        rustic) CMD=(rustic -r "$r" backup "$DATA") ;;
         borg)   CMD=(borg create --compression zstd,3 "$r::night-$2" "$DATA") ;;
     esac
 }
@@ -204,6 +207,7 @@ cmd_restore() {  # TOOL TARGET   (borg extracts into the current directory)
     case "$1" in
         hokan)  CMD=("$HOKAN" restore --repo "$r" latest --target "$2") ;;
         restic) CMD=(restic -r "$r" restore latest --target "$2") ;;
+        rustic) CMD=(rustic -r "$r" restore latest "$2") ;;
         borg)   CMD=(borg extract "$r::$BORG_LATEST") ;;
     esac
 }
@@ -212,6 +216,7 @@ cmd_snapshots() {
     case "$1" in
         hokan)  CMD=("$HOKAN" snapshots --repo "$r" --json) ;;
         restic) CMD=(restic -r "$r" snapshots --json) ;;
+        rustic) CMD=(rustic -r "$r" snapshots --json) ;;
         borg)   CMD=(borg list --json "$r") ;;
     esac
 }
@@ -275,15 +280,18 @@ meta load_at_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 meta hokan_commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- crates 2>/dev/null || echo '+dirty')"
 uses hokan  && meta version_hokan "$("$HOKAN" --version 2>&1 | head -n1)" && meta hokan_binary "$HOKAN"
 uses restic && meta version_restic "$(restic version 2>&1 | head -n1)"
+uses rustic && meta version_rustic "$(rustic --version 2>&1 | head -n1)"
 uses borg   && meta version_borg "$(borg --version 2>&1 | head -n1)"
 meta settings_hokan "hokan init; hokan backup --source bench DIR (defaults)"
 meta settings_restic "restic defaults: restic init (repo format v2), compression auto"
+meta settings_rustic "rustic defaults: rustic init, compression level 3"
 meta settings_borg "borg init --encryption=repokey-blake2; borg create --compression zstd,3 (borg default is lz4; zstd,3 compares like with like)"
 
 say "hokan bench: scale $SCALE, $NIGHTS night(s), tools: ${TOOLS[*]}, $CACHE_MODE cache"
 say "work folder: $WORK"
 uses hokan && say "hokan:  $("$HOKAN" --version 2>&1 | head -n1) ($HOKAN)"
 uses restic && say "restic: $(restic version 2>&1 | head -n1)"
+uses rustic && say "rustic: $(rustic --version 2>&1 | head -n1)"
 uses borg && say "borg:   $(borg --version 2>&1 | head -n1)  (--compression zstd,3; borg's default is lz4, we use zstd,3 to compare like with like)"
 
 # ---------------------------------------------------------------- data set

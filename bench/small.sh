@@ -111,6 +111,6 @@ for name in ["hokan", "restic", "rustic", "borg"]:
     print(f"{name:8}{cells} {size[name] / 1024:9.0f}")
 for peer in ["restic", "rustic", "borg"]:
     if (peer, "backup") in rows:
-        t = ", ".join(f"{k} {med((peer, k)) / med(('hokan', k)):.2f}× faster, {peak((peer, k)) / peak(('hokan', k)):.2f}× less memory" for k in kinds)
+        t = ", ".join(f"{k} {med((peer, k)) / med(('hokan', k)):.2f}× faster with {peak(('hokan', k)) / peak((peer, k)):.2f}× its peak memory" for k in kinds)
         print(f"hokan vs {peer}: {t}; repository {size['hokan'] / size[peer]:.2f}× the size")
 PY

@@ -253,7 +253,7 @@ fn roles_from_hokan_toml_or_who_must_fill_them_in() {
 
 #[test]
 fn no_configuration_no_annex() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = common::demo::scratch();
     let o = hokan()
         .current_dir(tmp.path())
         .args(["--lang", "en", "annex", "-o", "x.html"])

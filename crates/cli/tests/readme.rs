@@ -9,6 +9,8 @@
 use std::path::Path;
 use std::process::Command;
 
+mod common;
+
 /// Commands (by their README text, as a prefix) that are expected not to
 /// succeed on the demo site, with why. They must still parse.
 const EXPECTED: &[(&str, &str)] = &[
@@ -158,7 +160,7 @@ fn readme_has_commands() {
 
 #[test]
 fn every_readme_command_runs_on_the_demo_site() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = common::demo::scratch();
     let dir = tmp.path().join("demo");
     let bin = env!("CARGO_BIN_EXE_hokan");
     let demo = Command::new(bin)

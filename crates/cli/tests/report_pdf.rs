@@ -24,7 +24,7 @@ fn the_demo_report_prints_on_a4_in_both_languages() {
     let started = Instant::now();
     require_tools();
 
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = common::demo::scratch();
     let dir = tmp.path().join("demo");
     let o = Command::new(env!("CARGO_BIN_EXE_hokan"))
         .args(["--json", "--lang", "en", "demo"])

@@ -339,7 +339,7 @@ fn each_target_gets_its_copy_on_its_nights_and_a_tape_error_leaves_the_others_do
 /// recorded in the site's catalog.
 #[test]
 fn the_demo_runs_a_night_through_hokan_run() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = common::demo::scratch();
     let dir = tmp.path().join("demo");
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_hokan"))
         .args(["--json", "--lang", "en", "demo"])

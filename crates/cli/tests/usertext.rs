@@ -301,7 +301,7 @@ fn hokan_passphrase_is_read_and_hokan_password_still_works() {
 
 #[test]
 fn status_and_report_without_configuration_exit_10_and_say_what_to_run() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = common::demo::scratch();
     for (args, lang, word) in [
         (vec!["status"], "en", "hokan.toml"),
         (vec!["report", "-o", "r.html"], "en", "hokan config check"),

@@ -35,10 +35,40 @@ pub fn text(o: &Output) -> String {
     )
 }
 
+/// A scratch folder for a demo site, removed at the end of the test even
+/// though the demo's vault made files in it immutable (`chattr +i`), which
+/// a plain temporary folder could not remove (it was left behind, some
+/// 80 MB per test).
+pub struct Scratch(Option<tempfile::TempDir>);
+
+impl Scratch {
+    /// Where it is.
+    pub fn path(&self) -> &std::path::Path {
+        self.0.as_ref().expect("scratch folder").path()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(t) = self.0.take() {
+            let _ = Command::new("chattr")
+                .args(["-R", "-f", "-i"])
+                .arg(t.path())
+                .output();
+            drop(t);
+        }
+    }
+}
+
+/// A fresh scratch folder (see [`Scratch`]).
+pub fn scratch() -> Scratch {
+    Scratch(Some(tempfile::tempdir().unwrap()))
+}
+
 /// A demo site in a fresh folder (the demo's S3 part is skipped when moto
 /// is not installed).
-pub fn demo() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
+pub fn demo() -> (Scratch, PathBuf) {
+    let tmp = scratch();
     let dir = tmp.path().join("demo");
     let o = hokan()
         .args(["demo", "--lang", "en"])
