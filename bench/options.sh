@@ -34,3 +34,19 @@ if [ -z "$HOKAN" ]; then
     (cd "$ROOT" && cargo build --release -p hokan)
     HOKAN="$ROOT/target/release/hokan"
 fi
+
+# run TOOL KIND CMD...: time CMD followed by a `sync`, so every tool's work
+# is durable; append "TOOL KIND seconds peak_kib" to $WORK/times. A failed
+# command stops the benchmark with its output.
+run() {
+    local name=$1 kind=$2; shift 2
+    sync
+    local t0 t1 peak
+    t0=$(date +%s.%N)
+    /usr/bin/time -f "%M" -o "$WORK/peak" "$@" > "$WORK/out.log" 2>&1 || {
+        echo "$NAME: $name $kind failed:" >&2; cat "$WORK/out.log" >&2; exit 1; }
+    sync
+    t1=$(date +%s.%N)
+    peak=$(tail -1 "$WORK/peak")
+    echo "$name $kind $(awk "BEGIN{print $t1 - $t0}") $peak" >> "$WORK/times"
+}

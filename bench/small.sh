@@ -33,19 +33,6 @@ find "$WORK/data" -type f -exec cat {} + > /dev/null   # warm, for every tool al
 export HOKAN_PASSWORD=bench RESTIC_PASSWORD=bench BORG_PASSPHRASE=bench
 export BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
 
-# run NAME KIND CMD...: time CMD followed by sync; append "NAME KIND seconds peak_kib".
-run() {
-    local name=$1 kind=$2; shift 2
-    sync
-    local t0 t1 peak
-    t0=$(date +%s.%N)
-    /usr/bin/time -f "%M" -o "$WORK/peak" "$@" > "$WORK/out.log" 2>&1 || {
-        echo "$NAME: $name $kind failed:" >&2; cat "$WORK/out.log" >&2; exit 1; }
-    sync
-    t1=$(date +%s.%N)
-    peak=$(tail -1 "$WORK/peak")
-    echo "$name $kind $(awk "BEGIN{print $t1 - $t0}") $peak" >> "$WORK/times"
-}
 
 # restored FOLDER: the restore must hold every file of the data set.
 restored() {

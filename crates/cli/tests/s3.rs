@@ -118,6 +118,18 @@ fn a_copy_to_a_locked_bucket_is_weaker_on_moto_and_restores_from_the_bucket_alon
     assert_same(&s.data, &target.join("data"));
 }
 
+/// With the primary repository gone, `s3 restore` (step `step`) gives the
+/// source back from bucket `cloud` alone; then the copies as the catalog
+/// judges them (step `step + 1`).
+fn restored_from_the_bucket_alone(s: &Site, step: i64) -> Vec<Value> {
+    fs::remove_dir_all(s.dir.join("repo")).unwrap();
+    let target = s.dir.join("restored");
+    let t = target.to_str().unwrap();
+    s.ok(step, &["s3", "restore", "cloud", "latest", "--target", t]);
+    assert_same(&s.data, &target.join("data"));
+    copies(s, step + 1)
+}
+
 #[test]
 fn ransomware_with_hokans_own_credentials_cannot_destroy_the_locked_generation() {
     let m = moto();
@@ -190,21 +202,7 @@ fn ransomware_with_hokans_own_credentials_cannot_destroy_the_locked_generation()
     assert_eq!(overwritten, keys.len(), "every overwrite added a version");
 
     // The generation still restores, from the locked first versions.
-    fs::remove_dir_all(s.dir.join("repo")).unwrap();
-    let target = s.dir.join("restored");
-    s.ok(
-        70,
-        &[
-            "s3",
-            "restore",
-            "cloud",
-            "latest",
-            "--target",
-            target.to_str().unwrap(),
-        ],
-    );
-    assert_same(&s.data, &target.join("data"));
-    let c = copies(&s, 71);
+    let c = restored_from_the_bucket_alone(&s, 70);
     assert_eq!(c[0]["verdict"]["detail"]["koban"], "③-1", "{c:?}");
     // Never a plain ③-1 on moto: its lock was never probed (and moto lets
     // COMPLIANCE be shortened; the RGW test below is the strict one).
@@ -334,22 +332,8 @@ fn ransomware_on_ceph_rgw_is_refused_and_the_copy_stays_a_plain_3_1() {
     assert_eq!(o.status.code(), Some(0), "{check}");
     assert_eq!(check["copies_not_whole"], 0, "{check}");
     // The generation restores from the bucket alone.
-    fs::remove_dir_all(s.dir.join("repo")).unwrap();
-    let target = s.dir.join("restored");
-    s.ok(
-        71,
-        &[
-            "s3",
-            "restore",
-            "cloud",
-            "latest",
-            "--target",
-            target.to_str().unwrap(),
-        ],
-    );
-    assert_same(&s.data, &target.join("data"));
+    let c = restored_from_the_bucket_alone(&s, 71);
     // A plain ③-1: probed, COMPLIANCE, nothing weakens it.
-    let c = copies(&s, 72);
     assert_eq!(c.len(), 1, "{c:?}");
     assert_eq!(c[0]["verdict"]["detail"]["koban"], "③-1", "{c:?}");
     assert_eq!(
