@@ -59,9 +59,9 @@ def snapshot_count(work, tool):
     except (OSError, ValueError):
         return None
     if isinstance(doc, list):
-        # rustic groups them: a list of [group, [snapshots]] pairs.
-        if doc and all(isinstance(g, list) and len(g) == 2 and isinstance(g[1], list) for g in doc):
-            return sum(len(g[1]) for g in doc)
+        # rustic groups them: a list of {"group_key": …, "snapshots": […]}.
+        if doc and all(isinstance(g, dict) and isinstance(g.get("snapshots"), list) for g in doc):
+            return sum(len(g["snapshots"]) for g in doc)
         return len(doc)
     if isinstance(doc, dict):
         for key in ("snapshots", "archives"):

@@ -47,28 +47,30 @@ for r in $(seq 1 "$ROUNDS"); do
     for tool in hokan restic rustic borg; do
         command -v "$tool" > /dev/null || [ "$tool" = hokan ] || continue
         rm -rf "$WORK/data/new" "$WORK/repo-$tool" "$WORK/restore-$tool"
+        # Each step as one command line, so that /usr/bin/time measures it.
         case $tool in
             hokan)
                 "$HOKAN" --repo "$WORK/repo-hokan" init --insecure-fast-kdf > /dev/null
-                backup() { "$HOKAN" --repo "$WORK/repo-hokan" --quiet backup --source small "$WORK/data"; }
-                restore() { "$HOKAN" --repo "$WORK/repo-hokan" --quiet restore latest --target "$WORK/restore-hokan"; } ;;
+                BACKUP=("$HOKAN" --repo "$WORK/repo-hokan" --quiet backup --source small "$WORK/data")
+                RESTORE=("$HOKAN" --repo "$WORK/repo-hokan" --quiet restore latest --target "$WORK/restore-hokan") ;;
             restic)
                 restic -q -r "$WORK/repo-restic" init > /dev/null
-                backup() { restic -q -r "$WORK/repo-restic" backup "$WORK/data"; }
-                restore() { restic -q -r "$WORK/repo-restic" restore latest --target "$WORK/restore-restic"; } ;;
+                BACKUP=(restic -q -r "$WORK/repo-restic" backup "$WORK/data")
+                RESTORE=(restic -q -r "$WORK/repo-restic" restore latest --target "$WORK/restore-restic") ;;
             rustic)
                 rustic -r "$WORK/repo-rustic" --password bench init > /dev/null 2>&1
-                backup() { rustic -r "$WORK/repo-rustic" --password bench backup "$WORK/data"; }
-                restore() { rustic -r "$WORK/repo-rustic" --password bench restore latest "$WORK/restore-rustic"; } ;;
+                BACKUP=(rustic -r "$WORK/repo-rustic" --password bench backup "$WORK/data")
+                RESTORE=(rustic -r "$WORK/repo-rustic" --password bench restore latest "$WORK/restore-rustic") ;;
             borg)
                 borg init -e repokey "$WORK/repo-borg" > /dev/null 2>&1
-                backup() { borg create "$WORK/repo-borg::r$(date +%s%N)" "$WORK/data"; }
-                restore() { mkdir -p "$WORK/restore-borg"; (cd "$WORK/restore-borg" && borg extract "$WORK/repo-borg::$(borg list --short --last 1 "$WORK/repo-borg")"); } ;;
+                BACKUP=(sh -c 'borg create "$0::r$(date +%s%N)" "$1"' "$WORK/repo-borg" "$WORK/data")
+                mkdir -p "$WORK/restore-borg"
+                RESTORE=(sh -c 'cd "$1" && borg extract "$0::$(borg list --short --last 1 "$0")"' "$WORK/repo-borg" "$WORK/restore-borg") ;;
         esac
-        run "$tool" backup backup
+        run "$tool" backup "${BACKUP[@]}"
         "$GEN" messages "$WORK/data/new" --files $((FILES / 100)) --seed 2 > /dev/null
-        run "$tool" nightly backup
-        run "$tool" restore restore
+        run "$tool" nightly "${BACKUP[@]}"
+        run "$tool" restore "${RESTORE[@]}"
         restored "$WORK/restore-$tool"
         du -sk "$WORK/repo-$tool" | awk -v t="$tool" '{print t, "size", $1}' >> "$WORK/sizes"
         rm -rf "$WORK/restore-$tool" "$WORK/repo-$tool"

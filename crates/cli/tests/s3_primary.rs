@@ -17,7 +17,7 @@ use std::fs;
 use hokan_catalog::Catalog;
 use hokan_offline::MediumId;
 use hokan_repo::store::{ObjectKind, Store};
-use hokan_s3::testing::{FlakyProxy, MotoServer, TEST_ACCESS_KEY, TEST_SECRET};
+use hokan_s3::testing::{FlakyProxy, MotoServer, RgwServer, TEST_ACCESS_KEY, TEST_SECRET};
 use hokan_s3::S3Store;
 use serde_json::Value;
 
@@ -32,16 +32,22 @@ fn moto() -> MotoServer {
 
 /// An `[[s3]]` offline target named `cloud` in the locked bucket `offline`.
 fn offline_target(endpoint: &str) -> String {
+    offline_target_in(endpoint, "offline", TEST_ACCESS_KEY)
+}
+
+/// An `[[s3]]` offline target named `cloud` in the locked bucket `bucket`,
+/// with the key id `key` (its secret in the same file as the primary's).
+fn offline_target_in(endpoint: &str, bucket: &str, key: &str) -> String {
     format!(
         r#"[[s3]]
 name = "cloud"
 endpoint = "{endpoint}"
 region = "us-east-1"
-bucket = "offline"
+bucket = "{bucket}"
 prefix = "hokan"
 path_style = true
 retention = "1d"
-access_key_id = "{TEST_ACCESS_KEY}"
+access_key_id = "{key}"
 secret_access_key_file = "s3-secret"
 schedule = "*-*-* 22:00"
 "#
@@ -51,8 +57,13 @@ schedule = "*-*-* 22:00"
 /// A site whose primary repository is under `main/` in `bucket` at
 /// `endpoint`, the secret written; not initialised.
 fn site(endpoint: &str, bucket: &str, secret: &str, pool: &str) -> Site {
+    site_as(endpoint, bucket, TEST_ACCESS_KEY, secret, pool)
+}
+
+/// [`site`] with the key id `key`.
+fn site_as(endpoint: &str, bucket: &str, key: &str, secret: &str, pool: &str) -> Site {
     let repository = format!(
-        r#"s3 = {{ endpoint = "{endpoint}", region = "us-east-1", bucket = "{bucket}", prefix = "main", path_style = true, access_key_id = "{TEST_ACCESS_KEY}", secret_access_key_file = "s3-secret", concurrency = 4 }}"#
+        r#"s3 = {{ endpoint = "{endpoint}", region = "us-east-1", bucket = "{bucket}", prefix = "main", path_style = true, access_key_id = "{key}", secret_access_key_file = "s3-secret", concurrency = 4 }}"#
     );
     let s = Site::uninitialised(&repository, pool);
     fs::write(s.dir.join("s3-secret"), format!("{secret}\n")).unwrap();
@@ -185,20 +196,71 @@ fn a_night_runs_from_a_primary_in_a_bucket() {
         "exit {code}: {out}\n{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let night: Value = serde_json::from_str(&out).unwrap();
-    let steps = night["night"]["steps"].as_array().unwrap();
-    let done: Vec<(&str, &str)> = steps
+    let done = steps(&serde_json::from_str(&out).unwrap());
+    let ok = |t: &str| done.contains(&(t.to_string(), "ok".to_string()));
+    assert!(ok("(backup)") && ok("cloud"), "{done:?}");
+    assert!(!packs(&bucket(&m, "primary")).is_empty());
+}
+
+/// The night's steps as (target, outcome); the backup is "(backup)".
+fn steps(night: &Value) -> Vec<(String, String)> {
+    night["night"]["steps"]
+        .as_array()
+        .unwrap()
         .iter()
         .map(|st| {
             (
-                st["target"].as_str().unwrap_or("(backup)"),
-                st["outcome"].as_str().unwrap(),
+                st["target"].as_str().unwrap_or("(backup)").to_string(),
+                st["outcome"].as_str().unwrap().to_string(),
             )
         })
-        .collect();
-    assert!(done.contains(&("(backup)", "ok")), "{done:?}");
-    assert!(done.contains(&("cloud", "ok")), "{done:?}");
-    assert!(!packs(&bucket(&m, "primary")).is_empty());
+        .collect()
+}
+
+#[test]
+fn a_night_on_ceph_rgw_with_the_primary_and_its_locked_copy_there() {
+    // A real distributed store (single-node Ceph, RADOS Gateway), which
+    // enforces COMPLIANCE: the primary in a plain bucket, the night's
+    // offline copy in a locked one, both on the same cluster.
+    let rgw = RgwServer::get().unwrap_or_else(|e| panic!("{e}"));
+    let (key, secret) = rgw.credentials();
+    let (primary, offline) = (rgw.bucket("primary"), rgw.bucket("offline"));
+    rgw.create_plain_bucket(&primary).unwrap();
+    rgw.create_locked_bucket(&offline).unwrap();
+    let s = site_as(
+        &rgw.endpoint(),
+        &primary,
+        &key,
+        &secret,
+        &offline_target_in(&rgw.endpoint(), &offline, &key),
+    );
+    init(&s);
+    let o = s.run(16 * 60, &["--json", "run"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let code = o.status.code().unwrap();
+    assert!(
+        code == 0 || code == 9,
+        "exit {code}: {out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let done = steps(&serde_json::from_str(&out).unwrap());
+    let ok = |t: &str| done.contains(&(t.to_string(), "ok".to_string()));
+    assert!(ok("(backup)") && ok("cloud"), "{done:?}");
+    // The primary restores from the cluster, and reads back whole.
+    let v = s.json(17 * 60, &["verify", "--read-data"], 0);
+    assert_eq!(v["ok"], true, "{v}");
+    let target = s.dir.join("restored");
+    let t = target.to_str().unwrap();
+    s.ok(17 * 60, &["restore", "latest", "--target", t]);
+    assert_same(&s.data, &target.join("data"));
+    // And so does the offline copy, from its locked bucket alone.
+    let from_copy = s.dir.join("from-copy");
+    let t = from_copy.to_str().unwrap();
+    s.ok(
+        17 * 60,
+        &["s3", "restore", "cloud", "latest", "--target", t],
+    );
+    assert_same(&s.data, &from_copy.join("data"));
 }
 
 #[test]
