@@ -841,9 +841,6 @@ impl Repository {
                     Ok::<usize, RepoError>(n)
                 })
             })();
-            if r.is_err() || walk.stop.load(Ordering::Relaxed) {
-                walk.stop.store(true, Ordering::Relaxed);
-            }
             sink.flush();
             let written = w.join().expect("pack writer thread");
             (written, r)
