@@ -471,6 +471,7 @@ fn japanese(mut cmd: clap::Command, path: &str) -> clap::Command {
 
 fn main() {
     use clap::{CommandFactory, FromArgMatches};
+    hokan_repo::memory::tune_allocator();
     let mut command = Cli::command();
     if help_lang() == Lang::Ja {
         // Built first, so the generated `help` subcommands are there too.

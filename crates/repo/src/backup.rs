@@ -11,8 +11,11 @@
 //! 2. **Read** (plain reader threads): each file is cut into chunks in
 //!    16 MiB segments; the chunks of a segment are hashed, deduplicated,
 //!    compressed and sealed in parallel, and appended to the current pack.
-//!    Full packs go to one writer thread (bounded queue, so readers wait
-//!    when the store is slower).
+//!    A file of a segment or more holds a whole segment's buffer, so only
+//!    as many of those are read at once as there are cores. Full packs go
+//!    to the writer threads (bounded queue, so readers wait when the store
+//!    is slower). The process's allocator returns large buffers when they
+//!    are freed ([`crate::memory`]).
 //! 3. **Trees**: a folder's tree is written as soon as its last entry is
 //!    complete (its last file read, its last subfolder's tree written), by
 //!    whichever thread completed it, which then completes the folder's entry
@@ -221,6 +224,39 @@ struct Walk<'a> {
     fatal: Mutex<Option<RepoError>>,
     stop: AtomicBool,
     progress: &'a dyn BackupProgress,
+    /// Readers holding a whole segment (files of a segment or more).
+    large: Slots,
+}
+
+/// A counting semaphore: at most `limit` holders at once.
+struct Slots {
+    held: Mutex<usize>,
+    freed: std::sync::Condvar,
+    limit: usize,
+}
+
+impl Slots {
+    fn new(limit: usize) -> Slots {
+        Slots {
+            held: Mutex::new(0),
+            freed: std::sync::Condvar::new(),
+            limit: limit.max(1),
+        }
+    }
+
+    /// Run `f` holding one slot.
+    fn with<T>(&self, f: impl FnOnce() -> T) -> T {
+        let mut held = self.held.lock().expect("slots");
+        while *held >= self.limit {
+            held = self.freed.wait(held).expect("slots");
+        }
+        *held += 1;
+        drop(held);
+        let out = f();
+        *self.held.lock().expect("slots") -= 1;
+        self.freed.notify_one();
+        out
+    }
 }
 
 impl Walk<'_> {
@@ -438,14 +474,23 @@ impl Walk<'_> {
             if self.stop.load(Ordering::Relaxed) {
                 continue; // drain, so the scan never waits on a full queue
             }
-            let r = read_file(
-                &job.path,
-                job.size,
-                chunker,
-                self.sink,
-                self.progress,
-                sealers,
-            );
+            let read = || {
+                read_file(
+                    &job.path,
+                    job.size,
+                    chunker,
+                    self.sink,
+                    self.progress,
+                    sealers,
+                )
+            };
+            // A small file costs a small buffer; a large one a whole
+            // segment, and as many of those at once as there are cores.
+            let r = if job.size >= SEGMENT as u64 {
+                self.large.with(read)
+            } else {
+                read()
+            };
             match r {
                 Ok((ids, n)) => {
                     {
@@ -783,6 +828,7 @@ impl Repository {
             fatal: Mutex::new(None),
             stop: AtomicBool::new(false),
             progress,
+            large: Slots::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         };
         let mut roots = Vec::new();
         let mut abs_paths = Vec::new();
@@ -899,5 +945,31 @@ impl Repository {
             packs,
             peak_entries_held,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_more_readers_hold_a_segment_at_once_than_the_slots_allow() {
+        let slots = Slots::new(2);
+        let (inside, most) = (AtomicU64::new(0), AtomicU64::new(0));
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    for _ in 0..20 {
+                        slots.with(|| {
+                            let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(1));
+                            inside.fetch_sub(1, Ordering::SeqCst);
+                        })
+                    }
+                });
+            }
+        });
+        assert_eq!(most.load(Ordering::SeqCst), 2, "two slots, eight threads");
     }
 }

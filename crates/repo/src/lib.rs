@@ -26,6 +26,7 @@ pub mod crypto;
 pub mod error;
 pub mod index;
 pub mod lock;
+pub mod memory;
 pub mod meta;
 pub mod pack;
 pub mod prune;
