@@ -227,6 +227,57 @@ impl Repository {
         self.blobs_reachable(snaps.iter().map(|(_, s)| s.tree).collect())
     }
 
+    /// Delete objects, as many at once as the store takes writes
+    /// ([`crate::Store::parallel_writes`]: one by one in a folder, a
+    /// bucket's `concurrency` on the network, where each delete is a round
+    /// trip or two). With `skip_protected`, an object still protected is
+    /// left alone without a delete being tried. Results in the given order.
+    fn delete_each(
+        &self,
+        kind: ObjectKind,
+        names: Vec<Id>,
+        skip_protected: bool,
+    ) -> Vec<(Id, std::result::Result<(), StoreError>)> {
+        let store = self.store();
+        let one = |id: &Id| {
+            let name = id.to_hex();
+            if skip_protected {
+                match store.protection(kind, &name) {
+                    Ok(Protection::None) => {}
+                    Ok(_) => {
+                        return Err(StoreError::Protected {
+                            kind,
+                            name,
+                            store: store.describe(),
+                            why: "protected".into(),
+                        })
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            store.delete(kind, &name)
+        };
+        let threads = store.parallel_writes().clamp(1, 64).min(names.len());
+        if threads <= 1 {
+            return names.iter().map(|id| (*id, one(id))).collect();
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let done = std::sync::Mutex::new(Vec::with_capacity(names.len()));
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(id) = names.get(i) else { break };
+                    let r = one(id);
+                    done.lock().expect("deletes").push((i, r));
+                });
+            }
+        });
+        let mut done = done.into_inner().expect("deletes");
+        done.sort_unstable_by_key(|(i, _)| *i);
+        done.into_iter().map(|(i, r)| (names[i], r)).collect()
+    }
+
     /// Plan and (unless dry-run) carry out a prune.
     pub fn prune(&self, opts: &PruneOptions) -> Result<PrunePlan> {
         let _lock = self.lock(true, "prune")?;
@@ -237,14 +288,12 @@ impl Repository {
         let (orphans, _) = self.find_orphans()?;
         let mut orphans_deleted = 0u64;
         if !opts.dry_run {
-            for (pack, entries) in &orphans {
-                if entries.iter().any(|e| used.contains(&e.id)) {
-                    continue;
-                }
-                if self.store().protection(ObjectKind::Pack, &pack.to_hex())? != Protection::None {
-                    continue;
-                }
-                match self.store().delete(ObjectKind::Pack, &pack.to_hex()) {
+            let unused = orphans
+                .iter()
+                .filter(|(_, entries)| !entries.iter().any(|e| used.contains(&e.id)))
+                .map(|(pack, _)| *pack);
+            for (_, r) in self.delete_each(ObjectKind::Pack, unused.collect(), true) {
+                match r {
                     Ok(()) | Err(StoreError::NotFound { .. }) => orphans_deleted += 1,
                     Err(StoreError::Protected { .. }) => {}
                     Err(e) => return Err(e.into()),
@@ -378,10 +427,11 @@ impl Repository {
         all.extend(new_packs);
         let (new_index, _) = self.put_index(all)?;
         let mut undeletable_index = Vec::new();
-        for f in old_files.iter().filter(|f| **f != new_index) {
-            match self.store().delete(ObjectKind::Index, &f.to_hex()) {
+        let old: Vec<Id> = old_files.into_iter().filter(|f| *f != new_index).collect();
+        for (f, r) in self.delete_each(ObjectKind::Index, old, false) {
+            match r {
                 Ok(()) | Err(StoreError::NotFound { .. }) => {}
-                Err(StoreError::Protected { .. }) => undeletable_index.push(*f),
+                Err(StoreError::Protected { .. }) => undeletable_index.push(f),
                 Err(e) => return Err(e.into()),
             }
         }
@@ -396,13 +446,16 @@ impl Repository {
                 }
             }
         }
-        for p in plan.packs_delete.iter().chain(plan.packs_repack.iter()) {
-            if still_listed.contains(p) {
-                continue;
-            }
-            match self.store().delete(ObjectKind::Pack, &p.to_hex()) {
+        let gone = plan
+            .packs_delete
+            .iter()
+            .chain(plan.packs_repack.iter())
+            .filter(|p| !still_listed.contains(p))
+            .copied();
+        for (p, r) in self.delete_each(ObjectKind::Pack, gone.collect(), false) {
+            match r {
                 Ok(()) | Err(StoreError::NotFound { .. }) => {}
-                Err(StoreError::Protected { why, .. }) => plan.protected.push((*p, why)),
+                Err(StoreError::Protected { why, .. }) => plan.protected.push((p, why)),
                 Err(e) => return Err(e.into()),
             }
         }

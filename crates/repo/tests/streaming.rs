@@ -8,6 +8,7 @@ use std::fs;
 use std::path::Path;
 use std::sync::Arc;
 
+use hokan_repo::Store as _;
 use hokan_repo::{
     BackupOptions, InitOptions, KdfStrength, NoProgress, ParentChoice, Repository, RestoreOptions,
 };
@@ -148,13 +149,48 @@ fn the_same_files_give_the_same_trees_whatever_order_the_readers_finish_in() {
     assert_eq!(night.snapshot.summary.bytes_read, 0);
 }
 
-/// A store on the network: puts take a while, and it says how many it
-/// takes at once. Records the most puts it saw in flight together.
+/// A store on the network: puts and deletes take a while, and it says how
+/// many it takes at once. Records the most puts, and the most deletes, it
+/// saw in flight together.
 struct Slow {
     inner: MemStore,
     limit: usize,
+    puts: InFlight,
+    deletes: InFlight,
+}
+
+impl Slow {
+    fn new(limit: usize) -> Slow {
+        Slow {
+            inner: MemStore::new(),
+            limit,
+            puts: InFlight::default(),
+            deletes: InFlight::default(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct InFlight {
     now: std::sync::atomic::AtomicUsize,
     most: std::sync::atomic::AtomicUsize,
+}
+
+impl InFlight {
+    /// Run `f` as one request taking 30 ms.
+    fn during<T>(&self, f: impl FnOnce() -> T) -> T {
+        use std::sync::atomic::Ordering::SeqCst;
+        let n = self.now.fetch_add(1, SeqCst) + 1;
+        self.most.fetch_max(n, SeqCst);
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        let r = f();
+        self.now.fetch_sub(1, SeqCst);
+        r
+    }
+
+    fn most(&self) -> usize {
+        self.most.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 impl hokan_repo::Store for Slow {
@@ -170,13 +206,7 @@ impl hokan_repo::Store for Slow {
         name: &str,
         data: &[u8],
     ) -> Result<(), hokan_repo::store::StoreError> {
-        use std::sync::atomic::Ordering::SeqCst;
-        let n = self.now.fetch_add(1, SeqCst) + 1;
-        self.most.fetch_max(n, SeqCst);
-        std::thread::sleep(std::time::Duration::from_millis(30));
-        let r = self.inner.put(kind, name, data);
-        self.now.fetch_sub(1, SeqCst);
-        r
+        self.puts.during(|| self.inner.put(kind, name, data))
     }
     fn get(
         &self,
@@ -205,7 +235,7 @@ impl hokan_repo::Store for Slow {
         kind: hokan_repo::store::ObjectKind,
         name: &str,
     ) -> Result<(), hokan_repo::store::StoreError> {
-        self.inner.delete(kind, name)
+        self.deletes.during(|| self.inner.delete(kind, name))
     }
     fn protection(
         &self,
@@ -219,27 +249,21 @@ impl hokan_repo::Store for Slow {
     }
 }
 
-#[test]
-fn packs_go_to_a_network_store_as_many_at_once_as_it_takes_and_the_backup_is_whole() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    tree(&data);
-    // Distinct incompressible files, so that there are many packs.
+/// Distinct incompressible files, so that there are many packs.
+fn images(dir: &Path, seed: u64) {
+    fs::create_dir_all(dir).unwrap();
     for i in 0..24 {
         let mut b = vec![0u8; 1 << 20];
         rand::RngCore::fill_bytes(
-            &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(i),
+            &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed * 100 + i),
             &mut b,
         );
-        fs::write(data.join(format!("img{i}.dcm")), b).unwrap();
+        fs::write(dir.join(format!("img{i}.dcm")), b).unwrap();
     }
-    let store = Arc::new(Slow {
-        inner: MemStore::new(),
-        limit: 4,
-        now: 0.into(),
-        most: 0.into(),
-    });
-    let repo = Repository::init(
+}
+
+fn slow_repo(store: &Arc<Slow>) -> Repository {
+    Repository::init(
         store.clone(),
         b"pw",
         &InitOptions {
@@ -248,23 +272,67 @@ fn packs_go_to_a_network_store_as_many_at_once_as_it_takes_and_the_backup_is_who
             ..Default::default()
         },
     )
-    .unwrap();
-    let r = repo
-        .backup(&opts(&data, ParentChoice::None), &NoProgress)
-        .unwrap();
-    let most = store.most.load(std::sync::atomic::Ordering::SeqCst);
-    assert!((2..=4).contains(&most), "{most} puts in flight at once");
-    let out = tmp.path().join("out");
+    .unwrap()
+}
+
+fn restores_whole(repo: &Repository, id: &hokan_format::Id, data: &Path, out: &Path) {
     repo.restore(
-        &r.id,
+        id,
         &RestoreOptions {
-            target: out.clone(),
+            target: out.to_path_buf(),
             ..Default::default()
         },
         &NoProgress,
     )
     .unwrap();
-    same_files(&data, &out.join("data"));
+    same_files(data, &out.join(data.file_name().unwrap()));
     let report = repo.verify(true, &NoProgress).unwrap();
     assert!(report.ok(), "{:?}", report.damage);
+}
+
+#[test]
+fn packs_go_to_a_network_store_as_many_at_once_as_it_takes_and_the_backup_is_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    tree(&data);
+    images(&data, 0);
+    let store = Arc::new(Slow::new(4));
+    let repo = slow_repo(&store);
+    let r = repo
+        .backup(&opts(&data, ParentChoice::None), &NoProgress)
+        .unwrap();
+    let most = store.puts.most();
+    assert!((2..=4).contains(&most), "{most} puts in flight at once");
+    restores_whole(&repo, &r.id, &data, &tmp.path().join("out"));
+}
+
+#[test]
+fn prune_deletes_on_a_network_store_as_many_at_once_as_it_takes_and_keeps_what_is_used() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (old, kept) = (tmp.path().join("old"), tmp.path().join("kept"));
+    images(&old, 1);
+    images(&kept, 2);
+    let store = Arc::new(Slow::new(4));
+    let repo = slow_repo(&store);
+    let gone = repo
+        .backup(&opts(&old, ParentChoice::None), &NoProgress)
+        .unwrap();
+    let r = repo
+        .backup(&opts(&kept, ParentChoice::None), &NoProgress)
+        .unwrap();
+    // Forgotten: its packs are now unused.
+    store
+        .inner
+        .delete(hokan_repo::ObjectKind::Snapshot, &gone.id.to_hex())
+        .unwrap();
+    let plan = repo.prune(&Default::default()).unwrap();
+    assert!(plan.packs_delete.len() >= 20, "{plan:?}");
+    let most = store.deletes.most();
+    assert!((2..=4).contains(&most), "{most} deletes in flight at once");
+    let left = store.inner.list(hokan_repo::ObjectKind::Pack).unwrap();
+    assert!(plan
+        .packs_delete
+        .iter()
+        .all(|p| left.iter().all(|o| o.name != p.to_hex())));
+    restores_whole(&repo, &r.id, &kept, &tmp.path().join("out"));
 }
