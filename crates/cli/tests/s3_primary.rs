@@ -368,3 +368,53 @@ fn repo_s3_url_reaches_the_bucket_with_the_environment() {
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
 }
+
+#[test]
+fn init_on_a_versioned_bucket_warns_that_pruned_packs_stay_as_old_versions() {
+    let m = moto();
+    m.create_plain_bucket("versioned").unwrap();
+    m.enable_versioning("versioned").unwrap();
+    m.create_plain_bucket("plain").unwrap();
+    let s = site(&m.endpoint(), "versioned", TEST_SECRET, "");
+    let (out, err) = s.code(0, &["init", "--insecure-fast-kdf"], 0);
+    assert!(err.contains("warning"), "{out}{err}");
+    assert!(err.contains("versioned"), "names the bucket: {err}");
+    assert!(err.contains("lifecycle rule"), "says what to do: {err}");
+    // Made all the same, and usable.
+    s.ok(0, &["snapshots"]);
+    // The same in Japanese, and in --json.
+    m.create_plain_bucket("versioned-ja").unwrap();
+    m.enable_versioning("versioned-ja").unwrap();
+    let ja = site(&m.endpoint(), "versioned-ja", TEST_SECRET, "");
+    let mut c = ja.command(0, &["init", "--insecure-fast-kdf"]);
+    let args: Vec<_> = c.get_args().map(|a| a.to_owned()).collect();
+    let mut c = std::process::Command::new(c.get_program());
+    c.current_dir(&ja.dir)
+        .env_remove("HOKAN_PASSWORD")
+        .args(args.iter().map(|a| {
+            if a == "en" {
+                "ja".as_ref()
+            } else {
+                a.as_os_str()
+            }
+        }));
+    let o = c.output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("ライフサイクルルール"), "{err}");
+    m.create_plain_bucket("versioned-json").unwrap();
+    m.enable_versioning("versioned-json").unwrap();
+    let js = site(&m.endpoint(), "versioned-json", TEST_SECRET, "");
+    let v = js.json(0, &["init", "--insecure-fast-kdf"], 0);
+    assert!(
+        v["warnings"][0]["en"]
+            .as_str()
+            .unwrap()
+            .contains("lifecycle rule"),
+        "{v}"
+    );
+    // A bucket without versioning: no warning.
+    let plain = site(&m.endpoint(), "plain", TEST_SECRET, "");
+    let (out, err) = plain.code(0, &["init", "--insecure-fast-kdf"], 0);
+    assert!(!err.contains("warning"), "{out}{err}");
+}

@@ -43,6 +43,38 @@ pub fn primary_store(
     }
 }
 
+/// What the operator should know about the primary's bucket, asked of
+/// the server (nothing for a folder). Today one thing: on a bucket with
+/// versioning, what prune deletes stays as old versions, still stored and
+/// paid for, until a lifecycle rule expires them. Printed by `init`.
+///
+/// Errors: those of [`primary_store`], and the bucket's answers
+/// ([`JobError::S3`]).
+pub fn primary_warnings(
+    location: &RepositoryLocation,
+) -> Result<Vec<hokan_offline::Text>, JobError> {
+    let RepositoryLocation::S3(c) = location else {
+        return Ok(Vec::new());
+    };
+    let store = hokan_s3::S3Store::connect_with(crate::s3::config(c)?, crate::s3::network(c))?;
+    let report = hokan_s3::bucket_check(&store)?;
+    let mut out = Vec::new();
+    if report.versioning != hokan_s3::Versioning::Off {
+        let b = &report.bucket;
+        out.push(hokan_offline::Text::new(
+            format!(
+                "bucket {b} keeps old versions (versioning is {}): what prune deletes from the primary stays stored, and paid for, as noncurrent versions. Add a lifecycle rule that expires noncurrent versions after a few days, or use a bucket without versioning for the primary.",
+                if report.versioning == hokan_s3::Versioning::Enabled { "on" } else { "suspended" }
+            ),
+            format!(
+                "バケット {b} は古いバージョンを保持します (バージョニング{}): prune がプライマリから削除したものは非現行バージョンとして残り、容量と料金がかかり続けます。非現行バージョンを数日後に失効させるライフサイクルルールを追加するか、バージョニングのないバケットをプライマリに使ってください。",
+                if report.versioning == hokan_s3::Versioning::Enabled { "有効" } else { "一時停止中" }
+            ),
+        ));
+    }
+    Ok(out)
+}
+
 /// What opens a repository.
 pub enum Key {
     /// A passphrase (one of the key slots').

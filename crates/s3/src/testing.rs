@@ -45,6 +45,17 @@ impl MotoServer {
         self.expect_ok("PUT", &format!("/{name}"), &[], b"")
     }
 
+    /// Turn versioning on for a bucket (without object lock).
+    pub fn enable_versioning(&self, bucket: &str) -> Result<(), String> {
+        let body = "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>Enabled</Status></VersioningConfiguration>";
+        self.expect_ok(
+            "PUT",
+            &format!("/{bucket}?versioning"),
+            &[],
+            body.as_bytes(),
+        )
+    }
+
     /// Set a default retention on a locked bucket (moto: only while empty).
     pub fn put_default_retention(
         &self,

@@ -80,9 +80,24 @@ impl Ctx<'_> {
             opts.pack_size = p.clamp(64 * 1024, 512 << 20);
         }
         let repo = Repository::init(store.clone(), &pw, &opts).map_err(|e| self.fail(e))?;
+        // Advice only: the repository is made whatever the bucket says.
+        let warnings =
+            hokan_jobs::repository::primary_warnings(&self.location()?).unwrap_or_else(|e| {
+                vec![hokan_offline::Text::new(
+                    format!("could not read the bucket's settings: {e}"),
+                    format!("バケットの設定を読めませんでした: {e}"),
+                )]
+            });
+        for w in &warnings {
+            eprintln!(
+                "{} {}",
+                t(self.lang, "warning:", "警告:"),
+                crate::i18n::pick(self.lang, w)
+            );
+        }
         if self.g.json {
             print_json(
-                &json!({"repository": store.describe(), "id": repo.config().id, "version": repo.config().version}),
+                &json!({"repository": store.describe(), "id": repo.config().id, "version": repo.config().version, "warnings": warnings}),
             );
         } else {
             println!(
