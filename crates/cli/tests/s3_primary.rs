@@ -386,7 +386,7 @@ fn init_on_a_versioned_bucket_warns_that_pruned_packs_stay_as_old_versions() {
     m.create_plain_bucket("versioned-ja").unwrap();
     m.enable_versioning("versioned-ja").unwrap();
     let ja = site(&m.endpoint(), "versioned-ja", TEST_SECRET, "");
-    let mut c = ja.command(0, &["init", "--insecure-fast-kdf"]);
+    let c = ja.command(0, &["init", "--insecure-fast-kdf"]);
     let args: Vec<_> = c.get_args().map(|a| a.to_owned()).collect();
     let mut c = std::process::Command::new(c.get_program());
     c.current_dir(&ja.dir)
