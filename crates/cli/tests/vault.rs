@@ -737,3 +737,50 @@ fn bytes_flipped_in_a_vault_pack_fail_its_drill_naming_the_pack() {
         "{rows:#?}"
     );
 }
+
+/// `hokan serve` exports a primary kept in a bucket (moto on loopback) as
+/// it exports a folder: the vault pulls its three generations through the
+/// export, and with every object of the bucket deleted, the vault alone
+/// restores the newest byte for byte.
+#[test]
+fn a_vault_pulls_from_a_primary_in_a_bucket_and_restores_without_it() {
+    require_root_and_tools();
+    let m = hokan_s3::testing::MotoServer::start().unwrap_or_else(|e| {
+        panic!("needs moto's server (scripts/test.sh installs it: pip install 'moto[server]'): {e}")
+    });
+    m.create_plain_bucket("primary").unwrap();
+    let s = common::site::site_in(
+        &format!(
+            r#"s3 = {{ endpoint = "{}", region = "us-east-1", bucket = "primary", prefix = "main", path_style = true, access_key_id = "{}", secret_access_key_file = "s3-secret", concurrency = 4 }}"#,
+            m.endpoint(),
+            hokan_s3::testing::TEST_ACCESS_KEY
+        ),
+        &[("s3-secret", hokan_s3::testing::TEST_SECRET)],
+    );
+    assert!(!s.dir.join("repo").exists(), "the primary is in the bucket");
+    let (dir, _serving) = loopback_vault(&s);
+    let (c, night) = pull(None, &dir.0);
+    assert_eq!(c, Some(0), "{night:#}");
+    // Exit 9: no firewall in this namespace, not the point here.
+    let (c, st) = vault_json(None, &dir.0, &["status"]);
+    assert_eq!(c, Some(9), "{st:#}");
+    let gens = st["vault"]["generations"].as_array().unwrap();
+    assert_eq!(gens.len(), 3, "{st:#}");
+    assert!(gens.iter().all(|g| g["immutable"] == true), "{st:#}");
+    // The bucket emptied: the vault alone restores.
+    let mut cfg = m.config("primary");
+    cfg.lock = None;
+    let raw = hokan_s3::S3Store::connect(cfg).unwrap();
+    for kind in [
+        hokan_repo::ObjectKind::Pack,
+        hokan_repo::ObjectKind::Index,
+        hokan_repo::ObjectKind::Snapshot,
+    ] {
+        use hokan_repo::Store as _;
+        for o in raw.list(kind).unwrap() {
+            raw.delete(kind, &o.name).unwrap();
+        }
+    }
+    let target = restore_latest(&s, &dir.0);
+    common::assert_same(&s.dir.join("data"), &target.join("data"));
+}

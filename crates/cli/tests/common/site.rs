@@ -111,8 +111,18 @@ impl Site {
 
 /// A site with a repository, a catalog and three nights of backups.
 pub fn site() -> Site {
+    site_in(r#"path = "repo""#, &[])
+}
+
+/// [`site`] with the primary repository at `location` (the line of
+/// `[repository]` that says where: `path = …` or `s3 = { … }`), and
+/// `files` (name, content) written in the site's folder first.
+pub fn site_in(location: &str, files: &[(&str, &str)]) -> Site {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_owned();
+    for (name, content) in files {
+        fs::write(dir.join(name), content).unwrap();
+    }
     let data = dir.join("data");
     make_tree(&data, 7, 100_000);
     fs::write(dir.join("pw.txt"), format!("{PW}\n")).unwrap();
@@ -130,12 +140,12 @@ name = "テスト病院"
 catalog = "catalog.db"
 
 [repository]
-path = "repo"
+{location}
 passphrase_file = "pw.txt"
 
 [[source]]
 name = "emr"
-paths = ["{}"]
+paths = ["{data}"]
 
 [policy]
 min_offline_generations = 2
@@ -147,7 +157,7 @@ mode = "library"
 after_job = "unload"
 retention = "28d"
 "#,
-            data.display()
+            data = data.display()
         ),
     )
     .unwrap();
