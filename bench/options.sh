@@ -11,6 +11,7 @@
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 ROOT=$(dirname "$BENCH_DIR")
 HOKAN=""
+PEERS="restic,rustic,borg"
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -18,6 +19,7 @@ while [ $# -gt 0 ]; do
         --rounds) ROUNDS=$2; shift 2 ;;
         --work) WORK=$2; shift 2 ;;
         --hokan) HOKAN=$2; shift 2 ;;
+        --peers) PEERS=$2; shift 2 ;;
         -h|--help) sed -n "2,${HELP}p" "$0"; exit 0 ;;
         *)
             if declare -F extra_option > /dev/null && [ $# -ge 2 ] && extra_option "$1" "$2"; then
@@ -34,6 +36,12 @@ if [ -z "$HOKAN" ]; then
     (cd "$ROOT" && cargo build --release -p hokan)
     HOKAN="$ROOT/target/release/hokan"
 fi
+
+# peer NAME: whether to measure the peer NAME (installed, and in --peers,
+# which defaults to all of restic, rustic and borg; `--peers ""` for none).
+peer() {
+    [[ ",$PEERS," == *",$1,"* ]] && command -v "$1" > /dev/null
+}
 
 # run TOOL KIND CMD...: time CMD followed by a `sync`, so every tool's work
 # is durable; append "TOOL KIND seconds peak_kib" to $WORK/times. A failed

@@ -7,13 +7,14 @@
 # tool's median over the rounds and its ratio to cp + sync.
 #
 #   bench/pacs.sh [--files N] [--mib M] [--rounds R] [--work DIR] [--hokan PATH]
+#                 [--peers restic,rustic,borg]
 #
 # The data set is `hokan-testdata pacs` (N files, default 40, of M MiB in
 # all, default 2048; seed 1). Caches are warm for every tool alike. Needs
 # /usr/bin/time (apt-get install time).
 set -euo pipefail
 
-NAME=bench/pacs.sh HELP=13 MIB=2048 ROUNDS=3 FILES=40
+NAME=bench/pacs.sh HELP=14 MIB=2048 ROUNDS=3 FILES=40
 WORK="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/work/pacs"
 extra_option() {
     case "$1" in
@@ -47,7 +48,7 @@ for r in $(seq 1 "$ROUNDS"); do
         || { echo "bench/pacs.sh: hokan's restore differs" >&2; exit 1; }
     du -sk "$WORK/repo-hokan" | awk '{print "hokan size", $1}' >> "$WORK/sizes"
     rm -rf "$WORK/restore-hokan"
-    if command -v restic > /dev/null; then
+    if peer restic; then
         rm -rf "$WORK/repo-restic" "$WORK/restore-restic"
         restic -q -r "$WORK/repo-restic" init > /dev/null
         run restic backup restic -q -r "$WORK/repo-restic" backup "$WORK/data"
@@ -55,7 +56,7 @@ for r in $(seq 1 "$ROUNDS"); do
         du -sk "$WORK/repo-restic" | awk '{print "restic size", $1}' >> "$WORK/sizes"
         rm -rf "$WORK/restore-restic"
     fi
-    if command -v rustic > /dev/null; then
+    if peer rustic; then
         rm -rf "$WORK/repo-rustic" "$WORK/restore-rustic"
         rustic -r "$WORK/repo-rustic" --password bench init > /dev/null 2>&1
         run rustic backup rustic -r "$WORK/repo-rustic" --password bench backup "$WORK/data"
@@ -63,7 +64,7 @@ for r in $(seq 1 "$ROUNDS"); do
         du -sk "$WORK/repo-rustic" | awk '{print "rustic size", $1}' >> "$WORK/sizes"
         rm -rf "$WORK/restore-rustic"
     fi
-    if command -v borg > /dev/null; then
+    if peer borg; then
         rm -rf "$WORK/repo-borg" "$WORK/restore-borg"
         borg init -e repokey "$WORK/repo-borg" > /dev/null 2>&1
         run borg backup borg create "$WORK/repo-borg::r$r" "$WORK/data"

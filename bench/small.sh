@@ -7,13 +7,14 @@
 # Prints each tool's median over the rounds and hokan's ratios to each.
 #
 #   bench/small.sh [--files N] [--rounds R] [--work DIR] [--hokan PATH]
+#                  [--peers restic,rustic,borg]
 #
 # The data set is `hokan-testdata messages` (N files, default 300000, seed
 # 1; 1000 to a folder), and the night adds N/100 more (seed 2). Needs
 # /usr/bin/time (apt-get install time).
 set -euo pipefail
 
-NAME=bench/small.sh HELP=13 MIB=0 ROUNDS=1 FILES=300000
+NAME=bench/small.sh HELP=14 MIB=0 ROUNDS=1 FILES=300000
 WORK="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/work/small"
 extra_option() {
     case "$1" in
@@ -45,7 +46,7 @@ restored() {
 for r in $(seq 1 "$ROUNDS"); do
     rm -rf "$WORK/data/new"
     for tool in hokan restic rustic borg; do
-        command -v "$tool" > /dev/null || [ "$tool" = hokan ] || continue
+        [ "$tool" = hokan ] || peer "$tool" || continue
         rm -rf "$WORK/data/new" "$WORK/repo-$tool" "$WORK/restore-$tool"
         # Each step as one command line, so that /usr/bin/time measures it.
         case $tool in

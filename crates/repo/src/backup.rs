@@ -652,12 +652,17 @@ fn writer(sink: &Sink<'_>, rx: crossbeam_channel::Receiver<PackBuilder>) -> Writ
                 continue; // drain so senders never block
             }
             let (name, bytes, entries) = p.finish(repo.key());
-            let r = repo.store().put(ObjectKind::Pack, &name.to_hex(), &bytes);
+            let size = bytes.len() as u64;
+            let r = repo
+                .store()
+                .put_vec(ObjectKind::Pack, &name.to_hex(), bytes);
             let mut p = pending.lock().expect("pending");
             match r {
-                Ok(()) | Err(StoreError::AlreadyExists { .. }) => {
-                    p.written.bytes += bytes.len() as u64;
-                    sink.recycle(bytes);
+                Ok(_) | Err(StoreError::AlreadyExists { .. }) => {
+                    p.written.bytes += size;
+                    if let Ok(Some(bytes)) = r {
+                        sink.recycle(bytes);
+                    }
                     p.blobs += entries.len();
                     p.packs.push((name, entries));
                     if p.packs.len() >= INDEX_EVERY_PACKS || p.blobs >= INDEX_EVERY_BLOBS {

@@ -274,6 +274,18 @@ pub trait Store: Send + Sync {
     /// one: returns [`StoreError::AlreadyExists`] instead.
     fn put(&self, kind: ObjectKind, name: &str, data: &[u8]) -> Result<(), StoreError>;
 
+    /// [`Store::put`] from a buffer the store may keep: a store on the
+    /// network sends it without a copy. Gives the buffer back when the
+    /// store did not keep it, for the caller to fill again.
+    fn put_vec(
+        &self,
+        kind: ObjectKind,
+        name: &str,
+        data: Vec<u8>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        self.put(kind, name, &data).map(|()| Some(data))
+    }
+
     /// Read a whole object.
     fn get(&self, kind: ObjectKind, name: &str) -> Result<Vec<u8>, StoreError>;
 
@@ -314,6 +326,14 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
     fn put(&self, kind: ObjectKind, name: &str, data: &[u8]) -> Result<(), StoreError> {
         (**self).put(kind, name, data)
+    }
+    fn put_vec(
+        &self,
+        kind: ObjectKind,
+        name: &str,
+        data: Vec<u8>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        (**self).put_vec(kind, name, data)
     }
     fn get(&self, kind: ObjectKind, name: &str) -> Result<Vec<u8>, StoreError> {
         (**self).get(kind, name)

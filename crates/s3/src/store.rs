@@ -214,6 +214,55 @@ impl Drop for OwnedRuntime {
 }
 
 impl S3Store {
+    /// [`Store::put`] of a body the SDK can send (and resend) without
+    /// copying it.
+    fn put_bytes(
+        &self,
+        kind: ObjectKind,
+        name: &str,
+        body: bytes::Bytes,
+    ) -> Result<(), StoreError> {
+        let key = self.name_ok("write", kind, name)?;
+        let fail = |e: S3Error| {
+            if e.code() == Some("PreconditionFailed") {
+                self.already_exists(kind, name)
+            } else {
+                self.store_err("write", kind, name, e)
+            }
+        };
+        match self.block_on(self.head_key(&key, None)) {
+            Ok(_) => return Err(self.already_exists(kind, name)),
+            Err(S3Error::NotFound { .. }) => {}
+            Err(e) => return Err(fail(e)),
+        }
+        // Lock objects of running operations are deleted when the operation
+        // ends: they carry no retention (see the module docs).
+        let lock = if kind == ObjectKind::Lock {
+            None
+        } else {
+            self.new_lock()
+        };
+        let len = body.len();
+        let written = if len as u64 > self.cfg.multipart_threshold {
+            self.block_on(self.put_multipart(&key, body, lock))
+        } else {
+            self.block_on(self.put_key(&key, body, lock, true))
+        };
+        let written = written.map_err(fail)?;
+        // A server that ignores `If-None-Match: *` on a versioned bucket
+        // (Ceph RGW) lets a racing writer add a version: the first one wins.
+        if let Some(version) = written.filter(|v| v != "null") {
+            if !self
+                .block_on(self.settle_race(&key, &version, lock))
+                .map_err(fail)?
+            {
+                return Err(self.already_exists(kind, name));
+            }
+        }
+        tracing::debug!(key = %key, bytes = len, "object written");
+        Ok(())
+    }
+
     /// Connect with the default [`NetworkOptions`]. Sends nothing yet:
     /// credentials are resolved and the bucket is reached on the first request
     /// ([`Store::create`] or [`crate::bucket_check`] check it).
@@ -615,45 +664,18 @@ impl Store for S3Store {
     }
 
     fn put(&self, kind: ObjectKind, name: &str, data: &[u8]) -> Result<(), StoreError> {
-        let key = self.name_ok("write", kind, name)?;
-        let fail = |e: S3Error| {
-            if e.code() == Some("PreconditionFailed") {
-                self.already_exists(kind, name)
-            } else {
-                self.store_err("write", kind, name, e)
-            }
-        };
-        match self.block_on(self.head_key(&key, None)) {
-            Ok(_) => return Err(self.already_exists(kind, name)),
-            Err(S3Error::NotFound { .. }) => {}
-            Err(e) => return Err(fail(e)),
-        }
-        // Lock objects of running operations are deleted when the operation
-        // ends: they carry no retention (see the module docs).
-        let lock = if kind == ObjectKind::Lock {
-            None
-        } else {
-            self.new_lock()
-        };
-        let body = bytes::Bytes::copy_from_slice(data);
-        let written = if data.len() as u64 > self.cfg.multipart_threshold {
-            self.block_on(self.put_multipart(&key, body, lock))
-        } else {
-            self.block_on(self.put_key(&key, body, lock, true))
-        };
-        let written = written.map_err(fail)?;
-        // A server that ignores `If-None-Match: *` on a versioned bucket
-        // (Ceph RGW) lets a racing writer add a version: the first one wins.
-        if let Some(version) = written.filter(|v| v != "null") {
-            if !self
-                .block_on(self.settle_race(&key, &version, lock))
-                .map_err(fail)?
-            {
-                return Err(self.already_exists(kind, name));
-            }
-        }
-        tracing::debug!(key = %key, bytes = data.len(), "object written");
-        Ok(())
+        self.put_bytes(kind, name, bytes::Bytes::copy_from_slice(data))
+    }
+
+    /// Sent as it is, never copied: a pack in flight costs its own size once.
+    fn put_vec(
+        &self,
+        kind: ObjectKind,
+        name: &str,
+        data: Vec<u8>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        self.put_bytes(kind, name, bytes::Bytes::from(data))
+            .map(|()| None)
     }
 
     fn get(&self, kind: ObjectKind, name: &str) -> Result<Vec<u8>, StoreError> {
