@@ -97,16 +97,26 @@ fn a_backup_holds_a_few_directories_not_every_file_and_restores_them_all() {
         first.peak_entries_held
     );
     let out = tmp.path().join("out");
-    repo.restore(
-        &first.id,
-        &RestoreOptions {
-            target: out.clone(),
-            ..Default::default()
-        },
-        &NoProgress,
-    )
-    .unwrap();
+    let restored = repo
+        .restore(
+            &first.id,
+            &RestoreOptions {
+                target: out.clone(),
+                ..Default::default()
+            },
+            &NoProgress,
+        )
+        .unwrap();
     same_files(&data, &out.join("data"));
+    assert_eq!(restored.files, files as u64);
+    // Before, the restore walked every entry into memory first (10,041
+    // here) and planned every blob at once. Now: a batch being written,
+    // one waiting and one being walked.
+    assert!(
+        restored.peak_entries_held < files / 2,
+        "held {} of {files} entries at once",
+        restored.peak_entries_held
+    );
 
     // The night: nothing changed but one file; the parent's trees are read
     // folder by folder alongside.
