@@ -512,10 +512,9 @@ impl Repository {
                     }
                     let now = held.fetch_add(1, Ordering::Relaxed) + 1;
                     peak.fetch_max(now, Ordering::Relaxed);
-                    if batch.entries.len() >= BATCH_ENTRIES || batch.blobs >= BATCH_BLOBS {
-                        if tx.send(Ok(std::mem::take(&mut batch))).is_err() {
-                            return;
-                        }
+                    let full = batch.entries.len() >= BATCH_ENTRIES || batch.blobs >= BATCH_BLOBS;
+                    if full && tx.send(Ok(std::mem::take(&mut batch))).is_err() {
+                        return;
                     }
                 }
                 let _ = tx.send(Ok(batch));
@@ -732,7 +731,10 @@ impl Run<'_> {
             });
             match r {
                 Ok(()) => self.stats.hardlinks += 1,
-                Err(e) => self.fail(b, format!("hard link to {}: {e}", target.join(&a).display())),
+                Err(e) => self.fail(
+                    b,
+                    format!("hard link to {}: {e}", target.join(&a).display()),
+                ),
             }
         }
 

@@ -375,7 +375,9 @@ fn a_restore_in_batches_keeps_include_hard_links_and_folder_times() {
             .into_iter()
             .map(|e| e.rel)
             .collect();
-        let to = tmp.path().join(format!("inc{}", pats.len() + pats[0].len()));
+        let to = tmp
+            .path()
+            .join(format!("inc{}", pats.len() + pats[0].len()));
         let got = repo
             .restore(
                 &snap.id,
