@@ -98,16 +98,26 @@ fn a_backup_holds_a_few_directories_not_every_file_and_restores_them_all() {
         first.peak_entries_held
     );
     let out = tmp.path().join("out");
-    repo.restore(
-        &first.id,
-        &RestoreOptions {
-            target: out.clone(),
-            ..Default::default()
-        },
-        &NoProgress,
-    )
-    .unwrap();
+    let restored = repo
+        .restore(
+            &first.id,
+            &RestoreOptions {
+                target: out.clone(),
+                ..Default::default()
+            },
+            &NoProgress,
+        )
+        .unwrap();
     same_files(&data, &out.join("data"));
+    assert_eq!(restored.files, files as u64);
+    // Before, the restore walked every entry into memory first (10,041
+    // here) and planned every blob at once. Now: a batch being written,
+    // one waiting and one being walked.
+    assert!(
+        restored.peak_entries_held < files / 2,
+        "held {} of {files} entries at once",
+        restored.peak_entries_held
+    );
 
     // The night: nothing changed but one file; the parent's trees are read
     // folder by folder alongside.
@@ -335,4 +345,131 @@ fn prune_deletes_on_a_network_store_as_many_at_once_as_it_takes_and_keeps_what_i
         .iter()
         .all(|p| left.iter().all(|o| o.name != p.to_hex())));
     restores_whole(&repo, &r.id, &kept, &tmp.path().join("out"));
+}
+
+/// Every path under `dir`, folders included, relative to it.
+fn paths(dir: &Path) -> std::collections::BTreeSet<std::path::PathBuf> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            out.insert(p.strip_prefix(dir).unwrap().to_path_buf());
+            if p.is_dir() && !p.is_symlink() {
+                todo.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_restore_in_batches_keeps_include_hard_links_and_folder_times() {
+    use std::os::unix::fs::MetadataExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    tree(&data);
+    // Hard links far apart in the walk: in different batches.
+    fs::hard_link(
+        data.join("y0/m000/ORU00001.hl7"),
+        data.join("y3/m039/link.hl7"),
+    )
+    .unwrap();
+    fs::write(data.join("y3/m038/empty.hl7"), "").unwrap();
+    std::os::unix::fs::symlink("../m000/ORU00002.hl7", data.join("y3/m038/sym")).unwrap();
+    // Folder times from long ago: each is set after what is inside it.
+    for d in 0..DIRS {
+        let dir = data.join(format!("y{}", d / 10)).join(format!("m{d:03}"));
+        filetime(&dir, 1_000_000 + d as i64);
+    }
+    for y in 0..DIRS / 10 {
+        filetime(&data.join(format!("y{y}")), 2_000_000 + y as i64);
+    }
+    let repo = repo();
+    let snap = repo
+        .backup(&opts(&data, ParentChoice::None), &NoProgress)
+        .unwrap();
+
+    let out = tmp.path().join("out");
+    let all = repo
+        .restore(
+            &snap.id,
+            &RestoreOptions {
+                target: out.clone(),
+                ..Default::default()
+            },
+            &NoProgress,
+        )
+        .unwrap();
+    assert!(all.errors.is_empty(), "{:?}", all.errors);
+    assert_eq!((all.hardlinks, all.special), (1, 1));
+    let r = out.join("data");
+    assert_eq!(
+        fs::metadata(r.join("y0/m000/ORU00001.hl7")).unwrap().ino(),
+        fs::metadata(r.join("y3/m039/link.hl7")).unwrap().ino()
+    );
+    for d in 0..DIRS {
+        let dir = r.join(format!("y{}", d / 10)).join(format!("m{d:03}"));
+        assert_eq!(fs::metadata(&dir).unwrap().mtime(), 1_000_000 + d as i64);
+    }
+    for y in 0..DIRS / 10 {
+        let m = fs::metadata(r.join(format!("y{y}"))).unwrap().mtime();
+        assert_eq!(m, 2_000_000 + y as i64);
+    }
+    // Nothing is overwritten unless asked, and nothing is written first.
+    fs::remove_file(r.join("y3/m039/ORU00100.hl7")).unwrap();
+    let again = repo.restore(
+        &snap.id,
+        &RestoreOptions {
+            target: out.clone(),
+            ..Default::default()
+        },
+        &NoProgress,
+    );
+    assert!(again.is_err());
+    assert!(!r.join("y3/m039/ORU00100.hl7").exists());
+
+    // --include: the same entries the full walk and `filter` keep.
+    let tree_id = snap.snapshot.tree;
+    let mut every = Vec::new();
+    repo.walk(&tree_id, Path::new(""), &mut every).unwrap();
+    for pats in [
+        vec!["ORU0000[12].hl7".to_string()],
+        vec!["data/y2".to_string(), "link.hl7".to_string()],
+        vec!["data/y1/m01[3-5]/ORU001*".to_string()],
+    ] {
+        let want: std::collections::BTreeSet<_> = hokan_repo::restore::filter(every.clone(), &pats)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.rel)
+            .collect();
+        let to = tmp
+            .path()
+            .join(format!("inc{}", pats.len() + pats[0].len()));
+        let got = repo
+            .restore(
+                &snap.id,
+                &RestoreOptions {
+                    target: to.clone(),
+                    include: pats.clone(),
+                    ..Default::default()
+                },
+                &NoProgress,
+            )
+            .unwrap();
+        assert!(got.errors.is_empty(), "{pats:?}: {:?}", got.errors);
+        assert_eq!(paths(&to), want, "{pats:?}");
+    }
+}
+
+fn filetime(p: &Path, secs: i64) {
+    let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+    let t = libc::timespec {
+        tv_sec: secs,
+        tv_nsec: 0,
+    };
+    let times = [t, t];
+    // SAFETY: a valid C string and a two-element array.
+    let rc = unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), times.as_ptr(), 0) };
+    assert_eq!(rc, 0);
 }
