@@ -49,7 +49,7 @@ pub fn primary_store(
 /// paid for, until a lifecycle rule expires them. Printed by `init`.
 ///
 /// Errors: those of [`primary_store`], and the bucket's answers
-/// ([`JobError::S3`]).
+/// ([`JobError::Bucket`]).
 pub fn primary_warnings(
     location: &RepositoryLocation,
 ) -> Result<Vec<hokan_offline::Text>, JobError> {
