@@ -618,21 +618,22 @@ fn flush_index(sink: &Sink<'_>, p: &mut Pending) {
         return;
     }
     let repo = sink.repo;
-    let packs = std::mem::take(&mut p.packs);
+    // Moved, not copied: the entries of up to INDEX_EVERY_BLOBS blobs.
+    let file = crate::index::index_file(std::mem::take(&mut p.packs));
     p.blobs = 0;
-    match repo.put_index(packs.clone()) {
+    match repo.put_index_file(&file) {
         Ok((name, size)) => {
             p.written.bytes += size;
             let mut idx = repo.index_mut();
-            for (pack, e) in &packs {
-                idx.add_pack(*pack, e);
+            for pack in &file.packs {
+                idx.add_pack(pack.pack, &pack.entries);
             }
             idx.files.push(name);
             drop(idx);
             // Indexed now: the run's own set need not hold them any
             // more, so it stays as small as the packs not yet indexed.
             let mut known = sink.known.lock().expect("known");
-            for e in packs.iter().flat_map(|(_, e)| e) {
+            for e in file.packs.iter().flat_map(|p| &p.entries) {
                 known.remove(&e.id);
             }
         }

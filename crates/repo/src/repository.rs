@@ -404,26 +404,32 @@ impl Repository {
     }
 
     fn load_index(&mut self) -> Result<()> {
-        let loaded = self.read_index_files()?;
         let mut index = Index::default();
-        for (name, r) in loaded {
-            match r {
-                Ok(file) => index.add_file(name, &file),
-                Err(e) => {
-                    tracing::warn!("index file {name} is damaged and was skipped: {e}");
-                    self.damaged_index.push((name, e));
-                }
+        let mut damaged = Vec::new();
+        self.each_index_file(|name, r| match r {
+            Ok(file) => index.add_file(name, &file),
+            Err(e) => {
+                tracing::warn!("index file {name} is damaged and was skipped: {e}");
+                damaged.push((name, e));
             }
-        }
+        })?;
+        self.damaged_index.extend(damaged);
         *self.index.write().expect("index lock") = index;
         Ok(())
     }
 
-    /// Read and decode every index file (in parallel). A missing `index/`
-    /// folder is no index file at all, not an error: everything an index says
-    /// can be rebuilt from the packs (`hokan repair index`), and refusing to
-    /// open would stop even that.
-    fn read_index_files(&self) -> Result<Vec<(Id, std::result::Result<IndexFile, String>)>> {
+    /// Read and decode every index file, a few at a time in parallel, and
+    /// give each to `f` in the order of the listing. Only those few are
+    /// decoded at once: all of them together take more memory than the
+    /// index they make (48 bytes an entry against 42).
+    ///
+    /// A missing `index/` folder is no index file at all, not an error:
+    /// everything an index says can be rebuilt from the packs (`hokan repair
+    /// index`), and refusing to open would stop even that.
+    fn each_index_file(
+        &self,
+        mut f: impl FnMut(Id, std::result::Result<IndexFile, String>),
+    ) -> Result<()> {
         let files = match self.store.list(ObjectKind::Index) {
             Ok(f) => f,
             Err(StoreError::Io { ref source, .. })
@@ -436,22 +442,29 @@ impl Repository {
             }
             Err(e) => return Err(e.into()),
         };
-        Ok(files
-            .par_iter()
-            .map(|f| {
-                let name = Id::from_hex(&f.name).unwrap_or_default();
-                let r = self
-                    .store
-                    .get(ObjectKind::Index, &f.name)
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| {
-                        self.open_object(&b, &f.name, aad::INDEX)
-                            .map_err(|e| e.to_string())
-                    })
-                    .and_then(|p| IndexFile::decode(&p).map_err(|e| e.to_string()));
-                (name, r)
-            })
-            .collect())
+        let batch = 2 * rayon::current_num_threads().max(1);
+        for group in files.chunks(batch) {
+            let read: Vec<_> = group
+                .par_iter()
+                .map(|f| {
+                    let name = Id::from_hex(&f.name).unwrap_or_default();
+                    let r = self
+                        .store
+                        .get(ObjectKind::Index, &f.name)
+                        .map_err(|e| e.to_string())
+                        .and_then(|b| {
+                            self.open_object(&b, &f.name, aad::INDEX)
+                                .map_err(|e| e.to_string())
+                        })
+                        .and_then(|p| IndexFile::decode(&p).map_err(|e| e.to_string()));
+                    (name, r)
+                })
+                .collect();
+            for (name, r) in read {
+                f(name, r);
+            }
+        }
+        Ok(())
     }
 
     /// The store.
@@ -524,7 +537,11 @@ impl Repository {
         &self,
         packs: Vec<(Id, Vec<hokan_format::BlobEntry>)>,
     ) -> Result<(Id, u64)> {
-        let file = index_file(packs);
+        self.put_index_file(&index_file(packs))
+    }
+
+    /// Write one index file as it is.
+    pub(crate) fn put_index_file(&self, file: &IndexFile) -> Result<(Id, u64)> {
         self.put_object(ObjectKind::Index, aad::INDEX, &file.encode())
     }
 
@@ -823,13 +840,14 @@ impl Repository {
     /// those files are deleted, and the in-memory index is rebuilt. Returns
     /// (blobs no longer in any index, index files replaced).
     fn drop_missing_packs(&self, missing: &crate::index::IdSet) -> Result<(u64, usize)> {
-        let mut keep: Vec<(Id, IndexFile)> = Vec::new();
+        // The index files that list no missing pack, as they are.
+        let mut fresh = Index::default();
         let mut affected: Vec<Id> = Vec::new();
         let mut salvaged: Vec<(Id, Vec<hokan_format::BlobEntry>)> = Vec::new();
         let mut seen = crate::index::IdSet::default();
-        for (name, r) in self.read_index_files()? {
+        self.each_index_file(|name, r| {
             // Damaged files stay as they are: `repair index` handles them.
-            let Ok(file) = r else { continue };
+            let Ok(file) = r else { return };
             if file.packs.iter().any(|p| missing.contains(&p.pack)) {
                 affected.push(name);
                 for p in file.packs {
@@ -838,12 +856,12 @@ impl Repository {
                     }
                 }
             } else {
-                keep.push((name, file));
+                fresh.add_file(name, &file);
             }
-        }
+        })?;
         if !salvaged.is_empty() {
             let (name, _) = self.put_index(salvaged.clone())?;
-            keep.push((name, index_file(salvaged)));
+            fresh.add_file(name, &index_file(salvaged));
         }
         let mut replaced = 0;
         for f in &affected {
@@ -856,10 +874,6 @@ impl Repository {
             }
         }
         let mut idx = self.index_mut();
-        let mut fresh = Index::default();
-        for (name, file) in &keep {
-            fresh.add_file(*name, file);
-        }
         // Packs known only in memory (headers read at open because their
         // index file is damaged) stay known.
         for (p, e) in idx.by_pack() {
