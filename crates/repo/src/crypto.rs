@@ -188,7 +188,10 @@ impl MasterKey {
                 Ok(plain)
             }
             1 => {
-                let limit = raw_len_hint.unwrap_or(1 << 30);
+                let limit = match raw_len_hint {
+                    Some(n) => n,
+                    None => frame_size(&plain[1..])?,
+                };
                 UNZSTD.with(|d| {
                     let mut d = d.borrow_mut();
                     if d.is_none() {
@@ -205,6 +208,22 @@ impl MasterKey {
             }
             _ => Err(OpenError::UnknownCompression(plain[0])),
         }
+    }
+}
+
+/// Largest plaintext an object without a known length may declare.
+const MAX_UNHINTED: u64 = 1 << 30;
+
+/// The plaintext length a zstd frame declares, which sizes the output
+/// buffer exactly. Asking for [`MAX_UNHINTED`] instead reserved a GiB of
+/// address space for every snapshot or index file read (two GiB with two
+/// threads), which a server with strict overcommit refuses. hokan always
+/// writes the size; a frame without one, or claiming more than the limit,
+/// is refused, and one that lies about it fails to decompress.
+fn frame_size(frame: &[u8]) -> Result<usize, OpenError> {
+    match zstd::zstd_safe::get_frame_content_size(frame) {
+        Ok(Some(n)) if n <= MAX_UNHINTED => Ok(n as usize),
+        _ => Err(OpenError::Decompress),
     }
 }
 
@@ -512,6 +531,41 @@ mod tests {
         assert_eq!(k.open(&t, b"ctx", None), Err(OpenError::Authentication));
         let other = MasterKey::generate();
         assert_eq!(other.open(&s, b"ctx", None), Err(OpenError::Authentication));
+    }
+
+    /// An object read without a known length is sized from its frame;
+    /// a frame that declares no size, or more than the limit, or a wrong
+    /// size, is refused rather than trusted.
+    #[test]
+    fn an_object_without_a_known_length_is_sized_by_its_frame_and_lies_are_refused() {
+        let k = MasterKey::generate();
+        let data = b"snapshot tree entry ".repeat(5000);
+        let s = k.seal_compressed(&data, 3, b"ctx");
+        assert_eq!(k.open(&s, b"ctx", None).unwrap(), data);
+        // A streamed frame declares no size.
+        let mut enc = zstd::stream::Encoder::new(Vec::new(), 3).unwrap();
+        std::io::Write::write_all(&mut enc, &data).unwrap();
+        let unsized_frame = enc.finish().unwrap();
+        let s = k.seal(Compression::Zstd, &unsized_frame, b"ctx");
+        assert_eq!(k.open(&s, b"ctx", None), Err(OpenError::Decompress));
+        assert_eq!(k.open(&s, b"ctx", Some(data.len())).unwrap(), data);
+        // The real frame with its declared size rewritten: more than it
+        // holds, less, and more than the limit.
+        let frame = zstd::bulk::compress(&data, 3).unwrap();
+        let fhd = frame[4];
+        assert_eq!(fhd >> 6, 2, "a 4-byte content size");
+        let at = 5 + usize::from(fhd & 0x20 == 0) + [0, 1, 2, 4][usize::from(fhd & 3)];
+        assert_eq!(frame[at..at + 4], (data.len() as u32).to_le_bytes());
+        for claim in [data.len() + 1, data.len() - 1, (1 << 30) + 1] {
+            let mut lying = frame.clone();
+            lying[at..at + 4].copy_from_slice(&(claim as u32).to_le_bytes());
+            let s = k.seal(Compression::Zstd, &lying, b"ctx");
+            assert_eq!(
+                k.open(&s, b"ctx", None),
+                Err(OpenError::Decompress),
+                "{claim}"
+            );
+        }
     }
 
     #[test]
