@@ -28,7 +28,7 @@
 //!   chunker's maximum is 8 MiB by default, packs are 8 MiB) and cost 20
 //!   bytes more, nothing is ever truncated.
 //! - A bucket is a vector of 42-byte records: a sorted run, then up to
-//!   [`TAIL`] records in the order they came, merged into the run when the
+//!   16 records (`TAIL`) in the order they came, merged into the run when the
 //!   tail is full. Adding is a few comparisons and a short move, a lookup is
 //!   a binary search over a bucket (46 records on average at 3,000,000
 //!   blobs) and a scan of its short tail. Buckets grow by a sixteenth, so
