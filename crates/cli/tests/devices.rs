@@ -277,10 +277,15 @@ fn a_device_that_cannot_be_opened_is_named_with_the_age_of_its_last_observation(
 #[test]
 fn a_hanging_device_does_not_hold_status_beyond_the_time_limit() {
     let (s, t) = library_night();
+    // --no-fork: flock becomes the sleep, so killing it ends the hang
+    // (a forked sleep outlived the test, holding the lock and the output).
     let mut hang = Command::new("flock")
+        .arg("--no-fork")
         .arg(s.dir.join("vtl").join("lock"))
         .args(["sleep", "60"])
         .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .spawn()
         .expect("flock(1)");
     std::thread::sleep(Duration::from_millis(300));
