@@ -860,8 +860,9 @@ impl Repository {
             }
         })?;
         if !salvaged.is_empty() {
-            let (name, _) = self.put_index(salvaged.clone())?;
-            fresh.add_file(name, &index_file(salvaged));
+            let file = index_file(salvaged);
+            let (name, _) = self.put_index_file(&file)?;
+            fresh.add_file(name, &file);
         }
         let mut replaced = 0;
         for f in &affected {
