@@ -279,3 +279,91 @@ fn open_beneath_refuses_a_symlink_at_any_step_either_way() {
     hokan_repo::confine::use_openat2(true);
     drop(t);
 }
+
+/// A key holder rewrites the index through the documented format (an index
+/// file sealed with the repository's key) so that patient A's blob points
+/// at patient B's bytes in the same pack, and deletes the real index files.
+/// The in-memory index takes the location as written, so restore must not
+/// trust it: A's file is not written with B's record, it is listed as
+/// failed, B's file is restored whole, and verify names the damage.
+#[test]
+fn an_index_pointing_a_blob_at_another_blobs_bytes_does_not_restore_the_wrong_record() {
+    use hokan_format::{IndexFile, IndexPack};
+    use hokan_repo::crypto::{aad, object_name};
+    use hokan_repo::store::ObjectKind;
+    use hokan_repo::ParentChoice;
+
+    let repo = repo();
+    let t = tempfile::tempdir().unwrap();
+    let src = t.path().join("ward");
+    fs::create_dir_all(&src).unwrap();
+    let record_a = "patient A: allergic to penicillin\n".repeat(40);
+    let record_b = "patient B: no known allergies\n".repeat(40);
+    fs::write(src.join("a.txt"), &record_a).unwrap();
+    fs::write(src.join("b.txt"), &record_b).unwrap();
+    let snap = repo
+        .backup(
+            &BackupOptions {
+                source: "ward".into(),
+                paths: vec![src.clone()],
+                parent: ParentChoice::None,
+                ..Default::default()
+            },
+            &NoProgress,
+        )
+        .unwrap();
+    let (id_a, id_b) = (
+        repo.key().blob_id(record_a.as_bytes()),
+        repo.key().blob_id(record_b.as_bytes()),
+    );
+
+    let store = repo.store().clone();
+    let mut lying = IndexFile::default();
+    for (pack, mut entries) in repo.index().by_pack() {
+        let b = entries.iter().find(|e| e.id == id_b).cloned();
+        if let (Some(b), Some(a)) = (b, entries.iter_mut().find(|e| e.id == id_a)) {
+            (a.offset, a.length, a.raw_length) = (b.offset, b.length, b.raw_length);
+        }
+        lying.packs.push(IndexPack { pack, entries });
+    }
+    for f in store.list(ObjectKind::Index).unwrap() {
+        store.delete(ObjectKind::Index, &f.name).unwrap();
+    }
+    let sealed = repo.key().seal_compressed(&lying.encode(), 3, aad::INDEX);
+    store
+        .put(ObjectKind::Index, &object_name(&sealed).to_hex(), &sealed)
+        .unwrap();
+
+    let opened = Repository::open(store, b"pw").unwrap();
+    let loc = |id| opened.index().get(&id).map(|l| (l.pack, l.offset));
+    assert_eq!(loc(id_a), loc(id_b), "the lie was taken into the index");
+
+    let out = t.path().join("out");
+    let st = opened
+        .restore(
+            &snap.id,
+            &RestoreOptions {
+                target: out.clone(),
+                ..Default::default()
+            },
+            &NoProgress,
+        )
+        .unwrap();
+    let restored = out.join("ward");
+    assert_eq!(
+        fs::read_to_string(restored.join("b.txt")).unwrap(),
+        record_b
+    );
+    assert_ne!(
+        fs::read_to_string(restored.join("a.txt")).ok().as_deref(),
+        Some(record_b.as_str()),
+        "patient B's record written as patient A's"
+    );
+    assert!(
+        st.errors.iter().any(|(path, _)| path.ends_with("a.txt")),
+        "{:?}",
+        st.errors
+    );
+    let report = opened.verify(true, &NoProgress).unwrap();
+    assert!(!report.ok(), "verify --read-data must see it: {report:?}");
+}
