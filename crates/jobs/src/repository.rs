@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use hokan_repo::{Repository, Store};
+use hokan_repo::{IndexScope, Repository, Store};
 use hokan_site::RepositoryLocation;
 
 use crate::JobError;
@@ -103,11 +103,21 @@ pub fn check(store: &dyn Store) -> Result<(), JobError> {
 
 /// Open the repository in `store` with `key`.
 pub fn unlock(store: Arc<dyn Store>, key: Key) -> Result<Repository, JobError> {
+    unlock_scoped(store, key, IndexScope::Full)
+}
+
+/// [`unlock`], keeping `scope` of the index in memory
+/// ([`IndexScope::Backup`] for a process that only backs up).
+pub fn unlock_scoped(
+    store: Arc<dyn Store>,
+    key: Key,
+    scope: IndexScope,
+) -> Result<Repository, JobError> {
     match key {
-        Key::Passphrase(pw) => Ok(Repository::open(store, &pw)?),
+        Key::Passphrase(pw) => Ok(Repository::open_scoped(store, &pw, scope)?),
         Key::PaperKey(text) => {
             let secret = hokan_format::paper::decode(&text).map_err(JobError::PaperKey)?;
-            Ok(Repository::open_with_secret(store, secret)?)
+            Ok(Repository::open_with_secret_scoped(store, secret, scope)?)
         }
     }
 }

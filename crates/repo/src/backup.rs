@@ -67,8 +67,13 @@ use crate::store::{ObjectKind, StoreError};
 pub const INDEX_EVERY_PACKS: usize = 64;
 /// An index file is also written after this many blobs: many small files
 /// make many blobs per pack, and until they are indexed the run keeps each
-/// one's entry and id twice.
-pub const INDEX_EVERY_BLOBS: usize = 65_536;
+/// one's entry and id twice (about 130 bytes a blob with the hash set's
+/// spare room and the file being encoded: 4 MiB here).
+pub const INDEX_EVERY_BLOBS: usize = 32_768;
+/// Tree packs are this many times smaller than data packs: trees are few
+/// bytes against the data, and their pack's buffer is held for the whole
+/// backup beside the data pack's.
+pub const TREE_PACK_DIVISOR: usize = 4;
 const SEGMENT: usize = 16 * 1024 * 1024;
 /// Files handed to the readers that the scan may be ahead by.
 pub const READ_QUEUE: usize = 256;
@@ -546,13 +551,13 @@ impl Sink<'_> {
         }
         let sealed = self.repo.seal_blob_with_id(kind, &id, plain, level);
         self.blobs_added.fetch_add(1, Ordering::Relaxed);
-        let slot = if kind == BlobKind::Tree {
-            &self.trees
+        let full = if kind == BlobKind::Tree {
+            let mut p = self.trees.lock().expect("pack");
+            p.add(kind, id, &sealed, plain.len());
+            let size = self.pack_size / TREE_PACK_DIVISOR;
+            (p.len() >= size).then(|| std::mem::replace(&mut *p, PackBuilder::growing(size)))
         } else {
-            &self.data
-        };
-        let full = {
-            let mut p = slot.lock().expect("pack");
+            let mut p = self.data.lock().expect("pack");
             p.add(kind, id, &sealed, plain.len());
             (p.len() >= self.pack_size).then(|| std::mem::replace(&mut *p, self.fresh()))
         };
@@ -570,11 +575,14 @@ impl Sink<'_> {
         )
     }
 
-    /// Keep a written pack's buffer for the next pack (a few at most: as
-    /// many as can be in flight).
+    /// Keep a written data pack's buffer for the next one (one at most:
+    /// every buffer held is 9 MiB of the backup's memory, and a pack fills
+    /// far more slowly than a buffer is allocated). A tree pack's smaller
+    /// buffer is let go.
     fn recycle(&self, buf: Vec<u8>) {
         let mut spare = self.spare.lock().expect("spare");
-        if spare.len() < 2 && buf.capacity() <= self.pack_size * 2 {
+        let room = self.pack_size + self.pack_size / 8;
+        if spare.is_empty() && (room..=self.pack_size * 2).contains(&buf.capacity()) {
             spare.push(buf);
         }
     }
@@ -810,13 +818,17 @@ impl Repository {
         // Scan, read and write trees together, directory by directory.
         let chunker = Chunker::new(self.config().chunker, self.key().chunker_seed());
         let pack_size = self.config().pack_size as usize;
-        let (tx, rx) = crossbeam_channel::bounded::<PackBuilder>(2);
+        // A full pack is handed from hand to hand: the thread that filled
+        // it waits until a writer takes it (the others go on filling the
+        // next). Memory holds no more packs than the two being filled, one
+        // waiting, those being written and one spare buffer.
+        let (tx, rx) = crossbeam_channel::bounded::<PackBuilder>(0);
         let sink = Sink {
             repo: self,
             known: Mutex::new(IdSet::default()),
             data: Mutex::new(PackBuilder::with_capacity(pack_size)),
-            // Tree packs are few and mostly small: grown as needed.
-            trees: Mutex::new(PackBuilder::with_buffer(Vec::new())),
+            // Tree packs are a quarter of a data pack, and grown as needed.
+            trees: Mutex::new(PackBuilder::growing(pack_size / TREE_PACK_DIVISOR)),
             tx: Mutex::new(Some(tx)),
             failed: AtomicBool::new(false),
             blobs_added: AtomicU64::new(0),

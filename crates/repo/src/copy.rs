@@ -90,6 +90,7 @@ impl Repository {
     /// the object, when a snapshot, tree or blob cannot be found: a copy
     /// that cannot restore must not be started.
     pub fn copy_plan(&self, snapshots: &[Id]) -> Result<CopyPlan> {
+        self.require_full_index("a copy")?;
         let mut roots = Vec::new();
         for id in snapshots {
             let s = self.read_snapshot(&id.to_hex())?;

@@ -34,6 +34,11 @@
 //!   blobs) and a scan of its short tail. Buckets grow by a sixteenth, so
 //!   their spare room stays small.
 //!
+//! A backup needs no data blob's location, only whether it is there: an
+//! index [`for backup`](Index::for_backup) keeps data blobs in buckets of
+//! bare 30-byte ids, and only trees (which a backup reads from its parent)
+//! with their locations. Three million small blobs then take 32 bytes each.
+//!
 //! Counted from capacities ([`Index::heap_bytes`]; the `bytes_per_blob`
 //! test prints both), three million small blobs take 43.4 bytes each here,
 //! 124 MiB, against 74 bytes, 212 MiB, as the hash map (which varies from
@@ -107,15 +112,24 @@ const LENGTH_SHIFT: u32 = OFFSET_SHIFT + OFFSET_BITS;
 const RAW_SHIFT: u32 = LENGTH_SHIFT + LEN_BITS;
 const _: () = assert!(RAW_SHIFT + LEN_BITS == 8 * LOC as u32);
 
-/// The ids of one bucket: `recs[..sorted]` sorted by id, the rest (fewer
-/// than [`TAIL`]) in the order they were added.
-#[derive(Default)]
-struct Bucket {
-    recs: Vec<Rec>,
+/// The records of one bucket, `R` bytes each (an id's last 30 bytes, then
+/// its location if the bucket keeps locations): `recs[..sorted]` sorted by
+/// id, the rest (fewer than [`TAIL`]) in the order they were added.
+struct Bucket<const R: usize> {
+    recs: Vec<[u8; R]>,
     sorted: u32,
 }
 
-impl Bucket {
+impl<const R: usize> Default for Bucket<R> {
+    fn default() -> Self {
+        Bucket {
+            recs: Vec::new(),
+            sorted: 0,
+        }
+    }
+}
+
+impl<const R: usize> Bucket<R> {
     /// Position of the record of the id whose last 30 bytes are `key`.
     fn find(&self, key: &[u8]) -> Option<usize> {
         let sorted = self.sorted as usize;
@@ -128,7 +142,7 @@ impl Bucket {
         }
     }
 
-    fn push(&mut self, rec: Rec) {
+    fn push(&mut self, rec: [u8; R]) {
         if self.recs.len() == self.recs.capacity() {
             // A sixteenth more (at least 2): spare room stays small, and a
             // bucket is short, so growing often costs little.
@@ -145,7 +159,7 @@ impl Bucket {
     fn merge(&mut self) {
         let (s, n) = (self.sorted as usize, self.recs.len());
         let t = n - s;
-        let mut tail = [[0u8; REC]; TAIL];
+        let mut tail = [[0u8; R]; TAIL];
         tail[..t].copy_from_slice(&self.recs[s..]);
         tail[..t].sort_unstable_by(|a, b| a[..KEY].cmp(&b[..KEY]));
         let (mut i, mut j) = (s, t);
@@ -187,7 +201,12 @@ pub struct Index {
     packs: Vec<Id>,
     pack_pos: IdMap<u32>,
     /// Empty until the first blob, then [`BUCKETS`] buckets.
-    buckets: Vec<Bucket>,
+    buckets: Vec<Bucket<REC>>,
+    /// Data blobs known by id alone ([`Index::for_backup`]): empty until
+    /// the first, then [`BUCKETS`] buckets. Always empty in a full index.
+    present: Vec<Bucket<KEY>>,
+    /// Whether data blobs are kept by id alone.
+    backup_only: bool,
     /// Locations too large to pack into a record.
     wide: Vec<BlobLoc>,
     len: usize,
@@ -196,6 +215,35 @@ pub struct Index {
 }
 
 impl Index {
+    /// An index for a backup: data blobs are kept by id alone (30 bytes
+    /// instead of 42), enough for [`Index::contains`] and deduplication;
+    /// tree blobs keep their locations, since a backup reads its parent's
+    /// trees. [`Index::get`] finds no data blob, and [`Index::iter`] and
+    /// [`Index::by_pack`] refuse to run: nothing that reads data, copies or
+    /// prunes may use such an index.
+    pub fn for_backup() -> Index {
+        Index {
+            backup_only: true,
+            ..Index::default()
+        }
+    }
+
+    /// Whether this index holds the location of every blob (false for
+    /// [`Index::for_backup`]).
+    pub fn locates_data(&self) -> bool {
+        !self.backup_only
+    }
+
+    /// Panic if this index does not locate data blobs: a caller that lists
+    /// every blob of such an index would take the data blobs as gone, and
+    /// prune would delete their packs.
+    fn require_locations(&self) {
+        assert!(
+            !self.backup_only,
+            "the index was loaded for a backup only and locates no data blob"
+        );
+    }
+
     /// Add all entries of one pack. A blob already indexed keeps its first
     /// location.
     pub fn add_pack(&mut self, pack: Id, entries: &[BlobEntry]) {
@@ -227,18 +275,27 @@ impl Index {
 
     /// Add one blob unless it is known.
     fn insert(&mut self, id: &Id, loc: BlobLoc) {
-        if self.buckets.is_empty() {
-            self.buckets.resize_with(BUCKETS, Bucket::default);
+        if self.contains(id) {
+            return;
         }
         let n = bucket_of(id);
         let key = &id.0[2..];
-        if self.buckets[n].find(key).is_some() {
-            return;
+        if self.backup_only && loc.kind == BlobKind::Data {
+            if self.present.is_empty() {
+                self.present.resize_with(BUCKETS, Bucket::default);
+            }
+            let mut rec = [0u8; KEY];
+            rec.copy_from_slice(key);
+            self.present[n].push(rec);
+        } else {
+            if self.buckets.is_empty() {
+                self.buckets.resize_with(BUCKETS, Bucket::default);
+            }
+            let mut rec = [0u8; REC];
+            rec[..KEY].copy_from_slice(key);
+            rec[KEY..].copy_from_slice(&self.pack_loc(loc));
+            self.buckets[n].push(rec);
         }
-        let mut rec = [0u8; REC];
-        rec[..KEY].copy_from_slice(key);
-        rec[KEY..].copy_from_slice(&self.pack_loc(loc));
-        self.buckets[n].push(rec);
         self.len += 1;
     }
 
@@ -289,7 +346,8 @@ impl Index {
         }
     }
 
-    /// Where a blob is.
+    /// Where a blob is (never a data blob in an index [`for
+    /// backup`](Index::for_backup)).
     pub fn get(&self, id: &Id) -> Option<BlobLoc> {
         let b = self.buckets.get(bucket_of(id))?;
         b.find(&id.0[2..]).map(|i| self.unpack_loc(&b.recs[i]))
@@ -297,9 +355,9 @@ impl Index {
 
     /// Whether a blob is known.
     pub fn contains(&self, id: &Id) -> bool {
-        self.buckets
-            .get(bucket_of(id))
-            .is_some_and(|b| b.find(&id.0[2..]).is_some())
+        let (n, key) = (bucket_of(id), &id.0[2..]);
+        self.buckets.get(n).is_some_and(|b| b.find(key).is_some())
+            || self.present.get(n).is_some_and(|b| b.find(key).is_some())
     }
 
     /// The pack name at a position.
@@ -328,7 +386,12 @@ impl Index {
     }
 
     /// Every blob with its location, in no particular order.
+    ///
+    /// # Panics
+    /// On an index [`for backup`](Index::for_backup), which does not locate
+    /// data blobs.
     pub fn iter(&self) -> impl Iterator<Item = (Id, BlobLoc)> + '_ {
+        self.require_locations();
         self.buckets.iter().enumerate().flat_map(move |(n, b)| {
             b.recs.iter().map(move |r| {
                 let mut id = Id::default();
@@ -343,11 +406,17 @@ impl Index {
     /// the allocator for, without the allocator's own overhead).
     pub fn heap_bytes(&self) -> usize {
         let id = std::mem::size_of::<Id>();
-        self.buckets.capacity() * std::mem::size_of::<Bucket>()
+        self.buckets.capacity() * std::mem::size_of::<Bucket<REC>>()
             + self
                 .buckets
                 .iter()
                 .map(|b| b.recs.capacity() * REC)
+                .sum::<usize>()
+            + self.present.capacity() * std::mem::size_of::<Bucket<KEY>>()
+            + self
+                .present
+                .iter()
+                .map(|b| b.recs.capacity() * KEY)
                 .sum::<usize>()
             + self.wide.capacity() * std::mem::size_of::<BlobLoc>()
             + (self.packs.capacity() + self.files.capacity()) * id
@@ -356,7 +425,11 @@ impl Index {
 
     /// The entries of each pack, rebuilt from the blob map (for writing a
     /// consolidated index or planning a prune).
+    ///
+    /// # Panics
+    /// On an index [`for backup`](Index::for_backup).
     pub fn by_pack(&self) -> IdMap<Vec<BlobEntry>> {
+        self.require_locations();
         let mut m: IdMap<Vec<BlobEntry>> = IdMap::default();
         for p in &self.packs {
             m.insert(*p, Vec::new());
@@ -598,6 +671,58 @@ mod tests {
         }
     }
 
+    /// An index for backup answers `contains` exactly for data and trees
+    /// alike, locates trees, never locates data, and refuses to list.
+    #[test]
+    fn an_index_for_backup_knows_data_blobs_by_id_alone() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let mut full = Index::default();
+        let mut backup = Index::for_backup();
+        let mut all = Vec::new();
+        for _ in 0..50 {
+            let pack = random_id(&mut rng);
+            let mut entries: Vec<BlobEntry> = (0..rng.gen_range(1..300))
+                .map(|_| entry(random_id(&mut rng), &mut rng))
+                .collect();
+            // Some ids again, some a bit away from a known one.
+            for _ in 0..5 {
+                if let Some(&id) = all.get(rng.gen_range(0..all.len().max(1))) {
+                    entries.push(entry(id, &mut rng));
+                    let mut near: Id = id;
+                    near.0[rng.gen_range(0..32)] ^= 1;
+                    entries.push(entry(near, &mut rng));
+                }
+            }
+            full.add_pack(pack, &entries);
+            backup.add_pack(pack, &entries);
+            all.extend(entries.iter().map(|e| e.id));
+        }
+        assert_eq!(backup.len(), full.len());
+        assert!(!backup.locates_data() && full.locates_data());
+        for id in &all {
+            assert!(backup.contains(id));
+            let l = full.get(id).unwrap();
+            match l.kind {
+                BlobKind::Tree => assert_eq!(backup.get(id), Some(l)),
+                BlobKind::Data => assert_eq!(backup.get(id), None),
+            }
+            let mut near = *id;
+            near.0[rng.gen_range(0..32)] ^= 1 << rng.gen_range(0..8);
+            assert_eq!(backup.contains(&near), full.contains(&near));
+        }
+        for _ in 0..1000 {
+            assert!(!backup.contains(&random_id(&mut rng)));
+        }
+        assert_eq!(backup.packs(), full.packs());
+        // (Its size a blob is in `bytes_per_blob`: with few blobs, its two
+        // sets of 65,536 buckets outweigh the 12 bytes saved on each.)
+        let listing = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| backup.by_pack()));
+        assert!(listing.is_err(), "by_pack must refuse an index for backup");
+        let listing =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| backup.iter().count()));
+        assert!(listing.is_err(), "iter must refuse an index for backup");
+    }
+
     /// Bytes a blob costs with a million distinct small blobs, against the
     /// hash map this index replaced (`cargo test -p hokan-repo
     /// bytes_per_blob -- --nocapture` prints both).
@@ -610,6 +735,7 @@ mod tests {
             .unwrap_or(1_000_000);
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
         let mut idx = Index::default();
+        let mut for_backup = Index::for_backup();
         let mut map: IdMap<BlobLoc> = IdMap::default();
         // As a backup adds them: packs of 2,000 blobs of a few KiB.
         for _ in 0..n / 2000 {
@@ -624,6 +750,7 @@ mod tests {
                 })
                 .collect();
             idx.add_pack(pack, &entries);
+            for_backup.add_pack(pack, &entries);
             let pos = idx.packs().len() as u32 - 1;
             for e in &entries {
                 map.insert(e.id, loc(pos, e));
@@ -632,12 +759,16 @@ mod tests {
         assert_eq!(idx.len(), n);
         assert!(idx.wide.is_empty());
         let compact = idx.heap_bytes() as f64 / n as f64;
+        let backup = for_backup.heap_bytes() as f64 / n as f64;
         let entry = std::mem::size_of::<(Id, BlobLoc)>();
         let hashed = hash_bytes(map.capacity(), entry) as f64 / n as f64;
-        println!("{n} blobs: {compact:.1} bytes a blob, as a hash map {hashed:.1}");
+        println!(
+            "{n} blobs: {compact:.1} bytes a blob, {backup:.1} for a backup, as a hash map {hashed:.1}"
+        );
         // 65,536 buckets cost about 2 MiB however few the blobs.
         if n >= 1_000_000 {
             assert!(compact < 46.0, "{compact} bytes a blob");
+            assert!(backup < 34.0, "{backup} bytes a blob for a backup");
         }
         assert!(hashed > 1.5 * compact);
         // Lookups stay exact.

@@ -41,6 +41,6 @@ pub mod verify;
 pub use backup::{BackupOptions, BackupProgress, BackupResult, NoProgress, ParentChoice};
 pub use crypto::KdfStrength;
 pub use error::{RepoError, Result};
-pub use repository::{FoundSnapshot, InitOptions, Repository};
+pub use repository::{FoundSnapshot, IndexScope, InitOptions, Repository};
 pub use restore::{RestoreOptions, RestoreProgress, RestoreStats};
 pub use store::{ObjectInfo, ObjectKind, Protection, Store, StoreError};

@@ -16,6 +16,9 @@ use crate::store::{ObjectKind, Store};
 pub struct PackBuilder {
     bytes: Vec<u8>,
     header: PackHeader,
+    /// Bytes a full pack is given room for: a pack started small grows by
+    /// doubling up to this, not past it (0: no bound).
+    room: usize,
 }
 
 impl PackBuilder {
@@ -24,9 +27,19 @@ impl PackBuilder {
         let mut bytes = Vec::with_capacity(capacity + capacity / 8);
         bytes.extend_from_slice(&PACK_MAGIC);
         PackBuilder {
+            room: bytes.capacity(),
             bytes,
             header: PackHeader::default(),
         }
+    }
+
+    /// An empty pack that starts small and grows as blobs come, to room
+    /// for `capacity` bytes at most (one more blob past that if it must):
+    /// doubling alone would end a full pack in twice the room it needs.
+    pub fn growing(capacity: usize) -> PackBuilder {
+        let mut p = PackBuilder::with_buffer(Vec::new());
+        p.room = capacity + capacity / 8;
+        p
     }
 
     /// An empty pack in `buf` (a finished pack's bytes, given back to be
@@ -36,6 +49,7 @@ impl PackBuilder {
         buf.clear();
         buf.extend_from_slice(&PACK_MAGIC);
         PackBuilder {
+            room: buf.capacity(),
             bytes: buf,
             header: PackHeader::default(),
         }
@@ -53,6 +67,11 @@ impl PackBuilder {
 
     /// Append a sealed blob.
     pub fn add(&mut self, kind: BlobKind, id: Id, sealed: &[u8], raw_length: usize) {
+        let need = self.bytes.len() + sealed.len();
+        if need > self.bytes.capacity() && self.room > 0 {
+            let to = (self.bytes.capacity() * 2).min(self.room).max(need);
+            self.bytes.reserve_exact(to - self.bytes.len());
+        }
         let offset = self.bytes.len() as u32;
         self.bytes.extend_from_slice(sealed);
         self.header.entries.push(BlobEntry {

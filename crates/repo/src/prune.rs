@@ -280,6 +280,7 @@ impl Repository {
 
     /// Plan and (unless dry-run) carry out a prune.
     pub fn prune(&self, opts: &PruneOptions) -> Result<PrunePlan> {
+        self.require_full_index("prune")?;
         let _lock = self.lock(true, "prune")?;
         let used = self.used_blobs()?;
         // Packs no index lists and no snapshot needs (left by failed or killed
@@ -460,7 +461,7 @@ impl Repository {
             }
         }
         // Reload the index as it now is.
-        let mut fresh = crate::index::Index::default();
+        let mut fresh = self.empty_index();
         let b = self.store().get(ObjectKind::Index, &new_index.to_hex())?;
         let p = self.open_object(&b, &new_index.to_hex(), aad::INDEX)?;
         let file = hokan_format::IndexFile::decode(&p).map_err(|source| RepoError::Format {

@@ -182,6 +182,7 @@ impl Salvage<'_, '_> {
 impl Repository {
     /// Salvage damaged snapshots into new ones (see the module docs).
     pub fn repair_snapshots(&self, opts: &RepairSnapshotsOptions) -> Result<SnapshotRepair> {
+        self.require_full_index("repair snapshots")?;
         let _lock = if opts.dry_run {
             None
         } else {

@@ -124,8 +124,21 @@ impl Default for InitOptions {
     }
 }
 
+/// How much of the index an open repository keeps in memory.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IndexScope {
+    /// Every blob's location: everything works.
+    #[default]
+    Full,
+    /// Data blobs by id alone ([`Index::for_backup`]), a quarter less
+    /// memory a blob: for a process that only backs up. Reading data,
+    /// restore, verify, copy and prune refuse to run.
+    Backup,
+}
+
 /// An open repository.
 pub struct Repository {
+    scope: IndexScope,
     store: Arc<dyn Store>,
     config: RepoConfig,
     key: MasterKey,
@@ -197,6 +210,7 @@ impl Repository {
         let bytes = serde_json::to_vec_pretty(&config).expect("config serializes");
         store.put(ObjectKind::Config, "config", &bytes)?;
         Ok(Repository {
+            scope: IndexScope::Full,
             store,
             config,
             key,
@@ -296,6 +310,15 @@ impl Repository {
     /// passphrase (every slot intact, none opens), damaged slots, no slots at
     /// all, and an altered config.
     pub fn open(store: Arc<dyn Store>, passphrase: &[u8]) -> Result<Repository> {
+        Self::open_scoped(store, passphrase, IndexScope::Full)
+    }
+
+    /// [`Repository::open`], keeping `scope` of the index in memory.
+    pub fn open_scoped(
+        store: Arc<dyn Store>,
+        passphrase: &[u8],
+        scope: IndexScope,
+    ) -> Result<Repository> {
         let config = Self::read_config(&*store)?;
         let (slots, mut damaged) = Self::read_key_slots(&*store, None)?;
         if slots.is_empty() && damaged.is_empty() {
@@ -326,7 +349,7 @@ impl Repository {
                     check_slot_and_config(&*store, &key, &config, name, slot, &slots)?;
                     // The other slots, now that the MACs can be checked too.
                     let (_, damaged) = Self::read_key_slots(&*store, Some(&key))?;
-                    return Self::opened(store, config, *key, Some(name.clone()), damaged);
+                    return Self::opened(store, config, *key, Some(name.clone()), damaged, scope);
                 }
             }
         }
@@ -350,6 +373,16 @@ impl Repository {
     /// reported ([`Repository::damaged_key_slots`]) but do not stop the
     /// paper key, which is how a repository with lost slots is recovered.
     pub fn open_with_secret(store: Arc<dyn Store>, secret: [u8; 32]) -> Result<Repository> {
+        Self::open_with_secret_scoped(store, secret, IndexScope::Full)
+    }
+
+    /// [`Repository::open_with_secret`], keeping `scope` of the index in
+    /// memory.
+    pub fn open_with_secret_scoped(
+        store: Arc<dyn Store>,
+        secret: [u8; 32],
+        scope: IndexScope,
+    ) -> Result<Repository> {
         let config = Self::read_config(&*store)?;
         let key = MasterKey::from_secret(secret);
         let (slots, damaged) = Self::read_key_slots(&*store, Some(&key))?;
@@ -363,7 +396,7 @@ impl Repository {
                 store.describe()
             );
         }
-        Self::opened(store, config, key, None, damaged)
+        Self::opened(store, config, key, None, damaged, scope)
     }
 
     fn opened(
@@ -372,11 +405,13 @@ impl Repository {
         key: MasterKey,
         key_slot: Option<String>,
         damaged_keys: Vec<(String, String)>,
+        scope: IndexScope,
     ) -> Result<Repository> {
         for (name, why) in &damaged_keys {
             tracing::warn!("key slot {name} is damaged: {why}; run `hokan verify`");
         }
         let mut r = Repository {
+            scope,
             store,
             config,
             key,
@@ -403,8 +438,27 @@ impl Repository {
         Ok(r)
     }
 
+    /// An empty index of this repository's [`IndexScope`].
+    pub(crate) fn empty_index(&self) -> Index {
+        match self.scope {
+            IndexScope::Full => Index::default(),
+            IndexScope::Backup => Index::for_backup(),
+        }
+    }
+
+    /// Refuse `what` on a repository opened for a backup only: its index
+    /// does not locate data blobs.
+    pub(crate) fn require_full_index(&self, what: &str) -> Result<()> {
+        match self.scope {
+            IndexScope::Full => Ok(()),
+            IndexScope::Backup => Err(RepoError::Invalid(format!(
+                "{what} needs the whole index, but the repository was opened for a backup only (IndexScope::Backup); open it again with Repository::open"
+            ))),
+        }
+    }
+
     fn load_index(&mut self) -> Result<()> {
-        let mut index = Index::default();
+        let mut index = self.empty_index();
         let mut damaged = Vec::new();
         self.each_index_file(|name, r| match r {
             Ok(file) => index.add_file(name, &file),
@@ -549,7 +603,11 @@ impl Repository {
     pub fn read_blob(&self, id: &Id) -> Result<Vec<u8>> {
         let loc = self.index().get(id).ok_or_else(|| {
             let idx = self.index();
-            if idx.is_empty() && idx.files.is_empty() {
+            if idx.contains(id) {
+                RepoError::Invalid(format!(
+                    "blob {id} is a data blob, and the repository was opened for a backup only: its index does not locate data"
+                ))
+            } else if idx.is_empty() && idx.files.is_empty() {
                 RepoError::Corrupt {
                     what: "the index".into(),
                     detail: "no index file is left (index/ is empty or missing), so no blob can be found; run `hokan repair index` to rebuild the index from the packs".into(),
@@ -841,7 +899,7 @@ impl Repository {
     /// (blobs no longer in any index, index files replaced).
     fn drop_missing_packs(&self, missing: &crate::index::IdSet) -> Result<(u64, usize)> {
         // The index files that list no missing pack, as they are.
-        let mut fresh = Index::default();
+        let mut fresh = self.empty_index();
         let mut affected: Vec<Id> = Vec::new();
         let mut salvaged: Vec<(Id, Vec<hokan_format::BlobEntry>)> = Vec::new();
         let mut seen = crate::index::IdSet::default();

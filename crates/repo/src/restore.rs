@@ -418,6 +418,7 @@ impl Repository {
         opts: &RestoreOptions,
         progress: &dyn RestoreProgress,
     ) -> Result<RestoreStats> {
+        self.require_full_index("restore")?;
         let started = Instant::now();
         let snap = self.read_snapshot(&snapshot.to_hex())?;
         // Refused before the target is touched, as before: a bad pattern.

@@ -94,6 +94,7 @@ impl VerifyProgress for crate::backup::NoProgress {}
 impl Repository {
     /// Check the repository.
     pub fn verify(&self, read_data: bool, progress: &dyn VerifyProgress) -> Result<VerifyReport> {
+        self.require_full_index("verify")?;
         let mut rep = VerifyReport::default();
         for (name, why) in self.damaged_key_slots() {
             rep.damage.push(Damage {

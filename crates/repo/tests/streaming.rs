@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use hokan_repo::Store as _;
 use hokan_repo::{
-    BackupOptions, InitOptions, KdfStrength, NoProgress, ParentChoice, Repository, RestoreOptions,
+    BackupOptions, IndexScope, InitOptions, KdfStrength, NoProgress, ParentChoice, Repository,
+    RestoreOptions,
 };
 use hokan_store::MemStore;
 
@@ -472,4 +473,124 @@ fn filetime(p: &Path, secs: i64) {
     // SAFETY: a valid C string and a two-element array.
     let rc = unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), times.as_ptr(), 0) };
     assert_eq!(rc, 0);
+}
+
+/// A process that only backs up opens with [`IndexScope::Backup`]: data
+/// blobs are known by id alone. It must still deduplicate exactly (against
+/// the repository and within the run), write a snapshot a full open
+/// restores byte for byte, and refuse everything that needs data
+/// locations with an error that says so, never a wrong answer.
+#[test]
+fn a_backup_with_the_index_for_backup_deduplicates_and_everything_else_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    tree(&data);
+    let store = Arc::new(MemStore::new());
+    Repository::init(
+        store.clone(),
+        b"pw",
+        &InitOptions {
+            kdf: KdfStrength::TestOnly,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let for_backup = || Repository::open_scoped(store.clone(), b"pw", IndexScope::Backup).unwrap();
+    let files = (DIRS * PER_DIR) as u64;
+
+    // Copies of files within the first run, too.
+    let dup = data.join("dup");
+    fs::create_dir_all(&dup).unwrap();
+    for f in 0..30 {
+        fs::copy(
+            data.join(format!("y0/m000/ORU{f:05}.hl7")),
+            dup.join(format!("{f}.hl7")),
+        )
+        .unwrap();
+    }
+    // The same two runs with the whole index, in a repository of its own:
+    // each run must add exactly as many blobs with either index.
+    let reference = repo();
+    let repo = for_backup();
+    assert!(!repo.index().locates_data());
+    let first = repo
+        .backup(&opts(&data, ParentChoice::None), &NoProgress)
+        .unwrap();
+    let want = reference
+        .backup(&opts(&data, ParentChoice::None), &NoProgress)
+        .unwrap();
+    assert_eq!(first.snapshot.summary.files_new, files + 30);
+    assert_eq!(
+        first.snapshot.summary.blobs_added,
+        want.snapshot.summary.blobs_added
+    );
+    // 10,000 distinct contents (the 30 copies are not among the blobs)
+    // and a tree for each folder (46, with `data` itself) and the root.
+    assert_eq!(first.snapshot.summary.blobs_added, files + 46 + 1);
+
+    // The night, in a new process: one file changed, a folder of copies of
+    // files already backed up, and one new file.
+    fs::write(data.join("y2/m021/ORU00007.hl7"), "changed").unwrap();
+    let copies = data.join("copies");
+    fs::create_dir_all(&copies).unwrap();
+    for f in 0..20 {
+        fs::copy(
+            data.join(format!("y0/m003/ORU{f:05}.hl7")),
+            copies.join(format!("{f}.hl7")),
+        )
+        .unwrap();
+    }
+    fs::write(copies.join("new.hl7"), "a new result").unwrap();
+    let repo = for_backup();
+    let night = repo
+        .backup(&opts(&data, ParentChoice::Auto), &NoProgress)
+        .unwrap();
+    let want = reference
+        .backup(&opts(&data, ParentChoice::Auto), &NoProgress)
+        .unwrap();
+    let s = &night.snapshot.summary;
+    assert_eq!(
+        (s.files_unchanged, s.files_changed, s.files_new),
+        (files + 30 - 1, 1, 21)
+    );
+    assert_eq!(s.blobs_added, want.snapshot.summary.blobs_added);
+    // Two new contents and the trees on the way to them (m021, y2, the
+    // copies, data, the root): the 20 copies are in the repository already.
+    assert!(s.blobs_added <= 2 + 5, "{} blobs added", s.blobs_added);
+
+    // What needs data locations says so and does nothing.
+    let why = |e: hokan_repo::RepoError| {
+        let m = e.to_string();
+        assert!(m.contains("opened for a backup only"), "{m}");
+    };
+    let out = tmp.path().join("refused");
+    why(repo
+        .restore(
+            &night.id,
+            &RestoreOptions {
+                target: out.clone(),
+                ..Default::default()
+            },
+            &NoProgress,
+        )
+        .unwrap_err());
+    assert!(!out.exists(), "a refused restore wrote nothing");
+    why(repo.verify(false, &NoProgress).unwrap_err());
+    why(repo.prune(&Default::default()).unwrap_err());
+    why(repo.copy_plan(&[night.id]).unwrap_err());
+    // Trees are still located (a backup reads its parent's); data is not.
+    let mut tree = repo.read_tree(&night.snapshot.tree).unwrap();
+    let some_data = loop {
+        let n = &tree.nodes[0];
+        match n.subtree {
+            Some(sub) => tree = repo.read_tree(&sub).unwrap(),
+            None => break n.content[0],
+        }
+    };
+    why(repo.read_blob(&some_data).unwrap_err());
+
+    // A full open restores the night whole, and verify finds nothing wrong.
+    let full = Repository::open(store.clone(), b"pw").unwrap();
+    restores_whole(&full, &night.id, &data, &tmp.path().join("out"));
+    assert!(full.verify(true, &NoProgress).unwrap().ok());
 }

@@ -37,7 +37,7 @@ impl Ctx<'_> {
             }
         }
         if !paths.is_empty() {
-            let repo = self.open()?;
+            let repo = self.open_for_backup()?;
             let source = source.unwrap_or_else(|| "default".to_owned());
             let (code, doc) = self.backup_paths(&repo, paths, source, tags, force, time)?;
             if self.g.json {
@@ -91,7 +91,7 @@ impl Ctx<'_> {
                 ),
             ));
         }
-        let repo = open_primary(self.g, l, &conf)?;
+        let repo = crate::ctx::open::open_primary_for_backup(self.g, l, &conf)?;
         self.clean_temp()?;
         let options = hokan_jobs::backup::Options { tags, force, time };
         let recording = conf.catalog.as_deref().map(|c| Recording {

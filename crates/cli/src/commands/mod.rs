@@ -222,6 +222,12 @@ impl Ctx<'_> {
         open_primary(self.g, self.lang, &self.site()?)
     }
 
+    /// [`Self::open`] for a command that only backs up
+    /// ([`hokan_repo::IndexScope::Backup`]).
+    fn open_for_backup(&self) -> Result<Repository, Failure> {
+        crate::ctx::open::open_primary_for_backup(self.g, self.lang, &self.site()?)
+    }
+
     /// With a catalog (configured or `--catalog`), mirror the repository's
     /// snapshots into it and record the job. The repository is the truth:
     /// a catalog that cannot be written is a warning, and the next

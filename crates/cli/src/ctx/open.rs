@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use hokan_repo::{Repository, Store};
+use hokan_repo::{IndexScope, Repository, Store};
 use hokan_site::RepositoryLocation;
 use hokan_store::local::LocalStore;
 
@@ -157,6 +157,22 @@ pub fn open_primary(g: &Global, lang: Lang, conf: &SiteConf) -> Result<Repositor
     open_repository_in(g, lang, primary_store(lang, conf)?, conf)
 }
 
+/// [`open_primary`] for a process that only backs up: the index keeps data
+/// blobs by id alone ([`IndexScope::Backup`]), a quarter less memory.
+pub fn open_primary_for_backup(
+    g: &Global,
+    lang: Lang,
+    conf: &SiteConf,
+) -> Result<Repository, Failure> {
+    open_scoped(
+        g,
+        lang,
+        primary_store(lang, conf)?,
+        conf,
+        IndexScope::Backup,
+    )
+}
+
 /// Open the repository at `path`: a paper key if given, else the passphrase.
 pub fn open_repository(
     g: &Global,
@@ -175,6 +191,16 @@ pub fn open_repository_in(
     store: Arc<dyn Store>,
     conf: &SiteConf,
 ) -> Result<Repository, Failure> {
+    open_scoped(g, lang, store, conf, IndexScope::Full)
+}
+
+fn open_scoped(
+    g: &Global,
+    lang: Lang,
+    store: Arc<dyn Store>,
+    conf: &SiteConf,
+    scope: IndexScope,
+) -> Result<Repository, Failure> {
     use hokan_jobs::repository::{self as repository, Key};
     // Config first: a newer format or a wrong path is reported before any prompt.
     repository::check(&*store).map_err(|e| job_failure(lang, &e))?;
@@ -192,5 +218,5 @@ pub fn open_repository_in(
             false,
         )?),
     };
-    repository::unlock(store, key).map_err(|e| job_failure(lang, &e))
+    repository::unlock_scoped(store, key, scope).map_err(|e| job_failure(lang, &e))
 }
