@@ -39,6 +39,7 @@ mod s3;
 mod site;
 mod tape;
 mod vault;
+mod web;
 
 use std::path::PathBuf;
 
@@ -311,6 +312,8 @@ pub enum Command {
     /// Serve the repository read-only to vaults over HTTPS, and keep the
     /// receipts they post (run on the primary; `--init` makes the certificate).
     Serve(vault::args::ServeArgs),
+    /// The web dashboard's local accounts (user add, passwd, remove, list).
+    Web(web::WebArgs),
     /// Restore drills (復旧訓練): the newest offline generation of each source
     /// restored from each kind of medium alone into a scratch folder,
     /// checked, timed and recorded. Exit code 1 when a drill failed.
@@ -423,6 +426,12 @@ const JA_ABOUT: &[(&str, &str)] = &[
     ("vault check", "稼働中の nftables ルールを hokan のものと比べ、違いを示します（異なれば 9）"),
     ("vault clock", "コンプライアンス時計。凍結後はコンソールで --accept により時刻を承認します"),
     ("vault findings", "未確認の検出事項の一覧。--ack で確認済みにします"),
+    ("web", "Web ダッシュボードのローカルアカウント（user add / passwd / remove / list）"),
+    ("web user", "ダッシュボードのアカウントを管理します"),
+    ("web user add", "アカウントを追加します（パスワードは端末で 2 回、または HOKAN_WEB_PASSWORD）"),
+    ("web user passwd", "アカウントのパスワードを設定し、ロックを解除します"),
+    ("web user remove", "アカウントを削除します（最後の admin は削除できません）"),
+    ("web user list", "アカウント、ロール、ロック状態の一覧"),
     ("serve", "一次サーバのリポジトリを保管サーバへ HTTPS で読み取り専用に公開し、受領書を受け取ります（--init で証明書を作成）"),
     ("status", "朝の確認: 対象ごとのオフライン世代数、媒体、問題点 (不適合なら終了コード 9)"),
     ("report", "オフラインバックアップ状態確認報告書を出力します"),

@@ -133,6 +133,7 @@ pub fn run(cli: Cli, lang: Lang) -> Out {
         Command::Notify { action } => crate::notify::run(action, &g, lang),
         Command::Vault(a) => crate::vault::run(a, &g, lang),
         Command::Serve(a) => crate::vault::serve(a, &g, lang),
+        Command::Web(a) => crate::web::run(a, &g, lang),
     }
 }
 

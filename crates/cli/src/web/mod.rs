@@ -1,0 +1,183 @@
+//! `hokan web`: the dashboard's accounts (`hokan web user add|passwd|remove|list`).
+//! The logic is in [`hokan_web`]; this parses, prompts, prints and maps
+//! errors to exit codes.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use hokan_web::{AccountError, Accounts, Role};
+use serde_json::json;
+
+use crate::ctx::{print_json, SiteCtx};
+use crate::exit::{self, Failure};
+use crate::i18n::{t, Lang};
+use crate::Global;
+
+/// `hokan web`.
+#[derive(Args, Debug)]
+pub struct WebArgs {
+    /// The accounts file (default: web-accounts.sqlite beside the catalog).
+    #[arg(long, env = "HOKAN_WEB_ACCOUNTS")]
+    pub accounts: Option<PathBuf>,
+    #[command(subcommand)]
+    pub action: WebCmd,
+}
+
+/// What `hokan web` does.
+#[derive(Subcommand, Debug)]
+pub enum WebCmd {
+    /// The dashboard's local accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCmd,
+    },
+}
+
+/// `hokan web user`.
+#[derive(Subcommand, Debug)]
+pub enum UserCmd {
+    /// Add an account. The password is asked twice on a terminal, or read
+    /// from HOKAN_WEB_PASSWORD.
+    Add {
+        /// The account's name (letters, digits, '.', '_', '-').
+        name: String,
+        /// viewer (reads), operator (also acts: media moves, attestations,
+        /// jobs, drills, alerts) or admin (also the configuration).
+        #[arg(long, default_value = "viewer")]
+        role: String,
+    },
+    /// Set an account's password (and unlock it).
+    Passwd {
+        /// The account's name.
+        name: String,
+    },
+    /// Remove an account (never the last admin).
+    Remove {
+        /// The account's name.
+        name: String,
+    },
+    /// List the accounts, their roles and whether they are locked.
+    List,
+}
+
+/// `hokan web`.
+pub fn run(a: WebArgs, g: &Global, lang: Lang) -> Result<i32, Failure> {
+    let path = match a.accounts {
+        Some(p) => p,
+        None => {
+            let ctx = SiteCtx::new(g, lang)?;
+            hokan_site::state_dir(&ctx.catalog_path()?).join(hokan_web::ACCOUNTS_FILE)
+        }
+    };
+    let accounts = Accounts::open(&path).map_err(|e| failure(lang, &e))?;
+    let WebCmd::User { action } = a.action;
+    match action {
+        UserCmd::Add { name, role } => {
+            let role: Role = role.parse().map_err(|e| failure(lang, &e))?;
+            let pw = password(lang)?;
+            accounts
+                .add(&name, role, &pw)
+                .map_err(|e| failure(lang, &e))?;
+            done(g, lang, "added", "追加しました", &name, Some(role));
+        }
+        UserCmd::Passwd { name } => {
+            let pw = password(lang)?;
+            accounts
+                .set_password(&name, &pw)
+                .map_err(|e| failure(lang, &e))?;
+            done(
+                g,
+                lang,
+                "password set",
+                "パスワードを設定しました",
+                &name,
+                None,
+            );
+        }
+        UserCmd::Remove { name } => {
+            accounts.remove(&name).map_err(|e| failure(lang, &e))?;
+            done(g, lang, "removed", "削除しました", &name, None);
+        }
+        UserCmd::List => {
+            let list = accounts.list().map_err(|e| failure(lang, &e))?;
+            if g.json {
+                print_json(&json!({ "accounts": list }));
+            } else if list.is_empty() {
+                println!(
+                    "{}",
+                    t(
+                        lang,
+                        "no accounts yet: add one with `hokan web user add NAME --role admin`",
+                        "アカウントはまだありません: `hokan web user add 名前 --role admin` で追加してください"
+                    )
+                );
+            } else {
+                let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                for acc in list {
+                    let locked = acc
+                        .locked_until
+                        .filter(|&u| u > now)
+                        .map(|_| t(lang, "  (locked)", "  （ロック中）"))
+                        .unwrap_or("");
+                    println!("{:<24} {}{locked}", acc.name, acc.role.as_str());
+                }
+            }
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn done(g: &Global, lang: Lang, en: &str, ja: &str, name: &str, role: Option<Role>) {
+    if g.json {
+        print_json(&json!({ "account": name, "role": role, "done": en }));
+    } else {
+        println!("{name}: {}", t(lang, en, ja));
+    }
+}
+
+fn failure(lang: Lang, e: &AccountError) -> Failure {
+    let code = match e {
+        AccountError::Db { .. } | AccountError::DamagedHash(_) => exit::ERROR,
+        _ => exit::USAGE,
+    };
+    let en = e.to_string();
+    Failure::new(code, t(lang, &en, &e.ja()).to_owned())
+}
+
+/// The new password: HOKAN_WEB_PASSWORD, else asked twice on a terminal.
+fn password(lang: Lang) -> Result<String, Failure> {
+    if let Ok(p) = std::env::var("HOKAN_WEB_PASSWORD") {
+        return Ok(p);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::new(
+            exit::PASSWORD,
+            t(
+                lang,
+                "no password: set HOKAN_WEB_PASSWORD, or run this on a terminal to be asked",
+                "パスワードがありません: HOKAN_WEB_PASSWORD を設定するか、端末で実行して入力してください",
+            ),
+        ));
+    }
+    let ask = |en, ja| {
+        rpassword::prompt_password(t(lang, en, ja))
+            .map_err(|e| Failure::new(exit::PASSWORD, e.to_string()))
+    };
+    let first = ask(
+        "New dashboard password: ",
+        "ダッシュボードの新しいパスワード: ",
+    )?;
+    let again = ask("Again: ", "もう一度: ")?;
+    if first != again {
+        return Err(Failure::new(
+            exit::PASSWORD,
+            t(
+                lang,
+                "the two passwords differ; nothing was changed",
+                "2 回の入力が一致しません。何も変更していません",
+            ),
+        ));
+    }
+    Ok(first)
+}
