@@ -312,7 +312,8 @@ pub enum Command {
     /// Serve the repository read-only to vaults over HTTPS, and keep the
     /// receipts they post (run on the primary; `--init` makes the certificate).
     Serve(vault::args::ServeArgs),
-    /// The web dashboard's local accounts (user add, passwd, remove, list).
+    /// The web dashboard over HTTPS (serve), and its local accounts (user add,
+    /// passwd, remove, list).
     Web(web::WebArgs),
     /// Restore drills (復旧訓練): the newest offline generation of each source
     /// restored from each kind of medium alone into a scratch folder,
@@ -426,7 +427,8 @@ const JA_ABOUT: &[(&str, &str)] = &[
     ("vault check", "稼働中の nftables ルールを hokan のものと比べ、違いを示します（異なれば 9）"),
     ("vault clock", "コンプライアンス時計。凍結後はコンソールで --accept により時刻を承認します"),
     ("vault findings", "未確認の検出事項の一覧。--ack で確認済みにします"),
-    ("web", "Web ダッシュボードのローカルアカウント（user add / passwd / remove / list）"),
+    ("web", "Web ダッシュボードを HTTPS で公開し（serve）、そのローカルアカウントを管理します（user）"),
+    ("web serve", "ダッシュボードを HTTPS で公開します（既定は 127.0.0.1:8443）"),
     ("web user", "ダッシュボードのアカウントを管理します"),
     ("web user add", "アカウントを追加します（パスワードは端末で 2 回、または HOKAN_WEB_PASSWORD）"),
     ("web user passwd", "アカウントのパスワードを設定し、ロックを解除します"),

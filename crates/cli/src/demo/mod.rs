@@ -231,6 +231,16 @@ pub fn run(dir: Option<PathBuf>, nights: u32, g: &Global, lang: Lang) -> Result<
         println!("  {site} catalog verify");
         println!("  {site} catalog jobs");
         println!("  {site} run --dry-run");
+        println!(
+            "  {}",
+            t(
+                lang,
+                "# the web dashboard: an account, then open https://127.0.0.1:8443/",
+                "# Web ダッシュボード: アカウントを作成し、https://127.0.0.1:8443/ を開きます",
+            )
+        );
+        println!("  {site} web user add admin --role admin");
+        println!("  {site} web serve --init-cert localhost");
         println!("  {exe} vault --dir {} status", dir.join("vault").display());
         println!(
             "  {exe} vault --dir {} restore latest --target restored-from-vault --password-file {}",

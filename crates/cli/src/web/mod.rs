@@ -27,6 +27,23 @@ pub struct WebArgs {
 /// What `hokan web` does.
 #[derive(Subcommand, Debug)]
 pub enum WebCmd {
+    /// Serve the dashboard over HTTPS (127.0.0.1:8443 unless --listen).
+    Serve {
+        /// Address and port to listen on (the management network's address
+        /// to reach it from other machines).
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: String,
+        /// The certificate, PEM (default: web-cert.pem beside the catalog).
+        #[arg(long)]
+        cert: Option<PathBuf>,
+        /// Its private key, PEM (default: web-key.pem beside the catalog).
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Make a self-signed certificate and key for these names first if
+        /// there are none (never replaces one).
+        #[arg(long = "init-cert", value_name = "NAME")]
+        init_cert: Vec<String>,
+    },
     /// The dashboard's local accounts.
     User {
         #[command(subcommand)]
@@ -70,8 +87,16 @@ pub fn run(a: WebArgs, g: &Global, lang: Lang) -> Result<i32, Failure> {
             hokan_site::state_dir(&ctx.catalog_path()?).join(hokan_web::ACCOUNTS_FILE)
         }
     };
+    let action = match a.action {
+        WebCmd::User { action } => action,
+        WebCmd::Serve {
+            listen,
+            cert,
+            key,
+            init_cert,
+        } => return serve(g, lang, path, listen, cert, key, init_cert),
+    };
     let accounts = Accounts::open(&path).map_err(|e| failure(lang, &e))?;
-    let WebCmd::User { action } = a.action;
     match action {
         UserCmd::Add { name, role } => {
             let role: Role = role.parse().map_err(|e| failure(lang, &e))?;
@@ -180,4 +205,75 @@ fn password(lang: Lang) -> Result<String, Failure> {
         ));
     }
     Ok(first)
+}
+
+/// `hokan web serve`.
+fn serve(
+    g: &Global,
+    lang: Lang,
+    accounts: PathBuf,
+    listen: String,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    init_cert: Vec<String>,
+) -> Result<i32, Failure> {
+    let ctx = SiteCtx::new(g, lang)?;
+    let site = ctx.conf.config.clone().ok_or_else(|| {
+        Failure::new(
+            exit::CONFIG,
+            t(
+                lang,
+                "hokan web needs the site's hokan.toml (--config, HOKAN_CONFIG or ./hokan.toml)",
+                "hokan web にはサイトの hokan.toml が必要です（--config、HOKAN_CONFIG、または ./hokan.toml）",
+            ),
+        )
+    })?;
+    let state = hokan_site::state_dir(&ctx.catalog_path()?);
+    let cert = cert.unwrap_or_else(|| state.join("web-cert.pem"));
+    let key = key.unwrap_or_else(|| state.join("web-key.pem"));
+    if !init_cert.is_empty() && !cert.exists() && !key.exists() {
+        hokan_vault::export::init_cert(&cert, &key, &init_cert)
+            .map_err(|e| Failure::new(exit::ERROR, e.to_string()))?;
+    }
+    let listener = std::net::TcpListener::bind(&listen).map_err(|e| {
+        Failure::new(
+            exit::ERROR,
+            format!(
+                "{listen}: {e} ({})",
+                t(
+                    lang,
+                    "is another program on that port?",
+                    "そのポートを別のプログラムが使っていませんか"
+                )
+            ),
+        )
+    })?;
+    let config = hokan_web::server::WebConfig {
+        site,
+        accounts,
+        now: g.now.as_ref().map(|_| ctx.now),
+    };
+    let running = hokan_web::server::start(listener, config, &cert, &key).map_err(|e| {
+        let hint = t(
+            lang,
+            "give --cert and --key, or --init-cert NAME to make a self-signed pair",
+            "--cert と --key を指定するか、--init-cert 名前 で自己署名の証明書を作成してください",
+        );
+        Failure::new(exit::ERROR, format!("{e} ({hint})"))
+    })?;
+    if g.json {
+        print_json(
+            &json!({ "listen": running.addr.to_string(), "url": format!("https://{}/", running.addr) }),
+        );
+    } else {
+        println!(
+            "{} https://{}/",
+            t(lang, "dashboard at", "ダッシュボード:"),
+            running.addr
+        );
+    }
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    running.wait();
+    Ok(exit::OK)
 }

@@ -1,0 +1,348 @@
+//! The dashboard's pages, rendered on the server (maud), in Japanese or
+//! English, with one stylesheet embedded in the binary and no script.
+
+use std::collections::HashMap;
+
+use hokan_offline::{MediumId, Severity, Text};
+use maud::{html, Markup, DOCTYPE};
+use time::OffsetDateTime;
+
+use crate::server::{Session, Shared};
+
+/// A page's language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    /// English.
+    En,
+    /// 日本語.
+    Ja,
+}
+
+/// The text in `l`.
+pub fn tr<'a>(l: Lang, en: &'a str, ja: &'a str) -> &'a str {
+    match l {
+        Lang::En => en,
+        Lang::Ja => ja,
+    }
+}
+
+/// A [`Text`] in `l`.
+pub trait Pick {
+    /// The text in `l`.
+    fn pick(&self, l: Lang) -> String;
+}
+
+impl Pick for Text {
+    fn pick(&self, l: Lang) -> String {
+        match l {
+            Lang::En => self.en.clone(),
+            Lang::Ja => self.ja.clone(),
+        }
+    }
+}
+
+/// The stylesheet: plain, readable on a small screen, and printable.
+pub const STYLE: &str = include_str!("style.css");
+
+fn page(l: Lang, title: &str, who: Option<&Session>, body: Markup) -> String {
+    let lang = tr(l, "en", "ja");
+    html! {
+        (DOCTYPE)
+        html lang=(lang) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — hokan" }
+                link rel="stylesheet" href="/style.css";
+            }
+            body {
+                header {
+                    strong { "hokan 保管" }
+                    @if let Some(s) = who {
+                        nav {
+                            a href="/" { (tr(l, "This morning", "朝の確認")) }
+                            a href="/events" { (tr(l, "Events", "イベント")) }
+                        }
+                        span.who { (s.user) " (" (s.role.as_str()) ")" }
+                        form.inline method="post" action="/logout" {
+                            input type="hidden" name="csrf" value=(s.csrf);
+                            button { (tr(l, "Log out", "ログアウト")) }
+                        }
+                    }
+                    span.lang {
+                        a href="?lang=ja" { "日本語" } " | " a href="?lang=en" { "English" }
+                    }
+                }
+                main { h1 { (title) } (body) }
+            }
+        }
+    }
+    .into_string()
+}
+
+/// The login form; `error` after a refused login.
+pub fn login(l: Lang, token: &str, error: Option<&str>) -> String {
+    page(
+        l,
+        tr(l, "Log in", "ログイン"),
+        None,
+        html! {
+            @if let Some(e) = error { p.problem.error { (e) } }
+            form method="post" action="/login" {
+                input type="hidden" name="csrf" value=(token);
+                label { (tr(l, "Name", "名前")) input name="user" autocomplete="username" required; }
+                label { (tr(l, "Password", "パスワード")) input type="password" name="password" autocomplete="current-password" required; }
+                button { (tr(l, "Log in", "ログイン")) }
+            }
+        },
+    )
+}
+
+/// A page with one message.
+pub fn message(l: Lang, who: Option<&Session>, text: &str) -> String {
+    page(
+        l,
+        tr(l, "hokan", "hokan"),
+        who,
+        html! { p.problem { (text) } p { a href="/" { (tr(l, "Back", "戻る")) } } },
+    )
+}
+
+/// The answer to a role that may not.
+pub fn forbidden(l: Lang, who: &Session, needs: crate::Role) -> String {
+    let text = match l {
+        Lang::En => format!(
+            "This needs the {} role; your account is {}. Ask an admin.",
+            needs.as_str(),
+            who.role.as_str()
+        ),
+        Lang::Ja => format!(
+            "この操作には {} ロールが必要です（あなたのアカウントは {}）。管理者に依頼してください。",
+            needs.as_str(),
+            who.role.as_str()
+        ),
+    };
+    message(l, Some(who), &text)
+}
+
+fn load_site(s: &Shared) -> Result<hokan_site::Site, String> {
+    hokan_site::load(&s.config.site).map_err(|e| e.to_string())
+}
+
+fn when(t: OffsetDateTime, site: &hokan_site::Site) -> String {
+    let t = t.to_offset(site.timezone().unwrap_or(time::UtcOffset::UTC));
+    let f = time::macros::format_description!(
+        "[year]-[month]-[day] [hour]:[minute] [offset_hour sign:mandatory]:[offset_minute]"
+    );
+    t.format(&f).unwrap_or_default()
+}
+
+/// 朝の確認 / This morning: compliant or not, each source's offline
+/// generations against the policy and the newest one's age, the problems
+/// first, each with what to do, and a form to record a medium's move.
+pub(crate) fn morning(s: &Shared, l: Lang, who: &Session) -> String {
+    let title = tr(l, "This morning", "朝の確認");
+    let site = match load_site(s) {
+        Ok(x) => x,
+        Err(e) => return page(l, title, Some(who), html! { p.problem.error { (e) } }),
+    };
+    let policy = match site.policy() {
+        Ok(p) => p,
+        Err(e) => return page(l, title, Some(who), html! { p.problem.error { (e) } }),
+    };
+    let sources: Vec<String> = site.source_names().map(str::to_owned).collect();
+    let judged = hokan_jobs::site::judge(
+        hokan_jobs::site::Judge {
+            catalog: site.catalog_path(),
+            policy: &policy,
+            sources: &sources,
+            now: s.now(),
+            site: Some((&site, site.name())),
+            extra: Vec::new(),
+        },
+        &hokan_jobs::s3::anchor::name,
+    );
+    let ev = match judged {
+        Ok(j) => j.evaluation,
+        Err(e) => {
+            return page(
+                l,
+                title,
+                Some(who),
+                html! { p.problem.error { (e.to_string()) } },
+            )
+        }
+    };
+    let problems = ev.all_problems();
+    let can_act = who.role >= crate::Role::Operator;
+    let body = html! {
+        @if ev.compliant {
+            p.verdict.ok { (tr(l, "Compliant: every source has its offline generations.", "適合: すべての対象にオフライン世代があります。")) }
+        } @else {
+            p.verdict.bad { (tr(l, "Not compliant: see the problems below, each with what to do.", "不適合: 下の問題と対処を確認してください。")) }
+        }
+        p.small { (site.name()) " · " (tr(l, "judged at", "判定時刻")) " " (when(ev.at, &site)) }
+        @if !problems.is_empty() {
+            h2 { (tr(l, "Problems and what to do today", "問題と今日の作業")) }
+            ul.problems {
+                @for p in &problems {
+                    li.problem.(severity(p.severity)) {
+                        strong { (p.message.pick(l)) }
+                        br;
+                        span.todo { "→ " (p.next_step.pick(l)) }
+                        @if let (Some(m), true) = (&p.medium, can_act) {
+                            (move_form(l, who, m))
+                        }
+                    }
+                }
+            }
+        }
+        h2 { (tr(l, "Sources", "バックアップ対象")) }
+        table {
+            thead { tr {
+                th { (tr(l, "source", "対象")) }
+                th { (tr(l, "offline generations / policy", "オフライン世代 / 方針")) }
+                th { (tr(l, "newest offline", "最新のオフライン世代")) }
+                th { (tr(l, "verdict", "判定")) }
+            } }
+            tbody {
+                @for src in &ev.sources {
+                    tr {
+                        td { (src.source.to_string()) }
+                        td { (src.offline_generations.len()) " / " (src.required) }
+                        td {
+                            @match &src.newest {
+                                Some(n) => { (hokan_offline::text::span(n.age).pick(l)) " " (tr(l, "ago", "前")) }
+                                None => { "—" }
+                            }
+                        }
+                        td.(if src.compliant { "ok" } else { "bad" }) {
+                            @if src.compliant { (tr(l, "compliant", "適合")) } @else { (tr(l, "not compliant", "不適合")) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(l, title, Some(who), body)
+}
+
+fn severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+fn move_form(l: Lang, who: &Session, medium: &MediumId) -> Markup {
+    html! {
+        form.move method="post" action="/media/move" {
+            input type="hidden" name="csrf" value=(who.csrf);
+            input type="hidden" name="medium" value=(medium.to_string());
+            label { (tr(l, "Record that", "記録: ")) " " strong { (medium.to_string()) } " " (tr(l, "is now at", "の現在の場所")) " "
+                input name="to" placeholder="shelf:金庫A / offsite:SITE" required; }
+            label { (tr(l, "note", "メモ")) input name="note"; }
+            button { (tr(l, "Record the move", "移動を記録")) }
+        }
+    }
+}
+
+/// Record a medium's move by the logged-in person (an operator).
+pub(crate) fn record_move(
+    s: &Shared,
+    who: &Session,
+    form: &HashMap<String, String>,
+) -> Result<(), Text> {
+    let site = load_site(s).map_err(|e| Text::new(e.clone(), e))?;
+    let medium = form
+        .get("medium")
+        .map(|m| m.trim())
+        .filter(|m| !m.is_empty())
+        .ok_or_else(|| Text::new("no medium given", "媒体が指定されていません"))?;
+    let to = form.get("to").map(|t| t.trim()).unwrap_or("");
+    let location = hokan_jobs::when::parse_location(to).map_err(|e| {
+        Text::new(
+            format!("{e}"),
+            format!("場所 {to:?} を読めません（例: shelf:金庫A、offsite:本院）: {e}"),
+        )
+    })?;
+    let mut cat =
+        hokan_catalog::Catalog::open_existing(site.catalog_path()).map_err(|e| e.text())?;
+    let now = s.now();
+    let actor = format!("hokan web ({})", who.user);
+    let note = form
+        .get("note")
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    hokan_jobs::site::media::record_move(
+        &mut cat,
+        site.targets(),
+        hokan_jobs::site::Observe {
+            now,
+            timeout: std::time::Duration::from_secs(30),
+        },
+        hokan_jobs::site::media::PersonMove {
+            medium: &MediumId::new(medium),
+            to: location,
+            person: &who.user,
+            at: now,
+            note,
+            actor: &actor,
+        },
+    )
+    .map_err(|e| Text::new(e.to_string(), e.to_string()))?;
+    tracing::info!(
+        "dashboard: {} recorded the move of {medium} to {to}",
+        who.user
+    );
+    Ok(())
+}
+
+/// The catalog's events, newest first; with `verify`, the hash chain's
+/// check on top.
+pub(crate) fn events(s: &Shared, l: Lang, who: &Session, verify: bool) -> String {
+    let title = tr(l, "Events", "イベント");
+    let site = match load_site(s) {
+        Ok(x) => x,
+        Err(e) => return page(l, title, Some(who), html! { p.problem.error { (e) } }),
+    };
+    let cat = match hokan_catalog::Catalog::open_existing(site.catalog_path()) {
+        Ok(c) => c,
+        Err(e) => {
+            return page(
+                l,
+                title,
+                Some(who),
+                html! { p.problem.error { (e.text().pick(l)) } },
+            )
+        }
+    };
+    let report = verify.then(|| cat.verify(None));
+    let list = cat.events(200, false);
+    let body = html! {
+        form method="post" action="/events/verify" {
+            input type="hidden" name="csrf" value=(who.csrf);
+            button { (tr(l, "Verify the hash chain", "ハッシュチェーンを検証")) }
+        }
+        @match report {
+            Some(Ok(r)) if r.ok() => p.verdict.ok { (tr(l, "The chain verifies: ", "チェーンは正常です: ")) (r.events) (tr(l, " events, head ", " 件、先頭 ")) (r.head.to_string()) },
+            Some(Ok(r)) => {
+                p.verdict.bad { (tr(l, "The chain does not verify:", "チェーンの検証に失敗しました:")) }
+                ul { @for p in &r.problems { li { @if let Some(seq) = p.seq { "#" (seq) " " } (p.message.pick(l)) } } }
+            },
+            Some(Err(e)) => p.verdict.bad { (e.text().pick(l)) },
+            None => {},
+        }
+        @match list {
+            Ok(events) => table {
+                thead { tr { th { "#" } th { (tr(l, "when", "日時")) } th { (tr(l, "what", "内容")) } th { (tr(l, "by", "記録者")) } } }
+                tbody { @for e in &events { tr {
+                    td { (e.seq) } td { (when(e.at, &site)) } td { (e.event.describe().pick(l)) } td { (e.actor) }
+                } } }
+            },
+            Err(e) => p.problem.error { (e.text().pick(l)) },
+        }
+    };
+    page(l, title, Some(who), body)
+}
