@@ -108,3 +108,183 @@ fn accounts_are_added_listed_and_removed_with_clear_refusals() {
     let o = web(d, None, &["user", "remove", "sato"]);
     assert_eq!(code(&o), 2, "removing twice");
 }
+
+mod common;
+
+use common::tape::library_with;
+use std::io::BufRead;
+
+/// `hokan web serve` on a site with the SIMULATED tape library (no tape
+/// hardware): a tape written, exported and taken out of the library is a
+/// problem on the morning page, with a form to record where it went; a
+/// viewer sees no form and is refused if they post one; an operator's post
+/// without the CSRF token is refused; with it, the move is recorded under
+/// the operator's name and the tape's copy is offline (①-2-2).
+#[test]
+fn an_operator_records_a_tapes_move_on_the_morning_page_and_a_viewer_cannot() {
+    let mut s = library_with(&["HKN001L8", "HKN002L8"], "1GiB");
+    s.night(1);
+    let v = s.json(60, &["tape", "backup", "--pool", "weekday"], 0);
+    let t = v["cartridges"][0].as_str().unwrap().to_owned();
+    s.ok(
+        62,
+        &["tape", "move", "--pool", "weekday", &t, "--to", "export"],
+    );
+    s.ok(63, &["tape", "sim", "take-out", "--pool", "weekday", &t]);
+    for (user, role) in [("op", "operator"), ("viewer", "viewer")] {
+        let o = s
+            .command(64, &["web", "user", "add", user, "--role", role])
+            .env("HOKAN_WEB_PASSWORD", PW)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let mut server = s
+        .command(
+            65,
+            &[
+                "web",
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--init-cert",
+                "localhost",
+            ],
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let port = first
+        .trim()
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    let base = format!("https://localhost:{port}");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _server = Kill(server);
+
+    let cert = std::fs::read(s.dir.join("web-cert.pem")).expect("--init-cert made web-cert.pem");
+    use ureq::tls::{Certificate, RootCerts, TlsConfig};
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .tls_config(
+            TlsConfig::builder()
+                .root_certs(RootCerts::Specific(std::sync::Arc::new(vec![
+                    Certificate::from_pem(&cert).unwrap(),
+                ])))
+                .build(),
+        )
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let set_cookie = |r: &ureq::http::Response<ureq::Body>, name: &str| -> String {
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| c.strip_prefix(&format!("{name}=")))
+            .map(|c| c.split(';').next().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("no {name} cookie"))
+    };
+    let csrf = |html: &str| -> String {
+        let at = html.find("name=\"csrf\" value=\"").expect("a form") + 19;
+        html[at..at + 64].to_owned()
+    };
+    let login = |user: &str| -> (String, String) {
+        let mut r = agent.get(&format!("{base}/login")).call().unwrap();
+        let pre = set_cookie(&r, "hokan_login");
+        let token = csrf(&r.body_mut().read_to_string().unwrap());
+        let r = agent
+            .post(&format!("{base}/login"))
+            .header("Cookie", &format!("hokan_login={pre}"))
+            .send_form([("csrf", token.as_str()), ("user", user), ("password", PW)])
+            .unwrap();
+        assert_eq!(r.status(), 303, "{user} logs in");
+        let cookie = format!("hokan_session={}", set_cookie(&r, "hokan_session"));
+        let mut home = agent
+            .get(&format!("{base}/"))
+            .header("Cookie", &cookie)
+            .call()
+            .unwrap();
+        assert_eq!(home.status(), 200);
+        let html = home.body_mut().read_to_string().unwrap();
+        (cookie, html)
+    };
+    let events = || {
+        s.json(66, &["catalog", "events", "--limit", "100000"], 0)["events"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+
+    // The operator sees the problem and the form to record the tape's move.
+    let (op, html) = login("op");
+    assert!(html.contains("Not compliant"), "{html}");
+    assert!(html.contains(&t), "the tape is named: {html}");
+    assert!(html.contains("/media/move") && html.contains(&format!("value=\"{t}\"")));
+    let op_csrf = csrf(&html);
+
+    // The viewer sees the page, no form, and a post is refused.
+    let (viewer, vhtml) = login("viewer");
+    assert!(vhtml.contains(&t) && !vhtml.contains("/media/move"));
+    let before = events();
+    assert_eq!(events(), before, "listing records nothing");
+    let r = agent
+        .post(&format!("{base}/media/move"))
+        .header("Cookie", &viewer)
+        .send_form([
+            ("csrf", csrf(&vhtml).as_str()),
+            ("medium", t.as_str()),
+            ("to", "offsite:金庫"),
+        ])
+        .unwrap();
+    assert_eq!(r.status(), 403, "a viewer cannot act");
+    // The operator without the token: refused too.
+    let r = agent
+        .post(&format!("{base}/media/move"))
+        .header("Cookie", &op)
+        .send_form([("medium", t.as_str()), ("to", "offsite:金庫")])
+        .unwrap();
+    assert_eq!(r.status(), 403, "a forged form without the token");
+    assert_eq!(events(), before, "nothing was recorded");
+
+    // With it: recorded, under the operator's name.
+    let r = agent
+        .post(&format!("{base}/media/move"))
+        .header("Cookie", &op)
+        .send_form([
+            ("csrf", op_csrf.as_str()),
+            ("medium", t.as_str()),
+            ("to", "offsite:金庫"),
+            ("note", "金庫へ"),
+        ])
+        .unwrap();
+    assert_eq!(r.status(), 303, "recorded, back to the morning page");
+    // The move, and what the library was asked first (it no longer holds
+    // the tape).
+    assert!(events() > before);
+    assert_eq!(s.koban_of(70, &t), vec!["①-2-2"]);
+    let mut r = agent
+        .get(&format!("{base}/events"))
+        .header("Cookie", &op)
+        .call()
+        .unwrap();
+    let html = r.body_mut().read_to_string().unwrap();
+    assert!(html.contains("hokan web (op)"), "{html}");
+    assert!(html.contains("HKN001L8") && html.contains("金庫"), "{html}");
+}
+
+const PW: &str = "operator password 1";

@@ -903,13 +903,17 @@ impl Repository {
         let mut affected: Vec<Id> = Vec::new();
         let mut salvaged: Vec<(Id, Vec<hokan_format::BlobEntry>)> = Vec::new();
         let mut seen = crate::index::IdSet::default();
+        // Blobs the missing packs held: those no other pack holds are lost.
+        let mut lost = crate::index::IdSet::default();
         self.each_index_file(|name, r| {
             // Damaged files stay as they are: `repair index` handles them.
             let Ok(file) = r else { return };
             if file.packs.iter().any(|p| missing.contains(&p.pack)) {
                 affected.push(name);
                 for p in file.packs {
-                    if !missing.contains(&p.pack) && seen.insert(p.pack) {
+                    if missing.contains(&p.pack) {
+                        lost.extend(p.entries.iter().map(|e| e.id));
+                    } else if seen.insert(p.pack) {
                         salvaged.push((p.pack, p.entries));
                     }
                 }
@@ -934,16 +938,21 @@ impl Repository {
         }
         let mut idx = self.index_mut();
         // Packs known only in memory (headers read at open because their
-        // index file is damaged) stay known.
-        for (p, e) in idx.by_pack() {
-            if !missing.contains(&p) && !fresh.has_pack(&p) {
+        // index file is damaged) stay known. An index for backup cannot
+        // list its packs' blobs: those packs are the ones read at open.
+        let in_memory: Vec<(Id, Vec<hokan_format::BlobEntry>)> = if idx.locates_data() {
+            idx.by_pack().into_iter().collect()
+        } else {
+            self.recovered.lock().expect("recovered").clone()
+        };
+        for (p, e) in in_memory {
+            if missing.contains(&p) {
+                lost.extend(e.iter().map(|e| e.id));
+            } else if !fresh.has_pack(&p) {
                 fresh.add_pack(p, &e);
             }
         }
-        let dropped = idx
-            .iter()
-            .filter(|(id, l)| missing.contains(&idx.pack_name(l.pack)) && !fresh.contains(id))
-            .count() as u64;
+        let dropped = lost.iter().filter(|id| !fresh.contains(id)).count() as u64;
         *idx = fresh;
         Ok((dropped, replaced))
     }
