@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use hokan_offline::{MediumId, Severity, Text};
+use hokan_offline::{MediumId, ProblemCode, Severity, Text};
 use maud::{html, Markup, DOCTYPE};
 use time::OffsetDateTime;
 
@@ -190,7 +190,7 @@ pub(crate) fn morning(s: &Shared, l: Lang, who: &Session) -> String {
                         strong { (p.message.pick(l)) }
                         br;
                         span.todo { "→ " (p.next_step.pick(l)) }
-                        @if let (Some(m), true) = (&p.medium, can_act) {
+                        @if let (Some(m), true) = (&p.medium, can_act && about_where(p.code)) {
                             (move_form(l, who, m))
                         }
                     }
@@ -225,6 +225,23 @@ pub(crate) fn morning(s: &Shared, l: Lang, who: &Session) -> String {
         }
     };
     page(l, title, Some(who), body)
+}
+
+/// Whether a person fixes the problem by saying where the medium is (a
+/// bucket's or a vault's problem is not fixed by carrying anything).
+fn about_where(code: ProblemCode) -> bool {
+    matches!(
+        code,
+        ProblemCode::MediumInDrive
+            | ProblemCode::MediumConnected
+            | ProblemCode::MediumInMailSlot
+            | ProblemCode::LocationUnknown
+            | ProblemCode::LocationStale
+            | ProblemCode::LocationDoesNotFit
+            | ProblemCode::LocationContradictsDevice
+            | ProblemCode::LocationConfirmDue
+            | ProblemCode::ExportNotRecorded
+    )
 }
 
 fn severity(s: Severity) -> &'static str {
