@@ -11,7 +11,9 @@
 # test in two network namespaces (it fails, never skips, without them), moto's S3 server (`pip install 'moto[server]'`, done below) for
 # hokan-s3, aiosmtpd's SMTP server (`pip install aiosmtpd`, done below) for
 # hokan-notify, chromium, poppler-utils and fonts-noto-cjk for the report's
-# PDF test (it fails, never skips, without them), and cargo-nextest (falls
+# PDF test (it fails, never skips, without them), chromium-driver for the
+# dashboard's browser test (it fails, never skips, without it; its
+# screenshots are left in target/test-artifacts/web), and cargo-nextest (falls
 # back to cargo test), and Debian's Ceph (ceph-mon ceph-mgr ceph-osd radosgw
 # ceph-common, installed below) for the tests on a real, strict S3 server: one
 # single-node Ceph RGW cluster (scripts/ceph-rgw.sh) is started in a temporary
@@ -32,6 +34,8 @@ command -v ip >/dev/null || need_apt+=(iproute2)    # ip netns and veth for that
 # The inspection report printed to PDF (crates/cli/tests/report_pdf.rs):
 # headless Chromium, poppler's pdfinfo/pdftotext, and a Japanese font.
 command -v chromium >/dev/null || need_apt+=(chromium)
+# The dashboard driven in Chromium over WebDriver (crates/cli/tests/browser.rs).
+command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 command -v pdftotext >/dev/null || need_apt+=(poppler-utils)
 { command -v fc-list >/dev/null && [ -n "$(fc-list :lang=ja 2>/dev/null)" ]; } || need_apt+=(fonts-noto-cjk)
 # moto's S3 server for hokan-s3's tests comes from PyPI through pip.

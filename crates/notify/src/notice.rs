@@ -248,6 +248,13 @@ impl Notification {
         Rendered { subject, body }
     }
 
+    /// The headline and what to do, in `lang`, without the site, host and
+    /// time around them (a dashboard lists them as today's tasks).
+    pub fn task(&self, lang: NotifyLang) -> (String, Vec<String>) {
+        let (headline, _, todo) = self.words(lang == NotifyLang::Ja);
+        (headline, todo)
+    }
+
     /// Headline, what happened, what to do.
     fn words(&self, ja: bool) -> (String, String, Vec<String>) {
         let tr = |en: String, j: String| if ja { j } else { en };

@@ -58,9 +58,18 @@ impl<'a> Judge<'a> {
 
     /// The observation that says where `medium` is now: the latest at or
     /// before `now`. At the same instant a device's report beats a person's
-    /// record (the device saw it; the person may have typed ahead), and then
-    /// the more reachable location wins.
+    /// record (the device saw it; the person may have typed ahead), unless
+    /// the device reports that the medium left it (ejected, exported): then
+    /// the person's record says where it went, as it would a moment later.
+    /// Then the more reachable location wins.
     pub fn current_observation(&self, medium: &MediumId) -> Option<&'a Observation> {
+        // Who wins a tie: a device that holds or saw the medium, then a
+        // person, then a device that saw it leave.
+        let tie_rank = |o: &Observation| match (&o.by, &o.location) {
+            (ObservedBy::Device { .. }, Location::Ejected { .. } | Location::Exported { .. }) => 0,
+            (ObservedBy::Person { .. }, _) => 1,
+            (ObservedBy::Device { .. }, _) => 2,
+        };
         self.facts
             .observations
             .iter()
@@ -69,7 +78,7 @@ impl<'a> Judge<'a> {
                 let key = |o: &Observation| {
                     (
                         o.at,
-                        matches!(o.by, ObservedBy::Device { .. }),
+                        tie_rank(o),
                         std::cmp::Reverse(o.location.reach_rank()),
                     )
                 };

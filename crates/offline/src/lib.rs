@@ -112,7 +112,9 @@
 //!    loses to a later device report of the tape in a drive, and a person's
 //!    later record beats an older device report of a slot or an ejection
 //!    (they took it on from there). At the same instant a device beats a
-//!    person, then the more reachable place wins.
+//!    person, unless the device reports that the medium left it (ejected,
+//!    exported): the person then says where it went. Then the more
+//!    reachable place wins.
 //!    **Devices over words**: when the newest device report put the medium
 //!    *inside* a device (a drive, an active slot, connected), a later
 //!    person's record that takes it out of reach (shelf, offsite, exported,

@@ -334,6 +334,37 @@ fn at_the_same_instant_the_device_and_the_more_reachable_place_win() {
     assert!(!verdict(&s.eval(), "g1", "T1").counts());
 }
 
+/// A library reports a tape exported and a person records where it went,
+/// at the same instant (`hokan media move` asks the library first): the
+/// person's record says where it is, and no "where it went is not
+/// recorded" remains.
+#[test]
+fn at_the_same_instant_a_person_says_where_an_exported_tape_went() {
+    let t = ago(1);
+    for order in [false, true] {
+        let mut s = Site::new();
+        s.generation("emr", "g1", 2)
+            .medium("T1", MediumKind::LtoLibrary)
+            .copy("g1", "T1");
+        if order {
+            s.person_put("T1", offsite(), t)
+                .device_saw("T1", exported(), t);
+        } else {
+            s.device_saw("T1", exported(), t)
+                .person_put("T1", offsite(), t);
+        }
+        let ev = s.eval();
+        assert!(verdict(&ev, "g1", "T1").counts(), "order {order}");
+        assert!(
+            !ev.problems
+                .iter()
+                .any(|p| p.code == ProblemCode::ExportNotRecorded),
+            "order {order}: {:?}",
+            ev.problems
+        );
+    }
+}
+
 #[test]
 fn observations_after_now_are_ignored() {
     let mut s = Site::new();

@@ -151,6 +151,19 @@ pub(crate) fn morning(s: &Shared, l: Lang, who: &Session) -> String {
         Err(e) => return page(l, title, Some(who), html! { p.problem.error { (e) } }),
     };
     let sources: Vec<String> = site.source_names().map(str::to_owned).collect();
+    // As `hokan status` does: ask the devices where their media are first,
+    // so that the page does not judge a cartridge where it was last night.
+    let notes = match hokan_catalog::Catalog::open_existing(site.catalog_path()) {
+        Ok(mut cat) => hokan_jobs::site::observe_devices(
+            site.targets(),
+            &mut cat,
+            hokan_jobs::site::Observe {
+                now: s.now(),
+                timeout: OBSERVE_TIMEOUT,
+            },
+        ),
+        Err(_) => Vec::new(),
+    };
     let judged = hokan_jobs::site::judge(
         hokan_jobs::site::Judge {
             catalog: site.catalog_path(),
@@ -175,6 +188,11 @@ pub(crate) fn morning(s: &Shared, l: Lang, who: &Session) -> String {
     };
     let problems = ev.all_problems();
     let can_act = who.role >= crate::Role::Operator;
+    let tasks = tasks(&site, &ev, s.now());
+    let nl = match l {
+        Lang::En => hokan_site::NotifyLang::En,
+        Lang::Ja => hokan_site::NotifyLang::Ja,
+    };
     let body = html! {
         @if ev.compliant {
             p.verdict.ok { (tr(l, "Compliant: every source has its offline generations.", "適合: すべての対象にオフライン世代があります。")) }
@@ -182,8 +200,22 @@ pub(crate) fn morning(s: &Shared, l: Lang, who: &Session) -> String {
             p.verdict.bad { (tr(l, "Not compliant: see the problems below, each with what to do.", "不適合: 下の問題と対処を確認してください。")) }
         }
         p.small { (site.name()) " · " (tr(l, "judged at", "判定時刻")) " " (when(ev.at, &site)) }
+        @for n in notes.iter().filter(|n| !n.observed()) {
+            p.problem.warning { (not_asked(l, n, &site)) }
+        }
+        h2 { (tr(l, "Today's tasks", "今日の作業")) }
+        @if tasks.is_empty() {
+            p.small { (tr(l, "Nothing for people to do today.", "今日は人が行う作業はありません。")) }
+        } @else {
+            ol.tasks {
+                @for n in &tasks {
+                    @let (headline, todo) = n.task(nl);
+                    li { strong { (headline) } @for line in &todo { br; span.todo { "→ " (line) } } }
+                }
+            }
+        }
         @if !problems.is_empty() {
-            h2 { (tr(l, "Problems and what to do today", "問題と今日の作業")) }
+            h2 { (tr(l, "Problems and what to do", "問題と対処")) }
             ul.problems {
                 @for p in &problems {
                     li.problem.(severity(p.severity)) {
@@ -225,6 +257,111 @@ pub(crate) fn morning(s: &Shared, l: Lang, who: &Session) -> String {
         }
     };
     page(l, title, Some(who), body)
+}
+
+/// What people must do today, as the night's notices say it: insert the
+/// next night's cartridge of each disk pool due then (unless the catalog's
+/// newest device report has it within the device's reach), take a medium
+/// out of a drive, carry exported media to where they are kept, and what
+/// runs out soon (an attestation, a lock, a record of where a medium is).
+fn tasks(
+    site: &hokan_site::Site,
+    ev: &hokan_offline::Evaluation,
+    now: OffsetDateTime,
+) -> Vec<hokan_notify::Notification> {
+    use hokan_offline::Location;
+    let local = now.to_offset(site.timezone().unwrap_or(time::UtcOffset::UTC));
+    let next_night = hokan_jobs::night::next_night(site, local);
+    let mut next = Vec::new();
+    for target in site.targets() {
+        let hokan_site::TargetKind::DiskPool(conf) = &target.kind else {
+            continue;
+        };
+        if !hokan_jobs::night::due_at(target, local, next_night) {
+            continue;
+        }
+        let reachable: Vec<MediumId> = ev
+            .media
+            .iter()
+            .filter(|m| m.pool.as_ref().map(|p| p.as_str()) == Some(target.name.as_str()))
+            .filter(|m| {
+                m.location.as_ref().is_some_and(|o| {
+                    o.location.reach_rank() == 0
+                        || matches!(o.location, Location::InactiveSlot { .. })
+                })
+            })
+            .map(|m| m.id.clone())
+            .collect();
+        let name = target.name.as_str();
+        next.push(hokan_jobs::notices::NextMedium {
+            pool: name.to_owned(),
+            plan: hokan_jobs::rotation::RotationPlan::disk(
+                conf.rotation,
+                &conf.cartridges,
+                next_night,
+            )
+            .reaching(&reachable),
+            into: Text::new(
+                format!("the drive of disk pool {name}"),
+                format!("ディスクプール {name} のドライブ"),
+            ),
+            before: next_night,
+        });
+    }
+    let problems = ev.all_problems().into_iter().cloned().collect::<Vec<_>>();
+    hokan_jobs::notices::after_night(&hokan_jobs::notices::NightEnd {
+        site: site.name(),
+        at: now,
+        failed: Vec::new(),
+        all_failed: false,
+        problems: Some(&problems),
+        next: &next,
+    })
+    .into_iter()
+    .filter(|n| {
+        matches!(
+            n,
+            hokan_notify::Notice::ActionNeeded { .. } | hokan_notify::Notice::Expiring { .. }
+        )
+    })
+    .map(|notice| hokan_notify::Notification {
+        site: site.name().to_owned(),
+        host: String::new(),
+        raised_at: local,
+        notice,
+    })
+    .collect()
+}
+
+/// How long the morning page waits for each device.
+const OBSERVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// A device that could not be asked, and how old the page's idea of where
+/// its media are is.
+fn not_asked(l: Lang, n: &hokan_jobs::site::DeviceNote, site: &hokan_site::Site) -> String {
+    use hokan_jobs::site::Outcome;
+    let why = match &n.outcome {
+        Outcome::Busy => tr(l, "a job is using it", "ジョブが使用中").to_owned(),
+        Outcome::Failed { error, .. } => error.to_string(),
+        Outcome::TimedOut { after } => match l {
+            Lang::En => format!("no answer within {} s", after.as_secs()),
+            Lang::Ja => format!("{} 秒以内に応答がありません", after.as_secs()),
+        },
+        _ => tr(l, "it did not answer", "応答がありません").to_owned(),
+    };
+    let last = n
+        .last_observed
+        .map_or_else(|| tr(l, "never", "なし").to_owned(), |t| when(t, site));
+    match l {
+        Lang::En => format!(
+            "The device of pool {} ({}) was not asked: {why}. Its media are shown where a device last saw them ({last}).",
+            n.pool, n.device
+        ),
+        Lang::Ja => format!(
+            "プール {} の装置（{}）に問い合わせられませんでした: {why}。媒体は最後に装置が確認した場所で表示しています（{last}）。",
+            n.pool, n.device
+        ),
+    }
 }
 
 /// Whether a person fixes the problem by saying where the medium is (a

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod pdf;
 pub mod site;
 pub mod tape;
+pub mod web;
 
 pub const PW: &str = "correct horse battery staple";
 

@@ -12,7 +12,7 @@ pub mod media;
 pub mod observe;
 
 pub use judge::{judge, Judge, Judged};
-pub use observe::{observe_devices, observe_pool, DeviceNote, Observe};
+pub use observe::{observe_devices, observe_pool, DeviceNote, Observe, Outcome};
 
 #[cfg(test)]
 mod tests;
