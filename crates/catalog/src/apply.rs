@@ -412,6 +412,8 @@ pub(crate) fn apply(tx: &Transaction<'_>, seq: u64, at: &str, event: &Event) -> 
         | Event::NotificationFailed { .. }
         | Event::NotificationSent { .. }
         | Event::NotificationAbandoned { .. } => crate::notification::apply(tx, at, event)?,
+        // The log is the record; no table follows it.
+        Event::WebAccess { .. } => {}
     }
     Ok(())
 }

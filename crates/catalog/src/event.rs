@@ -59,6 +59,37 @@ pub struct DrillMeasures {
     pub rto_secs: Option<f64>,
 }
 
+/// What happened at the web dashboard's door, or to a refused action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WebAccess {
+    /// A login succeeded.
+    LoggedIn,
+    /// A login was refused: wrong name or password.
+    LoginRefused,
+    /// A login was refused: the account is locked after failures.
+    LoginLocked,
+    /// The person logged out.
+    LoggedOut,
+    /// An action was refused: the role may not, or the form's CSRF token
+    /// was missing or wrong.
+    ActionRefused,
+}
+
+impl WebAccess {
+    /// Its name as stored: `logged-in`, `login-refused`, `login-locked`,
+    /// `logged-out`, `action-refused`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebAccess::LoggedIn => "logged-in",
+            WebAccess::LoginRefused => "login-refused",
+            WebAccess::LoginLocked => "login-locked",
+            WebAccess::LoggedOut => "logged-out",
+            WebAccess::ActionRefused => "action-refused",
+        }
+    }
+}
+
 /// How a drill's application check ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -417,6 +448,21 @@ pub enum Event {
         /// Why (never holds a secret).
         reason: String,
     },
+    /// The web dashboard: a login, a refused login, a logout, or a refused
+    /// action. Actions that were done are their own events, with the
+    /// person in the actor (`hokan web (NAME)`). Changes no table.
+    WebAccess {
+        /// The account name (for a refused login: as typed, at most 64
+        /// characters).
+        user: String,
+        /// The client's address.
+        from: String,
+        /// What happened.
+        access: WebAccess,
+        /// The refused action's path (`/media/move`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+    },
 }
 
 impl Event {
@@ -446,6 +492,7 @@ impl Event {
             Event::NotificationFailed { .. } => "notification-failed",
             Event::NotificationSent { .. } => "notification-sent",
             Event::NotificationAbandoned { .. } => "notification-abandoned",
+            Event::WebAccess { .. } => "web-access",
         }
     }
 
@@ -688,6 +735,36 @@ impl Event {
                 format!("notification {id} to {target} abandoned: {reason}"),
                 format!("通知 {id}（{target} 宛て）の送信を断念: {reason}"),
             ),
+            Event::WebAccess {
+                user,
+                from,
+                access,
+                path,
+            } => {
+                let path = path.as_deref().unwrap_or("");
+                match access {
+                    WebAccess::LoggedIn => Text::new(
+                        format!("dashboard: {user} logged in from {from}"),
+                        format!("ダッシュボード: {user} が {from} からログイン"),
+                    ),
+                    WebAccess::LoginRefused => Text::new(
+                        format!("dashboard: login as {user:?} from {from} refused (wrong name or password)"),
+                        format!("ダッシュボード: {from} からの {user:?} のログインを拒否（名前またはパスワードの誤り）"),
+                    ),
+                    WebAccess::LoginLocked => Text::new(
+                        format!("dashboard: login as {user:?} from {from} refused (account locked)"),
+                        format!("ダッシュボード: {from} からの {user:?} のログインを拒否（アカウントはロック中）"),
+                    ),
+                    WebAccess::LoggedOut => Text::new(
+                        format!("dashboard: {user} logged out ({from})"),
+                        format!("ダッシュボード: {user} がログアウト（{from}）"),
+                    ),
+                    WebAccess::ActionRefused => Text::new(
+                        format!("dashboard: {path} by {user} from {from} refused (role or form token)"),
+                        format!("ダッシュボード: {from} からの {user} による {path} を拒否（ロールまたはフォームのトークン）"),
+                    ),
+                }
+            }
         }
     }
 }

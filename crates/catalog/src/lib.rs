@@ -54,7 +54,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
 pub use anchor::{Anchor, AnchorError, Expected};
-pub use event::{AppCheck, DrillFailure, DrillMeasures, Event, EventRecord};
+pub use event::{AppCheck, DrillFailure, DrillMeasures, Event, EventRecord, WebAccess};
 pub use hokan_offline::Text;
 pub use notification::{NotificationRow, NotificationState};
 pub use query::{CopyVerifyRow, DrillRow, JobRow, MediaSetRow, MediumRow, Retained, SnapshotRow};

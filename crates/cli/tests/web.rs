@@ -112,7 +112,7 @@ fn accounts_are_added_listed_and_removed_with_clear_refusals() {
 mod common;
 
 use common::tape::library_with;
-use common::web::{add_users, serve, WEB_PW as PW};
+use common::web::{accesses, add_users, moves, serve, WEB_PW as PW};
 
 /// `hokan web serve` on a site with the SIMULATED tape library (no tape
 /// hardware): a tape written, exported and taken out of the library is a
@@ -180,12 +180,7 @@ fn an_operator_records_a_tapes_move_on_the_morning_page_and_a_viewer_cannot() {
         let html = home.body_mut().read_to_string().unwrap();
         (cookie, html)
     };
-    let events = || {
-        s.json(66, &["catalog", "events", "--limit", "100000"], 0)["events"]
-            .as_array()
-            .unwrap()
-            .len()
-    };
+    let events = || moves(&s, 66);
 
     // The operator sees the problem and the form to record the tape's move.
     let (op, html) = login("op");
@@ -232,7 +227,7 @@ fn an_operator_records_a_tapes_move_on_the_morning_page_and_a_viewer_cannot() {
     assert_eq!(r.status(), 303, "recorded, back to the morning page");
     // The move, and what the library was asked first (it no longer holds
     // the tape).
-    assert!(events() > before);
+    assert_eq!(events(), before + 1);
     assert_eq!(s.koban_of(70, &t), vec!["①-2-2"]);
     // The library's report that the tape left and the person's record of
     // where it went share an instant: the person's says where it is, so
@@ -244,6 +239,19 @@ fn an_operator_records_a_tapes_move_on_the_morning_page_and_a_viewer_cannot() {
         .unwrap();
     let html = r.body_mut().read_to_string().unwrap();
     assert!(!html.contains("is not recorded"), "{html}");
+    // The logins and the two refused posts, with who and from where.
+    let mut got = accesses(&s, 70);
+    got.reverse();
+    let want = [
+        ("op", "logged-in", ""),
+        ("viewer", "logged-in", ""),
+        ("viewer", "action-refused", "/media/move"),
+        ("op", "action-refused", "/media/move"),
+    ];
+    assert_eq!(got.len(), want.len(), "{got:?}");
+    for ((user, access, path), w) in got.iter().zip(want) {
+        assert_eq!((user.as_str(), access.as_str(), path.as_str()), w);
+    }
     let mut r = agent
         .get(&format!("{base}/events"))
         .header("Cookie", &op)

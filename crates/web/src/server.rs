@@ -22,6 +22,8 @@ use axum::Router;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+use hokan_catalog::{Event, WebAccess};
+
 use crate::accounts::{Accounts, Refused, Role};
 use crate::pages::{self, Lang, Pick};
 
@@ -193,6 +195,63 @@ fn check_csrf(sess: &Session, form: &HashMap<String, String>, l: Lang) -> Option
     }
 }
 
+/// Record what happened at the door in the catalog's event log (actor
+/// `hokan web`). A catalog that cannot be written is logged, and the
+/// request goes on: the dashboard's log (tracing) still has it.
+async fn audit(s: &Arc<Shared>, user: &str, from: IpAddr, access: WebAccess, path: Option<&str>) {
+    let shared = s.clone();
+    let event = Event::WebAccess {
+        user: user.chars().take(64).collect(),
+        from: from.to_string(),
+        access,
+        path: path.map(str::to_owned),
+    };
+    let done = tokio::task::spawn_blocking(move || -> Result<(), String> {
+        let site = hokan_site::load(&shared.config.site).map_err(|e| e.to_string())?;
+        let mut cat = hokan_catalog::Catalog::open_existing(site.catalog_path())
+            .map_err(|e| e.to_string())?;
+        cat.record(shared.now(), "hokan web", event)
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    })
+    .await
+    .expect("audit task");
+    if let Err(e) = done {
+        tracing::error!(
+            "dashboard: {} of {user:?} from {from} not recorded in the catalog: {e}",
+            access.as_str()
+        );
+    }
+}
+
+/// A form's POST by a logged-in person of at least `role`, carrying the
+/// session's CSRF token. A logged-in person's refusal is recorded in the
+/// catalog (`web-access`, `action-refused`); an anonymous one is not (it
+/// could be repeated without limit) and is sent to the login page.
+async fn acting(
+    s: &Arc<Shared>,
+    headers: &HeaderMap,
+    peer: IpAddr,
+    role: Role,
+    form: &HashMap<String, String>,
+    path: &str,
+) -> Access {
+    let l = lang(headers, None);
+    let refused = match require(s, headers, role, l) {
+        Access::Granted(sess) => match check_csrf(&sess, form, l) {
+            None => return Access::Granted(sess),
+            Some(r) => (sess.user, r),
+        },
+        Access::Denied(r) => match session(s, headers) {
+            Some(sess) => (sess.user, r),
+            None => return Access::Denied(r),
+        },
+    };
+    tracing::warn!("dashboard: {path} by {} from {peer} refused", refused.0);
+    audit(s, &refused.0, peer, WebAccess::ActionRefused, Some(path)).await;
+    Access::Denied(refused.1)
+}
+
 #[derive(Deserialize)]
 struct LangQuery {
     lang: Option<String>,
@@ -290,6 +349,7 @@ async fn login(
                 },
             );
             tracing::info!("dashboard: {user} logged in from {}", peer.ip());
+            audit(&s, &user, peer.ip(), WebAccess::LoggedIn, None).await;
             let mut r = Redirect::to("/").into_response();
             let h = r.headers_mut();
             h.append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &t, None));
@@ -297,6 +357,11 @@ async fn login(
             r
         }
         Ok(Err(why)) => {
+            let access = match why {
+                Refused::WrongNameOrPassword => WebAccess::LoginRefused,
+                Refused::Locked(_) => WebAccess::LoginLocked,
+            };
+            audit(&s, &user, peer.ip(), access, None).await;
             tracing::warn!(
                 "dashboard: login of {user:?} from {} refused ({})",
                 peer.ip(),
@@ -329,20 +394,18 @@ async fn login(
 
 async fn logout(
     State(s): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let l = lang(&headers, None);
-    let sess = match require(&s, &headers, Role::Viewer, l) {
+    let sess = match acting(&s, &headers, peer.ip(), Role::Viewer, &form, "/logout").await {
         Access::Granted(x) => x,
         Access::Denied(r) => return r,
     };
-    if let Some(r) = check_csrf(&sess, &form, l) {
-        return r;
-    }
     if let Some(t) = cookie(&headers, SESSION_COOKIE) {
         s.sessions.lock().expect("sessions").remove(t);
     }
+    audit(&s, &sess.user, peer.ip(), WebAccess::LoggedOut, None).await;
     let mut r = Redirect::to("/login").into_response();
     r.headers_mut()
         .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", Some(0)));
@@ -383,19 +446,61 @@ async fn events(
     with_lang_cookie(Html(page).into_response(), q.lang.as_deref())
 }
 
-async fn events_verify(
-    State(s): State<Arc<Shared>>,
+/// A read-only page any logged-in role may see, rendered off the async
+/// threads.
+async fn viewer_page(
+    s: Arc<Shared>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    q: LangQuery,
+    render: fn(&Shared, Lang, &Session) -> String,
 ) -> Response {
-    let l = lang(&headers, None);
+    let l = lang(&headers, q.lang.as_deref());
     let sess = match require(&s, &headers, Role::Viewer, l) {
         Access::Granted(x) => x,
         Access::Denied(r) => return r,
     };
-    if let Some(r) = check_csrf(&sess, &form, l) {
-        return r;
-    }
+    let page = tokio::task::spawn_blocking(move || render(&s, l, &sess))
+        .await
+        .expect("page task");
+    with_lang_cookie(Html(page).into_response(), q.lang.as_deref())
+}
+
+async fn media(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    viewer_page(s, headers, q, crate::media::media).await
+}
+
+async fn generations(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    viewer_page(s, headers, q, crate::generations::generations).await
+}
+
+async fn events_verify(
+    State(s): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let l = lang(&headers, None);
+    let sess = match acting(
+        &s,
+        &headers,
+        peer.ip(),
+        Role::Viewer,
+        &form,
+        "/events/verify",
+    )
+    .await
+    {
+        Access::Granted(x) => x,
+        Access::Denied(r) => return r,
+    };
     let shared = s.clone();
     let page = tokio::task::spawn_blocking(move || pages::events(&shared, l, &sess, true))
         .await
@@ -405,17 +510,24 @@ async fn events_verify(
 
 async fn media_move(
     State(s): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let l = lang(&headers, None);
-    let sess = match require(&s, &headers, Role::Operator, l) {
+    let sess = match acting(
+        &s,
+        &headers,
+        peer.ip(),
+        Role::Operator,
+        &form,
+        "/media/move",
+    )
+    .await
+    {
         Access::Granted(x) => x,
         Access::Denied(r) => return r,
     };
-    if let Some(r) = check_csrf(&sess, &form, l) {
-        return r;
-    }
     let shared = s.clone();
     let result = tokio::task::spawn_blocking(move || pages::record_move(&shared, &sess, &form))
         .await
@@ -437,6 +549,8 @@ pub const ROUTES: &[(&str, &str, Option<Role>)] = &[
     ("POST", "/login", None),
     ("POST", "/logout", Some(Role::Viewer)),
     ("GET", "/", Some(Role::Viewer)),
+    ("GET", "/media", Some(Role::Viewer)),
+    ("GET", "/generations", Some(Role::Viewer)),
     ("GET", "/events", Some(Role::Viewer)),
     ("POST", "/events/verify", Some(Role::Viewer)),
     ("POST", "/media/move", Some(Role::Operator)),
@@ -455,6 +569,8 @@ pub fn router(config: WebConfig) -> Result<Router, crate::accounts::AccountError
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/", get(morning))
+        .route("/media", get(media))
+        .route("/generations", get(generations))
         .route("/events", get(events))
         .route("/events/verify", post(events_verify))
         .route("/media/move", post(media_move))

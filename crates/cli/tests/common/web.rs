@@ -73,3 +73,33 @@ pub fn serve(s: &Site, minutes: i64) -> Served {
         cert,
     }
 }
+
+/// The catalog's events of type `kind`.
+pub fn events_of(s: &Site, minutes: i64, kind: &str) -> Vec<serde_json::Value> {
+    s.json(minutes, &["catalog", "events", "--limit", "100000"], 0)["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"]["type"] == kind)
+        .cloned()
+        .collect()
+}
+
+/// What people recorded about where media are.
+pub fn moves(s: &Site, minutes: i64) -> usize {
+    events_of(s, minutes, "medium-located")
+        .iter()
+        .filter(|e| e["event"]["by"]["kind"] == "person")
+        .count()
+}
+
+/// The dashboard's `web-access` events: (user, access, path).
+pub fn accesses(s: &Site, minutes: i64) -> Vec<(String, String, String)> {
+    events_of(s, minutes, "web-access")
+        .iter()
+        .map(|e| {
+            let f = |k: &str| e["event"][k].as_str().unwrap_or("").to_owned();
+            (f("user"), f("access"), f("path"))
+        })
+        .collect()
+}
