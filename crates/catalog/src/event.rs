@@ -74,11 +74,17 @@ pub enum WebAccess {
     /// An action was refused: the role may not, or the form's CSRF token
     /// was missing or wrong.
     ActionRefused,
+    /// An operator started tonight's job now (it records its own
+    /// `job-finished` when it ends).
+    NightStarted,
+    /// An operator started a restore drill now (it records its own
+    /// `drilled` events).
+    DrillStarted,
 }
 
 impl WebAccess {
     /// Its name as stored: `logged-in`, `login-refused`, `login-locked`,
-    /// `logged-out`, `action-refused`.
+    /// `logged-out`, `action-refused`, `night-started`, `drill-started`.
     pub fn as_str(self) -> &'static str {
         match self {
             WebAccess::LoggedIn => "logged-in",
@@ -86,6 +92,8 @@ impl WebAccess {
             WebAccess::LoginLocked => "login-locked",
             WebAccess::LoggedOut => "logged-out",
             WebAccess::ActionRefused => "action-refused",
+            WebAccess::NightStarted => "night-started",
+            WebAccess::DrillStarted => "drill-started",
         }
     }
 }
@@ -758,6 +766,14 @@ impl Event {
                     WebAccess::LoggedOut => Text::new(
                         format!("dashboard: {user} logged out ({from})"),
                         format!("ダッシュボード: {user} がログアウト（{from}）"),
+                    ),
+                    WebAccess::NightStarted => Text::new(
+                        format!("dashboard: {user} started tonight's job now ({from})"),
+                        format!("ダッシュボード: {user} が今夜のジョブを今すぐ開始（{from}）"),
+                    ),
+                    WebAccess::DrillStarted => Text::new(
+                        format!("dashboard: {user} started a restore drill now ({from})"),
+                        format!("ダッシュボード: {user} が復元訓練を今すぐ開始（{from}）"),
                     ),
                     WebAccess::ActionRefused => Text::new(
                         format!("dashboard: {path} by {user} from {from} refused (role or form token)"),

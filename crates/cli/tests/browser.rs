@@ -213,6 +213,8 @@ fn an_operator_makes_a_non_compliant_site_compliant_in_chromium() {
     let base = served.base.clone();
     let before = moves(&s, later);
 
+    // This run's screenshots only.
+    let _ = std::fs::remove_dir_all(artifacts());
     let driver = chromedriver();
     let profile = tempfile::tempdir().unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -294,6 +296,23 @@ fn an_operator_makes_a_non_compliant_site_compliant_in_chromium() {
         assert!(page.contains("hokan web (op)") && page.contains("金庫"), "{page}");
         shot(&c, "06-events-with-the-move").await;
 
+        // The other pages, as the operator sees them.
+        c.goto(&format!("{base}/media?lang=en")).await.unwrap();
+        let page = text(&c).await;
+        assert!(page.contains(&t) && page.contains("①-2-2"), "{page}");
+        assert!(page.contains("Outside the library"), "{page}");
+        shot(&c, "07-media").await;
+        c.goto(&format!("{base}/generations")).await.unwrap();
+        let page = text(&c).await;
+        assert!(page.contains("①-2-2") && page.contains("①-2-1"), "{page}");
+        shot(&c, "07-generations").await;
+        c.goto(&format!("{base}/jobs")).await.unwrap();
+        let page = text(&c).await;
+        assert!(page.contains("Tonight's plan") && page.contains("Run tonight's job now"), "{page}");
+        shot(&c, "07-jobs").await;
+        c.goto(&format!("{base}/reports")).await.unwrap();
+        shot(&c, "07-reports").await;
+
         // The Japanese page.
         c.goto(&format!("{base}/?lang=ja")).await.unwrap();
         let page = text(&c).await;
@@ -306,7 +325,7 @@ fn an_operator_makes_a_non_compliant_site_compliant_in_chromium() {
             .await
             .unwrap();
         assert_eq!(lang.as_deref(), Some("ja"));
-        shot(&c, "07-japanese").await;
+        shot(&c, "08-japanese").await;
 
         // The viewer: the page, no form; a form made in the page is refused.
         c.delete_all_cookies().await.unwrap();
@@ -333,7 +352,7 @@ fn an_operator_makes_a_non_compliant_site_compliant_in_chromium() {
         }
         let page = text(&c).await;
         assert!(page.contains("needs the operator role"), "{page}");
-        shot(&c, "08-viewer-refused").await;
+        shot(&c, "09-viewer-refused").await;
         assert_eq!(moves(&s, later), before + 1, "nothing recorded");
         // A wrong password, recorded as a refused login.
         c.delete_all_cookies().await.unwrap();

@@ -112,7 +112,7 @@ fn accounts_are_added_listed_and_removed_with_clear_refusals() {
 mod common;
 
 use common::tape::library_with;
-use common::web::{accesses, add_users, moves, serve, WEB_PW as PW};
+use common::web::{accesses, add_users, csrf, moves, serve, Http};
 
 /// `hokan web serve` on a site with the SIMULATED tape library (no tape
 /// hardware): a tape written, exported and taken out of the library is a
@@ -133,53 +133,8 @@ fn an_operator_records_a_tapes_move_on_the_morning_page_and_a_viewer_cannot() {
     s.ok(63, &["tape", "sim", "take-out", "--pool", "weekday", &t]);
     add_users(&s, 64, &[("op", "operator"), ("viewer", "viewer")]);
     let served = serve(&s, 65);
-    let (base, cert) = (&served.base, &served.cert);
-    use ureq::tls::{Certificate, RootCerts, TlsConfig};
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .tls_config(
-            TlsConfig::builder()
-                .root_certs(RootCerts::Specific(std::sync::Arc::new(vec![
-                    Certificate::from_pem(cert).unwrap(),
-                ])))
-                .build(),
-        )
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .into();
-    let set_cookie = |r: &ureq::http::Response<ureq::Body>, name: &str| -> String {
-        r.headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|c| c.strip_prefix(&format!("{name}=")))
-            .map(|c| c.split(';').next().unwrap().to_owned())
-            .unwrap_or_else(|| panic!("no {name} cookie"))
-    };
-    let csrf = |html: &str| -> String {
-        let at = html.find("name=\"csrf\" value=\"").expect("a form") + 19;
-        html[at..at + 64].to_owned()
-    };
-    let login = |user: &str| -> (String, String) {
-        let mut r = agent.get(&format!("{base}/login")).call().unwrap();
-        let pre = set_cookie(&r, "hokan_login");
-        let token = csrf(&r.body_mut().read_to_string().unwrap());
-        let r = agent
-            .post(&format!("{base}/login"))
-            .header("Cookie", &format!("hokan_login={pre}"))
-            .send_form([("csrf", token.as_str()), ("user", user), ("password", PW)])
-            .unwrap();
-        assert_eq!(r.status(), 303, "{user} logs in");
-        let cookie = format!("hokan_session={}", set_cookie(&r, "hokan_session"));
-        let mut home = agent
-            .get(&format!("{base}/"))
-            .header("Cookie", &cookie)
-            .call()
-            .unwrap();
-        assert_eq!(home.status(), 200);
-        let html = home.body_mut().read_to_string().unwrap();
-        (cookie, html)
-    };
+    let http = Http::new(&served);
+    let login = |user: &str| http.login(user);
     let events = || moves(&s, 66);
 
     // The operator sees the problem and the form to record the tape's move.
@@ -194,37 +149,37 @@ fn an_operator_records_a_tapes_move_on_the_morning_page_and_a_viewer_cannot() {
     assert!(vhtml.contains(&t) && !vhtml.contains("/media/move"));
     let before = events();
     assert_eq!(events(), before, "listing records nothing");
-    let r = agent
-        .post(&format!("{base}/media/move"))
-        .header("Cookie", &viewer)
-        .send_form([
+    let status = http.post(
+        "/media/move",
+        &viewer,
+        &[
             ("csrf", csrf(&vhtml).as_str()),
             ("medium", t.as_str()),
             ("to", "offsite:金庫"),
-        ])
-        .unwrap();
-    assert_eq!(r.status(), 403, "a viewer cannot act");
+        ],
+    );
+    assert_eq!(status, 403, "a viewer cannot act");
     // The operator without the token: refused too.
-    let r = agent
-        .post(&format!("{base}/media/move"))
-        .header("Cookie", &op)
-        .send_form([("medium", t.as_str()), ("to", "offsite:金庫")])
-        .unwrap();
-    assert_eq!(r.status(), 403, "a forged form without the token");
+    let status = http.post(
+        "/media/move",
+        &op,
+        &[("medium", t.as_str()), ("to", "offsite:金庫")],
+    );
+    assert_eq!(status, 403, "a forged form without the token");
     assert_eq!(events(), before, "nothing was recorded");
 
     // With it: recorded, under the operator's name.
-    let r = agent
-        .post(&format!("{base}/media/move"))
-        .header("Cookie", &op)
-        .send_form([
+    let status = http.post(
+        "/media/move",
+        &op,
+        &[
             ("csrf", op_csrf.as_str()),
             ("medium", t.as_str()),
             ("to", "offsite:金庫"),
             ("note", "金庫へ"),
-        ])
-        .unwrap();
-    assert_eq!(r.status(), 303, "recorded, back to the morning page");
+        ],
+    );
+    assert_eq!(status, 303, "recorded, back to the morning page");
     // The move, and what the library was asked first (it no longer holds
     // the tape).
     assert_eq!(events(), before + 1);
@@ -232,12 +187,7 @@ fn an_operator_records_a_tapes_move_on_the_morning_page_and_a_viewer_cannot() {
     // The library's report that the tape left and the person's record of
     // where it went share an instant: the person's says where it is, so
     // nothing asks any more where it went.
-    let mut r = agent
-        .get(&format!("{base}/"))
-        .header("Cookie", &op)
-        .call()
-        .unwrap();
-    let html = r.body_mut().read_to_string().unwrap();
+    let (_, html) = http.get("/", &op);
     assert!(!html.contains("is not recorded"), "{html}");
     // The logins and the two refused posts, with who and from where.
     let mut got = accesses(&s, 70);
@@ -252,12 +202,150 @@ fn an_operator_records_a_tapes_move_on_the_morning_page_and_a_viewer_cannot() {
     for ((user, access, path), w) in got.iter().zip(want) {
         assert_eq!((user.as_str(), access.as_str(), path.as_str()), w);
     }
-    let mut r = agent
-        .get(&format!("{base}/events"))
-        .header("Cookie", &op)
-        .call()
-        .unwrap();
-    let html = r.body_mut().read_to_string().unwrap();
+    let (_, html) = http.get("/events", &op);
     assert!(html.contains("hokan web (op)"), "{html}");
     assert!(html.contains("HKN001L8") && html.contains("金庫"), "{html}");
+}
+
+/// Jobs: an operator runs tonight's job now from the dashboard (on the
+/// SIMULATED tape library); the page shows it running, then the night in
+/// the history with its steps; a viewer has no button and is refused; the
+/// start is in the catalog's log with the operator's name.
+#[test]
+fn an_operator_runs_tonights_job_now_and_the_jobs_page_shows_it() {
+    let s = library_with(&["HKN001L8", "HKN002L8"], "1GiB");
+    add_users(&s, 0, &[("op", "operator"), ("viewer", "viewer")]);
+    let served = serve(&s, 1);
+    let http = Http::new(&served);
+    let (viewer, _) = http.login("viewer");
+    let (status, html) = http.get("/jobs", &viewer);
+    assert_eq!(status, 200);
+    assert!(html.contains("No job has finished yet"), "{html}");
+    assert!(
+        html.contains("hokan tape backup --pool weekday"),
+        "tonight's plan: {html}"
+    );
+    assert!(!html.contains("/jobs/run"), "no button for a viewer");
+    let token = csrf(&html);
+    assert_eq!(http.post("/jobs/run", &viewer, &[("csrf", &token)]), 403);
+
+    let (op, _) = http.login("op");
+    let (_, html) = http.get("/jobs", &op);
+    assert!(html.contains("/jobs/run"), "{html}");
+    assert_eq!(http.post("/jobs/run", &op, &[]), 403, "no token");
+    assert_eq!(http.post("/jobs/run", &op, &[("csrf", &csrf(&html))]), 303);
+    // Until the night ends, the page says so (and asks to be reloaded).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    let html = loop {
+        let (_, html) = http.get("/jobs", &op);
+        if !html.contains("A night is running now") {
+            break html;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the night did not end"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(html.contains("night"), "{html}");
+    assert!(
+        html.contains("hokan backup") && html.contains("hokan tape backup --pool weekday"),
+        "the night's steps: {html}"
+    );
+    assert!(html.contains("read "), "the backup's bytes: {html}");
+    assert!(
+        html.contains("Log of the night started from the dashboard"),
+        "{html}"
+    );
+    let jobs = s.json(5, &["catalog", "jobs"], 0);
+    assert_eq!(jobs["jobs"][0]["job"], "night", "{jobs}");
+
+    // Later that night (the server's clock is the test's --now): a
+    // restore drill now, from the tape the night wrote, by the operator.
+    drop(served);
+    let served = serve(&s, 30);
+    let http = Http::new(&served);
+    let (op, _) = http.login("op");
+    let (_, html) = http.get("/jobs", &op);
+    assert!(html.contains("/jobs/drill"), "{html}");
+    assert_eq!(
+        http.post("/jobs/drill", &op, &[("csrf", &csrf(&html))]),
+        303
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    loop {
+        let (_, html) = http.get("/jobs", &op);
+        if !html.contains("A restore drill is running now") {
+            assert!(
+                html.contains("Log of the drill started from the dashboard"),
+                "{html}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the drill did not end"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let drills = common::web::events_of(&s, 5, "drilled");
+    let log = std::fs::read_to_string(s.dir.join("web-drill.log")).unwrap_or_default();
+    assert_eq!(drills.len(), 1, "{drills:?}\n{log}");
+    assert_eq!(drills[0]["event"]["by"], "op", "{drills:?}");
+    assert_eq!(drills[0]["event"]["ok"], true, "{drills:?}");
+    let (_, html) = http.get("/drills", &op);
+    assert!(html.contains("HKN00"), "the drilled tape is listed: {html}");
+    let mut got = accesses(&s, 5);
+    got.reverse();
+    let started: Vec<_> = got
+        .iter()
+        .filter(|(_, a, _)| a.ends_with("-started") || a == "action-refused")
+        .map(|(u, a, p)| (u.as_str(), a.as_str(), p.as_str()))
+        .collect();
+    assert_eq!(
+        started,
+        [
+            ("viewer", "action-refused", "/jobs/run"),
+            ("op", "action-refused", "/jobs/run"),
+            ("op", "night-started", ""),
+            ("op", "drill-started", ""),
+        ]
+    );
+}
+
+/// A second factor: `hokan web user totp` prints the secret once; the
+/// dashboard then refuses the password alone, a wrong code and a code used
+/// already, and lets the current code in; `--off` takes it away.
+#[test]
+fn an_account_with_a_second_factor_needs_its_code() {
+    let s = library_with(&["HKN001L8"], "1GiB");
+    add_users(&s, 0, &[("op", "operator")]);
+    let v = s.json(0, &["web", "user", "totp", "op"], 0);
+    let secret = v["totp_secret"].as_str().unwrap().to_owned();
+    assert!(v["otpauth"].as_str().unwrap().contains(&secret));
+    let list = s.json(0, &["web", "user", "list"], 0);
+    assert_eq!(list["accounts"][0]["totp"], true, "{list}");
+    // The server's clock is the test's --now: codes are for that instant.
+    let served = serve(&s, 1);
+    let http = Http::new(&served);
+    let now = time::OffsetDateTime::parse(&s.at(1), &time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let code = hokan_web::accounts::totp_code(&secret, now).unwrap();
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    assert_eq!(http.try_login("op", "").0, 401, "the password alone");
+    assert_eq!(http.try_login("op", &wrong).0, 401, "a wrong code");
+    let (status, cookie) = http.try_login("op", &code);
+    assert_eq!(status, 303, "the right code");
+    assert_eq!(http.get("/", &cookie.unwrap()).0, 200);
+    assert_eq!(http.try_login("op", &code).0, 401, "the same code again");
+    let refused: Vec<_> = accesses(&s, 2)
+        .into_iter()
+        .map(|(_, a, _)| a)
+        .filter(|a| a == "login-refused")
+        .collect();
+    assert_eq!(refused.len(), 3, "each refusal is in the catalog");
+    drop(served);
+    s.ok(2, &["web", "user", "totp", "op", "--off"]);
+    let list = s.json(2, &["web", "user", "list"], 0);
+    assert_eq!(list["accounts"][0]["totp"], false, "{list}");
 }

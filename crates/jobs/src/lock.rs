@@ -56,6 +56,36 @@ impl PoolLock {
     }
 }
 
+/// The process that holds the lock of `pool` beside the catalog at
+/// `catalog`, if one does, read from the kernel's list of locks
+/// (`/proc/locks`) without touching the lock: taking it to see, even for
+/// an instant, could make a job starting at that instant fail as busy.
+/// `None` when nobody holds it, or when `/proc/locks` cannot be read.
+pub fn holder(catalog: &Path, pool: &str) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(lock_path(catalog, pool)).ok()?;
+    let locks = std::fs::read_to_string("/proc/locks").ok()?;
+    holder_in(&locks, meta.dev(), meta.ino())
+}
+
+/// The `FLOCK` holder of the file (`dev`, `ino`) in `/proc/locks`' text.
+fn holder_in(locks: &str, dev: u64, ino: u64) -> Option<u32> {
+    // `1: FLOCK  ADVISORY  WRITE 4242 fe:00:10168905 0 EOF`; a waiting
+    // request is shown as `1: -> FLOCK ...` and is not a holder.
+    let (major, minor) = (libc::major(dev), libc::minor(dev));
+    locks.lines().find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.get(1) != Some(&"FLOCK") || f.get(3) != Some(&"WRITE") {
+            return None;
+        }
+        let mut id = f.get(5)?.split(':');
+        let maj = u32::from_str_radix(id.next()?, 16).ok()?;
+        let min = u32::from_str_radix(id.next()?, 16).ok()?;
+        let i: u64 = id.next()?.parse().ok()?;
+        (maj == major && min == minor && i == ino).then(|| f[4].parse().ok())?
+    })
+}
+
 /// The lock file of `pool` beside the catalog.
 pub fn lock_path(catalog: &Path, pool: &str) -> PathBuf {
     let name = catalog
@@ -68,6 +98,38 @@ pub fn lock_path(catalog: &Path, pool: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_holder_is_read_without_taking_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let cat = dir.path().join("catalog.db");
+        assert_eq!(holder(&cat, ".night"), None, "no lock file yet");
+        let lock = PoolLock::take(&cat, ".night").unwrap();
+        assert_eq!(holder(&cat, ".night"), Some(std::process::id()));
+        // Asking did not take it: it is still ours, and a second taker is
+        // refused.
+        assert!(PoolLock::take(&cat, ".night").is_err());
+        drop(lock);
+        assert_eq!(holder(&cat, ".night"), None);
+        assert!(PoolLock::take(&cat, ".night").is_ok());
+        // A waiting request is not a holder.
+        assert_eq!(
+            holder_in(
+                "1: -> FLOCK  ADVISORY  WRITE 7 fe:00:42 0 EOF\n",
+                libc::makedev(0xfe, 0),
+                42
+            ),
+            None
+        );
+        assert_eq!(
+            holder_in(
+                "1: FLOCK  ADVISORY  WRITE 7 fe:00:42 0 EOF\n",
+                libc::makedev(0xfe, 0),
+                42
+            ),
+            Some(7)
+        );
+    }
 
     #[test]
     fn a_second_job_on_the_same_pool_is_refused_until_the_first_ends() {

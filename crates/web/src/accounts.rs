@@ -6,6 +6,12 @@
 //! account is locked for [`LOCK_FOR`], whatever password comes next. An
 //! unknown name costs the same hash as a known one, so timing does not tell
 //! which names exist, and both get the same answer.
+//!
+//! An account may also have a second factor: a TOTP secret (RFC 6238,
+//! SHA-1, 6 digits, 30 s, as authenticator apps use), set with
+//! [`Accounts::enable_totp`]. Its login then needs the current code too; a
+//! wrong or missing code is a failed login like a wrong password, and a
+//! code once used is not accepted again.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -21,6 +27,8 @@ pub const LOCK_AFTER: u32 = 5;
 pub const LOCK_FOR: Duration = Duration::from_secs(15 * 60);
 /// The shortest password accepted.
 pub const MIN_PASSWORD: usize = 12;
+/// A TOTP code's period, in seconds.
+pub const TOTP_STEP: u64 = 30;
 
 /// What an account may do. Each role may do everything the ones before it
 /// may.
@@ -95,6 +103,9 @@ pub enum AccountError {
         "the password hash of {0:?} is damaged; set a new password with `hokan web user passwd`"
     )]
     DamagedHash(String),
+    /// A TOTP secret cannot be used (the file was edited by hand).
+    #[error("a TOTP secret is damaged ({0}); set a new one with `hokan web user totp NAME`")]
+    DamagedTotp(String),
 }
 
 impl AccountError {
@@ -125,6 +136,9 @@ impl AccountError {
             AccountError::DamagedHash(n) => format!(
                 "{n:?} のパスワードハッシュが壊れています。`hokan web user passwd` で設定し直してください"
             ),
+            AccountError::DamagedTotp(e) => format!(
+                "TOTP の秘密鍵が壊れています（{e}）。`hokan web user totp 名前` で設定し直してください"
+            ),
         }
     }
 }
@@ -151,6 +165,39 @@ pub struct Account {
     pub failures: u32,
     /// Locked until this instant (Unix seconds), if locked.
     pub locked_until: Option<i64>,
+    /// Whether its login needs a TOTP code too.
+    pub totp: bool,
+}
+
+/// The TOTP generator of a secret (raw bytes).
+fn totp(secret: Vec<u8>) -> Result<totp_rs::TOTP, AccountError> {
+    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 0, TOTP_STEP, secret)
+        .map_err(|e| AccountError::DamagedTotp(e.to_string()))
+}
+
+/// The step of `code` among the current one and its neighbours (a clock
+/// off by up to 30 s), never one at or before `last`, the step of the last
+/// code accepted.
+fn totp_step(secret: &str, code: &str, now: OffsetDateTime, last: Option<i64>) -> Option<i64> {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .ok()?;
+    let t = totp(bytes).ok()?;
+    let now = u64::try_from(now.unix_timestamp()).ok()?;
+    let step = (now / TOTP_STEP) as i64;
+    [step - 1, step, step + 1]
+        .into_iter()
+        .filter(|s| *s >= 0 && last.is_none_or(|l| *s > l))
+        .find(|s| t.check(code.trim(), *s as u64 * TOTP_STEP))
+}
+
+/// The current TOTP code of a base32 `secret` at `now` (for tests and for
+/// checking an app's setup).
+pub fn totp_code(secret: &str, now: OffsetDateTime) -> Result<String, AccountError> {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .map_err(|e| AccountError::DamagedTotp(format!("{e:?}")))?;
+    Ok(totp(bytes)?.generate(now.unix_timestamp().max(0) as u64))
 }
 
 /// The accounts file.
@@ -209,6 +256,22 @@ impl Accounts {
             );",
         )
         .map_err(db)?;
+        // The second factor came later: files made before get the columns.
+        let has_totp: bool = conn
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('account') WHERE name = 'totp'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(db)?
+            > 0;
+        if !has_totp {
+            conn.execute_batch(
+                "ALTER TABLE account ADD COLUMN totp TEXT;
+                 ALTER TABLE account ADD COLUMN totp_last INTEGER;",
+            )
+            .map_err(db)?;
+        }
         Ok(Accounts {
             conn,
             path: path.to_owned(),
@@ -259,6 +322,39 @@ impl Accounts {
         Ok(())
     }
 
+    /// Give an account a new TOTP secret: its logins need the code from
+    /// then on. Returns the secret (base32) to enter in an authenticator
+    /// app, and its `otpauth://` address.
+    pub fn enable_totp(&self, name: &str) -> Result<(String, String), AccountError> {
+        self.role_of(name)?;
+        let mut raw = vec![0u8; 20];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut raw);
+        let secret = totp_rs::Secret::Raw(raw).to_encoded().to_string();
+        self.conn
+            .execute(
+                "UPDATE account SET totp = ?2, totp_last = NULL WHERE name = ?1",
+                params![name, secret],
+            )
+            .map_err(|e| self.db(e))?;
+        let uri = format!(
+            "otpauth://totp/hokan:{name}?secret={secret}&issuer=hokan&algorithm=SHA1&digits=6&period={TOTP_STEP}"
+        );
+        Ok((secret, uri))
+    }
+
+    /// Take an account's TOTP secret away: its logins need the password
+    /// only.
+    pub fn disable_totp(&self, name: &str) -> Result<(), AccountError> {
+        self.role_of(name)?;
+        self.conn
+            .execute(
+                "UPDATE account SET totp = NULL, totp_last = NULL WHERE name = ?1",
+                params![name],
+            )
+            .map_err(|e| self.db(e))?;
+        Ok(())
+    }
+
     /// Remove an account (never the last admin).
     pub fn remove(&self, name: &str) -> Result<(), AccountError> {
         let role = self.role_of(name)?;
@@ -299,7 +395,9 @@ impl Accounts {
     pub fn list(&self) -> Result<Vec<Account>, AccountError> {
         let mut st = self
             .conn
-            .prepare("SELECT name, role, failures, locked_until FROM account ORDER BY name")
+            .prepare(
+                "SELECT name, role, failures, locked_until, totp IS NOT NULL FROM account ORDER BY name",
+            )
             .map_err(|e| self.db(e))?;
         let rows = st
             .query_map([], |r| {
@@ -308,42 +406,64 @@ impl Accounts {
                     r.get::<_, String>(1)?,
                     r.get::<_, u32>(2)?,
                     r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, bool>(4)?,
                 ))
             })
             .map_err(|e| self.db(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (name, role, failures, locked_until) = row.map_err(|e| self.db(e))?;
+            let (name, role, failures, locked_until, totp) = row.map_err(|e| self.db(e))?;
             out.push(Account {
                 name,
                 role: role.parse()?,
                 failures,
                 locked_until,
+                totp,
             });
         }
         Ok(out)
     }
 
-    /// Check a login at `now`: the account's role, or why not. Counts the
-    /// failure and locks the account after [`LOCK_AFTER`] in a row; a
-    /// success clears the count.
+    /// Check a login at `now` without a TOTP code (an account that has a
+    /// second factor is refused): see [`Accounts::login_with_code`].
     pub fn login(
         &self,
         name: &str,
         password: &str,
         now: OffsetDateTime,
     ) -> Result<Result<Role, Refused>, AccountError> {
-        type Row = (String, String, u32, Option<i64>);
+        self.login_with_code(name, password, None, now)
+    }
+
+    /// Check a login at `now`: the account's role, or why not. An account
+    /// with a TOTP secret needs `code` too, one not used before. Counts
+    /// the failure and locks the account after [`LOCK_AFTER`] in a row; a
+    /// success clears the count.
+    pub fn login_with_code(
+        &self,
+        name: &str,
+        password: &str,
+        code: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Result<Role, Refused>, AccountError> {
+        type Row = (
+            String,
+            String,
+            u32,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+        );
         let row: Option<Row> = self
             .conn
             .query_row(
-                "SELECT role, phc, failures, locked_until FROM account WHERE name = ?1",
+                "SELECT role, phc, failures, locked_until, totp, totp_last FROM account WHERE name = ?1",
                 params![name],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
             )
             .optional()
             .map_err(|e| self.db(e))?;
-        let Some((role, phc, failures, locked_until)) = row else {
+        let Some((role, phc, failures, locked_until, secret, last)) = row else {
             // The same work as for a known name.
             let _ = Argon2::default().verify_password(
                 password.as_bytes(),
@@ -357,14 +477,19 @@ impl Accounts {
         }
         let parsed =
             PasswordHash::new(&phc).map_err(|_| AccountError::DamagedHash(name.to_owned()))?;
-        if Argon2::default()
+        let password_ok = Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-        {
+            .is_ok();
+        // With a second factor: the code too, and never one used before.
+        let second = match &secret {
+            None => Some(last),
+            Some(secret) => code.and_then(|c| totp_step(secret, c, now, last)).map(Some),
+        };
+        if let (true, Some(step)) = (password_ok, second) {
             self.conn
                 .execute(
-                    "UPDATE account SET failures = 0, locked_until = NULL WHERE name = ?1",
-                    params![name],
+                    "UPDATE account SET failures = 0, locked_until = NULL, totp_last = ?2 WHERE name = ?1",
+                    params![name, step],
                 )
                 .map_err(|e| self.db(e))?;
             return Ok(Ok(role.parse()?));
@@ -391,6 +516,68 @@ const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$lwjhu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_factor_needs_the_current_code_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Accounts::open(&dir.path().join("web.sqlite")).unwrap();
+        a.add("tanaka", Role::Operator, "correct horse battery")
+            .unwrap();
+        let (secret, uri) = a.enable_totp("tanaka").unwrap();
+        assert!(uri.starts_with("otpauth://totp/hokan:tanaka?secret=") && uri.contains(&secret));
+        assert!(a.list().unwrap()[0].totp);
+        let pw = "correct horse battery";
+        // The password alone, or with a wrong code: refused, and counted.
+        assert_eq!(
+            a.login("tanaka", pw, at(0)).unwrap(),
+            Err(Refused::WrongNameOrPassword)
+        );
+        assert_eq!(
+            a.login_with_code("tanaka", pw, Some("000000"), at(0))
+                .unwrap(),
+            Err(Refused::WrongNameOrPassword)
+        );
+        assert_eq!(a.list().unwrap()[0].failures, 2);
+        // The right code with a wrong password: refused.
+        let code = totp_code(&secret, at(0)).unwrap();
+        assert_eq!(
+            a.login_with_code("tanaka", "wrong password!!", Some(&code), at(0))
+                .unwrap(),
+            Err(Refused::WrongNameOrPassword)
+        );
+        // Both: in; the count is cleared.
+        assert_eq!(
+            a.login_with_code("tanaka", pw, Some(&code), at(0)).unwrap(),
+            Ok(Role::Operator)
+        );
+        assert_eq!(a.list().unwrap()[0].failures, 0);
+        // The same code again (someone who saw it): refused.
+        assert_eq!(
+            a.login_with_code("tanaka", pw, Some(&code), at(1)).unwrap(),
+            Err(Refused::WrongNameOrPassword)
+        );
+        // The next period's code, and a clock 30 s behind, are accepted.
+        let next = totp_code(&secret, at(30)).unwrap();
+        assert_eq!(
+            a.login_with_code("tanaka", pw, Some(&next), at(55))
+                .unwrap(),
+            Ok(Role::Operator)
+        );
+        // A code from five minutes ago: refused.
+        let old = totp_code(&secret, at(300)).unwrap();
+        assert_eq!(
+            a.login_with_code("tanaka", pw, Some(&old), at(600))
+                .unwrap(),
+            Err(Refused::WrongNameOrPassword)
+        );
+        // Taken away: the password alone again.
+        a.disable_totp("tanaka").unwrap();
+        assert_eq!(a.login("tanaka", pw, at(700)).unwrap(), Ok(Role::Operator));
+        assert!(matches!(
+            a.enable_totp("nobody"),
+            Err(AccountError::NoSuchAccount(_))
+        ));
+    }
 
     fn at(s: i64) -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp(1_800_000_000 + s).unwrap()

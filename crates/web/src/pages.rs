@@ -44,7 +44,7 @@ impl Pick for Text {
 /// The stylesheet: plain, readable on a small screen, and printable.
 pub const STYLE: &str = include_str!("style.css");
 
-fn page(l: Lang, title: &str, who: Option<&Session>, body: Markup) -> String {
+pub(crate) fn page(l: Lang, title: &str, who: Option<&Session>, body: Markup) -> String {
     let lang = tr(l, "en", "ja");
     html! {
         (DOCTYPE)
@@ -61,7 +61,16 @@ fn page(l: Lang, title: &str, who: Option<&Session>, body: Markup) -> String {
                     @if let Some(s) = who {
                         nav {
                             a href="/" { (tr(l, "This morning", "朝の確認")) }
+                            a href="/media" { (tr(l, "Media", "媒体")) }
+                            a href="/generations" { (tr(l, "Generations", "世代")) }
+                            a href="/jobs" { (tr(l, "Jobs", "ジョブ")) }
+                            a href="/drills" { (tr(l, "Drills", "復旧訓練")) }
+                            a href="/receipts" { (tr(l, "Receipts", "受領証")) }
+                            a href="/reports" { (tr(l, "Reports", "報告書")) }
                             a href="/events" { (tr(l, "Events", "イベント")) }
+                            @if s.role >= crate::Role::Admin {
+                                a href="/config" { (tr(l, "Configuration", "設定")) }
+                            }
                         }
                         span.who { (s.user) " (" (s.role.as_str()) ")" }
                         form.inline method="post" action="/logout" {
@@ -92,6 +101,8 @@ pub fn login(l: Lang, token: &str, error: Option<&str>) -> String {
                 input type="hidden" name="csrf" value=(token);
                 label { (tr(l, "Name", "名前")) input name="user" autocomplete="username" required; }
                 label { (tr(l, "Password", "パスワード")) input type="password" name="password" autocomplete="current-password" required; }
+                label { (tr(l, "Code from the authenticator app (if your account has one)", "認証アプリのコード（設定している場合）"))
+                    input name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6"; }
                 button { (tr(l, "Log in", "ログイン")) }
             }
         },
@@ -125,11 +136,11 @@ pub fn forbidden(l: Lang, who: &Session, needs: crate::Role) -> String {
     message(l, Some(who), &text)
 }
 
-fn load_site(s: &Shared) -> Result<hokan_site::Site, String> {
+pub(crate) fn load_site(s: &Shared) -> Result<hokan_site::Site, String> {
     hokan_site::load(&s.config.site).map_err(|e| e.to_string())
 }
 
-fn when(t: OffsetDateTime, site: &hokan_site::Site) -> String {
+pub(crate) fn when(t: OffsetDateTime, site: &hokan_site::Site) -> String {
     let t = t.to_offset(site.timezone().unwrap_or(time::UtcOffset::UTC));
     let f = time::macros::format_description!(
         "[year]-[month]-[day] [hour]:[minute] [offset_hour sign:mandatory]:[offset_minute]"
@@ -137,24 +148,33 @@ fn when(t: OffsetDateTime, site: &hokan_site::Site) -> String {
     t.format(&f).unwrap_or_default()
 }
 
-/// 朝の確認 / This morning: compliant or not, each source's offline
-/// generations against the policy and the newest one's age, the problems
-/// first, each with what to do, and a form to record a medium's move.
-pub(crate) fn morning(s: &Shared, l: Lang, who: &Session) -> String {
-    let title = tr(l, "This morning", "朝の確認");
-    let site = match load_site(s) {
-        Ok(x) => x,
-        Err(e) => return page(l, title, Some(who), html! { p.problem.error { (e) } }),
-    };
-    let policy = match site.policy() {
-        Ok(p) => p,
-        Err(e) => return page(l, title, Some(who), html! { p.problem.error { (e) } }),
-    };
+/// The site judged as `hokan status` judges it, for the pages that show
+/// the evaluation.
+pub(crate) struct Judged {
+    /// The site's configuration.
+    pub(crate) site: hokan_site::Site,
+    /// The devices asked first, and what each answered (empty when not
+    /// asked).
+    pub(crate) notes: Vec<hokan_jobs::site::DeviceNote>,
+    /// The evaluation at the page's instant.
+    pub(crate) ev: hokan_offline::Evaluation,
+    /// The catalog, when it exists.
+    pub(crate) catalog: Option<hokan_catalog::Catalog>,
+}
+
+/// Load the site and its policy and judge the catalog at the page's
+/// instant; with `ask_devices`, the devices are asked where their media
+/// are first (the morning page), otherwise the catalog's newest
+/// observations are taken as they are.
+pub(crate) fn judge(s: &Shared, ask_devices: bool) -> Result<Judged, String> {
+    let site = load_site(s)?;
+    let policy = site.policy().map_err(|e| e.to_string())?;
     let sources: Vec<String> = site.source_names().map(str::to_owned).collect();
-    // As `hokan status` does: ask the devices where their media are first,
-    // so that the page does not judge a cartridge where it was last night.
-    let notes = match hokan_catalog::Catalog::open_existing(site.catalog_path()) {
-        Ok(mut cat) => hokan_jobs::site::observe_devices(
+    let opened = ask_devices
+        .then(|| hokan_catalog::Catalog::open_existing(site.catalog_path()).ok())
+        .flatten();
+    let notes = match opened {
+        Some(mut cat) => hokan_jobs::site::observe_devices(
             site.targets(),
             &mut cat,
             hokan_jobs::site::Observe {
@@ -162,7 +182,7 @@ pub(crate) fn morning(s: &Shared, l: Lang, who: &Session) -> String {
                 timeout: OBSERVE_TIMEOUT,
             },
         ),
-        Err(_) => Vec::new(),
+        None => Vec::new(),
     };
     let judged = hokan_jobs::site::judge(
         hokan_jobs::site::Judge {
@@ -174,17 +194,95 @@ pub(crate) fn morning(s: &Shared, l: Lang, who: &Session) -> String {
             extra: Vec::new(),
         },
         &hokan_jobs::s3::anchor::name,
-    );
-    let ev = match judged {
-        Ok(j) => j.evaluation,
-        Err(e) => {
-            return page(
-                l,
-                title,
-                Some(who),
-                html! { p.problem.error { (e.to_string()) } },
-            )
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(Judged {
+        site,
+        notes,
+        ev: judged.evaluation,
+        catalog: judged.catalog,
+    })
+}
+
+/// A page that only says what went wrong.
+pub(crate) fn error_page(l: Lang, title: &str, who: &Session, e: &str) -> String {
+    page(l, title, Some(who), html! { p.problem.error { (e) } })
+}
+
+/// The evaluation's verdict and the instant judged.
+pub(crate) fn verdict_line(
+    l: Lang,
+    ev: &hokan_offline::Evaluation,
+    site: &hokan_site::Site,
+) -> Markup {
+    html! {
+        @if ev.compliant {
+            p.verdict.ok { (tr(l, "Compliant: every source has its offline generations.", "適合: すべての対象にオフライン世代があります。")) }
+        } @else {
+            p.verdict.bad { (tr(l, "Not compliant: see the problems below, each with what to do.", "不適合: 下の問題と対処を確認してください。")) }
         }
+        p.small { (site.name()) " · " (tr(l, "judged at", "判定時刻")) " " (when(ev.at, site)) }
+    }
+}
+
+/// When the catalog cannot be trusted, why (nothing was judged, so the
+/// page's tables are empty); nothing otherwise.
+pub(crate) fn untrusted(l: Lang, ev: &hokan_offline::Evaluation) -> Markup {
+    html! {
+        @if ev.is_untrusted() {
+            ul.problems {
+                @for p in &ev.problems {
+                    li.problem.error { strong { (p.message.pick(l)) } br; span.todo { "→ " (p.next_step.pick(l)) } }
+                }
+            }
+        }
+    }
+}
+
+/// Each source's offline generations against the policy, the newest one's
+/// age and its verdict.
+pub(crate) fn sources_table(l: Lang, ev: &hokan_offline::Evaluation) -> Markup {
+    html! {
+        table {
+            thead { tr {
+                th { (tr(l, "source", "対象")) }
+                th { (tr(l, "offline generations / policy", "オフライン世代 / 方針")) }
+                th { (tr(l, "newest offline", "最新のオフライン世代")) }
+                th { (tr(l, "verdict", "判定")) }
+            } }
+            tbody {
+                @for src in &ev.sources {
+                    tr {
+                        td { (src.source.to_string()) }
+                        td { (src.offline_generations.len()) " / " (src.required) }
+                        td {
+                            @match &src.newest {
+                                Some(n) => { (hokan_offline::text::span(n.age).pick(l)) " " (tr(l, "ago", "前")) }
+                                None => { "—" }
+                            }
+                        }
+                        td.(if src.compliant { "ok" } else { "bad" }) {
+                            @if src.compliant { (tr(l, "compliant", "適合")) } @else { (tr(l, "not compliant", "不適合")) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// 朝の確認 / This morning: compliant or not, each source's offline
+/// generations against the policy and the newest one's age, the problems
+/// first, each with what to do, and a form to record a medium's move.
+pub(crate) fn morning(s: &Shared, l: Lang, who: &Session) -> String {
+    let title = tr(l, "This morning", "朝の確認");
+    // As `hokan status` does: ask the devices where their media are first,
+    // so that the page does not judge a cartridge where it was last night.
+    let Judged {
+        site, notes, ev, ..
+    } = match judge(s, true) {
+        Ok(j) => j,
+        Err(e) => return error_page(l, title, who, &e),
     };
     let problems = ev.all_problems();
     let can_act = who.role >= crate::Role::Operator;
@@ -194,12 +292,7 @@ pub(crate) fn morning(s: &Shared, l: Lang, who: &Session) -> String {
         Lang::Ja => hokan_site::NotifyLang::Ja,
     };
     let body = html! {
-        @if ev.compliant {
-            p.verdict.ok { (tr(l, "Compliant: every source has its offline generations.", "適合: すべての対象にオフライン世代があります。")) }
-        } @else {
-            p.verdict.bad { (tr(l, "Not compliant: see the problems below, each with what to do.", "不適合: 下の問題と対処を確認してください。")) }
-        }
-        p.small { (site.name()) " · " (tr(l, "judged at", "判定時刻")) " " (when(ev.at, &site)) }
+        (verdict_line(l, &ev, &site))
         @for n in notes.iter().filter(|n| !n.observed()) {
             p.problem.warning { (not_asked(l, n, &site)) }
         }
@@ -230,31 +323,7 @@ pub(crate) fn morning(s: &Shared, l: Lang, who: &Session) -> String {
             }
         }
         h2 { (tr(l, "Sources", "バックアップ対象")) }
-        table {
-            thead { tr {
-                th { (tr(l, "source", "対象")) }
-                th { (tr(l, "offline generations / policy", "オフライン世代 / 方針")) }
-                th { (tr(l, "newest offline", "最新のオフライン世代")) }
-                th { (tr(l, "verdict", "判定")) }
-            } }
-            tbody {
-                @for src in &ev.sources {
-                    tr {
-                        td { (src.source.to_string()) }
-                        td { (src.offline_generations.len()) " / " (src.required) }
-                        td {
-                            @match &src.newest {
-                                Some(n) => { (hokan_offline::text::span(n.age).pick(l)) " " (tr(l, "ago", "前")) }
-                                None => { "—" }
-                            }
-                        }
-                        td.(if src.compliant { "ok" } else { "bad" }) {
-                            @if src.compliant { (tr(l, "compliant", "適合")) } @else { (tr(l, "not compliant", "不適合")) }
-                        }
-                    }
-                }
-            }
-        }
+        (sources_table(l, &ev))
     };
     page(l, title, Some(who), body)
 }

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -48,6 +48,10 @@ pub struct WebConfig {
     /// The instant pages are judged at, if not the clock's (`HOKAN_NOW`,
     /// for the demo's simulated nights and tests).
     pub now: Option<OffsetDateTime>,
+    /// The `hokan` program and its global arguments (`hokan --config FILE
+    /// [--now T]`), for the Jobs page's "run tonight's job now" (`run`)
+    /// and "run a restore drill now" (`drill`); empty: neither is offered.
+    pub hokan: Vec<std::ffi::OsString>,
 }
 
 /// A logged-in person.
@@ -324,15 +328,20 @@ async fn login(
     }
     let user = form.get("user").cloned().unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
+    let code = form
+        .get("code")
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
     let shared = s.clone();
     let now = s.now();
     let u = user.clone();
     let result = tokio::task::spawn_blocking(move || {
-        shared
-            .accounts
-            .lock()
-            .expect("accounts")
-            .login(&u, &password, now)
+        shared.accounts.lock().expect("accounts").login_with_code(
+            &u,
+            &password,
+            code.as_deref(),
+            now,
+        )
     })
     .await
     .expect("login task");
@@ -376,7 +385,7 @@ async fn login(
                 Html(pages::login(
                     l,
                     &t,
-                    Some(pages::tr(l, "Wrong name or password, or the account is locked after too many failures (it unlocks after 15 minutes, or an admin sets a new password).", "名前かパスワードが違うか、失敗が多すぎてアカウントがロックされています（15 分後に解除されます。管理者がパスワードを設定し直しても解除されます）。")),
+                    Some(pages::tr(l, "Wrong name or password (or authenticator code), or the account is locked after too many failures (it unlocks after 15 minutes, or an admin sets a new password).", "名前かパスワード（または認証コード）が違うか、失敗が多すぎてアカウントがロックされています（15 分後に解除されます。管理者がパスワードを設定し直しても解除されます）。")),
                 )),
             )
                 .into_response();
@@ -446,6 +455,94 @@ async fn events(
     with_lang_cookie(Html(page).into_response(), q.lang.as_deref())
 }
 
+async fn jobs(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let l = lang(&headers, q.lang.as_deref());
+    let sess = match require(&s, &headers, Role::Viewer, l) {
+        Access::Granted(x) => x,
+        Access::Denied(r) => return r,
+    };
+    let shared = s.clone();
+    let (page, running) = tokio::task::spawn_blocking(move || crate::jobs::jobs(&shared, l, &sess))
+        .await
+        .expect("page task");
+    let mut r = with_lang_cookie(Html(page).into_response(), q.lang.as_deref());
+    if running {
+        // The running night's log, fresh without any script.
+        r.headers_mut()
+            .insert("refresh", HeaderValue::from_static("5"));
+    }
+    r
+}
+
+async fn jobs_run(
+    State(s): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    background(s, peer, headers, form, crate::jobs::Background::Night).await
+}
+
+async fn jobs_drill(
+    State(s): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    background(s, peer, headers, form, crate::jobs::Background::Drill).await
+}
+
+/// An operator starts a night or a drill now; recorded with their name.
+async fn background(
+    s: Arc<Shared>,
+    peer: SocketAddr,
+    headers: HeaderMap,
+    form: HashMap<String, String>,
+    what: crate::jobs::Background,
+) -> Response {
+    let l = lang(&headers, None);
+    let sess = match acting(&s, &headers, peer.ip(), Role::Operator, &form, what.path()).await {
+        Access::Granted(x) => x,
+        Access::Denied(r) => return r,
+    };
+    let shared = s.clone();
+    let user = sess.user.clone();
+    let started = tokio::task::spawn_blocking(move || crate::jobs::start(&shared, what, &user))
+        .await
+        .expect("start task");
+    match started {
+        Ok(pid) => {
+            tracing::info!(
+                "dashboard: {} started {} (pid {pid})",
+                sess.user,
+                what.path()
+            );
+            audit(&s, &sess.user, peer.ip(), what.event(), None).await;
+            Redirect::to("/jobs").into_response()
+        }
+        Err(msg) => (
+            StatusCode::CONFLICT,
+            Html(pages::message(l, Some(&sess), &msg.pick(l))),
+        )
+            .into_response(),
+    }
+}
+
+/// A page's answer, boxed so that [`viewer`] can name its handlers.
+type PageFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>;
+
+/// The handler of a read-only page any logged-in role may see.
+fn viewer(
+    render: fn(&Shared, Lang, &Session) -> String,
+) -> impl Fn(State<Arc<Shared>>, HeaderMap, Query<LangQuery>) -> PageFuture + Clone + Send + Sync + 'static
+{
+    move |State(s), headers, Query(q)| Box::pin(viewer_page(s, headers, q, render))
+}
+
 /// A read-only page any logged-in role may see, rendered off the async
 /// threads.
 async fn viewer_page(
@@ -463,22 +560,6 @@ async fn viewer_page(
         .await
         .expect("page task");
     with_lang_cookie(Html(page).into_response(), q.lang.as_deref())
-}
-
-async fn media(
-    State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    Query(q): Query<LangQuery>,
-) -> Response {
-    viewer_page(s, headers, q, crate::media::media).await
-}
-
-async fn generations(
-    State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    Query(q): Query<LangQuery>,
-) -> Response {
-    viewer_page(s, headers, q, crate::generations::generations).await
 }
 
 async fn events_verify(
@@ -542,6 +623,71 @@ async fn media_move(
     }
 }
 
+/// The resolved configuration: admins only (it names the files secrets
+/// are kept in).
+async fn config_page(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let l = lang(&headers, q.lang.as_deref());
+    let sess = match require(&s, &headers, Role::Admin, l) {
+        Access::Granted(x) => x,
+        Access::Denied(r) => return r,
+    };
+    let page = tokio::task::spawn_blocking(move || crate::config::config(&s, l, &sess))
+        .await
+        .expect("page task");
+    with_lang_cookie(Html(page).into_response(), q.lang.as_deref())
+}
+
+/// A report or the annex as a file to save, in the language asked
+/// (`?lang=`, which here does not change the dashboard's own language).
+async fn download(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+    Path(file): Path<String>,
+) -> Response {
+    let l = lang(&headers, q.lang.as_deref());
+    let sess = match require(&s, &headers, Role::Viewer, l) {
+        Access::Granted(x) => x,
+        Access::Denied(r) => return r,
+    };
+    let Some(doc) = crate::reports::Doc::named(&file) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let shared = s.clone();
+    let made = tokio::task::spawn_blocking(move || crate::reports::download(&shared, l, doc))
+        .await
+        .expect("report task");
+    match made {
+        Ok(d) => {
+            let disposition = format!("attachment; filename=\"{}\"", d.file_name);
+            let mut r = d.body.into_response();
+            let h = r.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(d.content_type),
+            );
+            if let Ok(v) = HeaderValue::from_str(&disposition) {
+                h.insert(header::CONTENT_DISPOSITION, v);
+            }
+            r
+        }
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Html(pages::error_page(
+                l,
+                pages::tr(l, "Reports", "報告書"),
+                &sess,
+                &e,
+            )),
+        )
+            .into_response(),
+    }
+}
+
 /// Every route, the least role it needs, and whether it is a form's POST
 /// (for the authorization tests: each role × each route).
 pub const ROUTES: &[(&str, &str, Option<Role>)] = &[
@@ -554,6 +700,17 @@ pub const ROUTES: &[(&str, &str, Option<Role>)] = &[
     ("GET", "/events", Some(Role::Viewer)),
     ("POST", "/events/verify", Some(Role::Viewer)),
     ("POST", "/media/move", Some(Role::Operator)),
+    ("GET", "/jobs", Some(Role::Viewer)),
+    ("POST", "/jobs/run", Some(Role::Operator)),
+    ("POST", "/jobs/drill", Some(Role::Operator)),
+    ("GET", "/reports", Some(Role::Viewer)),
+    ("GET", "/reports/report.html", Some(Role::Viewer)),
+    ("GET", "/reports/report.md", Some(Role::Viewer)),
+    ("GET", "/reports/annex.html", Some(Role::Viewer)),
+    ("GET", "/reports/annex.md", Some(Role::Viewer)),
+    ("GET", "/drills", Some(Role::Viewer)),
+    ("GET", "/receipts", Some(Role::Viewer)),
+    ("GET", "/config", Some(Role::Admin)),
 ];
 
 /// The dashboard's routes.
@@ -569,11 +726,19 @@ pub fn router(config: WebConfig) -> Result<Router, crate::accounts::AccountError
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/", get(morning))
-        .route("/media", get(media))
-        .route("/generations", get(generations))
+        .route("/media", get(viewer(crate::media::media)))
+        .route("/generations", get(viewer(crate::generations::generations)))
         .route("/events", get(events))
         .route("/events/verify", post(events_verify))
         .route("/media/move", post(media_move))
+        .route("/jobs", get(jobs))
+        .route("/jobs/run", post(jobs_run))
+        .route("/jobs/drill", post(jobs_drill))
+        .route("/reports", get(viewer(crate::reports::reports)))
+        .route("/reports/{file}", get(download))
+        .route("/drills", get(viewer(crate::drills::drills)))
+        .route("/receipts", get(viewer(crate::receipts::receipts)))
+        .route("/config", get(config_page))
         .route("/style.css", get(style))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(shared))

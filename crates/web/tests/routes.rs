@@ -2,127 +2,23 @@
 //! the login, who is refused, who gets through; every POST refused without
 //! the session's CSRF token; the cookies' flags; the login's limits.
 
+mod common;
+
 use std::net::SocketAddr;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
-use axum::Router;
-use hokan_web::server::{router, WebConfig, ROUTES, SESSION_COOKIE};
-use hokan_web::{Accounts, Role};
+use common::{login, send, Answer, App, PW};
+use hokan_web::server::ROUTES;
+use hokan_web::Role;
 use tower::ServiceExt;
-
-const PW: &str = "a long enough password";
-
-struct App {
-    router: Router,
-    _dir: tempfile::TempDir,
-}
 
 fn app() -> App {
     let dir = tempfile::tempdir().unwrap();
-    let accounts = dir.path().join("accounts.sqlite");
-    let a = Accounts::open(&accounts).unwrap();
-    a.add("viewer", Role::Viewer, PW).unwrap();
-    a.add("operator", Role::Operator, PW).unwrap();
-    a.add("admin", Role::Admin, PW).unwrap();
-    drop(a);
-    let router = router(WebConfig {
-        // No site: the pages say so, which is enough to tell access apart.
-        site: dir.path().join("missing/hokan.toml"),
-        accounts,
-        now: None,
-    })
-    .unwrap();
-    App { router, _dir: dir }
-}
-
-struct Answer {
-    status: StatusCode,
-    location: Option<String>,
-    cookies: Vec<String>,
-    body: String,
-}
-
-async fn send(app: &App, method: &str, path: &str, cookie: &str, form: &str) -> Answer {
-    let mut req = Request::builder().method(method).uri(path);
-    if !cookie.is_empty() {
-        req = req.header(header::COOKIE, cookie);
-    }
-    if method == "POST" {
-        req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    }
-    let mut req = req.body(Body::from(form.to_owned())).unwrap();
-    req.extensions_mut()
-        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
-    let r = app.router.clone().oneshot(req).await.unwrap();
-    let status = r.status();
-    let location = r
-        .headers()
-        .get(header::LOCATION)
-        .map(|v| v.to_str().unwrap().to_owned());
-    let cookies = r
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect();
-    let bytes = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
-    Answer {
-        status,
-        location,
-        cookies,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-fn hidden_csrf(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf\" value=\"")
-        .expect("a form with a token")
-        + 19;
-    html[at..at + 64].to_owned()
-}
-
-fn cookie_value(cookies: &[String], name: &str) -> Option<String> {
-    cookies
-        .iter()
-        .find_map(|c| c.strip_prefix(&format!("{name}=")))
-        .map(|c| c.split(';').next().unwrap().to_owned())
-}
-
-/// Log in as `user`; the session cookie and the session's CSRF token.
-async fn login(app: &App, user: &str, password: &str) -> Result<(String, String), Answer> {
-    let page = send(app, "GET", "/login", "", "").await;
-    let token = hidden_csrf(&page.body);
-    let login_cookie = cookie_value(&page.cookies, "hokan_login").unwrap();
-    assert_eq!(token, login_cookie, "double submit: form token = cookie");
-    let a = send(
-        app,
-        "POST",
-        "/login",
-        &format!("hokan_login={login_cookie}"),
-        &format!(
-            "csrf={token}&user={user}&password={}",
-            password.replace(' ', "+")
-        ),
-    )
-    .await;
-    let Some(session) = cookie_value(&a.cookies, SESSION_COOKIE) else {
-        return Err(a);
-    };
-    let set = a
-        .cookies
-        .iter()
-        .find(|c| c.starts_with(SESSION_COOKIE))
-        .unwrap();
-    for flag in ["Secure", "HttpOnly", "SameSite=Strict"] {
-        assert!(set.contains(flag), "session cookie lacks {flag}: {set}");
-    }
-    let cookie = format!("{SESSION_COOKIE}={session}");
-    let home = send(app, "GET", "/", &cookie, "").await;
-    assert_eq!(home.status, StatusCode::OK);
-    Ok((cookie, hidden_csrf(&home.body)))
+    // No site: the pages say so, which is enough to tell access apart.
+    let site = dir.path().join("missing/hokan.toml");
+    common::app_at(dir, site, None)
 }
 
 #[tokio::test]

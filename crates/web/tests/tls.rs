@@ -20,6 +20,7 @@ fn the_login_page_is_served_over_tls_and_nothing_in_clear() {
         site: dir.path().join("hokan.toml"),
         accounts: dir.path().join("accounts.sqlite"),
         now: None,
+        hokan: Vec::new(),
     };
     let running = start(
         TcpListener::bind("127.0.0.1:0").unwrap(),

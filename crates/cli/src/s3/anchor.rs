@@ -3,7 +3,7 @@
 //! named, and each bucket or anchor that could not be read a note.
 
 use hokan_catalog::anchor::Expected;
-use hokan_jobs::s3::anchor::{AnchorProblem, BucketAnchors};
+use hokan_jobs::s3::anchor::BucketAnchors;
 use hokan_offline::Text;
 
 use crate::ctx::SiteCtx;
@@ -26,53 +26,9 @@ pub fn bucket_anchors(ctx: &SiteCtx<'_>) -> (Vec<Expected>, Vec<Text>) {
 pub use hokan_jobs::s3::anchor::name as anchor_name;
 
 /// A note for each bucket (or anchor) of `found` that could not be read
-/// or was ignored.
+/// or was ignored ([`hokan_jobs::s3::anchor::notes`]).
 pub fn notes(ctx: &SiteCtx<'_>, found: &[BucketAnchors]) -> Vec<Text> {
-    found
-        .iter()
-        .flat_map(|b| {
-            b.problems
-                .iter()
-                .map(|p| note(ctx, &b.bucket, &b.endpoint, p))
-        })
-        .collect()
-}
-
-/// A bucket or anchor that could not be read, or an anchor ignored.
-fn note(ctx: &SiteCtx<'_>, bucket: &str, endpoint: &str, problem: &AnchorProblem) -> Text {
-    let unreadable = |why: &str| {
-        Text::new(
-            format!("could not read anchors from bucket {bucket} at {endpoint}: {why}; rollback detection incomplete"),
-            format!("バケット {bucket}（{endpoint}）のアンカーを読めませんでした: {why}。巻き戻しの検出は不完全です"),
-        )
-    };
-    let bad = |path: &str, why: String| {
-        Text::new(
-            format!("anchor {path} in bucket {bucket} at {endpoint} was ignored: {why}"),
-            format!("バケット {bucket}（{endpoint}）のアンカー {path} を無視しました: {why}"),
-        )
-    };
-    match problem {
-        AnchorProblem::Unreachable(e) => unreadable(&super::fail(ctx.lang, e).message),
-        AnchorProblem::Unlisted(e) => unreadable(&e.to_string()),
-        AnchorProblem::Unread { error, .. } => unreadable(&error.to_string()),
-        AnchorProblem::TooLarge { path, size } => {
-            bad(path, format!("{size} bytes is more than an anchor can be"))
-        }
-        AnchorProblem::Unparsable { path, error } => bad(path, error.to_string()),
-        AnchorProblem::Misnamed { path, anchor } => bad(
-            path,
-            format!(
-                "its content names head {}:{}, not its object name",
-                anchor.seq, anchor.hash
-            ),
-        ),
-        AnchorProblem::OtherSite { path, site } => bad(
-            path,
-            format!("it was written by site {site:?}, not {:?} (two sites share the bucket and prefix?)", ctx.conf.name),
-        ),
-        other => unreadable(&format!("{other:?}")),
-    }
+    hokan_jobs::s3::anchor::notes(found, &ctx.conf.name, &|e| super::fail(ctx.lang, e).message)
 }
 
 #[cfg(test)]

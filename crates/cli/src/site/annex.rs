@@ -13,10 +13,11 @@ use crate::ctx::{print_json, SiteCtx};
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Lang};
 
-/// Gather everything the annex shows, at `ctx.now`. Needs a configuration:
+/// Gather everything the annex shows, at `ctx.now`
+/// ([`hokan_jobs::site::report::annex`]). Needs a configuration:
 /// the annex describes a site, and without hokan.toml there is none.
 pub fn gather(ctx: &SiteCtx<'_>) -> Result<AnnexData, Failure> {
-    let Some(site) = ctx.conf.loaded.clone() else {
+    let Some(site) = &ctx.conf.loaded else {
         return Err(Failure::new(
             exit::CONFIG,
             t(
@@ -27,26 +28,9 @@ pub fn gather(ctx: &SiteCtx<'_>) -> Result<AnnexData, Failure> {
             .to_owned(),
         ));
     };
-    let judged = ctx.judge()?;
-    let f = |e| ctx.catalog_failure(&e);
-    let head = judged.head();
-    let (media, drills) = match &judged.catalog {
-        Some(cat) => (cat.media().map_err(f)?, cat.drills(100_000).map_err(f)?),
-        None => (Vec::new(), Vec::new()),
-    };
-    let config = std::path::absolute(site.file()).unwrap_or_else(|_| site.file().to_owned());
-    Ok(AnnexData {
-        generated_at: ctx.now,
-        offset: ctx.offset(),
-        program: format!("hokan {}", env!("CARGO_PKG_VERSION")),
-        command: format!("hokan --config {}", config.display()),
-        policy: ctx.conf.policy.clone(),
-        evaluation: judged.evaluation,
-        media,
-        drills,
-        head,
-        site,
-    })
+    let (judged, _) = ctx.judge()?.into_jobs();
+    hokan_jobs::site::report::annex(site, &ctx.conf.policy, judged, ctx.now, ctx.offset())
+        .map_err(|e| ctx.catalog_failure(&e))
 }
 
 /// The annex in `format`, in the context's language.

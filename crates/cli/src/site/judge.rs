@@ -70,16 +70,17 @@ pub struct Judged {
 }
 
 impl Judged {
-    /// The catalog head the verification reached (sequence 0 and a hash
-    /// of zeros without a catalog), as a document names it.
-    pub fn head(&self) -> hokan_catalog::Head {
-        self.report
-            .as_ref()
-            .map(|r| r.head.clone())
-            .unwrap_or(hokan_catalog::Head {
-                seq: 0,
-                hash: "0".repeat(64),
-            })
+    /// The judged site as the library's gatherers take it
+    /// ([`hokan_jobs::site::report`]), and the notes on anchors that could
+    /// not be read, already in the person's words.
+    pub fn into_jobs(self) -> (hokan_jobs::site::Judged, Vec<Text>) {
+        let judged = hokan_jobs::site::Judged {
+            evaluation: self.evaluation,
+            catalog: self.catalog,
+            report: self.report,
+            buckets: Vec::new(),
+        };
+        (judged, self.anchor_notes)
     }
 
     /// Whether the verdict stands on verified facts.

@@ -1,10 +1,6 @@
 //! `hokan report`: the evidence kept for inspections.
 
-use hokan_report::{
-    render_html, render_json, render_markdown, Lang as RLang, ReportData, Simulated, SimulatedKind,
-    SiteInfo,
-};
-use hokan_site::{is_loopback, TargetKind};
+use hokan_report::{render_html, render_json, render_markdown, Lang as RLang, ReportData};
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -14,118 +10,26 @@ use crate::ctx::SiteCtx;
 use crate::exit::{self, Failure};
 use crate::i18n::{t, Lang};
 
-/// Gather everything a report shows, at `ctx.now`. The evaluation is the
-/// judged one ([`SiteCtx::judge`]): a catalog that is not evidence gives an
-/// untrusted evaluation, and the report still lists what the tables hold
-/// (marked by the catalog problems), because a report is evidence too.
+/// Gather everything a report shows, at `ctx.now`
+/// ([`hokan_jobs::site::report::report`]). The evaluation is the judged one
+/// ([`SiteCtx::judge`]): a catalog that is not evidence gives an untrusted
+/// evaluation, and the report still lists what the tables hold (marked by
+/// the catalog problems), because a report is evidence too.
 pub fn gather(ctx: &SiteCtx<'_>, events: usize) -> Result<ReportData, Failure> {
-    let judged = ctx.judge()?;
-    let f = |e| ctx.catalog_failure(&e);
-    let name = if ctx.conf.name.is_empty() {
-        t(ctx.lang, "(unnamed site)", "（名称未設定）").to_owned()
-    } else {
-        ctx.conf.name.clone()
-    };
-    let mut catalog_problems: Vec<String> = match &judged.report {
-        Some(r) => r.problems.iter().map(|p| ctx.pick(&p.message)).collect(),
-        None => judged
-            .evaluation
-            .problems
-            .iter()
-            .map(|p| ctx.pick(&p.message))
-            .collect(),
-    };
-    catalog_problems.extend(judged.anchor_notes.iter().map(|n| ctx.pick(n)));
-    let head = judged.head();
-    let catalog_path = ctx.catalog_path()?.display().to_string();
-    let site = SiteInfo {
-        name,
-        config: ctx.conf.config.as_ref().map(|p| p.display().to_string()),
-        catalog: catalog_path,
+    let (judged, notes) = ctx.judge()?.into_jobs();
+    let catalog = ctx.catalog_path()?;
+    let from = hokan_jobs::site::report::ReportFrom {
+        site: ctx.conf.loaded.as_ref(),
+        catalog: &catalog,
         repository: ctx.conf.repository_label.clone(),
-        not_implemented: Vec::new(),
-        simulated: simulated(ctx),
-    };
-    let mut data = ReportData {
-        generated_at: ctx.now,
+        policy: &ctx.conf.policy,
+        now: ctx.now,
         offset: ctx.offset(),
-        program: format!("hokan {}", env!("CARGO_PKG_VERSION")),
-        site,
-        policy: ctx.conf.policy.clone(),
-        evaluation: judged.evaluation,
-        snapshots: Vec::new(),
-        media: Vec::new(),
-        attestations: Vec::new(),
-        jobs: Vec::new(),
-        copy_verifications: Vec::new(),
-        drills: Vec::new(),
-        events: Vec::new(),
-        catalog_only: Vec::new(),
-        head,
-        catalog_problems,
+        ja: ctx.lang == Lang::Ja,
+        events,
+        notes,
     };
-    if let Some(cat) = &judged.catalog {
-        data.snapshots = cat.snapshots().map_err(f)?;
-        data.media = cat.media().map_err(f)?;
-        data.attestations = cat.attestations().map_err(f)?;
-        data.jobs = cat.jobs(20).map_err(f)?;
-        data.copy_verifications = cat.copy_verifications(200).map_err(f)?;
-        data.drills = cat.drills(20).map_err(f)?;
-        data.events = cat.events(events, false).map_err(f)?;
-        data.catalog_only = cat.events(usize::MAX, true).map_err(f)?;
-    }
-    Ok(data)
-}
-
-/// The targets whose evidence is simulated: a tape pool on a
-/// `virtual_library`, a disk pool on a `virtual_device`, an S3 endpoint or a
-/// vault address on this machine (loopback: a test server such as moto, or
-/// the demo's vault, never separate storage).
-fn simulated(ctx: &SiteCtx<'_>) -> Vec<Simulated> {
-    let Some(site) = &ctx.conf.loaded else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for t in site.targets() {
-        let (kind, at) = match &t.kind {
-            TargetKind::TapePool(p) => match &p.virtual_library {
-                Some(v) => (SimulatedKind::TapeLibrary, v.display().to_string()),
-                None => continue,
-            },
-            TargetKind::DiskPool(p) => match &p.virtual_device {
-                Some(v) => (SimulatedKind::DiskDevice, v.display().to_string()),
-                None => continue,
-            },
-            TargetKind::S3(b) => match &b.connection.endpoint {
-                Some(e) if is_loopback(host_of(e)) => (SimulatedKind::S3Server, e.clone()),
-                _ => continue,
-            },
-            TargetKind::Vault(v) => match &v.address {
-                Some(a) if is_loopback(host_of(a)) => (SimulatedKind::Vault, a.clone()),
-                _ => continue,
-            },
-        };
-        out.push(Simulated {
-            target: t.name.to_string(),
-            kind,
-            at,
-        });
-    }
-    out
-}
-
-/// The host of `scheme://host:port/path`, `host:port` or `[::1]:port`.
-fn host_of(s: &str) -> &str {
-    let s = s.split_once("://").map_or(s, |(_, rest)| rest);
-    let s = s.split(['/', '?', '#']).next().unwrap_or(s);
-    let s = s.rsplit_once('@').map_or(s, |(_, h)| h);
-    if let Some(rest) = s.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(rest);
-    }
-    match s.rsplit_once(':') {
-        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
-        _ => s,
-    }
+    hokan_jobs::site::report::report(from, judged).map_err(|e| ctx.catalog_failure(&e))
 }
 
 pub fn run(ctx: &SiteCtx<'_>, args: ReportArgs) -> Result<i32, Failure> {
@@ -217,19 +121,4 @@ pub fn default_name(ctx: &SiteCtx<'_>, format: ReportFormat) -> PathBuf {
         n += 1;
     }
     p
-}
-
-#[cfg(test)]
-mod tests {
-    use super::host_of;
-
-    #[test]
-    fn hosts_of_endpoints_and_addresses() {
-        assert_eq!(host_of("http://127.0.0.1:5000"), "127.0.0.1");
-        assert_eq!(host_of("https://s3.example.jp/base?x=1"), "s3.example.jp");
-        assert_eq!(host_of("http://[::1]:9000/"), "::1");
-        assert_eq!(host_of("localhost:7443"), "localhost");
-        assert_eq!(host_of("vault.hospital.local"), "vault.hospital.local");
-        assert_eq!(host_of("http://user@127.0.0.1"), "127.0.0.1");
-    }
 }

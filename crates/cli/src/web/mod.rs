@@ -1,4 +1,4 @@
-//! `hokan web`: the dashboard's accounts (`hokan web user add|passwd|remove|list`).
+//! `hokan web`: the dashboard's accounts (`hokan web user add|passwd|totp|remove|list`).
 //! The logic is in [`hokan_web`]; this parses, prompts, prints and maps
 //! errors to exit codes.
 
@@ -74,6 +74,16 @@ pub enum UserCmd {
         /// The account's name.
         name: String,
     },
+    /// Give an account a second factor (TOTP, as authenticator apps use):
+    /// prints the secret and its otpauth:// address once; logins then need
+    /// the current code too. A new secret replaces the old one.
+    Totp {
+        /// The account's name.
+        name: String,
+        /// Take the second factor away instead.
+        #[arg(long)]
+        off: bool,
+    },
     /// List the accounts, their roles and whether they are locked.
     List,
 }
@@ -124,6 +134,39 @@ pub fn run(a: WebArgs, g: &Global, lang: Lang) -> Result<i32, Failure> {
             accounts.remove(&name).map_err(|e| failure(lang, &e))?;
             done(g, lang, "removed", "削除しました", &name, None);
         }
+        UserCmd::Totp { name, off: true } => {
+            accounts
+                .disable_totp(&name)
+                .map_err(|e| failure(lang, &e))?;
+            done(
+                g,
+                lang,
+                "second factor removed",
+                "二要素認証を解除しました",
+                &name,
+                None,
+            );
+        }
+        UserCmd::Totp { name, off: false } => {
+            let (secret, uri) = accounts.enable_totp(&name).map_err(|e| failure(lang, &e))?;
+            if g.json {
+                print_json(&json!({ "account": name, "totp_secret": secret, "otpauth": uri }));
+            } else {
+                println!(
+                    "{name}: {}\n  {secret}\n  {uri}\n{}",
+                    t(
+                        lang,
+                        "enter this secret (or the address) in an authenticator app:",
+                        "この秘密鍵（またはアドレス）を認証アプリに登録してください:"
+                    ),
+                    t(
+                        lang,
+                        "It is shown only now. Logins need the app's 6-digit code from now on.",
+                        "表示は今回だけです。以後のログインにはアプリの 6 桁のコードが必要です。"
+                    )
+                );
+            }
+        }
         UserCmd::List => {
             let list = accounts.list().map_err(|e| failure(lang, &e))?;
             if g.json {
@@ -145,7 +188,8 @@ pub fn run(a: WebArgs, g: &Global, lang: Lang) -> Result<i32, Failure> {
                         .filter(|&u| u > now)
                         .map(|_| t(lang, "  (locked)", "  （ロック中）"))
                         .unwrap_or("");
-                    println!("{:<24} {}{locked}", acc.name, acc.role.as_str());
+                    let totp = if acc.totp { "  TOTP" } else { "" };
+                    println!("{:<24} {}{totp}{locked}", acc.name, acc.role.as_str());
                 }
             }
         }
@@ -163,7 +207,9 @@ fn done(g: &Global, lang: Lang, en: &str, ja: &str, name: &str, role: Option<Rol
 
 fn failure(lang: Lang, e: &AccountError) -> Failure {
     let code = match e {
-        AccountError::Db { .. } | AccountError::DamagedHash(_) => exit::ERROR,
+        AccountError::Db { .. } | AccountError::DamagedHash(_) | AccountError::DamagedTotp(_) => {
+            exit::ERROR
+        }
         _ => exit::USAGE,
     };
     let en = e.to_string();
@@ -248,10 +294,23 @@ fn serve(
             ),
         )
     })?;
+    // The Jobs page starts `hokan run` and `hokan drill` as this binary,
+    // on this site, with the same --now when one was given.
+    let mut hokan: Vec<std::ffi::OsString> = Vec::new();
+    if let Ok(exe) = std::env::current_exe() {
+        hokan.push(exe.into());
+        hokan.push("--config".into());
+        hokan.push(site.clone().into());
+        if let Some(now) = &g.now {
+            hokan.push("--now".into());
+            hokan.push(now.into());
+        }
+    }
     let config = hokan_web::server::WebConfig {
         site,
         accounts,
         now: g.now.as_ref().map(|_| ctx.now),
+        hokan,
     };
     let running = hokan_web::server::start(listener, config, &cert, &key).map_err(|e| {
         let hint = t(

@@ -192,3 +192,65 @@ pub fn name(found: &BucketAnchors, path: &str) -> hokan_offline::Text {
         format!("S3 バケット {bucket}（{endpoint}）のアンカー {path}"),
     )
 }
+
+/// A note for each bucket (or anchor) of `found` that could not be read
+/// or was ignored: rollback detection is then incomplete. `site_name` is
+/// the site whose anchors were expected; `why` puts a bucket's
+/// unreachability in the caller's words.
+pub fn notes(
+    found: &[BucketAnchors],
+    site_name: &str,
+    why: &dyn Fn(&JobError) -> String,
+) -> Vec<hokan_offline::Text> {
+    found
+        .iter()
+        .flat_map(|b| {
+            b.problems
+                .iter()
+                .map(|p| note(&b.bucket, &b.endpoint, p, site_name, why))
+        })
+        .collect()
+}
+
+/// A bucket or anchor that could not be read, or an anchor ignored.
+fn note(
+    bucket: &str,
+    endpoint: &str,
+    problem: &AnchorProblem,
+    site_name: &str,
+    why: &dyn Fn(&JobError) -> String,
+) -> hokan_offline::Text {
+    use hokan_offline::Text;
+    let unreadable = |why: &str| {
+        Text::new(
+            format!("could not read anchors from bucket {bucket} at {endpoint}: {why}; rollback detection incomplete"),
+            format!("バケット {bucket}（{endpoint}）のアンカーを読めませんでした: {why}。巻き戻しの検出は不完全です"),
+        )
+    };
+    let bad = |path: &str, why: String| {
+        Text::new(
+            format!("anchor {path} in bucket {bucket} at {endpoint} was ignored: {why}"),
+            format!("バケット {bucket}（{endpoint}）のアンカー {path} を無視しました: {why}"),
+        )
+    };
+    match problem {
+        AnchorProblem::Unreachable(e) => unreadable(&why(e)),
+        AnchorProblem::Unlisted(e) => unreadable(&e.to_string()),
+        AnchorProblem::Unread { error, .. } => unreadable(&error.to_string()),
+        AnchorProblem::TooLarge { path, size } => {
+            bad(path, format!("{size} bytes is more than an anchor can be"))
+        }
+        AnchorProblem::Unparsable { path, error } => bad(path, error.to_string()),
+        AnchorProblem::Misnamed { path, anchor } => bad(
+            path,
+            format!(
+                "its content names head {}:{}, not its object name",
+                anchor.seq, anchor.hash
+            ),
+        ),
+        AnchorProblem::OtherSite { path, site } => bad(
+            path,
+            format!("it was written by site {site:?}, not {site_name:?} (two sites share the bucket and prefix?)"),
+        ),
+    }
+}

@@ -1,7 +1,8 @@
 //! The site as a whole, before it is shown to a person: every device asked
 //! where its media are ([`observe`]), the site judged on its catalog as
-//! evidence ([`mod@judge`]), and a person's records about a medium checked
-//! against its device ([`media`]).
+//! evidence ([`mod@judge`]), a person's records about a medium checked
+//! against its device ([`media`]), and what the inspection report and the
+//! rulebook annex show ([`report`]).
 //!
 //! `hokan status`, `hokan report`, `hokan media` and the disk commands call
 //! these; the dashboard or a daemon can call them the same way. The words
@@ -10,6 +11,7 @@
 pub mod judge;
 pub mod media;
 pub mod observe;
+pub mod report;
 
 pub use judge::{judge, Judge, Judged};
 pub use observe::{observe_devices, observe_pool, DeviceNote, Observe, Outcome};
