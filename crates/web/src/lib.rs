@@ -31,11 +31,15 @@
 //!   (the page reloads itself), tonight's plan, and for operators "run
 //!   tonight's job now" and "run a restore drill now".
 //!
-//! Not yet: attestations and acknowledging alerts from the dashboard.
+//! - `attest`: 証明 / Attestations, whether each holds now; operators
+//!   record one (signed with their name) or withdraw one.
+//!
+//! Not yet: acknowledging alerts from the dashboard.
 
 #![deny(missing_docs)]
 
 pub mod accounts;
+mod attest;
 mod config;
 mod drills;
 mod generations;

@@ -64,6 +64,7 @@ pub(crate) fn page(l: Lang, title: &str, who: Option<&Session>, body: Markup) ->
                             a href="/media" { (tr(l, "Media", "媒体")) }
                             a href="/generations" { (tr(l, "Generations", "世代")) }
                             a href="/jobs" { (tr(l, "Jobs", "ジョブ")) }
+                            a href="/attestations" { (tr(l, "Attestations", "証明")) }
                             a href="/drills" { (tr(l, "Drills", "復旧訓練")) }
                             a href="/receipts" { (tr(l, "Receipts", "受領証")) }
                             a href="/reports" { (tr(l, "Reports", "報告書")) }
@@ -484,12 +485,7 @@ pub(crate) fn record_move(
         .filter(|m| !m.is_empty())
         .ok_or_else(|| Text::new("no medium given", "媒体が指定されていません"))?;
     let to = form.get("to").map(|t| t.trim()).unwrap_or("");
-    let location = hokan_jobs::when::parse_location(to).map_err(|e| {
-        Text::new(
-            format!("{e}"),
-            format!("場所 {to:?} を読めません（例: shelf:金庫A、offsite:本院）: {e}"),
-        )
-    })?;
+    let location = hokan_jobs::when::parse_location(to).map_err(|e| e.text())?;
     let mut cat =
         hokan_catalog::Catalog::open_existing(site.catalog_path()).map_err(|e| e.text())?;
     let now = s.now();

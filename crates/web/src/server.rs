@@ -478,24 +478,6 @@ async fn jobs(
     r
 }
 
-async fn jobs_run(
-    State(s): State<Arc<Shared>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
-) -> Response {
-    background(s, peer, headers, form, crate::jobs::Background::Night).await
-}
-
-async fn jobs_drill(
-    State(s): State<Arc<Shared>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
-) -> Response {
-    background(s, peer, headers, form, crate::jobs::Background::Drill).await
-}
-
 /// An operator starts a night or a drill now; recorded with their name.
 async fn background(
     s: Arc<Shared>,
@@ -589,35 +571,71 @@ async fn events_verify(
     Html(page).into_response()
 }
 
-async fn media_move(
-    State(s): State<Arc<Shared>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+/// What an operator's form does: an action on the catalog, or starting a
+/// night or a drill.
+#[derive(Clone, Copy)]
+enum Post {
+    Act(Act),
+    Start(crate::jobs::Background),
+}
+
+/// The handler of an operator's form (its extractors spelled out: axum
+/// needs them in the closure's type).
+#[allow(clippy::type_complexity)]
+fn operator(
+    post: Post,
+) -> impl Fn(
+    State<Arc<Shared>>,
+    ConnectInfo<SocketAddr>,
+    HeaderMap,
+    Form<HashMap<String, String>>,
+) -> PageFuture
+       + Clone
+       + Send
+       + Sync
+       + 'static {
+    move |State(s), ConnectInfo(peer), headers, Form(form)| match post {
+        Post::Act(act) => Box::pin(operator_action(s, peer, headers, form, act)),
+        Post::Start(what) => Box::pin(background(s, peer, headers, form, what)),
+    }
+}
+
+/// An operator's action on a form: where it is posted, where the person is
+/// sent back to, and what it does (recording in the catalog with the
+/// person's name, or saying why not).
+#[derive(Clone, Copy)]
+struct Act {
+    path: &'static str,
+    back: &'static str,
+    does: FormAction,
+}
+
+/// What an operator's form does, with the posted fields.
+type FormAction =
+    fn(&Shared, &Session, &HashMap<String, String>) -> Result<(), hokan_offline::Text>;
+
+async fn operator_action(
+    s: Arc<Shared>,
+    peer: SocketAddr,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    form: HashMap<String, String>,
+    act: Act,
 ) -> Response {
     let l = lang(&headers, None);
-    let sess = match acting(
-        &s,
-        &headers,
-        peer.ip(),
-        Role::Operator,
-        &form,
-        "/media/move",
-    )
-    .await
-    {
+    let sess = match acting(&s, &headers, peer.ip(), Role::Operator, &form, act.path).await {
         Access::Granted(x) => x,
         Access::Denied(r) => return r,
     };
+    let who = sess.clone();
     let shared = s.clone();
-    let result = tokio::task::spawn_blocking(move || pages::record_move(&shared, &sess, &form))
+    let result = tokio::task::spawn_blocking(move || (act.does)(&shared, &who, &form))
         .await
-        .expect("move task");
+        .expect("action task");
     match result {
-        Ok(()) => Redirect::to("/").into_response(),
+        Ok(()) => Redirect::to(act.back).into_response(),
         Err(msg) => (
             StatusCode::BAD_REQUEST,
-            Html(pages::message(l, None, &msg.pick(l))),
+            Html(pages::message(l, Some(&sess), &msg.pick(l))),
         )
             .into_response(),
     }
@@ -703,6 +721,9 @@ pub const ROUTES: &[(&str, &str, Option<Role>)] = &[
     ("GET", "/jobs", Some(Role::Viewer)),
     ("POST", "/jobs/run", Some(Role::Operator)),
     ("POST", "/jobs/drill", Some(Role::Operator)),
+    ("GET", "/attestations", Some(Role::Viewer)),
+    ("POST", "/attestations", Some(Role::Operator)),
+    ("POST", "/attestations/withdraw", Some(Role::Operator)),
     ("GET", "/reports", Some(Role::Viewer)),
     ("GET", "/reports/report.html", Some(Role::Viewer)),
     ("GET", "/reports/report.md", Some(Role::Viewer)),
@@ -730,10 +751,39 @@ pub fn router(config: WebConfig) -> Result<Router, crate::accounts::AccountError
         .route("/generations", get(viewer(crate::generations::generations)))
         .route("/events", get(events))
         .route("/events/verify", post(events_verify))
-        .route("/media/move", post(media_move))
+        .route(
+            "/media/move",
+            post(operator(Post::Act(Act {
+                path: "/media/move",
+                back: "/",
+                does: pages::record_move,
+            }))),
+        )
         .route("/jobs", get(jobs))
-        .route("/jobs/run", post(jobs_run))
-        .route("/jobs/drill", post(jobs_drill))
+        .route(
+            "/jobs/run",
+            post(operator(Post::Start(crate::jobs::Background::Night))),
+        )
+        .route(
+            "/jobs/drill",
+            post(operator(Post::Start(crate::jobs::Background::Drill))),
+        )
+        .route(
+            "/attestations",
+            get(viewer(crate::attest::attestations)).post(operator(Post::Act(Act {
+                path: "/attestations",
+                back: "/attestations",
+                does: crate::attest::add,
+            }))),
+        )
+        .route(
+            "/attestations/withdraw",
+            post(operator(Post::Act(Act {
+                path: "/attestations/withdraw",
+                back: "/attestations",
+                does: crate::attest::withdraw,
+            }))),
+        )
         .route("/reports", get(viewer(crate::reports::reports)))
         .route("/reports/{file}", get(download))
         .route("/drills", get(viewer(crate::drills::drills)))

@@ -2,8 +2,8 @@
 //! with evidence and an expiry. Expired or withdrawn attestations stop
 //! counting.
 
-use hokan_catalog::Event;
-use hokan_offline::{Attestation, Claim, MediumId};
+use hokan_jobs::site::attest;
+use hokan_offline::Claim;
 use serde_json::json;
 
 use super::args::{AttestCmd, AttestCommon};
@@ -43,6 +43,15 @@ pub fn run(ctx: &SiteCtx<'_>, cmd: AttestCmd) -> Result<i32, Failure> {
     add(ctx, claim, common)
 }
 
+/// A refused attestation: the catalog's failures as every command reports
+/// them, the person's mistakes as usage.
+fn failure(ctx: &SiteCtx<'_>, e: &attest::AttestError) -> Failure {
+    match e {
+        attest::AttestError::Catalog(c) => ctx.catalog_failure(c),
+        other => Failure::new(exit::USAGE, ctx.pick(&other.text(ctx.offset()))),
+    }
+}
+
 /// A usage failure about one argument: `--until "9999-12-31": …`.
 fn usage(ctx: &SiteCtx<'_>, arg: &str, t: hokan_offline::Text) -> Failure {
     Failure::new(exit::USAGE, format!("{arg}: {}", ctx.pick(&t)))
@@ -50,8 +59,7 @@ fn usage(ctx: &SiteCtx<'_>, arg: &str, t: hokan_offline::Text) -> Failure {
 
 fn add(ctx: &SiteCtx<'_>, claim: Claim, c: AttestCommon) -> Result<i32, Failure> {
     let l = ctx.lang;
-    let (by, evidence) = (c.by.trim().to_owned(), c.evidence.trim().to_owned());
-    if by.is_empty() || evidence.is_empty() {
+    if c.by.trim().is_empty() || c.evidence.trim().is_empty() {
         return Err(Failure::new(
             exit::USAGE,
             t(
@@ -69,56 +77,22 @@ fn add(ctx: &SiteCtx<'_>, claim: Claim, c: AttestCommon) -> Result<i32, Failure>
     // Refuses an end already past (it would be recorded and silently count
     // for nothing) and one more than ten years ahead.
     let until = when::parse_until(&c.until, ctx.now, off).map_err(|e| usage(ctx, "--until", e))?;
-    if from >= until {
-        return Err(usage(
-            ctx,
-            "--from",
-            hokan_offline::Text::new(
-                format!(
-                    "the attestation would start ({}) after it ends ({})",
-                    ctx.when(from),
-                    ctx.when(until)
-                ),
-                format!(
-                    "証明の開始（{}）が終了（{}）より後になっています",
-                    ctx.when(from),
-                    ctx.when(until)
-                ),
-            ),
-        ));
-    }
     let mut cat = ctx.catalog()?;
-    // A claim about a medium must name one the catalog knows.
-    let medium: Option<&MediumId> = match &claim {
-        Claim::ImmutableDevice { medium }
-        | Claim::ProviderIsolation { medium }
-        | Claim::PullOnlyVault { medium } => Some(medium),
-        Claim::NetworkSegmented { .. } => None,
-    };
-    if let Some(m) = medium {
-        cat.medium(m).map_err(|e| ctx.catalog_failure(&e))?;
-    }
-    let id = cat
-        .next_attestation_id()
-        .map_err(|e| ctx.catalog_failure(&e))?;
-    let a = Attestation {
-        id: id.clone(),
-        claim,
-        by: by.clone().into(),
-        evidence,
-        valid_from: from,
-        expires_at: until,
-        withdrawn_at: None,
-    };
-    let rec = cat
-        .record(
-            ctx.now,
-            &format!("attest --by {by}"),
-            Event::Attested {
-                attestation: a.clone(),
-            },
-        )
-        .map_err(|e| ctx.catalog_failure(&e))?;
+    let by = c.by.trim().to_owned();
+    let (a, rec) = attest::attest(
+        &mut cat,
+        ctx.now,
+        &format!("attest --by {by}"),
+        attest::NewAttestation {
+            claim,
+            by: &by,
+            evidence: &c.evidence,
+            from,
+            until,
+        },
+    )
+    .map_err(|e| failure(ctx, &e))?;
+    let id = a.id.clone();
     if ctx.g.json {
         print_json(&json!({"attestation": a, "event": rec}));
     } else {
@@ -194,18 +168,15 @@ fn withdraw(ctx: &SiteCtx<'_>, id: &str, by: &str, reason: Option<String>) -> Re
         ));
     }
     let mut cat = ctx.catalog()?;
-    let rec = cat
-        .record(
-            ctx.now,
-            &format!("attest withdraw --by {by}"),
-            Event::AttestationWithdrawn {
-                attestation: id.into(),
-                at: ctx.now,
-                by: by.into(),
-                reason,
-            },
-        )
-        .map_err(|e| ctx.catalog_failure(&e))?;
+    let rec = attest::withdraw(
+        &mut cat,
+        ctx.now,
+        &format!("attest withdraw --by {by}"),
+        &id.into(),
+        by,
+        reason,
+    )
+    .map_err(|e| failure(ctx, &e))?;
     if ctx.g.json {
         print_json(&json!({"event": rec}));
     } else {

@@ -1,0 +1,160 @@
+//! Attestations from the dashboard: an operator records one (signed with
+//! the account's name, in the catalog with `hokan web (NAME)` as actor) and
+//! withdraws it; a viewer sees them and cannot act; what `hokan attest`
+//! refuses is refused here too, and nothing is recorded.
+
+mod common;
+
+use common::{hidden_csrf, login, send, PW};
+use hokan_catalog::{Catalog, Event};
+use time::macros::datetime;
+use time::OffsetDateTime;
+
+const NOW: OffsetDateTime = datetime!(2026-11-24 08:00 +9);
+
+const SITE: &str = r#"[site]
+name = "証明病院"
+timezone = "+09:00"
+catalog = "catalog.db"
+
+[repository]
+path = "repo"
+
+[[source]]
+name = "emr"
+paths = ["/srv/emr/data"]
+"#;
+
+fn attestations(dir: &std::path::Path) -> Vec<(String, Event)> {
+    Catalog::open_existing(&dir.join("catalog.db"))
+        .unwrap()
+        .events(1000, false)
+        .unwrap()
+        .into_iter()
+        .filter(|e| {
+            matches!(
+                e.event,
+                Event::Attested { .. } | Event::AttestationWithdrawn { .. }
+            )
+        })
+        .map(|e| (e.actor, e.event))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_operator_attests_and_withdraws_a_viewer_cannot() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hokan.toml"), SITE).unwrap();
+    drop(Catalog::open(&dir.path().join("catalog.db")).unwrap());
+    let root = dir.path().to_owned();
+    let app = common::app_at(dir, root.join("hokan.toml"), Some(NOW));
+
+    // The viewer: the page, no form; a post is refused.
+    let (viewer, vcsrf) = login(&app, "viewer", PW).await.ok().unwrap();
+    let page = send(&app, "GET", "/attestations", &viewer, "").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("No attestation is recorded"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("action=\"/attestations\""));
+    let form = format!("csrf={vcsrf}&kind=network-segmented&subject=&evidence=x&until=365d");
+    assert_eq!(
+        send(&app, "POST", "/attestations", &viewer, &form)
+            .await
+            .status,
+        403
+    );
+
+    // The operator: refusals first, each saying why, nothing recorded.
+    let (op, csrf) = login(&app, "operator", PW).await.ok().unwrap();
+    let page = send(&app, "GET", "/attestations", &op, "").await;
+    assert!(page.body.contains("action=\"/attestations\""));
+    assert_eq!(hidden_csrf(&page.body), csrf);
+    for (form, says) in [
+        (
+            "kind=network-segmented&subject=&evidence=VLAN+review&until=2020-01-01",
+            "has already passed",
+        ),
+        (
+            "kind=network-segmented&subject=&evidence=VLAN+review&until=5000d",
+            "too",
+        ),
+        (
+            "kind=network-segmented&subject=&evidence=&until=365d",
+            "needs who signs it and what shows it",
+        ),
+        (
+            "kind=provider-isolation&subject=&evidence=contract&until=365d",
+            "name it",
+        ),
+        (
+            "kind=provider-isolation&subject=no-such-bucket&evidence=contract&until=365d",
+            "no-such-bucket",
+        ),
+    ] {
+        let a = send(
+            &app,
+            "POST",
+            "/attestations",
+            &op,
+            &format!("csrf={csrf}&{form}"),
+        )
+        .await;
+        assert_eq!(a.status, 400, "{form}: {}", a.body);
+        assert!(a.body.contains(says), "{form}: {}", a.body);
+    }
+    assert!(attestations(&root).is_empty(), "nothing recorded");
+
+    // Recorded, signed with the account's name.
+    let form = format!(
+        "csrf={csrf}&kind=network-segmented&subject=&evidence=VLAN+10+review+2026-11&until=2027-03-31"
+    );
+    let a = send(&app, "POST", "/attestations", &op, &form).await;
+    assert_eq!(a.status, 303, "{}", a.body);
+    let page = send(&app, "GET", "/attestations", &op, "").await;
+    assert!(
+        page.body.contains("site-wide network segmentation"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("VLAN 10 review 2026-11"));
+    assert!(
+        page.body.contains("2027-04-01 00:00 +09:00"),
+        "through that day: {}",
+        page.body
+    );
+    assert!(page.body.contains(">holds<"), "{}", page.body);
+    let got = attestations(&root);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].0, "hokan web (operator)");
+    let Event::Attested { attestation } = &got[0].1 else {
+        panic!("{got:?}")
+    };
+    assert_eq!(attestation.by.to_string(), "operator");
+    let id = attestation.id.to_string();
+
+    // Withdrawn by the operator: it no longer holds.
+    let form = format!("csrf={csrf}&id={id}&reason=VLAN+merged");
+    let a = send(&app, "POST", "/attestations/withdraw", &op, &form).await;
+    assert_eq!(a.status, 303, "{}", a.body);
+    let page = send(&app, "GET", "/attestations", &op, "").await;
+    assert!(page.body.contains(">withdrawn<"), "{}", page.body);
+    let got = attestations(&root);
+    assert_eq!(got.len(), 2);
+    assert!(
+        matches!(&got[0].1, Event::AttestationWithdrawn { reason: Some(r), .. } if r == "VLAN merged")
+    );
+    // A viewer's withdrawal is refused.
+    let form = format!("csrf={vcsrf}&id={id}");
+    assert_eq!(
+        send(&app, "POST", "/attestations/withdraw", &viewer, &form)
+            .await
+            .status,
+        403
+    );
+    // The Japanese page.
+    let page = send(&app, "GET", "/attestations?lang=ja", &op, "").await;
+    assert!(page.body.contains("施設全体のネットワーク分割") && page.body.contains("取消済み"));
+}
