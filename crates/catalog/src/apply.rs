@@ -413,7 +413,7 @@ pub(crate) fn apply(tx: &Transaction<'_>, seq: u64, at: &str, event: &Event) -> 
         | Event::NotificationSent { .. }
         | Event::NotificationAbandoned { .. } => crate::notification::apply(tx, at, event)?,
         // The log is the record; no table follows it.
-        Event::WebAccess { .. } => {}
+        Event::WebAccess { .. } | Event::AlertAcknowledged { .. } => {}
     }
     Ok(())
 }

@@ -456,6 +456,17 @@ pub enum Event {
         /// Why (never holds a secret).
         reason: String,
     },
+    /// A person saw an alert (a notification raised) and says so: the
+    /// dashboard stops showing it as new. Changes no table.
+    AlertAcknowledged {
+        /// The notification (`N-000001`).
+        notification: String,
+        /// Who acknowledged it.
+        by: Person,
+        /// What they did or will do.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
     /// The web dashboard: a login, a refused login, a logout, or a refused
     /// action. Actions that were done are their own events, with the
     /// person in the actor (`hokan web (NAME)`). Changes no table.
@@ -500,6 +511,7 @@ impl Event {
             Event::NotificationFailed { .. } => "notification-failed",
             Event::NotificationSent { .. } => "notification-sent",
             Event::NotificationAbandoned { .. } => "notification-abandoned",
+            Event::AlertAcknowledged { .. } => "alert-acknowledged",
             Event::WebAccess { .. } => "web-access",
         }
     }
@@ -513,7 +525,8 @@ impl Event {
             Event::Attested { .. }
             | Event::AttestationWithdrawn { .. }
             | Event::MediumCondition { .. }
-            | Event::Drilled { .. } => true,
+            | Event::Drilled { .. }
+            | Event::AlertAcknowledged { .. } => true,
             Event::MediumAdded { note, .. } => note.is_some(),
             _ => false,
         }
@@ -743,6 +756,20 @@ impl Event {
                 format!("notification {id} to {target} abandoned: {reason}"),
                 format!("通知 {id}（{target} 宛て）の送信を断念: {reason}"),
             ),
+            Event::AlertAcknowledged {
+                notification,
+                by,
+                note,
+            } => {
+                let note = note
+                    .as_deref()
+                    .map(|n| format!(": {n}"))
+                    .unwrap_or_default();
+                Text::new(
+                    format!("alert {notification} acknowledged by {by}{note}"),
+                    format!("通知 {notification} を {by} が確認{note}"),
+                )
+            }
             Event::WebAccess {
                 user,
                 from,

@@ -33,12 +33,14 @@
 //!
 //! - `attest`: 証明 / Attestations, whether each holds now; operators
 //!   record one (signed with their name) or withdraw one.
-//!
-//! Not yet: acknowledging alerts from the dashboard.
+//! - `alerts`: on the morning page, the alerts of the last two weeks (the
+//!   notifications hokan raised) until an operator acknowledges them, with
+//!   their name and what they did (`alert-acknowledged` events).
 
 #![deny(missing_docs)]
 
 pub mod accounts;
+mod alerts;
 mod attest;
 mod config;
 mod drills;

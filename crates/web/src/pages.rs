@@ -288,6 +288,9 @@ pub(crate) fn morning(s: &Shared, l: Lang, who: &Session) -> String {
     let problems = ev.all_problems();
     let can_act = who.role >= crate::Role::Operator;
     let tasks = tasks(&site, &ev, s.now());
+    let alerts = hokan_catalog::Catalog::open_existing(site.catalog_path())
+        .map(|cat| crate::alerts::open_alerts(&cat, s.now()))
+        .unwrap_or_default();
     let nl = match l {
         Lang::En => hokan_site::NotifyLang::En,
         Lang::Ja => hokan_site::NotifyLang::Ja,
@@ -308,6 +311,7 @@ pub(crate) fn morning(s: &Shared, l: Lang, who: &Session) -> String {
                 }
             }
         }
+        (crate::alerts::section(l, who, &site, &alerts))
         @if !problems.is_empty() {
             h2 { (tr(l, "Problems and what to do", "問題と対処")) }
             ul.problems {

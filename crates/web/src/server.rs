@@ -724,6 +724,7 @@ pub const ROUTES: &[(&str, &str, Option<Role>)] = &[
     ("GET", "/attestations", Some(Role::Viewer)),
     ("POST", "/attestations", Some(Role::Operator)),
     ("POST", "/attestations/withdraw", Some(Role::Operator)),
+    ("POST", "/alerts/acknowledge", Some(Role::Operator)),
     ("GET", "/reports", Some(Role::Viewer)),
     ("GET", "/reports/report.html", Some(Role::Viewer)),
     ("GET", "/reports/report.md", Some(Role::Viewer)),
@@ -774,6 +775,14 @@ pub fn router(config: WebConfig) -> Result<Router, crate::accounts::AccountError
                 path: "/attestations",
                 back: "/attestations",
                 does: crate::attest::add,
+            }))),
+        )
+        .route(
+            "/alerts/acknowledge",
+            post(operator(Post::Act(Act {
+                path: "/alerts/acknowledge",
+                back: "/",
+                does: crate::alerts::acknowledge,
             }))),
         )
         .route(

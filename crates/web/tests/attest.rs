@@ -12,19 +12,6 @@ use time::OffsetDateTime;
 
 const NOW: OffsetDateTime = datetime!(2026-11-24 08:00 +9);
 
-const SITE: &str = r#"[site]
-name = "証明病院"
-timezone = "+09:00"
-catalog = "catalog.db"
-
-[repository]
-path = "repo"
-
-[[source]]
-name = "emr"
-paths = ["/srv/emr/data"]
-"#;
-
 fn attestations(dir: &std::path::Path) -> Vec<(String, Event)> {
     Catalog::open_existing(&dir.join("catalog.db"))
         .unwrap()
@@ -43,9 +30,7 @@ fn attestations(dir: &std::path::Path) -> Vec<(String, Event)> {
 
 #[tokio::test]
 async fn an_operator_attests_and_withdraws_a_viewer_cannot() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("hokan.toml"), SITE).unwrap();
-    drop(Catalog::open(&dir.path().join("catalog.db")).unwrap());
+    let dir = common::plain_site("証明病院");
     let root = dir.path().to_owned();
     let app = common::app_at(dir, root.join("hokan.toml"), Some(NOW));
 

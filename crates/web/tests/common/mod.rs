@@ -134,3 +134,30 @@ pub async fn login(app: &App, user: &str, password: &str) -> Result<(String, Str
     assert_eq!(home.status, StatusCode::OK);
     Ok((cookie, hidden_csrf(&home.body)))
 }
+
+/// A folder with a site named `name` (one source, a repository path, no
+/// targets) and an empty catalog, for pages that need a catalog and little
+/// else.
+pub fn plain_site(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("hokan.toml"),
+        format!(
+            r#"[site]
+name = "{name}"
+timezone = "+09:00"
+catalog = "catalog.db"
+
+[repository]
+path = "repo"
+
+[[source]]
+name = "emr"
+paths = ["/srv/emr/data"]
+"#
+        ),
+    )
+    .unwrap();
+    drop(hokan_catalog::Catalog::open(&dir.path().join("catalog.db")).unwrap());
+    dir
+}
