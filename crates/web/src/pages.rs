@@ -161,6 +161,12 @@ pub(crate) struct Judged {
     pub(crate) ev: hokan_offline::Evaluation,
     /// The catalog, when it exists.
     pub(crate) catalog: Option<hokan_catalog::Catalog>,
+    /// What verifying the catalog found, anchors read from the buckets
+    /// included, when the catalog exists.
+    pub(crate) report: Option<hokan_catalog::VerifyReport>,
+    /// Each bucket or anchor that could not be read (rollback detection is
+    /// then incomplete).
+    pub(crate) anchor_notes: Vec<Text>,
 }
 
 /// Load the site and its policy and judge the catalog at the page's
@@ -197,11 +203,15 @@ pub(crate) fn judge(s: &Shared, ask_devices: bool) -> Result<Judged, String> {
         &hokan_jobs::s3::anchor::name,
     )
     .map_err(|e| e.to_string())?;
+    let anchor_notes =
+        hokan_jobs::s3::anchor::notes(&judged.buckets, site.name(), &|e| e.to_string());
     Ok(Judged {
         site,
         notes,
         ev: judged.evaluation,
         catalog: judged.catalog,
+        report: judged.report,
+        anchor_notes,
     })
 }
 
@@ -522,10 +532,13 @@ pub(crate) fn record_move(
     Ok(())
 }
 
-/// The catalog's events, newest first; with `verify`, the hash chain's
-/// check on top.
+/// The catalog's events, newest first; with `verify`, the check on top
+/// that `hokan catalog verify` makes: the hash chain, the tables against
+/// its replay, the head file and every anchor read from the buckets (a
+/// catalog rolled back to an older copy is caught there).
 pub(crate) fn events(s: &Shared, l: Lang, who: &Session, verify: bool) -> String {
     let title = tr(l, "Events", "イベント");
+    let checked = verify.then(|| judge(s, false));
     let site = match load_site(s) {
         Ok(x) => x,
         Err(e) => return page(l, title, Some(who), html! { p.problem.error { (e) } }),
@@ -541,20 +554,27 @@ pub(crate) fn events(s: &Shared, l: Lang, who: &Session, verify: bool) -> String
             )
         }
     };
-    let report = verify.then(|| cat.verify(None));
     let list = cat.events(200, false);
     let body = html! {
         form method="post" action="/events/verify" {
             input type="hidden" name="csrf" value=(who.csrf);
             button { (tr(l, "Verify the hash chain", "ハッシュチェーンを検証")) }
         }
-        @match report {
-            Some(Ok(r)) if r.ok() => p.verdict.ok { (tr(l, "The chain verifies: ", "チェーンは正常です: ")) (r.events) (tr(l, " events, head ", " 件、先頭 ")) (r.head.to_string()) },
-            Some(Ok(r)) => {
-                p.verdict.bad { (tr(l, "The chain does not verify:", "チェーンの検証に失敗しました:")) }
-                ul { @for p in &r.problems { li { @if let Some(seq) = p.seq { "#" (seq) " " } (p.message.pick(l)) } } }
+        @match &checked {
+            Some(Ok(Judged { report: Some(r), anchor_notes, .. })) => {
+                @if r.ok() {
+                    p.verdict.ok {
+                        (tr(l, "The chain verifies: ", "チェーンは正常です: ")) (r.events) (tr(l, " events, head ", " 件、先頭 ")) (r.head.to_string())
+                        (tr(l, "; anchors checked: ", "。照合したアンカー: ")) (r.expected.len())
+                    }
+                } @else {
+                    p.verdict.bad { (tr(l, "The catalog does not verify:", "カタログの検証に失敗しました:")) }
+                    ul { @for p in &r.problems { li { @if let Some(seq) = p.seq { "#" (seq) " " } (p.message.pick(l)) } } }
+                }
+                @for n in anchor_notes { p.problem.warning { (n.pick(l)) } }
             },
-            Some(Err(e)) => p.verdict.bad { (e.text().pick(l)) },
+            Some(Ok(_)) => p.verdict.bad { (tr(l, "There is no catalog to verify.", "検証するカタログがありません。")) },
+            Some(Err(e)) => p.verdict.bad { (e) },
             None => {},
         }
         @match list {
