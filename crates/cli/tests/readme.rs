@@ -76,6 +76,11 @@ const EXPECTED: &[(&str, &str)] = &[
         "hokan media add HKN001L9",
         "already in the demo's inventory",
     ),
+    (
+        "hokan web serve --listen 10.0.5.20:8443",
+        "the example's management address is not on this machine (it would serve until stopped); \
+         crates/cli/tests/web.rs and browser.rs serve the dashboard on loopback",
+    ),
 ];
 
 /// Shell words of one command line (quotes, no expansion).
@@ -213,6 +218,8 @@ fn every_readme_command_runs_on_the_demo_site() {
             .env("LANG", "C")
             .env("HOKAN_PASSPHRASE", pw.trim_end())
             .env("HOKAN_OBSERVE_TIMEOUT", "5s")
+            // `hokan web user add` reads the new password from here.
+            .env("HOKAN_WEB_PASSWORD", "readme example password")
             .env_remove("HOKAN_REPO")
             .env_remove("HOKAN_CONFIG")
             .output()
