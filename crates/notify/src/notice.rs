@@ -343,8 +343,8 @@ impl Notification {
                         format!("プール {pool} の次のジョブが {} に書き込めるカートリッジを見つけられません（保持期間中か、ありません）。ジョブは {} までに始まります。", into.ja, when(*before)),
                     ),
                     vec![tr(
-                        format!("Put a labelled cartridge of pool {pool} whose retention has passed (or a new one, then `hokan tape label`) into {} before {}.", into.en, when(*before)),
-                        format!("{} までに、保持期間が過ぎたプール {pool} のラベル付きカートリッジ（または新しいものに `hokan tape label`）を {} に入れてください。", when(*before), into.ja),
+                        format!("Put a labelled cartridge of pool {pool} whose retention has passed (or a new one, labelled with `hokan tape label` for a tape pool or `hokan disk format` for a disk pool) into {} before {}.", into.en, when(*before)),
+                        format!("{} までに、保持期間が過ぎたプール {pool} のラベル付きカートリッジ（または新しいもの。テープは `hokan tape label`、ディスクは `hokan disk format` で準備）を {} に入れてください。", when(*before), into.ja),
                     )],
                 ),
                 Action::RemoveMedium { medium, from } => (
