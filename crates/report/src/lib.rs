@@ -20,6 +20,7 @@ mod html;
 mod markdown;
 
 pub use annex::{render_annex_html, render_annex_markdown, AnnexData, ANNEX_FORMAT};
+pub use content::fmt::bytes_text;
 pub use html::render_html;
 pub use markdown::render_markdown;
 

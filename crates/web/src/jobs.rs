@@ -251,29 +251,22 @@ fn bytes(l: Lang, report: &Value) -> Option<String> {
         };
         let (read, added) = (sum("bytes_read"), sum("bytes_added"));
         return Some(match l {
-            Lang::En => format!("read {}, added {}", human_bytes(read), human_bytes(added)),
-            Lang::Ja => format!("読込 {}、追加 {}", human_bytes(read), human_bytes(added)),
+            Lang::En => format!(
+                "read {}, added {}",
+                hokan_report::bytes_text(read),
+                hokan_report::bytes_text(added)
+            ),
+            Lang::Ja => format!(
+                "読込 {}、追加 {}",
+                hokan_report::bytes_text(read),
+                hokan_report::bytes_text(added)
+            ),
         });
     }
     ["bytes", "bytes_written", "bytes_copied"]
         .iter()
         .find_map(|k| report[k].as_u64())
-        .map(human_bytes)
-}
-
-fn human_bytes(b: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = b as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
+        .map(hokan_report::bytes_text)
 }
 
 fn seconds(l: Lang, s: f64) -> String {

@@ -141,12 +141,10 @@ pub(crate) fn load_site(s: &Shared) -> Result<hokan_site::Site, String> {
     hokan_site::load(&s.config.site).map_err(|e| e.to_string())
 }
 
+/// An instant in the site's zone, as every other message shows it
+/// ([`hokan_offline::text::when`]).
 pub(crate) fn when(t: OffsetDateTime, site: &hokan_site::Site) -> String {
-    let t = t.to_offset(site.timezone().unwrap_or(time::UtcOffset::UTC));
-    let f = time::macros::format_description!(
-        "[year]-[month]-[day] [hour]:[minute] [offset_hour sign:mandatory]:[offset_minute]"
-    );
-    t.format(&f).unwrap_or_default()
+    hokan_offline::text::when(t, site.timezone().unwrap_or(time::UtcOffset::UTC))
 }
 
 /// The site judged as `hokan status` judges it, for the pages that show

@@ -143,3 +143,41 @@ async fn an_operator_attests_and_withdraws_a_viewer_cannot() {
     let page = send(&app, "GET", "/attestations?lang=ja", &op, "").await;
     assert!(page.body.contains("施設全体のネットワーク分割") && page.body.contains("取消済み"));
 }
+
+/// An attestation "until 9999-12-31T23:59:59Z" written straight into the
+/// catalog (through the documented format, by someone who owns the server)
+/// cannot be shown in +09:00: the page shows it in its own offset instead
+/// of failing.
+#[tokio::test]
+async fn an_end_past_the_representable_time_in_the_sites_zone_is_shown_not_fatal() {
+    let dir = common::plain_site("証明病院");
+    let mut cat = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+    let id = cat.next_attestation_id().unwrap();
+    cat.record(
+        NOW,
+        "attest --by 山田",
+        Event::Attested {
+            attestation: hokan_offline::Attestation {
+                id,
+                claim: hokan_offline::Claim::NetworkSegmented { autoloader: None },
+                by: "山田".into(),
+                evidence: "forged".into(),
+                valid_from: NOW,
+                expires_at: datetime!(9999-12-31 23:59:59 UTC),
+                withdrawn_at: None,
+            },
+        },
+    )
+    .unwrap();
+    drop(cat);
+    let root = dir.path().to_owned();
+    let app = common::app_at(dir, root.join("hokan.toml"), Some(NOW));
+    let (viewer, _) = login(&app, "viewer", PW).await.ok().unwrap();
+    let page = send(&app, "GET", "/attestations", &viewer, "").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("9999-12-31 23:59 +00:00"),
+        "{}",
+        page.body
+    );
+}

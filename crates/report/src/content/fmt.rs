@@ -332,7 +332,7 @@ pub(crate) fn duration(lang: Lang, secs: f64) -> String {
 }
 
 /// `1.5 GiB`: binary units, one decimal.
-pub(crate) fn bytes_text(n: u64) -> String {
+pub fn bytes_text(n: u64) -> String {
     const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     if n < 1024 {
         return format!("{n} B");
